@@ -1,0 +1,5 @@
+import { qrySubject } from '../subjects';
+
+export const AuthorizationSubjects = {
+  health: () => qrySubject('authorization', 'health'),
+};

@@ -1,0 +1,89 @@
+/** How a change reached the system. */
+export type Medium = 'api' | 'web' | 'cli' | 'system';
+
+export interface Actor {
+  /** user id, or 'system' */
+  id: string;
+  username?: string;
+}
+
+/**
+ * Metadata carried by every command and copied onto every event it causes.
+ * Time and ids are injected here so deciders stay pure.
+ */
+export interface CommandMeta {
+  commandId: string;
+  actor: Actor;
+  correlationId: string;
+  causationId?: string;
+  requestId?: string;
+  ip?: string;
+  userAgent?: string;
+  medium: Medium;
+  /** ISO timestamp of the command */
+  timestamp: string;
+}
+
+export interface EventMetadata {
+  actor: Actor;
+  correlationId: string;
+  causationId: string;
+  requestId?: string;
+  ip?: string;
+  userAgent?: string;
+  medium: Medium;
+}
+
+/** A domain event as it is stored and published. `type` has no version suffix; `version` is separate. */
+export interface DomainEvent<T extends string = string, D = Record<string, unknown>> {
+  id: string;
+  type: T;
+  version: number;
+  /** aggregate stream this event belongs to, e.g. `user-<uuid>` */
+  streamId: string;
+  /** position of the event in its stream, starting at 1 */
+  streamVersion: number;
+  /** which service wrote it */
+  service: string;
+  occurredAt: string;
+  /** organization the event concerns, when there is one (the audit log's "resource owner") */
+  organizationId?: string;
+  data: D;
+  metadata: EventMetadata;
+}
+
+/** An event a decider returns, before the store gives it an id, stream and position. */
+export interface NewEvent<T extends string = string, D = Record<string, unknown>> {
+  type: T;
+  version: number;
+  data: D;
+  organizationId?: string;
+}
+
+/** Message shape of every command and query over NATS: metadata next to the body. */
+export interface Message<B = unknown> {
+  meta: CommandMeta;
+  body: B;
+}
+
+export function systemMeta(commandId: string, now = new Date()): CommandMeta {
+  return {
+    commandId,
+    actor: { id: 'system', username: 'system' },
+    correlationId: commandId,
+    medium: 'system',
+    timestamp: now.toISOString(),
+  };
+}
+
+export function eventMetadata(meta: CommandMeta): EventMetadata {
+  return {
+    actor: meta.actor,
+    correlationId: meta.correlationId,
+    causationId: meta.causationId ?? meta.commandId,
+    ...(meta.requestId ? { requestId: meta.requestId } : {}),
+    ...(meta.ip ? { ip: meta.ip } : {}),
+    ...(meta.userAgent ? { userAgent: meta.userAgent } : {}),
+    medium: meta.medium,
+  };
+}

@@ -1,0 +1,5 @@
+import { qrySubject } from '../subjects';
+
+export const MembershipSubjects = {
+  health: () => qrySubject('membership', 'health'),
+};

@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import type { Collection, Db } from 'mongodb';
+import { eventMetadata, type CommandMeta, type DomainEvent, type NewEvent } from '@app/contracts';
+import { COMMITS, type CommitDocument } from './commit';
+import { ConcurrencyError, isDuplicateKey } from './errors';
+import { noUpcasters, type UpcasterRegistry } from './upcasters';
+
+export interface AppendOptions {
+  /** id of the command that caused the append; a second append with the same id is refused */
+  commandId: string;
+  meta: CommandMeta;
+  reply?: unknown;
+}
+
+export type AppendResult =
+  | { status: 'appended'; commit: CommitDocument }
+  /** the command id had already been appended: nothing new was written; this is the first commit */
+  | { status: 'duplicate'; commit: CommitDocument };
+
+export interface EventStoreOptions {
+  service: DomainEvent['service'];
+  upcasters?: UpcasterRegistry;
+  /** called after each successful append (the outbox relay publishes right away) */
+  onAppended?: (commit: CommitDocument) => void;
+}
+
+export type EventStore = ReturnType<typeof createEventStore>;
+
+/**
+ * MongoDB event store without multi-document transactions or change streams: it works the same on a
+ * standalone mongod, a replica set and FerretDB.
+ */
+export function createEventStore(db: Db, options: EventStoreOptions) {
+  const commits: Collection<CommitDocument> = db.collection<CommitDocument>(COMMITS);
+  const upcasters = options.upcasters ?? noUpcasters;
+
+  async function ensureIndexes(): Promise<void> {
+    await commits.createIndexes([
+      { key: { streamId: 1, fromVersion: 1 }, name: 'stream_position', unique: true },
+      { key: { commandId: 1 }, name: 'command_id', unique: true },
+      { key: { published: 1, committedAt: 1 }, name: 'unpublished' },
+    ]);
+  }
+
+  async function findByCommand(commandId: string): Promise<CommitDocument | null> {
+    return commits.findOne({ commandId });
+  }
+
+  /**
+   * Appends `events` at `expectedVersion + 1` in one document. Throws ConcurrencyError when another writer
+   * got there first; returns the earlier commit when this command id was already appended.
+   */
+  async function append(
+    streamId: string,
+    expectedVersion: number,
+    newEvents: NewEvent[],
+    opts: AppendOptions,
+  ): Promise<AppendResult> {
+    if (newEvents.length === 0) throw new Error('append needs at least one event');
+
+    const occurredAt = opts.meta.timestamp;
+    const metadata = eventMetadata(opts.meta);
+    const events: DomainEvent[] = newEvents.map((e, i) => ({
+      id: randomUUID(),
+      type: e.type,
+      version: e.version,
+      streamId,
+      streamVersion: expectedVersion + 1 + i,
+      service: options.service,
+      occurredAt,
+      ...(e.organizationId ? { organizationId: e.organizationId } : {}),
+      data: e.data,
+      metadata,
+    }));
+    const commit: CommitDocument = {
+      _id: `${streamId}@${expectedVersion + 1}`,
+      streamId,
+      fromVersion: expectedVersion + 1,
+      toVersion: expectedVersion + events.length,
+      commandId: opts.commandId,
+      events,
+      ...(opts.reply === undefined ? {} : { reply: opts.reply }),
+      published: false,
+      committedAt: new Date(),
+    };
+    try {
+      await commits.insertOne(commit);
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      // Either the command id was appended before (its first commit is the outcome) or another writer
+      // took this stream position (a concurrency conflict). Which index reports first is unspecified.
+      const first = await findByCommand(opts.commandId);
+      if (first) return { status: 'duplicate', commit: first };
+      throw new ConcurrencyError(streamId, expectedVersion);
+    }
+    options.onAppended?.(commit);
+    return { status: 'appended', commit };
+  }
+
+  /** Events of a stream in order, upcast to their current versions. */
+  async function readStream(streamId: string, afterVersion = 0): Promise<DomainEvent[]> {
+    const docs = await commits
+      .find({ streamId, toVersion: { $gt: afterVersion } }, { projection: { events: 1 } })
+      .sort({ fromVersion: 1 })
+      .toArray();
+    return docs.flatMap((d) => d.events.filter((e) => e.streamVersion > afterVersion).map((e) => upcasters.upcast(e)));
+  }
+
+  /** Rebuilds an aggregate's state with a pure evolve. Version 0 means the stream does not exist. */
+  async function load<S>(
+    streamId: string,
+    evolve: (state: S, event: DomainEvent) => S,
+    initialState: S,
+  ): Promise<{ state: S; version: number }> {
+    const events = await readStream(streamId);
+    return {
+      state: events.reduce(evolve, initialState),
+      version: events.length ? events[events.length - 1].streamVersion : 0,
+    };
+  }
+
+  return { commits, ensureIndexes, append, readStream, load, findByCommand };
+}

@@ -1,0 +1,157 @@
+import type { Collection, Db } from 'mongodb';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JSONCodec,
+  headers,
+  nanos,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from 'nats';
+import { deadLetterSubject, eventsStreamName, type DomainEvent } from '@app/contracts';
+import { CHECKPOINTS } from './commit';
+import { noUpcasters, type UpcasterRegistry } from './upcasters';
+
+export interface ProjectionContext {
+  /** JetStream stream sequence of the message: a global, gap-free order of all events */
+  sequence: number;
+  /** how many times this message has been delivered (1 the first time) */
+  deliveries: number;
+}
+
+export interface ProjectionOptions {
+  name: string;
+  db: Db;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  /** subjects to consume, e.g. `evt.>` */
+  filterSubjects: string[];
+  /** must be idempotent: the same event applied twice leaves the same state */
+  apply: (event: DomainEvent, ctx: ProjectionContext) => Promise<void>;
+  /** deliveries before an event is sent to the dead-letter subject */
+  maxDeliver?: number;
+  upcasters?: UpcasterRegistry;
+  ackWaitMs?: number;
+  batchSize?: number;
+  /** delay before a failed event is redelivered */
+  retryDelayMs?: number;
+  logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  onDeadLetter?: (event: unknown, error: string) => void;
+}
+
+interface CheckpointDocument {
+  _id: string;
+  sequence: number;
+  updatedAt: Date;
+}
+
+const codec = JSONCodec();
+
+export interface RunningProjection {
+  /** highest stream sequence applied (or dead-lettered) so far */
+  position(): number;
+  /** resolves once everything up to `sequence` has been handled */
+  waitFor(sequence: number, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a projection from a durable JetStream consumer with explicit acks. Every event is applied, then its
+ * sequence is checkpointed in MongoDB and the message acked. A redelivered message at or below the
+ * checkpoint is acked without being applied again. An event that keeps failing is published to
+ * `dlq.<name>` after `maxDeliver` tries and acked, so the events after it keep flowing.
+ */
+export async function runProjection(options: ProjectionOptions): Promise<RunningProjection> {
+  const { name, db, js, jsm, apply } = options;
+  const maxDeliver = options.maxDeliver ?? 5;
+  const upcasters = options.upcasters ?? noUpcasters;
+  const stream = eventsStreamName();
+  const checkpoints: Collection<CheckpointDocument> = db.collection<CheckpointDocument>(CHECKPOINTS);
+
+  const config = {
+    durable_name: name,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(options.ackWaitMs ?? 30_000),
+    max_ack_pending: 1000,
+    ...(options.filterSubjects.length === 1
+      ? { filter_subject: options.filterSubjects[0] }
+      : { filter_subjects: options.filterSubjects }),
+  };
+  try {
+    await jsm.consumers.info(stream, name);
+  } catch {
+    await jsm.consumers.add(stream, config);
+  }
+
+  let position = (await checkpoints.findOne({ _id: name }))?.sequence ?? 0;
+  const waiters = new Set<{ seq: number; resolve: () => void }>();
+  const advance = async (seq: number) => {
+    if (seq <= position) return;
+    position = seq;
+    await checkpoints.updateOne({ _id: name }, { $max: { sequence: seq }, $set: { updatedAt: new Date() } }, { upsert: true });
+    for (const w of waiters) if (w.seq <= position) (waiters.delete(w), w.resolve());
+  };
+
+  async function handle(msg: JsMsg): Promise<void> {
+    const seq = msg.info.streamSequence;
+    const deliveries = msg.info.deliveryCount;
+    if (seq <= position) return msg.ack(); // redelivery of something already applied
+    let event: unknown;
+    try {
+      event = codec.decode(msg.data);
+      await apply(upcasters.upcast(event as DomainEvent), { sequence: seq, deliveries });
+      await advance(seq);
+      msg.ack();
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      if (deliveries >= maxDeliver) {
+        const h = headers();
+        h.set('Original-Subject', msg.subject);
+        h.set('Original-Sequence', String(seq));
+        h.set('Error', reason.slice(0, 500));
+        await js.publish(deadLetterSubject(name), msg.data, { headers: h, msgID: `${name}:${seq}` });
+        options.logger?.error({ projection: name, seq, err: reason }, 'event sent to the dead-letter subject');
+        options.onDeadLetter?.(event, reason);
+        await advance(seq);
+        msg.ack();
+      } else {
+        options.logger?.warn({ projection: name, seq, deliveries, err: reason }, 'projection failed; will retry');
+        msg.nak(options.retryDelayMs ?? 200 * deliveries);
+      }
+    }
+  }
+
+  const consumer = await js.consumers.get(stream, name);
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: options.batchSize ?? 200 });
+  const loop = (async () => {
+    for await (const msg of messages) {
+      try {
+        await handle(msg);
+      } catch (err) {
+        options.logger?.error({ projection: name, err: (err as Error).message }, 'could not settle message');
+      }
+    }
+  })();
+
+  return {
+    position: () => position,
+    waitFor(sequence, timeoutMs = 10_000) {
+      if (sequence <= position) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const w = { seq: sequence, resolve: () => (clearTimeout(t), resolve()) };
+        const t = setTimeout(() => {
+          waiters.delete(w);
+          reject(new Error(`projection ${name} did not reach ${sequence} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.add(w);
+      });
+    },
+    async stop() {
+      await messages.close();
+      await loop;
+    },
+  };
+}

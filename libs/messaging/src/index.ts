@@ -1,0 +1,3 @@
+export * from './jetstream';
+export * from './rpc';
+export * from './microservice';

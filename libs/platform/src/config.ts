@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import type { ServiceName } from '@app/contracts';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+export const DEFAULT_DATABASES: Record<ServiceName, string> = {
+  gateway: 'gateway',
+  identity: 'identity',
+  membership: 'membership',
+  authorization: 'authorization',
+  'audit-log': 'audit',
+};
+
+const baseSchema = z.object({
+  MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\/.+/, 'must be a mongodb:// URL'),
+  MONGO_DB: optionalString,
+  NATS_URL: z
+    .string()
+    .regex(/^(nats|tls|wss?):\/\/[^,]+(,(nats|tls|wss?):\/\/[^,]+)*$/, 'must be nats://host:port (comma-separated)')
+    .default('nats://127.0.0.1:4222'),
+  NATS_SUBJECT_PREFIX: z
+    .string()
+    .regex(/^([A-Za-z0-9_-]+\.)?$/, 'must be empty or look like "name."')
+    .default(''),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  HTTP_PORT: port.default(0),
+  SERVICE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
+});
+
+const serviceSchemas = {
+  gateway: baseSchema.extend({
+    MONGO_URL: baseSchema.shape.MONGO_URL.optional(),
+    GATEWAY_PORT: port.default(3000),
+    TRUST_PROXY: bool.default('false'),
+  }),
+  identity: baseSchema.extend({
+    BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional(),
+    BOOTSTRAP_ADMIN_USERNAME: optionalString,
+    BOOTSTRAP_ADMIN_TOKEN: z.string().min(20, 'must be at least 20 characters').max(200).optional(),
+    SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 365).default(12),
+  }),
+  membership: baseSchema.extend({ BOOTSTRAP_ORG_NAME: optionalString }),
+  authorization: baseSchema,
+  'audit-log': baseSchema.extend({ AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).default(0) }),
+};
+
+export type ServiceConfig<S extends ServiceName> = z.infer<(typeof serviceSchemas)[S]> & {
+  service: S;
+  database: string;
+};
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment; a wrong value stops start-up with a message naming it. */
+export function loadConfig<S extends ServiceName>(service: S, env: NodeJS.ProcessEnv = process.env): ServiceConfig<S> {
+  const relevant = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const parsed = serviceSchemas[service].safeParse(relevant);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration of ${service}:\n${lines.join('\n')}`);
+  }
+  const data = parsed.data as Record<string, unknown>;
+  return {
+    ...data,
+    service,
+    database: (data.MONGO_DB as string | undefined) ?? DEFAULT_DATABASES[service],
+  } as ServiceConfig<S>;
+}

@@ -1,0 +1,5 @@
+export * from './config';
+export * from './logger';
+export * from './infrastructure';
+export * from './service-runtime';
+export * from './main';

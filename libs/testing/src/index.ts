@@ -1,0 +1,4 @@
+export * from './local-servers';
+export * from './infra';
+export * from './per-file';
+export * from './decider-spec';
