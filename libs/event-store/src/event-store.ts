@@ -3,6 +3,7 @@ import type { Collection, Db } from 'mongodb';
 import { eventMetadata, type CommandMeta, type DomainEvent, type NewEvent } from '@app/contracts';
 import { COMMITS, type CommitDocument } from './commit';
 import { ConcurrencyError, isDuplicateKey } from './errors';
+import { ensureIndexes as createIndexesOneByOne } from './indexes';
 import { noUpcasters, type UpcasterRegistry } from './upcasters';
 
 export interface AppendOptions {
@@ -35,7 +36,7 @@ export function createEventStore(db: Db, options: EventStoreOptions) {
   const upcasters = options.upcasters ?? noUpcasters;
 
   async function ensureIndexes(): Promise<void> {
-    await commits.createIndexes([
+    await createIndexesOneByOne(commits, [
       { key: { streamId: 1, fromVersion: 1 }, name: 'stream_position', unique: true },
       { key: { commandId: 1 }, name: 'command_id', unique: true },
       { key: { published: 1, committedAt: 1 }, name: 'unpublished' },

@@ -6,3 +6,4 @@ export * from './outbox-relay';
 export * from './projection-runner';
 export * from './upcasters';
 export * from './command-handler';
+export * from './indexes';

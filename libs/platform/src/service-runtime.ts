@@ -1,4 +1,4 @@
-import { Controller, Get, Header, Inject, Module, ServiceUnavailableException, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
+import { Controller, Get, Global, Header, Inject, Module, ServiceUnavailableException, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MessagePattern } from '@nestjs/microservices';
 import { qrySubject, type HealthReply, type ServiceName } from '@app/contracts';
@@ -60,12 +60,11 @@ export async function startService(
   opts: { upcasters?: UpcasterRegistry } = {},
 ): Promise<RunningService> {
   const infra = await connectInfrastructure(config, opts);
-  @Module({
-    imports: [appModule(infra)],
-    controllers: [healthControllerFor(config.service)],
-    providers: [{ provide: INFRA, useValue: infra }],
-    exports: [INFRA],
-  })
+  @Global()
+  @Module({ providers: [{ provide: INFRA, useValue: infra }], exports: [INFRA] })
+  class InfraModule {}
+
+  @Module({ imports: [InfraModule, appModule(infra)], controllers: [healthControllerFor(config.service)] })
   class ServiceRootModule {}
 
   try {

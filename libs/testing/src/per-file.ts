@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import { connect, JSONCodec, DeliverPolicy, type NatsConnection } from 'nats';
+import { connect, JSONCodec, type NatsConnection } from 'nats';
 import { deadLetterStreamName, eventsStreamName, validateEvent, type DomainEvent, type ServiceName } from '@app/contracts';
 import { loadConfig, type ServiceConfig } from '@app/platform';
 
@@ -69,7 +69,7 @@ export async function publishedEvents(nc: NatsConnection): Promise<DomainEvent[]
   }
   if (last === 0) return [];
   const js = nc.jetstream();
-  const consumer = await js.consumers.get(eventsStreamName(), { deliver_policy: DeliverPolicy.All });
+  const consumer = await js.consumers.get(eventsStreamName());
   const codec = JSONCodec<DomainEvent>();
   const events: DomainEvent[] = [];
   while (events.length < last) {

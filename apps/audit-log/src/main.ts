@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+import { runServiceMain } from '@app/platform';
+import { AuditLogModule } from './audit-log.module';
+
+runServiceMain('audit-log', (infra) => AuditLogModule.register(infra));

@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+import { runServiceMain } from '@app/platform';
+import { AuthorizationModule } from './authorization.module';
+
+runServiceMain('authorization', (infra) => AuthorizationModule.register(infra));

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { AuthenticatedUser, CommandMeta, Medium } from '@app/contracts';
+
+/** Audit context of one HTTP request (API.md "Audit context"). */
+export interface RequestContext {
+  requestId: string;
+  ip: string;
+  userAgent?: string;
+  medium: Medium;
+  idempotencyKey?: string;
+}
+
+export type GatewayRequest = Request & { ctx: RequestContext; user?: AuthenticatedUser };
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function mediumOf(req: Request): Medium {
+  const client = String(req.headers['x-client'] ?? '').toLowerCase();
+  if (client === 'web') return 'web';
+  if (client === 'cli' || /\bcli\b|curl|httpie|wget/i.test(String(req.headers['user-agent'] ?? ''))) return 'cli';
+  return 'api';
+}
+
+/** Request id (X-Request-Id, or generated; echoed back), client IP, medium; `Token x` accepted as `Bearer x`. */
+export function requestContextMiddleware(trustProxy: boolean) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    const forwarded = trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0].trim() : '';
+    const idem = req.headers['idempotency-key'];
+    (req as GatewayRequest).ctx = {
+      requestId,
+      ip: (forwarded || req.socket.remoteAddress || '').replace(/^::ffff:/, ''),
+      userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'].slice(0, 1000) : undefined,
+      medium: mediumOf(req),
+      idempotencyKey: typeof idem === 'string' && idem.length <= 200 ? idem : undefined,
+    };
+    res.setHeader('X-Request-Id', requestId);
+    const auth = req.headers.authorization;
+    if (auth && /^token\s+/i.test(auth)) req.headers.authorization = auth.replace(/^token\s+/i, 'Bearer ');
+    next();
+  };
+}
+
+/** Command metadata of a request: the actor is the authenticated user. */
+export function metaOf(req: GatewayRequest, commandId = randomUUID()): CommandMeta {
+  return {
+    commandId,
+    actor: req.user ? { id: req.user.userId, username: req.user.username } : { id: 'anonymous' },
+    correlationId: req.ctx.requestId,
+    requestId: req.ctx.requestId,
+    ip: req.ctx.ip || undefined,
+    userAgent: req.ctx.userAgent,
+    medium: req.ctx.medium,
+    timestamp: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,54 @@
+import { RequestMethod, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import pinoHttp from 'pino-http';
+import type { Logger } from 'pino';
+import { createLogger, PinoNestLogger, type ServiceConfig } from '@app/platform';
+import { GatewayModule } from './gateway.module';
+import { requestContextMiddleware, type GatewayRequest } from './common/request-context';
+
+export const API_PREFIX = 'api/v1';
+
+/** Builds the HTTP gateway (not listening yet). */
+export async function createGatewayApp(config: ServiceConfig<'gateway'>, logger: Logger = createLogger('gateway', config.LOG_LEVEL)) {
+  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.register(config, logger), {
+    logger: new PinoNestLogger(logger),
+    bodyParser: false,
+    abortOnError: false,
+  });
+  app.set('trust proxy', false);
+  app.use(requestContextMiddleware(config.TRUST_PROXY));
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req) => (req as unknown as GatewayRequest).ctx.requestId,
+      customProps: (req) => ({ requestId: (req as unknown as GatewayRequest).ctx?.requestId }),
+      autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
+    }),
+  );
+  app.useBodyParser('json', { limit: '1mb' });
+  app.setGlobalPrefix(API_PREFIX, {
+    exclude: [
+      { path: 'health', method: RequestMethod.GET },
+      { path: 'health/ready', method: RequestMethod.GET },
+      { path: 'metrics', method: RequestMethod.GET },
+    ],
+  });
+  app.enableShutdownHooks();
+  setupOpenApi(app);
+  return app;
+}
+
+function setupOpenApi(app: INestApplication): void {
+  const doc = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('People platform API')
+      .setDescription('User management and access control. Errors are application/problem+json with a stable `code`.')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
+}

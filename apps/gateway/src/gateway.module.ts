@@ -1,0 +1,63 @@
+import { BadRequestException, Module, ValidationPipe, type DynamicModule, type ValidationError } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { ClientsModule, Transport } from '@nestjs/microservices';
+import { PassportModule } from '@nestjs/passport';
+import type { Logger } from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { ErrorCode } from '@app/contracts';
+import type { ServiceConfig } from '@app/platform';
+import { BearerAuthGuard } from './auth/auth.guard';
+import { BearerStrategy } from './auth/bearer.strategy';
+import { ProblemFilter } from './common/problem.filter';
+import { GATEWAY_CONFIG, NATS_CLIENT, ServicesClient } from './common/services.client';
+import { HealthController, METRICS } from './health/health.controller';
+import { MeController } from './me/me.controller';
+
+function flatten(errors: ValidationError[], parent = ''): Array<{ field: string; message: string }> {
+  return errors.flatMap((e) => {
+    const field = parent ? `${parent}.${e.property}` : e.property;
+    const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
+    return [...own, ...flatten(e.children ?? [], field)];
+  });
+}
+
+/** Strict bodies: unknown fields, wrong types and oversized strings are 400 VALIDATION_FAILED. */
+export const strictValidationPipe = new ValidationPipe({
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  transform: true,
+  exceptionFactory: (errors) =>
+    new BadRequestException({ code: ErrorCode.VALIDATION_FAILED, message: 'request validation failed', errors: flatten(errors) }),
+});
+
+@Module({})
+export class GatewayModule {
+  static register(config: ServiceConfig<'gateway'>, logger: Logger): DynamicModule {
+    const metrics = new Registry();
+    metrics.setDefaultLabels({ service: 'gateway' });
+    collectDefaultMetrics({ register: metrics });
+    return {
+      module: GatewayModule,
+      imports: [
+        PassportModule,
+        ClientsModule.register([
+          {
+            name: NATS_CLIENT,
+            transport: Transport.NATS,
+            options: { servers: config.NATS_URL.split(','), name: 'gateway', maxReconnectAttempts: -1, reconnectTimeWait: 500 },
+          },
+        ]),
+      ],
+      controllers: [HealthController, MeController],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: METRICS, useValue: metrics },
+        ServicesClient,
+        BearerStrategy,
+        { provide: APP_GUARD, useClass: BearerAuthGuard },
+        { provide: APP_PIPE, useValue: strictValidationPipe },
+        { provide: APP_FILTER, useValue: new ProblemFilter(logger) },
+      ],
+    };
+  }
+}

@@ -1,0 +1,55 @@
+import type { Logger } from 'pino';
+import { systemMeta } from '@app/contracts';
+import { handleCommand } from '@app/event-store';
+import type { Infrastructure, ServiceConfig } from '@app/platform';
+import { userDecider } from '../../user/user.decider';
+import { userStreamId } from '../../user/user.state';
+import { generateApiToken, hashToken, stableUuid } from '../../credentials/api-token';
+import { storeApiToken } from '../../credentials/credentials.repository';
+import { projectUserEvents, usersCollection } from '../../projections/users.projection';
+
+/**
+ * First start: when no user exists, create one from BOOTSTRAP_ADMIN_EMAIL with the token
+ * BOOTSTRAP_ADMIN_TOKEN (or a generated one, printed once). Ids and the command id derive from the email,
+ * so restarts and concurrent replicas converge on the same single user.
+ */
+export async function bootstrapAdmin(infra: Infrastructure, config: ServiceConfig<'identity'>, log: Logger): Promise<void> {
+  const email = config.BOOTSTRAP_ADMIN_EMAIL;
+  if (!email) return;
+  const users = usersCollection(infra.db);
+  const userId = stableUuid(`bootstrap-user:${email.toLowerCase()}`);
+  if ((await users.countDocuments({}, { limit: 1 })) > 0 && !(await users.findOne({ _id: userId }))) return;
+  const { state } = await infra.store.load(userStreamId(userId), userDecider.evolve, userDecider.initialState);
+  if (state.exists) return projectUserEvents(infra.db, await infra.store.readStream(userStreamId(userId)));
+
+  const username = config.BOOTSTRAP_ADMIN_USERNAME ?? email.split('@')[0];
+  const tokenId = stableUuid(`bootstrap-token:${email.toLowerCase()}`);
+  const token = config.BOOTSTRAP_ADMIN_TOKEN ?? generateApiToken();
+  const claimed =
+    (await infra.reservations.claim('username', username.toLowerCase(), userId)) &&
+    (await infra.reservations.claim('email', email.toLowerCase(), userId));
+  if (!claimed) {
+    log.warn({ username }, 'bootstrap skipped: username or email already taken');
+    return;
+  }
+  await storeApiToken(infra.db, { _id: hashToken(token), userId, tokenId, createdAt: new Date(), lastUsedAt: null });
+  const meta = systemMeta(`bootstrap-admin:${email.toLowerCase()}`);
+  const result = await handleCommand(
+    infra.store,
+    userDecider,
+    userStreamId(userId),
+    { kind: 'BootstrapAdmin', userId, username, email, tokenId },
+    meta,
+  );
+  await infra.reservations.confirm('username', username.toLowerCase(), userId);
+  await infra.reservations.confirm('email', email.toLowerCase(), userId);
+  await projectUserEvents(infra.db, await infra.store.readStream(userStreamId(userId)));
+  if (!result.duplicate && result.commit) {
+    await infra.relay.flushStream(userStreamId(userId));
+    log.info({ userId, username }, 'bootstrap admin created');
+    if (!config.BOOTSTRAP_ADMIN_TOKEN) {
+      // shown once, on purpose outside the structured (redacted) fields
+      process.stdout.write(`\nBootstrap admin ${username} <${email}>: personal API token (shown once): ${token}\n\n`);
+    }
+  }
+}

@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+import { runServiceMain } from '@app/platform';
+import { IdentityModule } from './identity.module';
+
+runServiceMain('identity', (infra) => IdentityModule.register(infra));

@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+import { runServiceMain } from '@app/platform';
+import { MembershipModule } from './membership.module';
+
+runServiceMain('membership', (infra) => MembershipModule.register(infra));

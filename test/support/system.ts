@@ -1,0 +1,74 @@
+import type { INestApplication } from '@nestjs/common';
+import type { DynamicModule, Type } from '@nestjs/common';
+import { SERVICES, type ServiceName } from '@app/contracts';
+import { loadConfig, startService, type Infrastructure, type RunningService } from '@app/platform';
+import { serviceTestEnv, requireInfraEnv } from '@app/testing';
+import { IdentityModule } from '../../apps/identity/src/identity.module';
+import { MembershipModule } from '../../apps/membership/src/membership.module';
+import { AuthorizationModule } from '../../apps/authorization/src/authorization.module';
+import { AuditLogModule } from '../../apps/audit-log/src/audit-log.module';
+import { createGatewayApp } from '../../apps/gateway/src/gateway.app';
+
+export const BOOTSTRAP_EMAIL = 'admin@example.com';
+export const BOOTSTRAP_TOKEN = 'ppt_bootstrap-token-for-tests-0123456789';
+
+const MODULES: Record<Exclude<ServiceName, 'gateway'>, (infra: Infrastructure) => DynamicModule | Type<unknown>> = {
+  identity: (infra) => IdentityModule.register(infra),
+  membership: (infra) => MembershipModule.register(infra),
+  authorization: (infra) => AuthorizationModule.register(infra),
+  'audit-log': (infra) => AuditLogModule.register(infra),
+};
+
+export interface RunningSystem {
+  baseUrl: string;
+  gateway: INestApplication;
+  services: Record<string, RunningService>;
+  startService(name: Exclude<ServiceName, 'gateway'>): Promise<RunningService>;
+  stopService(name: Exclude<ServiceName, 'gateway'>): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole product in this test process: the four services (each with its own test database, in this
+ * file's NATS namespace) and the gateway on a free port, talking over real NATS JetStream and FerretDB.
+ */
+export async function startSystem(env: Record<string, string> = {}): Promise<RunningSystem> {
+  const envFor = (service: ServiceName) =>
+    serviceTestEnv(service, { BOOTSTRAP_ADMIN_EMAIL: BOOTSTRAP_EMAIL, BOOTSTRAP_ADMIN_TOKEN: BOOTSTRAP_TOKEN, ...env });
+  const services: Record<string, RunningService> = {};
+  const start = async (name: Exclude<ServiceName, 'gateway'>) =>
+    (services[name] = await startService(loadConfig(name, envFor(name)), MODULES[name]));
+  for (const name of SERVICES) await start(name as Exclude<ServiceName, 'gateway'>);
+
+  const { natsUrl } = requireInfraEnv();
+  const gatewayConfig = loadConfig('gateway', { ...envFor('gateway'), NATS_URL: natsUrl, GATEWAY_PORT: '0' });
+  const gateway = await createGatewayApp(gatewayConfig);
+  await gateway.listen(0, '127.0.0.1');
+  const address = gateway.getHttpServer().address() as { port: number };
+
+  return {
+    baseUrl: `http://127.0.0.1:${address.port}`,
+    gateway,
+    services,
+    startService: start,
+    async stopService(name) {
+      await services[name]?.close();
+      delete services[name];
+    },
+    async close() {
+      await gateway.close();
+      for (const s of Object.values(services)) await s.close();
+    },
+  };
+}
+
+/** Polls `fn` until it returns a truthy value (or throws after `timeoutMs`). */
+export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn().catch(() => undefined);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,96 @@
+import request from 'supertest';
+import { JSONCodec, type NatsConnection } from 'nats';
+import { AuditLogSubjects, systemMeta, type AuditEntry } from '@app/contracts';
+import { publishedEvents, testNats } from '@app/testing';
+import { BOOTSTRAP_EMAIL, BOOTSTRAP_TOKEN, eventually, startSystem, type RunningSystem } from './support/system';
+
+describe('walking skeleton: gateway → NATS → services → JetStream → audit log', () => {
+  let system: RunningSystem;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    system = await startSystem();
+    nc = await testNats();
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await system?.close();
+  });
+
+  it('GET /health answers while the process lives', async () => {
+    await request(system.baseUrl).get('/health').expect(200, { status: 'ok', service: 'gateway' });
+  });
+
+  it('GET /health/ready is 200 when NATS and every service with its database answer', async () => {
+    const res = await request(system.baseUrl).get('/health/ready').expect(200);
+    expect(res.body.checks).toEqual({ nats: 'up', identity: 'up', membership: 'up', authorization: 'up', 'audit-log': 'up' });
+  });
+
+  it('GET /api/v1/me with the bootstrap token returns the bootstrap admin (Bearer and Token schemes)', async () => {
+    for (const scheme of ['Bearer', 'Token']) {
+      const res = await request(system.baseUrl).get('/api/v1/me').set('Authorization', `${scheme} ${BOOTSTRAP_TOKEN}`).expect(200);
+      expect(res.body).toEqual({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        username: 'admin',
+        name: 'admin',
+        email: BOOTSTRAP_EMAIL,
+        createdAt: expect.any(String),
+      });
+    }
+  });
+
+  it('an unknown or missing token is 401 problem+json UNAUTHENTICATED', async () => {
+    for (const auth of ['Bearer ppt_unknown-token-aaaaaaaaaaaaaaaaaaaa', undefined]) {
+      const req = request(system.baseUrl).get('/api/v1/me');
+      const res = await (auth ? req.set('Authorization', auth) : req).expect(401);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(res.body).toMatchObject({ status: 401, code: 'UNAUTHENTICATED', title: expect.any(String), detail: expect.any(String) });
+      expect(JSON.stringify(res.body)).not.toContain('ppt_unknown');
+    }
+  });
+
+  it('echoes X-Request-Id and generates one when absent', async () => {
+    const res = await request(system.baseUrl).get('/health').set('X-Request-Id', 'req-abc-123');
+    expect(res.headers['x-request-id']).toBe('req-abc-123');
+    const generated = await request(system.baseUrl).get('/health');
+    expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('serves OpenAPI at /docs-json and /docs, and Prometheus metrics at /metrics', async () => {
+    const spec = await request(system.baseUrl).get('/docs-json').expect(200);
+    expect(spec.body.openapi).toMatch(/^3\./);
+    expect(Object.keys(spec.body.paths)).toContain('/api/v1/me');
+    await request(system.baseUrl).get('/docs').expect(200);
+    const metrics = await request(system.baseUrl).get('/metrics').expect(200);
+    expect(metrics.text).toContain('process_cpu_user_seconds_total');
+  });
+
+  it('the bootstrap events reach the audit log through JetStream and can be read back with a NATS query', async () => {
+    const codec = JSONCodec();
+    const entries = await eventually(async () => {
+      const reply = await nc.request(
+        AuditLogSubjects.listEntries(),
+        codec.encode({ pattern: AuditLogSubjects.listEntries(), id: '1', data: { meta: systemMeta('q'), body: { organizationId: null } } }),
+        { timeout: 2000 },
+      );
+      const { response } = codec.decode(reply.data) as { response: { items: AuditEntry[] } };
+      return response.items.length >= 2 ? response.items : undefined;
+    }, 15_000, 'audit entries of the bootstrap');
+    expect(entries.map((e) => [e.resource, e.operation, e.actor.id])).toEqual(
+      expect.arrayContaining([
+        ['User', 'Added', 'system'],
+        ['User', 'Modified', 'system'],
+      ]),
+    );
+    expect(JSON.stringify(entries)).not.toContain(BOOTSTRAP_TOKEN);
+  });
+
+  it('bootstrap is idempotent across restarts: identity restarted creates no second user', async () => {
+    await system.stopService('identity');
+    await system.startService('identity');
+    await request(system.baseUrl).get('/api/v1/me').set('Authorization', `Bearer ${BOOTSTRAP_TOKEN}`).expect(200);
+    const events = await publishedEvents(nc);
+    expect(events.filter((e) => e.type === 'user.created')).toHaveLength(1);
+    expect(JSON.stringify(events)).not.toContain(BOOTSTRAP_TOKEN);
+  });
+});
