@@ -1,15 +1,15 @@
 import request from 'supertest';
-import { JSONCodec, type NatsConnection } from 'nats';
-import { AuditLogSubjects, systemMeta, type AuditEntry } from '@app/contracts';
+import type { NatsConnection } from 'nats';
+import { AuditLogSubjects, type AuditEntry } from '@app/contracts';
 import { publishedEvents, testNats } from '@app/testing';
-import { BOOTSTRAP_EMAIL, BOOTSTRAP_TOKEN, eventually, startSystem, type RunningSystem } from './support/system';
+import { BOOTSTRAP_EMAIL, BOOTSTRAP_TOKEN, eventually, natsQuery, startSystem, type RunningSystem } from './support/system';
 
 describe('walking skeleton: gateway → NATS → services → JetStream → audit log', () => {
   let system: RunningSystem;
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    system = await startSystem();
+    system = await startSystem({ BOOTSTRAP_ORG_NAME: 'Acme Corp' });
     nc = await testNats();
   });
   afterAll(async () => {
@@ -66,15 +66,9 @@ describe('walking skeleton: gateway → NATS → services → JetStream → audi
   });
 
   it('the bootstrap events reach the audit log through JetStream and can be read back with a NATS query', async () => {
-    const codec = JSONCodec();
     const entries = await eventually(async () => {
-      const reply = await nc.request(
-        AuditLogSubjects.listEntries(),
-        codec.encode({ pattern: AuditLogSubjects.listEntries(), id: '1', data: { meta: systemMeta('q'), body: { organizationId: null } } }),
-        { timeout: 2000 },
-      );
-      const { response } = codec.decode(reply.data) as { response: { items: AuditEntry[] } };
-      return response.items.length >= 2 ? response.items : undefined;
+      const { items } = await natsQuery<{ items: AuditEntry[] }>(nc, AuditLogSubjects.listEntries(), { organizationId: null });
+      return items.length >= 2 ? items : undefined;
     }, 15_000, 'audit entries of the bootstrap');
     expect(entries.map((e) => [e.resource, e.operation, e.actor.id])).toEqual(
       expect.arrayContaining([
@@ -85,12 +79,28 @@ describe('walking skeleton: gateway → NATS → services → JetStream → audi
     expect(JSON.stringify(entries)).not.toContain(BOOTSTRAP_TOKEN);
   });
 
+  it('BOOTSTRAP_ORG_NAME creates the organization owned by the bootstrap admin, and it is audited in it', async () => {
+    const me = await request(system.baseUrl).get('/api/v1/me').set('Authorization', `Bearer ${BOOTSTRAP_TOKEN}`).expect(200);
+    const created = await eventually(async () => (await publishedEvents(nc)).find((e) => e.type === 'organization.created'));
+    expect(created.data).toEqual({ organizationId: created.organizationId, name: 'Acme Corp', slug: 'acme-corp', ownerId: me.body.id });
+    const entries = await eventually(async () => {
+      const { items } = await natsQuery<{ items: AuditEntry[] }>(nc, AuditLogSubjects.listEntries(), { organizationId: created.organizationId });
+      return items.length ? items : undefined;
+    });
+    expect(entries).toEqual([
+      expect.objectContaining({ resource: 'Organization', operation: 'Added', resourceName: 'Acme Corp', organizationId: created.organizationId }),
+    ]);
+  });
+
   it('bootstrap is idempotent across restarts: identity restarted creates no second user', async () => {
     await system.stopService('identity');
+    await system.stopService('membership');
     await system.startService('identity');
+    await system.startService('membership');
     await request(system.baseUrl).get('/api/v1/me').set('Authorization', `Bearer ${BOOTSTRAP_TOKEN}`).expect(200);
     const events = await publishedEvents(nc);
     expect(events.filter((e) => e.type === 'user.created')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'organization.created')).toHaveLength(1);
     expect(JSON.stringify(events)).not.toContain(BOOTSTRAP_TOKEN);
   });
 });

@@ -72,3 +72,16 @@ export async function eventually<T>(fn: () => Promise<T | undefined | null | fal
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** A request in the @nestjs/microservices NATS wire format (`{ pattern, data, id }` → `{ response | err }`). */
+export async function natsQuery<T>(nc: import('nats').NatsConnection, subject: string, body: unknown): Promise<T> {
+  const { JSONCodec } = await import('nats');
+  const { systemMeta } = await import('@app/contracts');
+  const codec = JSONCodec<{ response?: T; err?: unknown }>();
+  const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: String(Date.now()), data: { meta: systemMeta('query'), body } }), {
+    timeout: 3000,
+  });
+  const decoded = codec.decode(reply.data);
+  if (decoded.err) throw Object.assign(new Error('query failed'), { reply: decoded.err });
+  return decoded.response as T;
+}

@@ -1,9 +1,15 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import type { Infrastructure } from '@app/platform';
+import { Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Infrastructure, ServiceConfig } from '@app/platform';
+import { bootstrapOrganization } from './commands/bootstrap-organization/bootstrap-organization.handler';
 
 @Module({})
 export class MembershipModule {
-  static register(_infra: Infrastructure): DynamicModule {
-    return { module: MembershipModule };
+  static register(infra: Infrastructure): DynamicModule {
+    class MembershipStartup implements OnApplicationBootstrap {
+      async onApplicationBootstrap() {
+        await bootstrapOrganization(infra, infra.config as ServiceConfig<'membership'>);
+      }
+    }
+    return { module: MembershipModule, providers: [MembershipStartup] };
   }
 }

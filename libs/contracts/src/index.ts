@@ -9,3 +9,4 @@ export * from './membership';
 export * from './authorization';
 export * from './audit-log';
 export * from './validate-event';
+export * from './ids';

@@ -44,7 +44,10 @@ const serviceSchemas = {
     BOOTSTRAP_ADMIN_TOKEN: z.string().min(20, 'must be at least 20 characters').max(200).optional(),
     SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 365).default(12),
   }),
-  membership: baseSchema.extend({ BOOTSTRAP_ORG_NAME: optionalString }),
+  membership: baseSchema.extend({
+    BOOTSTRAP_ORG_NAME: z.string().max(100).optional(),
+    BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional(),
+  }),
   authorization: baseSchema,
   'audit-log': baseSchema.extend({ AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).default(0) }),
 };

@@ -19,6 +19,19 @@ const describers: Record<string, (e: DomainEvent) => Draft[]> = {
       },
     ];
   },
+  'organization.created.v1': (e) => {
+    const d = e.data as { organizationId: string; name: string; slug: string; ownerId: string };
+    return [
+      {
+        resource: 'Organization',
+        resourceId: d.organizationId,
+        resourceName: d.name,
+        operation: 'Added',
+        description: `created organization ${d.name} (${d.slug})`,
+        metadata: { slug: d.slug, ownerId: d.ownerId },
+      },
+    ];
+  },
   'user.api-token-reset.v1': (e) => {
     const d = e.data as { userId: string };
     return [

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import { systemMeta } from '@app/contracts';
+import { bootstrapAdminUserId, stableUuid, systemMeta } from '@app/contracts';
 import { handleCommand } from '@app/event-store';
 import type { Infrastructure, ServiceConfig } from '@app/platform';
 import { userDecider } from '../../user/user.decider';
 import { userStreamId } from '../../user/user.state';
-import { generateApiToken, hashToken, stableUuid } from '../../credentials/api-token';
+import { generateApiToken, hashToken } from '../../credentials/api-token';
 import { storeApiToken } from '../../credentials/credentials.repository';
 import { projectUserEvents, usersCollection } from '../../projections/users.projection';
 
@@ -17,7 +17,7 @@ export async function bootstrapAdmin(infra: Infrastructure, config: ServiceConfi
   const email = config.BOOTSTRAP_ADMIN_EMAIL;
   if (!email) return;
   const users = usersCollection(infra.db);
-  const userId = stableUuid(`bootstrap-user:${email.toLowerCase()}`);
+  const userId = bootstrapAdminUserId(email);
   if ((await users.countDocuments({}, { limit: 1 })) > 0 && !(await users.findOne({ _id: userId }))) return;
   const { state } = await infra.store.load(userStreamId(userId), userDecider.evolve, userDecider.initialState);
   if (state.exists) return projectUserEvents(infra.db, await infra.store.readStream(userStreamId(userId)));

@@ -1,0 +1,21 @@
+import { createHash } from 'node:crypto';
+
+/** A UUID derived from a string, for ids that every replica must compute alike (bootstrap). */
+export function stableUuid(seed: string): string {
+  const h = createHash('sha256').update(seed).digest('hex');
+  const variant = ((parseInt(h[16], 16) & 3) | 8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Id of the user created from BOOTSTRAP_ADMIN_EMAIL: identity creates it, membership makes it Owner. */
+export const bootstrapAdminUserId = (email: string): string => stableUuid(`bootstrap-user:${email.toLowerCase()}`);
+
+/** `My Org!` → `my-org` */
+export const slugify = (name: string): string =>
+  name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 50) || 'organization';
