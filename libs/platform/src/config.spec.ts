@@ -1,0 +1,30 @@
+import { ConfigError, loadConfig } from './config';
+
+describe('configuration from the environment', () => {
+  const base = { MONGO_URL: 'mongodb://127.0.0.1:27017', NATS_URL: 'nats://127.0.0.1:4222' };
+
+  it('applies defaults', () => {
+    const c = loadConfig('identity', base);
+    expect(c).toMatchObject({ database: 'identity', LOG_LEVEL: 'info', HTTP_PORT: 0, SESSION_TTL_HOURS: 12, NATS_SUBJECT_PREFIX: '' });
+    expect(loadConfig('audit-log', base).database).toBe('audit');
+    expect(loadConfig('gateway', {}).GATEWAY_PORT).toBe(3000);
+  });
+
+  it.each([
+    ['gateway', { GATEWAY_PORT: 'abc' }, 'GATEWAY_PORT'],
+    ['identity', { ...base, MONGO_URL: 'postgres://x' }, 'MONGO_URL'],
+    ['identity', { NATS_URL: 'nats://x:1' }, 'MONGO_URL'],
+    ['identity', { ...base, BOOTSTRAP_ADMIN_EMAIL: 'not-an-email' }, 'BOOTSTRAP_ADMIN_EMAIL'],
+    ['identity', { ...base, BOOTSTRAP_ADMIN_TOKEN: 'short' }, 'BOOTSTRAP_ADMIN_TOKEN'],
+    ['membership', { ...base, LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    ['gateway', { TRUST_PROXY: 'yes' }, 'TRUST_PROXY'],
+    ['authorization', { ...base, NATS_SUBJECT_PREFIX: 'a.b' }, 'NATS_SUBJECT_PREFIX'],
+  ] as const)('%s refuses %j naming %s', (service, env, name) => {
+    expect(() => loadConfig(service, env)).toThrow(ConfigError);
+    expect(() => loadConfig(service, env)).toThrow(new RegExp(`${name}:`));
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig('identity', { ...base, BOOTSTRAP_ADMIN_EMAIL: '', MONGO_DB: '' }).database).toBe('identity');
+  });
+});
