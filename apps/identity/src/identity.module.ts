@@ -4,6 +4,7 @@ import { VerifyTokenController } from './queries/verify-token/verify-token.contr
 import { GetUserController } from './queries/get-user/get-user.controller';
 import { bootstrapAdmin } from './commands/bootstrap-admin/bootstrap-admin.handler';
 import { ensureUserIndexes } from './projections/users.projection';
+import { startUsersCatchUp } from './projections/users.catch-up';
 
 @Module({})
 export class IdentityModule {
@@ -12,6 +13,7 @@ export class IdentityModule {
       async onApplicationBootstrap() {
         await ensureUserIndexes(infra.db);
         await bootstrapAdmin(infra, infra.config as ServiceConfig<'identity'>, infra.logger);
+        await startUsersCatchUp(infra);
       }
     }
     return {
