@@ -3,6 +3,7 @@ import type { Infrastructure, ServiceConfig } from '@app/platform';
 import { VerifyTokenController } from './queries/verify-token/verify-token.controller';
 import { GetUserController } from './queries/get-user/get-user.controller';
 import { GetTokenMetadataController } from './queries/get-token-metadata/get-token-metadata.controller';
+import { FindUsersController } from './queries/find-users/find-users.controller';
 import { CreateAccountsController } from './commands/create-accounts/create-accounts.controller';
 import { LoginController } from './commands/login/login.controller';
 import { LogoutController } from './commands/logout/logout.controller';
@@ -31,6 +32,7 @@ export class IdentityModule {
         VerifyTokenController,
         GetUserController,
         GetTokenMetadataController,
+        FindUsersController,
         CreateAccountsController,
         LoginController,
         LogoutController,

@@ -5,6 +5,7 @@ export const IdentitySubjects = {
   verifyToken: () => qrySubject('identity', 'verify-token'),
   getUser: () => qrySubject('identity', 'get-user'),
   getTokenMetadata: () => qrySubject('identity', 'get-token-metadata'),
+  findUsers: () => qrySubject('identity', 'find-users'),
   bootstrap: () => cmdSubject('identity', 'user', 'bootstrap-admin'),
   createAccounts: () => cmdSubject('identity', 'user', 'create-accounts'),
   login: () => cmdSubject('identity', 'session', 'login'),
@@ -105,4 +106,13 @@ export interface ResetApiTokenReply {
 export interface TokenMetadata {
   createdAt: string | null;
   lastUsedAt: string | null;
+}
+
+/** Look-up by handle (for adding people): a username matches exactly (case included), an email regardless of case. */
+export interface FindUsersRequest {
+  handles: string[];
+}
+export interface FindUsersReply {
+  found: Array<{ handle: string; userId: string; username: string; email: string }>;
+  notFound: string[];
 }
