@@ -20,7 +20,7 @@ export class ChangePasswordController {
   @MessagePattern(IdentitySubjects.changePassword())
   async change(@Payload() msg: Message<ChangePasswordRequest>): Promise<SessionReply> {
     const { login, currentPassword, newPassword } = msg.body ?? ({} as ChangePasswordRequest);
-    const { user } = await checkPassword(this.infra.db, login, currentPassword);
+    const { user } = await checkPassword(this.infra.db, login, currentPassword, msg.meta?.ip);
     const result = await runUserCommand(this.infra, { kind: 'SetPassword', userId: user._id, newPassword, currentPassword }, msg.meta);
     await storePassword(this.infra.db, user._id, await hashPassword(newPassword), false);
     return openSession(this.infra, user._id, result.state.sessionEpoch ?? 0);
