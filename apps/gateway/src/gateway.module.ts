@@ -12,6 +12,7 @@ import { ProblemFilter } from './common/problem.filter';
 import { GATEWAY_CONFIG, NATS_CLIENT, ServicesClient } from './common/services.client';
 import { HealthController, METRICS } from './health/health.controller';
 import { MeController } from './me/me.controller';
+import { AuthController } from './auth/auth.controller';
 
 function flatten(errors: ValidationError[], parent = ''): Array<{ field: string; message: string }> {
   return errors.flatMap((e) => {
@@ -48,7 +49,7 @@ export class GatewayModule {
           },
         ]),
       ],
-      controllers: [HealthController, MeController],
+      controllers: [HealthController, AuthController, MeController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: METRICS, useValue: metrics },

@@ -2,9 +2,20 @@ import { Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs
 import type { Infrastructure, ServiceConfig } from '@app/platform';
 import { VerifyTokenController } from './queries/verify-token/verify-token.controller';
 import { GetUserController } from './queries/get-user/get-user.controller';
+import { GetTokenMetadataController } from './queries/get-token-metadata/get-token-metadata.controller';
+import { FindUsersController } from './queries/find-users/find-users.controller';
+import { CreateAccountsController } from './commands/create-accounts/create-accounts.controller';
+import { LoginController } from './commands/login/login.controller';
+import { LogoutController } from './commands/logout/logout.controller';
+import { ChangePasswordController } from './commands/change-password/change-password.controller';
+import { ResetPasswordController } from './commands/reset-password/reset-password.controller';
+import { ChangeProfileController } from './commands/change-profile/change-profile.controller';
+import { ChangeEmailController } from './commands/change-email/change-email.controller';
+import { ResetApiTokenController } from './commands/reset-api-token/reset-api-token.controller';
 import { bootstrapAdmin } from './commands/bootstrap-admin/bootstrap-admin.handler';
 import { ensureUserIndexes } from './projections/users.projection';
 import { startUsersCatchUp } from './projections/users.catch-up';
+import { ensureCredentialIndexes } from './credentials/credentials.repository';
 
 @Module({})
 export class IdentityModule {
@@ -12,13 +23,27 @@ export class IdentityModule {
     class IdentityStartup implements OnApplicationBootstrap {
       async onApplicationBootstrap() {
         await ensureUserIndexes(infra.db);
+        await ensureCredentialIndexes(infra.db);
         await bootstrapAdmin(infra, infra.config as ServiceConfig<'identity'>, infra.logger);
         await startUsersCatchUp(infra);
       }
     }
     return {
       module: IdentityModule,
-      controllers: [VerifyTokenController, GetUserController],
+      controllers: [
+        VerifyTokenController,
+        GetUserController,
+        GetTokenMetadataController,
+        FindUsersController,
+        CreateAccountsController,
+        LoginController,
+        LogoutController,
+        ChangePasswordController,
+        ResetPasswordController,
+        ChangeProfileController,
+        ChangeEmailController,
+        ResetApiTokenController,
+      ],
       providers: [IdentityStartup],
     };
   }

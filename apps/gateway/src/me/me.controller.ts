@@ -1,16 +1,9 @@
-import { Controller, Get, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { IdentitySubjects, type UserProfile } from '@app/contracts';
+import { Body, Controller, Get, HttpCode, Patch, Post, Put, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { IdentitySubjects, type ResetApiTokenReply, type TokenMetadata, type UserProfile } from '@app/contracts';
 import { ServicesClient } from '../common/services.client';
 import type { GatewayRequest } from '../common/request-context';
-
-class ProfileResponse implements UserProfile {
-  @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty() username: string;
-  @ApiProperty() name: string;
-  @ApiProperty() email: string;
-  @ApiProperty({ format: 'date-time' }) createdAt: string;
-}
+import { ChangeEmailDto, ProfileResponse, TokenMetadataResponse, TokenResponse, UpdateProfileDto } from './me.dto';
 
 @ApiTags('profile')
 @ApiBearerAuth()
@@ -22,5 +15,32 @@ export class MeController {
   @ApiOkResponse({ type: ProfileResponse })
   me(@Req() req: GatewayRequest): Promise<UserProfile> {
     return this.services.call<UserProfile>(IdentitySubjects.getUser(), { userId: req.user!.userId }, req);
+  }
+
+  @Patch()
+  @ApiOkResponse({ type: ProfileResponse })
+  @ApiConflictResponse({ description: 'USERNAME_TAKEN (usernames are unique regardless of case)' })
+  update(@Body() body: UpdateProfileDto, @Req() req: GatewayRequest): Promise<UserProfile> {
+    return this.services.call<UserProfile>(IdentitySubjects.changeProfile(), { userId: req.user!.userId, name: body.name, username: body.username }, req);
+  }
+
+  @Put('email')
+  @ApiOkResponse({ type: ProfileResponse })
+  @ApiConflictResponse({ description: 'EMAIL_TAKEN (emails are unique regardless of case)' })
+  changeEmail(@Body() body: ChangeEmailDto, @Req() req: GatewayRequest): Promise<UserProfile> {
+    return this.services.call<UserProfile>(IdentitySubjects.changeEmail(), { userId: req.user!.userId, email: body.email }, req);
+  }
+
+  @Post('token')
+  @HttpCode(200)
+  @ApiOkResponse({ type: TokenResponse, description: 'the old token is refused from now on' })
+  resetToken(@Req() req: GatewayRequest): Promise<ResetApiTokenReply> {
+    return this.services.call<ResetApiTokenReply>(IdentitySubjects.resetApiToken(), { userId: req.user!.userId }, req);
+  }
+
+  @Get('token')
+  @ApiOkResponse({ type: TokenMetadataResponse })
+  tokenMetadata(@Req() req: GatewayRequest): Promise<TokenMetadata> {
+    return this.services.call<TokenMetadata>(IdentitySubjects.getTokenMetadata(), { userId: req.user!.userId }, req);
   }
 }

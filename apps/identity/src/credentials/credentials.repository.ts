@@ -1,8 +1,10 @@
 import type { Collection, Db } from 'mongodb';
+import { ensureIndexes } from '@app/event-store';
 
 /**
- * Secrets are not event-sourced: events say that a token was issued (and its id), this collection holds
- * the SHA-256 of the token under that id. A token is valid only while its id is the user's current one.
+ * Secrets are not event-sourced: events say that a credential changed (and a token's id), these collections
+ * hold the hashes. An API token is valid only while its id is the user's current one in the read model; a
+ * session only while its epoch is the user's current session epoch (raised by `user.sessions-ended`).
  */
 export interface ApiTokenDocument {
   _id: string; // sha256 of the token
@@ -12,10 +14,34 @@ export interface ApiTokenDocument {
   lastUsedAt: Date | null;
 }
 
-export function apiTokens(db: Db): Collection<ApiTokenDocument> {
-  return db.collection<ApiTokenDocument>('api_tokens');
+export interface PasswordDocument {
+  _id: string; // user id
+  hash: string;
+  temporary: boolean;
+  setAt: Date;
+}
+
+export interface SessionDocument {
+  _id: string; // sha256 of the session token
+  userId: string;
+  epoch: number;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export const apiTokens = (db: Db): Collection<ApiTokenDocument> => db.collection<ApiTokenDocument>('api_tokens');
+export const passwords = (db: Db): Collection<PasswordDocument> => db.collection<PasswordDocument>('passwords');
+export const sessions = (db: Db): Collection<SessionDocument> => db.collection<SessionDocument>('sessions');
+
+export async function ensureCredentialIndexes(db: Db): Promise<void> {
+  await ensureIndexes(apiTokens(db), [{ key: { userId: 1 }, name: 'user' }]);
+  await ensureIndexes(sessions(db), [{ key: { userId: 1 }, name: 'user' }]);
 }
 
 export async function storeApiToken(db: Db, doc: ApiTokenDocument): Promise<void> {
   await apiTokens(db).updateOne({ _id: doc._id }, { $set: doc }, { upsert: true });
+}
+
+export async function storePassword(db: Db, userId: string, hash: string, temporary: boolean): Promise<void> {
+  await passwords(db).updateOne({ _id: userId }, { $set: { hash, temporary, setAt: new Date() } }, { upsert: true });
 }

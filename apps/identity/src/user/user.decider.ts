@@ -1,15 +1,36 @@
-import { DomainError, ErrorCode, UserApiTokenReset, UserCreated, type CommandMeta, type NewEvent } from '@app/contracts';
+import {
+  DomainError,
+  EMAIL_MAX,
+  ErrorCode,
+  NAME_MAX,
+  USERNAME_PATTERN,
+  UserApiTokenReset,
+  UserCreated,
+  UserEmailChanged,
+  UserPasswordSet,
+  UserScreenNameChanged,
+  UserSessionsEnded,
+  UserUsernameChanged,
+  type CommandMeta,
+  type NewEvent,
+} from '@app/contracts';
 import type { Decider } from '@app/event-store';
+import { passwordProblem } from './password-policy';
 import { evolveUser, initialUserState, type UserState } from './user.state';
 
+/**
+ * Commands on one user. Secrets never reach an event: SetPassword carries the new password only so that
+ * the (pure) policy can be checked here; the hash is stored by the handler, outside the event stream.
+ */
 export type UserCommand =
-  | {
-      kind: 'BootstrapAdmin';
-      userId: string;
-      username: string;
-      email: string;
-      tokenId: string;
-    }
+  | { kind: 'BootstrapAdmin'; userId: string; username: string; email: string; tokenId: string }
+  | { kind: 'CreateAccount'; userId: string; username: string; email: string; name: string; organizationId: string }
+  | { kind: 'ChangeUsername'; userId: string; username: string }
+  | { kind: 'ChangeScreenName'; userId: string; name: string }
+  | { kind: 'ChangeEmail'; userId: string; email: string }
+  /** `currentPassword`: the password the user proved they know (the temporary one at first login) */
+  | { kind: 'SetPassword'; userId: string; newPassword: string; currentPassword: string }
+  | { kind: 'ResetPasswordToTemporary'; userId: string; organizationId: string }
   | { kind: 'ResetApiToken'; userId: string; tokenId: string };
 
 const event = (def: { type: string; version: number }, data: Record<string, unknown>): NewEvent => ({
@@ -17,6 +38,25 @@ const event = (def: { type: string; version: number }, data: Record<string, unkn
   version: def.version,
   data,
 });
+
+const invalid = (message: string) => new DomainError(ErrorCode.VALIDATION_FAILED, message);
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function checkUsername(username: string): void {
+  if (typeof username !== 'string' || !USERNAME_PATTERN.test(username))
+    throw invalid('username must be 2 to 39 letters, digits, "-", "_" or ".", starting with a letter or digit');
+}
+function checkEmail(email: string): void {
+  if (typeof email !== 'string' || email.length > EMAIL_MAX || !EMAIL.test(email)) throw invalid('email is not a valid address');
+}
+function checkName(name: string): void {
+  if (typeof name !== 'string' || name.trim().length === 0 || name.length > NAME_MAX)
+    throw invalid(`name must be 1 to ${NAME_MAX} characters`);
+}
+
+function mustExist(state: UserState): void {
+  if (!state.exists) throw new DomainError(ErrorCode.NOT_FOUND, 'user not found');
+}
 
 export function decideUser(command: UserCommand, state: UserState, _meta: CommandMeta): NewEvent[] {
   switch (command.kind) {
@@ -34,8 +74,59 @@ export function decideUser(command: UserCommand, state: UserState, _meta: Comman
         }),
         event(UserApiTokenReset, { userId: command.userId, tokenId: command.tokenId }),
       ];
+    case 'CreateAccount':
+      if (state.exists) return [];
+      checkUsername(command.username);
+      checkEmail(command.email);
+      checkName(command.name);
+      return [
+        event(UserCreated, {
+          userId: command.userId,
+          username: command.username,
+          email: command.email,
+          name: command.name,
+          createdBy: 'organization',
+          managedByOrganizationId: command.organizationId,
+          temporaryPassword: true,
+        }),
+      ];
+    case 'ChangeUsername':
+      mustExist(state);
+      checkUsername(command.username);
+      if (command.username === state.username) return [];
+      return [event(UserUsernameChanged, { userId: state.id, username: command.username, previousUsername: state.username })];
+    case 'ChangeScreenName':
+      mustExist(state);
+      checkName(command.name);
+      if (command.name === state.name) return [];
+      return [event(UserScreenNameChanged, { userId: state.id, name: command.name, previousName: state.name })];
+    case 'ChangeEmail':
+      mustExist(state);
+      checkEmail(command.email);
+      if (command.email === state.email) return [];
+      return [event(UserEmailChanged, { userId: state.id, email: command.email, previousEmail: state.email })];
+    case 'SetPassword': {
+      mustExist(state);
+      const problem = passwordProblem(command.newPassword, state, command.currentPassword);
+      if (problem) throw new DomainError(ErrorCode.WEAK_PASSWORD, `password ${problem}`);
+      if (state.passwordTemporary)
+        return [event(UserPasswordSet, { userId: state.id, temporary: false, reason: 'first-login', organizationId: null })];
+      return [
+        event(UserPasswordSet, { userId: state.id, temporary: false, reason: 'changed', organizationId: null }),
+        event(UserSessionsEnded, { userId: state.id, reason: 'password-changed' }),
+      ];
+    }
+    case 'ResetPasswordToTemporary':
+      mustExist(state);
+      if (!state.managedByOrganizationId || state.managedByOrganizationId !== command.organizationId)
+        throw new DomainError(ErrorCode.NOT_MANAGED_ACCOUNT, 'this account was not created by this organization');
+      return [
+        event(UserPasswordSet, { userId: state.id, temporary: true, reason: 'reset', organizationId: command.organizationId }),
+        event(UserSessionsEnded, { userId: state.id, reason: 'password-reset' }),
+      ];
     case 'ResetApiToken':
-      if (!state.exists) throw new DomainError(ErrorCode.NOT_FOUND, 'user not found');
+      mustExist(state);
+      if (command.tokenId === state.tokenId) return [];
       return [event(UserApiTokenReset, { userId: command.userId, tokenId: command.tokenId })];
   }
 }

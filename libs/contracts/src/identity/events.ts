@@ -33,4 +33,67 @@ export const UserApiTokenReset = defineEvent({
   data: S.obj({ userId: S.uuid, tokenId: S.uuid }),
 });
 
-export const IDENTITY_EVENTS = [UserCreated, UserApiTokenReset] as const;
+export const UserUsernameChanged = defineEvent({
+  service: svc,
+  type: 'user.username-changed',
+  version: 1,
+  organizationScoped: false,
+  description: 'The user changed their username (handle). Usernames are unique regardless of case.',
+  data: S.obj({ userId: S.uuid, username: S.str(39), previousUsername: S.str(39) }),
+});
+
+export const UserScreenNameChanged = defineEvent({
+  service: svc,
+  type: 'user.screen-name-changed',
+  version: 1,
+  organizationScoped: false,
+  description: 'The user changed their display name.',
+  data: S.obj({ userId: S.uuid, name: S.str(200), previousName: S.str(200) }),
+});
+
+export const UserEmailChanged = defineEvent({
+  service: svc,
+  type: 'user.email-changed',
+  version: 1,
+  organizationScoped: false,
+  description: 'The user changed their email address. Emails are unique regardless of case.',
+  data: S.obj({ userId: S.uuid, email: S.email, previousEmail: S.email }),
+});
+
+export const UserPasswordSet = defineEvent({
+  service: svc,
+  type: 'user.password-set',
+  version: 1,
+  organizationScoped: false,
+  description:
+    'A password was set: by the user at first login (`first-login`) or later (`changed`), or a temporary one by the ' +
+    'managing organization (`reset`, then `temporary` is true and the user must change it at next login). ' +
+    'Never carries the password or its hash.',
+  data: S.obj({
+    userId: S.uuid,
+    temporary: { type: 'boolean' },
+    reason: S.oneOf('first-login', 'changed', 'reset'),
+    organizationId: { anyOf: [S.uuid, { type: 'null' }], description: 'the organization that reset it (reason `reset`), else null' },
+  }),
+});
+
+export const UserSessionsEnded = defineEvent({
+  service: svc,
+  type: 'user.sessions-ended',
+  version: 1,
+  organizationScoped: false,
+  description:
+    'Every login session of the user ended at once (their password was reset by the managing organization, or changed by ' +
+    'the user). Session tokens issued before this event are rejected from then on; the personal API token is unaffected.',
+  data: S.obj({ userId: S.uuid, reason: S.oneOf('password-reset', 'password-changed') }),
+});
+
+export const IDENTITY_EVENTS = [
+  UserCreated,
+  UserApiTokenReset,
+  UserUsernameChanged,
+  UserScreenNameChanged,
+  UserEmailChanged,
+  UserPasswordSet,
+  UserSessionsEnded,
+] as const;

@@ -4,8 +4,26 @@ export const IdentitySubjects = {
   health: () => qrySubject('identity', 'health'),
   verifyToken: () => qrySubject('identity', 'verify-token'),
   getUser: () => qrySubject('identity', 'get-user'),
+  getTokenMetadata: () => qrySubject('identity', 'get-token-metadata'),
+  findUsers: () => qrySubject('identity', 'find-users'),
   bootstrap: () => cmdSubject('identity', 'user', 'bootstrap-admin'),
+  createAccounts: () => cmdSubject('identity', 'user', 'create-accounts'),
+  login: () => cmdSubject('identity', 'session', 'login'),
+  logout: () => cmdSubject('identity', 'session', 'logout'),
+  changePassword: () => cmdSubject('identity', 'user', 'change-password'),
+  resetPassword: () => cmdSubject('identity', 'user', 'reset-password'),
+  changeProfile: () => cmdSubject('identity', 'user', 'change-profile'),
+  changeEmail: () => cmdSubject('identity', 'user', 'change-email'),
+  resetApiToken: () => cmdSubject('identity', 'user', 'reset-api-token'),
 };
+
+/** Rules shared by the gateway's DTOs and identity's own checks (API.md "Accounts, login, profile"). */
+export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{1,38}$/;
+export const USERNAME_MAX = 39;
+export const NAME_MAX = 200;
+export const EMAIL_MAX = 320;
+export const PASSWORD_MIN = 10;
+export const PASSWORD_MAX = 256;
 
 export interface VerifyTokenRequest {
   token: string;
@@ -26,4 +44,75 @@ export interface UserProfile {
   name: string;
   email: string;
   createdAt: string;
+}
+
+/** Accounts created by an organization (membership calls this), with temporary passwords shown once. */
+export interface CreateAccountsRequest {
+  organizationId: string;
+  accounts: Array<{ email: string; username?: string; name?: string }>;
+}
+export interface CreateAccountsReply {
+  created: Array<{ userId: string; email: string; username: string; temporaryPassword: string }>;
+  existing: Array<{ userId: string; email: string }>;
+}
+
+export interface LoginRequest {
+  /** email or username */
+  login: string;
+  password: string;
+}
+export interface SessionReply {
+  token: string;
+  expiresAt: string;
+}
+export interface LoginReply extends SessionReply {
+  user: UserProfile;
+}
+
+export interface ChangePasswordRequest {
+  login: string;
+  currentPassword: string;
+  newPassword: string;
+}
+
+export interface LogoutRequest {
+  token: string;
+}
+
+/** Reset by the managing organization (membership calls this after its permission check). */
+export interface ResetPasswordRequest {
+  organizationId: string;
+  userId: string;
+}
+export interface ResetPasswordReply {
+  temporaryPassword: string;
+}
+
+export interface ChangeProfileRequest {
+  userId: string;
+  name?: string;
+  username?: string;
+}
+export interface ChangeEmailRequest {
+  userId: string;
+  email: string;
+}
+export interface ResetApiTokenRequest {
+  userId: string;
+}
+export interface ResetApiTokenReply {
+  token: string;
+}
+export interface TokenMetadata {
+  createdAt: string | null;
+  lastUsedAt: string | null;
+}
+
+/** Look-up by handle (for adding people): a username matches exactly (case included), an email regardless of case. */
+export interface FindUsersRequest {
+  handles: string[];
+}
+export interface FindUsersReply {
+  found: Array<{ handle: string; userId: string; username: string; email: string }>;
+  notFound: string[];
 }

@@ -2,24 +2,49 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { DomainError, ErrorCode, IdentitySubjects, type AuthenticatedUser, type Message, type VerifyTokenRequest } from '@app/contracts';
 import { INFRA, type Infrastructure } from '@app/platform';
-import { hashToken } from '../../credentials/api-token';
-import { apiTokens } from '../../credentials/credentials.repository';
+import { hashToken, isSessionToken, obviouslyForged } from '../../credentials/api-token';
+import { apiTokens, sessions } from '../../credentials/credentials.repository';
 import { usersCollection } from '../../projections/users.projection';
+
+/** lastUsedAt is written at most once a minute per token, so verification stays a read in the common case. */
+const LAST_USED_GRANULARITY_MS = 60_000;
 
 @Controller()
 export class VerifyTokenController {
   constructor(@Inject(INFRA) private readonly infra: Infrastructure) {}
 
-  /** Token → user. Unknown, revoked or superseded tokens are UNAUTHENTICATED, all with the same answer. */
+  /**
+   * Token → user, for the gateway, on every request. No cache: every verification reads the credential
+   * store and the users read model, so a reset token, a logout or ended sessions are refused at once.
+   * Unknown, expired, revoked or superseded tokens all get the same UNAUTHENTICATED.
+   */
   @MessagePattern(IdentitySubjects.verifyToken())
   async verify(@Payload() msg: Message<VerifyTokenRequest>): Promise<AuthenticatedUser> {
     const token = msg.body?.token;
-    const unauthenticated = new DomainError(ErrorCode.UNAUTHENTICATED, 'missing, unknown or revoked token');
-    if (typeof token !== 'string' || token.length < 10 || token.length > 500) throw unauthenticated;
-    const credential = await apiTokens(this.infra.db).findOne({ _id: hashToken(token) });
+    const unauthenticated = new DomainError(ErrorCode.UNAUTHENTICATED, 'missing, unknown, expired or revoked token');
+    if (typeof token !== 'string' || token.length < 10 || token.length > 500 || obviouslyForged(token)) throw unauthenticated;
+    const db = this.infra.db;
+
+    if (isSessionToken(token)) {
+      const session = await sessions(db).findOne({ _id: hashToken(token) });
+      if (!session || session.expiresAt.getTime() <= Date.now()) throw unauthenticated;
+      const user = await usersCollection(db).findOne({ _id: session.userId });
+      if (!user?.exists || (user.sessionEpoch ?? 0) !== session.epoch) throw unauthenticated;
+      return { userId: user._id, username: user.username!, tokenKind: 'session' };
+    }
+
+    const credential = await apiTokens(db).findOne({ _id: credentialId(token) });
     if (!credential) throw unauthenticated;
-    const user = await usersCollection(this.infra.db).findOne({ _id: credential.userId });
+    const user = await usersCollection(db).findOne({ _id: credential.userId });
     if (!user?.exists || user.tokenId !== credential.tokenId) throw unauthenticated;
+    const now = Date.now();
+    if (!credential.lastUsedAt || now - credential.lastUsedAt.getTime() >= LAST_USED_GRANULARITY_MS) {
+      void apiTokens(db)
+        .updateOne({ _id: credential._id, lastUsedAt: credential.lastUsedAt }, { $set: { lastUsedAt: new Date(now) } })
+        .catch(() => undefined);
+    }
     return { userId: user._id, username: user.username!, tokenKind: 'api' };
   }
 }
+
+const credentialId = hashToken;

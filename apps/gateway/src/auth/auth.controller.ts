@@ -1,0 +1,50 @@
+import { Body, Controller, ForbiddenException, HttpCode, Post, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiTags, ApiUnauthorizedResponse, ApiBadRequestResponse } from '@nestjs/swagger';
+import { ErrorCode, IdentitySubjects, type LoginReply, type SessionReply } from '@app/contracts';
+import { ServicesClient } from '../common/services.client';
+import type { GatewayRequest } from '../common/request-context';
+import { ProfileResponse } from '../me/me.dto';
+import { ChangePasswordDto, LoginDto, SessionResponse } from './auth.dto';
+import { Public } from './public.decorator';
+
+class LoginResponse extends SessionResponse {
+  @ApiProperty({ type: ProfileResponse }) user: ProfileResponse;
+}
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(private readonly services: ServicesClient) {}
+
+  @Public()
+  @Post('login')
+  @HttpCode(200)
+  @ApiOkResponse({ type: LoginResponse })
+  @ApiUnauthorizedResponse({ description: 'INVALID_CREDENTIALS (the same for an unknown login and a wrong password)' })
+  @ApiForbiddenResponse({ description: 'PASSWORD_CHANGE_REQUIRED: the password is temporary' })
+  login(@Body() body: LoginDto, @Req() req: GatewayRequest): Promise<LoginReply> {
+    return this.services.call<LoginReply>(IdentitySubjects.login(), { login: body.login, password: body.password }, req);
+  }
+
+  @Public()
+  @Post('password')
+  @HttpCode(200)
+  @ApiOkResponse({ type: SessionResponse })
+  @ApiBadRequestResponse({ description: 'WEAK_PASSWORD or VALIDATION_FAILED' })
+  @ApiUnauthorizedResponse({ description: 'INVALID_CREDENTIALS' })
+  changePassword(@Body() body: ChangePasswordDto, @Req() req: GatewayRequest): Promise<SessionReply> {
+    return this.services.call<SessionReply>(IdentitySubjects.changePassword(), { ...body }, req);
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiNoContentResponse({ description: 'the session token is revoked' })
+  @ApiForbiddenResponse({ description: 'FORBIDDEN: called with a personal API token instead of a session token' })
+  async logout(@Req() req: GatewayRequest): Promise<void> {
+    if (req.user?.tokenKind !== 'session')
+      throw new ForbiddenException({ code: ErrorCode.FORBIDDEN, message: 'logout needs a session token (use POST /me/token to replace an API token)' });
+    const token = String(req.headers.authorization ?? '').replace(/^bearer\s+/i, '');
+    await this.services.call(IdentitySubjects.logout(), { token }, req);
+  }
+}

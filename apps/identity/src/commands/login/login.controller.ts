@@ -1,0 +1,22 @@
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { DomainError, ErrorCode, IdentitySubjects, type LoginReply, type LoginRequest, type Message } from '@app/contracts';
+import { INFRA, type Infrastructure } from '@app/platform';
+import { checkPassword } from '../../credentials/check-password';
+import { openSession } from '../../credentials/sessions';
+import { toProfile } from '../../projections/users.read';
+
+@Controller()
+export class LoginController {
+  constructor(@Inject(INFRA) private readonly infra: Infrastructure) {}
+
+  /** Email or username + password → a session token. A temporary password must be changed first. */
+  @MessagePattern(IdentitySubjects.login())
+  async login(@Payload() msg: Message<LoginRequest>): Promise<LoginReply> {
+    const { user, credential } = await checkPassword(this.infra.db, msg.body?.login, msg.body?.password, msg.meta?.ip);
+    if (credential.temporary || user.passwordTemporary)
+      throw new DomainError(ErrorCode.PASSWORD_CHANGE_REQUIRED, 'the password is temporary: set a new one with POST /auth/password');
+    const session = await openSession(this.infra, user._id, user.sessionEpoch ?? 0);
+    return { ...session, user: toProfile(user) };
+  }
+}

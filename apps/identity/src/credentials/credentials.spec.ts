@@ -1,0 +1,48 @@
+import { generateApiToken, generateSessionToken, hasValidChecksum, obviouslyForged } from './api-token';
+import { generateTemporaryPassword, hashPassword, verifyPassword } from './password-hash';
+import { usernameBaseOf } from '../commands/create-accounts/create-accounts.handler';
+
+describe('tokens', () => {
+  it('have a prefix, 256 random bits and a CRC32 checksum', () => {
+    const t = generateApiToken();
+    expect(t).toMatch(/^ppt_[0-9a-f]{72}$/);
+    expect(generateSessionToken()).toMatch(/^pps_[0-9a-f]{72}$/);
+    expect(hasValidChecksum(t)).toBe(true);
+    expect(generateApiToken()).not.toBe(t);
+  });
+  it('a changed character breaks the checksum', () => {
+    const t = generateApiToken();
+    const flipped = t.slice(0, 10) + (t[10] === 'a' ? 'b' : 'a') + t.slice(11);
+    expect(hasValidChecksum(flipped)).toBe(false);
+    expect(obviouslyForged(flipped)).toBe(true);
+    expect(obviouslyForged('ppt_bootstrap-token-for-tests-0123456789')).toBe(false);
+  });
+});
+
+describe('passwords', () => {
+  it('scrypt hash with its parameters and a salt; verifies only the right password', async () => {
+    const a = await hashPassword('correct horse battery');
+    const b = await hashPassword('correct horse battery');
+    expect(a).toMatch(/^scrypt\$32768\$8\$1\$/);
+    expect(a).not.toBe(b);
+    expect(await verifyPassword('correct horse battery', a)).toBe(true);
+    expect(await verifyPassword('correct horse batterY', a)).toBe(false);
+    expect(await verifyPassword('x', 'garbage')).toBe(false);
+  });
+  it('temporary passwords are long and random', () => {
+    expect(generateTemporaryPassword().length).toBeGreaterThanOrEqual(20);
+    expect(generateTemporaryPassword()).not.toBe(generateTemporaryPassword());
+  });
+});
+
+describe('username from email', () => {
+  it.each([
+    ['tom@example.com', 'tom'],
+    ['Tom.Fern+ci@x.io', 'Tom.Fern-ci'],
+    ['_x@x.io', 'x-user'],
+    ['é@x.io', 'user-user'],
+    [`${'a'.repeat(60)}@x.io`, 'a'.repeat(35)],
+  ])('%s → %s', (email, base) => {
+    expect(usernameBaseOf(email)).toBe(base);
+  });
+});

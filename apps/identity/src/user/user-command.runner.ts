@@ -1,0 +1,56 @@
+import { DomainError, type CommandMeta, type ErrorCode } from '@app/contracts';
+import { handleCommand, type HandleResult } from '@app/event-store';
+import type { Infrastructure } from '@app/platform';
+import { projectUserEvents, usersCollection } from '../projections/users.projection';
+import { userDecider, type UserCommand } from './user.decider';
+import { userStreamId, type UserState } from './user.state';
+
+/**
+ * Runs one user command (load → decide → append) and brings identity's users read model up to the appended
+ * version before returning, so the caller's next request reads its own write (and a revocation is seen by
+ * the very next token verification).
+ */
+export async function runUserCommand(infra: Infrastructure, command: UserCommand, meta: CommandMeta): Promise<HandleResult<UserState>> {
+  const streamId = userStreamId(command.userId);
+  const result = await handleCommand(infra.store, userDecider, streamId, command, meta);
+  if (result.commit) {
+    for (let i = 0; i < 5; i++) {
+      await projectUserEvents(infra.db, await infra.store.readStream(streamId));
+      const doc = await usersCollection(infra.db).findOne({ _id: command.userId }, { projection: { version: 1 } });
+      if ((doc?.version ?? 0) >= result.commit.toVersion) break;
+    }
+    void infra.relay.flushStream(streamId).catch(() => undefined);
+  }
+  return result;
+}
+
+/**
+ * Changes a value that is unique regardless of case (username, email): claims the lowercased new value,
+ * runs the command, confirms the claim and releases the old value; releases the claim when the command
+ * fails. A change of case only keeps the same claim.
+ */
+export async function changeUniqueValue(
+  infra: Infrastructure,
+  opts: { kind: 'username' | 'email'; userId: string; oldValue: string; newValue: string; takenCode: ErrorCode; takenMessage: string },
+  run: () => Promise<HandleResult<UserState>>,
+): Promise<HandleResult<UserState>> {
+  const { kind, userId } = opts;
+  const newKey = opts.newValue.toLowerCase();
+  const oldKey = opts.oldValue.toLowerCase();
+  const moving = newKey !== oldKey;
+  if (moving && !(await infra.reservations.claim(kind, newKey, userId))) throw new DomainError(opts.takenCode, opts.takenMessage);
+  let result: HandleResult<UserState>;
+  try {
+    result = await run();
+  } catch (err) {
+    if (moving) await infra.reservations.release(kind, newKey, userId);
+    throw err;
+  }
+  if (moving) {
+    await infra.reservations.confirm(kind, newKey, userId);
+    const now = (kind === 'username' ? result.state.username : result.state.email)?.toLowerCase();
+    if (now === newKey) await infra.reservations.release(kind, oldKey, userId);
+    else await infra.reservations.release(kind, newKey, userId);
+  }
+  return result;
+}
