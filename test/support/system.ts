@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import type { DynamicModule, Type } from '@nestjs/common';
 import { SERVICES, type ServiceName } from '@app/contracts';
@@ -78,7 +79,7 @@ export async function natsQuery<T>(nc: import('nats').NatsConnection, subject: s
   const { JSONCodec } = await import('nats');
   const { systemMeta } = await import('@app/contracts');
   const codec = JSONCodec<{ response?: T; err?: unknown }>();
-  const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: String(Date.now()), data: { meta: systemMeta('query'), body } }), {
+  const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: String(Date.now()), data: { meta: systemMeta(randomUUID()), body } }), {
     timeout: 3000,
   });
   const decoded = codec.decode(reply.data);
