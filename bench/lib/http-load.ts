@@ -1,0 +1,51 @@
+import http from 'node:http';
+
+export interface LoadResult {
+  name: string;
+  requests: number;
+  errors: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+export const percentile = (sorted: number[], p: number): number =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
+
+/** `concurrency` keep-alive loops sending the same GET for `seconds`; latencies in milliseconds. */
+export async function load(name: string, url: string, headers: Record<string, string>, concurrency: number, seconds: number): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const latencies: number[] = [];
+  let errors = 0;
+  const deadline = Date.now() + seconds * 1000;
+  const once = () =>
+    new Promise<void>((resolve) => {
+      const start = process.hrtime.bigint();
+      const req = http.get(url, { agent, headers }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+          if (res.statusCode !== 200) errors++;
+          resolve();
+        });
+      });
+      req.on('error', () => (errors++, resolve()));
+    });
+  const began = Date.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < deadline) await once();
+    }),
+  );
+  const elapsed = (Date.now() - began) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { name, requests: latencies.length, errors, seconds: elapsed, rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+export function printTable(rows: LoadResult[]): void {
+  const fmt = (n: number, d = 1) => n.toFixed(d).padStart(9);
+  process.stdout.write(`${'scenario'.padEnd(34)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(9)}\n`);
+  for (const r of rows) process.stdout.write(`${r.name.padEnd(34)}${fmt(r.rps, 0)}${fmt(r.p50, 2)}${fmt(r.p99, 2)}${String(r.errors).padStart(9)}\n`);
+}
