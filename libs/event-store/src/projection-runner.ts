@@ -60,8 +60,10 @@ export interface RunningProjection {
 /**
  * Runs a projection from a durable JetStream consumer with explicit acks. Every event is applied, then its
  * sequence is checkpointed in MongoDB and the message acked. A redelivered message at or below the
- * checkpoint is acked without being applied again. An event that keeps failing is published to
- * `dlq.<name>` after `maxDeliver` tries and acked, so the events after it keep flowing.
+ * checkpoint is acked without being applied again. A failed event is nak'd and retried before any later
+ * one (one message in flight); after `maxDeliver` tries it is published to `dlq.<name>` and acked, so the
+ * events after it keep flowing. Replicas running the same projection share its durable consumer and still
+ * get one event at a time, in order (a failover, not a way to apply events in parallel).
  */
 export async function runProjection(options: ProjectionOptions): Promise<RunningProjection> {
   const { name, db, js, jsm, apply } = options;
@@ -70,29 +72,38 @@ export async function runProjection(options: ProjectionOptions): Promise<Running
   const stream = eventsStreamName();
   const checkpoints: Collection<CheckpointDocument> = db.collection<CheckpointDocument>(CHECKPOINTS);
 
+  // One unacknowledged message at a time: JetStream hands out the next event only once the previous one is
+  // acked, so a retried (nak'd) event, or one left unacked by a crashed or stopped process, comes back before
+  // anything after it. Events are applied strictly in stream order, and "at or below the checkpoint" really
+  // means "already handled" (with more in flight, a later event could pass the checkpoint first and the
+  // earlier one would be skipped when it came back, i.e. lost).
   const config = {
     durable_name: name,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     ack_wait: nanos(options.ackWaitMs ?? 30_000),
-    max_ack_pending: 1000,
+    max_ack_pending: 1,
     ...(options.filterSubjects.length === 1
       ? { filter_subject: options.filterSubjects[0] }
       : { filter_subjects: options.filterSubjects }),
   };
-  try {
-    await jsm.consumers.info(stream, name);
-  } catch {
-    await jsm.consumers.add(stream, config);
-  }
+  const existing = await jsm.consumers.info(stream, name).catch(() => undefined);
+  if (!existing) await jsm.consumers.add(stream, config);
+  else if (existing.config.max_ack_pending !== config.max_ack_pending || existing.config.ack_wait !== config.ack_wait)
+    await jsm.consumers.update(stream, name, { max_ack_pending: config.max_ack_pending, ack_wait: config.ack_wait });
 
   let position = (await checkpoints.findOne({ _id: name }))?.sequence ?? 0;
   const waiters = new Set<{ seq: number; resolve: () => void }>();
+  /** checkpoint first, then the in-memory position: whoever sees the position also finds the checkpoint */
   const advance = async (seq: number) => {
     if (seq <= position) return;
-    position = seq;
     await checkpoints.updateOne({ _id: name }, { $max: { sequence: seq }, $set: { updatedAt: new Date() } }, { upsert: true });
-    for (const w of waiters) if (w.seq <= position) (waiters.delete(w), w.resolve());
+    position = seq;
+    for (const w of waiters) {
+      if (w.seq > position) continue;
+      waiters.delete(w);
+      w.resolve();
+    }
   };
 
   async function handle(msg: JsMsg): Promise<void> {
@@ -127,12 +138,17 @@ export async function runProjection(options: ProjectionOptions): Promise<Running
   const consumer = await js.consumers.get(stream, name);
   const messages: ConsumerMessages = await consumer.consume({ max_messages: options.batchSize ?? 200 });
   const loop = (async () => {
-    for await (const msg of messages) {
-      try {
-        await handle(msg);
-      } catch (err) {
-        options.logger?.error({ projection: name, err: (err as Error).message }, 'could not settle message');
+    try {
+      for await (const msg of messages) {
+        try {
+          await handle(msg);
+        } catch (err) {
+          // left unacked: JetStream delivers it again after the ack wait, before anything after it
+          options.logger?.error({ projection: name, err: (err as Error).message }, 'could not settle message');
+        }
       }
+    } catch (err) {
+      options.logger?.error({ projection: name, err: (err as Error).message }, 'projection stopped consuming');
     }
   })();
 

@@ -78,9 +78,10 @@ async function startProcess(kind: string, bin: string, args: string[], port: num
   };
 }
 
-/** `nats-server -js` on a free loopback port with its store in a temporary directory. */
-export async function startNatsServer(bin: string, dataDir?: string): Promise<LocalServer & { port: number }> {
-  const port = await freePort();
+/** `nats-server -js` on a loopback port (a free one unless given) with its store in a temporary directory
+ * (unless given: a fixed `dataDir` and `port` let a test stop the server and start it again with its data). */
+export async function startNatsServer(bin: string, dataDir?: string, fixedPort?: number): Promise<LocalServer & { port: number }> {
+  const port = fixedPort ?? (await freePort());
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'nats-'));
   const p = await startProcess('nats-server', bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], port, dataDir ? '' : dir);
   return { url: `nats://127.0.0.1:${port}`, kind: 'nats-server', port, stop: p.stop };
