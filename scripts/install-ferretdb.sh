@@ -8,7 +8,9 @@ VERSION="${FERRETDB_VERSION:-v1.24.2}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 OUT="$ROOT/.tools/bin/ferretdb"
 
-if [ -x "$OUT" ] && "$OUT" --version 2>/dev/null | grep -q "version: $VERSION"; then
+# (read the whole --version output first: with pipefail, `grep -q` or `head` closing the pipe early fails it)
+installed_version() { local v; v="$("$OUT" --version 2>/dev/null)" || return 0; printf '%s\n' "$v" | sed -n 's/^version: //p'; }
+if [ -x "$OUT" ] && [ "$(installed_version)" = "$VERSION" ]; then
   echo "ferretdb $VERSION already in .tools/bin"; exit 0
 fi
 command -v go >/dev/null || { echo "install-ferretdb: Go is needed (https://go.dev/dl/)" >&2; exit 1; }
@@ -22,4 +24,5 @@ chmod -R u+w "$WORK/src"
 echo "$VERSION" > "$WORK/src/build/version/version.txt"
 mkdir -p "$(dirname "$OUT")"
 (cd "$WORK/src" && go build -o "$OUT" ./cmd/ferretdb)
-"$OUT" --version | head -1
+[ "$(installed_version)" = "$VERSION" ] || { echo "install-ferretdb: the built binary does not report $VERSION" >&2; exit 1; }
+echo "ferretdb $VERSION built into .tools/bin"

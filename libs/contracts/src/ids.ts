@@ -19,3 +19,10 @@ export const slugify = (name: string): string =>
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 50) || 'organization';
+
+/** Keys of the built-in roles of RBAC.md; every organization has one read-only copy of each. */
+export const BUILT_IN_ROLE_KEYS = ['owner', 'admin', 'member', 'project-admin', 'project-contributor', 'project-reader'] as const;
+export type BuiltInRoleKey = (typeof BUILT_IN_ROLE_KEYS)[number];
+
+/** Id of an organization's copy of a built-in role: the same on every replica, without any event. */
+export const builtInRoleId = (organizationId: string, key: BuiltInRoleKey): string => stableUuid(`role:${organizationId}:${key}`);

@@ -1,0 +1,25 @@
+import { SetMetadata } from '@nestjs/common';
+
+export const REQUIRED_PERMISSION = 'requiredPermission';
+
+export type PermissionRequirement =
+  /** organization permission in the organization of the `:org` path parameter */
+  | { kind: 'organization'; permission: string }
+  /** project permission in the project of the `:projectId` path parameter (which must belong to `:org`) */
+  | { kind: 'project'; permission: string }
+  /** any authenticated user, no organization permission (e.g. POST /organizations, /me) */
+  | { kind: 'any-user' }
+  /** a member of `:org`; the handler checks the rest itself (e.g. permissions/check on another user) */
+  | { kind: 'member' };
+
+/**
+ * Every route declares what it needs: one of these decorators, or @Public(). The permission guard
+ * (authorization) enforces it: not a member of `:org` (or `:projectId` not in it) → 404; a member without
+ * the permission → 403 FORBIDDEN naming it. A test lists all routes and fails on any without a declaration.
+ */
+export const RequirePermission = (permission: string) =>
+  SetMetadata(REQUIRED_PERMISSION, { kind: 'organization', permission } satisfies PermissionRequirement);
+export const RequireProjectPermission = (permission: string) =>
+  SetMetadata(REQUIRED_PERMISSION, { kind: 'project', permission } satisfies PermissionRequirement);
+export const AnyUser = () => SetMetadata(REQUIRED_PERMISSION, { kind: 'any-user' } satisfies PermissionRequirement);
+export const OrganizationMember = () => SetMetadata(REQUIRED_PERMISSION, { kind: 'member' } satisfies PermissionRequirement);
