@@ -13,6 +13,9 @@ import { GATEWAY_CONFIG, NATS_CLIENT, ServicesClient } from './common/services.c
 import { HealthController, METRICS } from './health/health.controller';
 import { MeController } from './me/me.controller';
 import { AuthController } from './auth/auth.controller';
+import { OrganizationsController } from './organizations/organizations.controller';
+import { GroupsController } from './groups/groups.controller';
+import { ProjectsController } from './projects/projects.controller';
 
 function flatten(errors: ValidationError[], parent = ''): Array<{ field: string; message: string }> {
   return errors.flatMap((e) => {
@@ -49,7 +52,7 @@ export class GatewayModule {
           },
         ]),
       ],
-      controllers: [HealthController, AuthController, MeController],
+      controllers: [HealthController, AuthController, MeController, OrganizationsController, GroupsController, ProjectsController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: METRICS, useValue: metrics },
