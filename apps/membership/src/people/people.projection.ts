@@ -49,7 +49,7 @@ async function refreshProfile(db: Db, userId: string, change: { username?: strin
   await usersView(db).updateOne({ _id: userId }, { $set: change, $setOnInsert: { orgIds: [] } }, { upsert: true });
   const user = await usersView(db).findOne({ _id: userId });
   if (!user) return;
-  for (const organizationId of user.orgIds) {
+  for (const organizationId of user.orgIds ?? []) {
     await updatePerson(db, organizationId, userId, {
       ...(user.username ? { username: user.username } : {}),
       ...(user.name ? { name: user.name } : {}),

@@ -67,7 +67,7 @@ export async function myOrganizations(db: Db, userId: string): Promise<Page<Orga
 /** NOT_FOUND unless the user is a member (used when a request names the caller). */
 export async function requireMember(db: Db, organizationId: string, userId: string): Promise<void> {
   const user = await usersView(db).findOne({ _id: userId });
-  if (!user?.orgIds.includes(organizationId)) throw notFound('organization');
+  if (!user?.orgIds?.includes(organizationId)) throw notFound('organization');
 }
 
 const encodeCursor = (key: string) => Buffer.from(key).toString('base64url');
