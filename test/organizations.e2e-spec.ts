@@ -323,6 +323,43 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
     });
   });
 
+  describe('races and audit context', () => {
+    it('concurrent creations of groups with one name: one 201, the others 409 GROUP_NAME_TAKEN', async () => {
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () => http.post(`/api/v1/organizations/${orgA.id}/groups`).set(admin).send({ name: 'Racers', memberIds: [users.bob.userId] })),
+      );
+      expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409]);
+      expect((await people(orgA.id, '?type=group&search=racers')).items).toHaveLength(1);
+    });
+
+    it('concurrent invitations of the same people add each once', async () => {
+      const org = (await http.post('/api/v1/organizations').set(admin).send({ name: 'Race Org' }).expect(201)).body;
+      const results = await Promise.all([1, 2, 3].map(() => http.post(`/api/v1/organizations/${org.id}/people`).set(admin).send({ handles: ['bob', 'TomFern'] }).expect(200)));
+      expect(results.flatMap((r) => r.body.added.map((a: { username: string }) => a.username)).sort()).toEqual(['TomFern', 'bob']);
+      expect((await people(org.id, '?type=user')).items).toHaveLength(3);
+    });
+
+    it('a role given when adding people must be assignable by the caller (authorization decides)', async () => {
+      const org = (await http.post('/api/v1/organizations').set(admin).send({ name: 'Roles Org' }).expect(201)).body;
+      await http.post(`/api/v1/organizations/${org.id}/people`).set(admin).send({ handles: ['bob'], roleId: builtInRoleId(org.id, 'admin') }).expect(200);
+      expect((await people(org.id, '?search=bob')).items[0].roles).toEqual([{ id: builtInRoleId(org.id, 'admin'), name: 'Admin', source: 'direct' }]);
+      expectProblem(await http.post(`/api/v1/organizations/${org.id}/people`).set(admin).send({ handles: ['ann'], roleId: builtInRoleId(orgA.id, 'admin') }), 404, 'NOT_FOUND');
+    });
+
+    it('every event carries the actor, request id, IP and medium of the request', async () => {
+      const res = await http.post('/api/v1/organizations').set(admin).set('X-Request-Id', 'membership-audit-1').set('User-Agent', 'curl/8.5').send({ name: 'Audited' }).expect(201);
+      const commits = await mongo
+        .db(testDatabaseName('membership'))
+        .collection('event_commits')
+        .find({ streamId: `organization-${res.body.id}` })
+        .toArray();
+      const events = commits.flatMap((c) => c.events);
+      expect(events.map((e) => e.type)).toEqual(['organization.created', 'organization.member-added']);
+      for (const e of events)
+        expect(e.metadata).toMatchObject({ actor: { id: adminId }, requestId: 'membership-audit-1', ip: '127.0.0.1', medium: 'cli' });
+    });
+  });
+
   describe('tenant isolation', () => {
     it('a member of A gets 404 for B, and B’s ids under A’s path are 404', async () => {
       const tom = users.TomFern;
