@@ -6,7 +6,7 @@
  *
  * Both organizations are created through the API. Their people are then seeded straight into membership's
  * read model, in batches of 1,000, with the projection's own document builders (userPersonDocument,
- * groupPersonDocument, positionKey): replaying 101,000 events one at a time through JetStream and the
+ * groupPersonDocument, positionKey, and buildSearchNodes for the search index): replaying 101,000 events one at a time through JetStream and the
  * projection would take many minutes on FerretDB and measure the projection, not the listing. The seeded
  * organizations exist only in the read model (their aggregates hold the creator only), so the bench writes
  * nothing to them afterwards.
@@ -30,6 +30,7 @@ import {
   type OrganizationMetaDocument,
   type PersonDocument,
 } from '../../apps/membership/src/people/people.model';
+import { buildSearchNodes, searchNodes } from '../../apps/membership/src/people/people.search';
 
 const FIRST = ['Maria', 'John', 'Aiko', 'Pedro', 'Olga', 'Wei', 'Fatima', 'Liam', 'Noor', 'Sven', 'Chloe', 'Ravi', 'Ines', 'Tomas', 'Yara', 'Kofi', 'Lena', 'Mateo', 'Hana', 'Igor'];
 const LAST = ['Silva', 'Smith', 'Tanaka', 'Garcia', 'Ivanova', 'Chen', 'Khan', 'Murphy', 'Haddad', 'Berg'];
@@ -44,8 +45,10 @@ async function seed(client: MongoClient, dbName: string, organizationId: string,
   const groupIds = Array.from({ length: groups }, (_, g) => `${organizationId.slice(0, 24)}${String(g).padStart(12, '0')}`);
   let seq = SEED_BASE;
   let batch: PersonDocument[] = [];
+  const all: PersonDocument[] = [];
   const flush = async () => {
     if (batch.length) await peopleOf(db, organizationId).insertMany(batch, { ordered: false });
+    all.push(...batch);
     batch = [];
   };
   for (const [g, groupId] of groupIds.entries()) {
@@ -70,6 +73,8 @@ async function seed(client: MongoClient, dbName: string, organizationId: string,
     if (batch.length >= 1000) await flush();
   }
   await flush();
+  const nodes = buildSearchNodes(organizationId, all);
+  for (let i = 0; i < nodes.length; i += 100) await searchNodes(db).insertMany(nodes.slice(i, i + 100), { ordered: false });
   if (ownerDoc) await orgMeta(db).updateOne({ _id: organizationId }, { $set: Object.fromEntries(Object.entries(metaGroups).map(([id, v]) => [`groups.${id}`, v])) });
 }
 

@@ -71,7 +71,7 @@ export const personKeyId = (organizationId: string, subjectId: string): string =
 export const positionKey = (seq: number): string => String(seq).padStart(16, '0');
 
 export function searchTerms(p: { username?: string; name?: string; email?: string }): string[] {
-  const terms = [p.username, p.name, ...(p.name ?? '').split(/\s+/), p.email].filter((t): t is string => !!t).map((t) => t.toLowerCase());
+  const terms = [p.username, p.name, ...(p.name ?? '').split(/\s+/), p.email].filter((t): t is string => !!t).map((t) => t.toLowerCase().replace(/\s+/g, ' '));
   return [...new Set(terms)];
 }
 

@@ -16,6 +16,7 @@ import {
   usersView,
   type PersonDocument,
 } from './people.model';
+import { indexPerson, unindexPerson } from './people.search';
 
 export const PEOPLE_PROJECTION = 'membership-people';
 
@@ -32,16 +33,34 @@ async function updatePerson(db: Db, organizationId: string, subjectId: string, u
   if (key) await peopleOf(db, organizationId).updateOne({ _id: key }, raw ? update : { $set: update });
 }
 
+/** document, search index, then the key: a re-applied event finds no key and completes what is missing */
 async function insertPerson(db: Db, organizationId: string, doc: PersonDocument): Promise<void> {
   if (await personKeyOf(db, organizationId, doc.id)) return; // applied before
   await peopleOf(db, organizationId).insertOne(doc).catch(ignoreDuplicate);
+  await indexPerson(db, organizationId, doc._id, doc.search);
   await personKeys(db).insertOne({ _id: personKeyId(organizationId, doc.id), key: doc._id }).catch(ignoreDuplicate);
 }
 
 async function removePerson(db: Db, organizationId: string, subjectId: string): Promise<void> {
   const key = await personKeyOf(db, organizationId, subjectId);
-  if (key) await peopleOf(db, organizationId).deleteOne({ _id: key });
+  if (key) {
+    const doc = await peopleOf(db, organizationId).findOne({ _id: key });
+    if (doc) await unindexPerson(db, organizationId, key, doc.search);
+    await peopleOf(db, organizationId).deleteOne({ _id: key });
+  }
   await personKeys(db).deleteOne({ _id: personKeyId(organizationId, subjectId) });
+}
+
+/** a change of name, username or email: the search index follows the new terms */
+async function renamePerson(db: Db, organizationId: string, subjectId: string, change: Partial<PersonDocument> & { search: string[] }): Promise<void> {
+  const key = await personKeyOf(db, organizationId, subjectId);
+  const doc = key ? await peopleOf(db, organizationId).findOne({ _id: key }) : null;
+  if (!key || !doc) return;
+  if (doc.search.join('\n') !== change.search.join('\n')) {
+    await unindexPerson(db, organizationId, key, doc.search);
+    await indexPerson(db, organizationId, key, change.search);
+  }
+  await peopleOf(db, organizationId).updateOne({ _id: key }, { $set: change });
 }
 
 /** identity changed a profile: copy it into every organization the user belongs to */
@@ -50,7 +69,7 @@ async function refreshProfile(db: Db, userId: string, change: { username?: strin
   const user = await usersView(db).findOne({ _id: userId });
   if (!user) return;
   for (const organizationId of user.orgIds ?? []) {
-    await updatePerson(db, organizationId, userId, {
+    await renamePerson(db, organizationId, userId, {
       ...(user.username ? { username: user.username } : {}),
       ...(user.name ? { name: user.name } : {}),
       ...(user.email ? { email: user.email } : {}),
@@ -122,7 +141,7 @@ export async function applyPeopleEvent(db: Db, event: DomainEvent, seq: number):
         { _id: orgId, [`groups.${groupId}`]: { $exists: true } },
         { $set: { [`groups.${groupId}.name`]: d.name as string, [`groups.${groupId}.description`]: d.description as string } },
       );
-      await updatePerson(db, orgId, groupId, { name: d.name as string, search: searchTerms({ name: d.name as string }) });
+      await renamePerson(db, orgId, groupId, { name: d.name as string, search: searchTerms({ name: d.name as string }) });
       return;
     }
 

@@ -25,6 +25,7 @@ import {
   type PersonDocument,
 } from './people.model';
 import { PEOPLE_PROJECTION } from './people.projection';
+import { searchCandidates } from './people.search';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;
@@ -95,6 +96,20 @@ async function roleNameResolver(db: Db, organizationId: string, roleIds: Iterabl
   return (id) => names.get(id) ?? 'Unknown role';
 }
 
+/** Candidates from the search index, by `_id` look-ups in chunks, checked against the rest of the filter. */
+async function fetchMatching(db: Db, organizationId: string, keys: string[], filter: Filter<PersonDocument>, wanted: number): Promise<PersonDocument[]> {
+  const out: PersonDocument[] = [];
+  const roleIds = (filter.$or as Array<{ roleId?: string; groupIds?: { $in: string[] } }> | undefined) ?? undefined;
+  const matches = (p: PersonDocument) =>
+    (filter.type === undefined || p.type === filter.type) &&
+    (!roleIds || roleIds.some((c) => (c.roleId !== undefined && p.roleId === c.roleId) || (c.groupIds && p.groupIds.some((g) => c.groupIds!.$in.includes(g)))));
+  for (let i = 0; i < keys.length && out.length < wanted; i += wanted) {
+    const docs = await Promise.all(keys.slice(i, i + wanted).map((_id) => peopleOf(db, organizationId).findOne({ _id })));
+    for (const d of docs) if (d && matches(d) && out.length < wanted) out.push(d);
+  }
+  return out;
+}
+
 /**
  * One page of an organization's people and groups, in the order they joined. The scan reads the
  * organization's own collection from the cursor on and stops after `limit + 1` matches.
@@ -102,7 +117,8 @@ async function roleNameResolver(db: Db, organizationId: string, roleIds: Iterabl
 export async function listPeople(db: Db, req: ListPeopleRequest): Promise<Page<PersonView>> {
   const meta = await getMeta(db, req.organizationId);
   const limit = limitOf(req.limit);
-  const filter: Filter<PersonDocument> = { _id: { $gt: decodeCursor(req.cursor) } };
+  const afterKey = decodeCursor(req.cursor);
+  const filter: Filter<PersonDocument> = { _id: { $gt: afterKey } };
   if (req.type !== undefined) {
     if (req.type !== 'user' && req.type !== 'group') throw new DomainError(ErrorCode.VALIDATION_FAILED, 'type must be user or group');
     filter.type = req.type;
@@ -117,11 +133,18 @@ export async function listPeople(db: Db, req: ListPeopleRequest): Promise<Page<P
       .map(([id]) => id);
     filter.$or = [{ roleId: req.roleId }, ...(viaGroups.length ? [{ groupIds: { $in: viaGroups } }] : [])];
   }
-  let cursor = peopleOf(db, req.organizationId).find(filter).limit(limit + 1);
-  // MongoDB answers this from the _id index in _id order; FerretDB v1 cannot push a sort down (it would
-  // read and sort the whole collection) and returns its table in insertion order, which is _id order here.
-  if (await servedByMongo(db)) cursor = cursor.sort({ _id: 1 });
-  const docs = await cursor.toArray();
+  const search = typeof req.search === 'string' ? req.search.trim().toLowerCase() : '';
+  const candidates = search ? await searchCandidates(db, req.organizationId, search, afterKey) : undefined;
+  let docs: PersonDocument[];
+  if (candidates) {
+    docs = await fetchMatching(db, req.organizationId, candidates, filter, limit + 1);
+  } else {
+    let cursor = peopleOf(db, req.organizationId).find(filter).limit(limit + 1);
+    // MongoDB answers this from the _id index in _id order; FerretDB v1 cannot push a sort down (it would
+    // read and sort the whole collection) and returns its table in insertion order, which is _id order here.
+    if (await servedByMongo(db)) cursor = cursor.sort({ _id: 1 });
+    docs = await cursor.toArray();
+  }
   const page = docs.slice(0, limit);
 
   const groupRole = (groupId: string) => meta.groups[groupId]?.roleId;
