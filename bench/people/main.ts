@@ -30,7 +30,7 @@ import {
   type OrganizationMetaDocument,
   type PersonDocument,
 } from '../../apps/membership/src/people/people.model';
-import { buildSearchNodes, searchNodes } from '../../apps/membership/src/people/people.search';
+import { buildSearchNodes, prefixesOf, searchNodeId, searchNodes } from '../../apps/membership/src/people/people.search';
 
 const FIRST = ['Maria', 'John', 'Aiko', 'Pedro', 'Olga', 'Wei', 'Fatima', 'Liam', 'Noor', 'Sven', 'Chloe', 'Ravi', 'Ines', 'Tomas', 'Yara', 'Kofi', 'Lena', 'Mateo', 'Hana', 'Igor'];
 const LAST = ['Silva', 'Smith', 'Tanaka', 'Garcia', 'Ivanova', 'Chen', 'Khan', 'Murphy', 'Haddad', 'Berg'];
@@ -73,8 +73,11 @@ async function seed(client: MongoClient, dbName: string, organizationId: string,
     if (batch.length >= 1000) await flush();
   }
   await flush();
-  const nodes = buildSearchNodes(organizationId, all);
-  for (let i = 0; i < nodes.length; i += 100) await searchNodes(db).insertMany(nodes.slice(i, i + 100), { ordered: false });
+  // the creator, projected before the seeding: rebuild their search nodes together with the seeded people
+  const projected = await peopleOf(db, organizationId).find({ _id: { $lt: positionKey(SEED_BASE) } }).toArray();
+  for (const p of projected) for (const prefix of prefixesOf(p.search).keys()) await searchNodes(db, organizationId).deleteOne({ _id: searchNodeId(organizationId, prefix) });
+  const nodes = buildSearchNodes(organizationId, [...projected, ...all]);
+  for (let i = 0; i < nodes.length; i += 100) await searchNodes(db, organizationId).insertMany(nodes.slice(i, i + 100), { ordered: false });
   if (ownerDoc) await orgMeta(db).updateOne({ _id: organizationId }, { $set: Object.fromEntries(Object.entries(metaGroups).map(([id, v]) => [`groups.${id}`, v])) });
 }
 

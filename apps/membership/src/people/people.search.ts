@@ -8,7 +8,13 @@ import type { Collection, Db } from 'mongodb';
  * overflowed matches so many people that scanning the organization's collection finds a page quickly.
  */
 export const SEARCH_PREFIX_MAX = 6;
-export const SEARCH_NODE_CAP = 10_000;
+export const SEARCH_NODE_CAP = 1000;
+/**
+ * Above this many matches the caller scans instead of looking the matches up one by one: on FerretDB v1 a
+ * look-up by `_id` costs a table scan in SQLite (~1 µs a row), while a scan in `_id` order that stops at the
+ * page's end decodes ~1 in (rows / matches) rows (~100 µs each); with MongoDB both are index accesses.
+ */
+export const SEARCH_LOOKUP_MAX = 200;
 
 export interface SearchNode {
   _id: string;
@@ -19,8 +25,9 @@ export interface SearchNode {
 
 const keyOf = (entry: string): string => entry.slice(0, entry.indexOf('\t'));
 
-export const searchNodes = (db: Db): Collection<SearchNode> => db.collection<SearchNode>('people_search');
-export const searchNodeId = (organizationId: string, prefix: string): string => `${organizationId}:${prefix}`;
+/** one collection per organization: on FerretDB v1 (SQLite) even an `_id` look-up reads the whole table */
+export const searchNodes = (db: Db, organizationId: string): Collection<SearchNode> => db.collection<SearchNode>(`people_search_${organizationId}`);
+export const searchNodeId = (_organizationId: string, prefix: string): string => prefix;
 
 /** prefix → the terms having it */
 export function prefixesOf(terms: string[]): Map<string, string[]> {
@@ -37,7 +44,7 @@ export function prefixesOf(terms: string[]): Map<string, string[]> {
 
 /** Idempotent: a person already in a node is not added again. */
 export async function indexPerson(db: Db, organizationId: string, key: string, terms: string[]): Promise<void> {
-  const nodes = searchNodes(db);
+  const nodes = searchNodes(db, organizationId);
   for (const [prefix, ts] of prefixesOf(terms)) {
     const _id = searchNodeId(organizationId, prefix);
     const node = await nodes.findOne({ _id });
@@ -55,7 +62,7 @@ export async function indexPerson(db: Db, organizationId: string, key: string, t
 }
 
 export async function unindexPerson(db: Db, organizationId: string, key: string, terms: string[]): Promise<void> {
-  const nodes = searchNodes(db);
+  const nodes = searchNodes(db, organizationId);
   for (const prefix of prefixesOf(terms).keys()) {
     const _id = searchNodeId(organizationId, prefix);
     const node = await nodes.findOne({ _id });
@@ -80,13 +87,13 @@ export function buildSearchNodes(organizationId: string, people: Array<{ _id: st
 }
 
 /**
- * Position keys of the people matching `search` after `afterKey`, in order, when the index knows them all;
- * undefined when the prefix's node overflowed (the caller scans instead).
+ * Position keys of the people matching `search` after `afterKey`, in order, when the index knows them all
+ * and they are few; undefined when the prefix matches many (the caller scans, which finds a page quickly).
  */
 export async function searchCandidates(db: Db, organizationId: string, search: string, afterKey: string): Promise<string[] | undefined> {
-  const node = await searchNodes(db).findOne({ _id: searchNodeId(organizationId, search.slice(0, SEARCH_PREFIX_MAX)) });
+  const node = await searchNodes(db, organizationId).findOne({ _id: searchNodeId(organizationId, search.slice(0, SEARCH_PREFIX_MAX)) });
   if (!node) return [];
-  if (node.n !== node.e.length) return undefined;
+  if (node.n !== node.e.length || node.n > SEARCH_LOOKUP_MAX) return undefined;
   return node.e
     .map((x) => x.split('\t'))
     .filter(([k, ...ts]) => k > afterKey && ts.some((t) => t.startsWith(search)))
