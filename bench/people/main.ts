@@ -88,14 +88,14 @@ function percentile(sorted: number[], p: number): number {
 async function measure(url: string, token: string, n: number): Promise<{ p50: number; p99: number; items: number }> {
   const times: number[] = [];
   let items = 0;
-  for (let i = 0; i < n + 5; i++) {
+  for (let i = 0; i < n + 3; i++) {
     const t0 = performance.now();
     const res = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
     const body = (await res.json()) as { items?: unknown[] };
     const ms = performance.now() - t0;
     if (res.status !== 200) throw new Error(`${url}: ${res.status} ${JSON.stringify(body)}`);
     items = body.items!.length;
-    if (i >= 5) times.push(ms); // 5 warm-up requests
+    if (i >= 3) times.push(ms); // 3 warm-up requests
   }
   times.sort((a, b) => a - b);
   return { p50: percentile(times, 50), p99: percentile(times, 99), items };

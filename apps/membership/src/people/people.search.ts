@@ -8,7 +8,7 @@ import type { Collection, Db } from 'mongodb';
  * overflowed matches so many people that scanning the organization's collection finds a page quickly.
  */
 export const SEARCH_PREFIX_MAX = 6;
-export const SEARCH_NODE_CAP = 1000;
+export const SEARCH_NODE_CAP = 2000;
 /**
  * Above this many matches the caller scans instead of looking the matches up one by one: on FerretDB v1 a
  * look-up by `_id` costs a table scan in SQLite (~1 µs a row), while a scan in `_id` order that stops at the
@@ -93,10 +93,11 @@ export function buildSearchNodes(organizationId: string, people: Array<{ _id: st
 export async function searchCandidates(db: Db, organizationId: string, search: string, afterKey: string): Promise<string[] | undefined> {
   const node = await searchNodes(db, organizationId).findOne({ _id: searchNodeId(organizationId, search.slice(0, SEARCH_PREFIX_MAX)) });
   if (!node) return [];
-  if (node.n !== node.e.length || node.n > SEARCH_LOOKUP_MAX) return undefined;
-  return node.e
+  if (node.n !== node.e.length) return undefined;
+  const keys = node.e
     .map((x) => x.split('\t'))
     .filter(([k, ...ts]) => k > afterKey && ts.some((t) => t.startsWith(search)))
     .map(([k]) => k)
     .sort();
+  return keys.length > SEARCH_LOOKUP_MAX ? undefined : keys;
 }
