@@ -6,6 +6,7 @@ import {
   groupMembers,
   groupPersonDocument,
   orgMeta,
+  orgVersions,
   peopleOf,
   personKeyId,
   personKeys,
@@ -78,11 +79,29 @@ async function refreshProfile(db: Db, userId: string, change: { username?: strin
   }
 }
 
+/** events that change `organizations_view`: they bump the organization's version (queries cache by it) */
+const META_EVENTS = new Set([
+  'organization.created',
+  'group.created',
+  'group.details-changed',
+  'group.deleted',
+  'project.created',
+  'project.owner-changed',
+  'project.deleted',
+  'role.assigned',
+]);
+
 /**
  * Applies one event of any service to the read model. Idempotent: inserts are skipped when the subject is
  * already there, the rest are `$set`/`$addToSet`/`$pull`/`$unset` of the event's values.
  */
 export async function applyPeopleEvent(db: Db, event: DomainEvent, seq: number): Promise<void> {
+  await applyEvent(db, event, seq);
+  const orgId = ((event.data as { organizationId?: string }).organizationId ?? event.organizationId) as string | undefined;
+  if (orgId && META_EVENTS.has(event.type)) await orgVersions(db).updateOne({ _id: orgId }, { $inc: { v: 1 } }, { upsert: true });
+}
+
+async function applyEvent(db: Db, event: DomainEvent, seq: number): Promise<void> {
   const d = event.data as Record<string, unknown>;
   const orgId = (d.organizationId as string) ?? event.organizationId;
   switch (event.type) {

@@ -17,6 +17,7 @@ import {
   builtInRoleName,
   groupMembers,
   orgMeta,
+  orgVersions,
   peopleOf,
   roleNames,
   servedByMongo,
@@ -49,9 +50,23 @@ export async function waitForReadModel(deps: { db: Db; jsm: JetStreamManager; pr
   }
 }
 
+/**
+ * An organization's `organizations_view` document (groups and projects included: 1,000 groups make it
+ * ~150 KB, which FerretDB takes tens of ms to decode), cached per process and re-read when the
+ * organization's small version document says it changed.
+ */
+const metaCache = new WeakMap<Db, Map<string, { v: number; meta: OrganizationMetaDocument }>>();
 export async function getMeta(db: Db, organizationId: string): Promise<OrganizationMetaDocument> {
-  const meta = typeof organizationId === 'string' ? await orgMeta(db).findOne({ _id: organizationId }) : null;
+  if (typeof organizationId !== 'string') throw notFound('organization');
+  const v = (await orgVersions(db).findOne({ _id: organizationId }))?.v ?? 0;
+  let cache = metaCache.get(db);
+  if (!cache) metaCache.set(db, (cache = new Map()));
+  const cached = cache.get(organizationId);
+  if (cached && cached.v === v) return cached.meta;
+  const meta = await orgMeta(db).findOne({ _id: organizationId });
   if (!meta) throw notFound('organization');
+  if (cache.size >= 1000) cache.clear();
+  cache.set(organizationId, { v, meta });
   return meta;
 }
 
@@ -183,7 +198,7 @@ function paginateMap<T extends { seq: number }, V>(entries: Record<string, T>, c
 }
 
 async function groupView(db: Db, meta: OrganizationMetaDocument, groupId: string): Promise<GroupView> {
-  const g = meta.groups[groupId];
+  const g = Object.hasOwn(meta.groups, groupId) ? meta.groups[groupId] : undefined;
   if (!g) throw notFound('group');
   const members = await groupMembers(db).findOne({ _id: groupId });
   const roleName = await roleNameResolver(db, meta._id, [g.roleId]);
