@@ -44,7 +44,7 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
   };
 
   beforeAll(async () => {
-    system = await startSystem();
+    system = await startSystem({ BOOTSTRAP_ORG_NAME: 'Home Base' });
     mongo = await testMongo();
     http = request(system.baseUrl);
     adminId = (await http.get('/api/v1/me').set(admin).expect(200)).body.id;
@@ -90,6 +90,19 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
       expect((await http.get(`/api/v1/organizations/${orgA.id}`).set(admin).expect(200)).body).toEqual(orgA);
       expectProblem(await http.get('/api/v1/organizations/00000000-0000-4000-8000-000000000000').set(admin), 404, 'NOT_FOUND');
       expectProblem(await http.get('/api/v1/organizations/not-a-uuid').set(admin), 404, 'NOT_FOUND');
+    });
+
+    it('BOOTSTRAP_ORG_NAME: the bootstrap admin is its Owner, joined via bootstrap in the creating commit', async () => {
+      const home = (await http.get('/api/v1/organizations').set(admin).expect(200)).body.items.find((o: { slug: string }) => o.slug === 'home-base');
+      expect(home).toEqual({ id: expect.any(String), name: 'Home Base', slug: 'home-base' });
+      expect((await people(home.id)).items).toEqual([
+        expect.objectContaining({ id: adminId, username: 'admin', roles: [{ id: builtInRoleId(home.id, 'owner'), name: 'Owner', source: 'direct' }] }),
+      ]);
+      const [commit] = await mongo.db(testDatabaseName('membership')).collection('event_commits').find({ streamId: `organization-${home.id}` }).toArray();
+      expect(commit.events.map((e: { type: string; data: { via?: string } }) => [e.type, e.data.via])).toEqual([
+        ['organization.created', undefined],
+        ['organization.member-added', 'bootstrap'],
+      ]);
     });
 
     it('without a token: 401', async () => {
