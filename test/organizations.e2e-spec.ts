@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import type { MongoClient } from 'mongodb';
 import { builtInRoleId } from '@app/contracts';
@@ -135,6 +136,12 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
       const res = await http.post(`/api/v1/organizations/${orgB.id}/accounts`).set(admin).send({ accounts: [{ email: 'ANN@example.com' }] }).expect(201);
       expect(res.body).toEqual({ created: [], existing: [{ userId: users.ann.userId, email: 'ANN@example.com' }] });
       expect((await people(orgB.id, '?search=ann')).items.map((p: { id: string }) => p.id)).toEqual([users.ann.userId]);
+    });
+
+    it('POST accounts with a username taken in another case is 409 USERNAME_TAKEN and adds nobody', async () => {
+      const before = (await people(orgA.id, '?type=user')).items.length;
+      expectProblem(await http.post(`/api/v1/organizations/${orgA.id}/accounts`).set(admin).send({ accounts: [{ email: 'tf2@example.com', username: 'tomfern' }] }), 409, 'USERNAME_TAKEN');
+      expect((await people(orgA.id, '?type=user')).items).toHaveLength(before);
     });
 
     it.each([
@@ -292,6 +299,20 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
       expectProblem(await http.post(`/api/v1/organizations/${orgA.id}/projects`).set(users.ann.headers).send({ name: '' }), 400, 'VALIDATION_FAILED');
     });
 
+    it('PUT owner transfers to a member (200); a non-member is 400 NOT_A_MEMBER; a bad body 400; an unknown project 404', async () => {
+      const p = (await http.post(`/api/v1/organizations/${orgA.id}/projects`).set(admin).send({ name: 'Transfers' }).expect(201)).body;
+      expect((await http.put(`/api/v1/organizations/${orgA.id}/projects/${p.id}/owner`).set(admin).send({ userId: users.bob.userId }).expect(200)).body).toEqual({
+        ...p,
+        ownerId: users.bob.userId,
+      });
+      expectProblem(await http.put(`/api/v1/organizations/${orgA.id}/projects/${p.id}/owner`).set(admin).send({ userId: users.zed.userId }), 400, 'NOT_A_MEMBER');
+      expectProblem(await http.put(`/api/v1/organizations/${orgA.id}/projects/${p.id}/owner`).set(admin).send({ userId: 'zed' }), 400, 'VALIDATION_FAILED');
+      expectProblem(await http.put(`/api/v1/organizations/${orgA.id}/projects/${p.id}/owner`).set(admin).send({ userId: users.bob.userId, extra: 1 }), 400, 'VALIDATION_FAILED');
+      expect((await http.get(`/api/v1/organizations/${orgA.id}/projects/${p.id}`).set(admin).expect(200)).body.ownerId).toBe(users.bob.userId);
+      expectProblem(await http.put(`/api/v1/organizations/${orgA.id}/projects/${randomUUID()}/owner`).set(admin).send({ userId: users.bob.userId }), 404, 'NOT_FOUND');
+      await http.put(`/api/v1/organizations/${orgA.id}/projects/${p.id}/owner`).set(admin).send({ userId: adminId }).expect(200);
+    });
+
     it('removing a project owner is 409 OWNS_PROJECTS naming them; after a transfer the removal works and access is gone at once', async () => {
       const refused = await http.delete(`/api/v1/organizations/${orgA.id}/people/${users.ann.userId}`).set(admin);
       expectProblem(refused, 409, 'OWNS_PROJECTS');
@@ -374,14 +395,13 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
   });
 
   describe('tenant isolation', () => {
-    it('a member of A gets 404 for B, and B’s ids under A’s path are 404', async () => {
-      const tom = users.TomFern;
+    let groupB: { id: string };
+    let projectB: { id: string };
+
+    it('B’s ids under A’s path are 404 everywhere, even for a member of both', async () => {
       const zed = users.zed;
-      const groupB = (await http.post(`/api/v1/organizations/${orgB.id}/groups`).set(admin).send({ name: 'B-team', memberIds: [] }).expect(201)).body;
-      const projectB = (await http.post(`/api/v1/organizations/${orgB.id}/projects`).set(admin).send({ name: 'B-project' }).expect(201)).body;
-      for (const path of ['', '/people', '/groups', `/groups/${groupB.id}`, '/projects', `/projects/${projectB.id}`])
-        expectProblem(await http.get(`/api/v1/organizations/${orgB.id}${path}`).set(auth(tom.token)), 404, 'NOT_FOUND');
-      expectProblem(await http.post(`/api/v1/organizations/${orgB.id}/projects`).set(tom.headers).send({ name: 'intruder' }), 404, 'NOT_FOUND');
+      groupB = (await http.post(`/api/v1/organizations/${orgB.id}/groups`).set(admin).send({ name: 'B-team', memberIds: [] }).expect(201)).body;
+      projectB = (await http.post(`/api/v1/organizations/${orgB.id}/projects`).set(admin).send({ name: 'B-project' }).expect(201)).body;
       expectProblem(await http.get(`/api/v1/organizations/${orgA.id}/groups/${groupB.id}`).set(admin), 404, 'NOT_FOUND');
       expectProblem(await http.patch(`/api/v1/organizations/${orgA.id}/groups/${groupB.id}`).set(admin).send({ name: 'stolen' }), 404, 'NOT_FOUND');
       expectProblem(await http.delete(`/api/v1/organizations/${orgA.id}/groups/${groupB.id}`).set(admin), 404, 'NOT_FOUND');
@@ -389,7 +409,20 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
       expectProblem(await http.put(`/api/v1/organizations/${orgA.id}/projects/${projectB.id}/owner`).set(admin).send({ userId: adminId }), 404, 'NOT_FOUND');
       expectProblem(await http.delete(`/api/v1/organizations/${orgA.id}/projects/${projectB.id}`).set(admin), 404, 'NOT_FOUND');
       expectProblem(await http.delete(`/api/v1/organizations/${orgA.id}/people/${zed.userId}`).set(admin), 404, 'NOT_FOUND');
+      expectProblem(await http.post(`/api/v1/organizations/${orgA.id}/people/${zed.userId}/password`).set(admin), 404, 'NOT_FOUND');
       expectProblem(await http.post(`/api/v1/organizations/${orgA.id}/groups`).set(admin).send({ name: 'Mixed', memberIds: [zed.userId] }), 400, 'NOT_A_MEMBER');
+      expect((await http.get(`/api/v1/organizations/${orgB.id}/groups/${groupB.id}`).set(admin).expect(200)).body.name).toBe('B-team');
+      expect((await http.get(`/api/v1/organizations/${orgB.id}/projects/${projectB.id}`).set(admin).expect(200)).body.name).toBe('B-project');
+    });
+
+    it('a member of A only gets 404 for every path of B', async () => {
+      const tom = users.TomFern;
+      expectProblem(await http.get(`/api/v1/organizations/${orgB.id}`).set(tom.headers), 404, 'NOT_FOUND');
+      for (const path of ['/people', '/groups', `/groups/${groupB.id}`, '/projects', `/projects/${projectB.id}`])
+        expectProblem(await http.get(`/api/v1/organizations/${orgB.id}${path}`).set(tom.headers), 404, 'NOT_FOUND');
+      expectProblem(await http.post(`/api/v1/organizations/${orgB.id}/projects`).set(tom.headers).send({ name: 'intruder' }), 404, 'NOT_FOUND');
+      expectProblem(await http.post(`/api/v1/organizations/${orgB.id}/people`).set(tom.headers).send({ handles: ['ann'] }), 404, 'NOT_FOUND');
+      expectProblem(await http.delete(`/api/v1/organizations/${orgB.id}/groups/${groupB.id}`).set(tom.headers), 404, 'NOT_FOUND');
     });
   });
 });
