@@ -27,6 +27,7 @@ import {
 import type { Infrastructure } from '@app/platform';
 import type { OrganizationCommand } from '../organization/organization.decider';
 import { loadOrganization, runOrganizationCommand } from '../organization/organization.repository';
+import { organizationDeps } from '../organization/organization.deps';
 import type { OrganizationState } from '../organization/organization.state';
 import { callService } from '../common/rpc';
 import { builtInRoleName, orgMeta } from '../people/people.model';
@@ -50,7 +51,7 @@ function uuidList(value: unknown, field: string): string[] {
 }
 
 function run<R>(infra: Infrastructure, command: OrganizationCommand, meta: CommandMeta, reply?: (events: NewEvent[], state: OrganizationState) => R) {
-  return runOrganizationCommand<R>({ db: infra.db, store: infra.store, flush: (s) => infra.relay.flushStream(s) }, command, meta, reply);
+  return runOrganizationCommand<R>(organizationDeps(infra), command, meta, reply);
 }
 
 export async function createOrganization(infra: Infrastructure, req: CreateOrganizationRequest, meta: CommandMeta): Promise<OrganizationView> {
@@ -105,7 +106,7 @@ export async function addPeople(infra: Infrastructure, req: AddPeopleRequest, me
 export async function createAccounts(infra: Infrastructure, req: CreateMemberAccountsRequest, meta: CommandMeta): Promise<CreateAccountsReply> {
   requireUuids(req?.organizationId);
   if (req.roleId !== undefined && !isUuid(req.roleId)) throw invalid('roleId must be a role id');
-  const { state } = await loadOrganization(infra.db, infra.store, req.organizationId);
+  const { state } = await loadOrganization(organizationDeps(infra), req.organizationId);
   if (!state.exists) throw new DomainError(ErrorCode.NOT_FOUND, 'organization not found');
   const reply = await callService<CreateAccountsReply>(infra, IdentitySubjects.createAccounts(), { organizationId: req.organizationId, accounts: req.accounts }, meta, 30_000);
   const existing = await Promise.all(
@@ -128,7 +129,7 @@ export async function createAccounts(infra: Infrastructure, req: CreateMemberAcc
  */
 export async function removePerson(infra: Infrastructure, req: { organizationId: string; userId: string }, meta: CommandMeta): Promise<Record<string, never>> {
   requireUuids(req?.organizationId, req?.userId);
-  const { state } = await loadOrganization(infra.db, infra.store, req.organizationId);
+  const { state } = await loadOrganization(organizationDeps(infra), req.organizationId);
   if (!state.exists || !(req.userId in state.members)) throw new DomainError(ErrorCode.NOT_FOUND, 'person not found');
   const { ownerIds } = await callService<OwnersReply>(infra, AuthorizationSubjects.owners(), { organizationId: req.organizationId }, meta);
   await run(infra, { kind: 'RemoveMember', organizationId: req.organizationId, userId: req.userId, ownerIds }, meta);
@@ -138,7 +139,7 @@ export async function removePerson(infra: Infrastructure, req: { organizationId:
 /** Only for members of this organization; identity refuses accounts it did not create (NOT_MANAGED_ACCOUNT). */
 export async function resetMemberPassword(infra: Infrastructure, req: { organizationId: string; userId: string }, meta: CommandMeta): Promise<ResetPasswordReply> {
   requireUuids(req?.organizationId, req?.userId);
-  const { state } = await loadOrganization(infra.db, infra.store, req.organizationId);
+  const { state } = await loadOrganization(organizationDeps(infra), req.organizationId);
   if (!state.exists || !(req.userId in state.members)) throw new DomainError(ErrorCode.NOT_FOUND, 'person not found');
   return callService<ResetPasswordReply>(infra, IdentitySubjects.resetPassword(), { organizationId: req.organizationId, userId: req.userId }, meta);
 }

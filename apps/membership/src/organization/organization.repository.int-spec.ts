@@ -3,7 +3,7 @@ import type { Db, MongoClient } from 'mongodb';
 import { systemMeta, type CommandMeta } from '@app/contracts';
 import { createEventStore, type EventStore } from '@app/event-store';
 import { testDatabaseName, testMongo } from '@app/testing';
-import { loadOrganization, runOrganizationCommand, SNAPSHOT_EVERY, snapshots } from './organization.repository';
+import { loadOrganization, OrganizationCache, runOrganizationCommand, SNAPSHOT_EVERY, snapshots } from './organization.repository';
 import { evolveOrganization, initialOrganizationState, organizationStreamId } from './organization.state';
 
 describe('organization repository: snapshots and concurrent commands (real database)', () => {
@@ -40,15 +40,47 @@ describe('organization repository: snapshots and concurrent commands (real datab
     expect(snap?.version).toBe(SNAPSHOT_EVERY + 7);
 
     const added = await runOrganizationCommand({ db, store }, { kind: 'AddMembers', organizationId, users: [{ userId: randomUUID(), username: 'late' }], via: 'invite' }, meta());
-    let readFrom = -1;
-    const spyStore = { ...store, readStream: (id: string, after?: number) => ((readFrom = after ?? 0), store.readStream(id, after)) } as EventStore;
-    const loaded = await loadOrganization(db, spyStore, organizationId);
-    expect(readFrom).toBe(SNAPSHOT_EVERY + 7);
+    const looked: unknown[] = [];
+    const commits = new Proxy(store.commits, {
+      get: (target, prop) => (prop === 'findOne' ? (filter: { _id: string }) => (looked.push(filter._id), target.findOne(filter)) : Reflect.get(target, prop)),
+    });
+    const loaded = await loadOrganization({ db, store: { ...store, commits } }, organizationId);
+    const streamId = organizationStreamId(organizationId);
+    expect(looked).toEqual([`${streamId}@${SNAPSHOT_EVERY + 8}`, `${streamId}@${SNAPSHOT_EVERY + 9}`]);
     expect(loaded.version).toBe(added.version);
 
     const replayed = (await store.readStream(organizationStreamId(organizationId))).reduce(evolveOrganization, initialOrganizationState);
     expect(loaded.state).toEqual(replayed);
     expect(Object.keys(loaded.state.members)).toHaveLength(SNAPSHOT_EVERY + 7);
+  });
+
+  it('a replica’s cached state picks up what another replica appended (only the newer commits are read)', async () => {
+    const { organizationId, ownerId } = await newOrganization();
+    const replicaA = { db, store, cache: new OrganizationCache() };
+    const replicaB = { db, store, cache: new OrganizationCache() };
+    const { state } = await addMembers(replicaA, organizationId, 2);
+    const [ann, bob] = Object.keys(state.members).filter((id) => id !== ownerId);
+    await runOrganizationCommand(replicaB, { kind: 'RemoveMember', organizationId, userId: ann, ownerIds: [ownerId] }, meta());
+    await expect(
+      runOrganizationCommand(replicaA, { kind: 'CreateGroup', organizationId, groupId: randomUUID(), name: 'G', description: '', memberIds: [ann, bob] }, meta()),
+    ).rejects.toMatchObject({ code: 'NOT_A_MEMBER', details: { userIds: [ann] } });
+    const cachedA = await loadOrganization(replicaA, organizationId);
+    const fresh = await loadOrganization({ db, store }, organizationId);
+    expect(cachedA.state).toEqual(fresh.state);
+    expect(cachedA.version).toBe(fresh.version);
+  });
+
+  it('concurrent commands in one process with a cache run one at a time; across replicas the store decides', async () => {
+    const { organizationId } = await newOrganization();
+    const shared = { db, store, cache: new OrganizationCache() };
+    const replicas = [shared, shared, shared, { db, store, cache: new OrganizationCache() }, { db, store, cache: new OrganizationCache() }];
+    const results = await Promise.allSettled(
+      replicas.map((deps) =>
+        runOrganizationCommand(deps, { kind: 'CreateGroup', organizationId, groupId: randomUUID(), name: 'Same', description: '', memberIds: [] }, meta()),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results.filter((r) => r.status === 'rejected')) expect((r as PromiseRejectedResult).reason.code).toBe('GROUP_NAME_TAKEN');
   });
 
   it('a retried command id appends nothing and returns the first reply', async () => {
@@ -71,7 +103,7 @@ describe('organization repository: snapshots and concurrent commands (real datab
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results.filter((r) => r.status === 'rejected')) expect((r as PromiseRejectedResult).reason.code).toBe('GROUP_NAME_TAKEN');
-    const { state } = await loadOrganization(db, store, organizationId);
+    const { state } = await loadOrganization({ db, store }, organizationId);
     expect(Object.values(state.groups).map((g) => g.name)).toEqual(['Same']);
   });
 
@@ -98,7 +130,7 @@ describe('organization repository: snapshots and concurrent commands (real datab
         runOrganizationCommand({ db, store }, { kind: 'TransferProject', organizationId, projectId, ownerId: userId }, meta()),
         runOrganizationCommand({ db, store }, { kind: 'RemoveMember', organizationId, userId, ownerIds: [ownerId] }, meta()),
       ]);
-      const after = (await loadOrganization(db, store, organizationId)).state;
+      const after = (await loadOrganization({ db, store }, organizationId)).state;
       // exactly one wins: transferred (removal refused OWNS_PROJECTS) or removed (transfer refused NOT_A_MEMBER)
       if (transfer.status === 'fulfilled') {
         expect(removal.status === 'rejected' && (removal.reason as { code: string }).code).toBe('OWNS_PROJECTS');
@@ -121,7 +153,7 @@ describe('organization repository: snapshots and concurrent commands (real datab
       runOrganizationCommand({ db, store }, { kind: 'CreateGroup', organizationId, groupId: randomUUID(), name: 'G', description: '', memberIds: [userId] }, meta()),
       runOrganizationCommand({ db, store }, { kind: 'RemoveMember', organizationId, userId, ownerIds: [ownerId] }, meta()),
     ]);
-    const after = (await loadOrganization(db, store, organizationId)).state;
+    const after = (await loadOrganization({ db, store }, organizationId)).state;
     for (const g of Object.values(after.groups)) for (const m of g.memberIds) expect(after.members[m]).toBeDefined();
   });
 });

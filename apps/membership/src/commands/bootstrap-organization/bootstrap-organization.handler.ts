@@ -1,6 +1,7 @@
 import { bootstrapAdminUserId, IdentitySubjects, slugify, stableUuid, systemMeta, type UserProfile } from '@app/contracts';
 import type { Infrastructure, ServiceConfig } from '@app/platform';
 import { runOrganizationCommand } from '../../organization/organization.repository';
+import { organizationDeps } from '../../organization/organization.deps';
 import { callService } from '../../common/rpc';
 
 /** The bootstrap admin's username from identity (which starts it), else the part of the email before `@`. */
@@ -37,7 +38,7 @@ export async function bootstrapOrganization(infra: Infrastructure, config: Servi
   }
   const ownerId = bootstrapAdminUserId(email);
   const result = await runOrganizationCommand(
-    { db: infra.db, store: infra.store, flush: (s) => infra.relay.flushStream(s) },
+    organizationDeps(infra),
     { kind: 'CreateOrganization', organizationId, name, slug, ownerId, ownerUsername: await adminUsername(infra, email, ownerId), via: 'bootstrap' },
     systemMeta(`bootstrap-organization:${slug}`),
   );
