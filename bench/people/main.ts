@@ -11,15 +11,21 @@
  * organizations exist only in the read model (their aggregates hold the creator only), so the bench writes
  * nothing to them afterwards.
  *
+ * For the commands, the same members are appended to the organizations' event streams in commits of 1,000
+ * events with a snapshot at the end (see seedAggregate), and POST groups is timed in both.
+ *
  * Each user is in one or two groups; names come from small lists so that a name prefix matches 1 in 20.
  * Printed: p50/p99 of the first page (limit 50), of a common search (a first name: many matches) and of a
  * rare search (one user), for both organizations, and the ratios big/small.
  */
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { MongoClient } from 'mongodb';
-import { builtInRoleId } from '@app/contracts';
+import { builtInRoleId, eventMetadata, systemMeta, type DomainEvent } from '@app/contracts';
+import { createEventStore } from '@app/event-store';
+import { loadOrganization, saveSnapshot } from '../../apps/membership/src/organization/organization.repository';
+import { evolveOrganization, organizationStreamId } from '../../apps/membership/src/organization/organization.state';
 import { provideTestInfrastructure } from '../../libs/testing/src/infra';
 import {
   groupPersonDocument,
@@ -83,6 +89,69 @@ async function seed(client: MongoClient, dbName: string, organizationId: string,
   await orgVersions(db).updateOne({ _id: organizationId }, { $inc: { v: 1 } }, { upsert: true });
 }
 
+/**
+ * The same members in the organization's event stream: member-added events appended in commits of 1,000
+ * (written as already published, so the relay does not send 100,000 events through JetStream), then a
+ * snapshot built with the aggregate's own evolve, as the command runner would have written it.
+ */
+async function seedAggregate(client: MongoClient, dbName: string, organizationId: string, members: number) {
+  const db = client.db(dbName);
+  const store = createEventStore(db, { service: 'membership' });
+  const loaded = await loadOrganization({ db, store }, organizationId);
+  let { state, version } = loaded;
+  const member = builtInRoleId(organizationId, 'member');
+  const streamId = organizationStreamId(organizationId);
+  const meta = eventMetadata(systemMeta('bench-seed'));
+  for (let i = 0; i < members; i += 1000) {
+    const events: DomainEvent[] = [];
+    for (let j = i; j < Math.min(members, i + 1000); j++)
+      events.push({
+        id: randomUUID(),
+        type: 'organization.member-added',
+        version: 1,
+        streamId,
+        streamVersion: version + events.length + 1,
+        service: 'membership',
+        occurredAt: new Date().toISOString(),
+        organizationId,
+        data: { organizationId, userId: `${organizationId.slice(0, 24)}${String(j + 100_000).padStart(12, '0')}`, username: `user${j}`, roleId: member, via: 'invite' },
+        metadata: meta,
+      });
+    await store.commits.insertOne({
+      _id: `${streamId}@${version + 1}`,
+      streamId,
+      fromVersion: version + 1,
+      toVersion: version + events.length,
+      commandId: `bench-seed:${organizationId}:${i}`,
+      events,
+      published: true,
+      committedAt: new Date(),
+    });
+    state = events.reduce(evolveOrganization, state);
+    version += events.length;
+  }
+  await saveSnapshot(db, organizationId, state, version);
+}
+
+async function commandLatency(baseUrl: string, token: string, organizationId: string, n: number) {
+  const times: number[] = [];
+  let cold = 0;
+  for (let i = 0; i <= n; i++) {
+    const t0 = performance.now();
+    const res = await fetch(`${baseUrl}/api/v1/organizations/${organizationId}/groups`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: `Bench group ${i}` }),
+    });
+    const ms = performance.now() - t0;
+    if (res.status !== 201) throw new Error(`POST groups: ${res.status} ${await res.text()}`);
+    if (i === 0) cold = ms;
+    else times.push(ms);
+  }
+  times.sort((a, b) => a - b);
+  return { cold, p50: percentile(times, 50), p99: percentile(times, 99) };
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
@@ -135,6 +204,11 @@ async function main() {
     await seed(client, dbName, small, 99, 0, false);
     process.stdout.write(`seeded ${members} + 100 members, ${groups} groups in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 
+    const t1 = performance.now();
+    await seedAggregate(client, dbName, big, members - 1);
+    await seedAggregate(client, dbName, small, 99);
+    process.stdout.write(`seeded the event streams and snapshots in ${((performance.now() - t1) / 1000).toFixed(1)} s\n`);
+
     const scenarios = [
       ['first page (limit 50)', ''],
       ['common search "maria" (1 in 20)', '?search=maria'],
@@ -151,6 +225,15 @@ async function main() {
     process.stdout.write(`\nbench/people: ${requests} sequential requests per figure through the gateway; ${infra.description}\n\n`);
     process.stdout.write(`${'scenario'.padEnd(34)} ${'big p50'.padStart(8)} ${'big p99'.padStart(8)} items   ${'sml p50'.padStart(8)} ${'sml p99'.padStart(8)} items   ratio p50/p99 (big/small)\n`);
     process.stdout.write(`${rows.join('\n')}\n(ms; big: ${members} members + ${groups} groups, small: 100 members)\n`);
+
+    const cb = await commandLatency(system.baseUrl, BOOTSTRAP_TOKEN, big, 20);
+    const cs = await commandLatency(system.baseUrl, BOOTSTRAP_TOKEN, small, 20);
+    process.stdout.write(
+      `\nPOST groups (a command on the aggregate; the first one loads the snapshot, the next 20 use the cached state):\n` +
+        `  big:   first ${cb.cold.toFixed(0)} ms, then p50 ${cb.p50.toFixed(1)} ms, p99 ${cb.p99.toFixed(1)} ms\n` +
+        `  small: first ${cs.cold.toFixed(0)} ms, then p50 ${cs.p50.toFixed(1)} ms, p99 ${cs.p99.toFixed(1)} ms\n` +
+        `  ratio p50 ${(cb.p50 / cs.p50).toFixed(2)}, p99 ${(cb.p99 / cs.p99).toFixed(2)}\n`,
+    );
   } finally {
     await client.close();
     await system.close();

@@ -16,6 +16,20 @@ interface SnapshotDocument {
 
 export const snapshots = (db: Db): Collection<SnapshotDocument> => db.collection<SnapshotDocument>('organization_snapshots');
 
+/**
+ * `commandId → commit _id` of every appended organization command: a retried command finds its first
+ * commit by two `_id` look-ups. (`store.findByCommand` filters by `commandId`, which FerretDB v1 answers by
+ * decoding every commit of the service.) Written after the append; a crash in between is still caught by
+ * the store's unique command id index when the command is retried.
+ */
+export const appliedCommands = (db: Db): Collection<{ _id: string; commitId: string }> =>
+  db.collection<{ _id: string; commitId: string }>('organization_commands');
+
+async function earlierCommit(deps: OrganizationDeps, commandId: string): Promise<CommitDocument | null> {
+  const marker = await appliedCommands(deps.db).findOne({ _id: commandId });
+  return marker ? deps.store.commits.findOne({ _id: marker.commitId }) : null;
+}
+
 export interface LoadedOrganization {
   state: OrganizationState;
   version: number;
@@ -138,7 +152,7 @@ export function runOrganizationCommand<R = undefined>(
   const run = async (): Promise<OrganizationResult<R>> => {
     const streamId = organizationStreamId(command.organizationId);
     for (let attempt = 0; ; attempt++) {
-      const earlier = await deps.store.findByCommand(meta.commandId);
+      const earlier = await earlierCommit(deps, meta.commandId);
       const loaded = await loadUnlocked(deps, command.organizationId);
       if (earlier) return { state: loaded.state, version: loaded.version, events: [], commit: earlier, reply: earlier.reply as R };
       const events = organizationDecider.decide(command, loaded.state, meta);
@@ -150,6 +164,11 @@ export function runOrganizationCommand<R = undefined>(
           const again = await loadUnlocked(deps, command.organizationId);
           return { state: again.state, version: again.version, events: [], commit: result.commit, reply: result.commit.reply as R };
         }
+        await appliedCommands(deps.db)
+          .insertOne({ _id: meta.commandId, commitId: result.commit._id })
+          .catch((err) => {
+            if (!isDuplicateKey(err)) throw err;
+          });
         loaded.state = result.commit.events.reduce(evolveOrganization, loaded.state);
         loaded.version = result.commit.toVersion;
         deps.cache?.set(command.organizationId, loaded);
