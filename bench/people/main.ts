@@ -89,7 +89,7 @@ async function seed(client: MongoClient, dbName: string, organizationId: string,
   const nodes = buildSearchNodes(organizationId, [...projected, ...all]);
   for (let i = 0; i < nodes.length; i += 100) await searchNodes(db, organizationId).insertMany(nodes.slice(i, i + 100), { ordered: false });
   if (ownerDoc) await orgMeta(db).updateOne({ _id: organizationId }, { $set: Object.fromEntries(Object.entries(metaGroups).map(([id, v]) => [`groups.${id}`, v])) });
-  await orgVersions(db).updateOne({ _id: organizationId }, { $inc: { v: 1 } }, { upsert: true });
+  await orgVersions(db).updateOne({ _id: organizationId }, { $inc: { v: 1, n: all.length } }, { upsert: true });
 }
 
 /**

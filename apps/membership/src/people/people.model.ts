@@ -63,8 +63,12 @@ export interface RoleNameDocument {
 export const peopleOf = (db: Db, organizationId: string): Collection<PersonDocument> => db.collection<PersonDocument>(`people_${organizationId}`);
 export const personKeys = (db: Db): Collection<PersonKeyDocument> => db.collection<PersonKeyDocument>('people_keys');
 export const orgMeta = (db: Db): Collection<OrganizationMetaDocument> => db.collection<OrganizationMetaDocument>('organizations_view');
-/** a counter per organization, raised by every change of its `organizations_view` document */
-export const orgVersions = (db: Db): Collection<{ _id: string; v: number }> => db.collection<{ _id: string; v: number }>('organization_versions_view');
+/**
+ * Per organization: `v` is raised by every change of its `organizations_view` document; `n` counts its
+ * people and groups (an estimate for choosing a query plan: a re-applied event may count twice).
+ */
+export const orgVersions = (db: Db): Collection<{ _id: string; v: number; n?: number }> =>
+  db.collection<{ _id: string; v: number; n?: number }>('organization_versions_view');
 export const groupMembers = (db: Db): Collection<GroupMembersDocument> => db.collection<GroupMembersDocument>('group_members_view');
 export const usersView = (db: Db): Collection<UserDocument> => db.collection<UserDocument>('users_view');
 export const roleNames = (db: Db): Collection<RoleNameDocument> => db.collection<RoleNameDocument>('role_names_view');

@@ -91,6 +91,13 @@ const META_EVENTS = new Set([
   'role.assigned',
 ]);
 
+const SIZE_CHANGES: Record<string, number> = {
+  'organization.member-added': 1,
+  'group.created': 1,
+  'organization.member-removed': -1,
+  'group.deleted': -1,
+};
+
 /**
  * Applies one event of any service to the read model. Idempotent: inserts are skipped when the subject is
  * already there, the rest are `$set`/`$addToSet`/`$pull`/`$unset` of the event's values.
@@ -98,7 +105,8 @@ const META_EVENTS = new Set([
 export async function applyPeopleEvent(db: Db, event: DomainEvent, seq: number): Promise<void> {
   await applyEvent(db, event, seq);
   const orgId = ((event.data as { organizationId?: string }).organizationId ?? event.organizationId) as string | undefined;
-  if (orgId && META_EVENTS.has(event.type)) await orgVersions(db).updateOne({ _id: orgId }, { $inc: { v: 1 } }, { upsert: true });
+  const size = SIZE_CHANGES[event.type] ?? 0;
+  if (orgId && (META_EVENTS.has(event.type) || size)) await orgVersions(db).updateOne({ _id: orgId }, { $inc: { v: 1, n: size } }, { upsert: true });
 }
 
 async function applyEvent(db: Db, event: DomainEvent, seq: number): Promise<void> {
