@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import type { MongoClient } from 'mongodb';
-import { builtInRoleId } from '@app/contracts';
+import { builtInRoleId, MembershipSubjects, systemMeta } from '@app/contracts';
 import { testDatabaseName, testMongo } from '@app/testing';
 import { BOOTSTRAP_TOKEN, startSystem, type RunningSystem } from './support/system';
 
@@ -378,6 +378,26 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
       await http.post(`/api/v1/organizations/${org.id}/people`).set(admin).send({ handles: ['bob'], roleId: builtInRoleId(org.id, 'admin') }).expect(200);
       expect((await people(org.id, '?search=bob')).items[0].roles).toEqual([{ id: builtInRoleId(org.id, 'admin'), name: 'Admin', source: 'direct' }]);
       expectProblem(await http.post(`/api/v1/organizations/${org.id}/people`).set(admin).send({ handles: ['ann'], roleId: builtInRoleId(orgA.id, 'admin') }), 404, 'NOT_FOUND');
+    });
+
+    it('a command retried with the same command id (a gateway that died mid-request) gets its first outcome', async () => {
+      const { connect, JSONCodec } = await import('nats');
+      const nc = await connect({ servers: process.env.NATS_URL });
+      try {
+        const codec = JSONCodec<{ response?: { id: string; slug: string }; err?: unknown }>();
+        const meta = { ...systemMeta(randomUUID()), actor: { id: adminId, username: 'admin' } };
+        const send = async () =>
+          codec.decode(
+            (await nc.request(MembershipSubjects.createOrganization(), JSONCodec().encode({ pattern: MembershipSubjects.createOrganization(), id: randomUUID(), data: { meta, body: { name: 'Retried' } } }), { timeout: 10_000 })).data,
+          );
+        const first = await send();
+        const again = await send();
+        expect(first.response).toEqual({ id: expect.any(String), name: 'Retried', slug: 'retried' });
+        expect(again.response).toEqual(first.response);
+        expect((await http.get('/api/v1/organizations').set(admin).expect(200)).body.items.filter((o: { slug: string }) => o.slug === 'retried')).toHaveLength(1);
+      } finally {
+        await nc.close();
+      }
     });
 
     it('every event carries the actor, request id, IP and medium of the request', async () => {

@@ -26,7 +26,7 @@ import {
 } from '@app/contracts';
 import type { Infrastructure } from '@app/platform';
 import type { OrganizationCommand } from '../organization/organization.decider';
-import { loadOrganization, runOrganizationCommand } from '../organization/organization.repository';
+import { earlierCommit, loadOrganization, runOrganizationCommand } from '../organization/organization.repository';
 import { organizationDeps } from '../organization/organization.deps';
 import type { OrganizationState } from '../organization/organization.state';
 import { callService } from '../common/rpc';
@@ -59,6 +59,9 @@ export async function createOrganization(infra: Infrastructure, req: CreateOrgan
   const slug = req.slug === undefined ? slugify(name) : req.slug;
   if (typeof slug !== 'string' || !SLUG_PATTERN.test(slug)) throw invalid('slug must be lowercase letters, digits and "-" (1 to 50)');
   if (!meta.actor.id || meta.actor.id === 'anonymous') throw new DomainError(ErrorCode.UNAUTHENTICATED, 'a user must create the organization');
+  // a retried command (same id, e.g. a gateway that died mid-request) gets its first outcome
+  const earlier = await earlierCommit(organizationDeps(infra), meta.commandId);
+  if (earlier) return earlier.reply as OrganizationView;
   const organizationId = randomUUID();
   if (!(await infra.reservations.claim('slug', slug, organizationId)))
     throw new DomainError(ErrorCode.SLUG_TAKEN, `the slug ${slug} is taken`, { slug });
@@ -71,7 +74,7 @@ export async function createOrganization(infra: Infrastructure, req: CreateOrgan
       ownerId: meta.actor.id,
       ownerUsername: meta.actor.username ?? meta.actor.id,
       via: 'creator',
-    }, meta);
+    }, meta, () => ({ id: organizationId, name, slug }));
   } catch (err) {
     await infra.reservations.release('slug', slug, organizationId);
     throw err;
@@ -129,6 +132,7 @@ export async function createAccounts(infra: Infrastructure, req: CreateMemberAcc
  */
 export async function removePerson(infra: Infrastructure, req: { organizationId: string; userId: string }, meta: CommandMeta): Promise<Record<string, never>> {
   requireUuids(req?.organizationId, req?.userId);
+  if (await earlierCommit(organizationDeps(infra), meta.commandId)) return {};
   const { state } = await loadOrganization(organizationDeps(infra), req.organizationId);
   if (!state.exists || !(req.userId in state.members)) throw new DomainError(ErrorCode.NOT_FOUND, 'person not found');
   const { ownerIds } = await callService<OwnersReply>(infra, AuthorizationSubjects.owners(), { organizationId: req.organizationId }, meta);

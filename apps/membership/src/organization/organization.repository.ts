@@ -25,7 +25,7 @@ export const snapshots = (db: Db): Collection<SnapshotDocument> => db.collection
 export const appliedCommands = (db: Db): Collection<{ _id: string; commitId: string }> =>
   db.collection<{ _id: string; commitId: string }>('organization_commands');
 
-async function earlierCommit(deps: OrganizationDeps, commandId: string): Promise<CommitDocument | null> {
+export async function earlierCommit(deps: OrganizationDeps, commandId: string): Promise<CommitDocument | null> {
   const marker = await appliedCommands(deps.db).findOne({ _id: commandId });
   return marker ? deps.store.commits.findOne({ _id: marker.commitId }) : null;
 }
