@@ -17,6 +17,8 @@ import { GATEWAY_CONFIG, NATS_CLIENT, ServicesClient } from './common/services.c
 import { HealthController, METRICS } from './health/health.controller';
 import { MeController } from './me/me.controller';
 import { AuthController } from './auth/auth.controller';
+import { PermissionGuard } from './auth/permission.guard';
+import { AUTHORIZATION_CONTROLLERS } from './access/authorization.controllers';
 
 function flatten(errors: ValidationError[], parent = ''): Array<{ field: string; message: string }> {
   return errors.flatMap((e) => {
@@ -61,7 +63,7 @@ export class GatewayModule implements OnApplicationShutdown {
           },
         ]),
       ],
-      controllers: [HealthController, AuthController, MeController],
+      controllers: [HealthController, AuthController, MeController, ...AUTHORIZATION_CONTROLLERS],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: METRICS, useValue: metrics },
@@ -74,6 +76,7 @@ export class GatewayModule implements OnApplicationShutdown {
         ServicesClient,
         BearerStrategy,
         { provide: APP_GUARD, useClass: BearerAuthGuard },
+        { provide: APP_GUARD, useClass: PermissionGuard },
         { provide: APP_PIPE, useValue: strictValidationPipe },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         { provide: APP_FILTER, useValue: new ProblemFilter(logger) },
