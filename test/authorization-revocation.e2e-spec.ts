@@ -18,7 +18,7 @@ describe('authorization: immediate revocation and the Owner race', () => {
   let authz2: RunningService;
   let urls: string[] = [];
   let http: ReturnType<typeof request>;
-  const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
+  const auth = (token: string): Record<string, string> => ({ Authorization: `Bearer ${token}` });
   const owner = auth(BOOTSTRAP_TOKEN);
   const api = (path: string) => `/api/v1${path}`;
   let org = '';

@@ -9,7 +9,7 @@ import { BOOTSTRAP_TOKEN, startSystem, type RunningSystem } from './support/syst
 describe('authorization: roles, bindings, checks, enforcement (API.md, RBAC.md)', () => {
   let system: RunningSystem;
   let http: ReturnType<typeof request>;
-  const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
+  const auth = (token: string): Record<string, string> => ({ Authorization: `Bearer ${token}` });
   const owner = auth(BOOTSTRAP_TOKEN);
   let ownerId = '';
   let org = '';
