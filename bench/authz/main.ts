@@ -137,10 +137,16 @@ function naiveEvaluator(org: Org) {
   const set = (subject: string, projectId: string | null, roleId: string) => byTarget.set(`${subject}|${projectId}`, { subject, projectId, roleId });
   for (const e of org.events) {
     const d = e.data as Record<string, string>;
-    if (e.type === 'organization.member-added') (members.add(d.userId), set(d.userId, null, d.roleId));
+    if (e.type === 'organization.member-added') {
+      members.add(d.userId);
+      set(d.userId, null, d.roleId);
+    }
     else if (e.type === 'group.created') set(d.groupId, null, d.roleId);
     else if (e.type === 'group.member-added') groupsOf.set(d.userId, (groupsOf.get(d.userId) ?? new Set()).add(d.groupId));
-    else if (e.type === 'project.created') (projects.add(d.projectId), set(d.ownerId, d.projectId, builtInRoleId(org.orgId, 'project-admin')));
+    else if (e.type === 'project.created') {
+      projects.add(d.projectId);
+      set(d.ownerId, d.projectId, builtInRoleId(org.orgId, 'project-admin'));
+    }
     else if (e.type === 'role.created') perms.set(d.roleId, d.permissions as unknown as string[]);
     else if (e.type === 'role.assigned') set(d.subjectId, d.projectId, d.roleId);
   }
