@@ -45,10 +45,19 @@ export class AccessView {
   /** Applies one event at stream sequence `seq` (a sequence at or below the position is a redelivery: ignored). */
   ingest(event: DomainEvent | undefined, seq: number): void {
     if (seq <= this.position) return;
+    if (event?.service === 'identity' && event.type === 'user.username-changed') this.renamed(event.data as { userId: string; username: string });
     const organizationId = event && RELEVANT.has(event.service) ? ((event.data as { organizationId?: string })?.organizationId ?? event.organizationId) : undefined;
     if (event && organizationId) this.org(organizationId).apply(event);
     this.position = seq;
     this.settle();
+  }
+
+  /** Usernames shown in project member lists follow identity's renames (rare: a scan of the organizations). */
+  private renamed(d: { userId: string; username: string }): void {
+    for (const org of this.orgs.values()) {
+      const user = org.users.get(d.userId);
+      if (user) user.username = d.username;
+    }
   }
 
   private settle(): void {

@@ -34,7 +34,7 @@ export async function startAccessView(opts: {
       const seq = msg.info.streamSequence;
       const parsed = parseEventSubject(msg.subject);
       let event: DomainEvent | undefined;
-      if (parsed && RELEVANT.has(parsed.service)) {
+      if (parsed && (RELEVANT.has(parsed.service) || parsed.type === 'user.username-changed')) {
         try {
           event = codec.decode(msg.data);
           if (opts.upcasters) event = opts.upcasters.upcast(event);
