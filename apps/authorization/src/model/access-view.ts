@@ -80,8 +80,8 @@ export class AccessView {
     });
   }
 
-  waitForSequence(seq: number): Promise<void> {
-    return this.until(() => this.position >= seq, `sequence ${seq}`);
+  waitForSequence(seq: number, timeoutMs = this.timeoutMs): Promise<void> {
+    return this.until(() => this.position >= seq, `sequence ${seq}`, timeoutMs);
   }
 
   /** Until the view has applied version `version` of the stream `access-<organizationId>`. */
@@ -94,14 +94,14 @@ export class AccessView {
    * look-ups: at most one is in flight, and a caller that arrives while one is in flight waits for the next
    * one (which is sent after it arrived), so no caller is answered with a position read before it started.
    */
-  async catchUp(): Promise<void> {
+  async catchUp(timeoutMs = this.timeoutMs): Promise<void> {
     let last: number;
     try {
       last = await this.lastSequenceShared();
     } catch {
       throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'the events stream did not answer');
     }
-    await this.waitForSequence(last);
+    await this.waitForSequence(last, timeoutMs);
   }
 
   private lastSequenceShared(): Promise<number> {

@@ -22,6 +22,8 @@ export async function startAccessView(opts: {
   jsm: JetStreamManager;
   upcasters?: UpcasterRegistry;
   timeoutMs?: number;
+  /** how long start-up may take to replay the stream before the service gives up (default 5 minutes) */
+  startupTimeoutMs?: number;
   logger?: { error(obj: object, msg: string): void };
   onPoison?: () => void;
 }): Promise<RunningAccessView> {
@@ -53,6 +55,14 @@ export async function startAccessView(opts: {
       }
     }
   })().catch((err: Error) => opts.logger?.error({ err: err.message }, 'authorization view stopped consuming'));
+  // A replica joins the queue group only with a complete view: start-up waits until the replay has reached
+  // the end of the stream as it was now.
+  try {
+    await view.catchUp(opts.startupTimeoutMs ?? 300_000);
+  } catch (err) {
+    await messages.close();
+    throw err;
+  }
   return {
     view,
     async stop() {
