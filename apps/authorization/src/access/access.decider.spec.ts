@@ -141,14 +141,16 @@ describe('access decider: bindings', () => {
     expect(when(h, owner, assign(owner2, h.role('admin')))()).toHaveLength(1);
   });
 
-  it('LAST_OWNER: the last Owner keeps the role (an Owner through a group counts)', () => {
+  it('LAST_OWNER: the last user holding Owner directly keeps it (Owners through a group do not count)', () => {
     const h = given();
     h.assigned('user', owner2, h.role('member'));
     expect(when(h, owner, assign(owner, h.role('admin')))).toThrow(code('LAST_OWNER'));
     h.assigned('group', group, h.role('owner'));
-    expect(when(h, owner, assign(owner, h.role('admin')))()).toHaveLength(1);
-    // the group losing Owner while its member is the only other owner is fine: `owner` still is one
+    expect(when(h, owner, assign(owner, h.role('admin')))).toThrow(code('LAST_OWNER'));
+    // a group losing Owner never leaves the organization without a direct Owner
     expect(when(h, owner, assign(group, h.role('member'), null, 'group'))()).toHaveLength(1);
+    h.assigned('user', owner2, h.role('owner'));
+    expect(when(h, owner2, assign(owner, h.role('admin')))()).toHaveLength(1);
   });
 
   it('PRIVILEGE_ESCALATION: a role with permissions the binder lacks; Admin (project Admin everywhere) needs that too', () => {

@@ -184,13 +184,10 @@ function decideAssign(command: Extract<AccessCommand, { kind: 'AssignRole' }>, o
     throw new DomainError(ErrorCode.FORBIDDEN, `taking away the Owner role needs ${CHANGE_OWNER}`);
   const role = assertAssignable(org, actorId, command.roleId, scope, projectId);
 
-  if (projectId === null && current === owner) {
-    const remaining = org.owners().filter((id) => {
-      if (subjectType === 'user') return id !== subjectId || [...org.users.get(id)!.groups].some((g) => org.groups.get(g)?.orgRole === owner);
-      // the group loses Owner: its members stay owners only through their own role or another group
-      const u = org.users.get(id)!;
-      return u.orgRole === owner || [...u.groups].some((g) => g !== subjectId && org.groups.get(g)?.orgRole === owner);
-    });
+  // At least one user keeps the Owner role directly. Owners through a group are not counted: membership can
+  // empty or delete a group without asking, and that must never leave the organization without an Owner.
+  if (projectId === null && current === owner && subjectType === 'user') {
+    const remaining = [...org.users.values()].filter((u) => u.orgRole === owner && u.id !== subjectId);
     if (remaining.length === 0) throw new DomainError(ErrorCode.LAST_OWNER, 'the last Owner of the organization keeps the role');
   }
   return [
