@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { Gauge } from 'prom-client';
 import type { Infrastructure } from '@app/platform';
 import { ACCESS_VIEW } from './access/access.tokens';
 import { startAccessView } from './model/view.consumer';
@@ -22,7 +23,16 @@ export class AuthorizationModule {
               onPoison: () => infra.deadLetters.inc({ projection: 'authorization-view' }),
             });
             infra.onClose.push(() => running.stop());
-            return running.view;
+            const view = running.view;
+            new Gauge({
+              name: 'authorization_view_sequence',
+              help: 'last events-stream sequence applied to the in-memory authorization view',
+              registers: [infra.metrics],
+              collect() {
+                this.set(view.sequence);
+              },
+            });
+            return view;
           },
         },
       ],
