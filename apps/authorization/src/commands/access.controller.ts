@@ -58,7 +58,7 @@ export class AccessController {
     if (!SCOPES.includes(b.scope)) throw invalid('scope must be organization or project');
     const command = {
       kind: 'CreateRole' as const,
-      organizationId: b.organizationId,
+      organizationId: b.organizationId.toLowerCase(),
       roleId: randomUUID(),
       name: text(b.name, 'name', 100),
       description: b.description === undefined ? '' : text(b.description, 'description', 1000, 0),
@@ -66,7 +66,7 @@ export class AccessController {
       permissions: permissionList(b.permissions),
     };
     const { events } = await runAccessCommand(this.deps, command, msg.meta);
-    return this.role(b.organizationId, (events[0]?.data.roleId as string) ?? command.roleId);
+    return this.role(command.organizationId, (events[0]?.data.roleId as string) ?? command.roleId);
   }
 
   @MessagePattern(AccessSubjects.changeRole())
@@ -77,22 +77,22 @@ export class AccessController {
       this.deps,
       {
         kind: 'ChangeRole',
-        organizationId: b.organizationId,
-        roleId: b.roleId,
+        organizationId: b.organizationId.toLowerCase(),
+        roleId: b.roleId.toLowerCase(),
         name: b.name === undefined ? undefined : text(b.name, 'name', 100),
         description: b.description === undefined ? undefined : text(b.description, 'description', 1000, 0),
         permissions: b.permissions === undefined ? undefined : permissionList(b.permissions),
       },
       msg.meta,
     );
-    return this.role(b.organizationId, b.roleId);
+    return this.role(b.organizationId.toLowerCase(), b.roleId.toLowerCase());
   }
 
   @MessagePattern(AccessSubjects.deleteRole())
   async deleteRole(@Payload() msg: Message<DeleteRoleRequest>): Promise<Record<string, never>> {
     const b = msg.body ?? ({} as DeleteRoleRequest);
     requireUuids({ organizationId: b.organizationId, roleId: b.roleId });
-    await runAccessCommand(this.deps, { kind: 'DeleteRole', organizationId: b.organizationId, roleId: b.roleId }, msg.meta);
+    await runAccessCommand(this.deps, { kind: 'DeleteRole', organizationId: b.organizationId.toLowerCase(), roleId: b.roleId.toLowerCase() }, msg.meta);
     return {};
   }
 
@@ -101,11 +101,11 @@ export class AccessController {
     const b = msg.body ?? ({} as AssignRoleRequest);
     requireUuids({ organizationId: b.organizationId, subjectId: b.subjectId, roleId: b.roleId });
     if (b.subjectType !== 'user' && b.subjectType !== 'group') throw invalid('subjectType must be user or group');
-    const projectId = b.projectId ?? null;
+    const projectId = b.projectId ? b.projectId.toLowerCase() : null;
     if (projectId !== null && !isUuid(projectId)) throw invalid('projectId must be a UUID');
-    const command = { kind: 'AssignRole' as const, organizationId: b.organizationId, subjectType: b.subjectType, subjectId: b.subjectId.toLowerCase(), projectId, roleId: b.roleId.toLowerCase() };
+    const command = { kind: 'AssignRole' as const, organizationId: b.organizationId.toLowerCase(), subjectType: b.subjectType, subjectId: b.subjectId.toLowerCase(), projectId, roleId: b.roleId.toLowerCase() };
     await runAccessCommand(this.deps, command, msg.meta);
-    const role = this.view.org(b.organizationId).roles.get(command.roleId);
+    const role = this.view.org(command.organizationId).roles.get(command.roleId);
     return { subjectType: b.subjectType, subjectId: command.subjectId, projectId, role: { id: command.roleId, name: role?.name ?? '' } };
   }
 
@@ -113,7 +113,7 @@ export class AccessController {
   async unassignRole(@Payload() msg: Message<UnassignRoleRequest>): Promise<Record<string, never>> {
     const b = msg.body ?? ({} as UnassignRoleRequest);
     requireUuids({ organizationId: b.organizationId, projectId: b.projectId, subjectId: b.subjectId });
-    await runAccessCommand(this.deps, { kind: 'UnassignRole', organizationId: b.organizationId, projectId: b.projectId, subjectId: b.subjectId.toLowerCase() }, msg.meta);
+    await runAccessCommand(this.deps, { kind: 'UnassignRole', organizationId: b.organizationId.toLowerCase(), projectId: b.projectId.toLowerCase(), subjectId: b.subjectId.toLowerCase() }, msg.meta);
     return {};
   }
 }

@@ -63,7 +63,7 @@ export class AccessQueriesController {
   async owners(@Payload() msg: Message<OwnersRequest>): Promise<OwnersReply> {
     requireUuids({ organizationId: msg.body?.organizationId });
     await this.view.catchUp();
-    return { ownerIds: this.view.find(msg.body.organizationId)?.owners() ?? [] };
+    return { ownerIds: this.view.find(msg.body.organizationId.toLowerCase())?.owners() ?? [] };
   }
 
   @MessagePattern(AccessSubjects.listRoles())
@@ -92,7 +92,7 @@ export class AccessQueriesController {
   async effectivePermissions(@Payload() msg: Message<EffectivePermissionsRequest>): Promise<EffectivePermissionsReply> {
     const b = msg.body ?? ({} as EffectivePermissionsRequest);
     requireUuids({ organizationId: b.organizationId, userId: b.userId });
-    const projectId = b.projectId ?? null;
+    const projectId = b.projectId ? b.projectId.toLowerCase() : null;
     if (projectId !== null && !isUuid(projectId)) throw invalid('projectId must be a UUID');
     const org = await caughtUpOrg(this.view, b.organizationId);
     const userId = b.userId.toLowerCase();

@@ -22,7 +22,7 @@ export function toRoleView(role: RoleEntry): RoleView {
 /** The organization's index after the view caught up; NOT_FOUND when no such organization exists. */
 export async function caughtUpOrg(view: AccessView, organizationId: string): Promise<OrgIndex> {
   await view.catchUp();
-  const org = view.find(organizationId);
+  const org = view.find(organizationId.toLowerCase());
   if (!org) throw new DomainError(ErrorCode.NOT_FOUND, 'organization not found');
   return org;
 }
