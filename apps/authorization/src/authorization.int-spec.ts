@@ -41,9 +41,10 @@ describe('authorization service (integration)', () => {
     timestamp: new Date().toISOString(),
   });
 
-  async function rpc<T>(subject: string, body: unknown, actorId = 'system'): Promise<T> {
+  async function rpc<T>(subject: string, body: unknown, actorId = 'system', commandId = randomUUID()): Promise<T> {
     const codec = JSONCodec<{ response?: T; err?: { code: string; message: string } }>();
-    const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data: { meta: meta(actorId), body } }), { timeout: 10_000 });
+    const data = { meta: { ...meta(actorId), commandId }, body };
+    const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data }), { timeout: 10_000 });
     const decoded = codec.decode(reply.data);
     if (decoded.err) throw Object.assign(new Error(`${decoded.err.code}: ${decoded.err.message}`), { code: decoded.err.code });
     return decoded.response as T;
@@ -153,6 +154,18 @@ describe('authorization service (integration)', () => {
     await rpc(AccessSubjects.assignRole(), { organizationId: orgId, subjectType: 'user', subjectId: user, projectId: null, roleId: builtInRoleId(orgId, 'member') }, ownerId);
     await rpc(AccessSubjects.deleteRole(), { organizationId: orgId, roleId: role.id }, ownerId);
     await expect(rpc(AccessSubjects.getRole(), { organizationId: orgId, roleId: role.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('a command retried with the same command id is applied once and answers the same', async () => {
+    const { orgId, ownerId } = await newOrganization();
+    const commandId = randomUUID();
+    const body = { organizationId: orgId, name: 'Once', description: '', scope: 'project', permissions: ['project.job.stop'] };
+    const [a, b] = await Promise.all([rpc<RoleView>(AccessSubjects.createRole(), body, ownerId, commandId), rpc<RoleView>(AccessSubjects.createRole(), body, ownerId, commandId)]);
+    const c = await rpc<RoleView>(AccessSubjects.createRole(), body, ownerId, commandId);
+    expect(b.id).toBe(a.id);
+    expect(c.id).toBe(a.id);
+    const roles = await rpc<{ items: RoleView[] }>(AccessSubjects.listRoles(), { organizationId: orgId, scope: 'project' });
+    expect(roles.items.filter((r) => r.name === 'Once')).toHaveLength(1);
   });
 
   it('check-role-assignable and owners, as membership calls them', async () => {

@@ -36,12 +36,14 @@ export async function runAccessCommand(deps: AccessDeps, command: AccessCommand,
   const streamId = accessStreamId(command.organizationId);
   await view.catchUp();
   for (let attempt = 0; ; attempt++) {
+    // the version first, then the command id: if the same command is appended in between, the look-up finds
+    // it; if it is appended after the look-up, the append below conflicts and the next attempt finds it
+    const version = await streamVersion(store, streamId);
     const earlier = await store.findByCommand(meta.commandId);
     if (earlier) {
       await view.waitForAccessVersion(command.organizationId, earlier.toVersion);
       return { events: earlier.events, duplicate: true };
     }
-    const version = await streamVersion(store, streamId);
     await view.waitForAccessVersion(command.organizationId, version);
     const events = decideAccess(command, view.org(command.organizationId), meta);
     if (events.length === 0) return { events: [], duplicate: false };
