@@ -20,6 +20,8 @@ import { AuthController } from './auth/auth.controller';
 import { OrganizationsController } from './organizations/organizations.controller';
 import { GroupsController } from './groups/groups.controller';
 import { ProjectsController } from './projects/projects.controller';
+import { PermissionGuard } from './auth/permission.guard';
+import { AUTHORIZATION_CONTROLLERS } from './access/authorization.controllers';
 
 function flatten(errors: ValidationError[], parent = ''): Array<{ field: string; message: string }> {
   return errors.flatMap((e) => {
@@ -64,7 +66,15 @@ export class GatewayModule implements OnApplicationShutdown {
           },
         ]),
       ],
-      controllers: [HealthController, AuthController, MeController, OrganizationsController, GroupsController, ProjectsController],
+      controllers: [
+        HealthController,
+        AuthController,
+        MeController,
+        OrganizationsController,
+        GroupsController,
+        ProjectsController,
+        ...AUTHORIZATION_CONTROLLERS,
+      ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: METRICS, useValue: metrics },
@@ -77,6 +87,7 @@ export class GatewayModule implements OnApplicationShutdown {
         ServicesClient,
         BearerStrategy,
         { provide: APP_GUARD, useClass: BearerAuthGuard },
+        { provide: APP_GUARD, useClass: PermissionGuard },
         { provide: APP_PIPE, useValue: strictValidationPipe },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         { provide: APP_FILTER, useValue: new ProblemFilter(logger) },
