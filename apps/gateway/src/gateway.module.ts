@@ -13,6 +13,7 @@ import { GATEWAY_CONFIG, NATS_CLIENT, ServicesClient } from './common/services.c
 import { HealthController, METRICS } from './health/health.controller';
 import { MeController } from './me/me.controller';
 import { AuthController } from './auth/auth.controller';
+import { AuditLogsController } from './audit-logs/audit-logs.controller';
 
 function flatten(errors: ValidationError[], parent = ''): Array<{ field: string; message: string }> {
   return errors.flatMap((e) => {
@@ -49,7 +50,7 @@ export class GatewayModule {
           },
         ]),
       ],
-      controllers: [HealthController, AuthController, MeController],
+      controllers: [HealthController, AuthController, MeController, AuditLogsController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: METRICS, useValue: metrics },

@@ -1,23 +1,106 @@
-import type { Collection, Db } from 'mongodb';
-import { allEventsSubject, type AuditEntry } from '@app/contracts';
-import { ensureIndexes, runProjection } from '@app/event-store';
+import type { Collection, Db, IndexDescription } from 'mongodb';
+import { Counter, type Registry } from 'prom-client';
+import { allEventsSubject, validateEvent, type DomainEvent } from '@app/contracts';
+import { ensureIndexes, runProjection, type RunningProjection } from '@app/event-store';
 import type { Infrastructure } from '@app/platform';
-import { toAuditEntries } from '../entries/audit-entry.mapper';
+import { projectEvent, UnmappableEvent, type StoredEntry } from '../entries/audit-entry.mapper';
+import { referencedIds, toMongoUpdate, type DirectoryRecord, type DirectoryUpdate } from '../entries/directory';
 
-export type AuditEntryDocument = Omit<AuditEntry, 'id'> & { _id: string; sequence: number };
+export type AuditEntryDocument = Omit<StoredEntry, 'id'> & { _id: string };
 
-export const entriesCollection = (db: Db): Collection<AuditEntryDocument> => db.collection<AuditEntryDocument>('audit_entries');
-
-export async function ensureAuditIndexes(db: Db): Promise<void> {
-  await ensureIndexes(entriesCollection(db), [{ key: { organizationId: 1, timestamp: -1, _id: -1 }, name: 'org_time' }]);
-}
-
+export const ENTRIES = 'audit_entries';
+export const DIRECTORY = 'audit_directory';
 export const AUDIT_PROJECTION = 'audit-log';
 
-/** Every domain event → append-only entries. Upserts by entry id, so a redelivered event adds nothing. */
-export async function startAuditProjection(infra: Infrastructure) {
-  const entries = entriesCollection(infra.db);
-  const running = await runProjection({
+export const entriesCollection = (db: Db): Collection<AuditEntryDocument> => db.collection<AuditEntryDocument>(ENTRIES);
+export const directoryCollection = (db: Db): Collection<DirectoryRecord> => db.collection<DirectoryRecord>(DIRECTORY);
+
+/**
+ * One index per filter of the query, each ending with the keyset (`sortKey`), so a page is an index range
+ * scan of `limit` entries whatever the size of the log; `sortKey` alone serves retention.
+ */
+export const ENTRY_INDEXES: IndexDescription[] = [
+  { key: { organizationId: 1, sortKey: -1 }, name: 'org_time' },
+  { key: { organizationId: 1, actorId: 1, sortKey: -1 }, name: 'org_actor_time' },
+  { key: { organizationId: 1, resource: 1, sortKey: -1 }, name: 'org_resource_time' },
+  { key: { organizationId: 1, operation: 1, sortKey: -1 }, name: 'org_operation_time' },
+  { key: { sortKey: 1 }, name: 'time' },
+];
+
+export async function ensureAuditIndexes(db: Db): Promise<void> {
+  await ensureIndexes(entriesCollection(db), ENTRY_INDEXES);
+}
+
+export const toDocument = ({ id, ...rest }: StoredEntry): AuditEntryDocument => ({ _id: id, ...rest });
+
+function onlyDuplicateKeys(err: unknown): boolean {
+  const e = err as { code?: number; writeErrors?: { code: number } | Array<{ code: number }> };
+  if (e?.writeErrors) {
+    const list = Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
+    return list.length > 0 && list.every((w) => w.code === 11000);
+  }
+  return e?.code === 11000;
+}
+
+/** Unordered bulk insert; entries that exist already (same deterministic id) are left as they are. */
+export async function insertEntries(db: Db, entries: StoredEntry[]): Promise<void> {
+  if (!entries.length) return;
+  try {
+    await entriesCollection(db).insertMany(entries.map(toDocument), { ordered: false });
+  } catch (err) {
+    if (!onlyDuplicateKeys(err)) throw err;
+  }
+}
+
+export async function writeDirectoryUpdates(db: Db, updates: DirectoryUpdate[]): Promise<void> {
+  if (!updates.length) return;
+  await directoryCollection(db).bulkWrite(
+    updates.map((u) => ({ updateOne: { ...toMongoUpdate(u), upsert: true } })),
+    { ordered: true },
+  );
+}
+
+/** A published event that breaks the contract cannot be mapped: retried, then dead-lettered. */
+export function assertValid(event: DomainEvent): void {
+  const problems = validateEvent(event);
+  if (problems.length) throw new UnmappableEvent(`invalid event: ${problems.slice(0, 3).join('; ')}`);
+}
+
+/**
+ * Applies one event: loads the directory records it refers to, writes its entries (one bulk insert), then
+ * the directory updates. Idempotent: a second run writes the same ids (ignored) and the same updates.
+ */
+export async function applyEvent(db: Db, event: DomainEvent, sequence: number): Promise<number> {
+  assertValid(event);
+  const records = await directoryCollection(db)
+    .find({ _id: { $in: referencedIds(event) } })
+    .toArray();
+  const { entries, updates } = projectEvent(event, new Map(records.map((r) => [r._id, r])), sequence);
+  await insertEntries(db, entries);
+  await writeDirectoryUpdates(db, updates);
+  return entries.length;
+}
+
+export interface AuditMetrics {
+  entriesWritten: Counter;
+}
+
+export function auditMetrics(registry: Registry): AuditMetrics {
+  const existing = registry.getSingleMetric('audit_entries_written_total') as Counter | undefined;
+  return {
+    entriesWritten:
+      existing ??
+      new Counter({ name: 'audit_entries_written_total', help: 'audit entries written by the projection', registers: [registry] }),
+  };
+}
+
+/**
+ * The live projection: a durable JetStream consumer of `evt.>` through the shared projection runner (one
+ * event at a time in stream order, checkpointed, retried, then sent to `dlq.audit-log` and counted in
+ * `dead_letter_events_total{projection="audit-log"}`).
+ */
+export async function startAuditProjection(infra: Infrastructure, metrics = auditMetrics(infra.metrics)): Promise<RunningProjection> {
+  return runProjection({
     name: AUDIT_PROJECTION,
     db: infra.db,
     js: infra.js,
@@ -26,11 +109,7 @@ export async function startAuditProjection(infra: Infrastructure) {
     logger: infra.logger,
     onDeadLetter: () => infra.deadLetters.inc({ projection: AUDIT_PROJECTION }),
     apply: async (event, ctx) => {
-      for (const { id, ...entry } of toAuditEntries(event)) {
-        await entries.updateOne({ _id: id }, { $setOnInsert: { ...entry, sequence: ctx.sequence } }, { upsert: true });
-      }
+      metrics.entriesWritten.inc(await applyEvent(infra.db, event, ctx.sequence));
     },
   });
-  infra.onClose.push(() => running.stop());
-  return running;
 }
