@@ -59,7 +59,8 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
   };
 
   if (lastSequence > 0) {
-    const consumer = await js.consumers.get(stream, { filterSubjects: [allEventsSubject()], deliver_policy: DeliverPolicy.All });
+    // an ordered (ephemeral, flow-controlled) consumer; one filter subject as a string: a list needs NATS 2.10
+    const consumer = await js.consumers.get(stream, { filterSubjects: allEventsSubject(), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: 1 });
     const messages = await consumer.consume({ max_messages: 2000 });
     let batch: StoredEntry[] = [];
     const handle = async (m: JsMsg) => {
@@ -113,6 +114,7 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
     ...(lastSequence > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: lastSequence + 1 } : { deliver_policy: DeliverPolicy.All }),
   });
 
+  entries = await entriesCollection(db).countDocuments(); // a re-published event made the same ids again: stored once
   const ms = Date.now() - started;
   const reply = { events, entries, deadLettered, lastSequence, ms, eventsPerSecond: Math.round(events / Math.max(ms / 1000, 0.001)) };
   options.logger?.info(reply, 'audit log rebuilt');

@@ -44,7 +44,9 @@ export interface ListEntriesReply {
 }
 
 export interface RebuildReply {
+  /** events read from the stream */
   events: number;
+  /** entries in the rebuilt log */
   entries: number;
   deadLettered: number;
   /** last stream sequence included */
