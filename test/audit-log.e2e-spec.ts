@@ -150,7 +150,8 @@ describe('audit log through the gateway (API.md "Audit log")', () => {
     expect((await allEntries(orgId, { actorId: adminId, from: tokenAt })).map((e) => e.requestId)).toEqual(['req-token-1']);
     expect((await allEntries(orgId, { actorId: adminId, to: mine[1].timestamp })).map((e) => e.requestId)).toEqual(['req-email-1', 'req-username-1', 'req-name-1']);
 
-    for (const bad of [{ limit: 0 }, { limit: 501 }, { resource: 'Planet' }, { operation: 'Exploded' }, { from: 'yesterday' }, { cursor: 'garbage' }, { unknown: 'x' }]) {
+    const bads: Array<Record<string, string | number>> = [{ limit: 0 }, { limit: 501 }, { resource: 'Planet' }, { operation: 'Exploded' }, { from: 'yesterday' }, { cursor: 'garbage' }, { unknown: 'x' }];
+    for (const bad of bads) {
       const res = await logs(orgId, bad);
       expect([res.status, res.body.code]).toEqual([400, 'VALIDATION_FAILED']);
     }

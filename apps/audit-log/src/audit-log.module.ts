@@ -15,7 +15,7 @@ export class AuditLogModule {
     class AuditStartup implements OnApplicationBootstrap {
       async onApplicationBootstrap() {
         await ensureAuditIndexes(infra.db);
-        await host.start();
+        host.start();
         infra.onClose.push(() => host.stop());
         const stopRetention = scheduleRetention(infra, (infra.config as ServiceConfig<'audit-log'>).AUDIT_RETENTION_DAYS);
         infra.onClose.push(stopRetention);

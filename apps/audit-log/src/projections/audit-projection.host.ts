@@ -1,32 +1,47 @@
+import { randomUUID } from 'node:crypto';
 import { eventsStreamName, type RebuildReply } from '@app/contracts';
-import { CHECKPOINTS, type RunningProjection } from '@app/event-store';
 import type { Infrastructure } from '@app/platform';
-import { AUDIT_PROJECTION, auditMetrics, startAuditProjection } from './audit.projection';
+import { AUDIT_PROJECTION, auditMetrics, type AuditMetrics } from './audit.projection';
+import { Lease } from './lease';
+import { readCheckpoint, startLiveProjection, type LiveProjection } from './live-projection';
 import { rebuildProjection } from './rebuild';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /**
- * Owns the live projection of this process: starts it, stops it for a rebuild, and tells queries when the
+ * Owns the projection of this process: starts it, stops it for a rebuild, and tells queries when the
  * projection has caught up with the events stream (read-your-writes).
  */
 export class AuditProjectionHost {
-  private running?: RunningProjection;
+  private live?: LiveProjection;
   private rebuilding?: Promise<RebuildReply>;
-  private readonly metrics;
+  private readonly metrics: AuditMetrics;
+  readonly lease: Lease;
 
-  constructor(private readonly infra: Infrastructure) {
+  constructor(
+    private readonly infra: Infrastructure,
+    private readonly options: { renewEveryMs?: number; leaseTtlMs?: number } = {},
+  ) {
     this.metrics = auditMetrics(infra.metrics);
+    this.lease = new Lease(infra.db, AUDIT_PROJECTION, randomUUID(), options.leaseTtlMs ?? 20_000);
   }
 
-  async start(): Promise<void> {
-    this.running ??= await startAuditProjection(this.infra, this.metrics);
+  start(): void {
+    this.live ??= startLiveProjection({
+      db: this.infra.db,
+      js: this.infra.js,
+      lease: this.lease,
+      renewEveryMs: this.options.renewEveryMs,
+      logger: this.infra.logger,
+      onDeadLetter: () => this.infra.deadLetters.inc({ projection: AUDIT_PROJECTION }),
+      onEntries: (n) => this.metrics.entriesWritten.inc(n),
+    });
   }
 
   async stop(): Promise<void> {
-    const r = this.running;
-    this.running = undefined;
-    await r?.stop();
+    const live = this.live;
+    this.live = undefined;
+    await live?.stop();
   }
 
   /** Last sequence of the events stream right now. */
@@ -41,29 +56,38 @@ export class AuditProjectionHost {
   async caughtUp(sequence: number, timeoutMs = 5000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if ((this.running?.position() ?? 0) >= sequence) return true;
-      const checkpoint = await this.infra.db.collection<{ _id: string; sequence: number }>(CHECKPOINTS).findOne({ _id: AUDIT_PROJECTION });
-      if ((checkpoint?.sequence ?? 0) >= sequence) return true;
+      if ((this.live?.position() ?? 0) >= sequence) return true;
+      if ((await readCheckpoint(this.infra.db)) >= sequence) return true;
       if (Date.now() > deadline) return false;
       await sleep(this.rebuilding ? 200 : 10);
     }
   }
 
-  /** Drops and rebuilds the projection from the events stream; one rebuild at a time per process. */
+  /**
+   * Drops and rebuilds the projection from the events stream, holding the lease so that no replica writes
+   * meanwhile; one rebuild at a time per process. The live projection resumes after the rebuilt range.
+   */
   rebuild(): Promise<RebuildReply> {
     this.rebuilding ??= (async () => {
       try {
         await this.stop();
-        return await rebuildProjection({
-          db: this.infra.db,
-          js: this.infra.js,
-          jsm: this.infra.jsm,
-          logger: this.infra.logger,
-          onDeadLetter: () => this.infra.deadLetters.inc({ projection: AUDIT_PROJECTION }),
-        });
+        // another replica leading stops at its next renewal: give it that long before dropping anything
+        if (await this.lease.steal()) await sleep((this.options.renewEveryMs ?? 5000) + 500);
+        const renew = setInterval(() => void this.lease.acquire().catch(() => undefined), 2000);
+        try {
+          return await rebuildProjection({
+            db: this.infra.db,
+            js: this.infra.js,
+            jsm: this.infra.jsm,
+            logger: this.infra.logger,
+            onDeadLetter: () => this.infra.deadLetters.inc({ projection: AUDIT_PROJECTION }),
+          });
+        } finally {
+          clearInterval(renew);
+        }
       } finally {
         this.rebuilding = undefined;
-        await this.start();
+        this.start();
       }
     })();
     return this.rebuilding;

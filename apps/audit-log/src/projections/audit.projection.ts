@@ -1,10 +1,9 @@
 import type { Collection, Db, IndexDescription } from 'mongodb';
 import { Counter, type Registry } from 'prom-client';
-import { allEventsSubject, validateEvent, type DomainEvent } from '@app/contracts';
-import { ensureIndexes, runProjection, type RunningProjection } from '@app/event-store';
-import type { Infrastructure } from '@app/platform';
-import { projectEvent, UnmappableEvent, type StoredEntry } from '../entries/audit-entry.mapper';
-import { referencedIds, toMongoUpdate, type DirectoryRecord, type DirectoryUpdate } from '../entries/directory';
+import { validateEvent, type DomainEvent } from '@app/contracts';
+import { ensureIndexes } from '@app/event-store';
+import { UnmappableEvent, type StoredEntry } from '../entries/audit-entry.mapper';
+import { toMongoUpdate, type DirectoryRecord, type DirectoryUpdate } from '../entries/directory';
 
 export type AuditEntryDocument = Omit<StoredEntry, 'id'> & { _id: string };
 
@@ -66,21 +65,6 @@ export function assertValid(event: DomainEvent): void {
   if (problems.length) throw new UnmappableEvent(`invalid event: ${problems.slice(0, 3).join('; ')}`);
 }
 
-/**
- * Applies one event: loads the directory records it refers to, writes its entries (one bulk insert), then
- * the directory updates. Idempotent: a second run writes the same ids (ignored) and the same updates.
- */
-export async function applyEvent(db: Db, event: DomainEvent, sequence: number): Promise<number> {
-  assertValid(event);
-  const records = await directoryCollection(db)
-    .find({ _id: { $in: referencedIds(event) } })
-    .toArray();
-  const { entries, updates } = projectEvent(event, new Map(records.map((r) => [r._id, r])), sequence);
-  await insertEntries(db, entries);
-  await writeDirectoryUpdates(db, updates);
-  return entries.length;
-}
-
 export interface AuditMetrics {
   entriesWritten: Counter;
 }
@@ -92,24 +76,4 @@ export function auditMetrics(registry: Registry): AuditMetrics {
       existing ??
       new Counter({ name: 'audit_entries_written_total', help: 'audit entries written by the projection', registers: [registry] }),
   };
-}
-
-/**
- * The live projection: a durable JetStream consumer of `evt.>` through the shared projection runner (one
- * event at a time in stream order, checkpointed, retried, then sent to `dlq.audit-log` and counted in
- * `dead_letter_events_total{projection="audit-log"}`).
- */
-export async function startAuditProjection(infra: Infrastructure, metrics = auditMetrics(infra.metrics)): Promise<RunningProjection> {
-  return runProjection({
-    name: AUDIT_PROJECTION,
-    db: infra.db,
-    js: infra.js,
-    jsm: infra.jsm,
-    filterSubjects: [allEventsSubject()],
-    logger: infra.logger,
-    onDeadLetter: () => infra.deadLetters.inc({ projection: AUDIT_PROJECTION }),
-    apply: async (event, ctx) => {
-      metrics.entriesWritten.inc(await applyEvent(infra.db, event, ctx.sequence));
-    },
-  });
 }

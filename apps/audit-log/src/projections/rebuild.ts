@@ -1,10 +1,10 @@
 import type { Db } from 'mongodb';
-import { AckPolicy, DeliverPolicy, JSONCodec, headers, nanos, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
+import { DeliverPolicy, JSONCodec, headers, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
 import { allEventsSubject, deadLetterSubject, eventsStreamName, type DomainEvent, type RebuildReply } from '@app/contracts';
-import { CHECKPOINTS } from '@app/event-store';
 import { projectEvent, type StoredEntry } from '../entries/audit-entry.mapper';
 import { applyToMap, type DirectoryRecord } from '../entries/directory';
 import { AUDIT_PROJECTION, assertValid, directoryCollection, ensureAuditIndexes, entriesCollection, insertEntries } from './audit.projection';
+import { writeCheckpoint } from './live-projection';
 
 const codec = JSONCodec<DomainEvent>();
 
@@ -24,9 +24,9 @@ export interface RebuildOptions {
  * Drops the projection (entries, directory, checkpoint, durable consumer) and replays the events stream from
  * sequence 1 up to its last sequence as of the start, with the same pure mapping as the live projection, so
  * it writes the same entries with the same ids. The directory is kept in memory and entries are written with
- * unordered bulk inserts, several in flight. The caller must have stopped the live projection; afterwards it
- * creates the durable consumer again starting right after the rebuilt range, for the live projection to take
- * over from there. An event that cannot be mapped goes to the dead-letter subject, as in the live projection.
+ * unordered bulk inserts, several in flight. The caller must have stopped the live projection (and hold its
+ * lease); the checkpoint is left at the last rebuilt sequence, where the live projection takes over. An event
+ * that cannot be mapped goes to the dead-letter subject, as in the live projection.
  */
 export async function rebuildProjection(options: RebuildOptions): Promise<RebuildReply> {
   const { db, js, jsm } = options;
@@ -35,10 +35,9 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
   const started = Date.now();
   const stream = eventsStreamName();
 
-  await jsm.consumers.delete(stream, AUDIT_PROJECTION).catch(() => false);
+  await writeCheckpoint(db, 0);
   await entriesCollection(db).drop().catch(() => false);
   await directoryCollection(db).drop().catch(() => false);
-  await db.collection(CHECKPOINTS).deleteOne({ _id: AUDIT_PROJECTION as never });
 
   const lastSequence = (await jsm.streams.info(stream)).state.last_seq;
   const directory = new Map<string, DirectoryRecord>();
@@ -101,18 +100,7 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
   const records = [...directory.values()];
   for (let i = 0; i < records.length; i += batchSize) await directoryCollection(db).insertMany(records.slice(i, i + batchSize), { ordered: false });
   await ensureAuditIndexes(db);
-  await db
-    .collection(CHECKPOINTS)
-    .updateOne({ _id: AUDIT_PROJECTION as never }, { $set: { sequence: lastSequence, updatedAt: new Date() } }, { upsert: true });
-  // the durable consumer of the live projection, as the projection runner configures it, from the next event on
-  await jsm.consumers.add(stream, {
-    durable_name: AUDIT_PROJECTION,
-    ack_policy: AckPolicy.Explicit,
-    ack_wait: nanos(30_000),
-    max_ack_pending: 1,
-    filter_subject: allEventsSubject(),
-    ...(lastSequence > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: lastSequence + 1 } : { deliver_policy: DeliverPolicy.All }),
-  });
+  await writeCheckpoint(db, lastSequence);
 
   entries = await entriesCollection(db).countDocuments(); // a re-published event made the same ids again: stored once
   const ms = Date.now() - started;
