@@ -46,20 +46,6 @@ export function applyToMap(map: Map<string, DirectoryRecord>, updates: Directory
   }
 }
 
-/** The same updates as MongoDB update operations (the live projection). Idempotent. */
-export function toMongoUpdate(u: DirectoryUpdate): { filter: { _id: string }; update: Record<string, unknown> } {
-  switch (u.op) {
-    case 'name':
-      return { filter: { _id: u.id }, update: { $set: { kind: u.kind, name: u.name } } };
-    case 'join':
-      return { filter: { _id: u.userId }, update: { $addToSet: { orgs: u.organizationId } } };
-    case 'leave':
-      return { filter: { _id: u.userId }, update: { $pull: { orgs: u.organizationId } } };
-    case 'managed':
-      return { filter: { _id: u.userId }, update: { $set: { managedBy: u.organizationId } } };
-  }
-}
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Every id an event refers to (actor and uuids in its data): what the live projection loads before mapping it. */

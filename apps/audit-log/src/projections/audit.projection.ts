@@ -3,7 +3,7 @@ import { Counter, type Registry } from 'prom-client';
 import { validateEvent, type DomainEvent } from '@app/contracts';
 import { ensureIndexes } from '@app/event-store';
 import { UnmappableEvent, type StoredEntry } from '../entries/audit-entry.mapper';
-import { toMongoUpdate, type DirectoryRecord, type DirectoryUpdate } from '../entries/directory';
+import type { DirectoryRecord } from '../entries/directory';
 
 export type AuditEntryDocument = Omit<StoredEntry, 'id'> & { _id: string };
 
@@ -49,14 +49,6 @@ export async function insertEntries(db: Db, entries: StoredEntry[]): Promise<voi
   } catch (err) {
     if (!onlyDuplicateKeys(err)) throw err;
   }
-}
-
-export async function writeDirectoryUpdates(db: Db, updates: DirectoryUpdate[]): Promise<void> {
-  if (!updates.length) return;
-  await directoryCollection(db).bulkWrite(
-    updates.map((u) => ({ updateOne: { ...toMongoUpdate(u), upsert: true } })),
-    { ordered: true },
-  );
 }
 
 /** A published event that breaks the contract cannot be mapped: retried, then dead-lettered. */

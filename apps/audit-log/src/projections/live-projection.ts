@@ -3,8 +3,9 @@ import { DeliverPolicy, JSONCodec, headers, type ConsumerMessages, type JetStrea
 import { allEventsSubject, deadLetterSubject, eventsStreamName, type DomainEvent } from '@app/contracts';
 import { CHECKPOINTS } from '@app/event-store';
 import { projectEvent, type StoredEntry } from '../entries/audit-entry.mapper';
-import { applyToMap, referencedIds, type DirectoryRecord, type DirectoryUpdate } from '../entries/directory';
-import { AUDIT_PROJECTION, assertValid, directoryCollection, insertEntries, writeDirectoryUpdates } from './audit.projection';
+import { applyToMap, referencedIds, type DirectoryUpdate } from '../entries/directory';
+import { AUDIT_PROJECTION, assertValid, insertEntries } from './audit.projection';
+import { DirectoryCache, type ChangedRecords } from './directory-cache';
 import type { Lease } from './lease';
 
 const codec = JSONCodec<DomainEvent>();
@@ -21,6 +22,8 @@ export interface LiveProjectionOptions {
   logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   onDeadLetter?: () => void;
   onEntries?: (n: number) => void;
+  /** directory records kept in memory by the lease holder (all of them when there are fewer) */
+  directoryCacheMax?: number;
 }
 
 export interface LiveProjection {
@@ -45,8 +48,9 @@ export async function writeCheckpoint(db: Db, sequence: number): Promise<void> {
 /**
  * The live audit projection, in batches. The replica holding the lease reads the events stream with an
  * ordered consumer from the checkpoint on, and applies whatever has arrived (up to `maxBatch` events) at
- * once: one directory read for the whole batch, the mapping in memory in stream order, one unordered bulk
- * insert of the entries, one ordered bulk write of the directory, then the checkpoint. A failed write is
+ * once: the directory records it needs (from memory; one read for those not cached), the mapping in memory
+ * in stream order, one unordered bulk insert of the entries, the changed directory records, then the
+ * checkpoint. A failed write is
  * retried (the same computed batch, so the result does not change); an event that cannot be decoded, is
  * not valid against the contract or has no mapping is published to `dlq.audit-log` and counted, and the
  * projection goes on. Entry ids are deterministic, so re-applying a batch after a crash adds nothing.
@@ -60,6 +64,7 @@ export function startLiveProjection(options: LiveProjectionOptions): LiveProject
   let messages: ConsumerMessages | undefined;
   let wakeStop: (() => void) | undefined;
   const stoppedSignal = new Promise<void>((r) => (wakeStop = r));
+  const directory = new DirectoryCache(db, options.directoryCacheMax ?? 500_000);
 
   async function deadLetter(m: JsMsg, reason: string): Promise<void> {
     const h = headers();
@@ -72,7 +77,7 @@ export function startLiveProjection(options: LiveProjectionOptions): LiveProject
   }
 
   /** Pure part of a batch (plus dead letters): the entries and directory updates to write. */
-  async function compute(batch: JsMsg[]): Promise<{ entries: StoredEntry[]; updates: DirectoryUpdate[] }> {
+  async function compute(batch: JsMsg[]): Promise<{ entries: StoredEntry[]; updates: DirectoryUpdate[]; records: ChangedRecords }> {
     const decoded: Array<{ m: JsMsg; event?: DomainEvent; error?: string }> = batch.map((m) => {
       try {
         const event = codec.decode(m.data);
@@ -84,8 +89,7 @@ export function startLiveProjection(options: LiveProjectionOptions): LiveProject
     });
     const ids = new Set<string>();
     for (const d of decoded) if (d.event) for (const id of referencedIds(d.event)) ids.add(id);
-    const records = ids.size ? await directoryCollection(db).find({ _id: { $in: [...ids] } }).toArray() : [];
-    const dir = new Map<string, DirectoryRecord>(records.map((r) => [r._id, r]));
+    const dir = await directory.load(ids);
     const entries: StoredEntry[] = [];
     const updates: DirectoryUpdate[] = [];
     for (const d of decoded) {
@@ -102,7 +106,7 @@ export function startLiveProjection(options: LiveProjectionOptions): LiveProject
       }
       await deadLetter(d.m, d.error ?? 'unknown');
     }
-    return { entries, updates };
+    return { entries, updates, records: directory.changed(dir, updates) };
   }
 
   let lastRenew = 0;
@@ -116,12 +120,12 @@ export function startLiveProjection(options: LiveProjectionOptions): LiveProject
   async function applyBatch(batch: JsMsg[]): Promise<void> {
     const fresh = batch.filter((m) => m.seq > position);
     if (!fresh.length) return;
-    const { entries, updates } = await compute(fresh);
+    const { entries, records } = await compute(fresh);
     for (let attempt = 1; ; attempt++) {
       try {
         if (!(await holdLease())) throw new LeaseLost();
         for (let i = 0; i < entries.length; i += 1000) await insertEntries(db, entries.slice(i, i + 1000));
-        await writeDirectoryUpdates(db, updates);
+        await directory.write(records);
         await writeCheckpoint(db, fresh[fresh.length - 1].seq);
         break;
       } catch (err) {
@@ -130,6 +134,7 @@ export function startLiveProjection(options: LiveProjectionOptions): LiveProject
         await sleep(Math.min(200 * attempt, 5000));
       }
     }
+    directory.commit(records);
     position = fresh[fresh.length - 1].seq;
     options.onEntries?.(entries.length);
   }
@@ -137,6 +142,7 @@ export function startLiveProjection(options: LiveProjectionOptions): LiveProject
   /** Reads from the checkpoint on while the lease is held; returns when stopped or the lease is lost. */
   async function runWhileLeader(): Promise<void> {
     position = await readCheckpoint(db);
+    await directory.reset();
     const consumer = await js.consumers.get(eventsStreamName(), {
       filterSubjects: allEventsSubject(), // one subject as a string: a list needs NATS 2.10
       deliver_policy: DeliverPolicy.StartSequence,
