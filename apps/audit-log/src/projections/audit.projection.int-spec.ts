@@ -23,6 +23,8 @@ import { serviceTestEnv, testDatabaseName, testMongo, testNats } from '@app/test
 import { AuditLogModule } from '../audit-log.module';
 import { entriesCollection } from './audit.projection';
 import { scheduleRetention } from '../retention/retention.job';
+import { AUDIT_HOST } from './audit-host.token';
+import { AuditProjectionHost } from './audit-projection.host';
 
 const DAY = 24 * 3600 * 1000;
 
@@ -297,5 +299,30 @@ describe('audit-log projection, queries, rebuild and retention (real FerretDB + 
     // 0 (the default) keeps everything
     const { applyRetention } = await import('../retention/retention.job');
     expect(await applyRetention(service.infra.db, 0)).toBe(0);
+  });
+
+  it('one replica writes at a time (lease); a standby takes over when the writer stops', async () => {
+    const leader = service.app.get<AuditProjectionHost>(AUDIT_HOST);
+    const standby = new AuditProjectionHost(service.infra, { renewEveryMs: 100 });
+    standby.start();
+    try {
+      const frank = randomUUID();
+      await createAccount(frank, 'frank');
+      expect((await list({ organizationId: org, resource: 'User' })).items[0].resourceName).toBe('frank');
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await service.infra.db.collection('projection_leases').findOne({ _id: 'audit-log' as never }))?.owner).toBe(leader.lease.owner);
+
+      await leader.stop(); // releases the lease
+      const gina = randomUUID();
+      await createAccount(gina, 'gina');
+      expect((await list({ organizationId: org, resource: 'User' })).items[0].resourceName).toBe('gina');
+      expect((await service.infra.db.collection('projection_leases').findOne({ _id: 'audit-log' as never }))?.owner).toBe(standby.lease.owner);
+    } finally {
+      await standby.stop();
+      leader.start();
+    }
+    const hank = randomUUID();
+    await createAccount(hank, 'hank');
+    expect((await list({ organizationId: org, resource: 'User' })).items[0].resourceName).toBe('hank');
   });
 });
