@@ -1,14 +1,18 @@
-import { BadRequestException, Module, ValidationPipe, type DynamicModule, type ValidationError } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { BadRequestException, Inject, Module, ValidationPipe, type DynamicModule, type OnApplicationShutdown, type ValidationError } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ClientsModule, Transport } from '@nestjs/microservices';
 import { PassportModule } from '@nestjs/passport';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { ErrorCode } from '@app/contracts';
+import type { NatsConnection } from 'nats';
+import { ErrorCode, kvBucketName } from '@app/contracts';
+import { connectNats } from '@app/messaging';
 import type { ServiceConfig } from '@app/platform';
 import { BearerAuthGuard } from './auth/auth.guard';
 import { BearerStrategy } from './auth/bearer.strategy';
 import { ProblemFilter } from './common/problem.filter';
+import { IDEMPOTENCY_TTL_MS } from './common/idempotency';
+import { IDEMPOTENCY_KV, IdempotencyInterceptor } from './common/idempotency.interceptor';
 import { GATEWAY_CONFIG, NATS_CLIENT, ServicesClient } from './common/services.client';
 import { HealthController, METRICS } from './health/health.controller';
 import { MeController } from './me/me.controller';
@@ -32,8 +36,16 @@ export const strictValidationPipe = new ValidationPipe({
     new BadRequestException({ code: ErrorCode.VALIDATION_FAILED, message: 'request validation failed', errors: flatten(errors) }),
 });
 
+const GATEWAY_NATS = Symbol('GATEWAY_NATS');
+
 @Module({})
-export class GatewayModule {
+export class GatewayModule implements OnApplicationShutdown {
+  constructor(@Inject(GATEWAY_NATS) private readonly nc: NatsConnection) {}
+
+  async onApplicationShutdown() {
+    await this.nc.drain().catch(() => undefined);
+  }
+
   static register(config: ServiceConfig<'gateway'>, logger: Logger): DynamicModule {
     const metrics = new Registry();
     metrics.setDefaultLabels({ service: 'gateway' });
@@ -54,10 +66,17 @@ export class GatewayModule {
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: METRICS, useValue: metrics },
+        { provide: GATEWAY_NATS, useFactory: () => connectNats(config.NATS_URL, 'gateway') },
+        {
+          provide: IDEMPOTENCY_KV,
+          inject: [GATEWAY_NATS],
+          useFactory: (nc: NatsConnection) => nc.jetstream().views.kv(kvBucketName('IDEMPOTENCY'), { ttl: IDEMPOTENCY_TTL_MS, history: 1 }),
+        },
         ServicesClient,
         BearerStrategy,
         { provide: APP_GUARD, useClass: BearerAuthGuard },
         { provide: APP_PIPE, useValue: strictValidationPipe },
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         { provide: APP_FILTER, useValue: new ProblemFilter(logger) },
       ],
     };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { connect, JSONCodec, type NatsConnection } from 'nats';
-import { deadLetterStreamName, eventsStreamName, validateEvent, type DomainEvent, type ServiceName } from '@app/contracts';
+import { deadLetterStreamName, eventsStreamName, kvBucketName, validateEvent, type DomainEvent, type ServiceName } from '@app/contracts';
 import { loadConfig, type ServiceConfig } from '@app/platform';
 
 /**
@@ -94,6 +94,9 @@ export async function checkContractAndCleanUp(): Promise<void> {
     problems = events.flatMap((e) => validateEvent(e).map((p) => `${e.type}.v${e.version} (${e.id}): ${p}`));
     const jsm = await nc.jetstreamManager();
     for (const name of [eventsStreamName(), deadLetterStreamName()]) await jsm.streams.delete(name).catch(() => false);
+    // KV buckets of this namespace (idempotency records, counters) are streams named KV_<prefix><bucket>
+    for (const info of await jsm.streams.list().next())
+      if (info.config.name.startsWith(`KV_${kvBucketName('')}`)) await jsm.streams.delete(info.config.name).catch(() => false);
   } finally {
     await nc.close();
   }

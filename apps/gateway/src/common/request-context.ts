@@ -8,7 +8,10 @@ export interface RequestContext {
   ip: string;
   userAgent?: string;
   medium: Medium;
+  /** set by the IdempotencyInterceptor for a write sent with an Idempotency-Key */
   idempotencyKey?: string;
+  /** commands sent so far per subject, to derive their ids from the Idempotency-Key */
+  commandsSent?: Record<string, number>;
 }
 
 export type GatewayRequest = Request & { ctx: RequestContext; user?: AuthenticatedUser };
@@ -28,13 +31,11 @@ export function requestContextMiddleware(trustProxy: boolean) {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     const forwarded = trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0].trim() : '';
-    const idem = req.headers['idempotency-key'];
     (req as GatewayRequest).ctx = {
       requestId,
       ip: (forwarded || req.socket.remoteAddress || '').replace(/^::ffff:/, ''),
       userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'].slice(0, 1000) : undefined,
       medium: mediumOf(req),
-      idempotencyKey: typeof idem === 'string' && idem.length <= 200 ? idem : undefined,
     };
     res.setHeader('X-Request-Id', requestId);
     const auth = req.headers.authorization;
@@ -44,7 +45,7 @@ export function requestContextMiddleware(trustProxy: boolean) {
 }
 
 /** Command metadata of a request: the actor is the authenticated user. */
-export function metaOf(req: GatewayRequest, commandId = randomUUID()): CommandMeta {
+export function metaOf(req: GatewayRequest, commandId: string = randomUUID()): CommandMeta {
   return {
     commandId,
     actor: req.user ? { id: req.user.userId, username: req.user.username } : { id: 'anonymous' },

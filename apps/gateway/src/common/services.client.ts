@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, timeout } from 'rxjs';
-import { isErrorReply, type Message } from '@app/contracts';
+import { isErrorReply, stableUuid, type Message } from '@app/contracts';
 import { metaOf, type GatewayRequest } from './request-context';
 import { ServiceError, serviceUnavailable } from './service-error';
 
@@ -18,7 +18,7 @@ export class ServicesClient {
 
   async call<T>(subject: string, body: unknown, req?: GatewayRequest, timeoutMs?: number): Promise<T> {
     const message: Message = {
-      meta: req ? metaOf(req) : metaOf({ ctx: { requestId: 'internal', ip: '', medium: 'system' } } as GatewayRequest),
+      meta: req ? metaOf(req, commandIdFor(req, subject)) : metaOf({ ctx: { requestId: 'internal', ip: '', medium: 'system' } } as GatewayRequest),
       body,
     };
     try {
@@ -28,4 +28,13 @@ export class ServicesClient {
       throw serviceUnavailable();
     }
   }
+}
+
+/** Under an Idempotency-Key, the n-th command to a subject in a request gets the same id on every retry. */
+function commandIdFor(req: GatewayRequest, subject: string): string | undefined {
+  const key = req.ctx.idempotencyKey;
+  if (!key) return undefined;
+  const sent = (req.ctx.commandsSent ??= {});
+  const n = (sent[subject] = (sent[subject] ?? 0) + 1);
+  return stableUuid(`idempotency:${req.user?.userId ?? 'anonymous'}:${key}:${subject}:${n}`);
 }
