@@ -109,7 +109,11 @@ describe('audit log through the gateway (API.md "Audit log")', () => {
     secrets.push(token);
 
     const expectOne = async (requestId: string, fields: Partial<AuditEntry>) => {
-      const found = await byRequest(requestId);
+      // the service publishes its event right after the append, concurrently with its reply: allow for that
+      const found = await eventually(async () => {
+        const l = await byRequest(requestId);
+        return l.length ? l : undefined;
+      }, 5000, `the entry of ${requestId}`);
       expect(found).toEqual([expect.objectContaining({ resource: 'User', operation: 'Modified', resourceId: adminId, ip: '127.0.0.1', organizationId: orgId, ...fields })]);
     };
     await expectOne('req-name-1', { medium: 'cli', actor: { id: adminId, username: 'admin' }, metadata: { name: 'Ada Admin', previousName: 'admin' } });
