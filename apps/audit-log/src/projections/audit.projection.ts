@@ -41,13 +41,15 @@ function onlyDuplicateKeys(err: unknown): boolean {
   return e?.code === 11000;
 }
 
-/** Unordered bulk insert; entries that exist already (same deterministic id) are left as they are. */
-export async function insertEntries(db: Db, entries: StoredEntry[]): Promise<void> {
-  if (!entries.length) return;
+/** Unordered bulk insert; entries that exist already (same deterministic id) are left as they are. Returns how many were new. */
+export async function insertEntries(db: Db, entries: StoredEntry[]): Promise<number> {
+  if (!entries.length) return 0;
   try {
-    await entriesCollection(db).insertMany(entries.map(toDocument), { ordered: false });
+    return (await entriesCollection(db).insertMany(entries.map(toDocument), { ordered: false })).insertedCount;
   } catch (err) {
     if (!onlyDuplicateKeys(err)) throw err;
+    const e = err as { insertedCount?: number; result?: { insertedCount?: number } };
+    return e.insertedCount ?? e.result?.insertedCount ?? 0;
   }
 }
 

@@ -21,7 +21,7 @@ export interface RebuildOptions {
 }
 
 /**
- * Drops the projection (entries, directory, checkpoint, durable consumer) and replays the events stream from
+ * Drops the projection (entries, directory, checkpoint) and replays the events stream from
  * sequence 1 up to its last sequence as of the start, with the same pure mapping as the live projection, so
  * it writes the same entries with the same ids. The directory is kept in memory and entries are written with
  * unordered bulk inserts, several in flight. The caller must have stopped the live projection (and hold its
@@ -42,8 +42,9 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
   const lastSequence = (await jsm.streams.info(stream)).state.last_seq;
   const directory = new Map<string, DirectoryRecord>();
   let events = 0;
-  let entries = 0;
   let deadLettered = 0;
+  /** entries actually inserted (a re-published event maps to the same ids again: stored once) */
+  let stored = 0;
 
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
@@ -52,6 +53,7 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
     while (inFlight.size >= concurrency) await Promise.race(inFlight);
     if (failure) throw failure;
     const p: Promise<void> = insertEntries(db, batch)
+      .then((n) => void (stored += n))
       .catch((err) => void (failure = err))
       .finally(() => inFlight.delete(p));
     inFlight.add(p);
@@ -71,7 +73,6 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
         const { entries: made, updates } = projectEvent(event, directory, m.seq);
         applyToMap(directory, updates);
         batch.push(...made);
-        entries += made.length;
       } catch (err) {
         deadLettered++;
         const h = headers();
@@ -96,15 +97,25 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
   }
   await Promise.all(inFlight);
   if (failure) throw failure;
+  const replayed = Date.now();
 
   const records = [...directory.values()];
   for (let i = 0; i < records.length; i += batchSize) await directoryCollection(db).insertMany(records.slice(i, i + batchSize), { ordered: false });
+  const directoryWritten = Date.now();
   await ensureAuditIndexes(db);
+  const indexed = Date.now();
   await writeCheckpoint(db, lastSequence);
 
-  entries = await entriesCollection(db).countDocuments(); // a re-published event made the same ids again: stored once
   const ms = Date.now() - started;
-  const reply = { events, entries, deadLettered, lastSequence, ms, eventsPerSecond: Math.round(events / Math.max(ms / 1000, 0.001)) };
+  const reply: RebuildReply = {
+    events,
+    entries: stored,
+    deadLettered,
+    lastSequence,
+    ms,
+    eventsPerSecond: Math.round(events / Math.max(ms / 1000, 0.001)),
+    phasesMs: { replay: replayed - started, directory: directoryWritten - replayed, indexes: indexed - directoryWritten },
+  };
   options.logger?.info(reply, 'audit log rebuilt');
   return reply;
 }

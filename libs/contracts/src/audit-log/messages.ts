@@ -53,6 +53,8 @@ export interface RebuildReply {
   lastSequence: number;
   ms: number;
   eventsPerSecond: number;
+  /** where the time went: reading and inserting entries, writing the directory, building the indexes */
+  phasesMs?: { replay: number; directory: number; indexes: number };
 }
 
 export interface ApplyRetentionReply {
