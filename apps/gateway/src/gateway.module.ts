@@ -22,6 +22,7 @@ import { GroupsController } from './groups/groups.controller';
 import { ProjectsController } from './projects/projects.controller';
 import { PermissionGuard } from './auth/permission.guard';
 import { AUTHORIZATION_CONTROLLERS } from './access/authorization.controllers';
+import { AuditLogsController } from './audit-logs/audit-logs.controller';
 
 function flatten(errors: ValidationError[], parent = ''): Array<{ field: string; message: string }> {
   return errors.flatMap((e) => {
@@ -74,6 +75,7 @@ export class GatewayModule implements OnApplicationShutdown {
         GroupsController,
         ProjectsController,
         ...AUTHORIZATION_CONTROLLERS,
+        AuditLogsController,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },

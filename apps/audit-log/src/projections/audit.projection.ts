@@ -1,36 +1,73 @@
-import type { Collection, Db } from 'mongodb';
-import { allEventsSubject, type AuditEntry } from '@app/contracts';
-import { ensureIndexes, runProjection } from '@app/event-store';
-import type { Infrastructure } from '@app/platform';
-import { toAuditEntries } from '../entries/audit-entry.mapper';
+import type { Collection, Db, IndexDescription } from 'mongodb';
+import { Counter, type Registry } from 'prom-client';
+import { validateEvent, type DomainEvent } from '@app/contracts';
+import { ensureIndexes } from '@app/event-store';
+import { UnmappableEvent, type StoredEntry } from '../entries/audit-entry.mapper';
+import type { DirectoryRecord } from '../entries/directory';
 
-export type AuditEntryDocument = Omit<AuditEntry, 'id'> & { _id: string; sequence: number };
+export type AuditEntryDocument = Omit<StoredEntry, 'id'> & { _id: string };
 
-export const entriesCollection = (db: Db): Collection<AuditEntryDocument> => db.collection<AuditEntryDocument>('audit_entries');
-
-export async function ensureAuditIndexes(db: Db): Promise<void> {
-  await ensureIndexes(entriesCollection(db), [{ key: { organizationId: 1, timestamp: -1, _id: -1 }, name: 'org_time' }]);
-}
-
+export const ENTRIES = 'audit_entries';
+export const DIRECTORY = 'audit_directory';
 export const AUDIT_PROJECTION = 'audit-log';
 
-/** Every domain event → append-only entries. Upserts by entry id, so a redelivered event adds nothing. */
-export async function startAuditProjection(infra: Infrastructure) {
-  const entries = entriesCollection(infra.db);
-  const running = await runProjection({
-    name: AUDIT_PROJECTION,
-    db: infra.db,
-    js: infra.js,
-    jsm: infra.jsm,
-    filterSubjects: [allEventsSubject()],
-    logger: infra.logger,
-    onDeadLetter: () => infra.deadLetters.inc({ projection: AUDIT_PROJECTION }),
-    apply: async (event, ctx) => {
-      for (const { id, ...entry } of toAuditEntries(event)) {
-        await entries.updateOne({ _id: id }, { $setOnInsert: { ...entry, sequence: ctx.sequence } }, { upsert: true });
-      }
-    },
-  });
-  infra.onClose.push(() => running.stop());
-  return running;
+export const entriesCollection = (db: Db): Collection<AuditEntryDocument> => db.collection<AuditEntryDocument>(ENTRIES);
+export const directoryCollection = (db: Db): Collection<DirectoryRecord> => db.collection<DirectoryRecord>(DIRECTORY);
+
+/**
+ * One index per filter of the query, each ending with the keyset (`sortKey`), so a page is an index range
+ * scan of `limit` entries whatever the size of the log; `sortKey` alone serves retention.
+ */
+export const ENTRY_INDEXES: IndexDescription[] = [
+  { key: { organizationId: 1, sortKey: -1 }, name: 'org_time' },
+  { key: { organizationId: 1, actorId: 1, sortKey: -1 }, name: 'org_actor_time' },
+  { key: { organizationId: 1, resource: 1, sortKey: -1 }, name: 'org_resource_time' },
+  { key: { organizationId: 1, operation: 1, sortKey: -1 }, name: 'org_operation_time' },
+  { key: { sortKey: 1 }, name: 'time' },
+];
+
+export async function ensureAuditIndexes(db: Db): Promise<void> {
+  await ensureIndexes(entriesCollection(db), ENTRY_INDEXES);
+}
+
+export const toDocument = ({ id, ...rest }: StoredEntry): AuditEntryDocument => ({ _id: id, ...rest });
+
+function onlyDuplicateKeys(err: unknown): boolean {
+  const e = err as { code?: number; writeErrors?: { code: number } | Array<{ code: number }> };
+  if (e?.writeErrors) {
+    const list = Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
+    return list.length > 0 && list.every((w) => w.code === 11000);
+  }
+  return e?.code === 11000;
+}
+
+/** Unordered bulk insert; entries that exist already (same deterministic id) are left as they are. Returns how many were new. */
+export async function insertEntries(db: Db, entries: StoredEntry[]): Promise<number> {
+  if (!entries.length) return 0;
+  try {
+    return (await entriesCollection(db).insertMany(entries.map(toDocument), { ordered: false })).insertedCount;
+  } catch (err) {
+    if (!onlyDuplicateKeys(err)) throw err;
+    const e = err as { insertedCount?: number; result?: { insertedCount?: number } };
+    return e.insertedCount ?? e.result?.insertedCount ?? 0;
+  }
+}
+
+/** A published event that breaks the contract cannot be mapped: retried, then dead-lettered. */
+export function assertValid(event: DomainEvent): void {
+  const problems = validateEvent(event);
+  if (problems.length) throw new UnmappableEvent(`invalid event: ${problems.slice(0, 3).join('; ')}`);
+}
+
+export interface AuditMetrics {
+  entriesWritten: Counter;
+}
+
+export function auditMetrics(registry: Registry): AuditMetrics {
+  const existing = registry.getSingleMetric('audit_entries_written_total') as Counter | undefined;
+  return {
+    entriesWritten:
+      existing ??
+      new Counter({ name: 'audit_entries_written_total', help: 'audit entries written by the projection', registers: [registry] }),
+  };
 }

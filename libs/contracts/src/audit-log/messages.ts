@@ -1,25 +1,78 @@
-import { qrySubject } from '../subjects';
+import { cmdSubject, qrySubject } from '../subjects';
 
 export const AuditLogSubjects = {
   health: () => qrySubject('audit-log', 'health'),
   listEntries: () => qrySubject('audit-log', 'list-entries'),
+  /** drops the projection and rebuilds it from the events stream (from sequence 1) */
+  rebuild: () => cmdSubject('audit-log', 'projection', 'rebuild'),
+  /** deletes entries older than AUDIT_RETENTION_DAYS now (the scheduled job does the same) */
+  applyRetention: () => cmdSubject('audit-log', 'projection', 'apply-retention'),
 };
 
+export const AUDIT_RESOURCES = ['User', 'Organization', 'Group', 'Role', 'Project', 'Member'] as const;
+export const AUDIT_OPERATIONS = ['Added', 'Removed', 'Modified'] as const;
+export type AuditResource = (typeof AUDIT_RESOURCES)[number];
+export type AuditOperation = (typeof AUDIT_OPERATIONS)[number];
+
+export const AUDIT_PAGE_DEFAULT = 50;
+export const AUDIT_PAGE_MAX = 500;
+
 export interface ListEntriesRequest {
+  /** the organization whose log is read; `null` lists entries that belong to no organization */
   organizationId?: string | null;
+  /** ISO date-times, both inclusive */
+  from?: string;
+  to?: string;
+  actorId?: string;
+  resource?: AuditResource;
+  operation?: AuditOperation;
+  /** opaque, from the previous page's `nextCursor` */
+  cursor?: string;
+  /** default 50, at most 500 */
   limit?: number;
+  /**
+   * default true: before answering, wait (a few seconds at most) until the projection has handled every
+   * event in the stream as of the request. Pages after the first of an export pass false.
+   */
+  consistent?: boolean;
+}
+
+export interface ListEntriesReply {
+  items: AuditEntry[];
+  /** null on the last page */
+  nextCursor: string | null;
+}
+
+export interface RebuildReply {
+  /** events read from the stream */
+  events: number;
+  /** entries in the rebuilt log */
+  entries: number;
+  deadLettered: number;
+  /** last stream sequence included */
+  lastSequence: number;
+  ms: number;
+  eventsPerSecond: number;
+  /** where the time went: reading and inserting entries, writing the directory, building the indexes */
+  phasesMs?: { replay: number; directory: number; indexes: number };
+}
+
+export interface ApplyRetentionReply {
+  retentionDays: number;
+  deleted: number;
 }
 
 export interface AuditEntry {
   id: string;
+  /** the domain event the entry was written from */
   eventId: string;
   timestamp: string;
   organizationId: string | null;
   actor: { id: string; username: string | null };
-  resource: 'User' | 'Organization' | 'Group' | 'Role' | 'Project' | 'Member';
+  resource: AuditResource;
   resourceId: string;
   resourceName: string | null;
-  operation: 'Added' | 'Removed' | 'Modified';
+  operation: AuditOperation;
   description: string;
   medium: string;
   ip: string | null;

@@ -1,19 +1,31 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { AuditLogSubjects, type AuditEntry, type ListEntriesRequest, type Message } from '@app/contracts';
+import { AuditLogSubjects, type ListEntriesReply, type ListEntriesRequest, type Message } from '@app/contracts';
 import { INFRA, type Infrastructure } from '@app/platform';
-import { entriesCollection } from '../../projections/audit.projection';
+import { AUDIT_HOST } from '../../projections/audit-host.token';
+import type { AuditProjectionHost } from '../../projections/audit-projection.host';
+import { listEntries, pageFilter, pageLimit } from './list-entries.query';
 
 @Controller()
 export class ListEntriesController {
-  constructor(@Inject(INFRA) private readonly infra: Infrastructure) {}
+  constructor(
+    @Inject(INFRA) private readonly infra: Infrastructure,
+    @Inject(AUDIT_HOST) private readonly host: AuditProjectionHost,
+  ) {}
 
-  /** Newest first. `organizationId: null` lists entries that belong to no organization. */
+  /**
+   * Newest first, with filters and a keyset cursor. Read-your-writes: unless `consistent` is false, first
+   * waits (3 s at most, within the gateway's request timeout) until the projection has handled the events stream up to its last sequence as of now.
+   */
   @MessagePattern(AuditLogSubjects.listEntries())
-  async list(@Payload() msg: Message<ListEntriesRequest>): Promise<{ items: AuditEntry[] }> {
-    const limit = Math.min(Math.max(msg.body?.limit ?? 50, 1), 500);
-    const filter = msg.body?.organizationId === undefined ? {} : { organizationId: msg.body.organizationId };
-    const docs = await entriesCollection(this.infra.db).find(filter).sort({ timestamp: -1, _id: -1 }).limit(limit).toArray();
-    return { items: docs.map(({ _id, sequence: _s, ...rest }) => ({ id: _id, ...rest })) };
+  async list(@Payload() msg: Message<ListEntriesRequest>): Promise<ListEntriesReply> {
+    const req = msg.body ?? {};
+    pageFilter(req); // bad input is refused before any waiting
+    pageLimit(req.limit);
+    if (req.consistent !== false) {
+      const sequence = await this.host.streamLastSequence();
+      if (!(await this.host.caughtUp(sequence, 3000))) this.infra.logger.warn({ sequence }, 'audit query answered before the projection caught up');
+    }
+    return listEntries(this.infra.db, req);
   }
 }

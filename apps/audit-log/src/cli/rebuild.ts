@@ -1,0 +1,37 @@
+/**
+ * npm run audit:rebuild — asks the running audit-log service (over NATS) to drop its projection and rebuild
+ * it from the events stream, and prints what it did:
+ *
+ *   NATS_URL=nats://127.0.0.1:4222 npm run audit:rebuild
+ *
+ * NATS_URL and NATS_SUBJECT_PREFIX as for the services; AUDIT_REBUILD_TIMEOUT_MS (default one hour) bounds
+ * the wait. Exit status 0 when the rebuild finished, 1 otherwise.
+ */
+import { randomUUID } from 'node:crypto';
+import { JSONCodec, connect } from 'nats';
+import { AuditLogSubjects, systemMeta, type RebuildReply } from '@app/contracts';
+
+async function main(): Promise<void> {
+  const nc = await connect({ servers: (process.env.NATS_URL ?? 'nats://127.0.0.1:4222').split(','), name: 'audit-rebuild' });
+  try {
+    const subject = AuditLogSubjects.rebuild();
+    const data = { meta: { ...systemMeta(randomUUID()), medium: 'cli' }, body: {} };
+    const timeout = Number(process.env.AUDIT_REBUILD_TIMEOUT_MS ?? 3_600_000);
+    process.stdout.write(`rebuilding the audit log (${subject})...\n`);
+    const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data }), { timeout });
+    const decoded = JSONCodec<{ response?: RebuildReply; err?: { code: string; message: string } }>().decode(reply.data);
+    if (decoded.err) throw new Error(`${decoded.err.code}: ${decoded.err.message}`);
+    const r = decoded.response!;
+    process.stdout.write(
+      `done: ${r.events} events (up to stream sequence ${r.lastSequence}) → ${r.entries} entries, ` +
+        `${r.deadLettered} dead-lettered, in ${(r.ms / 1000).toFixed(1)} s (${r.eventsPerSecond} events/s)\n`,
+    );
+  } finally {
+    await nc.close();
+  }
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`audit rebuild failed: ${err.message}\n`);
+  process.exit(1);
+});

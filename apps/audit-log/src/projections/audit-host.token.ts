@@ -1,0 +1,1 @@
+export const AUDIT_HOST = Symbol('AUDIT_HOST');

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { eventsStreamName, type RebuildReply } from '@app/contracts';
+import type { Infrastructure } from '@app/platform';
+import { AUDIT_PROJECTION, auditMetrics, type AuditMetrics } from './audit.projection';
+import { Lease } from './lease';
+import { readCheckpoint, startLiveProjection, type LiveProjection } from './live-projection';
+import { rebuildProjection } from './rebuild';
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+/**
+ * Owns the projection of this process: starts it, stops it for a rebuild, and tells queries when the
+ * projection has caught up with the events stream (read-your-writes).
+ */
+export class AuditProjectionHost {
+  private live?: LiveProjection;
+  private rebuilding?: Promise<RebuildReply>;
+  private readonly metrics: AuditMetrics;
+  readonly lease: Lease;
+
+  constructor(
+    private readonly infra: Infrastructure,
+    private readonly options: { renewEveryMs?: number; leaseTtlMs?: number } = {},
+  ) {
+    this.metrics = auditMetrics(infra.metrics);
+    this.lease = new Lease(infra.db, AUDIT_PROJECTION, randomUUID(), options.leaseTtlMs ?? 20_000);
+  }
+
+  start(): void {
+    this.live ??= startLiveProjection({
+      db: this.infra.db,
+      js: this.infra.js,
+      lease: this.lease,
+      renewEveryMs: this.options.renewEveryMs,
+      logger: this.infra.logger,
+      onDeadLetter: () => this.infra.deadLetters.inc({ projection: AUDIT_PROJECTION }),
+      onEntries: (n) => this.metrics.entriesWritten.inc(n),
+    });
+  }
+
+  async stop(): Promise<void> {
+    const live = this.live;
+    this.live = undefined;
+    await live?.stop();
+  }
+
+  /** Last sequence of the events stream right now. */
+  async streamLastSequence(): Promise<number> {
+    return (await this.infra.jsm.streams.info(eventsStreamName())).state.last_seq;
+  }
+
+  /**
+   * Resolves once the projection has handled every event up to `sequence`, whichever replica handled it
+   * (the checkpoint in the database), or after `timeoutMs` (returns false: the answer may be behind).
+   */
+  async caughtUp(sequence: number, timeoutMs = 5000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if ((this.live?.position() ?? 0) >= sequence) return true;
+      if ((await readCheckpoint(this.infra.db)) >= sequence) return true;
+      if (Date.now() > deadline) return false;
+      await sleep(this.rebuilding ? 200 : 10);
+    }
+  }
+
+  /**
+   * Drops and rebuilds the projection from the events stream, holding the lease so that no replica writes
+   * meanwhile; one rebuild at a time per process. The live projection resumes after the rebuilt range.
+   */
+  rebuild(): Promise<RebuildReply> {
+    this.rebuilding ??= (async () => {
+      try {
+        await this.stop();
+        // another replica leading stops at its next renewal: give it that long before dropping anything
+        if (await this.lease.steal()) await sleep((this.options.renewEveryMs ?? 5000) + 500);
+        const renew = setInterval(() => void this.lease.acquire().catch(() => undefined), 2000);
+        try {
+          return await rebuildProjection({
+            db: this.infra.db,
+            js: this.infra.js,
+            jsm: this.infra.jsm,
+            logger: this.infra.logger,
+            onDeadLetter: () => this.infra.deadLetters.inc({ projection: AUDIT_PROJECTION }),
+          });
+        } finally {
+          clearInterval(renew);
+        }
+      } finally {
+        this.rebuilding = undefined;
+        this.start();
+      }
+    })();
+    return this.rebuilding;
+  }
+}

@@ -1,0 +1,121 @@
+import type { Db } from 'mongodb';
+import { DeliverPolicy, JSONCodec, headers, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
+import { allEventsSubject, deadLetterSubject, eventsStreamName, type DomainEvent, type RebuildReply } from '@app/contracts';
+import { projectEvent, type StoredEntry } from '../entries/audit-entry.mapper';
+import { applyToMap, type DirectoryRecord } from '../entries/directory';
+import { AUDIT_PROJECTION, assertValid, directoryCollection, ensureAuditIndexes, entriesCollection, insertEntries } from './audit.projection';
+import { writeCheckpoint } from './live-projection';
+
+const codec = JSONCodec<DomainEvent>();
+
+export interface RebuildOptions {
+  db: Db;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  /** entries per bulk insert */
+  batchSize?: number;
+  /** bulk inserts in flight at once */
+  concurrency?: number;
+  logger?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  onDeadLetter?: () => void;
+}
+
+/**
+ * Drops the projection (entries, directory, checkpoint) and replays the events stream from
+ * sequence 1 up to its last sequence as of the start, with the same pure mapping as the live projection, so
+ * it writes the same entries with the same ids. The directory is kept in memory and entries are written with
+ * unordered bulk inserts, several in flight. The caller must have stopped the live projection (and hold its
+ * lease); the checkpoint is left at the last rebuilt sequence, where the live projection takes over. An event
+ * that cannot be mapped goes to the dead-letter subject, as in the live projection.
+ */
+export async function rebuildProjection(options: RebuildOptions): Promise<RebuildReply> {
+  const { db, js, jsm } = options;
+  const batchSize = options.batchSize ?? 1000;
+  const concurrency = options.concurrency ?? 4;
+  const started = Date.now();
+  const stream = eventsStreamName();
+
+  await writeCheckpoint(db, 0);
+  await entriesCollection(db).drop().catch(() => false);
+  await directoryCollection(db).drop().catch(() => false);
+
+  const lastSequence = (await jsm.streams.info(stream)).state.last_seq;
+  const directory = new Map<string, DirectoryRecord>();
+  let events = 0;
+  let deadLettered = 0;
+  /** entries actually inserted (a re-published event maps to the same ids again: stored once) */
+  let stored = 0;
+
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  const flush = async (batch: StoredEntry[]) => {
+    if (!batch.length) return;
+    while (inFlight.size >= concurrency) await Promise.race(inFlight);
+    if (failure) throw failure;
+    const p: Promise<void> = insertEntries(db, batch)
+      .then((n) => void (stored += n))
+      .catch((err) => void (failure = err))
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  };
+
+  if (lastSequence > 0) {
+    // an ordered (ephemeral, flow-controlled) consumer; one filter subject as a string: a list needs NATS 2.10
+    const consumer = await js.consumers.get(stream, { filterSubjects: allEventsSubject(), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: 1 });
+    const messages = await consumer.consume({ max_messages: 2000 });
+    let batch: StoredEntry[] = [];
+    const handle = async (m: JsMsg) => {
+      events++;
+      let event: DomainEvent | undefined;
+      try {
+        event = codec.decode(m.data);
+        assertValid(event);
+        const { entries: made, updates } = projectEvent(event, directory, m.seq);
+        applyToMap(directory, updates);
+        batch.push(...made);
+      } catch (err) {
+        deadLettered++;
+        const h = headers();
+        h.set('Original-Subject', m.subject);
+        h.set('Original-Sequence', String(m.seq));
+        h.set('Error', ((err as Error).message ?? String(err)).slice(0, 500));
+        await js.publish(deadLetterSubject(AUDIT_PROJECTION), m.data, { headers: h, msgID: `${AUDIT_PROJECTION}:${m.seq}` });
+        options.logger?.warn({ seq: m.seq, err: (err as Error).message }, 'rebuild: event sent to the dead-letter subject');
+        options.onDeadLetter?.();
+      }
+      if (batch.length >= batchSize) {
+        await flush(batch);
+        batch = [];
+      }
+    };
+    for await (const m of messages) {
+      if (m.seq <= lastSequence) await handle(m);
+      if (m.seq >= lastSequence) break;
+    }
+    await messages.close();
+    await flush(batch);
+  }
+  await Promise.all(inFlight);
+  if (failure) throw failure;
+  const replayed = Date.now();
+
+  const records = [...directory.values()];
+  for (let i = 0; i < records.length; i += batchSize) await directoryCollection(db).insertMany(records.slice(i, i + batchSize), { ordered: false });
+  const directoryWritten = Date.now();
+  await ensureAuditIndexes(db);
+  const indexed = Date.now();
+  await writeCheckpoint(db, lastSequence);
+
+  const ms = Date.now() - started;
+  const reply: RebuildReply = {
+    events,
+    entries: stored,
+    deadLettered,
+    lastSequence,
+    ms,
+    eventsPerSecond: Math.round(events / Math.max(ms / 1000, 0.001)),
+    phasesMs: { replay: replayed - started, directory: directoryWritten - replayed, indexes: indexed - directoryWritten },
+  };
+  options.logger?.info(reply, 'audit log rebuilt');
+  return reply;
+}
