@@ -34,8 +34,11 @@ export async function handleCommand<S, C>(
 ): Promise<HandleResult<S>> {
   const retries = opts.retries ?? 5;
   for (let attempt = 0; ; attempt++) {
-    const earlier = await store.findByCommand(meta.commandId);
+    // load first, then look the command id up: if the look-up misses, any copy of this command appended
+    // later conflicts with our append, and the retry finds it (the other order could decide a retried
+    // command on a state that already holds its first run, and refuse it)
     const { state, version } = await store.load(streamId, decider.evolve, decider.initialState);
+    const earlier = await store.findByCommand(meta.commandId);
     if (earlier) return { state, version, commit: earlier, duplicate: true };
     const events = decider.decide(command, state, meta);
     if (events.length === 0) return { state, version, duplicate: false };

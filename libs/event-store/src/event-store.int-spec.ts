@@ -112,6 +112,39 @@ describe('event store on a MongoDB-wire server', () => {
     expect(b.commit?._id).toBe(a.commit?._id);
     expect(await store.readStream(stream)).toHaveLength(1);
   });
+
+  it('a copy of a command that lands while another copy runs gets the first outcome, not a refusal', async () => {
+    // "create once": refuses when the stream has events. Copy A is slow: its load only returns once copy B
+    // has appended. A must then find B's commit by the command id instead of refusing on B's state.
+    const decider: Decider<number, object> = {
+      initialState: 0,
+      evolve: (s) => s + 1,
+      decide: (_c, s) => {
+        if (s > 0) throw new Error('already created');
+        return [ev(1)];
+      },
+    };
+    const stream = `created-${randomUUID()}`;
+    const meta = systemMeta(randomUUID());
+    let bDone!: () => void;
+    const bAppended = new Promise<void>((r) => (bDone = r));
+    const slowStore: EventStore = {
+      ...store,
+      load: async (...args: Parameters<EventStore['load']>) => {
+        await bAppended;
+        return store.load(...args);
+      },
+    } as EventStore;
+    const a = handleCommand(slowStore, decider, stream, {}, meta);
+    await new Promise((r) => setTimeout(r, 50)); // A is in its load
+    const b = await handleCommand(store, decider, stream, {}, meta);
+    bDone();
+    const resultA = await a;
+    expect(b.duplicate).toBe(false);
+    expect(resultA).toMatchObject({ duplicate: true });
+    expect(resultA.commit?._id).toBe(b.commit?._id);
+    expect(await store.readStream(stream)).toHaveLength(1);
+  });
 });
 
 describe('reservations', () => {

@@ -152,8 +152,9 @@ export function runOrganizationCommand<R = undefined>(
   const run = async (): Promise<OrganizationResult<R>> => {
     const streamId = organizationStreamId(command.organizationId);
     for (let attempt = 0; ; attempt++) {
-      const earlier = await earlierCommit(deps, meta.commandId);
+      // load first, then look the command id up (see handleCommand in libs/event-store)
       const loaded = await loadUnlocked(deps, command.organizationId);
+      const earlier = await earlierCommit(deps, meta.commandId);
       if (earlier) return { state: loaded.state, version: loaded.version, events: [], commit: earlier, reply: earlier.reply as R };
       const events = organizationDecider.decide(command, loaded.state, meta);
       if (events.length === 0) return { state: loaded.state, version: loaded.version, events, reply: reply(events, loaded.state) };
