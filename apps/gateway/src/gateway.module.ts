@@ -17,6 +17,11 @@ import { GATEWAY_CONFIG, NATS_CLIENT, ServicesClient } from './common/services.c
 import { HealthController, METRICS } from './health/health.controller';
 import { MeController } from './me/me.controller';
 import { AuthController } from './auth/auth.controller';
+import { OrganizationsController } from './organizations/organizations.controller';
+import { GroupsController } from './groups/groups.controller';
+import { ProjectsController } from './projects/projects.controller';
+import { PermissionGuard } from './auth/permission.guard';
+import { AUTHORIZATION_CONTROLLERS } from './access/authorization.controllers';
 import { AuditLogsController } from './audit-logs/audit-logs.controller';
 
 function flatten(errors: ValidationError[], parent = ''): Array<{ field: string; message: string }> {
@@ -62,7 +67,16 @@ export class GatewayModule implements OnApplicationShutdown {
           },
         ]),
       ],
-      controllers: [HealthController, AuthController, MeController, AuditLogsController],
+      controllers: [
+        HealthController,
+        AuthController,
+        MeController,
+        OrganizationsController,
+        GroupsController,
+        ProjectsController,
+        ...AUTHORIZATION_CONTROLLERS,
+        AuditLogsController,
+      ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: METRICS, useValue: metrics },
@@ -75,6 +89,7 @@ export class GatewayModule implements OnApplicationShutdown {
         ServicesClient,
         BearerStrategy,
         { provide: APP_GUARD, useClass: BearerAuthGuard },
+        { provide: APP_GUARD, useClass: PermissionGuard },
         { provide: APP_PIPE, useValue: strictValidationPipe },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         { provide: APP_FILTER, useValue: new ProblemFilter(logger) },

@@ -6,6 +6,7 @@ import type { GatewayRequest } from '../common/request-context';
 import { ProfileResponse } from '../me/me.dto';
 import { ChangePasswordDto, LoginDto, SessionResponse } from './auth.dto';
 import { Public } from './public.decorator';
+import { AnyUser } from './permission.decorator';
 
 class LoginResponse extends SessionResponse {
   @ApiProperty({ type: ProfileResponse }) user: ProfileResponse;
@@ -36,6 +37,7 @@ export class AuthController {
     return this.services.call<SessionReply>(IdentitySubjects.changePassword(), { ...body }, req);
   }
 
+  @AnyUser()
   @Post('logout')
   @HttpCode(204)
   @ApiBearerAuth()

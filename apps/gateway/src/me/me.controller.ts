@@ -2,11 +2,13 @@ import { Body, Controller, Get, HttpCode, Patch, Post, Put, Req } from '@nestjs/
 import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { IdentitySubjects, type ResetApiTokenReply, type TokenMetadata, type UserProfile } from '@app/contracts';
 import { ServicesClient } from '../common/services.client';
+import { AnyUser } from '../auth/permission.decorator';
 import type { GatewayRequest } from '../common/request-context';
 import { ChangeEmailDto, ProfileResponse, TokenMetadataResponse, TokenResponse, UpdateProfileDto } from './me.dto';
 
 @ApiTags('profile')
 @ApiBearerAuth()
+@AnyUser()
 @Controller('me')
 export class MeController {
   constructor(private readonly services: ServicesClient) {}

@@ -1,4 +1,4 @@
-import { qrySubject } from '../subjects';
+import { cmdSubject, qrySubject } from '../subjects';
 
 /**
  * Messages other processes send to authorization. Authorization adds its own command subjects
@@ -47,4 +47,152 @@ export interface OwnersRequest {
 
 export interface OwnersReply {
   ownerIds: string[];
+}
+
+/* ------------------------------------------------------------------------------------------------------
+ * Authorization's own messages (roles, bindings, effective permissions, project members). The actor of a
+ * command is `meta.actor.id`; the gateway has already checked the route's permission.
+ * ---------------------------------------------------------------------------------------------------- */
+
+export const AccessSubjects = {
+  /** CreateRoleRequest → RoleView */
+  createRole: () => cmdSubject('authorization', 'access', 'create-role'),
+  /** ChangeRoleRequest → RoleView */
+  changeRole: () => cmdSubject('authorization', 'access', 'change-role'),
+  /** DeleteRoleRequest → {} */
+  deleteRole: () => cmdSubject('authorization', 'access', 'delete-role'),
+  /** AssignRoleRequest → BindingView */
+  assignRole: () => cmdSubject('authorization', 'access', 'assign-role'),
+  /** UnassignRoleRequest → {} */
+  unassignRole: () => cmdSubject('authorization', 'access', 'unassign-role'),
+  /** ListRolesRequest → RolePage */
+  listRoles: () => qrySubject('authorization', 'list-roles'),
+  /** GetRoleRequest → RoleView */
+  getRole: () => qrySubject('authorization', 'get-role'),
+  /** EffectivePermissionsRequest → EffectivePermissionsReply */
+  effectivePermissions: () => qrySubject('authorization', 'effective-permissions'),
+  /** ProjectMembersRequest → ProjectMembersPage */
+  projectMembers: () => qrySubject('authorization', 'project-members'),
+};
+
+export type RoleScope = 'organization' | 'project';
+
+export interface RoleView {
+  id: string;
+  name: string;
+  description: string;
+  scope: RoleScope;
+  permissions: string[];
+  builtIn: boolean;
+}
+
+export interface RolePage {
+  items: RoleView[];
+  nextCursor: string | null;
+}
+
+export interface CreateRoleRequest {
+  organizationId: string;
+  name: string;
+  description: string;
+  scope: RoleScope;
+  permissions: string[];
+}
+
+export interface ChangeRoleRequest {
+  organizationId: string;
+  roleId: string;
+  name?: string;
+  description?: string;
+  /** replaces the role's permissions */
+  permissions?: string[];
+}
+
+export interface DeleteRoleRequest {
+  organizationId: string;
+  roleId: string;
+}
+
+export interface ListRolesRequest {
+  organizationId: string;
+  scope?: RoleScope;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface GetRoleRequest {
+  organizationId: string;
+  roleId: string;
+}
+
+export interface AssignRoleRequest {
+  organizationId: string;
+  subjectType: 'user' | 'group';
+  subjectId: string;
+  /** null: the organization role of the subject */
+  projectId: string | null;
+  roleId: string;
+}
+
+export interface BindingView {
+  subjectType: 'user' | 'group';
+  subjectId: string;
+  projectId: string | null;
+  role: { id: string; name: string };
+}
+
+export interface UnassignRoleRequest {
+  organizationId: string;
+  projectId: string;
+  subjectId: string;
+}
+
+export interface EffectivePermissionsRequest {
+  organizationId: string;
+  userId: string;
+  projectId?: string | null;
+}
+
+/** Where a permission comes from: a role bound to the user (`direct`) or to one of their groups, at organization or project scope. */
+export interface PermissionSource {
+  roleId: string;
+  roleName: string;
+  via: 'direct' | 'group';
+  groupId?: string;
+  groupName?: string;
+  /** `organization`: an organization role (for project permissions: the project role it gives in every project) */
+  scope: RoleScope;
+}
+
+export interface EffectivePermission {
+  name: string;
+  scope: RoleScope;
+  sources: PermissionSource[];
+}
+
+export interface EffectivePermissionsReply {
+  userId: string;
+  projectId: string | null;
+  permissions: EffectivePermission[];
+}
+
+export interface ProjectMembersRequest {
+  organizationId: string;
+  projectId: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface ProjectMemberView {
+  type: 'user' | 'group';
+  id: string;
+  /** username of a user, name of a group */
+  name: string;
+  /** `project`: bound on the project; `organization`: the project role their organization role gives in every project */
+  roles: Array<{ id: string; name: string; source: 'project' | 'organization'; organizationRole?: { id: string; name: string } }>;
+}
+
+export interface ProjectMembersPage {
+  items: ProjectMemberView[];
+  nextCursor: string | null;
 }

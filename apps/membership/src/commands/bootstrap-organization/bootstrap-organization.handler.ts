@@ -1,12 +1,26 @@
-import { bootstrapAdminUserId, slugify, stableUuid, systemMeta } from '@app/contracts';
-import { handleCommand } from '@app/event-store';
+import { bootstrapAdminUserId, IdentitySubjects, slugify, stableUuid, systemMeta, type UserProfile } from '@app/contracts';
 import type { Infrastructure, ServiceConfig } from '@app/platform';
-import { organizationDecider } from '../../organization/organization.decider';
-import { organizationStreamId } from '../../organization/organization.state';
+import { runOrganizationCommand } from '../../organization/organization.repository';
+import { organizationDeps } from '../../organization/organization.deps';
+import { callService } from '../../common/rpc';
+
+/** The bootstrap admin's username from identity (which starts it), else the part of the email before `@`. */
+async function adminUsername(infra: Infrastructure, email: string, userId: string): Promise<string> {
+  for (let i = 0; i < 10; i++) {
+    try {
+      const user = await callService<UserProfile>(infra, IdentitySubjects.getUser(), { userId }, systemMeta(`bootstrap-org-user:${i}`), 1000);
+      return user.username;
+    } catch {
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+  return email.split('@')[0].slice(0, 39);
+}
 
 /**
  * BOOTSTRAP_ORG_NAME (with BOOTSTRAP_ADMIN_EMAIL): a self-hosted installation's organization, owned by the
- * bootstrap admin. Ids and the command id derive from the slug, so restarts and replicas create it once.
+ * bootstrap admin, who joins it as Owner (via `bootstrap`) in the same commit. Ids and the command id derive
+ * from the slug, so restarts and replicas create it once.
  */
 export async function bootstrapOrganization(infra: Infrastructure, config: ServiceConfig<'membership'>): Promise<void> {
   const name = config.BOOTSTRAP_ORG_NAME;
@@ -22,17 +36,12 @@ export async function bootstrapOrganization(infra: Infrastructure, config: Servi
     infra.logger.warn({ slug }, 'bootstrap organization skipped: slug already taken');
     return;
   }
-  const streamId = organizationStreamId(organizationId);
-  const result = await handleCommand(
-    infra.store,
-    organizationDecider,
-    streamId,
-    { kind: 'CreateOrganization', organizationId, name, slug, ownerId: bootstrapAdminUserId(email) },
+  const ownerId = bootstrapAdminUserId(email);
+  const result = await runOrganizationCommand(
+    organizationDeps(infra),
+    { kind: 'CreateOrganization', organizationId, name, slug, ownerId, ownerUsername: await adminUsername(infra, email, ownerId), via: 'bootstrap' },
     systemMeta(`bootstrap-organization:${slug}`),
   );
   await infra.reservations.confirm('slug', slug, organizationId);
-  if (result.commit && !result.duplicate) {
-    await infra.relay.flushStream(streamId);
-    infra.logger.info({ organizationId, slug }, 'bootstrap organization created');
-  }
+  if (result.events.length) infra.logger.info({ organizationId, slug }, 'bootstrap organization created');
 }

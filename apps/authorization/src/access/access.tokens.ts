@@ -1,0 +1,1 @@
+export const ACCESS_VIEW = Symbol('ACCESS_VIEW');

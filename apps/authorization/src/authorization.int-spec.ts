@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import type { MongoClient } from 'mongodb';
+import { JSONCodec, type NatsConnection } from 'nats';
+import {
+  AccessSubjects,
+  AuthorizationSubjects,
+  builtInRoleId,
+  type CheckPermissionsReply,
+  type CommandMeta,
+  type EffectivePermissionsReply,
+  type NewEvent,
+  type OwnersReply,
+  type ProjectMembersPage,
+  type RoleView,
+} from '@app/contracts';
+import { createEventStore, createOutboxRelay, type EventStore, type OutboxRelay } from '@app/event-store';
+import { startService, type RunningService } from '@app/platform';
+import { serviceTestConfig, testDatabaseName, testMongo, testNats } from '@app/testing';
+import { AuthorizationModule } from './authorization.module';
+import { ACCESS_VIEW } from './access/access.tokens';
+import type { AccessView } from './model/access-view';
+
+/**
+ * Authorization against real FerretDB and NATS JetStream: membership events are appended to a real event
+ * store in a membership database and published by the real outbox relay, exactly as the membership service
+ * does; two authorization replicas are driven over NATS request/reply.
+ */
+describe('authorization service (integration)', () => {
+  let mongo: MongoClient;
+  let nc: NatsConnection;
+  let membership: EventStore;
+  let relay: OutboxRelay;
+  const replicas: RunningService[] = [];
+  const versions = new Map<string, number>();
+
+  const meta = (actorId: string): CommandMeta => ({
+    commandId: randomUUID(),
+    actor: { id: actorId, username: 'someone' },
+    correlationId: randomUUID(),
+    medium: 'api',
+    timestamp: new Date().toISOString(),
+  });
+
+  async function rpc<T>(subject: string, body: unknown, actorId = 'system', commandId = randomUUID()): Promise<T> {
+    const codec = JSONCodec<{ response?: T; err?: { code: string; message: string } }>();
+    const data = { meta: { ...meta(actorId), commandId }, body };
+    const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data }), { timeout: 10_000 });
+    const decoded = codec.decode(reply.data);
+    if (decoded.err) throw Object.assign(new Error(`${decoded.err.code}: ${decoded.err.message}`), { code: decoded.err.code });
+    return decoded.response as T;
+  }
+
+  /** Appends membership events to `organization-<id>` and publishes them before returning, as membership does before it replies. */
+  async function membershipEvents(orgId: string, ...events: Array<[string, Record<string, unknown>]>): Promise<void> {
+    const streamId = `organization-${orgId}`;
+    const version = versions.get(streamId) ?? 0;
+    const newEvents: NewEvent[] = events.map(([type, data]) => ({ type, version: 1, organizationId: orgId, data: { organizationId: orgId, ...data } }));
+    await membership.append(streamId, version, newEvents, { commandId: randomUUID(), meta: meta('system') });
+    versions.set(streamId, version + events.length);
+    await relay.flushStream(streamId);
+  }
+
+  const check = (orgId: string, userId: string, permissions: string[], projectId: string | null = null) =>
+    rpc<CheckPermissionsReply>(AuthorizationSubjects.check(), { organizationId: orgId, userId, projectId, permissions });
+
+  async function newOrganization(ownerId = randomUUID()) {
+    const orgId = randomUUID();
+    await membershipEvents(
+      orgId,
+      ['organization.created', { name: 'Acme', slug: `acme-${orgId.slice(0, 8)}`, ownerId }],
+      ['organization.member-added', { userId: ownerId, username: 'olivia', roleId: builtInRoleId(orgId, 'owner'), via: 'creator' }],
+    );
+    return { orgId, ownerId };
+  }
+  const addMember = (orgId: string, userId: string, key: 'member' | 'admin' | 'owner' = 'member', username = `u${userId.slice(0, 8)}`) =>
+    membershipEvents(orgId, ['organization.member-added', { userId, username, roleId: builtInRoleId(orgId, key), via: 'invite' }]);
+
+  beforeAll(async () => {
+    mongo = await testMongo();
+    nc = await testNats();
+    const db = mongo.db(testDatabaseName('membership'));
+    relay = createOutboxRelay({ commits: db.collection('commits'), js: nc.jetstream(), service: 'membership' });
+    membership = createEventStore(db, { service: 'membership', onAppended: (c) => relay.onAppended(c) });
+    await membership.ensureIndexes();
+    // the events stream exists once a service has started
+    for (let i = 0; i < 2; i++) replicas.push(await startService(serviceTestConfig('authorization'), (infra) => AuthorizationModule.register(infra)));
+  });
+
+  afterAll(async () => {
+    for (const r of replicas) await r.close();
+    await relay?.stop();
+    await nc?.close();
+    await mongo?.close();
+  });
+
+  it('follows membership events: creator Owner, member Member, non-members nothing; the very next check sees each write', async () => {
+    const { orgId, ownerId } = await newOrganization();
+    expect(await check(orgId, ownerId, ['organization.delete', 'organization.view'])).toEqual({ member: true, allowed: { 'organization.delete': true, 'organization.view': true } });
+    for (let i = 0; i < 10; i++) {
+      const userId = randomUUID();
+      await addMember(orgId, userId);
+      expect(await check(orgId, userId, ['organization.view', 'organization.people.view'])).toEqual({ member: true, allowed: { 'organization.view': true, 'organization.people.view': false } });
+      await membershipEvents(orgId, ['organization.member-removed', { userId, username: 'x', groupIds: [] }]);
+      expect((await check(orgId, userId, ['organization.view'])).member).toBe(false);
+    }
+    expect((await check(randomUUID(), ownerId, ['organization.view'])).member).toBe(false);
+  });
+
+  it('groups and projects: group role for its members, project creator is project Admin, deleted project and group take it away', async () => {
+    const { orgId, ownerId } = await newOrganization();
+    const dev = randomUUID();
+    const groupId = randomUUID();
+    const projectId = randomUUID();
+    await addMember(orgId, dev);
+    await membershipEvents(orgId, ['group.created', { groupId, name: 'Devs', description: '', memberIds: [dev], roleId: builtInRoleId(orgId, 'member') }]);
+    await membershipEvents(orgId, ['project.created', { projectId, name: 'api', ownerId: dev }]);
+    expect((await check(orgId, dev, ['project.access.manage'], projectId)).allowed['project.access.manage']).toBe(true);
+    expect((await check(orgId, ownerId, ['project.delete'], projectId)).allowed['project.delete']).toBe(true);
+
+    await rpc(AccessSubjects.assignRole(), { organizationId: orgId, subjectType: 'group', subjectId: groupId, projectId: null, roleId: builtInRoleId(orgId, 'admin') }, ownerId);
+    expect((await check(orgId, dev, ['organization.people.manage'])).allowed['organization.people.manage']).toBe(true);
+    const members = await rpc<ProjectMembersPage>(AccessSubjects.projectMembers(), { organizationId: orgId, projectId });
+    expect(members.items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'user', id: dev, roles: [expect.objectContaining({ name: 'Admin', source: 'project' })] }),
+        expect.objectContaining({ type: 'user', id: ownerId, roles: [expect.objectContaining({ name: 'Admin', source: 'organization', organizationRole: expect.objectContaining({ name: 'Owner' }) })] }),
+        expect.objectContaining({ type: 'group', id: groupId, name: 'Devs', roles: [expect.objectContaining({ source: 'organization' })] }),
+      ]),
+    );
+
+    await membershipEvents(orgId, ['group.deleted', { groupId, name: 'Devs' }]);
+    expect((await check(orgId, dev, ['organization.people.manage'])).allowed['organization.people.manage']).toBe(false);
+    await membershipEvents(orgId, ['project.deleted', { projectId, name: 'api' }]);
+    expect((await check(orgId, dev, ['project.view'], projectId)).member).toBe(false);
+  });
+
+  it('custom roles and bindings over NATS, with effective permissions and their sources; editing a role changes its holders at once', async () => {
+    const { orgId, ownerId } = await newOrganization();
+    const user = randomUUID();
+    await addMember(orgId, user);
+    const role = await rpc<RoleView>(AccessSubjects.createRole(), { organizationId: orgId, name: 'Auditor', description: 'logs', scope: 'organization', permissions: ['organization.audit_logs.view'] }, ownerId);
+    expect(role).toMatchObject({ name: 'Auditor', builtIn: false, permissions: ['organization.view', 'organization.audit_logs.view'] });
+    await expect(rpc(AccessSubjects.createRole(), { organizationId: orgId, name: 'auditor', description: '', scope: 'organization', permissions: [] }, ownerId)).rejects.toMatchObject({ code: 'ROLE_NAME_TAKEN' });
+
+    await rpc(AccessSubjects.assignRole(), { organizationId: orgId, subjectType: 'user', subjectId: user, projectId: null, roleId: role.id }, ownerId);
+    expect((await check(orgId, user, ['organization.audit_logs.view', 'organization.secrets.view'])).allowed).toEqual({ 'organization.audit_logs.view': true, 'organization.secrets.view': false });
+    const effective = await rpc<EffectivePermissionsReply>(AccessSubjects.effectivePermissions(), { organizationId: orgId, userId: user });
+    expect(effective.permissions.map((p) => p.name)).toEqual(['organization.view', 'organization.audit_logs.view']);
+    expect(effective.permissions[1].sources).toEqual([{ roleId: role.id, roleName: 'Auditor', via: 'direct', scope: 'organization' }]);
+
+    await rpc(AccessSubjects.changeRole(), { organizationId: orgId, roleId: role.id, permissions: ['organization.okta.view'] }, ownerId);
+    expect((await check(orgId, user, ['organization.audit_logs.view', 'organization.okta.view'])).allowed).toEqual({ 'organization.audit_logs.view': false, 'organization.okta.view': true });
+    await expect(rpc(AccessSubjects.deleteRole(), { organizationId: orgId, roleId: role.id }, ownerId)).rejects.toMatchObject({ code: 'ROLE_IN_USE' });
+    await rpc(AccessSubjects.assignRole(), { organizationId: orgId, subjectType: 'user', subjectId: user, projectId: null, roleId: builtInRoleId(orgId, 'member') }, ownerId);
+    await rpc(AccessSubjects.deleteRole(), { organizationId: orgId, roleId: role.id }, ownerId);
+    await expect(rpc(AccessSubjects.getRole(), { organizationId: orgId, roleId: role.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('a command retried with the same command id is applied once and answers the same', async () => {
+    const { orgId, ownerId } = await newOrganization();
+    const commandId = randomUUID();
+    const body = { organizationId: orgId, name: 'Once', description: '', scope: 'project', permissions: ['project.job.stop'] };
+    const [a, b] = await Promise.all([rpc<RoleView>(AccessSubjects.createRole(), body, ownerId, commandId), rpc<RoleView>(AccessSubjects.createRole(), body, ownerId, commandId)]);
+    const c = await rpc<RoleView>(AccessSubjects.createRole(), body, ownerId, commandId);
+    expect(b.id).toBe(a.id);
+    expect(c.id).toBe(a.id);
+    const roles = await rpc<{ items: RoleView[] }>(AccessSubjects.listRoles(), { organizationId: orgId, scope: 'project' });
+    expect(roles.items.filter((r) => r.name === 'Once')).toHaveLength(1);
+  });
+
+  it('check-role-assignable and owners, as membership calls them', async () => {
+    const { orgId, ownerId } = await newOrganization();
+    const admin = randomUUID();
+    await addMember(orgId, admin, 'admin');
+    expect(await rpc(AuthorizationSubjects.checkRoleAssignable(), { organizationId: orgId, actorId: admin, roleId: builtInRoleId(orgId, 'admin'), scope: 'organization' })).toEqual({ roleId: builtInRoleId(orgId, 'admin'), name: 'Admin' });
+    await expect(rpc(AuthorizationSubjects.checkRoleAssignable(), { organizationId: orgId, actorId: admin, roleId: builtInRoleId(orgId, 'owner'), scope: 'organization' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(rpc(AuthorizationSubjects.checkRoleAssignable(), { organizationId: orgId, actorId: admin, roleId: builtInRoleId(orgId, 'project-reader'), scope: 'organization' })).rejects.toMatchObject({ code: 'ROLE_SCOPE_MISMATCH' });
+    await expect(rpc(AuthorizationSubjects.checkRoleAssignable(), { organizationId: orgId, actorId: admin, roleId: randomUUID(), scope: 'organization' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await rpc<OwnersReply>(AuthorizationSubjects.owners(), { organizationId: orgId })).toEqual({ ownerIds: [ownerId] });
+  });
+
+  it('race: two Owners demoting each other at the same time on two replicas leaves one Owner', async () => {
+    for (let round = 0; round < 5; round++) {
+      const { orgId, ownerId: a } = await newOrganization();
+      const b = randomUUID();
+      await addMember(orgId, b, 'owner');
+      const demote = (actor: string, target: string) =>
+        rpc(AccessSubjects.assignRole(), { organizationId: orgId, subjectType: 'user', subjectId: target, projectId: null, roleId: builtInRoleId(orgId, 'admin') }, actor).then(
+          () => 'ok',
+          (err: { code: string }) => err.code,
+        );
+      const outcomes = await Promise.all([demote(a, b), demote(b, a)]);
+      // the loser is decided again on a view that has the winner's write: it is no Owner any more (FORBIDDEN),
+      // or, had it kept the role, it would be the last Owner (LAST_OWNER); never both demoted
+      expect(outcomes.filter((o) => o === 'ok')).toHaveLength(1);
+      expect(['FORBIDDEN', 'LAST_OWNER']).toContain(outcomes.find((o) => o !== 'ok'));
+      expect((await rpc<OwnersReply>(AuthorizationSubjects.owners(), { organizationId: orgId })).ownerIds).toHaveLength(1);
+    }
+  });
+
+  it('every replica holds the whole view; a restarted replica rebuilds it from the stream', async () => {
+    const { orgId, ownerId } = await newOrganization();
+    const views = replicas.map((r) => r.app.get<AccessView>(ACCESS_VIEW));
+    await Promise.all(views.map((v) => v.catchUp()));
+    expect(views[0].sequence).toBe(views[1].sequence);
+    await replicas.shift()!.close();
+    replicas.push(await startService(serviceTestConfig('authorization'), (infra) => AuthorizationModule.register(infra)));
+    const fresh = replicas[1].app.get<AccessView>(ACCESS_VIEW);
+    await fresh.catchUp();
+    expect(fresh.find(orgId)?.owners()).toEqual([ownerId]);
+    expect(fresh.sequence).toBe(views[1].sequence);
+  });
+});

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import {
+  AccessSubjects,
+  DomainError,
+  ErrorCode,
+  type AssignRoleRequest,
+  type BindingView,
+  type ChangeRoleRequest,
+  type CreateRoleRequest,
+  type DeleteRoleRequest,
+  type Message,
+  type RoleView,
+  type UnassignRoleRequest,
+} from '@app/contracts';
+import { INFRA, type Infrastructure } from '@app/platform';
+import { ACCESS_VIEW } from '../access/access.tokens';
+import { runAccessCommand } from '../access/access.runner';
+import type { AccessView } from '../model/access-view';
+import { invalid, isUuid, requireUuids, toRoleView } from '../queries/views';
+
+const SCOPES = ['organization', 'project'];
+
+function text(value: unknown, field: string, max: number, min = 1): string {
+  if (typeof value !== 'string' || value.trim().length < min || value.length > max) throw invalid(`${field} must be a string of ${min} to ${max} characters`);
+  return value.trim();
+}
+
+function permissionList(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length > 200 || value.some((p) => typeof p !== 'string' || p.length > 100))
+    throw invalid('permissions must be a list of permission names');
+  return value as string[];
+}
+
+/** Commands on the access aggregate of an organization: custom roles and role bindings. */
+@Controller()
+export class AccessController {
+  constructor(
+    @Inject(INFRA) private readonly infra: Infrastructure,
+    @Inject(ACCESS_VIEW) private readonly view: AccessView,
+  ) {}
+
+  private get deps() {
+    return { store: this.infra.store, relay: this.infra.relay, view: this.view };
+  }
+
+  private role(organizationId: string, roleId: string): RoleView {
+    const role = this.view.org(organizationId).roles.get(roleId);
+    if (!role) throw new DomainError(ErrorCode.NOT_FOUND, 'role not found');
+    return toRoleView(role);
+  }
+
+  @MessagePattern(AccessSubjects.createRole())
+  async createRole(@Payload() msg: Message<CreateRoleRequest>): Promise<RoleView> {
+    const b = msg.body ?? ({} as CreateRoleRequest);
+    requireUuids({ organizationId: b.organizationId });
+    if (!SCOPES.includes(b.scope)) throw invalid('scope must be organization or project');
+    const command = {
+      kind: 'CreateRole' as const,
+      organizationId: b.organizationId.toLowerCase(),
+      roleId: randomUUID(),
+      name: text(b.name, 'name', 100),
+      description: b.description === undefined ? '' : text(b.description, 'description', 1000, 0),
+      scope: b.scope,
+      permissions: permissionList(b.permissions),
+    };
+    const { events } = await runAccessCommand(this.deps, command, msg.meta);
+    return this.role(command.organizationId, (events[0]?.data.roleId as string) ?? command.roleId);
+  }
+
+  @MessagePattern(AccessSubjects.changeRole())
+  async changeRole(@Payload() msg: Message<ChangeRoleRequest>): Promise<RoleView> {
+    const b = msg.body ?? ({} as ChangeRoleRequest);
+    requireUuids({ organizationId: b.organizationId, roleId: b.roleId });
+    await runAccessCommand(
+      this.deps,
+      {
+        kind: 'ChangeRole',
+        organizationId: b.organizationId.toLowerCase(),
+        roleId: b.roleId.toLowerCase(),
+        name: b.name === undefined ? undefined : text(b.name, 'name', 100),
+        description: b.description === undefined ? undefined : text(b.description, 'description', 1000, 0),
+        permissions: b.permissions === undefined ? undefined : permissionList(b.permissions),
+      },
+      msg.meta,
+    );
+    return this.role(b.organizationId.toLowerCase(), b.roleId.toLowerCase());
+  }
+
+  @MessagePattern(AccessSubjects.deleteRole())
+  async deleteRole(@Payload() msg: Message<DeleteRoleRequest>): Promise<Record<string, never>> {
+    const b = msg.body ?? ({} as DeleteRoleRequest);
+    requireUuids({ organizationId: b.organizationId, roleId: b.roleId });
+    await runAccessCommand(this.deps, { kind: 'DeleteRole', organizationId: b.organizationId.toLowerCase(), roleId: b.roleId.toLowerCase() }, msg.meta);
+    return {};
+  }
+
+  @MessagePattern(AccessSubjects.assignRole())
+  async assignRole(@Payload() msg: Message<AssignRoleRequest>): Promise<BindingView> {
+    const b = msg.body ?? ({} as AssignRoleRequest);
+    requireUuids({ organizationId: b.organizationId, subjectId: b.subjectId, roleId: b.roleId });
+    if (b.subjectType !== 'user' && b.subjectType !== 'group') throw invalid('subjectType must be user or group');
+    const projectId = b.projectId ? b.projectId.toLowerCase() : null;
+    if (projectId !== null && !isUuid(projectId)) throw invalid('projectId must be a UUID');
+    const command = { kind: 'AssignRole' as const, organizationId: b.organizationId.toLowerCase(), subjectType: b.subjectType, subjectId: b.subjectId.toLowerCase(), projectId, roleId: b.roleId.toLowerCase() };
+    await runAccessCommand(this.deps, command, msg.meta);
+    const role = this.view.org(command.organizationId).roles.get(command.roleId);
+    return { subjectType: b.subjectType, subjectId: command.subjectId, projectId, role: { id: command.roleId, name: role?.name ?? '' } };
+  }
+
+  @MessagePattern(AccessSubjects.unassignRole())
+  async unassignRole(@Payload() msg: Message<UnassignRoleRequest>): Promise<Record<string, never>> {
+    const b = msg.body ?? ({} as UnassignRoleRequest);
+    requireUuids({ organizationId: b.organizationId, projectId: b.projectId, subjectId: b.subjectId });
+    await runAccessCommand(this.deps, { kind: 'UnassignRole', organizationId: b.organizationId.toLowerCase(), projectId: b.projectId.toLowerCase(), subjectId: b.subjectId.toLowerCase() }, msg.meta);
+    return {};
+  }
+}

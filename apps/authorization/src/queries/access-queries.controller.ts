@@ -1,0 +1,129 @@
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import {
+  AccessSubjects,
+  AuthorizationSubjects,
+  BUILT_IN_ROLES,
+  DomainError,
+  ErrorCode,
+  builtInRoleId,
+  permissionScope,
+  type CheckPermissionsReply,
+  type CheckPermissionsRequest,
+  type CheckRoleAssignableReply,
+  type CheckRoleAssignableRequest,
+  type EffectivePermissionsReply,
+  type EffectivePermissionsRequest,
+  type GetRoleRequest,
+  type ListRolesRequest,
+  type Message,
+  type OwnersReply,
+  type OwnersRequest,
+  type ProjectMemberView,
+  type ProjectMembersPage,
+  type ProjectMembersRequest,
+  type RolePage,
+  type RoleView,
+} from '@app/contracts';
+import { ACCESS_VIEW } from '../access/access.tokens';
+import { assertAssignable } from '../access/access.decider';
+import type { AccessView } from '../model/access-view';
+import type { GroupEntry, UserEntry } from '../model/org-index';
+import { caughtUpOrg, invalid, isUuid, paginate, requireUuids, toRoleView } from './views';
+
+const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
+
+/** Checks and reads, all answered from the in-memory view after it caught up with the events stream. */
+@Controller()
+export class AccessQueriesController {
+  constructor(@Inject(ACCESS_VIEW) private readonly view: AccessView) {}
+
+  @MessagePattern(AuthorizationSubjects.check())
+  async check(@Payload() msg: Message<CheckPermissionsRequest>): Promise<CheckPermissionsReply> {
+    const b = msg.body ?? ({} as CheckPermissionsRequest);
+    if (!Array.isArray(b.permissions) || b.permissions.some((p) => typeof p !== 'string')) throw invalid('permissions must be a list of names');
+    await this.view.catchUp();
+    const org = isUuid(b.organizationId) ? this.view.find(b.organizationId.toLowerCase()) : undefined;
+    const projectId = typeof b.projectId === 'string' ? b.projectId.toLowerCase() : null;
+    if (!org || typeof b.userId !== 'string') return { member: false, allowed: Object.fromEntries(b.permissions.map((p) => [p, false])) };
+    return org.check(b.userId.toLowerCase(), projectId, b.permissions);
+  }
+
+  @MessagePattern(AuthorizationSubjects.checkRoleAssignable())
+  async checkRoleAssignable(@Payload() msg: Message<CheckRoleAssignableRequest>): Promise<CheckRoleAssignableReply> {
+    const b = msg.body ?? ({} as CheckRoleAssignableRequest);
+    requireUuids({ organizationId: b.organizationId, roleId: b.roleId });
+    if (b.scope !== 'organization' && b.scope !== 'project') throw invalid('scope must be organization or project');
+    const org = await caughtUpOrg(this.view, b.organizationId);
+    const role = assertAssignable(org, String(b.actorId ?? msg.meta?.actor?.id), b.roleId.toLowerCase(), b.scope);
+    return { roleId: role.id, name: role.name };
+  }
+
+  @MessagePattern(AuthorizationSubjects.owners())
+  async owners(@Payload() msg: Message<OwnersRequest>): Promise<OwnersReply> {
+    requireUuids({ organizationId: msg.body?.organizationId });
+    await this.view.catchUp();
+    return { ownerIds: this.view.find(msg.body.organizationId.toLowerCase())?.owners() ?? [] };
+  }
+
+  @MessagePattern(AccessSubjects.listRoles())
+  async listRoles(@Payload() msg: Message<ListRolesRequest>): Promise<RolePage> {
+    const b = msg.body ?? ({} as ListRolesRequest);
+    requireUuids({ organizationId: b.organizationId });
+    if (b.scope !== undefined && b.scope !== 'organization' && b.scope !== 'project') throw invalid('scope must be organization or project');
+    const org = await caughtUpOrg(this.view, b.organizationId);
+    const builtIn = BUILT_IN_ROLES.map((d) => org.roles.get(builtInRoleId(org.id, d.key))!);
+    const custom = [...org.roles.values()].filter((r) => !r.builtIn).sort(byName);
+    const roles = [...builtIn, ...custom].filter((r) => !b.scope || r.scope === b.scope).map(toRoleView);
+    return paginate(roles, b.limit, b.cursor);
+  }
+
+  @MessagePattern(AccessSubjects.getRole())
+  async getRole(@Payload() msg: Message<GetRoleRequest>): Promise<RoleView> {
+    const b = msg.body ?? ({} as GetRoleRequest);
+    requireUuids({ organizationId: b.organizationId, roleId: b.roleId });
+    const role = (await caughtUpOrg(this.view, b.organizationId)).roles.get(b.roleId.toLowerCase());
+    if (!role) throw new DomainError(ErrorCode.NOT_FOUND, 'role not found');
+    return toRoleView(role);
+  }
+
+  /** Effective permissions of a member, each with where it came from; NOT_FOUND for a non-member or a project of another organization. */
+  @MessagePattern(AccessSubjects.effectivePermissions())
+  async effectivePermissions(@Payload() msg: Message<EffectivePermissionsRequest>): Promise<EffectivePermissionsReply> {
+    const b = msg.body ?? ({} as EffectivePermissionsRequest);
+    requireUuids({ organizationId: b.organizationId, userId: b.userId });
+    const projectId = b.projectId ? b.projectId.toLowerCase() : null;
+    if (projectId !== null && !isUuid(projectId)) throw invalid('projectId must be a UUID');
+    const org = await caughtUpOrg(this.view, b.organizationId);
+    const userId = b.userId.toLowerCase();
+    if (!org.users.has(userId)) throw new DomainError(ErrorCode.NOT_FOUND, 'person not found');
+    if (projectId !== null && !org.projects.has(projectId)) throw new DomainError(ErrorCode.NOT_FOUND, 'project not found');
+    return {
+      userId,
+      projectId,
+      permissions: org.effectivePermissions(userId, projectId).map((p) => ({ name: p.name, scope: permissionScope(p.name)!, sources: p.sources })),
+    };
+  }
+
+  /** Users and groups with a role in the project: bound on it, or through an organization role that gives one everywhere. */
+  @MessagePattern(AccessSubjects.projectMembers())
+  async projectMembers(@Payload() msg: Message<ProjectMembersRequest>): Promise<ProjectMembersPage> {
+    const b = msg.body ?? ({} as ProjectMembersRequest);
+    requireUuids({ organizationId: b.organizationId, projectId: b.projectId });
+    const org = await caughtUpOrg(this.view, b.organizationId);
+    const projectId = b.projectId.toLowerCase();
+    if (!org.projects.has(projectId)) throw new DomainError(ErrorCode.NOT_FOUND, 'project not found');
+    const itemOf = (type: 'user' | 'group', s: UserEntry | GroupEntry, name: string): ProjectMemberView | undefined => {
+      const roles: ProjectMemberView['roles'] = [];
+      const direct = org.roles.get(s.projectRoles.get(projectId) ?? '');
+      if (direct) roles.push({ id: direct.id, name: direct.name, source: 'project' });
+      const orgRole = s.orgRole ? org.roles.get(s.orgRole) : undefined;
+      const everywhere = orgRole?.projectRoleEverywhere ? org.roles.get(orgRole.projectRoleEverywhere) : undefined;
+      if (orgRole && everywhere) roles.push({ id: everywhere.id, name: everywhere.name, source: 'organization', organizationRole: { id: orgRole.id, name: orgRole.name } });
+      return roles.length ? { type, id: s.id, name, roles } : undefined;
+    };
+    const users = [...org.users.values()].map((u) => itemOf('user', u, u.username)).filter((x) => x !== undefined).sort(byName);
+    const groups = [...org.groups.values()].map((g) => itemOf('group', g, g.name)).filter((x) => x !== undefined).sort(byName);
+    return paginate([...users, ...groups], b.limit, b.cursor);
+  }
+}

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { builtInRoleId, type BuiltInRoleKey, type DomainEvent } from '@app/contracts';
+import { OrgIndex } from '../model/org-index';
+
+/**
+ * Builds the events of one organization for unit tests, as membership and authorization publish them, and
+ * the index they give. `org.role('owner')` is the organization's copy of a built-in role.
+ */
+export function orgHistory(organizationId: string = randomUUID()) {
+  const events: DomainEvent[] = [];
+  let accessVersion = 0;
+  let membershipVersion = 0;
+  const push = (service: 'membership' | 'authorization', type: string, data: Record<string, unknown>) => {
+    const access = service === 'authorization';
+    events.push({
+      id: randomUUID(),
+      type,
+      version: 1,
+      streamId: access ? `access-${organizationId}` : `organization-${organizationId}`,
+      streamVersion: access ? ++accessVersion : ++membershipVersion,
+      service,
+      occurredAt: '2026-01-01T00:00:00.000Z',
+      organizationId,
+      data: { organizationId, ...data },
+      metadata: { actor: { id: 'system' }, correlationId: 'c', causationId: 'c', medium: 'system' },
+    });
+  };
+  const h = {
+    organizationId,
+    events,
+    role: (key: BuiltInRoleKey) => builtInRoleId(organizationId, key),
+    created(ownerId: string, username = 'owner') {
+      push('membership', 'organization.created', { name: 'Org', slug: 'org', ownerId });
+      return h.memberAdded(ownerId, 'owner', username);
+    },
+    memberAdded(userId: string, role: BuiltInRoleKey | string = 'member', username = `u${userId.slice(0, 6)}`) {
+      push('membership', 'organization.member-added', { userId, username, roleId: role.includes('-') && role.length === 36 ? role : h.role(role as BuiltInRoleKey), via: 'invite' });
+      return h;
+    },
+    memberRemoved(userId: string, groupIds: string[] = []) {
+      push('membership', 'organization.member-removed', { userId, username: 'x', groupIds });
+      return h;
+    },
+    groupCreated(groupId: string, memberIds: string[], name = `g${groupId.slice(0, 6)}`) {
+      push('membership', 'group.created', { groupId, name, description: '', memberIds, roleId: h.role('member') });
+      return h;
+    },
+    groupMemberAdded(groupId: string, userId: string) {
+      push('membership', 'group.member-added', { groupId, groupName: 'g', userId });
+      return h;
+    },
+    groupMemberRemoved(groupId: string, userId: string) {
+      push('membership', 'group.member-removed', { groupId, groupName: 'g', userId });
+      return h;
+    },
+    groupDeleted(groupId: string) {
+      push('membership', 'group.deleted', { groupId, name: 'g' });
+      return h;
+    },
+    projectCreated(projectId: string, ownerId: string) {
+      push('membership', 'project.created', { projectId, name: `p${projectId.slice(0, 6)}`, ownerId });
+      return h;
+    },
+    projectDeleted(projectId: string) {
+      push('membership', 'project.deleted', { projectId, name: 'p' });
+      return h;
+    },
+    roleCreated(roleId: string, scope: 'organization' | 'project', permissions: string[], name = `r${roleId.slice(0, 6)}`) {
+      push('authorization', 'role.created', { roleId, name, description: '', scope, permissions });
+      return h;
+    },
+    roleChanged(roleId: string, scope: 'organization' | 'project', permissions: string[], name = `r${roleId.slice(0, 6)}`) {
+      push('authorization', 'role.changed', { roleId, name, description: '', scope, permissions, previousName: name });
+      return h;
+    },
+    roleDeleted(roleId: string, scope: 'organization' | 'project') {
+      push('authorization', 'role.deleted', { roleId, name: 'r', scope });
+      return h;
+    },
+    assigned(subjectType: 'user' | 'group', subjectId: string, roleId: string, projectId: string | null = null) {
+      push('authorization', 'role.assigned', { subjectType, subjectId, projectId, roleId, roleName: 'r', previousRoleId: null });
+      return h;
+    },
+    unassigned(subjectType: 'user' | 'group', subjectId: string, projectId: string, roleId: string) {
+      push('authorization', 'role.unassigned', { subjectType, subjectId, projectId, roleId, roleName: 'r' });
+      return h;
+    },
+    index(): OrgIndex {
+      const index = new OrgIndex(organizationId);
+      for (const e of events) index.apply(e);
+      return index;
+    },
+  };
+  return h;
+}

@@ -1,0 +1,61 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+
+export class AssignRoleDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID()
+  roleId: string;
+}
+
+export class AssignProjectRoleDto {
+  @ApiProperty({ format: 'uuid', description: 'a project-scope role' })
+  @IsUUID()
+  roleId: string;
+
+  @ApiProperty({ enum: ['user', 'group'] })
+  @IsIn(['user', 'group'])
+  subjectType: 'user' | 'group';
+}
+
+export class BindingResponse {
+  @ApiProperty({ enum: ['user', 'group'] }) subjectType: 'user' | 'group';
+  @ApiProperty({ format: 'uuid' }) subjectId: string;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) projectId: string | null;
+  @ApiProperty({ example: { id: '…', name: 'Admin' } }) role: { id: string; name: string };
+}
+
+export class PageQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+}
+
+class ProjectMemberRole {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ enum: ['project', 'organization'], description: 'organization: given in every project by the organization role' }) source: 'project' | 'organization';
+  @ApiPropertyOptional({ description: 'the organization role it comes from' }) organizationRole?: { id: string; name: string };
+}
+
+class ProjectMember {
+  @ApiProperty({ enum: ['user', 'group'] }) type: 'user' | 'group';
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ description: 'username or group name' }) name: string;
+  @ApiProperty({ type: [ProjectMemberRole] }) roles: ProjectMemberRole[];
+}
+
+export class ProjectMembersResponse {
+  @ApiProperty({ type: [ProjectMember] }) items: ProjectMember[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
+}

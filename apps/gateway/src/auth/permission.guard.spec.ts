@@ -1,0 +1,87 @@
+import 'reflect-metadata';
+import { Reflector } from '@nestjs/core';
+import type { ExecutionContext } from '@nestjs/common';
+import type { CheckPermissionsReply, CheckPermissionsRequest } from '@app/contracts';
+import type { ServicesClient } from '../common/services.client';
+import { PermissionGuard } from './permission.guard';
+import { AnyUser, OrganizationMember, RequirePermission, RequireProjectPermission } from './permission.decorator';
+import { Public } from './public.decorator';
+
+const ORG = '11111111-1111-4111-8111-111111111111';
+const PROJECT = '22222222-2222-4222-8222-222222222222';
+
+class Routes {
+  @Public() open() {}
+  @AnyUser() anyone() {}
+  @OrganizationMember() member() {}
+  @RequirePermission('organization.people.view') people() {}
+  @RequireProjectPermission('project.delete') deleteProject() {}
+  undeclared() {}
+}
+
+/** The guard against a fake authorization answer (no transport): what it asks and what it decides. */
+function run(handler: keyof Routes, params: Record<string, string>, answer: (req: CheckPermissionsRequest) => CheckPermissionsReply) {
+  const asked: CheckPermissionsRequest[] = [];
+  const services = {
+    call: async (_subject: string, body: CheckPermissionsRequest) => {
+      asked.push(body);
+      return answer(body);
+    },
+  } as unknown as ServicesClient;
+  const req = { params, user: { userId: 'u1' }, ctx: {} };
+  const context = {
+    getType: () => 'http',
+    getHandler: () => Routes.prototype[handler],
+    getClass: () => Routes,
+    switchToHttp: () => ({ getRequest: () => req }),
+  } as unknown as ExecutionContext;
+  return { asked, result: new PermissionGuard(new Reflector(), services).canActivate(context) };
+}
+
+const allow = (b: CheckPermissionsRequest): CheckPermissionsReply => ({ member: true, allowed: Object.fromEntries(b.permissions.map((p) => [p, true])) });
+const deny = (b: CheckPermissionsRequest): CheckPermissionsReply => ({ member: true, allowed: Object.fromEntries(b.permissions.map((p) => [p, false])) });
+const stranger = (b: CheckPermissionsRequest): CheckPermissionsReply => ({ member: false, allowed: Object.fromEntries(b.permissions.map((p) => [p, false])) });
+const code = (c: string) => expect.objectContaining({ reply: expect.objectContaining({ code: c }) });
+
+describe('PermissionGuard', () => {
+  it('@Public and @AnyUser pass without asking authorization', async () => {
+    for (const h of ['open', 'anyone'] as const) {
+      const { asked, result } = run(h, {}, deny);
+      await expect(result).resolves.toBe(true);
+      expect(asked).toEqual([]);
+    }
+  });
+
+  it('a route without a declaration is refused', async () => {
+    await expect(run('undeclared', { org: ORG }, allow).result).rejects.toEqual(code('FORBIDDEN'));
+  });
+
+  it('asks for the permission in :org (and :projectId), lowercased, and lets a holder through', async () => {
+    const { asked, result } = run('deleteProject', { org: ORG.toUpperCase(), projectId: PROJECT }, allow);
+    await expect(result).resolves.toBe(true);
+    expect(asked).toEqual([{ organizationId: ORG, userId: 'u1', projectId: PROJECT, permissions: ['project.delete'] }]);
+    const member = run('member', { org: ORG }, allow);
+    await expect(member.result).resolves.toBe(true);
+    expect(member.asked[0].permissions).toEqual([]);
+  });
+
+  it('a non-member (or a project outside the organization) is NOT_FOUND; a member without the permission FORBIDDEN naming it', async () => {
+    await expect(run('people', { org: ORG }, stranger).result).rejects.toEqual(code('NOT_FOUND'));
+    await expect(run('member', { org: ORG }, stranger).result).rejects.toEqual(code('NOT_FOUND'));
+    const denied = run('people', { org: ORG }, deny).result;
+    await expect(denied).rejects.toEqual(code('FORBIDDEN'));
+    await expect(denied).rejects.toMatchObject({ reply: { message: expect.stringContaining('organization.people.view') } });
+  });
+
+  it('a malformed :org or :projectId is NOT_FOUND without asking', async () => {
+    for (const [h, params] of [
+      ['people', { org: 'acme' }],
+      ['deleteProject', { org: ORG, projectId: 'x' }],
+      ['deleteProject', { org: ORG }],
+    ] as const) {
+      const { asked, result } = run(h, params, allow);
+      await expect(result).rejects.toEqual(code('NOT_FOUND'));
+      expect(asked).toEqual([]);
+    }
+  });
+});

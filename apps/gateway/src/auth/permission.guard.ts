@@ -1,0 +1,53 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AuthorizationSubjects, ErrorCode, type CheckPermissionsReply } from '@app/contracts';
+import { ServiceError } from '../common/service-error';
+import { ServicesClient } from '../common/services.client';
+import type { GatewayRequest } from '../common/request-context';
+import { IS_PUBLIC } from './public.decorator';
+import { REQUIRED_PERMISSION, type PermissionRequirement } from './permission.decorator';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const notFound = () => new ServiceError({ code: ErrorCode.NOT_FOUND, message: 'not found' });
+export const forbidden = (permission: string) =>
+  new ServiceError({ code: ErrorCode.FORBIDDEN, message: `missing permission ${permission}`, details: { permission } });
+
+/**
+ * Global guard, after the bearer guard: enforces what the route declares (permission.decorator.ts). Not a
+ * member of `:org` (or `:projectId` not in it, or either not a UUID) → 404 NOT_FOUND, so existence is not
+ * leaked; a member without the permission → 403 FORBIDDEN naming it. A route that declares nothing is refused
+ * (and a test makes sure none exists).
+ */
+@Injectable()
+export class PermissionGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly services: ServicesClient,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const requirement = this.reflector.getAllAndOverride<PermissionRequirement>(REQUIRED_PERMISSION, targets);
+    if (!requirement) throw new ServiceError({ code: ErrorCode.FORBIDDEN, message: 'this route declares no permission' });
+    if (requirement.kind === 'any-user') return true;
+
+    const req = context.switchToHttp().getRequest<GatewayRequest>();
+    const params = (req.params ?? {}) as Record<string, unknown>;
+    const org = params.org;
+    const projectId = requirement.kind === 'project' ? params.projectId : undefined;
+    if (typeof org !== 'string' || !UUID.test(org)) throw notFound();
+    if (requirement.kind === 'project' && (typeof projectId !== 'string' || !UUID.test(projectId))) throw notFound();
+    const permissions = requirement.kind === 'member' ? [] : [requirement.permission];
+    const reply = await this.services.call<CheckPermissionsReply>(
+      AuthorizationSubjects.check(),
+      { organizationId: org.toLowerCase(), userId: req.user!.userId, projectId: typeof projectId === 'string' ? projectId.toLowerCase() : null, permissions },
+      req,
+    );
+    if (!reply.member) throw notFound();
+    for (const p of permissions) if (!reply.allowed[p]) throw forbidden(p);
+    return true;
+  }
+}

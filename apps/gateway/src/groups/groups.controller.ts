@@ -1,0 +1,56 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { MembershipSubjects, type GroupView, type Page } from '@app/contracts';
+import { RequirePermission } from '../auth/permission.decorator';
+import { ServicesClient } from '../common/services.client';
+import type { GatewayRequest } from '../common/request-context';
+import { UuidParam } from '../organizations/uuid-param.pipe';
+import { PageQuery } from '../organizations/organizations.dto';
+import { CreateGroupDto, GroupPage, GroupResponse, UpdateGroupDto } from './groups.dto';
+
+@ApiTags('groups')
+@ApiBearerAuth()
+@Controller('organizations/:org/groups')
+export class GroupsController {
+  constructor(private readonly services: ServicesClient) {}
+
+  @Post()
+  @RequirePermission('organization.groups.manage')
+  @ApiCreatedResponse({ type: GroupResponse, description: 'the group starts with the Member role' })
+  @ApiBadRequestResponse({ description: 'NOT_A_MEMBER' })
+  @ApiConflictResponse({ description: 'GROUP_NAME_TAKEN' })
+  create(@Param('org', UuidParam) org: string, @Body() body: CreateGroupDto, @Req() req: GatewayRequest): Promise<GroupView> {
+    return this.services.call(MembershipSubjects.createGroup(), { organizationId: org, name: body.name, description: body.description ?? '', memberIds: body.memberIds ?? [] }, req);
+  }
+
+  @Get()
+  @RequirePermission('organization.groups.view')
+  @ApiOkResponse({ type: GroupPage })
+  list(@Param('org', UuidParam) org: string, @Query() query: PageQuery, @Req() req: GatewayRequest): Promise<Page<GroupView>> {
+    return this.services.call(MembershipSubjects.listGroups(), { organizationId: org, ...query }, req);
+  }
+
+  @Get(':groupId')
+  @RequirePermission('organization.groups.view')
+  @ApiOkResponse({ type: GroupResponse })
+  get(@Param('org', UuidParam) org: string, @Param('groupId', UuidParam) groupId: string, @Req() req: GatewayRequest): Promise<GroupView> {
+    return this.services.call(MembershipSubjects.getGroup(), { organizationId: org, groupId }, req);
+  }
+
+  @Patch(':groupId')
+  @RequirePermission('organization.groups.manage')
+  @ApiOkResponse({ type: GroupResponse })
+  @ApiBadRequestResponse({ description: 'NOT_A_MEMBER' })
+  @ApiConflictResponse({ description: 'GROUP_NAME_TAKEN' })
+  update(@Param('org', UuidParam) org: string, @Param('groupId', UuidParam) groupId: string, @Body() body: UpdateGroupDto, @Req() req: GatewayRequest): Promise<GroupView> {
+    return this.services.call(MembershipSubjects.updateGroup(), { organizationId: org, groupId, ...body }, req);
+  }
+
+  @Delete(':groupId')
+  @HttpCode(204)
+  @RequirePermission('organization.groups.manage')
+  @ApiNoContentResponse({ description: 'members lose what the group gave them' })
+  async remove(@Param('org', UuidParam) org: string, @Param('groupId', UuidParam) groupId: string, @Req() req: GatewayRequest): Promise<void> {
+    await this.services.call(MembershipSubjects.deleteGroup(), { organizationId: org, groupId }, req);
+  }
+}

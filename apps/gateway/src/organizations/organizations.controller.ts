@@ -1,0 +1,112 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  AuthorizationSubjects,
+  MembershipSubjects,
+  type AddPeopleReply,
+  type CheckRoleAssignableReply,
+  type CreateAccountsReply,
+  type OrganizationView,
+  type Page,
+  type PersonView,
+  type ResetPasswordReply,
+} from '@app/contracts';
+import { AnyUser, RequirePermission } from '../auth/permission.decorator';
+import { ServicesClient } from '../common/services.client';
+import type { GatewayRequest } from '../common/request-context';
+import { UuidParam } from './uuid-param.pipe';
+import {
+  AddPeopleDto,
+  AddPeopleResponse,
+  CreateAccountsDto,
+  CreateAccountsResponse,
+  CreateOrganizationDto,
+  ListPeopleQuery,
+  OrganizationPage,
+  OrganizationResponse,
+  PeoplePage,
+  TemporaryPasswordResponse,
+} from './organizations.dto';
+
+/** An organization role the caller may bind (authorization decides; its error replies pass through as they are). */
+export async function checkAssignable(services: ServicesClient, req: GatewayRequest, organizationId: string, roleId: string | undefined): Promise<void> {
+  if (roleId === undefined) return;
+  await services.call<CheckRoleAssignableReply>(
+    AuthorizationSubjects.checkRoleAssignable(),
+    { organizationId, actorId: req.user!.userId, roleId, scope: 'organization' },
+    req,
+  );
+}
+
+@ApiTags('organizations and people')
+@ApiBearerAuth()
+@Controller('organizations')
+export class OrganizationsController {
+  constructor(private readonly services: ServicesClient) {}
+
+  @Post()
+  @AnyUser()
+  @ApiCreatedResponse({ type: OrganizationResponse, description: 'the creator becomes Owner' })
+  @ApiConflictResponse({ description: 'SLUG_TAKEN' })
+  create(@Body() body: CreateOrganizationDto, @Req() req: GatewayRequest): Promise<OrganizationView> {
+    return this.services.call(MembershipSubjects.createOrganization(), { name: body.name, slug: body.slug }, req);
+  }
+
+  @Get()
+  @AnyUser()
+  @ApiOkResponse({ type: OrganizationPage, description: 'the organizations the caller belongs to' })
+  mine(@Req() req: GatewayRequest): Promise<Page<OrganizationView>> {
+    return this.services.call(MembershipSubjects.myOrganizations(), { userId: req.user!.userId }, req);
+  }
+
+  @Get(':org')
+  @RequirePermission('organization.view')
+  @ApiOkResponse({ type: OrganizationResponse })
+  get(@Param('org', UuidParam) org: string, @Req() req: GatewayRequest): Promise<OrganizationView> {
+    return this.services.call(MembershipSubjects.getOrganization(), { organizationId: org, userId: req.user!.userId }, req);
+  }
+
+  @Get(':org/people')
+  @RequirePermission('organization.people.view')
+  @ApiOkResponse({ type: PeoplePage })
+  people(@Param('org', UuidParam) org: string, @Query() query: ListPeopleQuery, @Req() req: GatewayRequest): Promise<Page<PersonView>> {
+    return this.services.call(MembershipSubjects.listPeople(), { organizationId: org, ...query }, req);
+  }
+
+  @Post(':org/people')
+  @HttpCode(200)
+  @RequirePermission('organization.people.invite')
+  @ApiOkResponse({ type: AddPeopleResponse, description: 'usernames match exactly (case included), emails regardless of case' })
+  async addPeople(@Param('org', UuidParam) org: string, @Body() body: AddPeopleDto, @Req() req: GatewayRequest): Promise<AddPeopleReply> {
+    await checkAssignable(this.services, req, org, body.roleId);
+    return this.services.call(MembershipSubjects.addPeople(), { organizationId: org, handles: body.handles, roleId: body.roleId }, req);
+  }
+
+  @Post(':org/accounts')
+  @RequirePermission('organization.people.manage')
+  @ApiCreatedResponse({ type: CreateAccountsResponse })
+  @ApiConflictResponse({ description: 'USERNAME_TAKEN' })
+  async createAccounts(@Param('org', UuidParam) org: string, @Body() body: CreateAccountsDto, @Req() req: GatewayRequest): Promise<CreateAccountsReply> {
+    await checkAssignable(this.services, req, org, body.roleId);
+    const accounts = body.accounts.map((a) => ({ email: a.email, username: a.username, name: a.name }));
+    return this.services.call(MembershipSubjects.createAccounts(), { organizationId: org, accounts, roleId: body.roleId }, req, 60_000);
+  }
+
+  @Delete(':org/people/:userId')
+  @HttpCode(204)
+  @RequirePermission('organization.people.manage')
+  @ApiNoContentResponse({ description: 'removed from the organization, its groups and every role binding in it' })
+  @ApiConflictResponse({ description: 'OWNS_PROJECTS (with `projects: [{ id, name }]`), OWNER_PROTECTED' })
+  async remove(@Param('org', UuidParam) org: string, @Param('userId', UuidParam) userId: string, @Req() req: GatewayRequest): Promise<void> {
+    await this.services.call(MembershipSubjects.removePerson(), { organizationId: org, userId }, req);
+  }
+
+  @Post(':org/people/:userId/password')
+  @HttpCode(200)
+  @RequirePermission('organization.people.manage')
+  @ApiOkResponse({ type: TemporaryPasswordResponse })
+  @ApiForbiddenResponse({ description: 'NOT_MANAGED_ACCOUNT: the account was not created by this organization' })
+  resetPassword(@Param('org', UuidParam) org: string, @Param('userId', UuidParam) userId: string, @Req() req: GatewayRequest): Promise<ResetPasswordReply> {
+    return this.services.call(MembershipSubjects.resetPassword(), { organizationId: org, userId }, req);
+  }
+}

@@ -1,0 +1,175 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { EMAIL_MAX, NAME_MAX, USERNAME_PATTERN } from '@app/contracts';
+
+export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$/;
+
+export class CreateOrganizationDto {
+  @ApiProperty({ maxLength: 100 })
+  @IsString()
+  @Length(1, 100)
+  name: string;
+
+  @ApiPropertyOptional({ maxLength: 50, pattern: SLUG_PATTERN.source, description: 'default: derived from the name' })
+  @IsOptional()
+  @IsString()
+  @Matches(SLUG_PATTERN, { message: 'slug must be 1 to 50 lowercase letters, digits or "-", not starting or ending with "-"' })
+  slug?: string;
+}
+
+export class OrganizationResponse {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty() slug: string;
+}
+
+export class OrganizationPage {
+  @ApiProperty({ type: [OrganizationResponse] }) items: OrganizationResponse[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
+}
+
+export class PageQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'opaque, from nextCursor' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+}
+
+export class ListPeopleQuery extends PageQuery {
+  @ApiPropertyOptional({ description: 'prefix of a username, name, word of a name or email (case-insensitive)', maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  search?: string;
+
+  @ApiPropertyOptional({ enum: ['user', 'group'] })
+  @IsOptional()
+  @IsIn(['user', 'group'])
+  type?: 'user' | 'group';
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'held directly or through a group' })
+  @IsOptional()
+  @IsUUID()
+  roleId?: string;
+}
+
+class RoleRef {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ enum: ['direct', 'group'] }) source: 'direct' | 'group';
+}
+class GroupRef {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+}
+export class PersonResponse {
+  @ApiProperty({ enum: ['user', 'group'] }) type: 'user' | 'group';
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiPropertyOptional() username?: string;
+  @ApiPropertyOptional() email?: string;
+  @ApiProperty({ type: [RoleRef] }) roles: RoleRef[];
+  @ApiProperty({ type: [GroupRef] }) groups: GroupRef[];
+}
+export class PeoplePage {
+  @ApiProperty({ type: [PersonResponse] }) items: PersonResponse[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
+}
+
+export class AddPeopleDto {
+  @ApiProperty({ type: [String], description: 'usernames (exact, case-sensitive) or emails', maxItems: 500 })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(500)
+  @IsString({ each: true })
+  @Length(1, EMAIL_MAX, { each: true })
+  handles: string[];
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'an organization role; default Member' })
+  @IsOptional()
+  @IsUUID()
+  roleId?: string;
+}
+
+export class AddPeopleResponse {
+  @ApiProperty({ type: 'array', items: { type: 'object', properties: { userId: { type: 'string' }, username: { type: 'string' } } } })
+  added: Array<{ userId: string; username: string }>;
+  @ApiProperty({ type: [String] }) notFound: string[];
+  @ApiProperty({ type: [String] }) alreadyMembers: string[];
+}
+
+export class NewAccountDto {
+  @ApiProperty({ format: 'email', maxLength: EMAIL_MAX })
+  @IsString()
+  @MaxLength(EMAIL_MAX)
+  @IsEmail()
+  email: string;
+
+  @ApiPropertyOptional({ pattern: USERNAME_PATTERN.source })
+  @IsOptional()
+  @IsString()
+  @Matches(USERNAME_PATTERN, { message: 'username must be 2 to 39 letters, digits, "-", "_" or ".", starting with a letter or digit' })
+  username?: string;
+
+  @ApiPropertyOptional({ maxLength: NAME_MAX })
+  @IsOptional()
+  @IsString()
+  @Length(1, NAME_MAX)
+  name?: string;
+}
+
+export class CreateAccountsDto {
+  @ApiProperty({ type: [NewAccountDto], maxItems: 500 })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(500)
+  @ValidateNested({ each: true })
+  @Type(() => NewAccountDto)
+  accounts: NewAccountDto[];
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'an organization role; default Member' })
+  @IsOptional()
+  @IsUUID()
+  roleId?: string;
+}
+
+export class CreateAccountsResponse {
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'object', properties: { userId: { type: 'string' }, email: { type: 'string' }, username: { type: 'string' }, temporaryPassword: { type: 'string' } } },
+    description: 'temporary passwords are shown once',
+  })
+  created: Array<{ userId: string; email: string; username: string; temporaryPassword: string }>;
+  @ApiProperty({ type: 'array', items: { type: 'object', properties: { userId: { type: 'string' }, email: { type: 'string' } } } })
+  existing: Array<{ userId: string; email: string }>;
+}
+
+export class TemporaryPasswordResponse {
+  @ApiProperty({ description: 'shown once; the user must change it at next login' }) temporaryPassword: string;
+}

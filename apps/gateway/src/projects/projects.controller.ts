@@ -1,0 +1,62 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { AuthorizationSubjects, MembershipSubjects, type CheckPermissionsReply, type Page, type ProjectView } from '@app/contracts';
+import { RequirePermission, RequireProjectPermission } from '../auth/permission.decorator';
+import { ServicesClient } from '../common/services.client';
+import type { GatewayRequest } from '../common/request-context';
+import { UuidParam } from '../organizations/uuid-param.pipe';
+import { PageQuery } from '../organizations/organizations.dto';
+import { CreateProjectDto, ProjectPage, ProjectResponse, TransferProjectDto } from './projects.dto';
+
+@ApiTags('projects')
+@ApiBearerAuth()
+@Controller('organizations/:org/projects')
+export class ProjectsController {
+  constructor(private readonly services: ServicesClient) {}
+
+  @Post()
+  @RequirePermission('organization.projects.create')
+  @ApiCreatedResponse({ type: ProjectResponse, description: 'the creator owns it (and holds project Admin on it)' })
+  create(@Param('org', UuidParam) org: string, @Body() body: CreateProjectDto, @Req() req: GatewayRequest): Promise<ProjectView> {
+    return this.services.call(MembershipSubjects.createProject(), { organizationId: org, name: body.name }, req);
+  }
+
+  /** A page of the organization's projects, keeping those the caller may view (`project.view` in each). */
+  @Get()
+  @RequirePermission('organization.view')
+  @ApiOkResponse({ type: ProjectPage, description: 'only the projects the caller can view' })
+  async list(@Param('org', UuidParam) org: string, @Query() query: PageQuery, @Req() req: GatewayRequest): Promise<Page<ProjectView>> {
+    const page = await this.services.call<Page<ProjectView>>(MembershipSubjects.listProjects(), { organizationId: org, ...query }, req);
+    const visible = await Promise.all(
+      page.items.map((p) =>
+        this.services
+          .call<CheckPermissionsReply>(AuthorizationSubjects.check(), { organizationId: org, userId: req.user!.userId, projectId: p.id, permissions: ['project.view'] }, req)
+          .then((r) => r.member && r.allowed['project.view'] === true),
+      ),
+    );
+    return { items: page.items.filter((_, i) => visible[i]), nextCursor: page.nextCursor };
+  }
+
+  @Get(':projectId')
+  @RequireProjectPermission('project.view')
+  @ApiOkResponse({ type: ProjectResponse })
+  get(@Param('org', UuidParam) org: string, @Param('projectId', UuidParam) projectId: string, @Req() req: GatewayRequest): Promise<ProjectView> {
+    return this.services.call(MembershipSubjects.getProject(), { organizationId: org, projectId }, req);
+  }
+
+  @Put(':projectId/owner')
+  @RequireProjectPermission('project.access.manage')
+  @ApiOkResponse({ type: ProjectResponse })
+  @ApiBadRequestResponse({ description: 'NOT_A_MEMBER: the new owner must belong to the organization' })
+  transfer(@Param('org', UuidParam) org: string, @Param('projectId', UuidParam) projectId: string, @Body() body: TransferProjectDto, @Req() req: GatewayRequest): Promise<ProjectView> {
+    return this.services.call(MembershipSubjects.transferProject(), { organizationId: org, projectId, userId: body.userId.toLowerCase() }, req);
+  }
+
+  @Delete(':projectId')
+  @HttpCode(204)
+  @RequireProjectPermission('project.delete')
+  @ApiNoContentResponse({ description: 'every role binding on it is gone' })
+  async remove(@Param('org', UuidParam) org: string, @Param('projectId', UuidParam) projectId: string, @Req() req: GatewayRequest): Promise<void> {
+    await this.services.call(MembershipSubjects.deleteProject(), { organizationId: org, projectId }, req);
+  }
+}

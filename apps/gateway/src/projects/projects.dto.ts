@@ -1,0 +1,25 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsString, IsUUID, Length } from 'class-validator';
+
+export class CreateProjectDto {
+  @ApiProperty({ maxLength: 100 })
+  @IsString()
+  @Length(1, 100)
+  name: string;
+}
+
+export class TransferProjectDto {
+  @ApiProperty({ format: 'uuid', description: 'a member of the organization' })
+  @IsUUID()
+  userId: string;
+}
+
+export class ProjectResponse {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ format: 'uuid' }) ownerId: string;
+}
+export class ProjectPage {
+  @ApiProperty({ type: [ProjectResponse] }) items: ProjectResponse[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
+}

@@ -1,0 +1,84 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import type { RolePage, RoleView } from '@app/contracts';
+
+export class RoleResponse implements RoleView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty() description: string;
+  @ApiProperty({ enum: ['organization', 'project'] }) scope: 'organization' | 'project';
+  @ApiProperty({ type: [String] }) permissions: string[];
+  @ApiProperty({ description: 'built-in roles are read-only' }) builtIn: boolean;
+}
+
+export class RolePageResponse implements RolePage {
+  @ApiProperty({ type: [RoleResponse] }) items: RoleResponse[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
+}
+
+export class ListRolesQuery {
+  @ApiPropertyOptional({ enum: ['organization', 'project'] })
+  @IsOptional()
+  @IsIn(['organization', 'project'])
+  scope?: 'organization' | 'project';
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+}
+
+export class CreateRoleDto {
+  @ApiProperty({ maxLength: 100 })
+  @IsString()
+  @Length(1, 100)
+  name: string;
+
+  @ApiProperty({ maxLength: 1000 })
+  @IsString()
+  @MaxLength(1000)
+  description: string;
+
+  @ApiProperty({ enum: ['organization', 'project'] })
+  @IsIn(['organization', 'project'])
+  scope: 'organization' | 'project';
+
+  @ApiProperty({ type: [String], description: 'permission names of the role’s scope; organization.view / project.view are always added' })
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @MaxLength(100, { each: true })
+  permissions: string[];
+}
+
+export class ChangeRoleDto {
+  @ApiPropertyOptional({ maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  name?: string;
+
+  @ApiPropertyOptional({ maxLength: 1000 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  description?: string;
+
+  @ApiPropertyOptional({ type: [String], description: 'replaces the role’s permissions' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @MaxLength(100, { each: true })
+  permissions?: string[];
+}

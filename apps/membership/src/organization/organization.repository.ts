@@ -1,0 +1,189 @@
+import type { Collection, Db } from 'mongodb';
+import { DomainError, ErrorCode, type CommandMeta, type DomainEvent, type NewEvent } from '@app/contracts';
+import { ConcurrencyError, isDuplicateKey, type CommitDocument, type EventStore } from '@app/event-store';
+import { organizationDecider, type OrganizationCommand } from './organization.decider';
+import { evolveOrganization, initialOrganizationState, organizationStreamId, type OrganizationState } from './organization.state';
+
+/** A snapshot is written when the stream has grown this many events past the last one. */
+export const SNAPSHOT_EVERY = 100;
+
+interface SnapshotDocument {
+  _id: string;
+  version: number;
+  state: OrganizationState;
+  savedAt: Date;
+}
+
+export const snapshots = (db: Db): Collection<SnapshotDocument> => db.collection<SnapshotDocument>('organization_snapshots');
+
+/**
+ * `commandId → commit _id` of every appended organization command: a retried command finds its first
+ * commit by two `_id` look-ups. (`store.findByCommand` filters by `commandId`, which FerretDB v1 answers by
+ * decoding every commit of the service.) Written after the append; a crash in between is still caught by
+ * the store's unique command id index when the command is retried.
+ */
+export const appliedCommands = (db: Db): Collection<{ _id: string; commitId: string }> =>
+  db.collection<{ _id: string; commitId: string }>('organization_commands');
+
+export async function earlierCommit(deps: OrganizationDeps, commandId: string): Promise<CommitDocument | null> {
+  const marker = await appliedCommands(deps.db).findOne({ _id: commandId });
+  return marker ? deps.store.commits.findOne({ _id: marker.commitId }) : null;
+}
+
+export interface LoadedOrganization {
+  state: OrganizationState;
+  version: number;
+  /** version of the last snapshot stored (0: none) */
+  snapshotVersion: number;
+}
+
+/**
+ * States of recently used organizations in this process, so a command on a 100,000-member organization
+ * reads only the commits appended since (by any replica), not the snapshot again. Commands on one
+ * organization run one at a time per process (`exclusive`): the cached state is evolved in place, and only
+ * with committed events. Replicas still race through the store's optimistic concurrency.
+ */
+export class OrganizationCache {
+  private readonly entries = new Map<string, LoadedOrganization>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly max = 100) {}
+
+  get(organizationId: string): LoadedOrganization | undefined {
+    return this.entries.get(organizationId);
+  }
+
+  set(organizationId: string, loaded: LoadedOrganization): void {
+    this.entries.delete(organizationId);
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(organizationId, loaded);
+  }
+
+  /** runs `fn` after every earlier `exclusive` call of this organization has finished */
+  exclusive<T>(organizationId: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(organizationId) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(fn);
+    const settled = next.catch(() => undefined);
+    this.queues.set(organizationId, settled);
+    void settled.then(() => {
+      if (this.queues.get(organizationId) === settled) this.queues.delete(organizationId);
+    });
+    return next;
+  }
+}
+
+export interface OrganizationDeps {
+  db: Db;
+  store: EventStore;
+  cache?: OrganizationCache;
+  /** publishes the stream's new commits (the relay) before the command replies */
+  flush?: (streamId: string) => Promise<void>;
+}
+
+/**
+ * Commits after `version`, walked by `_id` (`<streamId>@<fromVersion>`: each commit starts where the
+ * previous one ended). A look-up by `_id` is the one query FerretDB v1 hands to SQLite (a query by
+ * `streamId` decodes every commit of the service), and on MongoDB it is the `_id` index. Membership
+ * registers no upcasters, so events are used as stored.
+ */
+export async function commitsAfter(commits: Collection<CommitDocument>, streamId: string, version: number): Promise<DomainEvent[]> {
+  const events: DomainEvent[] = [];
+  for (let v = version; ; ) {
+    const commit = await commits.findOne({ _id: `${streamId}@${v + 1}` });
+    if (!commit) return events;
+    events.push(...commit.events);
+    v = commit.toVersion;
+  }
+}
+
+async function loadUnlocked(deps: OrganizationDeps, organizationId: string): Promise<LoadedOrganization> {
+  const streamId = organizationStreamId(organizationId);
+  let loaded = deps.cache?.get(organizationId);
+  if (!loaded) {
+    const snap = await snapshots(deps.db).findOne({ _id: streamId });
+    loaded = snap
+      ? { state: snap.state, version: snap.version, snapshotVersion: snap.version }
+      : { state: initialOrganizationState, version: 0, snapshotVersion: 0 };
+  }
+  for (const e of await commitsAfter(deps.store.commits, streamId, loaded.version)) {
+    loaded.state = evolveOrganization(loaded.state, e);
+    loaded.version = e.streamVersion;
+  }
+  if (loaded.version > 0) deps.cache?.set(organizationId, loaded);
+  return loaded;
+}
+
+/** Cached state (or the latest snapshot) plus only the commits after it. */
+export function loadOrganization(deps: OrganizationDeps, organizationId: string): Promise<LoadedOrganization> {
+  return deps.cache ? deps.cache.exclusive(organizationId, () => loadUnlocked(deps, organizationId)) : loadUnlocked(deps, organizationId);
+}
+
+/** Replaces the snapshot unless a newer one is stored already (replicas may both try). */
+export async function saveSnapshot(db: Db, organizationId: string, state: OrganizationState, version: number): Promise<void> {
+  const _id = organizationStreamId(organizationId);
+  try {
+    await snapshots(db).replaceOne({ _id, version: { $lt: version } }, { version, state, savedAt: new Date() }, { upsert: true });
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err; // a newer snapshot exists: the upsert's insert collided with it
+  }
+}
+
+export interface OrganizationResult<R> {
+  state: OrganizationState;
+  version: number;
+  events: NewEvent[];
+  commit?: CommitDocument;
+  /** the command's reply: computed from its events, or the first reply when the command id was seen before */
+  reply: R;
+}
+
+/**
+ * Load (cache or snapshot, plus newer commits) → decide → append, retried on a version conflict so every
+ * decision is made on the latest state. A command id that was appended before returns its first reply.
+ * Writes a snapshot every SNAPSHOT_EVERY events.
+ */
+export function runOrganizationCommand<R = undefined>(
+  deps: OrganizationDeps,
+  command: OrganizationCommand,
+  meta: CommandMeta,
+  reply: (events: NewEvent[], state: OrganizationState) => R = () => undefined as R,
+  retries = 10,
+): Promise<OrganizationResult<R>> {
+  const run = async (): Promise<OrganizationResult<R>> => {
+    const streamId = organizationStreamId(command.organizationId);
+    for (let attempt = 0; ; attempt++) {
+      const earlier = await earlierCommit(deps, meta.commandId);
+      const loaded = await loadUnlocked(deps, command.organizationId);
+      if (earlier) return { state: loaded.state, version: loaded.version, events: [], commit: earlier, reply: earlier.reply as R };
+      const events = organizationDecider.decide(command, loaded.state, meta);
+      if (events.length === 0) return { state: loaded.state, version: loaded.version, events, reply: reply(events, loaded.state) };
+      const outcome = reply(events, loaded.state);
+      try {
+        const result = await deps.store.append(streamId, loaded.version, events, { commandId: meta.commandId, meta, reply: outcome ?? null });
+        if (result.status === 'duplicate') {
+          const again = await loadUnlocked(deps, command.organizationId);
+          return { state: again.state, version: again.version, events: [], commit: result.commit, reply: result.commit.reply as R };
+        }
+        await appliedCommands(deps.db)
+          .insertOne({ _id: meta.commandId, commitId: result.commit._id })
+          .catch((err) => {
+            if (!isDuplicateKey(err)) throw err;
+          });
+        loaded.state = result.commit.events.reduce(evolveOrganization, loaded.state);
+        loaded.version = result.commit.toVersion;
+        deps.cache?.set(command.organizationId, loaded);
+        if (loaded.version - loaded.snapshotVersion >= SNAPSHOT_EVERY) {
+          await saveSnapshot(deps.db, command.organizationId, loaded.state, loaded.version);
+          loaded.snapshotVersion = loaded.version;
+        }
+        await deps.flush?.(streamId);
+        return { state: loaded.state, version: loaded.version, events, commit: result.commit, reply: outcome };
+      } catch (err) {
+        if (!(err instanceof ConcurrencyError)) throw err;
+        if (attempt >= retries) throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'the organization was changed concurrently; try again');
+        await new Promise((r) => setTimeout(r, Math.random() * 20 * (attempt + 1)));
+      }
+    }
+  };
+  return deps.cache ? deps.cache.exclusive(command.organizationId, run) : run();
+}
