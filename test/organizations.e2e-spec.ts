@@ -436,7 +436,7 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
     });
 
     it('a member of A only gets 404 for every path of B', async () => {
-      const tom = users.TomFern;
+      const tom = await account(orgA.id, 'only-a@example.com', 'only-a');
       expectProblem(await http.get(`/api/v1/organizations/${orgB.id}`).set(tom.headers), 404, 'NOT_FOUND');
       for (const path of ['/people', '/groups', `/groups/${groupB.id}`, '/projects', `/projects/${projectB.id}`])
         expectProblem(await http.get(`/api/v1/organizations/${orgB.id}${path}`).set(tom.headers), 404, 'NOT_FOUND');

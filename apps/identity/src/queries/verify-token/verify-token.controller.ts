@@ -39,7 +39,8 @@ export class VerifyTokenController {
     if (!user?.exists || user.tokenId !== credential.tokenId) throw unauthenticated;
     const now = Date.now();
     if (!credential.lastUsedAt || now - credential.lastUsedAt.getTime() >= LAST_USED_GRANULARITY_MS) {
-      void apiTokens(db)
+      // awaited (at most one write per token per minute): the request that used the token sees it recorded
+      await apiTokens(db)
         .updateOne({ _id: credential._id, lastUsedAt: credential.lastUsedAt }, { $set: { lastUsedAt: new Date(now) } })
         .catch(() => undefined);
     }
