@@ -208,8 +208,8 @@ describe('audit log through the gateway (API.md "Audit log")', () => {
 
   it('entries never cross organizations', async () => {
     const other = randomUUID();
-    const res = await logs(other).expect(200); // before the permission guard is merged, an empty log
-    expect(res.body.items).toEqual([]);
+    const res = await logs(other); // an organization the caller is not a member of: the permission guard says 404
+    expect([res.status, res.body.code]).toEqual([404, 'NOT_FOUND']);
     for (const e of await allEntries(orgId)) expect(e.organizationId).toBe(orgId);
   });
 

@@ -276,6 +276,15 @@ describe('audit entry mapper', () => {
     expect(map.get(ALICE)?.orgs).toEqual([ORG2]);
   });
 
+  it('takes the user an unauthenticated request acted on (a password change at login) as the actor', () => {
+    const e = event('user.password-set', { userId: BOB, temporary: false, reason: 'first-login', organizationId: null });
+    const anonymous = { ...e, metadata: { ...e.metadata, actor: { id: 'anonymous' } } };
+    expect(projectEvent(anonymous, directory(), 1).entries.map((x) => [x.organizationId, x.actor])).toEqual([
+      [ORG, { id: BOB, username: 'bob' }],
+      [ORG2, { id: BOB, username: 'bob' }],
+    ]);
+  });
+
   it('refuses an event type it has no mapping for (the projection dead-letters it)', () => {
     const e = { ...EXAMPLES['group.deleted.v1'].event(), type: 'group.exploded' };
     expect(() => projectEvent(e, new Map(), 1)).toThrow(UnmappableEvent);

@@ -395,7 +395,10 @@ export function projectEvent(event: DomainEvent, dir: Directory, sequence: numbe
   const c = context(dir);
   const { drafts, updates = [] } = describe(event, event.data ?? {}, c);
   const timestamp = new Date(event.occurredAt).toISOString();
-  const actor = event.metadata.actor;
+  // an unauthenticated request (POST /auth/password) acts on the user it names: that user is the actor
+  const subject = (event.data as { userId?: unknown } | undefined)?.userId;
+  const actor =
+    event.metadata.actor.id === 'anonymous' && typeof subject === 'string' ? { id: subject, username: c.name(subject) ?? undefined } : event.metadata.actor;
   const perOrg = new Map<string | null, number>();
   const entries: StoredEntry[] = [];
   for (const draft of drafts) {

@@ -4,6 +4,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swag
 import type { Response } from 'express';
 import { AUDIT_PAGE_MAX, AuditLogSubjects, type ListEntriesReply, type ListEntriesRequest } from '@app/contracts';
 import { RequirePermission } from '../auth/permission.decorator';
+import { PathId } from '../access/id.pipe';
 import { ServicesClient } from '../common/services.client';
 import type { GatewayRequest } from '../common/request-context';
 import { csvHeader, entryRow } from './audit-csv';
@@ -22,7 +23,7 @@ export class AuditLogsController {
   @Get()
   @RequirePermission('organization.audit_logs.view')
   @ApiOkResponse({ type: AuditLogPageResponse, description: 'newest first; `nextCursor` pages to older entries' })
-  async list(@Param('org') org: string, @Query() query: AuditLogQueryDto, @Req() req: GatewayRequest) {
+  async list(@Param('org', PathId) org: string, @Query() query: AuditLogQueryDto, @Req() req: GatewayRequest) {
     const reply = await this.page(org, { ...query }, req);
     return { items: reply.items, nextCursor: reply.nextCursor };
   }
@@ -37,7 +38,7 @@ export class AuditLogsController {
   @RequirePermission('organization.audit_logs.view')
   @ApiProduces('text/csv')
   @ApiOkResponse({ description: 'text/csv with a header row (RFC 4180; cells starting with = + - @ get a leading \')' })
-  async export(@Param('org') org: string, @Query() query: AuditLogFilterDto, @Req() req: GatewayRequest, @Res() res: Response): Promise<void> {
+  async export(@Param('org', PathId) org: string, @Query() query: AuditLogFilterDto, @Req() req: GatewayRequest, @Res() res: Response): Promise<void> {
     const filters: ListEntriesRequest = { ...query, limit: AUDIT_PAGE_MAX };
     let page = await this.page(org, filters, req);
     res.status(200);
