@@ -27,6 +27,7 @@ import { MongoClient } from 'mongodb';
 import { JSONCodec, connect, type NatsConnection } from 'nats';
 import { findBinary, freePort, startNatsServer, waitForPort, type LocalServer } from '../../libs/testing/src/local-servers';
 import { provideTestInfrastructure } from '../../libs/testing/src/infra';
+import { percentile } from '../lib/http-load';
 
 const ORG_ACTORS = 10;
 
@@ -66,7 +67,7 @@ async function startFerretOnPostgres(): Promise<(LocalServer & { db: string }) |
   };
 }
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const pct = percentile;
 const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 1 });
 
 async function main() {

@@ -19,6 +19,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { JSONCodec, headers } from 'nats';
 import { MongoClient } from 'mongodb';
+import { percentile } from '../lib/http-load';
 import {
   AuthorizationSubjects,
   BUILT_IN_ROLES,
@@ -316,7 +317,7 @@ async function main() {
       await nc.request(subject, codec.encode({ pattern: subject, id: randomUUID(), data: { meta: systemMeta(randomUUID()), body } }), { timeout: 5000 });
       return Number(process.hrtime.bigint() - t) / 1e6;
     };
-    const pct = (xs: number[], p: number) => xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+    const pct = (xs: number[], p: number) => percentile(xs.sort((a, b) => a - b), p);
     for (let i = 0; i < 200; i++) await ask(lq[i]);
     const sequential: number[] = [];
     for (let i = 0; i < 2000; i++) sequential.push(await ask(lq[i]));

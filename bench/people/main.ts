@@ -41,6 +41,7 @@ import {
   type PersonDocument,
 } from '../../apps/membership/src/people/people.model';
 import { buildSearchNodes, prefixesOf, searchNodeId, searchNodes } from '../../apps/membership/src/people/people.search';
+import { percentile } from '../lib/http-load';
 
 const FIRST = ['Maria', 'John', 'Aiko', 'Pedro', 'Olga', 'Wei', 'Fatima', 'Liam', 'Noor', 'Sven', 'Chloe', 'Ravi', 'Ines', 'Tomas', 'Yara', 'Kofi', 'Lena', 'Mateo', 'Hana', 'Igor'];
 const LAST = ['Silva', 'Smith', 'Tanaka', 'Garcia', 'Ivanova', 'Chen', 'Khan', 'Murphy', 'Haddad', 'Berg'];
@@ -153,10 +154,6 @@ async function commandLatency(baseUrl: string, token: string, organizationId: st
   }
   times.sort((a, b) => a - b);
   return { cold, p50: percentile(times, 50), p99: percentile(times, 99), failed: '' };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 async function measure(url: string, token: string, n: number): Promise<{ p50: number; p99: number; items: number }> {

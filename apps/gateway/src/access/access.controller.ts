@@ -4,8 +4,9 @@ import { AccessSubjects, type BindingView, type ProjectMembersPage } from '@app/
 import { RequirePermission, RequireProjectPermission } from '../auth/permission.decorator';
 import { ServicesClient } from '../common/services.client';
 import type { GatewayRequest } from '../common/request-context';
-import { PathId } from './id.pipe';
-import { AssignProjectRoleDto, AssignRoleDto, BindingResponse, PageQuery, ProjectMembersResponse } from './access.dto';
+import { PathId } from '../common/path-id.pipe';
+import { AssignProjectRoleDto, AssignRoleDto, BindingResponse, ProjectMembersResponse } from './access.dto';
+import { PageQuery } from '../common/page.dto';
 
 /** Role bindings: the organization role of a person or group, project roles of users and groups. */
 @ApiTags('roles and permissions')

@@ -1,6 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsUUID } from 'class-validator';
 
 export class AssignRoleDto {
   @ApiProperty({ format: 'uuid' })
@@ -23,22 +22,6 @@ export class BindingResponse {
   @ApiProperty({ format: 'uuid' }) subjectId: string;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) projectId: string | null;
   @ApiProperty({ example: { id: '…', name: 'Admin' } }) role: { id: string; name: string };
-}
-
-export class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
 }
 
 class ProjectMemberRole {

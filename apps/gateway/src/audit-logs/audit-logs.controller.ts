@@ -4,7 +4,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swag
 import type { Response } from 'express';
 import { AUDIT_PAGE_MAX, AuditLogSubjects, type ListEntriesReply, type ListEntriesRequest } from '@app/contracts';
 import { RequirePermission } from '../auth/permission.decorator';
-import { PathId } from '../access/id.pipe';
+import { PathId } from '../common/path-id.pipe';
 import { ServicesClient } from '../common/services.client';
 import type { GatewayRequest } from '../common/request-context';
 import { csvHeader, entryRow } from './audit-csv';

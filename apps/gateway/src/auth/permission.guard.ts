@@ -1,13 +1,13 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthorizationSubjects, ErrorCode, type CheckPermissionsReply } from '@app/contracts';
+import { UUID_PATTERN } from '../common/path-id.pipe';
 import { ServiceError } from '../common/service-error';
 import { ServicesClient } from '../common/services.client';
 import type { GatewayRequest } from '../common/request-context';
 import { IS_PUBLIC } from './public.decorator';
 import { REQUIRED_PERMISSION, type PermissionRequirement } from './permission.decorator';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const notFound = () => new ServiceError({ code: ErrorCode.NOT_FOUND, message: 'not found' });
 export const forbidden = (permission: string) =>
@@ -38,8 +38,8 @@ export class PermissionGuard implements CanActivate {
     const params = (req.params ?? {}) as Record<string, unknown>;
     const org = params.org;
     const projectId = requirement.kind === 'project' ? params.projectId : undefined;
-    if (typeof org !== 'string' || !UUID.test(org)) throw notFound();
-    if (requirement.kind === 'project' && (typeof projectId !== 'string' || !UUID.test(projectId))) throw notFound();
+    if (typeof org !== 'string' || !UUID_PATTERN.test(org)) throw notFound();
+    if (requirement.kind === 'project' && (typeof projectId !== 'string' || !UUID_PATTERN.test(projectId))) throw notFound();
     const permissions = requirement.kind === 'member' ? [] : [requirement.permission];
     const reply = await this.services.call<CheckPermissionsReply>(
       AuthorizationSubjects.check(),

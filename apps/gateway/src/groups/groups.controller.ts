@@ -4,8 +4,8 @@ import { MembershipSubjects, type GroupView, type Page } from '@app/contracts';
 import { RequirePermission } from '../auth/permission.decorator';
 import { ServicesClient } from '../common/services.client';
 import type { GatewayRequest } from '../common/request-context';
-import { UuidParam } from '../organizations/uuid-param.pipe';
-import { PageQuery } from '../organizations/organizations.dto';
+import { PathId } from '../common/path-id.pipe';
+import { PageQuery } from '../common/page.dto';
 import { CreateGroupDto, GroupPage, GroupResponse, UpdateGroupDto } from './groups.dto';
 
 @ApiTags('groups')
@@ -19,21 +19,21 @@ export class GroupsController {
   @ApiCreatedResponse({ type: GroupResponse, description: 'the group starts with the Member role' })
   @ApiBadRequestResponse({ description: 'NOT_A_MEMBER' })
   @ApiConflictResponse({ description: 'GROUP_NAME_TAKEN' })
-  create(@Param('org', UuidParam) org: string, @Body() body: CreateGroupDto, @Req() req: GatewayRequest): Promise<GroupView> {
+  create(@Param('org', PathId) org: string, @Body() body: CreateGroupDto, @Req() req: GatewayRequest): Promise<GroupView> {
     return this.services.call(MembershipSubjects.createGroup(), { organizationId: org, name: body.name, description: body.description ?? '', memberIds: body.memberIds ?? [] }, req);
   }
 
   @Get()
   @RequirePermission('organization.groups.view')
   @ApiOkResponse({ type: GroupPage })
-  list(@Param('org', UuidParam) org: string, @Query() query: PageQuery, @Req() req: GatewayRequest): Promise<Page<GroupView>> {
+  list(@Param('org', PathId) org: string, @Query() query: PageQuery, @Req() req: GatewayRequest): Promise<Page<GroupView>> {
     return this.services.call(MembershipSubjects.listGroups(), { organizationId: org, ...query }, req);
   }
 
   @Get(':groupId')
   @RequirePermission('organization.groups.view')
   @ApiOkResponse({ type: GroupResponse })
-  get(@Param('org', UuidParam) org: string, @Param('groupId', UuidParam) groupId: string, @Req() req: GatewayRequest): Promise<GroupView> {
+  get(@Param('org', PathId) org: string, @Param('groupId', PathId) groupId: string, @Req() req: GatewayRequest): Promise<GroupView> {
     return this.services.call(MembershipSubjects.getGroup(), { organizationId: org, groupId }, req);
   }
 
@@ -42,7 +42,7 @@ export class GroupsController {
   @ApiOkResponse({ type: GroupResponse })
   @ApiBadRequestResponse({ description: 'NOT_A_MEMBER' })
   @ApiConflictResponse({ description: 'GROUP_NAME_TAKEN' })
-  update(@Param('org', UuidParam) org: string, @Param('groupId', UuidParam) groupId: string, @Body() body: UpdateGroupDto, @Req() req: GatewayRequest): Promise<GroupView> {
+  update(@Param('org', PathId) org: string, @Param('groupId', PathId) groupId: string, @Body() body: UpdateGroupDto, @Req() req: GatewayRequest): Promise<GroupView> {
     return this.services.call(MembershipSubjects.updateGroup(), { organizationId: org, groupId, ...body }, req);
   }
 
@@ -50,7 +50,7 @@ export class GroupsController {
   @HttpCode(204)
   @RequirePermission('organization.groups.manage')
   @ApiNoContentResponse({ description: 'members lose what the group gave them' })
-  async remove(@Param('org', UuidParam) org: string, @Param('groupId', UuidParam) groupId: string, @Req() req: GatewayRequest): Promise<void> {
+  async remove(@Param('org', PathId) org: string, @Param('groupId', PathId) groupId: string, @Req() req: GatewayRequest): Promise<void> {
     await this.services.call(MembershipSubjects.deleteGroup(), { organizationId: org, groupId }, req);
   }
 }

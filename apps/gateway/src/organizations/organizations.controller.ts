@@ -14,7 +14,7 @@ import {
 import { AnyUser, RequirePermission } from '../auth/permission.decorator';
 import { ServicesClient } from '../common/services.client';
 import type { GatewayRequest } from '../common/request-context';
-import { UuidParam } from './uuid-param.pipe';
+import { PathId } from '../common/path-id.pipe';
 import {
   AddPeopleDto,
   AddPeopleResponse,
@@ -62,14 +62,14 @@ export class OrganizationsController {
   @Get(':org')
   @RequirePermission('organization.view')
   @ApiOkResponse({ type: OrganizationResponse })
-  get(@Param('org', UuidParam) org: string, @Req() req: GatewayRequest): Promise<OrganizationView> {
+  get(@Param('org', PathId) org: string, @Req() req: GatewayRequest): Promise<OrganizationView> {
     return this.services.call(MembershipSubjects.getOrganization(), { organizationId: org, userId: req.user!.userId }, req);
   }
 
   @Get(':org/people')
   @RequirePermission('organization.people.view')
   @ApiOkResponse({ type: PeoplePage })
-  people(@Param('org', UuidParam) org: string, @Query() query: ListPeopleQuery, @Req() req: GatewayRequest): Promise<Page<PersonView>> {
+  people(@Param('org', PathId) org: string, @Query() query: ListPeopleQuery, @Req() req: GatewayRequest): Promise<Page<PersonView>> {
     return this.services.call(MembershipSubjects.listPeople(), { organizationId: org, ...query }, req);
   }
 
@@ -77,7 +77,7 @@ export class OrganizationsController {
   @HttpCode(200)
   @RequirePermission('organization.people.invite')
   @ApiOkResponse({ type: AddPeopleResponse, description: 'usernames match exactly (case included), emails regardless of case' })
-  async addPeople(@Param('org', UuidParam) org: string, @Body() body: AddPeopleDto, @Req() req: GatewayRequest): Promise<AddPeopleReply> {
+  async addPeople(@Param('org', PathId) org: string, @Body() body: AddPeopleDto, @Req() req: GatewayRequest): Promise<AddPeopleReply> {
     await checkAssignable(this.services, req, org, body.roleId);
     return this.services.call(MembershipSubjects.addPeople(), { organizationId: org, handles: body.handles, roleId: body.roleId }, req);
   }
@@ -86,7 +86,7 @@ export class OrganizationsController {
   @RequirePermission('organization.people.manage')
   @ApiCreatedResponse({ type: CreateAccountsResponse })
   @ApiConflictResponse({ description: 'USERNAME_TAKEN' })
-  async createAccounts(@Param('org', UuidParam) org: string, @Body() body: CreateAccountsDto, @Req() req: GatewayRequest): Promise<CreateAccountsReply> {
+  async createAccounts(@Param('org', PathId) org: string, @Body() body: CreateAccountsDto, @Req() req: GatewayRequest): Promise<CreateAccountsReply> {
     await checkAssignable(this.services, req, org, body.roleId);
     const accounts = body.accounts.map((a) => ({ email: a.email, username: a.username, name: a.name }));
     return this.services.call(MembershipSubjects.createAccounts(), { organizationId: org, accounts, roleId: body.roleId }, req, 60_000);
@@ -97,7 +97,7 @@ export class OrganizationsController {
   @RequirePermission('organization.people.manage')
   @ApiNoContentResponse({ description: 'removed from the organization, its groups and every role binding in it' })
   @ApiConflictResponse({ description: 'OWNS_PROJECTS (with `projects: [{ id, name }]`), OWNER_PROTECTED' })
-  async remove(@Param('org', UuidParam) org: string, @Param('userId', UuidParam) userId: string, @Req() req: GatewayRequest): Promise<void> {
+  async remove(@Param('org', PathId) org: string, @Param('userId', PathId) userId: string, @Req() req: GatewayRequest): Promise<void> {
     await this.services.call(MembershipSubjects.removePerson(), { organizationId: org, userId }, req);
   }
 
@@ -106,7 +106,7 @@ export class OrganizationsController {
   @RequirePermission('organization.people.manage')
   @ApiOkResponse({ type: TemporaryPasswordResponse })
   @ApiForbiddenResponse({ description: 'NOT_MANAGED_ACCOUNT: the account was not created by this organization' })
-  resetPassword(@Param('org', UuidParam) org: string, @Param('userId', UuidParam) userId: string, @Req() req: GatewayRequest): Promise<ResetPasswordReply> {
+  resetPassword(@Param('org', PathId) org: string, @Param('userId', PathId) userId: string, @Req() req: GatewayRequest): Promise<ResetPasswordReply> {
     return this.services.call(MembershipSubjects.resetPassword(), { organizationId: org, userId }, req);
   }
 }

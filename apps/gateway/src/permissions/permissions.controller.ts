@@ -13,7 +13,7 @@ import { forbidden } from '../auth/permission.guard';
 import { ServicesClient } from '../common/services.client';
 import { ServiceError } from '../common/service-error';
 import type { GatewayRequest } from '../common/request-context';
-import { PathId } from '../access/id.pipe';
+import { PathId } from '../common/path-id.pipe';
 import {
   CatalogueQuery,
   CheckPermissionsDto,

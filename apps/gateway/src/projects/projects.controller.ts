@@ -4,8 +4,8 @@ import { AuthorizationSubjects, MembershipSubjects, type CheckPermissionsReply, 
 import { RequirePermission, RequireProjectPermission } from '../auth/permission.decorator';
 import { ServicesClient } from '../common/services.client';
 import type { GatewayRequest } from '../common/request-context';
-import { UuidParam } from '../organizations/uuid-param.pipe';
-import { PageQuery } from '../organizations/organizations.dto';
+import { PathId } from '../common/path-id.pipe';
+import { PageQuery } from '../common/page.dto';
 import { CreateProjectDto, ProjectPage, ProjectResponse, TransferProjectDto } from './projects.dto';
 
 @ApiTags('projects')
@@ -17,7 +17,7 @@ export class ProjectsController {
   @Post()
   @RequirePermission('organization.projects.create')
   @ApiCreatedResponse({ type: ProjectResponse, description: 'the creator owns it (and holds project Admin on it)' })
-  create(@Param('org', UuidParam) org: string, @Body() body: CreateProjectDto, @Req() req: GatewayRequest): Promise<ProjectView> {
+  create(@Param('org', PathId) org: string, @Body() body: CreateProjectDto, @Req() req: GatewayRequest): Promise<ProjectView> {
     return this.services.call(MembershipSubjects.createProject(), { organizationId: org, name: body.name }, req);
   }
 
@@ -25,7 +25,7 @@ export class ProjectsController {
   @Get()
   @RequirePermission('organization.view')
   @ApiOkResponse({ type: ProjectPage, description: 'only the projects the caller can view' })
-  async list(@Param('org', UuidParam) org: string, @Query() query: PageQuery, @Req() req: GatewayRequest): Promise<Page<ProjectView>> {
+  async list(@Param('org', PathId) org: string, @Query() query: PageQuery, @Req() req: GatewayRequest): Promise<Page<ProjectView>> {
     const page = await this.services.call<Page<ProjectView>>(MembershipSubjects.listProjects(), { organizationId: org, ...query }, req);
     const visible = await Promise.all(
       page.items.map((p) =>
@@ -40,7 +40,7 @@ export class ProjectsController {
   @Get(':projectId')
   @RequireProjectPermission('project.view')
   @ApiOkResponse({ type: ProjectResponse })
-  get(@Param('org', UuidParam) org: string, @Param('projectId', UuidParam) projectId: string, @Req() req: GatewayRequest): Promise<ProjectView> {
+  get(@Param('org', PathId) org: string, @Param('projectId', PathId) projectId: string, @Req() req: GatewayRequest): Promise<ProjectView> {
     return this.services.call(MembershipSubjects.getProject(), { organizationId: org, projectId }, req);
   }
 
@@ -48,7 +48,7 @@ export class ProjectsController {
   @RequireProjectPermission('project.access.manage')
   @ApiOkResponse({ type: ProjectResponse })
   @ApiBadRequestResponse({ description: 'NOT_A_MEMBER: the new owner must belong to the organization' })
-  transfer(@Param('org', UuidParam) org: string, @Param('projectId', UuidParam) projectId: string, @Body() body: TransferProjectDto, @Req() req: GatewayRequest): Promise<ProjectView> {
+  transfer(@Param('org', PathId) org: string, @Param('projectId', PathId) projectId: string, @Body() body: TransferProjectDto, @Req() req: GatewayRequest): Promise<ProjectView> {
     return this.services.call(MembershipSubjects.transferProject(), { organizationId: org, projectId, userId: body.userId.toLowerCase() }, req);
   }
 
@@ -56,7 +56,7 @@ export class ProjectsController {
   @HttpCode(204)
   @RequireProjectPermission('project.delete')
   @ApiNoContentResponse({ description: 'every role binding on it is gone' })
-  async remove(@Param('org', UuidParam) org: string, @Param('projectId', UuidParam) projectId: string, @Req() req: GatewayRequest): Promise<void> {
+  async remove(@Param('org', PathId) org: string, @Param('projectId', PathId) projectId: string, @Req() req: GatewayRequest): Promise<void> {
     await this.services.call(MembershipSubjects.deleteProject(), { organizationId: org, projectId }, req);
   }
 }

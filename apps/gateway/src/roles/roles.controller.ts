@@ -4,7 +4,7 @@ import { AccessSubjects, type RolePage, type RoleView } from '@app/contracts';
 import { RequirePermission } from '../auth/permission.decorator';
 import { ServicesClient } from '../common/services.client';
 import type { GatewayRequest } from '../common/request-context';
-import { PathId } from '../access/id.pipe';
+import { PathId } from '../common/path-id.pipe';
 import { ChangeRoleDto, CreateRoleDto, ListRolesQuery, RolePageResponse, RoleResponse } from './roles.dto';
 
 @ApiTags('roles and permissions')

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import type { RolePage, RoleView } from '@app/contracts';
+import { PageQuery } from '../common/page.dto';
 
 export class RoleResponse implements RoleView {
   @ApiProperty({ format: 'uuid' }) id: string;
@@ -17,25 +17,11 @@ export class RolePageResponse implements RolePage {
   @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
 }
 
-export class ListRolesQuery {
+export class ListRolesQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ['organization', 'project'] })
   @IsOptional()
   @IsIn(['organization', 'project'])
   scope?: 'organization' | 'project';
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
 }
 
 export class CreateRoleDto {
