@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import request from 'supertest';
-import { JSONCodec, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import {
   IdentitySubjects,
   slugify,
@@ -14,48 +14,10 @@ import {
   type ResetPasswordReply,
 } from '@app/contracts';
 import { createEventStore, createOutboxRelay } from '@app/event-store';
-import { testDatabaseName, testMongo, testNats } from '@app/testing';
-import { BOOTSTRAP_TOKEN, eventually, startSystem, type RunningSystem } from './support/system';
+import { parseCsv, testDatabaseName, testMongo, testNats } from '@app/testing';
+import { BOOTSTRAP_TOKEN, eventually, startSystem, type RunningSystem, natsQuery } from './support/system';
 
 const ORG_NAME = 'Audit Org';
-
-/** A command over NATS as membership sends it to identity (its routes are built in parallel). */
-async function natsCommand<T>(nc: NatsConnection, subject: string, body: unknown): Promise<T> {
-  const data = { meta: systemMeta(randomUUID()), body };
-  const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data }), { timeout: 20_000 });
-  const decoded = JSONCodec<{ response?: T; err?: { code: string } }>().decode(reply.data);
-  if (decoded.err) throw Object.assign(new Error(`command failed: ${decoded.err.code}`), { code: decoded.err.code });
-  return decoded.response as T;
-}
-
-/** Reads an RFC 4180 CSV (CRLF rows, quoted fields with doubled quotes). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (ch === '\r' && text[i + 1] === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-      i++;
-    } else cell += ch;
-  }
-  return rows;
-}
 
 describe('audit log through the gateway (API.md "Audit log")', () => {
   let system: RunningSystem;
@@ -125,12 +87,12 @@ describe('audit log through the gateway (API.md "Audit log")', () => {
   });
 
   it('accounts created by the organization give one entry each; a password reset one more', async () => {
-    const reply = await natsCommand<CreateAccountsReply>(nc, IdentitySubjects.createAccounts(), {
+    const reply = await natsQuery<CreateAccountsReply>(nc, IdentitySubjects.createAccounts(), {
       organizationId: orgId,
       accounts: [{ email: 'one@example.com' }, { email: 'two@example.com' }, { email: 'three@example.com' }],
     });
     secrets.push(...reply.created.map((c) => c.temporaryPassword));
-    const { temporaryPassword } = await natsCommand<ResetPasswordReply>(nc, IdentitySubjects.resetPassword(), { organizationId: orgId, userId: reply.created[0].userId });
+    const { temporaryPassword } = await natsQuery<ResetPasswordReply>(nc, IdentitySubjects.resetPassword(), { organizationId: orgId, userId: reply.created[0].userId });
     secrets.push(temporaryPassword);
 
     const users = (await logs(orgId, { resource: 'User', operation: 'Added' }).expect(200)).body.items as AuditEntry[];

@@ -1,20 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { JSONCodec, type NatsConnection } from 'nats';
-import { IdentitySubjects, systemMeta, type CreateAccountsReply, type FindUsersReply, type ResetPasswordReply } from '@app/contracts';
+import type { NatsConnection } from 'nats';
+import { IdentitySubjects, type CreateAccountsReply, type FindUsersReply, type ResetPasswordReply } from '@app/contracts';
 import { testDatabaseName, testMongo, testNats } from '@app/testing';
-import { BOOTSTRAP_EMAIL, BOOTSTRAP_TOKEN, startSystem, type RunningSystem } from './support/system';
+import { BOOTSTRAP_EMAIL, BOOTSTRAP_TOKEN, startSystem, type RunningSystem, natsQuery } from './support/system';
 import { hasValidChecksum } from '../apps/identity/src/credentials/api-token';
-
-/** A command over NATS as another service (membership) sends it: a fresh command id per call. */
-async function natsCommand<T>(nc: NatsConnection, subject: string, body: unknown): Promise<T> {
-  const codec = JSONCodec<{ response?: T; err?: { code: string } }>();
-  const data = { meta: systemMeta(randomUUID()), body };
-  const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data }), { timeout: 10_000 });
-  const decoded = codec.decode(reply.data);
-  if (decoded.err) throw Object.assign(new Error(`command failed: ${decoded.err.code}`), { code: decoded.err.code });
-  return decoded.response as T;
-}
 
 describe('identity: accounts, login, profile (API.md)', () => {
   let system: RunningSystem;
@@ -50,7 +40,7 @@ describe('identity: accounts, login, profile (API.md)', () => {
 
   describe('accounts created by an organization (identity create-accounts, as membership will call it)', () => {
     it('creates several accounts at once with temporary passwords; usernames inferred and made unique; existing emails returned', async () => {
-      const reply = await natsCommand<CreateAccountsReply>(nc, IdentitySubjects.createAccounts(), {
+      const reply = await natsQuery<CreateAccountsReply>(nc, IdentitySubjects.createAccounts(), {
         organizationId: orgId,
         accounts: [
           { email: 'tom@example.com', name: 'Tom' },
@@ -77,9 +67,9 @@ describe('identity: accounts, login, profile (API.md)', () => {
 
     it('an explicit username taken in another case is USERNAME_TAKEN and nothing is created', async () => {
       await expect(
-        natsCommand(nc, IdentitySubjects.createAccounts(), { organizationId: orgId, accounts: [{ email: 'new1@example.com' }, { email: 'x@example.com', username: 'janedoe' }] }),
+        natsQuery(nc, IdentitySubjects.createAccounts(), { organizationId: orgId, accounts: [{ email: 'new1@example.com' }, { email: 'x@example.com', username: 'janedoe' }] }),
       ).rejects.toMatchObject({ code: 'USERNAME_TAKEN' });
-      const found = await natsCommand<FindUsersReply>(nc, IdentitySubjects.findUsers(), { handles: ['new1@example.com'] });
+      const found = await natsQuery<FindUsersReply>(nc, IdentitySubjects.findUsers(), { handles: ['new1@example.com'] });
       expect(found.notFound).toEqual(['new1@example.com']);
     });
   });
@@ -112,7 +102,7 @@ describe('identity: accounts, login, profile (API.md)', () => {
     });
 
     it('the username as password is WEAK_PASSWORD too', async () => {
-      const created = await natsCommand<CreateAccountsReply>(nc, IdentitySubjects.createAccounts(), {
+      const created = await natsQuery<CreateAccountsReply>(nc, IdentitySubjects.createAccounts(), {
         organizationId: orgId,
         accounts: [{ email: 'longname@example.com', username: 'long-username-1' }],
       });
@@ -180,7 +170,7 @@ describe('identity: accounts, login, profile (API.md)', () => {
     });
 
     it('the old username is free again after a change', async () => {
-      const reply = await natsCommand<CreateAccountsReply>(nc, IdentitySubjects.createAccounts(), {
+      const reply = await natsQuery<CreateAccountsReply>(nc, IdentitySubjects.createAccounts(), {
         organizationId: orgId,
         accounts: [{ email: 'tom@third.example' }],
       });
@@ -189,7 +179,7 @@ describe('identity: accounts, login, profile (API.md)', () => {
     });
 
     it('a look-up by handle is exact-case: tomfern does not find TomFern; emails match regardless of case', async () => {
-      const found = await natsCommand<FindUsersReply>(nc, IdentitySubjects.findUsers(), { handles: ['TomFern', 'tomfern', 'TOM@EXAMPLE.COM'] });
+      const found = await natsQuery<FindUsersReply>(nc, IdentitySubjects.findUsers(), { handles: ['TomFern', 'tomfern', 'TOM@EXAMPLE.COM'] });
       expect(found.found.map((f) => [f.handle, f.userId])).toEqual([
         ['TomFern', tom.userId],
         ['TOM@EXAMPLE.COM', tom.userId],
@@ -204,7 +194,7 @@ describe('identity: accounts, login, profile (API.md)', () => {
       await http.post('/api/v1/auth/login').send({ login: 'Tom.Fern@example.com', password: tomPassword }).expect(200);
       expectProblem(await http.post('/api/v1/auth/login').send({ login: 'tom@example.com', password: tomPassword }), 401, 'INVALID_CREDENTIALS');
       // the old email is free again
-      const reply = await natsCommand<CreateAccountsReply>(nc, IdentitySubjects.createAccounts(), { organizationId: orgId, accounts: [{ email: 'TOM@example.com' }] });
+      const reply = await natsQuery<CreateAccountsReply>(nc, IdentitySubjects.createAccounts(), { organizationId: orgId, accounts: [{ email: 'TOM@example.com' }] });
       expect(reply.created).toHaveLength(1);
       secrets.push(reply.created[0].temporaryPassword);
     });
@@ -278,11 +268,11 @@ describe('identity: accounts, login, profile (API.md)', () => {
 
   describe('password reset of a managed account (identity reset-password, as membership will call it)', () => {
     it('another organization, or an account no organization manages: NOT_MANAGED_ACCOUNT', async () => {
-      await expect(natsCommand(nc, IdentitySubjects.resetPassword(), { organizationId: otherOrgId, userId: tom.userId })).rejects.toMatchObject({
+      await expect(natsQuery(nc, IdentitySubjects.resetPassword(), { organizationId: otherOrgId, userId: tom.userId })).rejects.toMatchObject({
         code: 'NOT_MANAGED_ACCOUNT',
       });
       const admin = (await http.get('/api/v1/me').set(bearer(adminToken)).expect(200)).body;
-      await expect(natsCommand(nc, IdentitySubjects.resetPassword(), { organizationId: orgId, userId: admin.id })).rejects.toMatchObject({
+      await expect(natsQuery(nc, IdentitySubjects.resetPassword(), { organizationId: orgId, userId: admin.id })).rejects.toMatchObject({
         code: 'NOT_MANAGED_ACCOUNT',
       });
       await http.post('/api/v1/auth/login').send({ login: 'TomFern', password: tomPassword }).expect(200);
@@ -291,7 +281,7 @@ describe('identity: accounts, login, profile (API.md)', () => {
     it('the managing organization resets it: every session ends at once, the old password stops working, a change is required', async () => {
       const second = (await http.post('/api/v1/auth/login').send({ login: 'TomFern', password: tomPassword }).expect(200)).body.token;
       secrets.push(second);
-      const { temporaryPassword } = await natsCommand<ResetPasswordReply>(nc, IdentitySubjects.resetPassword(), { organizationId: orgId, userId: tom.userId });
+      const { temporaryPassword } = await natsQuery<ResetPasswordReply>(nc, IdentitySubjects.resetPassword(), { organizationId: orgId, userId: tom.userId });
       secrets.push(temporaryPassword);
       expect(temporaryPassword.length).toBeGreaterThanOrEqual(20);
       for (const s of [tomSession, second]) expectProblem(await http.get('/api/v1/me').set(bearer(s)), 401, 'UNAUTHENTICATED');

@@ -2,3 +2,4 @@ export * from './local-servers';
 export * from './infra';
 export * from './per-file';
 export * from './decider-spec';
+export * from './csv';
