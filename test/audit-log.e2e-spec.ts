@@ -128,23 +128,29 @@ describe('audit log through the gateway (API.md "Audit log")', () => {
   it('exports many entries as CSV with a header row, the same filters and the same order as the list', async () => {
     // 1,100 group entries appended straight to the event log as the membership service would (its routes are
     // built in parallel), in commits of 100 events
-    const db = (await testMongo()).db(testDatabaseName('membership-bulk'));
-    let relay: ReturnType<typeof createOutboxRelay> | undefined;
-    const store = createEventStore(db, { service: 'membership', onAppended: (c) => relay?.onAppended(c) });
-    relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), service: 'membership' });
-    const streamId = `bulk-${randomUUID()}`;
-    for (let c = 0; c < 11; c++) {
-      const events: NewEvent[] = Array.from({ length: 100 }, (_, i) => ({
-        type: 'group.created',
-        version: 1,
-        organizationId: orgId,
-        data: { organizationId: orgId, groupId: randomUUID(), name: i === 0 && c === 0 ? '=cmd|"/c calc"!A0' : `Group ${c * 100 + i}, "quoted"`, description: 'line one\nline two', memberIds: [], roleId: randomUUID() },
-      }));
-      const commandId = randomUUID();
-      await store.append(streamId, c * 100, events, { commandId, meta: { ...systemMeta(commandId), actor: { id: adminId, username: 'ada' }, medium: 'api' } });
+    // (its client is closed at the end: an open MongoClient's heartbeat timer would keep jest alive after the run)
+    const mongo = await testMongo();
+    try {
+      const db = mongo.db(testDatabaseName('membership-bulk'));
+      let relay: ReturnType<typeof createOutboxRelay> | undefined;
+      const store = createEventStore(db, { service: 'membership', onAppended: (c) => relay?.onAppended(c) });
+      relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), service: 'membership' });
+      const streamId = `bulk-${randomUUID()}`;
+      for (let c = 0; c < 11; c++) {
+        const events: NewEvent[] = Array.from({ length: 100 }, (_, i) => ({
+          type: 'group.created',
+          version: 1,
+          organizationId: orgId,
+          data: { organizationId: orgId, groupId: randomUUID(), name: i === 0 && c === 0 ? '=cmd|"/c calc"!A0' : `Group ${c * 100 + i}, "quoted"`, description: 'line one\nline two', memberIds: [], roleId: randomUUID() },
+        }));
+        const commandId = randomUUID();
+        await store.append(streamId, c * 100, events, { commandId, meta: { ...systemMeta(commandId), actor: { id: adminId, username: 'ada' }, medium: 'api' } });
+      }
+      await relay.flushStream(streamId);
+      await relay.stop();
+    } finally {
+      await mongo.close();
     }
-    await relay.flushStream(streamId);
-    await relay.stop();
 
     const list = await allEntries(orgId);
     expect(list.length).toBeGreaterThan(1100);
