@@ -90,13 +90,15 @@ describe('projection runner on FerretDB and NATS JetStream', () => {
     const last = await publishMany(6);
     const applied: number[] = [];
     let slowOnce = true;
-    // the first event takes longer than the ack wait, so JetStream really delivers it (and the ones after it) again
+    // the process stalls on the first event for longer than the ack wait (busy: no timer runs, so nothing says
+    // "still working"), so JetStream really delivers it (and the ones after it) again
     await start(
       'redelivered',
       async (_e, ctx) => {
         if (slowOnce) {
           slowOnce = false;
-          await sleep(2500);
+          const until = Date.now() + 2500;
+          while (Date.now() < until);
         }
         applied.push(ctx.sequence);
       },
@@ -115,6 +117,23 @@ describe('projection runner on FerretDB and NATS JetStream', () => {
     await (await nc.jetstreamManager()).consumers.delete(eventsStreamName(), 'redelivered');
     await start('redelivered', async (_e, ctx) => void applied.push(ctx.sequence));
     await until('the new consumer delivered everything', async () => (await consumerInfo('redelivered')).ack_floor.stream_seq === last);
+    expect(applied).toEqual(range(1, last));
+  });
+
+  it('an apply slower than the ack wait is not delivered again: the runner tells JetStream it is still working', async () => {
+    const last = await publishMany(3);
+    const applied: number[] = [];
+    await start(
+      'slow',
+      async (_e, ctx) => {
+        if (!applied.length) await sleep(2500);
+        applied.push(ctx.sequence);
+      },
+      { ackWaitMs: 1000 },
+    );
+    await until('everything is acked', async () => (await consumerInfo('slow')).ack_floor.stream_seq === last);
+    const info = await consumerInfo('slow');
+    expect([info.delivered.consumer_seq, info.num_redelivered]).toEqual([last, 0]);
     expect(applied).toEqual(range(1, last));
   });
 

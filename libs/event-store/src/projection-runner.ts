@@ -33,6 +33,11 @@ export interface ProjectionOptions {
   /** deliveries before an event is sent to the dead-letter subject */
   maxDeliver?: number;
   upcasters?: UpcasterRegistry;
+  /**
+   * How long JetStream waits for the ack of a delivered event before delivering it again (default 5 s; the
+   * runner says "still working" while an apply takes longer). With one unacknowledged event at a time this is
+   * also how long the projection stalls when an ack is lost, e.g. when the broker restarts mid-apply.
+   */
   ackWaitMs?: number;
   batchSize?: number;
   /** delay before a failed event is redelivered */
@@ -68,6 +73,7 @@ export interface RunningProjection {
 export async function runProjection(options: ProjectionOptions): Promise<RunningProjection> {
   const { name, db, js, jsm, apply } = options;
   const maxDeliver = options.maxDeliver ?? 5;
+  const ackWaitMs = options.ackWaitMs ?? 5000;
   const upcasters = options.upcasters ?? noUpcasters;
   const stream = eventsStreamName();
   const checkpoints: Collection<CheckpointDocument> = db.collection<CheckpointDocument>(CHECKPOINTS);
@@ -81,7 +87,7 @@ export async function runProjection(options: ProjectionOptions): Promise<Running
     durable_name: name,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    ack_wait: nanos(options.ackWaitMs ?? 30_000),
+    ack_wait: nanos(ackWaitMs),
     max_ack_pending: 1,
     ...(options.filterSubjects.length === 1
       ? { filter_subject: options.filterSubjects[0] }
@@ -111,6 +117,14 @@ export async function runProjection(options: ProjectionOptions): Promise<Running
     const deliveries = msg.info.deliveryCount;
     if (seq <= position) return msg.ack(); // redelivery of something already applied
     let event: unknown;
+    // a slow apply (a busy database) is not taken for a lost one: "in progress" restarts the ack wait
+    const working = setInterval(() => {
+      try {
+        msg.working();
+      } catch {
+        // connection closed: the event comes back to whoever consumes next
+      }
+    }, ackWaitMs / 3).unref();
     try {
       event = codec.decode(msg.data);
       await apply(upcasters.upcast(event as DomainEvent), { sequence: seq, deliveries });
@@ -132,6 +146,8 @@ export async function runProjection(options: ProjectionOptions): Promise<Running
         options.logger?.warn({ projection: name, seq, deliveries, err: reason }, 'projection failed; will retry');
         msg.nak(options.retryDelayMs ?? 200 * deliveries);
       }
+    } finally {
+      clearInterval(working);
     }
   }
 
