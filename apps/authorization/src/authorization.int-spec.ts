@@ -18,6 +18,7 @@ import { startService, type RunningService } from '@app/platform';
 import { serviceTestConfig, testDatabaseName, testMongo, testNats } from '@app/testing';
 import { AuthorizationModule } from './authorization.module';
 import { ACCESS_VIEW } from './access/access.tokens';
+import { runAccessCommand } from './access/access.runner';
 import type { AccessView } from './model/access-view';
 
 /**
@@ -166,6 +167,35 @@ describe('authorization service (integration)', () => {
     expect(c.id).toBe(a.id);
     const roles = await rpc<{ items: RoleView[] }>(AccessSubjects.listRoles(), { organizationId: orgId, scope: 'project' });
     expect(roles.items.filter((r) => r.name === 'Once')).toHaveLength(1);
+  });
+
+  it('a copy of a command decided after the first copy landed answers as a duplicate, not with the refusal the new state gives', async () => {
+    // the copy reads the stream version and looks its command id up (nothing yet); then, before it decides,
+    // the first copy is appended and applied to the view: deciding now would say ROLE_NAME_TAKEN
+    const { orgId, ownerId } = await newOrganization();
+    const replica = replicas[0];
+    const deps = { store: replica.infra.store, relay: replica.infra.relay, view: replica.app.get<AccessView>(ACCESS_VIEW) };
+    const command = { kind: 'CreateRole' as const, organizationId: orgId, roleId: randomUUID(), name: 'Gated', description: '', scope: 'project' as const, permissions: ['project.job.stop'] };
+    const sameMeta = meta(ownerId);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let lookUps = 0;
+    const gatedStore = {
+      ...deps.store,
+      findByCommand: async (id: string) => {
+        const found = await deps.store.findByCommand(id);
+        if (lookUps++ === 0) await gate;
+        return found;
+      },
+    };
+    const copy = runAccessCommand({ ...deps, store: gatedStore }, { ...command, roleId: randomUUID() }, sameMeta);
+    while (lookUps === 0) await new Promise((r) => setTimeout(r, 5));
+    const first = await runAccessCommand(deps, command, sameMeta);
+    release();
+    const second = await copy;
+    expect(second).toEqual({ events: first.events, duplicate: true });
+    const roles = await rpc<{ items: RoleView[] }>(AccessSubjects.listRoles(), { organizationId: orgId, scope: 'project' });
+    expect(roles.items.filter((r) => r.name === 'Gated')).toHaveLength(1);
   });
 
   it('check-role-assignable and owners, as membership calls them', async () => {

@@ -24,7 +24,8 @@ async function streamVersion(store: EventStore, streamId: string): Promise<numbe
  * Runs one command on `access-<organizationId>`:
  * 1. the view catches up with everything in the events stream when the command arrived (membership facts);
  * 2. the stream's current version v is read and the view waits until it has applied the access stream up to v,
- *    so the decision sees every role and binding committed before it;
+ *    so the decision sees every role and binding committed before it (and none after: if the view is already
+ *    past v, back to 2);
  * 3. decide on the view, append at v + 1 (optimistic concurrency): if another command got there first, go
  *    back to 2 — e.g. two Owners demoting each other: the second is decided again on a view that has the first;
  * 4. publish before replying (the outbox fast path) and wait until this replica's view has the new events, so
@@ -45,6 +46,12 @@ export async function runAccessCommand(deps: AccessDeps, command: AccessCommand,
       return { events: earlier.events, duplicate: true };
     }
     await view.waitForAccessVersion(command.organizationId, version);
+    // the view may already hold commits appended after `version` was read (perhaps this very command, sent
+    // twice): a decision must see exactly the state it appends after, so read the version and command id again
+    if (view.org(command.organizationId).accessVersion > version) {
+      if (attempt >= 10) throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'the organization’s roles were changed concurrently; try again');
+      continue;
+    }
     const events = decideAccess(command, view.org(command.organizationId), meta);
     if (events.length === 0) return { events: [], duplicate: false };
     try {
