@@ -53,6 +53,8 @@ interface CheckpointDocument {
 }
 
 const codec = JSONCodec();
+/** Longest time one apply may keep its event from being delivered elsewhere. */
+const STILL_WORKING_MAX_MS = 120_000;
 
 export interface RunningProjection {
   /** highest stream sequence applied (or dead-lettered) so far */
@@ -117,10 +119,12 @@ export async function runProjection(options: ProjectionOptions): Promise<Running
     const deliveries = msg.info.deliveryCount;
     if (seq <= position) return msg.ack(); // redelivery of something already applied
     let event: unknown;
-    // a slow apply (a busy database) is not taken for a lost one: "in progress" restarts the ack wait
+    // a slow apply (a busy database) is not taken for a lost one: "in progress" restarts the ack wait; not for
+    // ever, so that an apply that hangs lets another replica have the event
+    const since = Date.now();
     const working = setInterval(() => {
       try {
-        msg.working();
+        if (Date.now() - since < STILL_WORKING_MAX_MS) msg.working();
       } catch {
         // connection closed: the event comes back to whoever consumes next
       }
