@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsOptional, IsString, IsUUID, Length, MaxLength } from 'class-validator';
+import { NameDescriptionPatch } from '../common/name-description.dto';
 
 export class CreateGroupDto {
   @ApiProperty({ maxLength: 100 })
@@ -21,19 +22,7 @@ export class CreateGroupDto {
   memberIds?: string[];
 }
 
-export class UpdateGroupDto {
-  @ApiPropertyOptional({ maxLength: 100 })
-  @IsOptional()
-  @IsString()
-  @Length(1, 100)
-  name?: string;
-
-  @ApiPropertyOptional({ maxLength: 1000 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(1000)
-  description?: string;
-
+export class UpdateGroupDto extends NameDescriptionPatch {
   @ApiPropertyOptional({ type: [String], maxItems: 1000 })
   @IsOptional()
   @IsArray()

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import type { RolePage, RoleView } from '@app/contracts';
 import { PageQuery } from '../common/page.dto';
+import { NameDescriptionPatch } from '../common/name-description.dto';
 
 export class RoleResponse implements RoleView {
   @ApiProperty({ format: 'uuid' }) id: string;
@@ -47,19 +48,7 @@ export class CreateRoleDto {
   permissions: string[];
 }
 
-export class ChangeRoleDto {
-  @ApiPropertyOptional({ maxLength: 100 })
-  @IsOptional()
-  @IsString()
-  @Length(1, 100)
-  name?: string;
-
-  @ApiPropertyOptional({ maxLength: 1000 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(1000)
-  description?: string;
-
+export class ChangeRoleDto extends NameDescriptionPatch {
   @ApiPropertyOptional({ type: [String], description: 'replaces the role’s permissions' })
   @IsOptional()
   @IsArray()
