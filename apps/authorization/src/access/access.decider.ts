@@ -1,6 +1,7 @@
 import { DomainError, ErrorCode, permissionScope, type CommandMeta, type NewEvent, type RoleScope } from '@app/contracts';
 import type { OrgIndex, RoleEntry } from '../model/org-index';
-import { normalizePermissions, permissionIndex } from '../model/permission-set';
+import { normalizePermissions } from '../model/permission-set';
+import { actorHolds, assertAssignable, assertMayDefine, CHANGE_OWNER } from './grants';
 
 /**
  * Commands on the access aggregate of one organization (stream `access-<organizationId>`): custom roles and
@@ -24,54 +25,10 @@ export type AccessCommand =
 export const accessStreamId = (organizationId: string): string => `access-${organizationId}`;
 
 const BASE_PERMISSION: Record<RoleScope, string> = { organization: 'organization.view', project: 'project.view' };
-export const CHANGE_OWNER = 'organization.change_owner';
 
 const event = (organizationId: string, type: string, data: Record<string, unknown>): NewEvent => ({ type, version: 1, organizationId, data });
 
 const notFound = (what: string) => new DomainError(ErrorCode.NOT_FOUND, `${what} not found`);
-
-/**
- * Whether `actorId` holds `permission`: organization permissions in the organization; project permissions in
- * `projectId`, or, without a project, in every project (through the project role their organization roles
- * give everywhere) — the test for a custom project role, which can be bound in any project.
- */
-export function actorHolds(org: OrgIndex, actorId: string, permission: string, projectId: string | null): boolean {
-  const i = permissionIndex(permission);
-  if (permissionScope(permission) === 'organization' || projectId) return org.has(actorId, i, projectId);
-  return org.heldRoles(actorId).some((h) => {
-    const everywhere = h.role.projectRoleEverywhere ? org.roles.get(h.role.projectRoleEverywhere) : undefined;
-    return everywhere?.permissions.includes(permission) ?? false;
-  });
-}
-
-/** The permissions of `permissions` the actor lacks (a role that gives project Admin everywhere needs it too). */
-function lacking(org: OrgIndex, actorId: string, role: Pick<RoleEntry, 'permissions' | 'projectRoleEverywhere'>, projectId: string | null): string[] {
-  const missing = role.permissions.filter((p) => !actorHolds(org, actorId, p, projectId));
-  const everywhere = role.projectRoleEverywhere ? org.roles.get(role.projectRoleEverywhere) : undefined;
-  if (everywhere) missing.push(...everywhere.permissions.filter((p) => !actorHolds(org, actorId, p, null)));
-  return missing;
-}
-
-function escalation(missing: string[]): DomainError {
-  return new DomainError(ErrorCode.PRIVILEGE_ESCALATION, `the role grants permissions you do not hold: ${missing.join(', ')}`, { permissions: missing });
-}
-
-/**
- * Whether the actor may bind `roleId` at `scope` (in `projectId` for a project role): the role exists in the
- * organization (NOT_FOUND), has that scope (ROLE_SCOPE_MISMATCH), Owner needs organization.change_owner
- * (FORBIDDEN), and the actor holds every permission it grants (PRIVILEGE_ESCALATION).
- */
-export function assertAssignable(org: OrgIndex, actorId: string, roleId: string, scope: RoleScope, projectId: string | null = null): RoleEntry {
-  const role = org.roles.get(roleId);
-  if (!role) throw notFound('role');
-  if (role.scope !== scope)
-    throw new DomainError(ErrorCode.ROLE_SCOPE_MISMATCH, `role ${role.name} is a ${role.scope} role, ${scope === 'organization' ? 'an organization' : 'a project'} role is needed`);
-  if (role.id === org.ownerRoleId && !actorHolds(org, actorId, CHANGE_OWNER, null))
-    throw new DomainError(ErrorCode.FORBIDDEN, `giving the Owner role needs ${CHANGE_OWNER}`);
-  const missing = lacking(org, actorId, role, projectId);
-  if (missing.length) throw escalation(missing);
-  return role;
-}
 
 function validPermissions(scope: RoleScope, permissions: string[]): string[] {
   const wrong = permissions.filter((p) => permissionScope(p) !== scope);
@@ -102,8 +59,7 @@ export function decideAccess(command: AccessCommand, org: OrgIndex, meta: Comman
     case 'CreateRole': {
       const permissions = validPermissions(command.scope, command.permissions);
       assertNameFree(org, command.scope, command.name);
-      const missing = lacking(org, actorId, { permissions }, null);
-      if (missing.length) throw escalation(missing);
+      assertMayDefine(org, actorId, permissions);
       return [
         event(orgId, 'role.created', {
           organizationId: orgId,
@@ -121,9 +77,8 @@ export function decideAccess(command: AccessCommand, org: OrgIndex, meta: Comman
       const description = command.description ?? role.description;
       const permissions = command.permissions ? validPermissions(role.scope, command.permissions) : role.permissions;
       if (name !== role.name) assertNameFree(org, role.scope, name, role.id);
-      const added = permissions.filter((p) => !role.permissions.includes(p));
-      const missing = lacking(org, actorId, { permissions: added }, null);
-      if (missing.length) throw escalation(missing);
+      // changing what a role grants (adding or taking away) is for someone who holds all of it, before and after
+      if (permissions.join() !== role.permissions.join()) assertMayDefine(org, actorId, [...new Set([...role.permissions, ...permissions])], 'the role, before or after the change, grants');
       if (name === role.name && description === role.description && permissions.join() === role.permissions.join()) return [];
       return [
         event(orgId, 'role.changed', {
@@ -139,6 +94,7 @@ export function decideAccess(command: AccessCommand, org: OrgIndex, meta: Comman
     }
     case 'DeleteRole': {
       const role = customRole(org, command.roleId);
+      assertMayDefine(org, actorId, role.permissions);
       if (org.roleInUse(role.id)) throw new DomainError(ErrorCode.ROLE_IN_USE, `role ${role.name} is bound to someone and cannot be deleted`);
       return [event(orgId, 'role.deleted', { organizationId: orgId, roleId: role.id, name: role.name, scope: role.scope })];
     }

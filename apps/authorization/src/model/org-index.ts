@@ -85,6 +85,10 @@ export class OrgIndex {
     return builtInRoleId(this.id, 'owner');
   }
 
+  get memberRoleId(): string {
+    return builtInRoleId(this.id, 'member');
+  }
+
   // ------------------------------------------------------------------------------------------------ evolve
 
   apply(event: DomainEvent): void {

@@ -12,6 +12,8 @@ import {
   type CheckPermissionsRequest,
   type CheckRoleAssignableReply,
   type CheckRoleAssignableRequest,
+  type CheckGrantRequest,
+  type GrantChange,
   type EffectivePermissionsReply,
   type EffectivePermissionsRequest,
   type GetRoleRequest,
@@ -26,10 +28,33 @@ import {
   type RoleView,
 } from '@app/contracts';
 import { ACCESS_VIEW } from '../access/access.tokens';
-import { assertAssignable } from '../access/access.decider';
+import { assertAssignable, assertMayChange } from '../access/grants';
 import type { AccessView } from '../model/access-view';
 import type { GroupEntry, UserEntry } from '../model/org-index';
 import { caughtUpOrg, invalid, isUuid, paginate, requireUuids, toRoleView } from './views';
+
+/** Ids in a change as the view keys them (lowercase); an unknown kind or a malformed id is VALIDATION_FAILED. */
+function lowerIds(change: GrantChange): GrantChange {
+  const id = (v: unknown, name: string) => {
+    if (!isUuid(v)) throw invalid(`${name} must be a UUID`);
+    return v.toLowerCase();
+  };
+  switch (change?.kind) {
+    case 'bind':
+      if (change.scope !== 'organization' && change.scope !== 'project') throw invalid('scope must be organization or project');
+      return { ...change, roleId: id(change.roleId, 'roleId'), projectId: change.projectId ? id(change.projectId, 'projectId') : null };
+    case 'new-group':
+      return change;
+    case 'join-group':
+    case 'leave-group':
+    case 'delete-group':
+      return { kind: change.kind, groupId: id(change.groupId, 'groupId') };
+    case 'take-over':
+      return { kind: change.kind, userId: id(change.userId, 'userId') };
+    default:
+      throw invalid('unknown change');
+  }
+}
 
 const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
 
@@ -57,6 +82,17 @@ export class AccessQueriesController {
     const org = await caughtUpOrg(this.view, b.organizationId);
     const role = assertAssignable(org, String(b.actorId ?? msg.meta?.actor?.id), b.roleId.toLowerCase(), b.scope);
     return { roleId: role.id, name: role.name };
+  }
+
+  /** Every change must be allowed (grants.ts); the first that is not answers its error. */
+  @MessagePattern(AuthorizationSubjects.checkGrant())
+  async checkGrant(@Payload() msg: Message<CheckGrantRequest>): Promise<Record<string, never>> {
+    const b = msg.body ?? ({} as CheckGrantRequest);
+    requireUuids({ organizationId: b.organizationId, actorId: b.actorId });
+    if (!Array.isArray(b.changes) || b.changes.length > 1000) throw invalid('changes must be a list');
+    const org = await caughtUpOrg(this.view, b.organizationId);
+    for (const change of b.changes) assertMayChange(org, b.actorId.toLowerCase(), lowerIds(change));
+    return {};
   }
 
   @MessagePattern(AuthorizationSubjects.owners())

@@ -1,10 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import {
-  AuthorizationSubjects,
   MembershipSubjects,
   type AddPeopleReply,
-  type CheckRoleAssignableReply,
   type CreateAccountsReply,
   type OrganizationView,
   type Page,
@@ -27,16 +25,6 @@ import {
   PeoplePage,
   TemporaryPasswordResponse,
 } from './organizations.dto';
-
-/** An organization role the caller may bind (authorization decides; its error replies pass through as they are). */
-export async function checkAssignable(services: ServicesClient, req: GatewayRequest, organizationId: string, roleId: string | undefined): Promise<void> {
-  if (roleId === undefined) return;
-  await services.call<CheckRoleAssignableReply>(
-    AuthorizationSubjects.checkRoleAssignable(),
-    { organizationId, actorId: req.user!.userId, roleId, scope: 'organization' },
-    req,
-  );
-}
 
 @ApiTags('organizations and people')
 @ApiBearerAuth()
@@ -77,8 +65,8 @@ export class OrganizationsController {
   @HttpCode(200)
   @RequirePermission('organization.people.invite')
   @ApiOkResponse({ type: AddPeopleResponse, description: 'usernames match exactly (case included), emails regardless of case' })
-  async addPeople(@Param('org', PathId) org: string, @Body() body: AddPeopleDto, @Req() req: GatewayRequest): Promise<AddPeopleReply> {
-    await checkAssignable(this.services, req, org, body.roleId);
+  @ApiForbiddenResponse({ description: 'PRIVILEGE_ESCALATION: the role grants permissions the caller lacks; FORBIDDEN: Owner needs organization.change_owner' })
+  addPeople(@Param('org', PathId) org: string, @Body() body: AddPeopleDto, @Req() req: GatewayRequest): Promise<AddPeopleReply> {
     return this.services.call(MembershipSubjects.addPeople(), { organizationId: org, handles: body.handles, roleId: body.roleId }, req);
   }
 
@@ -86,8 +74,7 @@ export class OrganizationsController {
   @RequirePermission('organization.people.manage')
   @ApiCreatedResponse({ type: CreateAccountsResponse })
   @ApiConflictResponse({ description: 'USERNAME_TAKEN' })
-  async createAccounts(@Param('org', PathId) org: string, @Body() body: CreateAccountsDto, @Req() req: GatewayRequest): Promise<CreateAccountsReply> {
-    await checkAssignable(this.services, req, org, body.roleId);
+  createAccounts(@Param('org', PathId) org: string, @Body() body: CreateAccountsDto, @Req() req: GatewayRequest): Promise<CreateAccountsReply> {
     const accounts = body.accounts.map((a) => ({ email: a.email, username: a.username, name: a.name }));
     return this.services.call(MembershipSubjects.createAccounts(), { organizationId: org, accounts, roleId: body.roleId }, req, 60_000);
   }
@@ -105,7 +92,7 @@ export class OrganizationsController {
   @HttpCode(200)
   @RequirePermission('organization.people.manage')
   @ApiOkResponse({ type: TemporaryPasswordResponse })
-  @ApiForbiddenResponse({ description: 'NOT_MANAGED_ACCOUNT: the account was not created by this organization' })
+  @ApiForbiddenResponse({ description: 'NOT_MANAGED_ACCOUNT: the account was not created by this organization; PRIVILEGE_ESCALATION: the person holds permissions the caller lacks (FORBIDDEN for an Owner without organization.change_owner)' })
   resetPassword(@Param('org', PathId) org: string, @Param('userId', PathId) userId: string, @Req() req: GatewayRequest): Promise<ResetPasswordReply> {
     return this.services.call(MembershipSubjects.resetPassword(), { organizationId: org, userId }, req);
   }

@@ -8,7 +8,9 @@ import {
   slugify,
   type AddPeopleReply,
   type AddPeopleRequest,
+  type CheckGrantRequest,
   type CommandMeta,
+  type GrantChange,
   type CreateAccountsReply,
   type CreateGroupRequest,
   type CreateMemberAccountsRequest,
@@ -28,6 +30,7 @@ import type { Infrastructure } from '@app/platform';
 import type { OrganizationCommand } from '../organization/organization.decider';
 import { earlierCommit, loadOrganization, runOrganizationCommand } from '../organization/organization.repository';
 import { organizationDeps } from '../organization/organization.deps';
+import { grantChanges } from '../organization/organization.grants';
 import type { OrganizationState } from '../organization/organization.state';
 import { callService } from '../common/rpc';
 import { builtInRoleName, orgMeta } from '../people/people.model';
@@ -50,7 +53,19 @@ function uuidList(value: unknown, field: string): string[] {
   return value;
 }
 
-function run<R>(infra: Infrastructure, command: OrganizationCommand, meta: CommandMeta, reply?: (events: NewEvent[], state: OrganizationState) => R) {
+/** Authorization allows or refuses what the changes grant (PRIVILEGE_ESCALATION, FORBIDDEN, NOT_FOUND). */
+async function checkGrants(infra: Infrastructure, organizationId: string, changes: GrantChange[], meta: CommandMeta): Promise<void> {
+  if (changes.length === 0) return;
+  await callService(infra, AuthorizationSubjects.checkGrant(), { organizationId, actorId: meta.actor.id, changes } satisfies CheckGrantRequest, meta);
+}
+
+/**
+ * Runs a command after authorization allowed what it grants. A command id that already ran is not checked
+ * again: it gets its first outcome, even if what the actor may do has changed since.
+ */
+async function run<R>(infra: Infrastructure, command: OrganizationCommand, meta: CommandMeta, reply?: (events: NewEvent[], state: OrganizationState) => R) {
+  const changes = grantChanges(command);
+  if (changes.length && !(await earlierCommit(organizationDeps(infra), meta.commandId))) await checkGrants(infra, command.organizationId, changes, meta);
   return runOrganizationCommand<R>(organizationDeps(infra), command, meta, reply);
 }
 
@@ -111,6 +126,8 @@ export async function createAccounts(infra: Infrastructure, req: CreateMemberAcc
   if (req.roleId !== undefined && !isUuid(req.roleId)) throw invalid('roleId must be a role id');
   const { state } = await loadOrganization(organizationDeps(infra), req.organizationId);
   if (!state.exists) throw new DomainError(ErrorCode.NOT_FOUND, 'organization not found');
+  // the role is checked before any account exists, so a refusal leaves nothing behind
+  await checkGrants(infra, req.organizationId, grantChanges({ kind: 'AddMembers', organizationId: req.organizationId, users: [], roleId: req.roleId, via: 'account' }), meta);
   const reply = await callService<CreateAccountsReply>(infra, IdentitySubjects.createAccounts(), { organizationId: req.organizationId, accounts: req.accounts }, meta, 30_000);
   const existing = await Promise.all(
     reply.existing.map(async (e) => ({
@@ -145,6 +162,8 @@ export async function resetMemberPassword(infra: Infrastructure, req: { organiza
   requireUuids(req?.organizationId, req?.userId);
   const { state } = await loadOrganization(organizationDeps(infra), req.organizationId);
   if (!state.exists || !(req.userId in state.members)) throw new DomainError(ErrorCode.NOT_FOUND, 'person not found');
+  // the temporary password gives the actor this account: only for someone holding everything it holds
+  await checkGrants(infra, req.organizationId, [{ kind: 'take-over', userId: req.userId }], meta);
   return callService<ResetPasswordReply>(infra, IdentitySubjects.resetPassword(), { organizationId: req.organizationId, userId: req.userId }, meta);
 }
 

@@ -12,7 +12,29 @@ export const AuthorizationSubjects = {
   checkRoleAssignable: () => qrySubject('authorization', 'check-role-assignable'),
   /** OwnersRequest → OwnersReply: users holding the Owner role directly or through a group */
   owners: () => qrySubject('authorization', 'owners'),
+  /**
+   * CheckGrantRequest → {} when the actor may make every change, or an error reply (NOT_FOUND,
+   * PRIVILEGE_ESCALATION, FORBIDDEN); asked by membership before the commands that grant or take away roles
+   * other than by binding (group members, new groups, password resets)
+   */
+  checkGrant: () => qrySubject('authorization', 'check-grant'),
 };
+
+/** A change that grants or takes away roles other than by binding one (see authorization's grants.ts). */
+export type GrantChange =
+  | { kind: 'bind'; roleId: string; scope: 'organization' | 'project'; projectId?: string | null }
+  | { kind: 'new-group' }
+  | { kind: 'join-group'; groupId: string }
+  | { kind: 'leave-group'; groupId: string }
+  | { kind: 'delete-group'; groupId: string }
+  | { kind: 'take-over'; userId: string };
+
+export interface CheckGrantRequest {
+  organizationId: string;
+  /** who makes the changes */
+  actorId: string;
+  changes: GrantChange[];
+}
 
 export interface CheckPermissionsRequest {
   organizationId: string;
