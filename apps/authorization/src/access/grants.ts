@@ -117,7 +117,7 @@ export function assertMayChange(org: OrgIndex, actorId: string, change: GrantCha
       return;
     case 'leave-group':
     case 'delete-group':
-      if (group(org, change.groupId).orgRole === org.ownerRoleId)
+      if (group(org, change.groupId).orgRole === org.ownerRoleId && !actorHolds(org, actorId, CHANGE_OWNER, null))
         throw ownerOnly(change.kind === 'delete-group' ? 'deleting a group holding the Owner role' : 'taking people out of a group holding the Owner role');
       return;
     case 'take-over': {
