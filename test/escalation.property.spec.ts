@@ -172,6 +172,11 @@ function startWorld(initialRoles: number[]): World {
   // a few starting roles given by the Owner: Owner, Admin or Member (0, 1, 2)
   for (const [i, r] of initialRoles.entries())
     if (r !== 2) world.access({ kind: 'AssignRole', organizationId: ORG, subjectType: 'user', subjectId: USERS[i + 1], projectId: null, roleId: BUILT_IN[r] }, metaOf(USERS[0]));
+  // two empty groups holding Owner and Admin, so that the sequences often reach them
+  for (const [i, r] of [0, 1].entries()) {
+    world.organization({ kind: 'CreateGroup', organizationId: ORG, groupId: GROUPS[i], name: `g${i}`, description: '', memberIds: [] }, metaOf(USERS[0]));
+    world.access({ kind: 'AssignRole', organizationId: ORG, subjectType: 'group', subjectId: GROUPS[i], projectId: null, roleId: BUILT_IN[r] }, metaOf(USERS[0]));
+  }
   return world;
 }
 
