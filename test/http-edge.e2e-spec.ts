@@ -148,7 +148,7 @@ describe('HTTP edge: bodies, encodings, query strings, where the token is read, 
         ['post', `/api/v1/organizations/${org.id}/accounts`, '{"accounts": [{"email": "p@example.com", "prototype": {"polluted": "yes"}}]}', 'accounts[0].prototype'],
         ['post', '/api/v1/auth/login', '{"login": "admin", "password": "whatever-password", "__proto__": {"polluted": "yes"}}', '__proto__'],
       ] as const) {
-        for (const headers of [{}, { 'Idempotency-Key': `proto-${method}-${path}` }]) {
+        for (const headers of [{}, { 'Idempotency-Key': `proto-${method}-${path}` }] as Array<Record<string, string>>) {
           const res = await raw(method, path, body, headers);
           expectProblem(res, 400, 'VALIDATION_FAILED');
           expect(res.body.errors).toEqual([{ field, message: expect.stringMatching(/is not allowed/) }]);
