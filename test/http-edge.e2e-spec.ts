@@ -79,6 +79,16 @@ describe('HTTP edge: bodies, encodings, query strings, where the token is read, 
       expect((await profile()).name).toBe(me.name);
     });
 
+    it('the deepest body the 1 MiB limit lets through is parsed without overflowing the stack (400); one over the limit is 413', async () => {
+      const half = (1024 * 1024) / 2;
+      const res = await raw('post', '/api/v1/organizations', deep(half));
+      expectProblem(res, 400, 'VALIDATION_FAILED');
+      expect(res.body.detail).toMatch(/nested deeper than 32 levels/);
+      const over = await raw('post', '/api/v1/organizations', `${deep(half)} `);
+      expectProblem(over, 413, 'VALIDATION_FAILED');
+      expect(over.body.detail).toBe('request body larger than 1 MiB');
+    });
+
     it('a body at the limit goes on to the usual validation', async () => {
       const res = await raw('post', `/api/v1/organizations/${org.id}/groups`, `{"name": "AtLimit", "memberIds": ${deep(31)}}`);
       expectProblem(res, 400, 'VALIDATION_FAILED');
