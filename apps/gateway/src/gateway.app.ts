@@ -1,12 +1,14 @@
 import { RequestMethod, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { json } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import pinoHttp from 'pino-http';
 import type { Logger } from 'pino';
 import { createLogger, PinoNestLogger, type ServiceConfig } from '@app/platform';
 import { GatewayModule } from './gateway.module';
 import { requestContextMiddleware, type GatewayRequest } from './common/request-context';
+import { BODY_LIMIT, jsonEdgeCheck, verifyJsonBytes } from './common/json-body';
 
 export const API_PREFIX = 'api/v1';
 
@@ -18,6 +20,8 @@ export async function createGatewayApp(config: ServiceConfig<'gateway'>, logger:
     abortOnError: false,
   });
   app.set('trust proxy', false);
+  // `a[b][c]=1` stays the key "a[b][c]": no nested objects (and no prototypes) from a query string
+  app.set('query parser', 'simple');
   app.use(requestContextMiddleware(config.TRUST_PROXY));
   app.use(
     pinoHttp({
@@ -27,7 +31,9 @@ export async function createGatewayApp(config: ServiceConfig<'gateway'>, logger:
       autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
     }),
   );
-  app.useBodyParser('json', { limit: '1mb' });
+  // docs/http.md: UTF-8 JSON up to 1 MiB, uncompressed; then one check of the parsed body and query
+  app.use(json({ limit: BODY_LIMIT, inflate: false, verify: verifyJsonBytes }));
+  app.use(jsonEdgeCheck);
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health', method: RequestMethod.GET },

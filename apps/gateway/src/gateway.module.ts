@@ -1,7 +1,6 @@
 import { BadRequestException, Inject, Module, ValidationPipe, type DynamicModule, type OnApplicationShutdown, type ValidationError } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ClientsModule, Transport } from '@nestjs/microservices';
-import { PassportModule } from '@nestjs/passport';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { NatsConnection } from 'nats';
@@ -9,7 +8,6 @@ import { ErrorCode, kvBucketName } from '@app/contracts';
 import { connectNats } from '@app/messaging';
 import type { ServiceConfig } from '@app/platform';
 import { BearerAuthGuard } from './auth/auth.guard';
-import { BearerStrategy } from './auth/bearer.strategy';
 import { ProblemFilter } from './common/problem.filter';
 import { IDEMPOTENCY_TTL_MS } from './common/idempotency';
 import { IDEMPOTENCY_KV, IdempotencyInterceptor } from './common/idempotency.interceptor';
@@ -58,7 +56,6 @@ export class GatewayModule implements OnApplicationShutdown {
     return {
       module: GatewayModule,
       imports: [
-        PassportModule,
         ClientsModule.register([
           {
             name: NATS_CLIENT,
@@ -87,7 +84,6 @@ export class GatewayModule implements OnApplicationShutdown {
           useFactory: (nc: NatsConnection) => nc.jetstream().views.kv(kvBucketName('IDEMPOTENCY'), { ttl: IDEMPOTENCY_TTL_MS, history: 1 }),
         },
         ServicesClient,
-        BearerStrategy,
         { provide: APP_GUARD, useClass: BearerAuthGuard },
         { provide: APP_GUARD, useClass: PermissionGuard },
         { provide: APP_PIPE, useValue: strictValidationPipe },

@@ -21,13 +21,58 @@ export const REDACTED_PATHS = [
   'req.headers.cookie',
 ];
 
-export function createLogger(service: string, level = 'info'): Logger {
-  return pino({
+/** Query parameters (compared regardless of case) whose values never reach a log line. */
+export const REDACTED_QUERY_PARAMS: ReadonlySet<string> = new Set([
+  'access_token',
+  'token',
+  'password',
+  'currentpassword',
+  'newpassword',
+  'temporarypassword',
+  'secret',
+  'hash',
+]);
+
+const CENSOR = '[redacted]';
+
+const isSecretParam = (name: string): boolean => {
+  let decoded = name;
+  try {
+    decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    // a malformed escape: compare as it is
+  }
+  return REDACTED_QUERY_PARAMS.has(decoded.replace(/\[.*$/, '').toLowerCase());
+};
+
+/** The URL with the value of every secret query parameter (`?access_token=…`) replaced; the rest unchanged. */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = url.slice(q + 1).split('&').map((part) => {
+    const name = part.split('=', 1)[0];
+    return isSecretParam(name) ? `${name}=${CENSOR}` : part;
+  });
+  return `${url.slice(0, q + 1)}${params.join('&')}`;
+}
+
+/** A logged request's `url` and `query` (pino-http) lose their secret parameters; every other path is censored whole. */
+function censor(value: unknown, path: Array<string | symbol>): unknown {
+  const field = path.map(String).join('.');
+  if (field === 'req.url' && typeof value === 'string') return redactUrl(value);
+  if (field === 'req.query' && typeof value === 'object' && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isSecretParam(k) ? CENSOR : v]));
+  return CENSOR;
+}
+
+export function createLogger(service: string, level = 'info', destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { service },
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    redact: { paths: [...REDACTED_PATHS, 'req.url', 'req.query'], censor },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Nest's own log lines, through pino. */

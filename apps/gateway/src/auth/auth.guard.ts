@@ -1,26 +1,46 @@
-import { Injectable, UnauthorizedException, type ExecutionContext } from '@nestjs/common';
+import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
-import { ErrorCode } from '@app/contracts';
+import { ErrorCode, IdentitySubjects, type AuthenticatedUser } from '@app/contracts';
 import { ServiceError } from '../common/service-error';
+import { ServicesClient } from '../common/services.client';
+import type { GatewayRequest } from '../common/request-context';
 import { IS_PUBLIC } from './public.decorator';
 
-/** Global guard: every route needs a valid token unless it is marked @Public(). */
+const BEARER = /^Bearer +(\S+) *$/i;
+
+/**
+ * The token of `Authorization: Bearer <token>` (`Token <token>` is rewritten to it by the request-context
+ * middleware), and nowhere else: never a query parameter or a body field (API.md), which end up in
+ * proxy logs, browser history and referrers.
+ */
+export const bearerToken = (authorization: string | undefined): string | undefined => BEARER.exec(authorization ?? '')?.[1];
+
+const unauthenticated = () => new UnauthorizedException({ code: ErrorCode.UNAUTHENTICATED, message: 'missing, unknown, expired or revoked token' });
+
+/**
+ * Global guard: every route needs a valid token unless it is marked @Public(). Identity answers every
+ * verification, so a revoked token fails on the very next request on any replica.
+ */
 @Injectable()
-export class BearerAuthGuard extends AuthGuard('bearer') {
-  constructor(private readonly reflector: Reflector) {
-    super({ session: false });
-  }
+export class BearerAuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly services: ServicesClient,
+  ) {}
 
-  canActivate(context: ExecutionContext) {
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
-    return isPublic ? true : super.canActivate(context);
-  }
-
-  handleRequest<T>(err: unknown, user: T): T {
-    if (err instanceof ServiceError && err.reply.code !== ErrorCode.UNAUTHENTICATED) throw err;
-    if (err || !user)
-      throw new UnauthorizedException({ code: ErrorCode.UNAUTHENTICATED, message: 'missing, unknown, expired or revoked token' });
-    return user;
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
+    const req = context.switchToHttp().getRequest<GatewayRequest>();
+    const token = bearerToken(req.headers.authorization);
+    if (!token) throw unauthenticated();
+    try {
+      req.user = await this.services.call<AuthenticatedUser>(IdentitySubjects.verifyToken(), { token }, req);
+    } catch (err) {
+      if (err instanceof ServiceError && err.reply.code !== ErrorCode.UNAUTHENTICATED) throw err;
+      throw unauthenticated();
+    }
+    if (!req.user) throw unauthenticated();
+    return true;
   }
 }

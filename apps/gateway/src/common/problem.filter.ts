@@ -11,9 +11,27 @@ const CODE_OF_STATUS: Record<number, ErrorCode> = {
   403: ErrorCode.FORBIDDEN,
   404: ErrorCode.NOT_FOUND,
   413: ErrorCode.VALIDATION_FAILED,
+  415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
   429: ErrorCode.RATE_LIMITED,
   503: ErrorCode.SERVICE_UNAVAILABLE,
 };
+
+/**
+ * The errors of the JSON body parser (http-errors with a `type`; their message and `body` are not used,
+ * they may hold what the client sent). docs/http.md lists what the gateway accepts.
+ */
+const BODY_READ_ERRORS: Record<string, ErrorReply> = {
+  'entity.too.large': { code: ErrorCode.VALIDATION_FAILED, message: 'request body larger than 1 MiB' },
+  'entity.parse.failed': { code: ErrorCode.VALIDATION_FAILED, message: 'request body is not valid JSON' },
+  'encoding.unsupported': { code: ErrorCode.UNSUPPORTED_MEDIA_TYPE, message: 'Content-Encoding must be identity: request bodies are not read compressed' },
+  'charset.unsupported': { code: ErrorCode.UNSUPPORTED_MEDIA_TYPE, message: 'unsupported charset: JSON bodies are UTF-8' },
+};
+
+const isBodyReadError = (e: unknown): e is { status: number; type: string } =>
+  typeof (e as { type?: unknown })?.type === 'string' &&
+  typeof (e as { status?: unknown }).status === 'number' &&
+  (e as { status: number }).status >= 400 &&
+  (e as { status: number }).status < 500;
 
 /** Every error leaves the gateway as `application/problem+json` `{ type, title, status, detail, code, errors? }`. */
 @Catch()
@@ -40,12 +58,9 @@ export class ProblemFilter implements ExceptionFilter {
         message: status === 413 ? 'request body larger than 1 MiB' : typeof b.message === 'string' ? b.message : exception.message,
       };
       errors = b.errors;
-    } else if ((exception as { type?: string })?.type === 'entity.too.large') {
-      status = 413;
-      reply = { code: ErrorCode.VALIDATION_FAILED, message: 'request body larger than 1 MiB' };
-    } else if ((exception as { type?: string })?.type === 'entity.parse.failed') {
-      status = 400;
-      reply = { code: ErrorCode.VALIDATION_FAILED, message: 'request body is not valid JSON' };
+    } else if (isBodyReadError(exception)) {
+      status = exception.status;
+      reply = BODY_READ_ERRORS[exception.type] ?? { code: ErrorCode.VALIDATION_FAILED, message: 'request body could not be read' };
     }
     if (status >= 500) this.logger.error({ err: exception, requestId: req.ctx?.requestId }, 'request failed');
 
