@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, requireInfraEnv } from '@app/testing';
@@ -180,6 +181,20 @@ describe('npm start (scripts/start.js)', () => {
     expect(pids.filter(alive)).toEqual([]);
     expect(existsSync(join(dataDir, 'npm-start.pid'))).toBe(false);
   }, 150_000);
+
+  it('a GATEWAY_PORT something already listens on is refused before anything starts', async () => {
+    const busy = createServer();
+    await new Promise<void>((ok) => busy.listen(0, '127.0.0.1', ok));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const s = startScript({ DATA_DIR: dataDir, GATEWAY_PORT: String(port), MONGO_URL: '', NATS_URL: '' });
+      expect(await s.exited).toEqual({ code: 1, signal: null });
+      expect(s.output()).toContain(`GATEWAY_PORT ${port} is in use`);
+      expect(s.output()).not.toContain('✔');
+    } finally {
+      busy.close();
+    }
+  }, 30_000);
 
   it('an invalid GATEWAY_PORT stops it with a non-zero exit and a message naming GATEWAY_PORT', async () => {
     const s = startScript({ DATA_DIR: dataDir, GATEWAY_PORT: 'abc' });
