@@ -10,6 +10,11 @@
  *    keeps only lines that are not JSON, e.g. a generated bootstrap token).
  * 3. Ctrl-C / SIGTERM stops the services (SIGTERM, SIGKILL after 10 s), then the servers it started; exit 0.
  *    A service that dies stops everything with exit 1.
+ * 4. Should this script die without stopping them (SIGKILL, a crash), its children die with it: each child
+ *    is listed to scripts/start-reaper.js over a pipe, and the reaper stops them when the pipe closes.
+ * 5. Local servers keep their data under DATA_DIR, which one instance holds at a time: the lock file
+ *    DATA_DIR/npm-start.pid holds the owner's pid; a second instance refuses while that owner lives, and takes
+ *    over a lock whose owner is gone. (docs/operations.md "npm start")
  */
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
@@ -24,6 +29,7 @@ const SERVICES = ['identity', 'membership', 'authorization', 'audit-log'];
 const env = { ...process.env };
 const QUIET = env.QUIET === '1';
 const DATA_DIR = path.resolve(env.DATA_DIR || path.join(ROOT, '.data'));
+const LOCK = path.join(DATA_DIR, 'npm-start.pid');
 const children = []; // { name, proc, kind: 'infra' | 'service', tail: string[] }
 const ready = new Set(); // names of the services that answered /health/ready
 let stopping = false;
@@ -55,9 +61,80 @@ const portFree = (port) =>
   });
 const preferredPort = async (port) => ((await portFree(port)) ? port : freePort());
 
+/**
+ * The reaper (scripts/start-reaper.js) stops the children listed to it when this script's end of its stdin
+ * pipe closes, which the kernel does however this script dies. It has a session of its own, so neither
+ * Ctrl-C nor a signal to this script's process group reaches it.
+ */
+let reaper;
+function startReaper() {
+  reaper = spawn(process.execPath, [path.join(__dirname, 'start-reaper.js')], { detached: true, stdio: ['pipe', 'ignore', 'inherit'] });
+  reaper.stdin.on('error', () => undefined);
+}
+const tellReaper = (line) => reaper && !reaper.stdin.destroyed && reaper.stdin.write(`${line}\n`);
+async function stopReaper() {
+  if (!reaper || reaper.exitCode !== null || reaper.signalCode !== null) return;
+  const exited = new Promise((r) => reaper.once('exit', r));
+  reaper.stdin.end();
+  await Promise.race([exited, sleep(2000)]);
+}
+
+const pidAlive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+};
+/** Whether `pid` is a live npm start (not a process that got the pid of a dead one, e.g. after a reboot). */
+function isLiveLauncher(pid) {
+  if (!pidAlive(pid)) return false;
+  const cmdline = `/proc/${pid}/cmdline`;
+  const command = fs.existsSync(cmdline)
+    ? fs.readFileSync(cmdline, 'utf8')
+    : (spawnSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' }).stdout ?? '');
+  return !command.trim() || command.includes('start.js');
+}
+
+/**
+ * Takes DATA_DIR for this instance: creates the lock file with this pid (exclusively), refuses while another
+ * live npm start holds it, takes it over when its owner is gone. Released when this script exits.
+ */
+function lockDataDir() {
+  fs.mkdirSync(DATA_DIR, { recursive: true });
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      fs.writeFileSync(LOCK, `${process.pid}\n`, { flag: 'wx' });
+      process.on('exit', () => {
+        try {
+          if (fs.readFileSync(LOCK, 'utf8').trim() === String(process.pid)) fs.unlinkSync(LOCK);
+        } catch {
+          // already gone
+        }
+      });
+      return;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+    }
+    let owner = NaN;
+    try {
+      owner = Number(fs.readFileSync(LOCK, 'utf8').trim());
+    } catch {
+      continue; // removed meanwhile: try again
+    }
+    if (Number.isInteger(owner) && owner > 0 && isLiveLauncher(owner))
+      fail(`DATA_DIR ${DATA_DIR} is in use by another npm start (pid ${owner}); stop it first, or set another DATA_DIR (lock file ${LOCK})`);
+    say(`Taking over ${LOCK}: its npm start (pid ${Number.isNaN(owner) ? '?' : owner}) is gone`);
+    fs.rmSync(LOCK, { force: true });
+  }
+  fail(`could not take the lock file ${LOCK}`);
+}
+
 /** Spawns a child in its own process group (so Ctrl-C reaches only this script, which stops them in order). */
 function run(name, kind, bin, args, extraEnv = {}) {
   const proc = spawn(bin, args, { cwd: ROOT, env: { ...env, ...extraEnv }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (proc.pid) tellReaper(`+${proc.pid} ${kind}`);
   const child = { name, proc, kind, tail: [] };
   for (const [stream, out] of [[proc.stdout, process.stdout], [proc.stderr, process.stderr]]) {
     readline.createInterface({ input: stream }).on('line', (line) => {
@@ -67,6 +144,7 @@ function run(name, kind, bin, args, extraEnv = {}) {
   }
   proc.on('error', (err) => child.tail.push(String(err)));
   proc.on('exit', (code, signal) => {
+    tellReaper(`-${proc.pid}`);
     if (stopping) return;
     const why = `${name} exited (${signal ?? `code ${code}`})${ready.size < SERVICES.length + 1 ? ' during start-up' : ''}`;
     const tail = kind === 'infra' || QUIET ? `\n${child.tail.join('\n')}` : '';
@@ -105,6 +183,7 @@ async function startInfrastructure() {
   const ferret = env.MONGO_URL ? undefined : findFerretDb();
   const mongod = env.MONGO_URL || ferret ? undefined : which('mongod');
   if ((!env.NATS_URL && !natsBin) || (!env.MONGO_URL && !ferret && !mongod)) return false;
+  lockDataDir();
   if (natsBin) {
     const port = await preferredPort(4223);
     fs.mkdirSync(path.join(DATA_DIR, 'nats'), { recursive: true });
@@ -135,7 +214,11 @@ function runDockerCompose() {
   if (!fs.existsSync(file)) fail(`nats-server / ferretdb binaries are missing and ${file} does not exist`);
   say('nats-server / FerretDB binaries not found: running `docker compose up --build` instead');
   docker = spawn('docker', ['compose', '-f', file, 'up', '--build'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'inherit', 'inherit'] });
-  docker.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
+  if (docker.pid) tellReaper(`+${docker.pid} infra`);
+  docker.on('exit', (code, signal) => {
+    tellReaper(`-${docker.pid}`);
+    void stopReaper().then(() => process.exit(code ?? (signal ? 0 : 1)));
+  });
 }
 
 /** HTTP status of a GET (0 when nothing answers). */
@@ -171,6 +254,7 @@ async function shutdown(code) {
   stopping = true;
   await stop(children.filter((c) => c.kind === 'service'), 10_000);
   await stop(children.filter((c) => c.kind === 'infra'), 10_000);
+  await stopReaper();
   process.exit(code);
 }
 
@@ -178,6 +262,8 @@ async function main() {
   const gw = env.GATEWAY_PORT || '3000';
   if (!/^\d{1,5}$/.test(gw) || Number(gw) > 65535) fail(`invalid GATEWAY_PORT "${gw}": must be a port number (0 picks a free one)`);
   const gatewayPort = Number(gw) || (await freePort());
+  if (!(await portFree(gatewayPort))) fail(`GATEWAY_PORT ${gatewayPort} is in use (another npm start?); stop it or choose another port`);
+  startReaper();
   if (!env.BOOTSTRAP_ADMIN_EMAIL) {
     env.BOOTSTRAP_ADMIN_EMAIL = 'admin@example.com';
     say('BOOTSTRAP_ADMIN_EMAIL is not set: the bootstrap admin is admin@example.com');
@@ -202,6 +288,7 @@ async function main() {
   await Promise.all(
     SERVICES.map(async (name) => {
       const port = await freePort();
+      if (stopping) return;
       node(name, { HTTP_PORT: String(port) });
       await waitReady(name, port);
     }),
@@ -212,6 +299,6 @@ async function main() {
   if (!stopping) say(`Gateway listening on http://localhost:${gatewayPort} (API at /api/v1, docs at /docs)`);
 }
 
-// Should this script itself die, it takes its children with it.
+// Should this script exit without stopping them (fail()), it kills them; on SIGKILL the reaper does.
 process.on('exit', () => children.forEach((c) => c.proc.exitCode === null && c.proc.signalCode === null && c.proc.kill('SIGKILL')));
 main().catch((err) => (process.stderr.write(`npm start: ${err.stack ?? err}\n`), void shutdown(1)));

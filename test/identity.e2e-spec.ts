@@ -235,7 +235,7 @@ describe('identity: accounts, login, profile (API.md)', () => {
   describe('personal API token', () => {
     it('POST /me/token returns a new ppt_ token (shown once); the old one is rejected right away', async () => {
       const res = await http.post('/api/v1/me/token').set(bearer(BOOTSTRAP_TOKEN)).expect(200);
-      expect(res.body).toEqual({ token: expect.stringMatching(/^ppt_[0-9a-f]{72}$/) });
+      expect(res.body).toEqual({ token: expect.stringMatching(/^ppt_[0-9a-f]{72}$/), tokenId: expect.any(String), createdAt: expect.any(String), current: true });
       expect(hasValidChecksum(res.body.token)).toBe(true);
       adminToken = res.body.token;
       secrets.push(adminToken);
@@ -250,12 +250,12 @@ describe('identity: accounts, login, profile (API.md)', () => {
 
     it('GET /me/token gives createdAt and lastUsedAt, never the secret', async () => {
       const res = await http.get('/api/v1/me/token').set(bearer(adminToken)).expect(200);
-      expect(res.body).toEqual({ createdAt: expect.any(String), lastUsedAt: expect.any(String) });
+      expect(res.body).toEqual({ tokenId: expect.any(String), createdAt: expect.any(String), lastUsedAt: expect.any(String) });
       expect(Date.now() - Date.parse(res.body.lastUsedAt)).toBeLessThan(60_000);
       expect(JSON.stringify(res.body)).not.toContain('ppt_');
       // a user who never had a token
       const none = await http.get('/api/v1/me/token').set(bearer(tomSession)).expect(200);
-      expect(none.body).toEqual({ createdAt: null, lastUsedAt: null });
+      expect(none.body).toEqual({ tokenId: null, createdAt: null, lastUsedAt: null });
     });
 
     it('a user logged in with a session can create their first API token', async () => {

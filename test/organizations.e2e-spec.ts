@@ -348,7 +348,7 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
   describe('password reset of managed accounts', () => {
     it('resets an account this organization created; others are 403 NOT_MANAGED_ACCOUNT; non-members 404', async () => {
       const res = await http.post(`/api/v1/organizations/${orgA.id}/people/${users.bob.userId}/password`).set(admin).expect(200);
-      expect(res.body).toEqual({ temporaryPassword: expect.any(String) });
+      expect(res.body).toEqual({ temporaryPassword: expect.any(String), apiTokenRevoked: false });
       expectProblem(await http.get('/api/v1/me').set(users.bob.headers), 401, 'UNAUTHENTICATED');
       expectProblem(await http.post(`/api/v1/organizations/${orgA.id}/people/${adminId}/password`).set(admin), 403, 'NOT_MANAGED_ACCOUNT');
       // bob is a member of B too, but B did not create his account

@@ -59,6 +59,10 @@ const EXAMPLES: Record<string, { event: () => DomainEvent; expect: Array<Partial
       { organizationId: ORG2, resource: 'User', operation: 'Modified', resourceId: BOB, resourceName: 'bob' },
     ],
   },
+  'user.api-token-revoked.v1': {
+    event: () => event('user.api-token-revoked', { userId: BOB, tokenId: TOKEN_ID, reason: 'password-reset', organizationId: ORG }),
+    expect: [{ organizationId: ORG, resource: 'User', operation: 'Modified', resourceId: BOB, resourceName: 'bob', metadata: { reason: 'password-reset' } }],
+  },
   'user.username-changed.v1': {
     event: () => event('user.username-changed', { userId: BOB, username: 'robert', previousUsername: 'bob' }),
     expect: [

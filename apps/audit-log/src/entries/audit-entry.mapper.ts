@@ -81,6 +81,18 @@ export const DESCRIBERS: Record<string, Describer> = {
       operation: 'Modified',
       description: 'reset the personal API token',
     }),
+  // the managing organization's password reset revoked the token (the account may be compromised): an entry of
+  // its own in that organization, next to the reset's, so an auditor sees that the token stopped working
+  'user.api-token-revoked.v1': (e, d, c) =>
+    one({
+      orgs: [d.organizationId],
+      resource: 'User',
+      resourceId: d.userId,
+      resourceName: c.name(d.userId),
+      operation: 'Modified',
+      description: 'revoked the personal API token (the password was reset by the organization)',
+      metadata: { reason: d.reason },
+    }),
   'user.username-changed.v1': (e, d, c) =>
     one(
       {

@@ -34,9 +34,16 @@ export class ChangeEmailDto {
 
 export class TokenResponse {
   @ApiProperty({ description: 'the new personal API token (`ppt_…`), shown once' }) token: string;
+  @ApiProperty({ format: 'uuid' }) tokenId: string;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({
+    description: 'false when a concurrent reset was made after this one: the last reset wins, GET /me/token shows the current tokenId',
+  })
+  current: boolean;
 }
 
 export class TokenMetadataResponse implements TokenMetadata {
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'id of the current token (null: none)' }) tokenId: string | null;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) createdAt: string | null;
   @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'to the minute' }) lastUsedAt: string | null;
 }

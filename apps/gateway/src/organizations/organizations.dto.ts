@@ -141,4 +141,6 @@ export class CreateAccountsResponse {
 
 export class TemporaryPasswordResponse {
   @ApiProperty({ description: 'shown once; the user must change it at next login' }) temporaryPassword: string;
+  @ApiProperty({ description: "the user's personal API token was revoked (false: they had none); they set a new one after logging in" })
+  apiTokenRevoked: boolean;
 }

@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb';
+import type { DomainEvent } from '@app/contracts';
 import { ensureIndexes } from '@app/event-store';
 
 /**
@@ -40,6 +41,28 @@ export async function ensureCredentialIndexes(db: Db): Promise<void> {
 
 export async function storeApiToken(db: Db, doc: ApiTokenDocument): Promise<void> {
   await apiTokens(db).updateOne({ _id: doc._id }, { $set: doc }, { upsert: true });
+}
+
+/**
+ * Token ids that a later event of the user's stream superseded: every id of a `user.api-token-reset` but the
+ * current one (none is current after `user.api-token-revoked`). An id that is not in the stream yet (a reset
+ * whose credential is stored but whose event is not appended) is never among them.
+ */
+export function supersededTokenIds(events: DomainEvent[]): string[] {
+  const issued: string[] = [];
+  let current: string | undefined;
+  for (const e of events) {
+    const tokenId = (e.data as { tokenId?: string }).tokenId;
+    if (e.type === 'user.api-token-reset' && tokenId) issued.push((current = tokenId));
+    else if (e.type === 'user.api-token-revoked') current = undefined;
+  }
+  return issued.filter((id) => id !== current);
+}
+
+/** Deletes the credentials of the user's superseded token ids (they are refused already; this only tidies). */
+export async function deleteSupersededApiTokens(db: Db, userId: string, events: DomainEvent[]): Promise<void> {
+  const superseded = supersededTokenIds(events);
+  if (superseded.length) await apiTokens(db).deleteMany({ userId, tokenId: { $in: superseded } });
 }
 
 export async function storePassword(db: Db, userId: string, hash: string, temporary: boolean): Promise<void> {

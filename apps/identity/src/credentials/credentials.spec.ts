@@ -1,5 +1,7 @@
+import type { DomainEvent } from '@app/contracts';
 import { generateApiToken, generateSessionToken, hasValidChecksum, obviouslyForged } from './api-token';
 import { generateTemporaryPassword, hashPassword, verifyPassword } from './password-hash';
+import { supersededTokenIds } from './credentials.repository';
 import { usernameBaseOf } from '../commands/create-accounts/create-accounts.handler';
 
 describe('tokens', () => {
@@ -44,5 +46,17 @@ describe('username from email', () => {
     [`${'a'.repeat(60)}@x.io`, 'a'.repeat(35)],
   ])('%s → %s', (email, base) => {
     expect(usernameBaseOf(email)).toBe(base);
+  });
+});
+
+describe('superseded API token ids', () => {
+  const reset = (tokenId: string) => ({ type: 'user.api-token-reset', data: { tokenId } }) as unknown as DomainEvent;
+  const revoked = (tokenId: string) => ({ type: 'user.api-token-revoked', data: { tokenId } }) as unknown as DomainEvent;
+  it('every token id of the stream but the last reset; all of them after a revocation; none that is not in the stream', () => {
+    expect(supersededTokenIds([])).toEqual([]);
+    expect(supersededTokenIds([reset('a')])).toEqual([]);
+    expect(supersededTokenIds([reset('a'), reset('b'), reset('c')])).toEqual(['a', 'b']);
+    expect(supersededTokenIds([reset('a'), reset('b'), revoked('b')])).toEqual(['a', 'b']);
+    expect(supersededTokenIds([reset('a'), revoked('a'), reset('b')])).toEqual(['a']);
   });
 });

@@ -10,9 +10,14 @@ import { userStreamId, type UserState } from './user.state';
  * version before returning, so the caller's next request reads its own write (and a revocation is seen by
  * the very next token verification).
  */
-export async function runUserCommand(infra: Infrastructure, command: UserCommand, meta: CommandMeta): Promise<HandleResult<UserState>> {
+export async function runUserCommand(
+  infra: Infrastructure,
+  command: UserCommand,
+  meta: CommandMeta,
+  opts: { retries?: number } = {},
+): Promise<HandleResult<UserState>> {
   const streamId = userStreamId(command.userId);
-  const result = await handleCommand(infra.store, userDecider, streamId, command, meta);
+  const result = await handleCommand(infra.store, userDecider, streamId, command, meta, opts);
   if (result.commit) {
     for (let i = 0; i < 5; i++) {
       await projectUserEvents(infra.db, await infra.store.readStream(streamId));

@@ -134,6 +134,21 @@ describe('user decider', () => {
         { type: 'user.sessions-ended', data: { userId, reason: 'password-reset' } },
       ]);
     });
+    it('of an account with a personal API token: the token is revoked too (the account may be compromised)', () => {
+      const tokenIssued = { type: 'user.api-token-reset', version: 1, data: { userId, tokenId } };
+      spec.given(managed, firstLoginDone, tokenIssued).when({ kind: 'ResetPasswordToTemporary', userId, organizationId: orgId }).then([
+        { type: 'user.password-set', data: { userId, temporary: true, reason: 'reset', organizationId: orgId } },
+        { type: 'user.sessions-ended', data: { userId, reason: 'password-reset' } },
+        { type: 'user.api-token-revoked', data: { userId, tokenId, reason: 'password-reset', organizationId: orgId } },
+      ]);
+      // revoked: no current token, and a second reset has nothing more to revoke
+      const revoked = { type: 'user.api-token-revoked', version: 1, data: { userId, tokenId, reason: 'password-reset', organizationId: orgId } };
+      expect(spec.given(managed, tokenIssued, revoked).when({ kind: 'ResetPasswordToTemporary', userId, organizationId: orgId }).events().map((e) => e.type)).toEqual([
+        'user.password-set',
+        'user.sessions-ended',
+      ]);
+      spec.given(managed, tokenIssued, revoked).when({ kind: 'ResetApiToken', userId, tokenId }).then([{ type: 'user.api-token-reset', data: { userId, tokenId } }]);
+    });
     it('by another organization, or of an account no organization manages: NOT_MANAGED_ACCOUNT', () => {
       spec.given(managed).when({ kind: 'ResetPasswordToTemporary', userId, organizationId: otherOrgId }).thenThrows('NOT_MANAGED_ACCOUNT');
       spec.given(created).when({ kind: 'ResetPasswordToTemporary', userId, organizationId: orgId }).thenThrows('NOT_MANAGED_ACCOUNT');
@@ -162,6 +177,10 @@ describe('user decider', () => {
       spec.given(managed).when({ kind: 'SetPassword', userId, newPassword: 'secret-password-1', currentPassword: 'tmp-password-xyz' }).events(),
       spec.given(managed, firstLoginDone).when({ kind: 'SetPassword', userId, newPassword: 'secret-password-2', currentPassword: 'secret-password-1' }).events(),
       spec.given(managed).when({ kind: 'ResetPasswordToTemporary', userId, organizationId: orgId }).events(),
+      spec
+        .given(managed, { type: 'user.api-token-reset', version: 1, data: { userId, tokenId } })
+        .when({ kind: 'ResetPasswordToTemporary', userId, organizationId: orgId })
+        .events(),
       spec.given(created).when({ kind: 'ChangeUsername', userId, username: 'boss' }).events(),
       spec.given(created).when({ kind: 'ChangeScreenName', userId, name: 'Boss' }).events(),
       spec.given(created).when({ kind: 'ChangeEmail', userId, email: 'boss@example.com' }).events(),

@@ -5,6 +5,7 @@ import {
   NAME_MAX,
   USERNAME_PATTERN,
   UserApiTokenReset,
+  UserApiTokenRevoked,
   UserCreated,
   UserEmailChanged,
   UserPasswordSet,
@@ -120,9 +121,13 @@ export function decideUser(command: UserCommand, state: UserState, _meta: Comman
       mustExist(state);
       if (!state.managedByOrganizationId || state.managedByOrganizationId !== command.organizationId)
         throw new DomainError(ErrorCode.NOT_MANAGED_ACCOUNT, 'this account was not created by this organization');
+      // the account may be compromised: its personal API token goes with its sessions (docs/identity.md)
       return [
         event(UserPasswordSet, { userId: state.id, temporary: true, reason: 'reset', organizationId: command.organizationId }),
         event(UserSessionsEnded, { userId: state.id, reason: 'password-reset' }),
+        ...(state.tokenId
+          ? [event(UserApiTokenRevoked, { userId: state.id, tokenId: state.tokenId, reason: 'password-reset', organizationId: command.organizationId })]
+          : []),
       ];
     case 'ResetApiToken':
       mustExist(state);

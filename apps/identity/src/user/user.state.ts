@@ -37,6 +37,10 @@ export function evolveUser(state: UserState, event: DomainEvent): UserState {
       };
     case 'user.api-token-reset':
       return { ...state, tokenId: d.tokenId as string };
+    case 'user.api-token-revoked': {
+      const { tokenId: _revoked, ...rest } = state;
+      return rest;
+    }
     case 'user.username-changed':
       return { ...state, username: d.username as string };
     case 'user.screen-name-changed':

@@ -33,6 +33,22 @@ export const UserApiTokenReset = defineEvent({
   data: S.obj({ userId: S.uuid, tokenId: S.uuid }),
 });
 
+export const UserApiTokenRevoked = defineEvent({
+  service: svc,
+  type: 'user.api-token-revoked',
+  version: 1,
+  organizationScoped: false,
+  description:
+    'The personal API token was revoked without a new one: the managing organization reset the password, and the account ' +
+    'may be compromised. The user sets a new token after logging in. Carries the token id, never the secret.',
+  data: S.obj({
+    userId: S.uuid,
+    tokenId: S.uuid,
+    reason: S.oneOf('password-reset'),
+    organizationId: { ...S.uuid, description: 'the organization that reset the password' },
+  }),
+});
+
 export const UserUsernameChanged = defineEvent({
   service: svc,
   type: 'user.username-changed',
@@ -84,13 +100,15 @@ export const UserSessionsEnded = defineEvent({
   organizationScoped: false,
   description:
     'Every login session of the user ended at once (their password was reset by the managing organization, or changed by ' +
-    'the user). Session tokens issued before this event are rejected from then on; the personal API token is unaffected.',
+    'the user). Session tokens issued before this event are rejected from then on. The personal API token is not ' +
+    'affected by this event (a reset by the organization revokes it with `user.api-token-revoked`).',
   data: S.obj({ userId: S.uuid, reason: S.oneOf('password-reset', 'password-changed') }),
 });
 
 export const IDENTITY_EVENTS = [
   UserCreated,
   UserApiTokenReset,
+  UserApiTokenRevoked,
   UserUsernameChanged,
   UserScreenNameChanged,
   UserEmailChanged,

@@ -86,6 +86,8 @@ export interface ResetPasswordRequest {
 }
 export interface ResetPasswordReply {
   temporaryPassword: string;
+  /** the user's personal API token was revoked by this reset (false: they had none) */
+  apiTokenRevoked: boolean;
 }
 
 export interface ChangeProfileRequest {
@@ -101,9 +103,19 @@ export interface ResetApiTokenRequest {
   userId: string;
 }
 export interface ResetApiTokenReply {
+  /** the secret, shown once */
   token: string;
+  tokenId: string;
+  createdAt: string;
+  /**
+   * whether this token was the current one when the reply was made: false when a concurrent reset was appended
+   * after this one (the last reset appended wins; `GET /me/token` shows the current token id)
+   */
+  current: boolean;
 }
 export interface TokenMetadata {
+  /** id of the current personal API token (null: none) */
+  tokenId: string | null;
   createdAt: string | null;
   lastUsedAt: string | null;
 }

@@ -1,10 +1,11 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { IdentitySubjects, type Message, type ResetPasswordReply, type ResetPasswordRequest } from '@app/contracts';
+import { IdentitySubjects, UserApiTokenRevoked, type Message, type ResetPasswordReply, type ResetPasswordRequest } from '@app/contracts';
 import { INFRA, type Infrastructure } from '@app/platform';
 import { generateTemporaryPassword, hashPassword } from '../../credentials/password-hash';
-import { sessions, storePassword } from '../../credentials/credentials.repository';
+import { deleteSupersededApiTokens, sessions, storePassword } from '../../credentials/credentials.repository';
 import { runUserCommand } from '../../user/user-command.runner';
+import { userStreamId } from '../../user/user.state';
 import { getExistingUser } from '../../projections/users.read';
 
 @Controller()
@@ -13,18 +14,21 @@ export class ResetPasswordController {
 
   /**
    * The managing organization resets an account's password to a temporary one (membership checks the
-   * caller's permission first). Every session ends: the event raises the session epoch, which every
-   * verification compares, before this returns. The new hash is stored after the append, so a refused
-   * reset (NOT_MANAGED_ACCOUNT) changes nothing.
+   * caller's permission first). The account may be compromised, so every session ends and the personal API
+   * token is revoked (`user.api-token-revoked`): the events raise the session epoch and clear the current
+   * token id, which every verification compares, before this returns. The new hash is stored after the
+   * append, so a refused reset (NOT_MANAGED_ACCOUNT) changes nothing.
    */
   @MessagePattern(IdentitySubjects.resetPassword())
   async reset(@Payload() msg: Message<ResetPasswordRequest>): Promise<ResetPasswordReply> {
     const { userId, organizationId } = msg.body ?? ({} as ResetPasswordRequest);
     await getExistingUser(this.infra.db, userId);
-    await runUserCommand(this.infra, { kind: 'ResetPasswordToTemporary', userId, organizationId }, msg.meta);
+    const result = await runUserCommand(this.infra, { kind: 'ResetPasswordToTemporary', userId, organizationId }, msg.meta);
+    const apiTokenRevoked = !!result.commit?.events.some((e) => e.type === UserApiTokenRevoked.type);
     const temporaryPassword = generateTemporaryPassword();
     await storePassword(this.infra.db, userId, await hashPassword(temporaryPassword), true);
     await sessions(this.infra.db).deleteMany({ userId });
-    return { temporaryPassword };
+    if (apiTokenRevoked) await deleteSupersededApiTokens(this.infra.db, userId, await this.infra.store.readStream(userStreamId(userId)));
+    return { temporaryPassword, apiTokenRevoked };
   }
 }

@@ -9,11 +9,15 @@ import { getExistingUser } from '../../projections/users.read';
 export class GetTokenMetadataController {
   constructor(@Inject(INFRA) private readonly infra: Infrastructure) {}
 
-  /** When the current personal API token was issued and last used (to the minute); never the secret. */
+  /** The current personal API token's id, when it was issued and last used (to the minute); never the secret. */
   @MessagePattern(IdentitySubjects.getTokenMetadata())
   async get(@Payload() msg: Message<GetUserRequest>): Promise<TokenMetadata> {
     const user = await getExistingUser(this.infra.db, msg.body?.userId);
     const doc = user.tokenId ? await apiTokens(this.infra.db).findOne({ userId: user._id, tokenId: user.tokenId }) : null;
-    return { createdAt: doc?.createdAt.toISOString() ?? null, lastUsedAt: doc?.lastUsedAt?.toISOString() ?? null };
+    return {
+      tokenId: user.tokenId ?? null,
+      createdAt: doc?.createdAt.toISOString() ?? null,
+      lastUsedAt: doc?.lastUsedAt?.toISOString() ?? null,
+    };
   }
 }
