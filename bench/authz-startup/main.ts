@@ -14,8 +14,9 @@
  *      (`view.snapshot()`, the synchronous copy, timed) and write it (`snapshotStore.write`, timed), stop it;
  *   3. publish `tail` more events (N in all);
  *   4. start a service without snapshots: full replay of N events (the baseline);
- *   5. start a service with snapshots: the newest snapshot + the tail. It must have consumed `tail` events
- *      and hold exactly the view of the full replay.
+ *   5. start a service with snapshots, three times (median shown): the newest snapshot + the tail. It must
+ *      have consumed `tail` events and hold exactly the view of the full replay. Then, in process, the
+ *      snapshot's own part of that: reading, checking and decoding it and restoring the view.
  *
  * Uses MONGO_URL / NATS_URL when set, otherwise starts FerretDB and nats-server on free ports (as the tests).
  * Writes to a fresh NATS namespace and database and removes them at the end.
@@ -43,7 +44,8 @@ async function main() {
   const { AuthorizationModule } = await import('../../apps/authorization/src/authorization.module');
   const { ACCESS_VIEW } = await import('../../apps/authorization/src/access/access.tokens');
   const { snapshotStore } = await import('../../apps/authorization/src/model/view-snapshot');
-  type View = import('../../apps/authorization/src/model/access-view').AccessView;
+  const { AccessView } = await import('../../apps/authorization/src/model/access-view');
+  type View = InstanceType<typeof AccessView>;
   const { loadConfig, startService } = await import('@app/platform');
   const { provideTestInfrastructure } = await import('../../libs/testing/src/infra');
   const { connectNats, ensureStreams } = await import('@app/messaging');
@@ -136,7 +138,7 @@ async function main() {
   await empty.service.close();
   console.log(`start-up with an empty stream (connections, indexes, Nest): ${empty.ms.toFixed(0)} ms`);
   console.log(`one organization of 10,000 users, 1,000 groups, 100 custom roles, 1,000 projects (${baseEvents.toLocaleString('en')} events), then churn; ${TAIL.toLocaleString('en')} events after the snapshot\n`);
-  console.log('events in stream | full replay | from snapshot (+tail) | ratio | snapshot: copy (blocking) / encode+write / size | replayed from snapshot | same view');
+  console.log('events in stream | full replay | from snapshot (+tail) | ratio | snapshot: copy (blocking) / encode+write / size | load+restore | replayed from snapshot | same view');
   try {
     for (const n of SIZES) {
       await publishUpTo(js, n - TAIL);
@@ -155,13 +157,24 @@ async function main() {
       const full = await start(false);
       const fullView = JSON.stringify(full.view.snapshot());
       await full.service.close();
-      const fromSnapshot = await start(true);
-      const same = JSON.stringify(fromSnapshot.view.snapshot()) === fullView;
-      const consumed = fromSnapshot.view.consumed;
-      await fromSnapshot.service.close();
+      // three starts from the snapshot (the median is shown: the machine is shared), then the snapshot's own part
+      const starts: number[] = [];
+      let same = true;
+      let consumed = 0;
+      for (let k = 0; k < 3; k++) {
+        const fromSnapshot = await start(true);
+        starts.push(fromSnapshot.ms);
+        same &&= JSON.stringify(fromSnapshot.view.snapshot()) === fullView;
+        consumed = fromSnapshot.view.consumed;
+        await fromSnapshot.service.close();
+      }
+      const fromSnapshotMs = starts.sort((a, b) => a - b)[1];
+      const t2 = Date.now();
+      new AccessView().restore((await store.load({ name: eventsStreamName(), created: info.created }, n))!.snapshot);
+      const loadMs = Date.now() - t2;
       console.log(
-        `${n.toLocaleString('en').padStart(16)} | ${`${full.ms.toFixed(0)} ms`.padStart(11)} | ${`${fromSnapshot.ms.toFixed(0)} ms`.padStart(21)} | ${(full.ms / fromSnapshot.ms).toFixed(1).padStart(5)} | ` +
-          `${copyMs.toFixed(0)} ms / ${writeMs} ms / ${(head.bytes / 1e6).toFixed(1)} MB in ${head.chunks} chunk(s) | ${consumed.toLocaleString('en').padStart(22)} | ${same ? 'yes' : 'NO'}`,
+        `${n.toLocaleString('en').padStart(16)} | ${`${full.ms.toFixed(0)} ms`.padStart(11)} | ${`${fromSnapshotMs.toFixed(0)} ms`.padStart(21)} | ${(full.ms / fromSnapshotMs).toFixed(1).padStart(5)} | ` +
+          `${copyMs.toFixed(0)} ms / ${writeMs} ms / ${(head.bytes / 1e6).toFixed(1)} MB in ${head.chunks} chunk(s) | ${`${loadMs} ms`.padStart(12)} | ${consumed.toLocaleString('en').padStart(22)} | ${same ? 'yes' : 'NO'}`,
       );
       if (!same || consumed !== TAIL) process.exitCode = 1;
     }

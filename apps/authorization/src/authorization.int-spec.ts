@@ -22,7 +22,7 @@ import { AuthorizationModule, type AuthorizationOptions } from './authorization.
 import { ACCESS_VIEW } from './access/access.tokens';
 import { runAccessCommand } from './access/access.runner';
 import type { AccessView } from './model/access-view';
-import { SNAPSHOT_FORMAT, type SnapshotHead } from './model/view-snapshot';
+import { SNAPSHOT_FORMAT, snapshotStore, type SnapshotHead } from './model/view-snapshot';
 
 /**
  * Authorization against real FerretDB and NATS JetStream: membership events are appended to a real event
@@ -337,6 +337,19 @@ describe('authorization service (integration)', () => {
     expect(await start()).toBe(older.sequence);
     await chunks.updateOne({ _id: `${older._id}:0` }, { $set: { data: Buffer.from('not a snapshot') } });
     expect(await start()).toBe(0);
+  });
+
+  it('snapshots: a snapshot larger than a chunk is stored in several and read back whole', async () => {
+    await populatedOrganization();
+    const view = viewOf(replicas[0]);
+    await view.catchUp();
+    const store = snapshotStore(mongo.db(testDatabaseName('authorization')), { chunkBytes: 200 });
+    const stream = { name: eventsStreamName(), created: (await (await nc.jetstreamManager()).streams.info(eventsStreamName())).created };
+    const head = await store.write(view.snapshot(), stream);
+    expect(head.chunks).toBeGreaterThan(3);
+    const loaded = await store.load(stream, head.sequence);
+    expect(loaded?.head._id).toBe(head._id);
+    expect(JSON.stringify(loaded?.snapshot)).toBe(JSON.stringify(view.snapshot()));
   });
 
   it('snapshots: the stream may lose the events a snapshot covers; a replica refuses to start when it lost any after it', async () => {

@@ -82,7 +82,8 @@ export async function decodeSnapshot(bytes: Buffer): Promise<AccessViewSnapshot>
 
 export type SnapshotStore = ReturnType<typeof snapshotStore>;
 
-export function snapshotStore(db: Db) {
+export function snapshotStore(db: Db, opts: { chunkBytes?: number } = {}) {
+  const chunkBytes = opts.chunkBytes ?? CHUNK_BYTES;
   const heads = db.collection<SnapshotHead>('view_snapshots');
   const chunks = db.collection<SnapshotChunk>('view_snapshot_chunks');
   const ofStream = (stream: StreamIdentity) => ({ stream: stream.name, streamCreated: stream.created });
@@ -103,9 +104,9 @@ export function snapshotStore(db: Db) {
       const bytes = await encodeSnapshot(snapshot);
       const id = randomUUID();
       const createdAt = new Date();
-      const count = Math.max(1, Math.ceil(bytes.length / CHUNK_BYTES));
+      const count = Math.max(1, Math.ceil(bytes.length / chunkBytes));
       for (let i = 0; i < count; i++)
-        await chunks.insertOne({ _id: `${id}:${i}`, snapshot: id, i, data: new Binary(bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES)), createdAt });
+        await chunks.insertOne({ _id: `${id}:${i}`, snapshot: id, i, data: new Binary(bytes.subarray(i * chunkBytes, (i + 1) * chunkBytes)), createdAt });
       const head: SnapshotHead = {
         _id: id,
         format: SNAPSHOT_FORMAT,
