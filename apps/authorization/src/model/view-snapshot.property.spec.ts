@@ -145,7 +145,7 @@ describe('a view started from a snapshot equals a fully replayed one (fast-check
       }),
       { numRuns: 150 },
     );
-  });
+  }, 60_000);
 
   it('a snapshot of an unknown format, or a truncated one, is not decoded', async () => {
     const view = new AccessView();
