@@ -12,14 +12,17 @@ import {
   type OwnersReply,
   type ProjectMembersPage,
   type RoleView,
+  eventsStreamName,
+  PERMISSIONS,
 } from '@app/contracts';
 import { createEventStore, createOutboxRelay, type EventStore, type OutboxRelay } from '@app/event-store';
 import { startService, type RunningService } from '@app/platform';
 import { serviceTestConfig, testDatabaseName, testMongo, testNats } from '@app/testing';
-import { AuthorizationModule } from './authorization.module';
+import { AuthorizationModule, type AuthorizationOptions } from './authorization.module';
 import { ACCESS_VIEW } from './access/access.tokens';
 import { runAccessCommand } from './access/access.runner';
 import type { AccessView } from './model/access-view';
+import { SNAPSHOT_FORMAT, snapshotStore, type SnapshotHead } from './model/view-snapshot';
 
 /**
  * Authorization against real FerretDB and NATS JetStream: membership events are appended to a real event
@@ -239,5 +242,133 @@ describe('authorization service (integration)', () => {
     await fresh.catchUp();
     expect(fresh.find(orgId)?.owners()).toEqual([ownerId]);
     expect(fresh.sequence).toBe(views[1].sequence);
+  });
+  // ---------------------------------------------------------------------------------------------- snapshots
+
+  const startReplica = (options?: AuthorizationOptions) => startService(serviceTestConfig('authorization'), (infra) => AuthorizationModule.register(infra, options));
+  const viewOf = (r: RunningService) => r.app.get<AccessView>(ACCESS_VIEW);
+  const heads = () => mongo.db(testDatabaseName('authorization')).collection<SnapshotHead>('view_snapshots');
+  const lastSequence = async () => (await (await nc.jetstreamManager()).streams.info(eventsStreamName())).state.last_seq;
+  async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
+    for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+      const found = await probe();
+      if (found) return found;
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  }
+  /** Every check of every user in every project of the organization, and the whole view serialized. */
+  function answers(view: AccessView, orgId: string, users: string[], projects: string[]) {
+    const org = view.find(orgId)!;
+    const all = PERMISSIONS.map((p) => p.name);
+    return {
+      checks: users.flatMap((u) => [null, ...projects].map((p) => org.check(u, p, all))),
+      owners: org.owners(),
+      view: JSON.stringify(view.snapshot()),
+    };
+  }
+
+  /** An organization with members, a group, projects, a custom role and bindings, written through the services. */
+  async function populatedOrganization() {
+    const { orgId, ownerId } = await newOrganization();
+    const users = [ownerId, randomUUID(), randomUUID(), randomUUID()];
+    const [groupId, p1, p2] = [randomUUID(), randomUUID(), randomUUID()];
+    for (const u of users.slice(1)) await addMember(orgId, u);
+    await membershipEvents(orgId, ['group.created', { groupId, name: 'Ops', description: '', memberIds: users.slice(1, 3), roleId: builtInRoleId(orgId, 'member') }]);
+    await membershipEvents(orgId, ['project.created', { projectId: p1, name: 'api', ownerId: users[1] }], ['project.created', { projectId: p2, name: 'web', ownerId: users[2] }]);
+    const role = await rpc<RoleView>(AccessSubjects.createRole(), { organizationId: orgId, name: 'Deployer', description: '', scope: 'project', permissions: ['project.job.stop'] }, ownerId);
+    await rpc(AccessSubjects.assignRole(), { organizationId: orgId, subjectType: 'group', subjectId: groupId, projectId: p2, roleId: role.id }, ownerId);
+    await rpc(AccessSubjects.assignRole(), { organizationId: orgId, subjectType: 'user', subjectId: users[3], projectId: null, roleId: builtInRoleId(orgId, 'admin') }, ownerId);
+    return { orgId, ownerId, users, groupId, projects: [p1, p2], role };
+  }
+
+  it('snapshots: a replica writes them; a restarted one starts from the newest, consumes only the tail and answers as a full replay', async () => {
+    const org = await populatedOrganization();
+    const writer = await startReplica({ snapshots: { everyEvents: 1, everyMs: 0, checkEveryMs: 50 } });
+    const snapshotAt = await lastSequence();
+    const head = await until('a snapshot at the end of the stream', () => heads().find({ sequence: snapshotAt }).next());
+    expect(head).toMatchObject({ format: SNAPSHOT_FORMAT, chunks: 1 });
+    await writer.close();
+
+    // the tail: written after the snapshot, including access taken away and given
+    await membershipEvents(org.orgId, ['group.member-removed', { groupId: org.groupId, groupName: 'Ops', userId: org.users[1] }]);
+    await membershipEvents(org.orgId, ['organization.member-removed', { userId: org.users[2], username: 'x', groupIds: [org.groupId] }]);
+    await rpc(AccessSubjects.changeRole(), { organizationId: org.orgId, roleId: org.role.id, permissions: ['project.job.stop', 'project.job.rerun'] }, org.ownerId);
+    const end = await lastSequence();
+    expect(end).toBeGreaterThan(snapshotAt);
+
+    const fromSnapshot = await startReplica();
+    const replayed = await startReplica({ snapshots: false });
+    try {
+      const [s, r] = [viewOf(fromSnapshot), viewOf(replayed)];
+      await Promise.all([s.catchUp(), r.catchUp()]);
+      expect(s.sequence).toBe(end);
+      expect(s.consumed).toBe(end - snapshotAt); // only the tail
+      expect(r.consumed).toBe(end); // everything
+      expect(answers(s, org.orgId, org.users, org.projects)).toEqual(answers(r, org.orgId, org.users, org.projects));
+      expect(s.find(org.orgId)!.check(org.users[1], org.projects[1], ['project.job.stop']).allowed['project.job.stop']).toBe(false);
+      expect(s.find(org.orgId)!.check(org.users[2], null, ['organization.view']).member).toBe(false);
+    } finally {
+      await fromSnapshot.close();
+      await replayed.close();
+    }
+  });
+
+  it('snapshots: one of an unknown format or with a damaged chunk is ignored (the next older one, else a full replay)', async () => {
+    const org = await populatedOrganization();
+    const writer = await startReplica({ snapshots: { everyEvents: 1, everyMs: 0, checkEveryMs: 50 } });
+    const older = (await until('a snapshot at the end of the stream', async () => heads().find({ sequence: await lastSequence() }).next()))!;
+    await addMember(org.orgId, randomUUID());
+    const newest = (await until('a newer snapshot', async () => heads().find({ sequence: await lastSequence() }).next()))!;
+    await writer.close();
+    const chunks = mongo.db(testDatabaseName('authorization')).collection<{ _id: string }>('view_snapshot_chunks');
+    const start = async () => {
+      const r = await startReplica();
+      const view = viewOf(r);
+      const startedFrom = view.sequence - view.consumed;
+      const replayed = await startReplica({ snapshots: false });
+      const same = answers(view, org.orgId, org.users, org.projects);
+      expect(same).toEqual(answers(viewOf(replayed), org.orgId, org.users, org.projects));
+      await r.close();
+      await replayed.close();
+      return startedFrom;
+    };
+
+    await heads().updateOne({ _id: newest._id }, { $set: { format: SNAPSHOT_FORMAT + 1 } });
+    expect(await start()).toBe(older.sequence);
+    await chunks.updateOne({ _id: `${older._id}:0` }, { $set: { data: Buffer.from('not a snapshot') } });
+    expect(await start()).toBe(0);
+  });
+
+  it('snapshots: a snapshot larger than a chunk is stored in several and read back whole', async () => {
+    await populatedOrganization();
+    const view = viewOf(replicas[0]);
+    await view.catchUp();
+    const store = snapshotStore(mongo.db(testDatabaseName('authorization')), { chunkBytes: 200 });
+    const stream = { name: eventsStreamName(), created: (await (await nc.jetstreamManager()).streams.info(eventsStreamName())).created };
+    const head = await store.write(view.snapshot(), stream);
+    expect(head.chunks).toBeGreaterThan(3);
+    const loaded = await store.load(stream, head.sequence);
+    expect(loaded?.head._id).toBe(head._id);
+    expect(JSON.stringify(loaded?.snapshot)).toBe(JSON.stringify(view.snapshot()));
+  });
+
+  it('snapshots: the stream may lose the events a snapshot covers; a replica refuses to start when it lost any after it', async () => {
+    const org = await populatedOrganization();
+    const writer = await startReplica({ snapshots: { everyEvents: 1, everyMs: 0, checkEveryMs: 50 } });
+    const at = await lastSequence();
+    await until('a snapshot at the end of the stream', () => heads().find({ sequence: at }).next());
+    await writer.close();
+    await addMember(org.orgId, randomUUID());
+    const jsm = await nc.jetstreamManager();
+
+    await jsm.streams.purge(eventsStreamName(), { seq: at + 1 }); // everything up to the snapshot is gone
+    const r = await startReplica();
+    expect(viewOf(r).consumed).toBe(1);
+    expect(viewOf(r).find(org.orgId)!.owners()).toEqual([org.ownerId]);
+    await r.close();
+
+    await jsm.streams.purge(eventsStreamName(), { seq: at + 2 }); // and the first event after it
+    await expect(startReplica()).rejects.toThrow(/events stream starts at sequence .* needs it from/);
+    await expect(startReplica({ snapshots: false })).rejects.toThrow(/needs it from 1/);
   });
 });

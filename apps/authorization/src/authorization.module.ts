@@ -3,12 +3,18 @@ import { Gauge } from 'prom-client';
 import type { Infrastructure } from '@app/platform';
 import { ACCESS_VIEW } from './access/access.tokens';
 import { startAccessView } from './model/view.consumer';
+import { DEFAULT_SNAPSHOT_SCHEDULE, snapshotStore, type SnapshotSchedule } from './model/view-snapshot';
 import { AccessController } from './commands/access.controller';
 import { AccessQueriesController } from './queries/access-queries.controller';
 
+export interface AuthorizationOptions {
+  /** when the view writes its snapshots (docs/authorization.md, "Snapshots"); `false`: neither read nor write them */
+  snapshots?: Partial<SnapshotSchedule> | false;
+}
+
 @Module({})
 export class AuthorizationModule {
-  static register(infra: Infrastructure): DynamicModule {
+  static register(infra: Infrastructure, options: AuthorizationOptions = {}): DynamicModule {
     return {
       module: AuthorizationModule,
       controllers: [AccessController, AccessQueriesController],
@@ -16,20 +22,37 @@ export class AuthorizationModule {
         {
           provide: ACCESS_VIEW,
           useFactory: async () => {
+            let snapshotSequence = 0;
+            let snapshots: Parameters<typeof startAccessView>[0]['snapshots'];
+            if (options.snapshots !== false) {
+              const store = snapshotStore(infra.db);
+              await store.ensureIndexes();
+              snapshots = { store, schedule: { ...DEFAULT_SNAPSHOT_SCHEDULE, ...options.snapshots }, onWritten: (head) => (snapshotSequence = head.sequence) };
+            }
             const running = await startAccessView({
               js: infra.js,
               jsm: infra.jsm,
+              snapshots,
               logger: infra.logger,
               onPoison: () => infra.deadLetters.inc({ projection: 'authorization-view' }),
             });
             infra.onClose.push(() => running.stop());
             const view = running.view;
+            snapshotSequence = running.startedFrom;
             new Gauge({
               name: 'authorization_view_sequence',
               help: 'last events-stream sequence applied to the in-memory authorization view',
               registers: [infra.metrics],
               collect() {
                 this.set(view.sequence);
+              },
+            });
+            new Gauge({
+              name: 'authorization_view_snapshot_sequence',
+              help: 'sequence of the newest view snapshot this replica restored or wrote (0: none)',
+              registers: [infra.metrics],
+              collect() {
+                this.set(snapshotSequence);
               },
             });
             return view;

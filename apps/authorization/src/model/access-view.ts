@@ -1,11 +1,19 @@
 import { DomainError, ErrorCode, type DomainEvent } from '@app/contracts';
-import { OrgIndex } from './org-index';
+import { OrgIndex, type OrgIndexSnapshot } from './org-index';
 
 const RELEVANT = new Set(['membership', 'authorization']);
 
+/** The whole view at one stream position, as plain JSON (stored by `view-snapshot.ts`). */
+export interface AccessViewSnapshot {
+  /** the last stream sequence the view had applied */
+  sequence: number;
+  /** every organization that has seen an event */
+  orgs: OrgIndexSnapshot[];
+}
+
 /**
- * The in-memory view of every organization, fed in stream order from the events stream (all of it, from
- * sequence 1, on every replica). `position` is the last stream sequence applied; `catchUp` waits until the
+ * The in-memory view of every organization, fed in stream order from the events stream (from sequence 1, or
+ * from a snapshot's sequence + 1, on every replica). `position` is the last stream sequence applied; `catchUp` waits until the
  * view has applied everything that was in the stream when it was called (the consistency mechanism: a write
  * publishes its events before it replies, so whatever returned before a check started is in the view when the
  * check answers).
@@ -13,6 +21,8 @@ const RELEVANT = new Set(['membership', 'authorization']);
 export class AccessView {
   private readonly orgs = new Map<string, OrgIndex>();
   private position = 0;
+  /** stream messages applied since this view was made or restored (the replayed tail at start-up, then live ones) */
+  consumed = 0;
   private readonly waiters = new Set<{ ready: () => boolean; resolve: () => void }>();
   private inflight?: Promise<number>;
   private queued?: Promise<number>;
@@ -42,6 +52,20 @@ export class AccessView {
     return this.position;
   }
 
+  /** A copy of the whole view at its current position (synchronous, so it reflects exactly `sequence`). */
+  snapshot(): AccessViewSnapshot {
+    const orgs: OrgIndexSnapshot[] = [];
+    for (const org of this.orgs.values()) if (org.exists) orgs.push(org.toSnapshot());
+    return { sequence: this.position, orgs };
+  }
+
+  /** Makes this (new, empty) view the one the snapshot was taken from; the stream is then consumed from `sequence + 1`. */
+  restore(snapshot: AccessViewSnapshot): void {
+    if (this.position !== 0 || this.orgs.size) throw new Error('a snapshot is restored into an empty view only');
+    for (const o of snapshot.orgs) this.orgs.set(o.id, OrgIndex.fromSnapshot(o));
+    this.position = snapshot.sequence;
+  }
+
   /** Applies one event at stream sequence `seq` (a sequence at or below the position is a redelivery: ignored). */
   ingest(event: DomainEvent | undefined, seq: number): void {
     if (seq <= this.position) return;
@@ -49,6 +73,7 @@ export class AccessView {
     const organizationId = event && RELEVANT.has(event.service) ? ((event.data as { organizationId?: string })?.organizationId ?? event.organizationId) : undefined;
     if (event && organizationId) this.org(organizationId).apply(event);
     this.position = seq;
+    this.consumed++;
     this.settle();
   }
 

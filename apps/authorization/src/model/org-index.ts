@@ -50,6 +50,21 @@ export interface HeldRole {
 type Data = Record<string, unknown>;
 
 /**
+ * One organization's index as plain JSON (part of a view snapshot, `view-snapshot.ts`). Built-in roles are not in
+ * it: the constructor makes them. Maps and sets are arrays in their iteration order, so a restored index
+ * iterates (and lists) in the same order as the one it was taken from.
+ */
+export interface OrgIndexSnapshot {
+  id: string;
+  accessVersion: number;
+  /** custom roles, in the index's order */
+  roles: Array<{ id: string; name: string; description: string; scope: RoleScope; permissions: string[] }>;
+  users: Array<{ id: string; username: string; orgRole: string | null; groups: string[]; projectRoles: Array<[string, string]> }>;
+  groups: Array<{ id: string; name: string; orgRole: string | null; members: string[]; projectRoles: Array<[string, string]> }>;
+  projects: ProjectEntry[];
+}
+
+/**
  * The authorization view of one organization, kept in memory: who is a member, their direct organization
  * role, their groups, each group's role, project bindings of users and groups, and every role as a bitset.
  * A check looks at the user's direct roles and those of their groups only: O(roles of the user), whatever the
@@ -87,6 +102,37 @@ export class OrgIndex {
 
   get memberRoleId(): string {
     return builtInRoleId(this.id, 'member');
+  }
+
+  // ------------------------------------------------------------------------------------------------ snapshot
+
+  toSnapshot(): OrgIndexSnapshot {
+    const roles: OrgIndexSnapshot['roles'] = [];
+    for (const r of this.roles.values())
+      if (!r.builtIn) roles.push({ id: r.id, name: r.name, description: r.description, scope: r.scope, permissions: [...r.permissions] });
+    return {
+      id: this.id,
+      accessVersion: this.accessVersion,
+      roles,
+      users: Array.from(this.users.values(), (u) => ({ id: u.id, username: u.username, orgRole: u.orgRole, groups: [...u.groups], projectRoles: [...u.projectRoles] })),
+      groups: Array.from(this.groups.values(), (g) => ({ id: g.id, name: g.name, orgRole: g.orgRole, members: [...g.members], projectRoles: [...g.projectRoles] })),
+      projects: Array.from(this.projects.values(), (p) => ({ id: p.id, name: p.name, ownerId: p.ownerId })),
+    };
+  }
+
+  /** The index a snapshot was taken from (an organization that had seen at least one event). */
+  static fromSnapshot(s: OrgIndexSnapshot): OrgIndex {
+    const org = new OrgIndex(s.id);
+    org.exists = true;
+    org.accessVersion = s.accessVersion;
+    for (const r of s.roles) {
+      const permissions = normalizePermissions(r.permissions);
+      org.roles.set(r.id, { id: r.id, name: r.name, description: r.description, scope: r.scope, permissions, bits: toBits(permissions), builtIn: false });
+    }
+    for (const u of s.users) org.users.set(u.id, { id: u.id, username: u.username, orgRole: u.orgRole, groups: new Set(u.groups), projectRoles: new Map(u.projectRoles) });
+    for (const g of s.groups) org.groups.set(g.id, { id: g.id, name: g.name, orgRole: g.orgRole, members: new Set(g.members), projectRoles: new Map(g.projectRoles) });
+    for (const p of s.projects) org.projects.set(p.id, { id: p.id, name: p.name, ownerId: p.ownerId });
+    return org;
   }
 
   // ------------------------------------------------------------------------------------------------ evolve
