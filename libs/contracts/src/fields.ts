@@ -1,8 +1,8 @@
 import { EMAIL_MAX, NAME_MAX, USERNAME_MAX, USERNAME_PATTERN } from './identity/messages';
 
 /**
- * The one definition of every free-text field that crosses a process boundary (see docs/events.md "Text
- * fields"). Each kind gives a pure `normalize` (what the value is turned into before it is checked and
+ * The one definition of every free-text field that crosses a process boundary (see docs/text-fields.md).
+ * Each kind gives a pure `normalize` (what the value is turned into before it is checked and
  * stored; the only change ever made), a pure `problem` (why a normalized value is refused, or null) and
  * the JSON-schema fragment the event schemas use. The fragment's `format` is registered in the event
  * validator (validate-event.ts) with `isNormalizedValid` of the same kind, so a value the gateway and the
