@@ -3,6 +3,7 @@ import type { Infrastructure, ServiceConfig } from '@app/platform';
 import { ListEntriesController } from './queries/list-entries/list-entries.controller';
 import { RebuildController } from './commands/rebuild/rebuild.controller';
 import { ApplyRetentionController } from './commands/apply-retention/apply-retention.controller';
+import { ReplayDeadLettersController } from './commands/replay-dead-letters/replay-dead-letters.controller';
 import { ensureAuditIndexes } from './projections/audit.projection';
 import { AuditProjectionHost } from './projections/audit-projection.host';
 import { AUDIT_HOST } from './projections/audit-host.token';
@@ -23,7 +24,7 @@ export class AuditLogModule {
     }
     return {
       module: AuditLogModule,
-      controllers: [ListEntriesController, RebuildController, ApplyRetentionController],
+      controllers: [ListEntriesController, RebuildController, ApplyRetentionController, ReplayDeadLettersController],
       providers: [AuditStartup, { provide: AUDIT_HOST, useValue: host }],
     };
   }

@@ -104,7 +104,7 @@ describe('authorization service (integration)', () => {
       const userId = randomUUID();
       await addMember(orgId, userId);
       expect(await check(orgId, userId, ['organization.view', 'organization.people.view'])).toEqual({ member: true, allowed: { 'organization.view': true, 'organization.people.view': false } });
-      await membershipEvents(orgId, ['organization.member-removed', { userId, username: 'x', groupIds: [] }]);
+      await membershipEvents(orgId, ['organization.member-removed', { userId, username: 'gone', groupIds: [] }]);
       expect((await check(orgId, userId, ['organization.view'])).member).toBe(false);
     }
     expect((await check(randomUUID(), ownerId, ['organization.view'])).member).toBe(false);

@@ -20,7 +20,6 @@ export const defineEvent = <D extends EventDefinition>(d: D): D => d;
 export const S = {
   uuid: { type: 'string', format: 'uuid' },
   str: (maxLength = 500) => ({ type: 'string', maxLength }),
-  email: { type: 'string', format: 'email', maxLength: 320 },
   isoDate: { type: 'string', format: 'date-time' },
   obj: (properties: Record<string, unknown>, required: string[] = Object.keys(properties)) => ({
     type: 'object',

@@ -10,3 +10,4 @@ export * from './authorization';
 export * from './audit-log';
 export * from './validate-event';
 export * from './ids';
+export * from './fields';

@@ -2,9 +2,12 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { EVENT_CATALOGUE, findEventDefinition } from './events';
 import { fullEventName } from './catalogue';
+import { TEXT_FIELDS, isNormalizedValid } from './fields';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 addFormats(ajv);
+// the text fields' formats are their own checks (fields.ts): the contract accepts exactly what the services store
+for (const kind of TEXT_FIELDS) ajv.addFormat(kind.format, { type: 'string', validate: (v: string) => isNormalizedValid(kind, v) });
 
 /** Schema of the envelope every published event has (see docs/events.md). */
 export const ENVELOPE_SCHEMA = {

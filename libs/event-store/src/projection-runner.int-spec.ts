@@ -51,7 +51,7 @@ describe('projection runner on FerretDB and NATS JetStream', () => {
   async function publish(...names: string[]): Promise<number> {
     const userId = randomUUID();
     for (const [i, name] of names.entries()) {
-      const data = { userId, name, previousName: i ? names[i - 1] : '' };
+      const data = { userId, name, previousName: i ? names[i - 1] : 'Initial' };
       await store.append(`user-${userId}`, i, [{ type: 'user.screen-name-changed', version: 1, data }], {
         commandId: randomUUID(),
         meta: systemMeta(randomUUID()),

@@ -10,7 +10,7 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from 'nats';
-import { deadLetterSubject, eventsStreamName, type DomainEvent } from '@app/contracts';
+import { deadLetterStreamName, deadLetterSubject, eventsStreamName, type DomainEvent } from '@app/contracts';
 import { CHECKPOINTS } from './commit';
 import { noUpcasters, type UpcasterRegistry } from './upcasters';
 
@@ -142,7 +142,7 @@ export async function runProjection(options: ProjectionOptions): Promise<Running
         h.set('Original-Sequence', String(seq));
         h.set('Error', reason.slice(0, 500));
         await js.publish(deadLetterSubject(name), msg.data, { headers: h, msgID: `${name}:${seq}` });
-        options.logger?.error({ projection: name, seq, err: reason }, 'event sent to the dead-letter subject');
+        options.logger?.error(deadLetterLogFields(name, seq, event, reason), 'event dead-lettered');
         options.onDeadLetter?.(event, reason);
         await advance(seq);
         msg.ack();
@@ -190,4 +190,72 @@ export async function runProjection(options: ProjectionOptions): Promise<Running
       await loop;
     },
   };
+}
+
+/**
+ * What the error line of a dead-lettered event says: the projection, the event's id, type and stream
+ * sequence and why (short). Never the event's data: an alert, not a copy of the event.
+ */
+export function deadLetterLogFields(projection: string, seq: number, event: unknown, reason: string): Record<string, unknown> {
+  const e = (event ?? {}) as { id?: unknown; type?: unknown; version?: unknown };
+  return {
+    projection,
+    seq,
+    eventId: typeof e.id === 'string' ? e.id.slice(0, 64) : null,
+    eventType: typeof e.type === 'string' ? `${e.type.slice(0, 100)}.v${String(e.version)}` : null,
+    reason: reason.slice(0, 300),
+  };
+}
+
+export interface ReplayDeadLettersOptions {
+  /** the projection whose dead letters (`dlq.<name>`) are replayed */
+  name: string;
+  jsm: JetStreamManager;
+  /** the projection's apply (idempotent), given the event's original stream sequence */
+  apply: (event: DomainEvent, ctx: ProjectionContext) => Promise<void>;
+  upcasters?: UpcasterRegistry;
+  logger?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+}
+
+export interface ReplayDeadLettersResult {
+  /** applied and removed from the dead-letter stream */
+  replayed: number;
+  /** failed again: left in the dead-letter stream */
+  failed: number;
+}
+
+/**
+ * Re-feeds the dead letters of a projection through its `apply` after a fix, oldest first, with their original
+ * stream sequence: each one applied is deleted from the dead-letter stream, each one that fails again is left
+ * there (and logged). Safe to run twice: `apply` is idempotent, and a dead letter applied is gone. The caller
+ * makes sure nothing else writes the projection's state meanwhile when that matters.
+ */
+export async function replayDeadLetters(options: ReplayDeadLettersOptions): Promise<ReplayDeadLettersResult> {
+  const { name, jsm } = options;
+  const stream = deadLetterStreamName();
+  const subject = deadLetterSubject(name);
+  const upcasters = options.upcasters ?? noUpcasters;
+  const result: ReplayDeadLettersResult = { replayed: 0, failed: 0 };
+  const info = await jsm.streams.info(stream, { subjects_filter: subject });
+  let waiting = info.state.subjects?.[subject] ?? 0;
+  // the dead-letter stream is small: read it by sequence (those of other projections are skipped)
+  for (let seq = info.state.first_seq; waiting > 0 && seq <= info.state.last_seq; seq++) {
+    const m = await jsm.streams.getMessage(stream, { seq }).catch(() => undefined); // deleted meanwhile
+    if (!m || m.subject !== subject) continue;
+    waiting--;
+    let event: unknown;
+    try {
+      event = codec.decode(m.data);
+      const sequence = Number(m.header?.get('Original-Sequence') ?? 0);
+      await options.apply(upcasters.upcast(event as DomainEvent), { sequence, deliveries: 1 });
+    } catch (err) {
+      result.failed++;
+      options.logger?.warn(deadLetterLogFields(name, seq, event, (err as Error).message ?? String(err)), 'dead letter failed again; kept');
+      continue;
+    }
+    await jsm.streams.deleteMessage(stream, seq);
+    result.replayed++;
+  }
+  options.logger?.info({ projection: name, ...result }, 'dead letters replayed');
+  return result;
 }

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { eventsStreamName, type RebuildReply } from '@app/contracts';
+import { eventsStreamName, type DomainEvent, type RebuildReply, type ReplayDeadLettersReply } from '@app/contracts';
 import type { Infrastructure } from '@app/platform';
 import { AUDIT_PROJECTION, auditMetrics, type AuditMetrics } from './audit.projection';
 import { Lease } from './lease';
-import { readCheckpoint, startLiveProjection, type LiveProjection } from './live-projection';
+import { readCheckpoint, replayAuditDeadLetters, startLiveProjection, type LiveProjection } from './live-projection';
 import { rebuildProjection } from './rebuild';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
@@ -20,7 +20,8 @@ export class AuditProjectionHost {
 
   constructor(
     private readonly infra: Infrastructure,
-    private readonly options: { renewEveryMs?: number; leaseTtlMs?: number } = {},
+    /** `check`: the contract check before mapping (tests only; default the event catalogue's schemas) */
+    private readonly options: { renewEveryMs?: number; leaseTtlMs?: number; check?: (event: DomainEvent) => void } = {},
   ) {
     this.metrics = auditMetrics(infra.metrics);
     this.lease = new Lease(infra.db, AUDIT_PROJECTION, randomUUID(), options.leaseTtlMs ?? 20_000);
@@ -35,6 +36,7 @@ export class AuditProjectionHost {
       logger: this.infra.logger,
       onDeadLetter: () => this.infra.deadLetters.inc({ projection: AUDIT_PROJECTION }),
       onEntries: (n) => this.metrics.entriesWritten.inc(n),
+      check: this.options.check,
     });
   }
 
@@ -60,6 +62,27 @@ export class AuditProjectionHost {
       if ((await readCheckpoint(this.infra.db)) >= sequence) return true;
       if (Date.now() > deadline) return false;
       await sleep(this.rebuilding ? 200 : 10);
+    }
+  }
+
+  /**
+   * Re-feeds the dead letters through the projection after a fix, with the live projection stopped and its lease
+   * held (as for a rebuild), then resumes it.
+   */
+  async replayDeadLetters(): Promise<ReplayDeadLettersReply> {
+    if (this.rebuilding) await this.rebuilding.catch(() => undefined);
+    await this.stop();
+    try {
+      if (await this.lease.steal()) await sleep((this.options.renewEveryMs ?? 5000) + 500);
+      const renew = setInterval(() => void this.lease.acquire().catch(() => undefined), 2000);
+      try {
+        const r = await replayAuditDeadLetters({ db: this.infra.db, jsm: this.infra.jsm, logger: this.infra.logger, check: this.options.check });
+        return { projection: AUDIT_PROJECTION, ...r };
+      } finally {
+        clearInterval(renew);
+      }
+    } finally {
+      this.start();
     }
   }
 

@@ -1,10 +1,10 @@
 import type { Db } from 'mongodb';
-import { DeliverPolicy, JSONCodec, headers, type ConsumerMessages, type JetStreamClient, type JsMsg } from 'nats';
+import { DeliverPolicy, JSONCodec, headers, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
 import { allEventsSubject, deadLetterSubject, eventsStreamName, type DomainEvent } from '@app/contracts';
-import { CHECKPOINTS } from '@app/event-store';
+import { CHECKPOINTS, deadLetterLogFields, replayDeadLetters, type ReplayDeadLettersResult } from '@app/event-store';
 import { projectEvent, type StoredEntry } from '../entries/audit-entry.mapper';
-import { applyToMap, referencedIds, type DirectoryUpdate } from '../entries/directory';
-import { AUDIT_PROJECTION, assertValid, insertEntries } from './audit.projection';
+import { applyToMap, referencedIds, type DirectoryRecord, type DirectoryUpdate } from '../entries/directory';
+import { AUDIT_PROJECTION, assertValid, directoryCollection, insertEntries } from './audit.projection';
 import { DirectoryCache, type ChangedRecords } from './directory-cache';
 import type { Lease } from './lease';
 
@@ -22,6 +22,8 @@ export interface LiveProjectionOptions {
   logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   onDeadLetter?: () => void;
   onEntries?: (n: number) => void;
+  /** the contract check of an event before it is mapped (default: the event catalogue's schemas); tests replace it */
+  check?: (event: DomainEvent) => void;
   /** directory records kept in memory by the lease holder (all of them when there are fewer) */
   directoryCacheMax?: number;
 }
@@ -66,25 +68,27 @@ export function startLiveProjection(options: LiveProjectionOptions): LiveProject
   const stoppedSignal = new Promise<void>((r) => (wakeStop = r));
   const directory = new DirectoryCache(db, options.directoryCacheMax ?? 500_000);
 
-  async function deadLetter(m: JsMsg, reason: string): Promise<void> {
+  async function deadLetter(m: JsMsg, event: DomainEvent | undefined, reason: string): Promise<void> {
     const h = headers();
     h.set('Original-Subject', m.subject);
     h.set('Original-Sequence', String(m.seq));
     h.set('Error', reason.slice(0, 500));
     await js.publish(deadLetterSubject(AUDIT_PROJECTION), m.data, { headers: h, msgID: `${AUDIT_PROJECTION}:${m.seq}` });
-    options.logger?.error({ projection: AUDIT_PROJECTION, seq: m.seq, err: reason }, 'event sent to the dead-letter subject');
+    options.logger?.error(deadLetterLogFields(AUDIT_PROJECTION, m.seq, event, reason), 'event dead-lettered');
     options.onDeadLetter?.();
   }
 
   /** Pure part of a batch (plus dead letters): the entries and directory updates to write. */
   async function compute(batch: JsMsg[]): Promise<{ entries: StoredEntry[]; updates: DirectoryUpdate[]; records: ChangedRecords }> {
-    const decoded: Array<{ m: JsMsg; event?: DomainEvent; error?: string }> = batch.map((m) => {
+    const check = options.check ?? assertValid;
+    const decoded: Array<{ m: JsMsg; event?: DomainEvent; error?: string; raw?: DomainEvent }> = batch.map((m) => {
+      let raw: DomainEvent | undefined;
       try {
-        const event = codec.decode(m.data);
-        assertValid(event);
-        return { m, event };
+        raw = codec.decode(m.data);
+        check(raw);
+        return { m, event: raw };
       } catch (err) {
-        return { m, error: (err as Error).message };
+        return { m, raw, error: (err as Error).message };
       }
     });
     const ids = new Set<string>();
@@ -104,7 +108,7 @@ export function startLiveProjection(options: LiveProjectionOptions): LiveProject
           d.error = (err as Error).message;
         }
       }
-      await deadLetter(d.m, d.error ?? 'unknown');
+      await deadLetter(d.m, d.event ?? d.raw, d.error ?? 'unknown');
     }
     return { entries, updates, records: directory.changed(dir, updates) };
   }
@@ -212,6 +216,44 @@ export function startLiveProjection(options: LiveProjectionOptions): LiveProject
       await lease.release();
     },
   };
+}
+
+/**
+ * Re-feeds the audit projection's dead letters (`dlq.audit-log`) after a fix (`npm run dlq:replay -- audit-log`):
+ * each is checked and mapped as the live projection would have at its place in the stream (its entries get the
+ * same ids and sort keys), its entries inserted (duplicates ignored, so a second replay adds nothing), and it is
+ * removed from the dead-letter stream; one that still fails stays there. The directory is only completed, never
+ * rolled back: records (or a user's name or managing organization) that later events have already written are
+ * left as they are. The caller stops the live projection meanwhile (it caches the directory).
+ */
+export function replayAuditDeadLetters(options: {
+  db: Db;
+  jsm: JetStreamManager;
+  logger?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  check?: (event: DomainEvent) => void;
+}): Promise<ReplayDeadLettersResult> {
+  const { db } = options;
+  return replayDeadLetters({
+    name: AUDIT_PROJECTION,
+    jsm: options.jsm,
+    logger: options.logger,
+    async apply(event, ctx) {
+      (options.check ?? assertValid)(event);
+      const dir = new Map<string, DirectoryRecord>();
+      for (const r of await directoryCollection(db).find({ _id: { $in: referencedIds(event) } }).toArray()) dir.set(r._id, r);
+      const { entries, updates } = projectEvent(event, dir, ctx.sequence);
+      await insertEntries(db, entries);
+      const idOf = (u: DirectoryUpdate) => (u.op === 'name' ? u.id : u.userId);
+      const missing = updates.filter((u) => {
+        const r = dir.get(idOf(u));
+        return !r || (u.op === 'name' && r.name === undefined) || (u.op === 'managed' && r.managedBy === undefined);
+      });
+      const touched = new Map<string, DirectoryRecord>();
+      for (const u of missing) touched.set(idOf(u), { ...(dir.get(idOf(u)) ?? { _id: idOf(u) }) });
+      applyToMap(touched, missing);
+      for (const r of touched.values()) await directoryCollection(db).replaceOne({ _id: r._id }, r, { upsert: true });
+    },
+  });
 }
 
 class LeaseLost extends Error {

@@ -3,7 +3,10 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   AccessSubjects,
+  checkText,
+  Description,
   DomainError,
+  EntityName,
   ErrorCode,
   type AssignRoleRequest,
   type BindingView,
@@ -22,9 +25,11 @@ import { invalid, isUuid, requireUuids, toRoleView } from '../queries/views';
 
 const SCOPES = ['organization', 'project'];
 
-function text(value: unknown, field: string, max: number, min = 1): string {
-  if (typeof value !== 'string' || value.trim().length < min || value.length > max) throw invalid(`${field} must be a string of ${min} to ${max} characters`);
-  return value.trim();
+/** A role name or description as libs/contracts/src/fields.ts defines them (its limits are the kind's). */
+function text(value: unknown, field: 'name' | 'description', _max?: number, _min?: number): string {
+  const r = checkText(field === 'description' ? Description : EntityName, value, field);
+  if (r.problem !== null) throw invalid(r.problem);
+  return r.value;
 }
 
 function permissionList(value: unknown): string[] {

@@ -38,7 +38,7 @@ export function orgHistory(organizationId: string = randomUUID()) {
       return h;
     },
     memberRemoved(userId: string, groupIds: string[] = []) {
-      push('membership', 'organization.member-removed', { userId, username: 'x', groupIds });
+      push('membership', 'organization.member-removed', { userId, username: 'gone', groupIds });
       return h;
     },
     groupCreated(groupId: string, memberIds: string[], name = `g${groupId.slice(0, 6)}`) {

@@ -1,17 +1,17 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsOptional } from 'class-validator';
+import { Description, EntityName } from '@app/contracts';
+import { IsTextField } from './text-fields.dto';
 
 /** The optional `name` and `description` of a PATCH body (groups, roles): the same limits as on create. */
 export class NameDescriptionPatch {
   @ApiPropertyOptional({ maxLength: 100 })
   @IsOptional()
-  @IsString()
-  @Length(1, 100)
+  @IsTextField(EntityName)
   name?: string;
 
   @ApiPropertyOptional({ maxLength: 1000 })
   @IsOptional()
-  @IsString()
-  @MaxLength(1000)
+  @IsTextField(Description)
   description?: string;
 }

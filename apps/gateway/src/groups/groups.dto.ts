@@ -1,17 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsOptional, IsString, IsUUID, Length, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsOptional, IsUUID } from 'class-validator';
+import { Description, EntityName } from '@app/contracts';
+import { IsTextField } from '../common/text-fields.dto';
 import { NameDescriptionPatch } from '../common/name-description.dto';
 
 export class CreateGroupDto {
   @ApiProperty({ maxLength: 100 })
-  @IsString()
-  @Length(1, 100)
+  @IsTextField(EntityName)
   name: string;
 
   @ApiPropertyOptional({ maxLength: 1000, default: '' })
   @IsOptional()
-  @IsString()
-  @MaxLength(1000)
+  @IsTextField(Description)
   description?: string;
 
   @ApiPropertyOptional({ type: [String], description: 'user ids of members of the organization', maxItems: 1000 })

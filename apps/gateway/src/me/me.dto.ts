@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
-import { EMAIL_MAX, NAME_MAX, USERNAME_MAX, USERNAME_PATTERN, type TokenMetadata, type UserProfile } from '@app/contracts';
+import { IsOptional } from 'class-validator';
+import { Email, EMAIL_MAX, NAME_MAX, PersonName, Username, USERNAME_MAX, USERNAME_PATTERN, type TokenMetadata, type UserProfile } from '@app/contracts';
+import { IsTextField } from '../common/text-fields.dto';
 
 export class ProfileResponse implements UserProfile {
   @ApiProperty({ format: 'uuid' }) id: string;
@@ -13,22 +14,18 @@ export class ProfileResponse implements UserProfile {
 export class UpdateProfileDto {
   @ApiPropertyOptional({ maxLength: NAME_MAX })
   @IsOptional()
-  @IsString()
-  @Length(1, NAME_MAX)
+  @IsTextField(PersonName)
   name?: string;
 
   @ApiPropertyOptional({ maxLength: USERNAME_MAX, pattern: USERNAME_PATTERN.source })
   @IsOptional()
-  @IsString()
-  @Matches(USERNAME_PATTERN, { message: 'username must be 2 to 39 letters, digits, "-", "_" or ".", starting with a letter or digit' })
+  @IsTextField(Username)
   username?: string;
 }
 
 export class ChangeEmailDto {
   @ApiProperty({ format: 'email', maxLength: EMAIL_MAX })
-  @IsString()
-  @MaxLength(EMAIL_MAX)
-  @IsEmail()
+  @IsTextField(Email)
   email: string;
 }
 

@@ -1,15 +1,15 @@
 import { PageQuery } from '../common/page.dto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
-import { EMAIL_MAX, NAME_MAX, USERNAME_PATTERN } from '@app/contracts';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { Email, EMAIL_MAX, EntityName, NAME_MAX, PersonName, Username, USERNAME_PATTERN } from '@app/contracts';
+import { IsTextField } from '../common/text-fields.dto';
 
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$/;
 
 export class CreateOrganizationDto {
   @ApiProperty({ maxLength: 100 })
-  @IsString()
-  @Length(1, 100)
+  @IsTextField(EntityName)
   name: string;
 
   @ApiPropertyOptional({ maxLength: 50, pattern: SLUG_PATTERN.source, description: 'default: derived from the name' })
@@ -95,21 +95,17 @@ export class AddPeopleResponse {
 
 export class NewAccountDto {
   @ApiProperty({ format: 'email', maxLength: EMAIL_MAX })
-  @IsString()
-  @MaxLength(EMAIL_MAX)
-  @IsEmail()
+  @IsTextField(Email)
   email: string;
 
   @ApiPropertyOptional({ pattern: USERNAME_PATTERN.source })
   @IsOptional()
-  @IsString()
-  @Matches(USERNAME_PATTERN, { message: 'username must be 2 to 39 letters, digits, "-", "_" or ".", starting with a letter or digit' })
+  @IsTextField(Username)
   username?: string;
 
   @ApiPropertyOptional({ maxLength: NAME_MAX })
   @IsOptional()
-  @IsString()
-  @Length(1, NAME_MAX)
+  @IsTextField(PersonName)
   name?: string;
 }
 

@@ -1,10 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString, IsUUID, Length } from 'class-validator';
+import { IsUUID } from 'class-validator';
+import { EntityName } from '@app/contracts';
+import { IsTextField } from '../common/text-fields.dto';
 
 export class CreateProjectDto {
   @ApiProperty({ maxLength: 100 })
-  @IsString()
-  @Length(1, 100)
+  @IsTextField(EntityName)
   name: string;
 }
 

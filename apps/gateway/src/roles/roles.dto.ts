@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
-import type { RolePage, RoleView } from '@app/contracts';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { Description, EntityName, type RolePage, type RoleView } from '@app/contracts';
+import { IsTextField } from '../common/text-fields.dto';
 import { PageQuery } from '../common/page.dto';
 import { NameDescriptionPatch } from '../common/name-description.dto';
 
@@ -27,13 +28,11 @@ export class ListRolesQuery extends PageQuery {
 
 export class CreateRoleDto {
   @ApiProperty({ maxLength: 100 })
-  @IsString()
-  @Length(1, 100)
+  @IsTextField(EntityName)
   name: string;
 
   @ApiProperty({ maxLength: 1000 })
-  @IsString()
-  @MaxLength(1000)
+  @IsTextField(Description)
   description: string;
 
   @ApiProperty({ enum: ['organization', 'project'] })

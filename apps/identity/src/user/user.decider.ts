@@ -1,9 +1,10 @@
 import {
+  checkText,
   DomainError,
-  EMAIL_MAX,
+  Email,
   ErrorCode,
-  NAME_MAX,
-  USERNAME_PATTERN,
+  PersonName,
+  Username,
   UserApiTokenReset,
   UserApiTokenRevoked,
   UserCreated,
@@ -14,6 +15,7 @@ import {
   UserUsernameChanged,
   type CommandMeta,
   type NewEvent,
+  type TextField,
 } from '@app/contracts';
 import type { Decider } from '@app/event-store';
 import { passwordProblem } from './password-policy';
@@ -41,18 +43,12 @@ const event = (def: { type: string; version: number }, data: Record<string, unkn
 });
 
 const invalid = (message: string) => new DomainError(ErrorCode.VALIDATION_FAILED, message);
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-function checkUsername(username: string): void {
-  if (typeof username !== 'string' || !USERNAME_PATTERN.test(username))
-    throw invalid('username must be 2 to 39 letters, digits, "-", "_" or ".", starting with a letter or digit');
-}
-function checkEmail(email: string): void {
-  if (typeof email !== 'string' || email.length > EMAIL_MAX || !EMAIL.test(email)) throw invalid('email is not a valid address');
-}
-function checkName(name: string): void {
-  if (typeof name !== 'string' || name.trim().length === 0 || name.length > NAME_MAX)
-    throw invalid(`name must be 1 to ${NAME_MAX} characters`);
+/** The value as stored (the field kind's normalization, libs/contracts/src/fields.ts), or VALIDATION_FAILED. */
+export function validText(kind: TextField, value: unknown, field?: string): string {
+  const r = checkText(kind, value, field);
+  if (r.problem !== null) throw invalid(r.problem);
+  return r.value;
 }
 
 function mustExist(state: UserState): void {
@@ -66,9 +62,9 @@ export function decideUser(command: UserCommand, state: UserState, _meta: Comman
       return [
         event(UserCreated, {
           userId: command.userId,
-          username: command.username,
-          email: command.email,
-          name: command.username,
+          username: validText(Username, command.username),
+          email: validText(Email, command.email),
+          name: validText(PersonName, command.username),
           createdBy: 'bootstrap',
           managedByOrganizationId: null,
           temporaryPassword: false,
@@ -77,35 +73,35 @@ export function decideUser(command: UserCommand, state: UserState, _meta: Comman
       ];
     case 'CreateAccount':
       if (state.exists) return [];
-      checkUsername(command.username);
-      checkEmail(command.email);
-      checkName(command.name);
       return [
         event(UserCreated, {
           userId: command.userId,
-          username: command.username,
-          email: command.email,
-          name: command.name,
+          username: validText(Username, command.username),
+          email: validText(Email, command.email),
+          name: validText(PersonName, command.name),
           createdBy: 'organization',
           managedByOrganizationId: command.organizationId,
           temporaryPassword: true,
         }),
       ];
-    case 'ChangeUsername':
+    case 'ChangeUsername': {
       mustExist(state);
-      checkUsername(command.username);
-      if (command.username === state.username) return [];
-      return [event(UserUsernameChanged, { userId: state.id, username: command.username, previousUsername: state.username })];
-    case 'ChangeScreenName':
+      const username = validText(Username, command.username);
+      if (username === state.username) return [];
+      return [event(UserUsernameChanged, { userId: state.id, username, previousUsername: state.username })];
+    }
+    case 'ChangeScreenName': {
       mustExist(state);
-      checkName(command.name);
-      if (command.name === state.name) return [];
-      return [event(UserScreenNameChanged, { userId: state.id, name: command.name, previousName: state.name })];
-    case 'ChangeEmail':
+      const name = validText(PersonName, command.name);
+      if (name === state.name) return [];
+      return [event(UserScreenNameChanged, { userId: state.id, name, previousName: state.name })];
+    }
+    case 'ChangeEmail': {
       mustExist(state);
-      checkEmail(command.email);
-      if (command.email === state.email) return [];
-      return [event(UserEmailChanged, { userId: state.id, email: command.email, previousEmail: state.email })];
+      const email = validText(Email, command.email);
+      if (email === state.email) return [];
+      return [event(UserEmailChanged, { userId: state.id, email, previousEmail: state.email })];
+    }
     case 'SetPassword': {
       mustExist(state);
       const problem = passwordProblem(command.newPassword, state, command.currentPassword);

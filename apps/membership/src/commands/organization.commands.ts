@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import {
   AuthorizationSubjects,
   builtInRoleId,
+  checkText,
+  Description,
   DomainError,
+  EntityName,
   ErrorCode,
   IdentitySubjects,
   slugify,
@@ -43,9 +46,11 @@ const isUuid = (v: unknown): v is string => typeof v === 'string' && UUID.test(v
 function requireUuids(...values: unknown[]): void {
   if (!values.every(isUuid)) throw new DomainError(ErrorCode.NOT_FOUND, 'not found');
 }
-function text(value: unknown, field: string, max: number, min = 1): string {
-  if (typeof value !== 'string' || value.trim().length < min || value.length > max) throw invalid(`${field} must be ${min} to ${max} characters`);
-  return value.trim();
+/** A name (organization, group, project) or a description as libs/contracts/src/fields.ts defines them (its limits are the kind's). */
+function text(value: unknown, field: 'name' | 'description', _max?: number, _min?: number): string {
+  const r = checkText(field === 'description' ? Description : EntityName, value, field);
+  if (r.problem !== null) throw invalid(r.problem);
+  return r.value;
 }
 function uuidList(value: unknown, field: string): string[] {
   if (value === undefined) return [];

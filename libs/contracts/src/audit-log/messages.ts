@@ -7,6 +7,8 @@ export const AuditLogSubjects = {
   rebuild: () => cmdSubject('audit-log', 'projection', 'rebuild'),
   /** deletes entries older than AUDIT_RETENTION_DAYS now (the scheduled job does the same) */
   applyRetention: () => cmdSubject('audit-log', 'projection', 'apply-retention'),
+  /** re-feeds the projection's dead letters (`dlq.audit-log`) through it after a fix (`npm run dlq:replay -- audit-log`) */
+  replayDeadLetters: () => cmdSubject('audit-log', 'projection', 'replay-dead-letters'),
 };
 
 export const AUDIT_RESOURCES = ['User', 'Organization', 'Group', 'Role', 'Project', 'Member'] as const;
@@ -41,6 +43,14 @@ export interface ListEntriesReply {
   items: AuditEntry[];
   /** null on the last page */
   nextCursor: string | null;
+}
+
+export interface ReplayDeadLettersReply {
+  projection: string;
+  /** applied and removed from the dead-letter stream */
+  replayed: number;
+  /** failed again: still in the dead-letter stream */
+  failed: number;
 }
 
 export interface RebuildReply {

@@ -1,4 +1,5 @@
 import { defineEvent, S } from '../catalogue';
+import { Description, EntityName } from '../fields';
 
 const svc = 'authorization' as const;
 const nullable = (schema: unknown) => ({ anyOf: [schema, { type: 'null' }] });
@@ -16,7 +17,7 @@ export const RoleCreated = defineEvent({
   version: 1,
   organizationScoped: true,
   description: 'A custom role was created.',
-  data: S.obj({ organizationId: S.uuid, roleId: S.uuid, name: S.str(100), description: S.str(1000), scope, permissions }),
+  data: S.obj({ organizationId: S.uuid, roleId: S.uuid, name: EntityName.schema, description: Description.schema, scope, permissions }),
 });
 
 export const RoleChanged = defineEvent({
@@ -25,7 +26,7 @@ export const RoleChanged = defineEvent({
   version: 1,
   organizationScoped: true,
   description: 'A custom role was edited; all current values are given (permissions replace the old ones). Its holders get the new permissions at once.',
-  data: S.obj({ organizationId: S.uuid, roleId: S.uuid, name: S.str(100), description: S.str(1000), scope, permissions, previousName: S.str(100) }),
+  data: S.obj({ organizationId: S.uuid, roleId: S.uuid, name: EntityName.schema, description: Description.schema, scope, permissions, previousName: EntityName.schema }),
 });
 
 export const RoleDeleted = defineEvent({
@@ -34,7 +35,7 @@ export const RoleDeleted = defineEvent({
   version: 1,
   organizationScoped: true,
   description: 'A custom role that nobody held was deleted.',
-  data: S.obj({ organizationId: S.uuid, roleId: S.uuid, name: S.str(100), scope }),
+  data: S.obj({ organizationId: S.uuid, roleId: S.uuid, name: EntityName.schema, scope }),
 });
 
 const binding = {
@@ -44,7 +45,7 @@ const binding = {
   /** null: organization scope */
   projectId: nullable(S.uuid),
   roleId: S.uuid,
-  roleName: S.str(100),
+  roleName: EntityName.schema,
 };
 
 export const RoleAssigned = defineEvent({

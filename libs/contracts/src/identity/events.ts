@@ -1,4 +1,5 @@
 import { defineEvent, S } from '../catalogue';
+import { Email, PersonName, Username } from '../fields';
 
 const svc = 'identity' as const;
 
@@ -13,9 +14,9 @@ export const UserCreated = defineEvent({
   data: S.obj(
     {
       userId: S.uuid,
-      username: S.str(39),
-      email: S.email,
-      name: S.str(200),
+      username: Username.schema,
+      email: Email.schema,
+      name: PersonName.schema,
       createdBy: S.oneOf('bootstrap', 'organization'),
       managedByOrganizationId: { anyOf: [S.uuid, { type: 'null' }] },
       temporaryPassword: { type: 'boolean', description: 'whether the account must change its password at first login' },
@@ -55,7 +56,7 @@ export const UserUsernameChanged = defineEvent({
   version: 1,
   organizationScoped: false,
   description: 'The user changed their username (handle). Usernames are unique regardless of case.',
-  data: S.obj({ userId: S.uuid, username: S.str(39), previousUsername: S.str(39) }),
+  data: S.obj({ userId: S.uuid, username: Username.schema, previousUsername: Username.schema }),
 });
 
 export const UserScreenNameChanged = defineEvent({
@@ -64,7 +65,7 @@ export const UserScreenNameChanged = defineEvent({
   version: 1,
   organizationScoped: false,
   description: 'The user changed their display name.',
-  data: S.obj({ userId: S.uuid, name: S.str(200), previousName: S.str(200) }),
+  data: S.obj({ userId: S.uuid, name: PersonName.schema, previousName: PersonName.schema }),
 });
 
 export const UserEmailChanged = defineEvent({
@@ -73,7 +74,7 @@ export const UserEmailChanged = defineEvent({
   version: 1,
   organizationScoped: false,
   description: 'The user changed their email address. Emails are unique regardless of case.',
-  data: S.obj({ userId: S.uuid, email: S.email, previousEmail: S.email }),
+  data: S.obj({ userId: S.uuid, email: Email.schema, previousEmail: Email.schema }),
 });
 
 export const UserPasswordSet = defineEvent({

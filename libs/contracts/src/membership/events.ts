@@ -1,4 +1,5 @@
 import { defineEvent, S } from '../catalogue';
+import { Description, EntityName, Username } from '../fields';
 
 const svc = 'membership' as const;
 const nullable = (schema: unknown) => ({ anyOf: [schema, { type: 'null' }] });
@@ -17,7 +18,7 @@ export const OrganizationCreated = defineEvent({
   organizationScoped: true,
   description:
     'An organization was created. Always followed, in the same commit, by `organization.member-added` of its creator (`ownerId`) with the Owner role.',
-  data: S.obj({ organizationId: S.uuid, name: S.str(100), slug: S.str(50), ownerId: S.uuid }),
+  data: S.obj({ organizationId: S.uuid, name: EntityName.schema, slug: S.str(50), ownerId: S.uuid }),
 });
 
 export const OrganizationMemberAdded = defineEvent({
@@ -30,7 +31,7 @@ export const OrganizationMemberAdded = defineEvent({
   data: S.obj({
     organizationId: S.uuid,
     userId: S.uuid,
-    username: S.str(39),
+    username: Username.schema,
     roleId: S.uuid,
     via: S.oneOf('creator', 'invite', 'account', 'bootstrap'),
   }),
@@ -43,7 +44,7 @@ export const OrganizationMemberRemoved = defineEvent({
   organizationScoped: true,
   description:
     'A user left the organization. They are no longer in any of its groups (no separate `group.member-removed` events) and every role binding they had in it, at organization and project scope, is gone.',
-  data: S.obj({ organizationId: S.uuid, userId: S.uuid, username: S.str(39), groupIds: S.arrayOf(S.uuid) }),
+  data: S.obj({ organizationId: S.uuid, userId: S.uuid, username: Username.schema, groupIds: S.arrayOf(S.uuid) }),
 });
 
 export const GroupCreated = defineEvent({
@@ -55,8 +56,8 @@ export const GroupCreated = defineEvent({
   data: S.obj({
     organizationId: S.uuid,
     groupId: S.uuid,
-    name: S.str(100),
-    description: S.str(1000),
+    name: EntityName.schema,
+    description: Description.schema,
     memberIds: S.arrayOf(S.uuid),
     roleId: S.uuid,
   }),
@@ -68,7 +69,7 @@ export const GroupDetailsChanged = defineEvent({
   version: 1,
   organizationScoped: true,
   description: 'A group was renamed or its description changed; both current values are given.',
-  data: S.obj({ organizationId: S.uuid, groupId: S.uuid, name: S.str(100), description: S.str(1000), previousName: S.str(100) }),
+  data: S.obj({ organizationId: S.uuid, groupId: S.uuid, name: EntityName.schema, description: Description.schema, previousName: EntityName.schema }),
 });
 
 export const GroupMemberAdded = defineEvent({
@@ -77,7 +78,7 @@ export const GroupMemberAdded = defineEvent({
   version: 1,
   organizationScoped: true,
   description: 'A member of the organization joined a group (one event per user).',
-  data: S.obj({ organizationId: S.uuid, groupId: S.uuid, groupName: S.str(100), userId: S.uuid }),
+  data: S.obj({ organizationId: S.uuid, groupId: S.uuid, groupName: EntityName.schema, userId: S.uuid }),
 });
 
 export const GroupMemberRemoved = defineEvent({
@@ -86,7 +87,7 @@ export const GroupMemberRemoved = defineEvent({
   version: 1,
   organizationScoped: true,
   description: 'A user left a group (one event per user); they lose what the group gave them.',
-  data: S.obj({ organizationId: S.uuid, groupId: S.uuid, groupName: S.str(100), userId: S.uuid }),
+  data: S.obj({ organizationId: S.uuid, groupId: S.uuid, groupName: EntityName.schema, userId: S.uuid }),
 });
 
 export const GroupDeleted = defineEvent({
@@ -95,7 +96,7 @@ export const GroupDeleted = defineEvent({
   version: 1,
   organizationScoped: true,
   description: 'A group was deleted; every role binding it had (organization and project) is gone.',
-  data: S.obj({ organizationId: S.uuid, groupId: S.uuid, name: S.str(100) }),
+  data: S.obj({ organizationId: S.uuid, groupId: S.uuid, name: EntityName.schema }),
 });
 
 export const ProjectCreated = defineEvent({
@@ -104,7 +105,7 @@ export const ProjectCreated = defineEvent({
   version: 1,
   organizationScoped: true,
   description: 'A project was created; its creator (`ownerId`) owns it and holds the project Admin role on it.',
-  data: S.obj({ organizationId: S.uuid, projectId: S.uuid, name: S.str(100), ownerId: S.uuid }),
+  data: S.obj({ organizationId: S.uuid, projectId: S.uuid, name: EntityName.schema, ownerId: S.uuid }),
 });
 
 export const ProjectOwnerChanged = defineEvent({
@@ -113,7 +114,7 @@ export const ProjectOwnerChanged = defineEvent({
   version: 1,
   organizationScoped: true,
   description: 'Ownership of a project was transferred. No role binding changes with it.',
-  data: S.obj({ organizationId: S.uuid, projectId: S.uuid, name: S.str(100), ownerId: S.uuid, previousOwnerId: nullable(S.uuid) }),
+  data: S.obj({ organizationId: S.uuid, projectId: S.uuid, name: EntityName.schema, ownerId: S.uuid, previousOwnerId: nullable(S.uuid) }),
 });
 
 export const ProjectDeleted = defineEvent({
@@ -122,7 +123,7 @@ export const ProjectDeleted = defineEvent({
   version: 1,
   organizationScoped: true,
   description: 'A project was deleted; every role binding on it is gone.',
-  data: S.obj({ organizationId: S.uuid, projectId: S.uuid, name: S.str(100) }),
+  data: S.obj({ organizationId: S.uuid, projectId: S.uuid, name: EntityName.schema }),
 });
 
 export const MEMBERSHIP_EVENTS = [

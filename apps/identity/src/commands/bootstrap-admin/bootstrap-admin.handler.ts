@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
-import { bootstrapAdminUserId, stableUuid, systemMeta } from '@app/contracts';
+import { bootstrapAdminUserId, Email, stableUuid, systemMeta } from '@app/contracts';
 import { handleCommand } from '@app/event-store';
 import type { Infrastructure, ServiceConfig } from '@app/platform';
 import { userDecider } from '../../user/user.decider';
 import { userStreamId } from '../../user/user.state';
+import { usernameBaseOf } from '../create-accounts/create-accounts.handler';
 import { generateApiToken, hashToken } from '../../credentials/api-token';
 import { storeApiToken } from '../../credentials/credentials.repository';
 import { projectUserEvents, usersCollection } from '../../projections/users.projection';
@@ -14,15 +15,16 @@ import { projectUserEvents, usersCollection } from '../../projections/users.proj
  * so restarts and concurrent replicas converge on the same single user.
  */
 export async function bootstrapAdmin(infra: Infrastructure, config: ServiceConfig<'identity'>, log: Logger): Promise<void> {
-  const email = config.BOOTSTRAP_ADMIN_EMAIL;
-  if (!email) return;
+  if (!config.BOOTSTRAP_ADMIN_EMAIL) return;
+  const email = Email.normalize(config.BOOTSTRAP_ADMIN_EMAIL);
   const users = usersCollection(infra.db);
   const userId = bootstrapAdminUserId(email);
   if ((await users.countDocuments({}, { limit: 1 })) > 0 && !(await users.findOne({ _id: userId }))) return;
   const { state } = await infra.store.load(userStreamId(userId), userDecider.evolve, userDecider.initialState);
   if (state.exists) return projectUserEvents(infra.db, await infra.store.readStream(userStreamId(userId)));
 
-  const username = config.BOOTSTRAP_ADMIN_USERNAME ?? email.split('@')[0];
+  // the part before `@` reduced to username characters, as for accounts created by an organization
+  const username = config.BOOTSTRAP_ADMIN_USERNAME ?? usernameBaseOf(email);
   const tokenId = stableUuid(`bootstrap-token:${email.toLowerCase()}`);
   const token = config.BOOTSTRAP_ADMIN_TOKEN ?? generateApiToken();
   const claimed =

@@ -1,9 +1,10 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { ErrorCode, IdentitySubjects, type ChangeEmailRequest, type Message, type UserProfile } from '@app/contracts';
+import { Email, ErrorCode, IdentitySubjects, type ChangeEmailRequest, type Message, type UserProfile } from '@app/contracts';
 import { INFRA, type Infrastructure } from '@app/platform';
 import { changeUniqueValue, runUserCommand } from '../../user/user-command.runner';
 import { getExistingUser, toProfile } from '../../projections/users.read';
+import { validText } from '../../user/user.decider';
 
 @Controller()
 export class ChangeEmailController {
@@ -11,11 +12,12 @@ export class ChangeEmailController {
 
   @MessagePattern(IdentitySubjects.changeEmail())
   async change(@Payload() msg: Message<ChangeEmailRequest>): Promise<UserProfile> {
-    const { userId, email } = msg.body ?? ({} as ChangeEmailRequest);
+    const { userId } = msg.body ?? ({} as ChangeEmailRequest);
+    const email = validText(Email, msg.body?.email);
     const user = await getExistingUser(this.infra.db, userId);
     await changeUniqueValue(
       this.infra,
-      { kind: 'email', userId, oldValue: user.email!, newValue: String(email), takenCode: ErrorCode.EMAIL_TAKEN, takenMessage: 'the email address is taken' },
+      { kind: 'email', userId, oldValue: user.email!, newValue: email, takenCode: ErrorCode.EMAIL_TAKEN, takenMessage: 'the email address is taken' },
       () => runUserCommand(this.infra, { kind: 'ChangeEmail', userId, email }, msg.meta),
     );
     return toProfile(await getExistingUser(this.infra.db, userId));

@@ -1,9 +1,10 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { ErrorCode, IdentitySubjects, type ChangeProfileRequest, type Message, type UserProfile } from '@app/contracts';
+import { ErrorCode, IdentitySubjects, PersonName, Username, type ChangeProfileRequest, type Message, type UserProfile } from '@app/contracts';
 import { INFRA, type Infrastructure } from '@app/platform';
 import { changeUniqueValue, runUserCommand } from '../../user/user-command.runner';
 import { getExistingUser, toProfile } from '../../projections/users.read';
+import { validText } from '../../user/user.decider';
 
 @Controller()
 export class ChangeProfileController {
@@ -12,12 +13,15 @@ export class ChangeProfileController {
   /** `{ name?, username? }`: two commands (ChangeScreenName, ChangeUsername), each idempotent by its own id. */
   @MessagePattern(IdentitySubjects.changeProfile())
   async change(@Payload() msg: Message<ChangeProfileRequest>): Promise<UserProfile> {
-    const { userId, name, username } = msg.body ?? ({} as ChangeProfileRequest);
+    const { userId } = msg.body ?? ({} as ChangeProfileRequest);
+    // both checked before either is applied: a bad name does not leave a changed username behind
+    const username = msg.body?.username === undefined ? undefined : validText(Username, msg.body.username);
+    const name = msg.body?.name === undefined ? undefined : validText(PersonName, msg.body.name);
     const user = await getExistingUser(this.infra.db, userId);
     if (username !== undefined) {
       await changeUniqueValue(
         this.infra,
-        { kind: 'username', userId, oldValue: user.username!, newValue: String(username), takenCode: ErrorCode.USERNAME_TAKEN, takenMessage: `username ${username} is taken` },
+        { kind: 'username', userId, oldValue: user.username!, newValue: username, takenCode: ErrorCode.USERNAME_TAKEN, takenMessage: `username ${username} is taken` },
         () => runUserCommand(this.infra, { kind: 'ChangeUsername', userId, username }, { ...msg.meta, commandId: `${msg.meta.commandId}:username` }),
       );
     }

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import {
   DomainError,
+  Email,
   ErrorCode,
+  PersonName,
+  Username,
   USERNAME_MAX,
-  USERNAME_PATTERN,
   type CommandMeta,
   type CreateAccountsReply,
   type CreateAccountsRequest,
@@ -12,6 +14,7 @@ import type { Infrastructure } from '@app/platform';
 import { generateTemporaryPassword, hashPassword } from '../../credentials/password-hash';
 import { passwords, storePassword } from '../../credentials/credentials.repository';
 import { runUserCommand } from '../../user/user-command.runner';
+import { validText } from '../../user/user.decider';
 
 const MAX_ACCOUNTS = 500;
 
@@ -47,10 +50,13 @@ async function claimUsername(infra: Infrastructure, wanted: string | undefined, 
 export async function createAccounts(infra: Infrastructure, req: CreateAccountsRequest, meta: CommandMeta): Promise<CreateAccountsReply> {
   if (!req || typeof req.organizationId !== 'string' || !Array.isArray(req.accounts) || req.accounts.length === 0 || req.accounts.length > MAX_ACCOUNTS)
     throw new DomainError(ErrorCode.VALIDATION_FAILED, `organizationId and 1 to ${MAX_ACCOUNTS} accounts are required`);
-  for (const a of req.accounts) {
-    if (typeof a?.email !== 'string') throw new DomainError(ErrorCode.VALIDATION_FAILED, 'every account needs an email');
-    if (a.username !== undefined && (typeof a.username !== 'string' || !USERNAME_PATTERN.test(a.username)))
-      throw new DomainError(ErrorCode.VALIDATION_FAILED, `username ${String(a.username)} is not valid`);
+  // every account is checked (and normalized) before any is created
+  const accounts = req.accounts.map((a, i) => ({
+    email: validText(Email, a?.email, `accounts[${i}].email`),
+    username: a?.username === undefined ? undefined : validText(Username, a.username, `accounts[${i}].username`),
+    name: a?.name === undefined ? undefined : validText(PersonName, a.name, `accounts[${i}].name`),
+  }));
+  for (const a of accounts) {
     if (a.username !== undefined) {
       const owner = await infra.reservations.ownerOf('username', a.username.toLowerCase());
       const emailOwner = await infra.reservations.ownerOf('email', a.email.toLowerCase());
@@ -59,8 +65,8 @@ export async function createAccounts(infra: Infrastructure, req: CreateAccountsR
   }
 
   const reply: CreateAccountsReply = { created: [], existing: [] };
-  for (const [i, account] of req.accounts.entries()) {
-    const email = account.email.trim();
+  for (const [i, account] of accounts.entries()) {
+    const email = account.email;
     const emailKey = email.toLowerCase();
     const userId = randomUUID();
     if (!(await infra.reservations.claim('email', emailKey, userId))) {
@@ -75,7 +81,7 @@ export async function createAccounts(infra: Infrastructure, req: CreateAccountsR
       await storePassword(infra.db, userId, await hashPassword(temporaryPassword), true);
       await runUserCommand(
         infra,
-        { kind: 'CreateAccount', userId, username, email, name: account.name?.trim() || username, organizationId: req.organizationId },
+        { kind: 'CreateAccount', userId, username, email, name: account.name ?? username, organizationId: req.organizationId },
         { ...meta, commandId: `${meta.commandId}:${i}` },
       );
       await infra.reservations.confirm('email', emailKey, userId);
