@@ -24,7 +24,7 @@ const SWEEP_CONCURRENCY = 8;
 /** Events of one stream sent before their acks are awaited (together). */
 export const RELAY_BATCH_EVENTS = 256;
 /** Acked commits are marked published together, at most this long after their acks (well below the sweep's grace). */
-const MARK_DELAY_MS = Number(process.env.MARK_DELAY ?? 200);
+const MARK_DELAY_MS = 200;
 /** NATS's default max_payload, for when the client does not know the server's (not connected). */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
