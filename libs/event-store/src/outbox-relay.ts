@@ -67,6 +67,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   let markTimer: NodeJS.Timeout | undefined;
   let timer: NodeJS.Timeout | undefined;
   let sweeping: Promise<void> | undefined;
+  let stopped = false;
 
   /** Writes the pending published flags in one write (and one write at a time). */
   function writeMarks(): Promise<void> {
@@ -89,7 +90,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   }
 
   function scheduleMarks(): void {
-    if (markTimer || toMark.size === 0) return;
+    if (markTimer || stopped || toMark.size === 0) return;
     markTimer = setTimeout(() => void writeMarks(), MARK_DELAY_MS);
     markTimer.unref();
   }
@@ -254,6 +255,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     if (timer) clearInterval(timer);
     await sweeping;
     await flush();
+    stopped = true; // flags that could not be written now are left to a sweep
   }
 
   /**
