@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Db, MongoClient } from 'mongodb';
-import { JSONCodec, type NatsConnection } from 'nats';
+import { MongoClient, type CommandStartedEvent, type Db } from 'mongodb';
+import { JSONCodec, type JetStreamClient, type NatsConnection } from 'nats';
 import { eventsStreamName, evtSubject, systemMeta, type DomainEvent } from '@app/contracts';
 import { connectNats, ensureStreams } from '@app/messaging';
 import { findBinary, freePort, startNatsServer, testDatabaseName, testMongo, requireInfraEnv, type LocalServer } from '@app/testing';
 import { createEventStore, type EventStore } from './event-store';
-import { createOutboxRelay, type OutboxRelay } from './outbox-relay';
+import { createOutboxRelay, RELAY_BATCH_EVENTS, type OutboxRelay } from './outbox-relay';
 
 /** A documented event of about 300 bytes, so the file's contract check accepts what these tests publish. */
 const renamed = (userId: string, n: number) => ({
@@ -62,6 +62,20 @@ function expectEachOnceInStreamOrder(published: Published[], appended: DomainEve
   }
 }
 
+/** The client's JetStream with `publish` observed: how many publishes were awaiting their ack at most, and a hook per call. */
+function observedJetStream(js: JetStreamClient, onPublish: (call: number) => void = () => undefined) {
+  let calls = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const observed: JetStreamClient = Object.create(js);
+  observed.publish = (...args: Parameters<JetStreamClient['publish']>) => {
+    onPublish(++calls);
+    maxInFlight = Math.max(maxInFlight, ++inFlight);
+    return js.publish(...args).finally(() => inFlight--);
+  };
+  return { js: observed, maxInFlight: () => maxInFlight };
+}
+
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -99,6 +113,7 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
 
     const appended = (await Promise.all([appendStream(store, 5, 1), appendStream(store, 3, 3)])).flat();
     for (const streamId of new Set(appended.map((e) => e.streamId))) await relay.flushStream(streamId);
+    await relay.flush(); // the published flags follow the acks within a moment
 
     const published = await readEventsStream(nc);
     expectEachOnceInStreamOrder(published, appended);
@@ -147,6 +162,53 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
     expectEachOnceInStreamOrder(await readEventsStream(nc), appended);
   });
 
+  it('sends a stream\'s pending events in batches of up to RELAY_BATCH_EVENTS with their acks awaited together, and marks the commits published in one write', async () => {
+    const monitored = await new MongoClient(requireInfraEnv().mongoUrl, { monitorCommands: true }).connect();
+    try {
+      const updates: CommandStartedEvent[] = [];
+      monitored.on('commandStarted', (e) => e.commandName === 'update' && updates.push(e));
+      const store = createEventStore(monitored.db(testDatabaseName('relay_batch')), { service: 'identity' });
+      await store.ensureIndexes();
+      // 130 commits of 2 events in one stream, none published yet (a crash, or NATS was down)
+      const appended = await appendStream(store, 130, 2);
+      const observed = observedJetStream(nc.jetstream());
+      const relay = createOutboxRelay({ commits: store.commits, js: observed.js, service: 'identity', sweepGraceMs: 0 });
+
+      expect(await relay.sweep()).toBe(1);
+
+      expect(observed.maxInFlight()).toBe(RELAY_BATCH_EVENTS);
+      // the two batches' commits are marked in one write (at most one per batch)
+      expect(updates.length).toBeGreaterThanOrEqual(1);
+      expect(updates.length).toBeLessThanOrEqual(2);
+      expect(await store.commits.countDocuments({ published: false })).toBe(0);
+      expectEachOnceInStreamOrder(await readEventsStream(nc), appended);
+    } finally {
+      await monitored.close();
+    }
+  });
+
+  it('an event NATS refuses stops its stream there: nothing after it is published before it', async () => {
+    const { store } = await storeWith('relay_too_big', () => []);
+    const before = await appendStream(store, 2, 3);
+    const userId = before[0].data.userId as string;
+    const streamId = before[0].streamId;
+    const huge = { ...renamed(userId, 7), data: { userId, name: 'x'.repeat(2_000_000), previousName: '' } };
+    await store.append(streamId, 6, [huge], { commandId: randomUUID(), meta: systemMeta(randomUUID()) });
+    for (let v = 7; v < 10; v++)
+      await store.append(streamId, v, [renamed(userId, v + 1)], { commandId: randomUUID(), meta: systemMeta(randomUUID()) });
+
+    const relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), service: 'identity', sweepGraceMs: 0 });
+    const failure = await relay.sweep().then(
+      () => 'published everything',
+      (err: Error) => err.message,
+    );
+
+    const published = (await readEventsStream(nc)).filter((p) => p.event.streamId === streamId);
+    expect(published.map((p) => p.event.streamVersion)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await store.commits.countDocuments({ published: false })).toBe(4);
+    expect(failure).toMatch(/version 7\) is \d+ bytes, more than NATS accepts/);
+  });
+
   it('two relays publishing the same streams at once still give each event once, in stream order', async () => {
     const relays: OutboxRelay[] = [];
     const { store } = await storeWith('relay_two', () => relays);
@@ -157,7 +219,7 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
       const appended = (await Promise.all(Array.from({ length: 6 }, (_, i) => appendStream(store, 15, 1 + (i % 3))))).flat();
       // both also sweep while their publishes after the appends are still running
       await Promise.all(relays.map((r) => r.sweep()));
-      for (const r of relays) for (const e of appended) await r.flushStream(e.streamId);
+      for (const r of relays) await r.flush();
 
       expect(await store.commits.countDocuments({ published: false })).toBe(0);
       expectEachOnceInStreamOrder(await readEventsStream(nc), appended);
@@ -186,6 +248,57 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
       await server?.stop();
       rmSync(dataDir, { recursive: true, force: true });
     });
+
+    it('publishes every event exactly once and in stream order when JetStream stops in the middle of a batch and comes back', async () => {
+      const conn = await connectNats(server!.url, 'outbox-relay-mid-batch-test');
+      try {
+        await ensureStreams(conn);
+        // nothing is published at append time (as after a crash): the relay below finds it all at once
+        const { store } = await storeWith('relay_mid_batch', () => []);
+        // 3 streams of 600 events (60 commits of 10): three batches each
+        const appended = (await Promise.all(Array.from({ length: 3 }, () => appendStream(store, 60, 10)))).flat();
+        const mine = (published: Published[]) => published.filter((p) => appended.some((e) => e.id === p.event.id));
+
+        // the server is stopped while the relay sends its batches: in the middle of the second one it starts
+        let stopped: Promise<void> | undefined;
+        const observed = observedJetStream(conn.jetstream(), (call) => {
+          if (call === RELAY_BATCH_EVENTS + 50) stopped = server!.stop();
+        });
+        const relay = createOutboxRelay({ commits: store.commits, js: observed.js, service: 'identity', sweepGraceMs: 0 });
+        const firstSweep = relay.sweep().then(
+          () => 'published everything',
+          (err: Error) => err.message,
+        );
+        await until('the server is stopped', async () => stopped !== undefined);
+        await stopped;
+        server = await startNatsServer(bin!, dataDir, port);
+
+        // back before the relay's publishes to the stopped server time out: JetStream has part of the events
+        let stored: Published[] = [];
+        await until('JetStream answers again', async () => {
+          const all = await readEventsStream(conn).catch(() => undefined);
+          if (all) stored = mine(all);
+          return all !== undefined;
+        });
+        expect(stored.length).toBeGreaterThan(0);
+        expect(stored.length).toBeLessThan(appended.length);
+
+        // the next sweeps send the rest (and again what JetStream has, which it drops)
+        await until(
+          'every commit is published',
+          async () => {
+            await relay.sweep().catch(() => undefined);
+            return (await store.commits.countDocuments({ published: false })) === 0;
+          },
+          60_000,
+        );
+        expectEachOnceInStreamOrder(await readEventsStream(conn), appended);
+        // (the first sweep could not publish everything)
+        expect(await firstSweep).toMatch(/not published/);
+      } finally {
+        await conn.close();
+      }
+    }, 120_000);
 
     it('appends still succeed, and after NATS is back the sweep delivers every event exactly once, in stream order', async () => {
       ownNc = await connectNats(server!.url, 'outbox-relay-restart-test');
