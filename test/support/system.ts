@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import type { DynamicModule, Type } from '@nestjs/common';
 import { SERVICES, type ServiceName } from '@app/contracts';
@@ -74,16 +73,5 @@ export async function eventually<T>(fn: () => Promise<T | undefined | null | fal
   }
 }
 
-/**
- * A request in the @nestjs/microservices NATS wire format (`{ pattern, data, id }` → `{ response | err }`), as
- * one service sends it to another: a fresh command id per call. An error reply rejects with its `code`.
- */
-export async function natsQuery<T>(nc: import('nats').NatsConnection, subject: string, body: unknown, timeoutMs = 20_000): Promise<T> {
-  const { JSONCodec } = await import('nats');
-  const { systemMeta } = await import('@app/contracts');
-  const data = { meta: systemMeta(randomUUID()), body };
-  const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data }), { timeout: timeoutMs });
-  const decoded = JSONCodec<{ response?: T; err?: { code: string } }>().decode(reply.data);
-  if (decoded.err) throw Object.assign(new Error(`request failed: ${decoded.err.code}`), { code: decoded.err.code, reply: decoded.err });
-  return decoded.response as T;
-}
+/** A request to a service as another service sends it (libs/testing's natsRequest). */
+export { natsRequest as natsQuery } from '@app/testing';

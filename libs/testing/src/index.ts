@@ -3,3 +3,4 @@ export * from './infra';
 export * from './per-file';
 export * from './decider-spec';
 export * from './csv';
+export * from './event-producer';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Db, MongoClient } from 'mongodb';
+import type { MongoClient } from 'mongodb';
 import { JSONCodec, headers, type NatsConnection } from 'nats';
 import {
   AuditLogSubjects,
@@ -7,19 +7,15 @@ import {
   deadLetterStreamName,
   eventsStreamName,
   evtSubject,
-  systemMeta,
   type ApplyRetentionReply,
   type AuditEntry,
-  type CommandMeta,
   type DomainEvent,
   type ListEntriesReply,
   type ListEntriesRequest,
-  type NewEvent,
   type RebuildReply,
 } from '@app/contracts';
-import { createEventStore, createOutboxRelay, type EventStore, type OutboxRelay } from '@app/event-store';
 import { loadConfig, startService, type RunningService } from '@app/platform';
-import { serviceTestEnv, testDatabaseName, testMongo, testNats } from '@app/testing';
+import { eventProducer, natsRequest, serviceTestEnv, testDatabaseName, testMongo, testNats } from '@app/testing';
 import { AuditLogModule } from '../audit-log.module';
 import { entriesCollection } from './audit.projection';
 import { scheduleRetention } from '../retention/retention.job';
@@ -28,45 +24,17 @@ import { AuditProjectionHost } from './audit-projection.host';
 
 const DAY = 24 * 3600 * 1000;
 
-/** A request in the @nestjs/microservices NATS wire format. */
-async function natsRequest<T>(nc: NatsConnection, subject: string, body: unknown, timeout = 10_000): Promise<T> {
-  const data = { meta: systemMeta(randomUUID()), body };
-  const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data }), { timeout });
-  const decoded = JSONCodec<{ response?: T; err?: { code: string } }>().decode(reply.data);
-  if (decoded.err) throw Object.assign(new Error(`request failed: ${decoded.err.code}`), { code: decoded.err.code });
-  return decoded.response as T;
-}
-
-/** An event store of one service with its relay, like the services have. */
-function producer(db: Db, service: 'identity' | 'membership', nc: NatsConnection) {
-  let relay: OutboxRelay | undefined;
-  const store: EventStore = createEventStore(db, { service, onAppended: (c) => relay?.onAppended(c) });
-  relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), service });
-  const versions = new Map<string, number>();
-  return {
-    store,
-    async append(streamId: string, events: NewEvent[], meta: Partial<CommandMeta> = {}) {
-      const v = versions.get(streamId) ?? 0;
-      const commandId = randomUUID();
-      await store.append(streamId, v, events, { commandId, meta: { ...systemMeta(commandId), ...meta } });
-      versions.set(streamId, v + events.length);
-      await relay!.flushStream(streamId);
-    },
-    stop: () => relay!.stop(),
-  };
-}
 
 describe('audit-log projection, queries, rebuild and retention (real FerretDB + NATS JetStream)', () => {
   let mongo: MongoClient;
   let nc: NatsConnection;
   let service: RunningService;
-  let identity: ReturnType<typeof producer>;
-  let membership: ReturnType<typeof producer>;
+  let identity: ReturnType<typeof eventProducer>;
+  let membership: ReturnType<typeof eventProducer>;
   const org = randomUUID();
   const otherOrg = randomUUID();
   const alice = randomUUID();
   const actor = { actor: { id: alice, username: 'alice' }, medium: 'api' as const, ip: '10.1.2.3', requestId: 'req-int-1' };
-
   const list = (req: ListEntriesRequest) => natsRequest<ListEntriesReply>(nc, AuditLogSubjects.listEntries(), req);
   const all = async (req: ListEntriesRequest): Promise<AuditEntry[]> => {
     const items: AuditEntry[] = [];
@@ -110,8 +78,8 @@ describe('audit-log projection, queries, rebuild and retention (real FerretDB + 
     mongo = await testMongo();
     nc = await testNats();
     service = await startService(loadConfig('audit-log', serviceTestEnv('audit-log', { AUDIT_RETENTION_DAYS: '30' })), (infra) => AuditLogModule.register(infra));
-    identity = producer(mongo.db(testDatabaseName('identity')), 'identity', nc);
-    membership = producer(mongo.db(testDatabaseName('membership')), 'membership', nc);
+    identity = eventProducer(mongo.db(testDatabaseName('identity')), 'identity', nc);
+    membership = eventProducer(mongo.db(testDatabaseName('membership')), 'membership', nc);
     await identity.store.ensureIndexes();
     await membership.store.ensureIndexes();
     await createOrg(org, 'Acme');

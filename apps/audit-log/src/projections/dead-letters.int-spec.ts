@@ -1,53 +1,24 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import type { Db, MongoClient } from 'mongodb';
-import { JSONCodec, type JetStreamManager, type NatsConnection } from 'nats';
+import type { MongoClient } from 'mongodb';
+import { type JetStreamManager, type NatsConnection } from 'nats';
 import {
   AuditLogSubjects,
   builtInRoleId,
   deadLetterStreamName,
   deadLetterSubject,
-  systemMeta,
   validateEvent,
-  type CommandMeta,
   type DomainEvent,
-  type NewEvent,
   type ReplayDeadLettersReply,
 } from '@app/contracts';
-import { createEventStore, createOutboxRelay, type EventStore, type OutboxRelay } from '@app/event-store';
 import { loadConfig, startService, type RunningService } from '@app/platform';
-import { serviceTestEnv, testDatabaseName, testMongo, testNats } from '@app/testing';
+import { eventProducer, natsRequest, serviceTestEnv, testDatabaseName, testMongo, testNats } from '@app/testing';
 import { AuditLogModule } from '../audit-log.module';
 import { AUDIT_HOST } from './audit-host.token';
 import { AuditProjectionHost } from './audit-projection.host';
 import { entriesCollection } from './audit.projection';
 
-async function natsRequest<T>(nc: NatsConnection, subject: string, timeout = 60_000): Promise<T> {
-  const data = { meta: systemMeta(randomUUID()), body: {} };
-  const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data }), { timeout });
-  const decoded = JSONCodec<{ response?: T; err?: { code: string } }>().decode(reply.data);
-  if (decoded.err) throw Object.assign(new Error(`request failed: ${decoded.err.code}`), { code: decoded.err.code });
-  return decoded.response as T;
-}
-
-function producer(db: Db, service: 'identity' | 'membership', nc: NatsConnection) {
-  let relay: OutboxRelay | undefined;
-  const store: EventStore = createEventStore(db, { service, onAppended: (c) => relay?.onAppended(c) });
-  relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), service });
-  const versions = new Map<string, number>();
-  return {
-    store,
-    async append(streamId: string, events: NewEvent[], meta: Partial<CommandMeta> = {}) {
-      const v = versions.get(streamId) ?? 0;
-      const commandId = randomUUID();
-      await store.append(streamId, v, events, { commandId, meta: { ...systemMeta(commandId), ...meta } });
-      versions.set(streamId, v + events.length);
-      await relay!.flushStream(streamId);
-    },
-    stop: () => relay!.stop(),
-  };
-}
 
 /**
  * Issue item 4: the contract used to refuse valid non-ASCII emails, so the audit projection dead-lettered
@@ -60,8 +31,8 @@ describe('audit-log: dead letters replayed after a fix (real FerretDB + NATS Jet
   let nc: NatsConnection;
   let jsm: JetStreamManager;
   let service: RunningService;
-  let identity: ReturnType<typeof producer>;
-  let membership: ReturnType<typeof producer>;
+  let identity: ReturnType<typeof eventProducer>;
+  let membership: ReturnType<typeof eventProducer>;
   const org = randomUUID();
   const owner = randomUUID();
   const jose = randomUUID();
@@ -89,8 +60,8 @@ describe('audit-log: dead letters replayed after a fix (real FerretDB + NATS Jet
     nc = await testNats();
     jsm = await nc.jetstreamManager();
     service = await startService(loadConfig('audit-log', serviceTestEnv('audit-log')), (infra) => AuditLogModule.register(infra));
-    identity = producer(mongo.db(testDatabaseName('identity')), 'identity', nc);
-    membership = producer(mongo.db(testDatabaseName('membership')), 'membership', nc);
+    identity = eventProducer(mongo.db(testDatabaseName('identity')), 'identity', nc);
+    membership = eventProducer(mongo.db(testDatabaseName('membership')), 'membership', nc);
     await identity.store.ensureIndexes();
     await membership.store.ensureIndexes();
   });
@@ -144,7 +115,7 @@ describe('audit-log: dead letters replayed after a fix (real FerretDB + NATS Jet
     ]);
 
     // a second replay changes nothing
-    expect(await natsRequest<ReplayDeadLettersReply>(nc, AuditLogSubjects.replayDeadLetters())).toEqual({ projection: 'audit-log', replayed: 0, failed: 0 });
+    expect(await natsRequest<ReplayDeadLettersReply>(nc, AuditLogSubjects.replayDeadLetters(), {}, 60_000)).toEqual({ projection: 'audit-log', replayed: 0, failed: 0 });
     expect(await userEntries(jose)).toHaveLength(2);
   });
 });
