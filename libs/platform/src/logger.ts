@@ -19,6 +19,9 @@ export const REDACTED_PATHS = [
   '*.hash',
   'req.headers.authorization',
   'req.headers.cookie',
+  // it derives the key that encrypts a stored response (docs/idempotency.md)
+  'req.headers["idempotency-key"]',
+  'res.headers["idempotency-key"]',
 ];
 
 /** Query parameters (compared regardless of case) whose values never reach a log line. */

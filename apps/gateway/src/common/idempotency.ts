@@ -9,14 +9,34 @@ import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } f
  * stored only as a SHA-256 hash: the bucket alone never reveals a secret.
  */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
-/** a pending record older than this belongs to a request that died; a retry may take over */
-export const PENDING_TAKEOVER_MS = 60_000;
+/** a running request renews its pending record this often */
+export const HEARTBEAT_MS = 1_000;
+/** a pending record not renewed for this long belongs to a request that died: the next request takes it over */
+export const LEASE_MS = 5_000;
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
 
 export type IdempotencyRecord =
-  | { state: 'pending'; fingerprint: string; startedAt: number }
+  /** running; `owner` is the id of the attempt holding it, `renewedAt` its last heartbeat */
+  | { state: 'pending'; fingerprint: string; startedAt: number; owner: string; renewedAt: number }
+  /** the gateway answered OUTCOME_UNKNOWN: the next request with this key continues it at once */
+  | { state: 'unknown'; fingerprint: string; startedAt: number }
   | { state: 'done'; fingerprint: string; startedAt: number; status: number; iv: string; tag: string; body: string };
+
+/**
+ * What an attempt (`owner`, sending `fingerprint`) does with the record it found under its key:
+ * `take` it over (nothing there, an OUTCOME_UNKNOWN, or a holder whose lease lapsed), `continue` it (its own
+ * claim, written although the broker's answer was lost), `replay` the stored response, refuse a `mismatch`
+ * (the key was used for another request) or wait while it is `busy` (its holder is alive).
+ */
+export function verdict(record: IdempotencyRecord | undefined, fingerprint: string, owner: string, now: number): 'take' | 'continue' | 'replay' | 'mismatch' | 'busy' {
+  if (!record) return 'take';
+  if (record.fingerprint !== fingerprint) return 'mismatch';
+  if (record.state === 'done') return 'replay';
+  if (record.state === 'unknown') return 'take';
+  if (record.owner === owner) return 'continue';
+  return now - record.renewedAt > LEASE_MS ? 'take' : 'busy';
+}
 
 /** KV key of one client's key: scope (user id or 'anonymous') and key, hashed. */
 export const recordKey = (scope: string, key: string): string => createHash('sha256').update(`${scope}\0${key}`).digest('hex');

@@ -8,10 +8,12 @@ export interface RequestContext {
   ip: string;
   userAgent?: string;
   medium: Medium;
-  /** set by the IdempotencyInterceptor for a write sent with an Idempotency-Key */
+  /** set by the IdempotencyInterceptor for every write: the client's Idempotency-Key, or one it generated */
   idempotencyKey?: string;
-  /** commands sent so far per subject, to derive their ids from the Idempotency-Key */
+  /** messages sent so far per subject, to derive their ids from the Idempotency-Key */
   commandsSent?: Record<string, number>;
+  /** a command has been sent: from then on a failure cannot say that nothing was done */
+  commandSent?: boolean;
 }
 
 export type GatewayRequest = Request & { ctx: RequestContext; user?: AuthenticatedUser };

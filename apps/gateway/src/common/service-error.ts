@@ -35,6 +35,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   SERVICE_UNAVAILABLE: 503,
+  OUTCOME_UNKNOWN: 503,
   INTERNAL: 500,
 };
 
@@ -51,5 +52,22 @@ export const TITLES: Partial<Record<number, string>> = {
   503: 'Service Unavailable',
 };
 
-export const serviceUnavailable = (message = 'a service did not answer in time') =>
+/** 503 SERVICE_UNAVAILABLE: nothing was sent or done, the same request may simply be sent again. */
+export const serviceUnavailable = (message = 'a service did not answer; nothing was changed') =>
   new ServiceError({ code: ErrorCode.SERVICE_UNAVAILABLE, message });
+
+/**
+ * 503 OUTCOME_UNKNOWN: a command was sent and its answer did not come back in time, so the change may or may
+ * not have been applied. `idempotencyKey` is the key to send the same request again with: that retry gets
+ * the first outcome and applies nothing twice. The key is kept out of log lines (it derives the key that
+ * encrypts stored responses): `details` is not enumerable, so a logged error does not carry it, while the
+ * problem filter still reads it into the response body.
+ */
+export function outcomeUnknown(idempotencyKey: string): ServiceError {
+  const reply: ErrorReply = {
+    code: ErrorCode.OUTCOME_UNKNOWN,
+    message: 'the change was sent but its outcome is unknown: it may or may not have been applied; send the same request again with this Idempotency-Key',
+  };
+  Object.defineProperty(reply, 'details', { value: { idempotencyKey }, enumerable: false });
+  return new ServiceError(reply);
+}
