@@ -127,4 +127,14 @@ describe('escalation through groups, password resets and role edits', () => {
     expect(decoded.err?.code).toBe('FORBIDDEN');
     expectProblem(await http.get(api(`/organizations/${org}/people/${probe.userId}/permissions`)).set(owner), 404, 'NOT_FOUND');
   });
+
+  it('a command without a command id or an actor is refused before any handler runs (ids derive from the command id)', async () => {
+    const subject = MembershipSubjects.createOrganization();
+    for (const meta of [undefined, { actor: { id: admin.userId } }, { commandId: randomUUID() }]) {
+      const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data: { meta, body: { name: 'No Meta' } } }), { timeout: 20_000 });
+      expect(JSONCodec<{ err?: { code: string } }>().decode(reply.data).err?.code).toBe('VALIDATION_FAILED');
+    }
+    // nothing claimed the slug
+    expect((await http.post(api('/organizations')).set(owner).send({ name: 'No Meta' }).expect(201)).body.slug).toBe('no-meta');
+  });
 });

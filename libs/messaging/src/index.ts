@@ -1,3 +1,4 @@
 export * from './jetstream';
 export * from './rpc';
 export * from './microservice';
+export * from './meta.guard';

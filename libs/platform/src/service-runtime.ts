@@ -2,7 +2,7 @@ import { Controller, Get, Global, Header, Inject, Module, ServiceUnavailableExce
 import { NestFactory } from '@nestjs/core';
 import { MessagePattern } from '@nestjs/microservices';
 import { qrySubject, type HealthReply, type ServiceName } from '@app/contracts';
-import { DomainErrorFilter, natsMicroserviceOptions } from '@app/messaging';
+import { DomainErrorFilter, MessageMetaGuard, natsMicroserviceOptions } from '@app/messaging';
 import type { UpcasterRegistry } from '@app/event-store';
 import { PinoNestLogger } from './logger';
 import { checkInfrastructure, connectInfrastructure, INFRA, type Infrastructure } from './infrastructure';
@@ -70,6 +70,7 @@ export async function startService(
   try {
     const app = await NestFactory.create(ServiceRootModule, { logger: new PinoNestLogger(infra.logger), abortOnError: false });
     app.useGlobalFilters(new DomainErrorFilter((err) => infra.logger.error({ err }, 'unexpected error in handler')));
+    app.useGlobalGuards(new MessageMetaGuard());
     app.connectMicroservice(natsMicroserviceOptions(config.service, config.NATS_URL), { inheritAppConfig: true });
     await app.startAllMicroservices();
     let port = 0;

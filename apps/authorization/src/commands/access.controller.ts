@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
@@ -8,6 +7,7 @@ import {
   DomainError,
   EntityName,
   ErrorCode,
+  stableUuid,
   type AssignRoleRequest,
   type BindingView,
   type ChangeRoleRequest,
@@ -64,7 +64,7 @@ export class AccessController {
     const command = {
       kind: 'CreateRole' as const,
       organizationId: b.organizationId.toLowerCase(),
-      roleId: randomUUID(),
+      roleId: stableUuid(`role:${msg.meta.commandId}`), // a copy of the command names the same role
       name: text(b.name, 'name', 100),
       description: b.description === undefined ? '' : text(b.description, 'description', 1000, 0),
       scope: b.scope,

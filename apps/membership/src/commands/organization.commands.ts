@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   AuthorizationSubjects,
   builtInRoleId,
@@ -9,6 +8,7 @@ import {
   ErrorCode,
   IdentitySubjects,
   slugify,
+  stableUuid,
   type AddPeopleReply,
   type AddPeopleRequest,
   type CheckGrantRequest,
@@ -82,7 +82,9 @@ export async function createOrganization(infra: Infrastructure, req: CreateOrgan
   // a retried command (same id, e.g. a gateway that died mid-request) gets its first outcome
   const earlier = await earlierCommit(organizationDeps(infra), meta.commandId);
   if (earlier) return earlier.reply as OrganizationView;
-  const organizationId = randomUUID();
+  // ids derive from the command id: a copy of the command that runs while the first is still in progress
+  // (a client retrying with the same Idempotency-Key) decides on the same organization, group or project
+  const organizationId = stableUuid(`organization:${meta.commandId}`);
   if (!(await infra.reservations.claim('slug', slug, organizationId)))
     throw new DomainError(ErrorCode.SLUG_TAKEN, `the slug ${slug} is taken`, { slug });
   try {
@@ -188,7 +190,7 @@ export async function createGroup(infra: Infrastructure, req: CreateGroupRequest
   const name = text(req.name, 'name', 100);
   const description = typeof req.description === 'string' && req.description.length <= 1000 ? req.description : '';
   const memberIds = uuidList(req.memberIds, 'memberIds');
-  const groupId = randomUUID();
+  const groupId = stableUuid(`group:${meta.commandId}`);
   const result = await run(infra, { kind: 'CreateGroup', organizationId: req.organizationId, groupId, name, description, memberIds }, meta, (events) => events[0]?.data.groupId as string);
   const id = result.reply ?? groupId;
   return groupViewOf(result.state, id, { id: builtInRoleId(req.organizationId, 'member'), name: 'Member' });
@@ -222,7 +224,7 @@ export async function deleteGroup(infra: Infrastructure, req: { organizationId: 
 export async function createProject(infra: Infrastructure, req: CreateProjectRequest, meta: CommandMeta): Promise<ProjectView> {
   requireUuids(req?.organizationId);
   const name = text(req.name, 'name', 100);
-  const projectId = randomUUID();
+  const projectId = stableUuid(`project:${meta.commandId}`);
   const result = await run(infra, { kind: 'CreateProject', organizationId: req.organizationId, projectId, name, ownerId: meta.actor.id }, meta, (events) => events[0]?.data.projectId as string);
   const p = result.state.projects[result.reply ?? projectId];
   return { id: p.id, name: p.name, ownerId: p.ownerId };
