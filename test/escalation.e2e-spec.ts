@@ -128,12 +128,19 @@ describe('escalation through groups, password resets and role edits', () => {
     expectProblem(await http.get(api(`/organizations/${org}/people/${probe.userId}/permissions`)).set(owner), 404, 'NOT_FOUND');
   });
 
-  it('a command without a command id or an actor is refused before any handler runs (ids derive from the command id)', async () => {
+  it('a command without a command id or an actor is refused before any handler runs; two copies of one command make one organization', async () => {
     const subject = MembershipSubjects.createOrganization();
     for (const meta of [undefined, { actor: { id: admin.userId } }, { commandId: randomUUID() }]) {
       const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data: { meta, body: { name: 'No Meta' } } }), { timeout: 20_000 });
       expect(JSONCodec<{ err?: { code: string } }>().decode(reply.data).err?.code).toBe('VALIDATION_FAILED');
     }
+    // two copies of one command at once (a retry while the first is still running) decide on the same organization
+    const meta = { ...systemMeta(randomUUID()), actor: { id: admin.userId, username: admin.username }, medium: 'api' as const };
+    const send = () =>
+      nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data: { meta, body: { name: 'Twice Corp' } } }), { timeout: 20_000 });
+    const replies = (await Promise.all([send(), send()])).map((r) => JSONCodec<{ response?: { id: string }; err?: { code: string } }>().decode(r.data));
+    expect(replies.map((r) => r.err?.code)).toEqual([undefined, undefined]);
+    expect(replies[0].response!.id).toBe(replies[1].response!.id);
     // nothing claimed the slug
     expect((await http.post(api('/organizations')).set(owner).send({ name: 'No Meta' }).expect(201)).body.slug).toBe('no-meta');
   });
