@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenRes
 import {
   AuthorizationSubjects,
   MembershipSubjects,
+  temporaryPasswordSeed,
   type AddPeopleReply,
   type CheckRoleAssignableReply,
   type CreateAccountsReply,
@@ -89,7 +90,10 @@ export class OrganizationsController {
   async createAccounts(@Param('org', PathId) org: string, @Body() body: CreateAccountsDto, @Req() req: GatewayRequest): Promise<CreateAccountsReply> {
     await checkAssignable(this.services, req, org, body.roleId);
     const accounts = body.accounts.map((a) => ({ email: a.email, username: a.username, name: a.name }));
-    return this.services.call(MembershipSubjects.createAccounts(), { organizationId: org, accounts, roleId: body.roleId }, req, 60_000);
+    // under an Idempotency-Key a retry gets the same temporary passwords (docs/identity.md "Account batches")
+    const key = req.ctx.idempotencyKey;
+    const passwordSeed = key === undefined ? undefined : temporaryPasswordSeed(req.user?.userId ?? 'anonymous', key);
+    return this.services.call(MembershipSubjects.createAccounts(), { organizationId: org, accounts, roleId: body.roleId, passwordSeed }, req, 60_000);
   }
 
   @Delete(':org/people/:userId')
