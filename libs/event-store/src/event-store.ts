@@ -93,8 +93,10 @@ export function createEventStore(db: Db, options: EventStoreOptions) {
    * Many appends (to different streams) in one insert, e.g. the first commit of each of many new
    * aggregates; each is what `append` would have written. The outcome of each append is reported rather
    * than thrown; a retried command id finds its first commit, looked up for all of them with one query.
+   * `publish: false` leaves publishing to the caller (`relay.publishStream`), e.g. to pace it; the relay's
+   * sweep publishes whatever is left unpublished.
    */
-  async function appendMany(appends: ManyAppend[], meta: CommandMeta): Promise<AppendManyResult> {
+  async function appendMany(appends: ManyAppend[], meta: CommandMeta, opts: { publish?: boolean } = {}): Promise<AppendManyResult> {
     const docs = appends.map((a) => commitOf(a.streamId, a.expectedVersion, a.events, { commandId: a.commandId, meta }));
     let failed: number[] = [];
     if (docs.length) {
@@ -108,7 +110,7 @@ export function createEventStore(db: Db, options: EventStoreOptions) {
     }
     const failedSet = new Set(failed);
     const appended = docs.filter((_, i) => !failedSet.has(i));
-    for (const commit of appended) options.onAppended?.(commit);
+    if (opts.publish !== false) for (const commit of appended) options.onAppended?.(commit);
     const firsts = failed.length ? await commits.find({ commandId: { $in: failed.map((i) => docs[i].commandId) } }).toArray() : [];
     const byCommand = new Map(firsts.map((c) => [c.commandId, c]));
     return {

@@ -135,6 +135,23 @@ function userDocuments(commits: CommitDocument[]): UserDocument[] {
   });
 }
 
+/**
+ * Publishes a batch's commits a few streams at a time, after the batch's own writes: the relay's publish
+ * right after each append would start 500 publishes and 500 `published` updates at once, and on FerretDB
+ * (an update by `_id` reads the whole collection) they held up the rest of the batch by 15 s. Not awaited,
+ * as for single commands; a failure is left to the relay's sweep.
+ */
+async function publishPaced(infra: Infrastructure, commits: CommitDocument[], concurrency = 4): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < commits.length) {
+      const c = commits[next++];
+      await infra.relay.publishStream(c.streamId, c).catch(() => undefined);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
 /** insertMany that leaves documents already there alone (a concurrent run or projection wrote them). */
 async function insertNew<T extends { _id: string }>(col: Collection<T>, docs: T[]): Promise<void> {
   if (!docs.length) return;
@@ -216,6 +233,7 @@ export async function createAccounts(infra: Infrastructure, req: CreateAccountsR
       commandId: `${meta.commandId}:${a.index}`,
     })),
     meta,
+    { publish: false },
   );
   if (appended.conflicts.length) throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'an account of this batch was created concurrently; try again');
   const commits = [...before.values(), ...appended.appended, ...appended.duplicates];
@@ -241,5 +259,6 @@ export async function createAccounts(infra: Infrastructure, req: CreateAccountsR
       reply.existing.push({ userId: owner, email: a.email, ...(username ? { username } : {}) });
     }
   }
+  void publishPaced(infra, appended.appended);
   return reply;
 }
