@@ -12,3 +12,15 @@ export class ConcurrencyError extends Error {
 export const isDuplicateKey = (err: unknown): boolean =>
   typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
 
+
+/**
+ * The positions of an unordered bulk insert that failed on a duplicate key, or undefined when the error is
+ * something else (or any position failed for another reason).
+ */
+export function duplicateKeyIndexes(err: unknown): number[] | undefined {
+  const writeErrors = (err as { writeErrors?: unknown } | null)?.writeErrors;
+  if (writeErrors === undefined) return undefined;
+  const list = (Array.isArray(writeErrors) ? writeErrors : [writeErrors]) as Array<{ code?: number; index?: number }>;
+  if (!list.length || list.some((e) => e.code !== 11000 || typeof e.index !== 'number')) return undefined;
+  return list.map((e) => e.index as number);
+}

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import { eventMetadata, type CommandMeta, type DomainEvent, type NewEvent } from '@app/contracts';
 import { COMMITS, type CommitDocument } from './commit';
-import { ConcurrencyError, isDuplicateKey } from './errors';
+import { ConcurrencyError, duplicateKeyIndexes, isDuplicateKey } from './errors';
 import { ensureIndexes as createIndexesOneByOne } from './indexes';
 import { noUpcasters, type UpcasterRegistry } from './upcasters';
 
@@ -17,6 +17,23 @@ export type AppendResult =
   | { status: 'appended'; commit: CommitDocument }
   /** the command id had already been appended: nothing new was written; this is the first commit */
   | { status: 'duplicate'; commit: CommitDocument };
+
+/** One append of `appendMany`. */
+export interface ManyAppend {
+  streamId: string;
+  expectedVersion: number;
+  events: NewEvent[];
+  commandId: string;
+}
+
+export interface AppendManyResult {
+  /** the commits written now, in the order given */
+  appended: CommitDocument[];
+  /** appends whose command id had been appended before: their first commits */
+  duplicates: CommitDocument[];
+  /** appends refused because another writer took their stream position */
+  conflicts: ConcurrencyError[];
+}
 
 export interface EventStoreOptions {
   service: DomainEvent['service'];
@@ -57,8 +74,54 @@ export function createEventStore(db: Db, options: EventStoreOptions) {
     newEvents: NewEvent[],
     opts: AppendOptions,
   ): Promise<AppendResult> {
-    if (newEvents.length === 0) throw new Error('append needs at least one event');
+    const commit = commitOf(streamId, expectedVersion, newEvents, opts);
+    try {
+      await commits.insertOne(commit);
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      // Either the command id was appended before (its first commit is the outcome) or another writer
+      // took this stream position (a concurrency conflict). Which index reports first is unspecified.
+      const first = await findByCommand(opts.commandId);
+      if (first) return { status: 'duplicate', commit: first };
+      throw new ConcurrencyError(streamId, expectedVersion);
+    }
+    options.onAppended?.(commit);
+    return { status: 'appended', commit };
+  }
 
+  /**
+   * Many appends (to different streams) in one insert, e.g. the first commit of each of many new
+   * aggregates; each is what `append` would have written. The outcome of each append is reported rather
+   * than thrown; a retried command id finds its first commit, looked up for all of them with one query.
+   * `publish: false` leaves publishing to the caller (`relay.publishStream`), e.g. to pace it; the relay's
+   * sweep publishes whatever is left unpublished.
+   */
+  async function appendMany(appends: ManyAppend[], meta: CommandMeta, opts: { publish?: boolean } = {}): Promise<AppendManyResult> {
+    const docs = appends.map((a) => commitOf(a.streamId, a.expectedVersion, a.events, { commandId: a.commandId, meta }));
+    let failed: number[] = [];
+    if (docs.length) {
+      try {
+        await commits.insertMany(docs, { ordered: false });
+      } catch (err) {
+        const indexes = duplicateKeyIndexes(err);
+        if (!indexes) throw err;
+        failed = indexes;
+      }
+    }
+    const failedSet = new Set(failed);
+    const appended = docs.filter((_, i) => !failedSet.has(i));
+    if (opts.publish !== false) for (const commit of appended) options.onAppended?.(commit);
+    const firsts = failed.length ? await commits.find({ commandId: { $in: failed.map((i) => docs[i].commandId) } }).toArray() : [];
+    const byCommand = new Map(firsts.map((c) => [c.commandId, c]));
+    return {
+      appended,
+      duplicates: failed.flatMap((i) => byCommand.get(docs[i].commandId) ?? []),
+      conflicts: failed.filter((i) => !byCommand.has(docs[i].commandId)).map((i) => new ConcurrencyError(docs[i].streamId, appends[i].expectedVersion)),
+    };
+  }
+
+  function commitOf(streamId: string, expectedVersion: number, newEvents: NewEvent[], opts: AppendOptions): CommitDocument {
+    if (newEvents.length === 0) throw new Error('append needs at least one event');
     const occurredAt = opts.meta.timestamp;
     const metadata = eventMetadata(opts.meta);
     const events: DomainEvent[] = newEvents.map((e, i) => ({
@@ -84,18 +147,7 @@ export function createEventStore(db: Db, options: EventStoreOptions) {
       published: false,
       committedAt: new Date(),
     };
-    try {
-      await commits.insertOne(commit);
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      // Either the command id was appended before (its first commit is the outcome) or another writer
-      // took this stream position (a concurrency conflict). Which index reports first is unspecified.
-      const first = await findByCommand(opts.commandId);
-      if (first) return { status: 'duplicate', commit: first };
-      throw new ConcurrencyError(streamId, expectedVersion);
-    }
-    options.onAppended?.(commit);
-    return { status: 'appended', commit };
+    return commit;
   }
 
   /** Events of a stream in order, upcast to their current versions. */
@@ -120,5 +172,5 @@ export function createEventStore(db: Db, options: EventStoreOptions) {
     };
   }
 
-  return { commits, ensureIndexes, append, readStream, load, findByCommand };
+  return { commits, ensureIndexes, append, appendMany, readStream, load, findByCommand };
 }

@@ -157,9 +157,13 @@ export async function runProjection(options: ProjectionOptions): Promise<Running
 
   const consumer = await js.consumers.get(stream, name);
   const messages: ConsumerMessages = await consumer.consume({ max_messages: options.batchSize ?? 200 });
+  let stopping = false;
   const loop = (async () => {
     try {
       for await (const msg of messages) {
+        // stopped: what was fetched but not applied stays unacknowledged and comes back to the next consumer
+        // (closing the iterator alone let it apply everything already fetched, minutes of a busy backlog)
+        if (stopping) break;
         try {
           await handle(msg);
         } catch (err) {
@@ -186,6 +190,7 @@ export async function runProjection(options: ProjectionOptions): Promise<Running
       });
     },
     async stop() {
+      stopping = true;
       await messages.close();
       await loop;
     },

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from
 import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import {
   MembershipSubjects,
+  temporaryPasswordSeed,
   type AddPeopleReply,
   type CreateAccountsReply,
   type OrganizationView,
@@ -76,7 +77,10 @@ export class OrganizationsController {
   @ApiConflictResponse({ description: 'USERNAME_TAKEN' })
   createAccounts(@Param('org', PathId) org: string, @Body() body: CreateAccountsDto, @Req() req: GatewayRequest): Promise<CreateAccountsReply> {
     const accounts = body.accounts.map((a) => ({ email: a.email, username: a.username, name: a.name }));
-    return this.services.call(MembershipSubjects.createAccounts(), { organizationId: org, accounts, roleId: body.roleId }, req, 60_000);
+    // under an Idempotency-Key a retry gets the same temporary passwords (docs/identity.md "Account batches")
+    const key = req.ctx.idempotencyKey;
+    const passwordSeed = key === undefined ? undefined : temporaryPasswordSeed(req.user?.userId ?? 'anonymous', key);
+    return this.services.call(MembershipSubjects.createAccounts(), { organizationId: org, accounts, roleId: body.roleId, passwordSeed }, req, 60_000);
   }
 
   @Delete(':org/people/:userId')

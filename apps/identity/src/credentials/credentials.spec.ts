@@ -1,6 +1,7 @@
 import type { DomainEvent } from '@app/contracts';
 import { generateApiToken, generateSessionToken, hasValidChecksum, obviouslyForged } from './api-token';
-import { generateTemporaryPassword, hashPassword, verifyPassword } from './password-hash';
+import { createHmac, randomBytes } from 'node:crypto';
+import { generateTemporaryPassword, hashPassword, temporaryPasswordOf, verifyPassword } from './password-hash';
 import { supersededTokenIds } from './credentials.repository';
 import { usernameBaseOf } from '../commands/create-accounts/create-accounts.handler';
 
@@ -34,6 +35,17 @@ describe('passwords', () => {
   it('temporary passwords are long and random', () => {
     expect(generateTemporaryPassword().length).toBeGreaterThanOrEqual(20);
     expect(generateTemporaryPassword()).not.toBe(generateTemporaryPassword());
+  });
+  it('a batch\'s temporary passwords repeat for the same seed and index, and cannot be computed from the seed alone', () => {
+    const seed = randomBytes(32).toString('base64url');
+    const key = randomBytes(32);
+    expect(temporaryPasswordOf(key, seed, 3)).toBe(temporaryPasswordOf(key, seed, 3));
+    expect(temporaryPasswordOf(key, seed, 3)).not.toBe(temporaryPasswordOf(key, seed, 4));
+    expect(temporaryPasswordOf(key, seed, 3)).toHaveLength(24);
+    // whoever knows the client's Idempotency-Key (hence the seed) but not identity's key gets another password
+    expect(temporaryPasswordOf(randomBytes(32), seed, 3)).not.toBe(temporaryPasswordOf(key, seed, 3));
+    const seedOnly = createHmac('sha256', Buffer.from(seed, 'base64url')).update('temporary-password:3').digest().subarray(0, 18).toString('base64url');
+    expect(temporaryPasswordOf(key, seed, 3)).not.toBe(seedOnly);
   });
 });
 

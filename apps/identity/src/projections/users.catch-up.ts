@@ -1,7 +1,7 @@
 import { serviceEventsSubject } from '@app/contracts';
 import { runProjection } from '@app/event-store';
 import type { Infrastructure } from '@app/platform';
-import { projectUserEvents } from './users.projection';
+import { projectUserEvents, usersCollection } from './users.projection';
 
 /**
  * Commands update the users read model right after their append (read-your-writes). This projection of
@@ -19,6 +19,9 @@ export async function startUsersCatchUp(infra: Infrastructure) {
     onDeadLetter: () => infra.deadLetters.inc({ projection: 'identity-users' }),
     apply: async (event) => {
       if (!event.streamId.startsWith('user-')) return;
+      // the usual case: the command already did it (reading the stream costs a scan of every commit on FerretDB)
+      const current = await usersCollection(infra.db).findOne({ _id: event.streamId.slice('user-'.length) }, { projection: { version: 1 } });
+      if ((current?.version ?? 0) >= event.streamVersion) return;
       await projectUserEvents(infra.db, await infra.store.readStream(event.streamId));
     },
   });

@@ -27,7 +27,6 @@ import {
   type ProjectView,
   type ResetPasswordReply,
   type UpdateGroupRequest,
-  type UserProfile,
 } from '@app/contracts';
 import type { Infrastructure } from '@app/platform';
 import type { OrganizationCommand } from '../organization/organization.decider';
@@ -135,19 +134,21 @@ export async function createAccounts(infra: Infrastructure, req: CreateMemberAcc
   if (!state.exists) throw new DomainError(ErrorCode.NOT_FOUND, 'organization not found');
   // the role is checked before any account exists, so a refusal leaves nothing behind
   await checkGrants(infra, req.organizationId, grantChanges({ kind: 'AddMembers', organizationId: req.organizationId, users: [], roleId: req.roleId, via: 'account' }), meta);
-  const reply = await callService<CreateAccountsReply>(infra, IdentitySubjects.createAccounts(), { organizationId: req.organizationId, accounts: req.accounts }, meta, 30_000);
-  const existing = await Promise.all(
-    reply.existing.map(async (e) => ({
-      userId: e.userId,
-      username: (await callService<UserProfile>(infra, IdentitySubjects.getUser(), { userId: e.userId }, meta)).username,
-    })),
-  );
-  await run(
+  // One batch in identity (docs/membership.md "Accounts"): a few seconds for 500 accounts. The long wait is
+  // for a busy machine: this handler outlives the gateway's 60 s, so the accounts still join when the client
+  // has given up. Run again under the same command id (a retry under the same Idempotency-Key), identity
+  // returns the same accounts (with the gateway's password seed, the same temporary passwords) and
+  // AddMembers appends nothing twice.
+  const reply = await callService<CreateAccountsReply>(
     infra,
-    { kind: 'AddMembers', organizationId: req.organizationId, users: [...reply.created.map((c) => ({ userId: c.userId, username: c.username })), ...existing], roleId: req.roleId, via: 'account' },
+    IdentitySubjects.createAccounts(),
+    { organizationId: req.organizationId, accounts: req.accounts, ...(req.passwordSeed === undefined ? {} : { passwordSeed: req.passwordSeed }) },
     meta,
+    120_000,
   );
-  return reply;
+  const users = [...reply.created, ...reply.existing].flatMap((u) => (u.username ? [{ userId: u.userId, username: u.username }] : []));
+  await run(infra, { kind: 'AddMembers', organizationId: req.organizationId, users, roleId: req.roleId, via: 'account' }, meta);
+  return { created: reply.created, existing: reply.existing.map((e) => ({ userId: e.userId, email: e.email })) };
 }
 
 /**

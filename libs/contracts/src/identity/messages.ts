@@ -1,3 +1,4 @@
+import { hkdfSync } from 'node:crypto';
 import { cmdSubject, qrySubject } from '../subjects';
 
 export const IdentitySubjects = {
@@ -50,11 +51,29 @@ export interface UserProfile {
 export interface CreateAccountsRequest {
   organizationId: string;
   accounts: Array<{ email: string; username?: string; name?: string }>;
+  /**
+   * A secret (256 bits, base64url) from which the n-th account's temporary password is derived, so that
+   * the same command sent again returns the same passwords (see `temporaryPasswordSeed`). Never stored or
+   * logged. Without it the passwords are random, and a repeated command lists the accounts it had already
+   * created under `existing`.
+   */
+  passwordSeed?: string;
 }
 export interface CreateAccountsReply {
   created: Array<{ userId: string; email: string; username: string; temporaryPassword: string }>;
-  existing: Array<{ userId: string; email: string }>;
+  /** `username` when identity knows the user (membership needs it to add them; not part of the HTTP reply) */
+  existing: Array<{ userId: string; email: string; username?: string }>;
 }
+
+export const PASSWORD_SEED_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * The password seed of an account batch sent under an Idempotency-Key: derived (HKDF) from the client's key
+ * and its scope (user id or `anonymous`), so only a client that holds the key gets the same temporary
+ * passwords again, as with the gateway's encrypted replay records.
+ */
+export const temporaryPasswordSeed = (scope: string, idempotencyKey: string): string =>
+  Buffer.from(hkdfSync('sha256', idempotencyKey, scope, 'account-temporary-passwords', 32)).toString('base64url');
 
 export interface LoginRequest {
   /** email or username */

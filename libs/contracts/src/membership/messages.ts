@@ -103,6 +103,8 @@ export interface CreateMemberAccountsRequest {
   organizationId: string;
   accounts: Array<{ email: string; username?: string; name?: string }>;
   roleId?: string;
+  /** passed on to identity (CreateAccountsRequest.passwordSeed); the gateway derives it from the Idempotency-Key */
+  passwordSeed?: string;
 }
 
 export interface RemovePersonRequest {
