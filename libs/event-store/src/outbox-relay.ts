@@ -68,6 +68,8 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   let timer: NodeJS.Timeout | undefined;
   let sweeping: Promise<void> | undefined;
   let stopped = false;
+  /** stop() was called: no new rounds; what is unpublished is left to a sweep (of another replica, or the next start) */
+  let stopping = false;
 
   /** Writes the pending published flags in one write (and one write at a time). */
   function writeMarks(): Promise<void> {
@@ -182,6 +184,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
    * to start are served by that round.
    */
   function publishStream(streamId: string, appended?: CommitDocument): Promise<void> {
+    if (stopping) return Promise.resolve();
     if (appended) appendedHere.set(streamId, [...(appendedHere.get(streamId) ?? []), appended]);
     else scanRequested.add(streamId);
     const queued = waiting.get(streamId);
@@ -221,7 +224,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     const failures: string[] = [];
     let next = 0;
     const worker = async () => {
-      while (next < streams.length) {
+      while (next < streams.length && !stopping) {
         const streamId = streams[next++];
         await publishStream(streamId).catch((err: Error) => failures.push(`${streamId}: ${err.message}`));
       }
@@ -250,8 +253,13 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     await writeMarks();
   }
 
-  /** Stops the sweep, waits for the rounds in flight and writes the pending published flags. */
+  /**
+   * Stops the sweep, waits for the rounds in flight (each at most one batch) and writes the pending published
+   * flags. No new round starts: a backlog (e.g. an account batch's 500 commits) is left to a sweep rather than
+   * holding up the shutdown.
+   */
   async function stop(): Promise<void> {
+    stopping = true;
     if (timer) clearInterval(timer);
     await sweeping;
     await flush();

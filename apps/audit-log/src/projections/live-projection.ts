@@ -47,6 +47,8 @@ export async function writeCheckpoint(db: Db, sequence: number): Promise<void> {
   await db.collection<CheckpointDocument>(CHECKPOINTS).updateOne({ _id: AUDIT_PROJECTION }, { $set: { sequence, updatedAt: new Date() } }, { upsert: true });
 }
 
+const STOP_GRACE_MS = 5000;
+
 /**
  * The live audit projection, in batches. The replica holding the lease reads the events stream with an
  * ordered consumer from the checkpoint on, and applies whatever has arrived (up to `maxBatch` events) at
@@ -208,12 +210,18 @@ export function startLiveProjection(options: LiveProjectionOptions): LiveProject
 
   return {
     position: () => position,
+    /**
+     * Stops after the batch being applied, waiting at most `STOP_GRACE_MS` for it: a batch on a slow database
+     * (hundreds of events after an account batch, on FerretDB) must not hold up a shutdown for minutes. A batch
+     * left unfinished is not checkpointed and keeps the lease until it expires, so the next leader applies it
+     * again (entry ids are deterministic: nothing twice).
+     */
     async stop() {
       stopped = true;
       wakeStop?.();
       await messages?.close().catch(() => undefined);
-      await loop;
-      await lease.release();
+      const finished = await Promise.race([loop.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]);
+      if (finished) await lease.release();
     },
   };
 }
