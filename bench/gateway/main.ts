@@ -16,6 +16,7 @@
  * otherwise starts FerretDB and nats-server on free ports.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -175,7 +176,7 @@ async function call<T>(method: string, url: string, body?: unknown): Promise<T> 
   for (let attempt = 0; ; attempt++) {
     const res = await fetch(url, {
       method,
-      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json', 'Idempotency-Key': `${method} ${url} ${JSON.stringify(body)}`.slice(0, 200) },
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json', 'Idempotency-Key': createHash('sha256').update(`${method} ${url} ${JSON.stringify(body)}`).digest('hex') },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(300_000),
     });
