@@ -182,7 +182,10 @@ async function call<T>(method: string, url: string, body?: unknown): Promise<T> 
     });
     if (res.ok) return (res.status === 204 ? {} : await res.json()) as T;
     // the seeding retries with the same Idempotency-Key (applied once) when a service was too slow
-    if (res.status >= 500 && attempt < 5) continue;
+    if (res.status >= 500 && attempt < 5) {
+      process.stderr.write(`seeding: ${method} ${url} answered ${res.status}, retrying with the same Idempotency-Key\n`);
+      continue;
+    }
     throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
   }
 }
@@ -192,7 +195,7 @@ async function seedOrganization(base: string) {
   const api = `${base}/api/v1`;
   const org = (await call<{ id: string }>('POST', `${api}/organizations`, { name: `Bench ${Date.now()}` })).id;
   const userIds: string[] = [];
-  const batch = 50;
+  const batch = 10;
   for (let i = 0; i < PEOPLE; i += batch) {
     const accounts = Array.from({ length: Math.min(batch, PEOPLE - i) }, (_, k) => ({ email: `p${i + k}@bench.example.com`, username: `p${i + k}` }));
     const reply = await call<{ created: Array<{ userId: string }> }>('POST', `${api}/organizations/${org}/accounts`, { accounts });
