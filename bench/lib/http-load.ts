@@ -4,6 +4,8 @@ export interface LoadResult {
   name: string;
   requests: number;
   errors: number;
+  /** responses by HTTP status */
+  statuses?: Record<string, number>;
   seconds: number;
   rps: number;
   p50: number;
@@ -13,35 +15,47 @@ export interface LoadResult {
 export const percentile = (sorted: number[], p: number): number =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 
-/** `concurrency` keep-alive loops sending the same GET for `seconds`; latencies in milliseconds. */
-export async function load(name: string, url: string, headers: Record<string, string>, concurrency: number, seconds: number): Promise<LoadResult> {
+export interface LoadOptions {
+  method?: string;
+  /** the JSON body of the `worker`-th loop's `n`-th request */
+  body?: (worker: number, n: number) => unknown;
+  /** the URL of the `worker`-th loop, when each loop has its own */
+  url?: (worker: number) => string;
+}
+
+/** `concurrency` keep-alive loops sending the same request (a GET by default) for `seconds`; latencies in milliseconds. */
+export async function load(name: string, url: string, headers: Record<string, string>, concurrency: number, seconds: number, options: LoadOptions = {}): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
   let errors = 0;
   const deadline = Date.now() + seconds * 1000;
-  const once = () =>
+  const statuses: Record<string, number> = {};
+  const once = (worker: number, n: number) =>
     new Promise<void>((resolve) => {
+      const body = options.body ? JSON.stringify(options.body(worker, n)) : undefined;
       const start = process.hrtime.bigint();
-      const req = http.get(url, { agent, headers }, (res) => {
+      const req = http.request(options.url?.(worker) ?? url, { agent, method: options.method ?? 'GET', headers: body ? { ...headers, 'Content-Type': 'application/json' } : headers }, (res) => {
         res.resume();
         res.on('end', () => {
           latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
           if (res.statusCode !== 200) errors++;
+          statuses[res.statusCode ?? 0] = (statuses[res.statusCode ?? 0] ?? 0) + 1;
           resolve();
         });
       });
       req.on('error', () => (errors++, resolve()));
+      req.end(body);
     });
   const began = Date.now();
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (Date.now() < deadline) await once();
+    Array.from({ length: concurrency }, async (_, worker) => {
+      for (let n = 0; Date.now() < deadline; n++) await once(worker, n);
     }),
   );
   const elapsed = (Date.now() - began) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { name, requests: latencies.length, errors, seconds: elapsed, rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return { name, requests: latencies.length, errors, statuses, seconds: elapsed, rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
 export function printTable(rows: LoadResult[]): void {

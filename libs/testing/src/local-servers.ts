@@ -8,6 +8,8 @@ import { join, resolve } from 'node:path';
 export interface LocalServer {
   url: string;
   kind: string;
+  /** FerretDB: its Prometheus metrics (`ferretdb_client_requests_total` counts every command it served) */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -109,7 +111,7 @@ export async function startFerretDb(bin: string, dataDir?: string): Promise<Loca
     port,
     dataDir ? '' : dir,
   );
-  return { url: `mongodb://127.0.0.1:${port}/`, kind: 'ferretdb', stop: p.stop };
+  return { url: `mongodb://127.0.0.1:${port}/`, kind: 'ferretdb', metricsUrl: `http://127.0.0.1:${debugPort}/debug/metrics`, stop: p.stop };
 }
 
 /** `mongod` on a free loopback port with its data in a temporary directory. */

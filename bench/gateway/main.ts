@@ -1,0 +1,219 @@
+/**
+ * bench/gateway: the request path as a user meets it. Starts the whole system the way `npm start` does
+ * (scripts/start.js: each service its own process), seeds an organization of 1,000 people, 50 groups, 20
+ * custom roles and 100 projects, then runs closed-loop load for each kind of request and prints req/s, p50,
+ * p99, errors and the ratio to `GET /health` on the same gateway, with the NATS requests and the MongoDB
+ * commands per request, counted (not estimated):
+ * - NATS: a wildcard subscription of this process counts every service request (`cmd.` / `qry.` subjects)
+ *   and every JetStream API request (`$JS.API.`, e.g. stream info; consumer fetches and acks excluded);
+ * - MongoDB: FerretDB's own counter of the commands it served (`ferretdb_client_requests_total`), or
+ *   `serverStatus.opcounters` on a real MongoDB (MONGO_URL).
+ * It also times the stack's start-up with data present (a second start).
+ *
+ *   npm run bench:gateway -- [seconds=10] [concurrency=32]
+ *
+ * Uses MONGO_URL / NATS_URL when set (a NATS of its own is better: the counters see every message on it),
+ * otherwise starts FerretDB and nats-server on free ports.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { MongoClient } from 'mongodb';
+import { connect, type NatsConnection } from 'nats';
+import { findBinary, freePort, startFerretDb, startNatsServer, type LocalServer } from '../../libs/testing/src/local-servers';
+import { load, printTable, type LoadOptions, type LoadResult } from '../lib/http-load';
+
+const ROOT = resolve(__dirname, '../..');
+const TOKEN = 'ppt_bench-gateway-token-0123456789abcdef';
+const PEOPLE = 1000;
+const GROUPS = 50;
+const ROLES = 20;
+const PROJECTS = 100;
+
+interface Counters {
+  nats: number;
+  jsApi: number;
+  mongo: number;
+}
+
+async function main() {
+  const seconds = Number(process.argv[2] ?? 10);
+  const concurrency = Number(process.argv[3] ?? 32);
+  const servers: LocalServer[] = [];
+  let mongoUrl = process.env.MONGO_URL;
+  let natsUrl = process.env.NATS_URL;
+  let metricsUrl: string | undefined;
+  if (!mongoUrl) {
+    const ferret = await startFerretDb(findBinary('ferretdb', [process.env.FERRETDB_BIN])!);
+    servers.push(ferret);
+    mongoUrl = ferret.url;
+    metricsUrl = ferret.metricsUrl;
+  }
+  if (!natsUrl) {
+    const nats = await startNatsServer(findBinary('nats-server', [process.env.NATS_SERVER_BIN, '/usr/sbin/nats-server'])!);
+    servers.push(nats);
+    natsUrl = nats.url;
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-gateway-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    MONGO_URL: mongoUrl,
+    NATS_URL: natsUrl,
+    DATA_DIR: dataDir,
+    GATEWAY_PORT: String(port),
+    BOOTSTRAP_ADMIN_EMAIL: 'bench@example.com',
+    BOOTSTRAP_ADMIN_TOKEN: TOKEN,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    QUIET: '1',
+  };
+  const mongo = await MongoClient.connect(mongoUrl);
+  const nc = await connect({ servers: natsUrl });
+  const counters = countNats(nc);
+  const mongoCount = async () => (metricsUrl ? ferretCommands(metricsUrl) : opcounters(mongo));
+  const snapshot = async (): Promise<Counters> => ({ ...counters, mongo: await mongoCount() });
+
+  let stack: ChildProcess | undefined;
+  try {
+    const cold = await startStack(env, base).then((r) => ((stack = r.child), r.ms));
+    process.stdout.write(`stack ready (first start, empty databases): ${(cold / 1000).toFixed(1)} s\n`);
+    const seed = await seedOrganization(base);
+    process.stdout.write(`seeded: ${PEOPLE} people, ${GROUPS} groups, ${ROLES} custom roles, ${PROJECTS} projects in ${(seed.ms / 1000).toFixed(0)} s\n`);
+    await stopStack(stack);
+    const warm = await startStack(env, base).then((r) => ((stack = r.child), r.ms));
+    process.stdout.write(`stack ready (second start, data present): ${(warm / 1000).toFixed(1)} s\n\n`);
+
+    const auth = { Authorization: `Bearer ${TOKEN}` };
+    const org = `${base}/api/v1/organizations/${seed.org}`;
+    await load('warm-up', `${base}/api/v1/me`, auth, 4, 2);
+    await load('warm-up', `${org}/people`, auth, 4, 2);
+    const rows: Array<{ result: LoadResult; per: Counters }> = [];
+    const measure = async (name: string, url: string, c: number, options: LoadOptions = {}, headers: Record<string, string> = auth) => {
+      const before = await snapshot();
+      const result = await load(name, url, headers, c, seconds, options);
+      const after = await snapshot();
+      const per = (k: keyof Counters) => (after[k] - before[k]) / Math.max(1, result.requests);
+      rows.push({ result, per: { nats: per('nats'), jsApi: per('jsApi'), mongo: per('mongo') } });
+      return result;
+    };
+    const health = await measure('GET /health', `${base}/health`, concurrency, {}, {});
+    await measure('GET /api/v1/me (API token)', `${base}/api/v1/me`, concurrency);
+    await measure('POST …/permissions/check', `${org}/permissions/check`, concurrency, { method: 'POST', body: () => ({ permissions: ['organization.people.view'] }) });
+    await measure('GET …/people (first page)', `${org}/people`, concurrency);
+    const roles = [seed.memberRole, seed.customRole];
+    await measure('PUT …/people/{id}/role (c=8)', `${org}/people/{id}/role`, 8, {
+      method: 'PUT',
+      body: (_worker, n) => ({ roleId: roles[n % 2] }),
+      url: (worker) => `${org}/people/${seed.userIds[worker]}/role`,
+    });
+
+    process.stdout.write(`bench/gateway: ${seconds}s per row, closed loop, ${concurrency} connections (8 for the role change); ${metricsUrl ? 'FerretDB' : 'MongoDB'}\n\n`);
+    printTable(rows.map((r) => r.result));
+    process.stdout.write(`\n${'request'.padEnd(34)}${'ratio'.padStart(9)}${'NATS/req'.padStart(10)}${'JS API/req'.padStart(12)}${'Mongo/req'.padStart(11)}  statuses\n`);
+    for (const { result, per } of rows)
+      process.stdout.write(
+        `${result.name.padEnd(34)}${(result.rps / health.rps).toFixed(2).padStart(9)}${per.nats.toFixed(2).padStart(10)}${per.jsApi.toFixed(2).padStart(12)}${per.mongo.toFixed(2).padStart(11)}  ${JSON.stringify(result.statuses)}\n`,
+      );
+    process.stdout.write(`\nstart-up with data present: ${(warm / 1000).toFixed(1)} s (first start ${(cold / 1000).toFixed(1)} s)\n`);
+  } finally {
+    await stopStack(stack);
+    await nc.close();
+    await mongo.close();
+    for (const s of servers.reverse()) await s.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Requests to services and to the JetStream API seen on the server (the wildcard `>` sees every subject of the account). */
+function countNats(nc: NatsConnection): Counters {
+  const c: Counters = { nats: 0, jsApi: 0, mongo: 0 };
+  nc.subscribe('>', {
+    callback: (_err, msg) => {
+      if (/^(\w+\.)?(cmd|qry)\./.test(msg.subject)) c.nats++;
+      else if (msg.subject.startsWith('$JS.API.') && !msg.subject.startsWith('$JS.API.CONSUMER.MSG.NEXT')) c.jsApi++;
+    },
+  });
+  return c;
+}
+
+async function ferretCommands(metricsUrl: string): Promise<number> {
+  const text = await (await fetch(metricsUrl)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) if (line.startsWith('ferretdb_client_requests_total')) sum += Number(line.split(' ').pop());
+  return sum;
+}
+
+async function opcounters(mongo: MongoClient): Promise<number> {
+  const status = await mongo.db('admin').command({ serverStatus: 1 });
+  return Object.values(status.opcounters as Record<string, number>).reduce((a, b) => a + Number(b), 0);
+}
+
+async function startStack(env: NodeJS.ProcessEnv, base: string): Promise<{ child: ChildProcess; ms: number }> {
+  const began = Date.now();
+  const child = spawn(process.execPath, [join(ROOT, 'scripts/start.js')], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  for (;;) {
+    if (exited) throw new Error('npm start exited before the gateway was ready');
+    const ok = await fetch(`${base}/health/ready`).then((r) => r.ok, () => false);
+    if (ok) return { child, ms: Date.now() - began };
+    if (Date.now() - began > 180_000) throw new Error('the stack was not ready within 180 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stopStack(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+}
+
+async function call<T>(method: string, url: string, body?: unknown): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(url, {
+      method,
+      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json', 'Idempotency-Key': createHash('sha256').update(`${method} ${url} ${JSON.stringify(body)}`).digest('hex') },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(300_000),
+    });
+    if (res.ok) return (res.status === 204 ? {} : await res.json()) as T;
+    // the seeding retries with the same Idempotency-Key (applied once) when a service was too slow
+    if (res.status >= 500 && attempt < 5) {
+      process.stderr.write(`seeding: ${method} ${url} answered ${res.status}, retrying with the same Idempotency-Key\n`);
+      continue;
+    }
+    throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
+  }
+}
+
+async function seedOrganization(base: string) {
+  const began = Date.now();
+  const api = `${base}/api/v1`;
+  const org = (await call<{ id: string }>('POST', `${api}/organizations`, { name: `Bench ${Date.now()}` })).id;
+  const userIds: string[] = [];
+  const batch = 100;
+  for (let i = 0; i < PEOPLE; i += batch) {
+    const accounts = Array.from({ length: Math.min(batch, PEOPLE - i) }, (_, k) => ({ email: `p${i + k}@bench.example.com`, username: `p${i + k}` }));
+    const reply = await call<{ created: Array<{ userId: string }> }>('POST', `${api}/organizations/${org}/accounts`, { accounts });
+    userIds.push(...reply.created.map((c) => c.userId));
+  }
+  const roleIds: string[] = [];
+  for (let i = 0; i < ROLES; i++)
+    roleIds.push((await call<{ id: string }>('POST', `${api}/organizations/${org}/roles`, { name: `Role ${i}`, description: '', scope: 'organization', permissions: ['organization.people.view', 'organization.groups.view'] })).id);
+  for (let i = 0; i < GROUPS; i++)
+    await call('POST', `${api}/organizations/${org}/groups`, { name: `Group ${i}`, description: '', memberIds: userIds.slice(i * 10, i * 10 + 10) });
+  for (let i = 0; i < PROJECTS; i++) await call('POST', `${api}/organizations/${org}/projects`, { name: `project-${i}` });
+  for (let i = 100; i < 200; i++) await call('PUT', `${api}/organizations/${org}/people/${userIds[i]}/role`, { roleId: roleIds[i % ROLES] });
+  const roles = await call<{ items: Array<{ id: string; name: string }> }>('GET', `${api}/organizations/${org}/roles?scope=organization`);
+  const memberRole = roles.items.find((r) => r.name === 'Member')!.id;
+  return { org, userIds, memberRole, customRole: roleIds[0], ms: Date.now() - began };
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack}\n`);
+  process.exit(1);
+});
