@@ -31,8 +31,11 @@ describe('account batches (POST /organizations/{org}/accounts)', () => {
   afterAll(async () => {
     await nc?.close();
     await mongo?.close();
-    await system?.close();
-  }, 600_000); // after 500 accounts a service may finish a batch of its projection on a slow database before it stops
+    // Known defect (to trace): right after 500 accounts, a service's close can wait for minutes on a database
+    // backlog (seen in audit-log on FerretDB). The teardown is bounded so that it does not fail the assertions
+    // above; jest reports the process it leaves behind.
+    await Promise.race([system?.close(), new Promise((r) => setTimeout(r, 60_000).unref())]);
+  }, 120_000);
 
   const sample = <T>(items: T[]): T[] => [...items.slice(0, 5), items[items.length - 1]];
   const accountsAt = (domain: string, n: number) => Array.from({ length: n }, (_, i) => ({ email: `user${i}@${domain}` }));
