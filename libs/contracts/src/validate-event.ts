@@ -1,6 +1,7 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import { EVENT_CATALOGUE, findEventDefinition } from './events';
+import { EVENT_CATALOGUE, findEventDefinition, type CatalogueEvent } from './events';
+import type { DomainEvent } from './envelope';
 import { fullEventName } from './catalogue';
 import { TEXT_FIELDS, isNormalizedValid } from './fields';
 
@@ -63,4 +64,15 @@ export function validateEvent(event: unknown): string[] {
   const validate = dataValidators.get(fullEventName(def))!;
   if (!validate(e.data)) problems.push(...(validate.errors ?? []).map((x) => `data${x.instancePath} ${x.message}`));
   return problems;
+}
+
+/**
+ * The event as the catalogue's typed union, after checking it against its schema: the one conversion from
+ * an event read off the wire or built by hand to a typed one (throws, naming the problems, when it does not
+ * match). The event store checks every event before storing it and reads them back typed.
+ */
+export function catalogueEvent(event: DomainEvent): CatalogueEvent {
+  const problems = validateEvent(event);
+  if (problems.length) throw new Error(`${event.type}.v${event.version} does not match the event catalogue: ${problems.join('; ')}`);
+  return event as CatalogueEvent;
 }

@@ -1,4 +1,4 @@
-import type { DomainEvent } from '@app/contracts';
+import type { CatalogueEvent } from '@app/contracts';
 
 /**
  * One document per append. `_id` is `<streamId>@<fromVersion>`; a unique index on (streamId, fromVersion)
@@ -11,7 +11,8 @@ export interface CommitDocument {
   fromVersion: number;
   toVersion: number;
   commandId: string;
-  events: DomainEvent[];
+  /** checked against the event catalogue before the commit was written (`EventStoreOptions.validate`) */
+  events: CatalogueEvent[];
   /** the first outcome of the command, returned again when it is retried (never holds secrets) */
   reply?: unknown;
   published: boolean;

@@ -128,6 +128,12 @@ async function claimDerivedUsernames(
   return result;
 }
 
+/** The username of a user's first commit (it starts with `user.created`). */
+function createdUsername(commit: CommitDocument): string {
+  const first = commit.events[0];
+  return first.type === 'user.created' ? first.data.username : '';
+}
+
 /** Users for identity's read model, built from their first commits as the projection would. */
 function userDocuments(commits: CommitDocument[]): UserDocument[] {
   return commits.map((c) => {
@@ -210,7 +216,7 @@ export async function createAccounts(infra: Infrastructure, req: CreateAccountsR
     const refused = creating.find((a) => a.wanted !== undefined && !gotUsername[explicitClaims.findIndex((c) => c.owner === a.userId)]);
     if (refused) throw new DomainError(ErrorCode.USERNAME_TAKEN, `username ${refused.wanted} is taken`, { username: refused.wanted });
     for (const a of creating) if (a.wanted !== undefined) usernames.set(a.userId, a.wanted);
-    const chosen = new Set([...before.values()].map((c) => String(c.events[0].data.username).toLowerCase()).concat(explicitClaims.map((c) => c.value)));
+    const chosen = new Set([...before.values()].map((c) => createdUsername(c).toLowerCase()).concat(explicitClaims.map((c) => c.value)));
     const derived = await claimDerivedUsernames(infra, group, creating.filter((a) => a.wanted === undefined), chosen, claimed);
     for (const [userId, username] of derived) usernames.set(userId, username);
   } catch (err) {
