@@ -4,6 +4,7 @@ import { eventMetadata, type CommandMeta, type DomainEvent, type NewEvent } from
 import { COMMITS, type CommitDocument } from './commit';
 import { ConcurrencyError, duplicateKeyIndexes, isDuplicateKey } from './errors';
 import { ensureIndexes as createIndexesOneByOne } from './indexes';
+import { positionsFromPublishedFlags } from './outbox-relay';
 import { noUpcasters, type UpcasterRegistry } from './upcasters';
 
 export interface AppendOptions {
@@ -56,8 +57,10 @@ export function createEventStore(db: Db, options: EventStoreOptions) {
     await createIndexesOneByOne(commits, [
       { key: { streamId: 1, fromVersion: 1 }, name: 'stream_position', unique: true },
       { key: { commandId: 1 }, name: 'command_id', unique: true },
-      { key: { published: 1, committedAt: 1 }, name: 'unpublished' },
+      // the outbox sweep's window, read from the index alone (docs/architecture.md, "Outbox")
+      { key: { committedAt: 1, streamId: 1, toVersion: 1 }, name: 'committed_at' },
     ]);
+    await positionsFromPublishedFlags(commits);
   }
 
   async function findByCommand(commandId: string): Promise<CommitDocument | null> {
@@ -144,7 +147,6 @@ export function createEventStore(db: Db, options: EventStoreOptions) {
       commandId: opts.commandId,
       events,
       ...(opts.reply === undefined ? {} : { reply: opts.reply }),
-      published: false,
       committedAt: new Date(),
     };
     return commit;
