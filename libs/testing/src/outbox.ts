@@ -57,7 +57,7 @@ export function expectEachOnceInStreamOrder(published: Published[], appended: Do
   }
 }
 
-/** The client's JetStream with `publish` observed: how many publishes were awaiting their ack at most, and a hook per call. */
+/** The client's JetStream with `publish` observed: how many publishes there were, how many awaited their ack at most, and a hook per call. */
 export function observedJetStream(js: JetStreamClient, onPublish: (call: number) => void = () => undefined) {
   let calls = 0;
   let inFlight = 0;
@@ -68,7 +68,7 @@ export function observedJetStream(js: JetStreamClient, onPublish: (call: number)
     maxInFlight = Math.max(maxInFlight, ++inFlight);
     return js.publish(...args).finally(() => inFlight--);
   };
-  return { js: observed, maxInFlight: () => maxInFlight };
+  return { js: observed, maxInFlight: () => maxInFlight, calls: () => calls };
 }
 
 export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
