@@ -113,7 +113,12 @@ describe('outbox relay when nats-server is killed (-9) and restarted while appen
     // 2. back with the same store; killed again in the middle of a batch of the backlog
     killed = undefined;
     await startServer();
-    await until('reconnected', () => nc!.flush().then(() => true, () => false));
+    await until('reconnected', () =>
+      nc!.flush().then(
+        () => true,
+        () => false,
+      ),
+    );
     armed = { at: 50 };
     await until('the server is killed again', async () => killed !== undefined, 60_000);
     await killed;

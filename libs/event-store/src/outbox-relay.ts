@@ -353,8 +353,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
       if (checkpoint.getTime() !== since?.getTime())
         await upsertAgainIfRaced(() => checkpoints.updateOne({ _id: SWEEP_ID }, { $set: { since: checkpoint } }, { upsert: true }));
     }
-    if (failures.length)
-      throw new Error(`${failures.length} of ${streams.length} streams not published: ${failures[0].streamId}: ${failures[0].message}`);
+    if (failures.length) throw new Error(`${failures.length} of ${streams.length} streams not published: ${failures[0].streamId}: ${failures[0].message}`);
     return streams.length;
   }
 
