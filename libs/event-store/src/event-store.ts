@@ -4,6 +4,7 @@ import { eventMetadata, validateEvent, type CatalogueEvent, type CommandMeta, ty
 import { COMMITS, type CommitDocument } from './commit';
 import { ConcurrencyError, duplicateKeyIndexes, isDuplicateKey } from './errors';
 import { ensureIndexes as createIndexesOneByOne } from './indexes';
+import { positionsFromPublishedFlags } from './outbox-relay';
 import { noUpcasters, type UpcasterRegistry } from './upcasters';
 
 export interface AppendOptions {
@@ -63,8 +64,10 @@ export function createEventStore(db: Db, options: EventStoreOptions) {
     await createIndexesOneByOne(commits, [
       { key: { streamId: 1, fromVersion: 1 }, name: 'stream_position', unique: true },
       { key: { commandId: 1 }, name: 'command_id', unique: true },
-      { key: { published: 1, committedAt: 1 }, name: 'unpublished' },
+      // the outbox sweep's window, read from the index alone (docs/architecture.md, "Outbox")
+      { key: { committedAt: 1, streamId: 1, toVersion: 1 }, name: 'committed_at' },
     ]);
+    await positionsFromPublishedFlags(commits);
   }
 
   async function findByCommand(commandId: string): Promise<CommitDocument | null> {
@@ -156,7 +159,6 @@ export function createEventStore(db: Db, options: EventStoreOptions) {
       // checked just above: what is stored is of the catalogue
       events: events as CatalogueEvent[],
       ...(opts.reply === undefined ? {} : { reply: opts.reply }),
-      published: false,
       committedAt: new Date(),
     };
     return commit;
