@@ -144,8 +144,8 @@ function userDocuments(commits: CommitDocument[]): UserDocument[] {
 
 /**
  * Publishes a batch's commits a few streams at a time, after the batch's own writes: the relay's publish
- * right after each append would start 500 publishes and 500 `published` updates at once, and on FerretDB
- * (an update by `_id` reads the whole collection) they held up the rest of the batch by 15 s. Not awaited,
+ * right after each append would start 500 publishes and 500 position writes (one per user stream) at once,
+ * and on FerretDB they held up the rest of the batch (by 15 s when each was a commit update). Not awaited,
  * as for single commands; a failure is left to the relay's sweep.
  */
 async function publishPaced(infra: Infrastructure, commits: CommitDocument[], concurrency = 4): Promise<void> {
