@@ -257,11 +257,25 @@ function runDockerCompose() {
   });
 }
 
+/** Whether no source (apps/, libs/, the tsconfig files) is newer than dist/'s last build: a walk of ~30 ms. */
+function distUpToDate() {
+  const info = path.join(DIST, '.tsbuildinfo');
+  if (!fs.existsSync(info)) return false;
+  const built = fs.statSync(info).mtimeMs;
+  const newer = (p) =>
+    fs.statSync(p).isDirectory()
+      ? fs.readdirSync(p).some((entry) => newer(path.join(p, entry)))
+      : /\.(ts|json)$/.test(p) && fs.statSync(p).mtimeMs > built;
+  return !['tsconfig.json', 'tsconfig.build.json', 'apps', 'libs'].some((p) => newer(path.join(ROOT, p)));
+}
+
 /**
- * dist/ up to date: `tsc -b tsconfig.build.json`, incremental (dist/.tsbuildinfo), about a second when
- * nothing changed. Without TypeScript (a production install) an existing dist/ is used as it is.
+ * dist/ up to date: nothing to do when no source changed since the last build; otherwise
+ * `tsc -b tsconfig.build.json`, incremental (dist/.tsbuildinfo). Without TypeScript (a production install)
+ * an existing dist/ is used as it is.
  */
 async function build() {
+  if (distUpToDate()) return;
   let tsc;
   try {
     tsc = require.resolve('typescript/bin/tsc', { paths: [ROOT] });
@@ -349,7 +363,8 @@ async function banner(gatewayPort, admin, began) {
   if (me !== 200) {
     const afresh = localServers ? `remove ${DATA_DIR}` : 'drop the databases at MONGO_URL';
     say(`⚠ ${where} is refused (GET /api/v1/me: ${me || 'no answer'}): users existed before it was set, so BOOTSTRAP_ADMIN_* were ignored.`);
-    return say(`  Use the token you had, or start afresh: stop npm start, ${afresh}, npm start.`);
+    const had = admin.source === 'env' && fs.existsSync(TOKEN_FILE) ? `the token in ${file}` : 'the token you had';
+    return say(`  Use ${had}, or start afresh: stop npm start, ${afresh}, npm start.`);
   }
   say(`  admin  ${env.BOOTSTRAP_ADMIN_EMAIL}, API token: ${admin.source === 'env' ? 'BOOTSTRAP_ADMIN_TOKEN' : `${file} (mode 0600)`}`);
   if (admin.source === 'generated') say(`  token  ${admin.token}   (new; shown once)`);
