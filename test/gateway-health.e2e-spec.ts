@@ -45,7 +45,11 @@ describe('gateway health: readiness is the gateway’s own, backends are reporte
         ]);
         await http.get('/api/v1/me').set(auth).expect(200);
         const audit = await http.get(`/api/v1/organizations/${org}/audit-logs`).set(auth);
-        expect([audit.status, audit.body.code, audit.headers['content-type']]).toEqual([503, 'SERVICE_UNAVAILABLE', expect.stringMatching(/^application\/problem\+json/)]);
+        expect([audit.status, audit.body.code, audit.headers['content-type']]).toEqual([
+          503,
+          'SERVICE_UNAVAILABLE',
+          expect.stringMatching(/^application\/problem\+json/),
+        ]);
       } finally {
         await system.startService('audit-log');
       }
@@ -77,10 +81,14 @@ describe('gateway health: readiness is the gateway’s own, backends are reporte
 
       await nats.stop();
       const stoppedAt = Date.now();
-      const down = await eventually(async () => {
-        const res = await http.get('/health/ready');
-        return res.status === 503 && res;
-      }, 10_000, 'readiness 503 with the broker down');
+      const down = await eventually(
+        async () => {
+          const res = await http.get('/health/ready');
+          return res.status === 503 && res;
+        },
+        10_000,
+        'readiness 503 with the broker down',
+      );
       expect(Date.now() - stoppedAt).toBeLessThan(5000);
       expect(down.body).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE', detail: 'not ready: the NATS connection is down' });
       await http.get('/health').expect(200);

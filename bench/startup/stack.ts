@@ -11,7 +11,11 @@ export interface StartedStack {
   allReadyMs: number;
 }
 
-const status = (url: string) => fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 0);
+const status = (url: string) =>
+  fetch(url, { signal: AbortSignal.timeout(2000) }).then(
+    (r) => r.status,
+    () => 0,
+  );
 
 /**
  * Starts the stack as `npm start` does (scripts/start.js, each service its own process) and times it from the

@@ -109,5 +109,4 @@ export async function connectNatsWithRetry(url: string, name: string, opts: Retr
   return connectNats(url, name);
 }
 
-export const waitForNats = (url: string, name: string, opts: RetryOptions): Promise<void> =>
-  connectWithRetry('NATS', url, () => probeNats(url, name), opts);
+export const waitForNats = (url: string, name: string, opts: RetryOptions): Promise<void> => connectWithRetry('NATS', url, () => probeNats(url, name), opts);

@@ -55,9 +55,14 @@ describe('service start-up (libs/platform)', () => {
     expect(ready.status).toBe(503);
     expect(JSON.parse(ready.body)).toMatchObject({ service: 'authorization', ok: false, status: 'starting' });
 
-    const err = await s.started.then(() => undefined, (e: unknown) => e);
+    const err = await s.started.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ConnectError);
-    expect((err as Error).message).toMatch(new RegExp(`^cannot connect to NATS at nats://127\\.0\\.0\\.1:${deadPort} \\(gave up after \\d+ s\\): connection refused$`));
+    expect((err as Error).message).toMatch(
+      new RegExp(`^cannot connect to NATS at nats://127\\.0\\.0\\.1:${deadPort} \\(gave up after \\d+ s\\): connection refused$`),
+    );
     // nothing left listening
     await expect(http(s.port, '/health')).rejects.toThrow();
   }, 20_000);
@@ -71,7 +76,10 @@ describe('service start-up (libs/platform)', () => {
     expect(JSON.parse(failed.line).msg).toBe(
       `cannot connect to MongoDB at mongodb://app:***@127.0.0.1:${deadPort}/: connect ECONNREFUSED 127.0.0.1:${deadPort}; retrying in 0.5 s`,
     );
-    const err = await s.started.then(() => undefined, (e: unknown) => e);
+    const err = await s.started.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ConnectError);
     expect((err as Error).message).toContain(`mongodb://app:***@127.0.0.1:${deadPort}/`);
     expect(s.lines.join('') + (err as Error).message).not.toContain('s3cret-pw');
