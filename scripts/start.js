@@ -3,11 +3,11 @@
  * `npm start`: the whole system on one machine.
  *
  * 1. Infrastructure: MONGO_URL / NATS_URL when set; otherwise local `nats-server -js` and FerretDB (built into
- *    .tools/bin with Go when missing) or `mongod`, with data under DATA_DIR (default ./.data) on ports
- *    27018 / 4223 when free; otherwise `docker compose up --build` with docker-compose.yml.
- *    Meanwhile, compiled JavaScript: `tsc -b tsconfig.build.json` (incremental, into dist/; a second of
- *    checking when nothing changed).
- * 2. The five services at once, each its own `node dist/apps/<service>/src/main.js` (path aliases resolved
+ *    .tools/bin with Go when missing) or `mongod`, started together, with data under DATA_DIR (default
+ *    ./.data) on ports 27018 / 4223 when free; otherwise `docker compose up --build` with docker-compose.yml.
+ *    Meanwhile, compiled JavaScript: `tsc -b tsconfig.build.json` (incremental, into dist/), skipped when no
+ *    source is newer than the last build.
+ * 2. The five services at once, while the servers are still starting, each its own `node dist/apps/<service>/src/main.js` (path aliases resolved
  *    by tsconfig-paths against dist/): identity, membership, authorization and audit-log each on a free
  *    HTTP_PORT for /health/ready, the gateway on GATEWAY_PORT (default 3000, checked free before anything
  *    starts). Their JSON log lines go to stdout as `[service] {...}`; QUIET=1 keeps only warnings and errors
@@ -212,21 +212,25 @@ function findFerretDb() {
   return runs(local) ? local : undefined;
 }
 
-/** Fills env.MONGO_URL / env.NATS_URL, starting local servers; false when the binaries are missing. */
+/**
+ * Fills env.MONGO_URL / env.NATS_URL, spawning local servers for those not set (both at once): undefined when
+ * the binaries are missing; otherwise `{ up }`, a promise of the servers accepting connections. The services
+ * are spawned meanwhile: their first connection waits for a server that is still starting.
+ */
 async function startInfrastructure() {
   const natsBin = env.NATS_URL ? undefined : firstExisting(which('nats-server'), '/usr/sbin/nats-server', path.join(ROOT, '.tools/bin/nats-server'));
   const ferret = env.MONGO_URL ? undefined : findFerretDb();
   const mongod = env.MONGO_URL || ferret ? undefined : which('mongod');
-  if ((!env.NATS_URL && !natsBin) || (!env.MONGO_URL && !ferret && !mongod)) return false;
+  if ((!env.NATS_URL && !natsBin) || (!env.MONGO_URL && !ferret && !mongod)) return undefined;
   lockDataDir();
+  const up = [];
+  const started = (c, port, what) => up.push(waitForPort(c, port).then(() => !stopping && say(`✔ ${what}`)));
   if (natsBin) {
     const port = await preferredPort(4223);
-    fs.mkdirSync(path.join(DATA_DIR, 'nats'), { recursive: true });
-    const c = run('nats-server', 'infra', natsBin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', path.join(DATA_DIR, 'nats')]);
-    await waitForPort(c, port);
-    if (stopping) return true;
+    const dir = path.join(DATA_DIR, 'nats');
+    fs.mkdirSync(dir, { recursive: true });
     env.NATS_URL = `nats://127.0.0.1:${port}`;
-    say(`✔ nats-server (JetStream) on ${env.NATS_URL}, data in ${path.join(DATA_DIR, 'nats')}`);
+    started(run('nats-server', 'infra', natsBin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir]), port, `nats-server (JetStream) on ${env.NATS_URL}, data in ${dir}`);
   }
   if (!env.MONGO_URL) {
     const port = await preferredPort(27018);
@@ -236,13 +240,11 @@ async function startInfrastructure() {
       ? run('ferretdb', 'infra', ferret, ['--handler=sqlite', `--sqlite-url=file:${dir}/`, `--state-dir=${dir}`,
           `--listen-addr=127.0.0.1:${port}`, `--debug-addr=127.0.0.1:${await freePort()}`, '--telemetry=disable', '--log-level=warn'])
       : run('mongod', 'infra', mongod, ['--bind_ip', '127.0.0.1', '--port', String(port), '--dbpath', dir]);
-    await waitForPort(c, port);
-    if (stopping) return true;
     env.MONGO_URL = `mongodb://127.0.0.1:${port}/`;
     localServers = true;
-    say(`✔ ${c.name} on ${env.MONGO_URL}, data in ${dir}`);
+    started(c, port, `${c.name} on ${env.MONGO_URL}, data in ${dir}`);
   }
-  return true;
+  return { up: Promise.all(up) };
 }
 
 function runDockerCompose() {
@@ -388,7 +390,7 @@ async function main() {
       else if (stopping) void stop(children, 0); // a second Ctrl-C: no more waiting
       else say(`\n${sig}: stopping…`), void shutdown(0);
     });
-  const [, infrastructure] = await Promise.all([build(), env.MONGO_URL && env.NATS_URL ? true : startInfrastructure()]);
+  const infrastructure = env.MONGO_URL && env.NATS_URL ? { up: Promise.resolve() } : await startInfrastructure();
   if (!infrastructure) {
     if (spawnSync('docker', ['info'], { stdio: 'ignore', timeout: 15_000 }).status === 0) return runDockerCompose();
     fail(`no MongoDB-wire server / NATS server. Either
@@ -397,20 +399,22 @@ async function main() {
     or mongod on PATH or in .tools/bin, or
   - start Docker, and npm start runs docker compose up --build.`);
   }
+  await build();
   if (stopping) return;
   const admin = adminToken();
   env.BOOTSTRAP_ADMIN_TOKEN = admin.token;
   // compiled JavaScript; tsconfig.json's @app/* paths resolved under dist/
   env.TS_NODE_BASEURL = DIST;
-  await Promise.all(
-    SERVICES.map(async (name) => {
+  await Promise.all([
+    infrastructure.up,
+    ...SERVICES.map(async (name) => {
       const port = name === 'gateway' ? gatewayPort : await freePort();
       if (stopping) return;
       const portEnv = name === 'gateway' ? { GATEWAY_PORT: String(port) } : { HTTP_PORT: String(port) };
       run(name, 'service', process.execPath, ['-r', 'tsconfig-paths/register', path.join(DIST, `apps/${name}/src/main.js`)], portEnv);
       await waitReady(name, port);
     }),
-  );
+  ]);
   if (!stopping) await banner(gatewayPort, admin, began);
 }
 
