@@ -184,6 +184,19 @@ describe('npm start (scripts/start.js)', () => {
     await stopsCleanly(running, pids);
   }, 120_000);
 
+  it('the admin exists with another token: BOOTSTRAP_ADMIN_TOKEN is ignored, and identity and the banner say so', async () => {
+    const port = await freePort();
+    running = startScript({ ...OWN_SERVERS, DATA_DIR: dataDir, GATEWAY_PORT: String(port), BOOTSTRAP_ADMIN_TOKEN: LATE_TOKEN });
+    await waitForOutput(running, /start afresh: .*\n/, 90_000);
+    const out = running.output();
+    expect(out).toContain(
+      '[identity] warn: BOOTSTRAP_ADMIN_TOKEN is ignored: the bootstrap admin admin@example.com exists already, with the token it was created with (or a newer one)',
+    );
+    expect(out).toContain('⚠ BOOTSTRAP_ADMIN_TOKEN is refused (GET /api/v1/me: 401)');
+    pids = childPids(running.proc.pid!);
+    await stopsCleanly(running, pids);
+  }, 120_000);
+
   it('SIGKILL of npm start takes its children with it; a second npm start on the same DATA_DIR refuses while the first lives', async () => {
     // its own nats-server and FerretDB under DATA_DIR (no MONGO_URL / NATS_URL); killed before the services are ready
     const own = { DATA_DIR: dataDir, GATEWAY_PORT: '0', MONGO_URL: '', NATS_URL: '' };
