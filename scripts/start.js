@@ -362,12 +362,13 @@ async function banner(gatewayPort, admin, began) {
   const where = admin.source === 'env' ? 'BOOTSTRAP_ADMIN_TOKEN' : `the token in ${file}`;
   say(`\n✔ ready in ${((Date.now() - began) / 1000).toFixed(1)} s`);
   say(`Gateway listening on ${base} (API at /api/v1, docs at /docs)`);
-  if (me !== 200) {
+  if (me === 401) {
     const afresh = localServers ? `remove ${DATA_DIR}` : 'drop the databases at MONGO_URL';
-    say(`⚠ ${where} is refused (GET /api/v1/me: ${me || 'no answer'}): users existed before it was set, so BOOTSTRAP_ADMIN_* were ignored.`);
+    say(`⚠ ${where} is refused (GET /api/v1/me: 401): users existed before it was set, so BOOTSTRAP_ADMIN_* were ignored (or it was reset since).`);
     const had = admin.source === 'env' && fs.existsSync(TOKEN_FILE) ? `the token in ${file}` : 'the token you had';
     return say(`  Use ${had}, or start afresh: stop npm start, ${afresh}, npm start.`);
   }
+  if (me !== 200) say(`⚠ the admin's token could not be tried (GET /api/v1/me: ${me || 'no answer'})`);
   say(`  admin  ${env.BOOTSTRAP_ADMIN_EMAIL}, API token: ${admin.source === 'env' ? 'BOOTSTRAP_ADMIN_TOKEN' : `${file} (mode 0600)`}`);
   if (admin.source === 'generated') say(`  token  ${admin.token}   (new; shown once)`);
   const bearer = admin.source === 'env' ? '<BOOTSTRAP_ADMIN_TOKEN>' : `$(cat ${file})`;

@@ -173,7 +173,7 @@ describe('npm start (scripts/start.js)', () => {
     expect(bannerOf(out)).toEqual([
       expect.stringMatching(/^✔ ready in \d+\.\d s$/),
       `Gateway listening on http://localhost:${port} (API at /api/v1, docs at /docs)`,
-      '⚠ BOOTSTRAP_ADMIN_TOKEN is refused (GET /api/v1/me: 401): users existed before it was set, so BOOTSTRAP_ADMIN_* were ignored.',
+      '⚠ BOOTSTRAP_ADMIN_TOKEN is refused (GET /api/v1/me: 401): users existed before it was set, so BOOTSTRAP_ADMIN_* were ignored (or it was reset since).',
       `  Use the token in ${tokenFile}, or start afresh: stop npm start, remove ${dataDir}, npm start.`,
     ]);
     expect(out).not.toContain(firstToken);
