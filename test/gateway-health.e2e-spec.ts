@@ -10,7 +10,7 @@ import { BOOTSTRAP_TOKEN, eventually, startSystem, type RunningSystem } from './
 
 /**
  * The gateway's readiness is its own (docs/operations.md "Health"): a backend down makes the routes that need
- * it answer 503 and shows in `/health/services`, but keeps the gateway in rotation; only the gateway's own
+ * it answer 503 and shows in `/health/ready`, but keeps the gateway in rotation; only the gateway's own
  * NATS connection makes it not ready.
  */
 describe('gateway health: readiness is the gateway’s own, backends are reported apart', () => {
@@ -23,22 +23,22 @@ describe('gateway health: readiness is the gateway’s own, backends are reporte
     });
     afterAll(async () => system?.close());
 
-    it('all up: /health/ready and /health/services 200', async () => {
+    it('all up: /health/serving and /health/ready 200', async () => {
       const http = request(system.baseUrl);
-      await http.get('/health/ready').expect(200, { status: 'ready', checks: { nats: 'up' } });
-      await http.get('/health/services').expect(200, {
+      await http.get('/health/serving').expect(200, { status: 'ready', checks: { nats: 'up' } });
+      await http.get('/health/ready').expect(200, {
         status: 'up',
         checks: { nats: 'up', identity: 'up', membership: 'up', authorization: 'up', 'audit-log': 'up' },
       });
     });
 
-    it('audit-log stopped: the gateway stays ready and serves, its routes answer 503, /health/services names it', async () => {
+    it('audit-log stopped: the gateway stays ready and serves, its routes answer 503, /health/ready names it', async () => {
       const http = request(system.baseUrl);
       const org = (await http.get('/api/v1/organizations').set(auth).expect(200)).body.items[0].id as string;
       await system.stopService('audit-log');
       try {
-        await http.get('/health/ready').expect(200);
-        const services = await http.get('/health/services');
+        await http.get('/health/serving').expect(200);
+        const services = await http.get('/health/ready');
         expect([services.status, services.body]).toEqual([
           503,
           { status: 'degraded', checks: { nats: 'up', identity: 'up', membership: 'up', authorization: 'up', 'audit-log': 'down' } },
@@ -53,7 +53,7 @@ describe('gateway health: readiness is the gateway’s own, backends are reporte
       } finally {
         await system.startService('audit-log');
       }
-      await http.get('/health/services').expect(200);
+      await http.get('/health/ready').expect(200);
     });
   });
 
@@ -77,13 +77,13 @@ describe('gateway health: readiness is the gateway’s own, backends are reporte
 
     it('not ready (503) while its broker is down, alive throughout, ready again once it is back', async () => {
       const http = request(gateway.getHttpServer());
-      await http.get('/health/ready').expect(200);
+      await http.get('/health/serving').expect(200);
 
       await nats.stop();
       const stoppedAt = Date.now();
       const down = await eventually(
         async () => {
-          const res = await http.get('/health/ready');
+          const res = await http.get('/health/serving');
           return res.status === 503 && res;
         },
         10_000,
@@ -92,10 +92,10 @@ describe('gateway health: readiness is the gateway’s own, backends are reporte
       expect(Date.now() - stoppedAt).toBeLessThan(5000);
       expect(down.body).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE', detail: 'not ready: the NATS connection is down' });
       await http.get('/health').expect(200);
-      expect((await http.get('/health/services')).body.checks.nats).toBe('down');
+      expect((await http.get('/health/ready')).body.checks.nats).toBe('down');
 
       nats = await startNatsServer(bin!, storeDir, nats.port);
-      await eventually(async () => (await http.get('/health/ready')).status === 200, 15_000, 'readiness after the broker restart');
+      await eventually(async () => (await http.get('/health/serving')).status === 200, 15_000, 'readiness after the broker restart');
     }, 40_000);
   });
 });

@@ -151,8 +151,8 @@ describe('npm start (scripts/start.js)', () => {
 
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     expect([health.status, await health.json()]).toEqual([200, { status: 'ok', service: 'gateway' }]);
-    expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
-    const services = await fetch(`http://127.0.0.1:${port}/health/services`);
+    expect((await fetch(`http://127.0.0.1:${port}/health/serving`)).status).toBe(200);
+    const services = await fetch(`http://127.0.0.1:${port}/health/ready`);
     expect([services.status, ((await services.json()) as { status: string }).status]).toEqual([200, 'up']);
 
     pids = childPids(running.proc.pid!);
@@ -287,7 +287,7 @@ describe('npm start (scripts/start.js)', () => {
     const deadline = Date.now() + 10_000;
     while ((await status('/health')) !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(await status('/health')).toBe(200);
-    expect(await status('/health/ready')).toBe(503);
+    expect(await status('/health/serving')).toBe(503);
 
     expect(await running.exited).toEqual({ code: 1, signal: null });
     const out = running.output();

@@ -3,7 +3,7 @@
  * scripts/start.js with its own nats-server and FerretDB under a fresh DATA_DIR (MONGO_URL / NATS_URL when
  * set). A first start (empty data; builds dist/ when the launcher does) and then a second start with that data
  * present, the figure the target is about (≤ 8 s). Each is timed from spawning the launcher to the gateway's
- * `/health/ready` and to every service being up (`/health/services`).
+ * `/health/serving` and to every service being up (`/health/ready`).
  *
  *   npm run bench:startup [-- starts=2]
  */

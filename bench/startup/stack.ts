@@ -5,9 +5,9 @@ const ROOT = resolve(__dirname, '../..');
 
 export interface StartedStack {
   child: ChildProcess;
-  /** ms from spawning `npm start` to the gateway's `/health/ready` answering 200 */
+  /** ms from spawning `npm start` to the gateway's `/health/serving` answering 200 */
   gatewayReadyMs: number;
-  /** ms until every service is up as the gateway sees it (`/health/services` 200; before it existed, `/health/ready`) */
+  /** ms until every service is up as the gateway sees it (`/health/ready` 200; before it existed, `/health/serving`) */
   allReadyMs: number;
 }
 
@@ -29,9 +29,9 @@ export async function startStack(env: NodeJS.ProcessEnv, base: string, timeoutMs
   let gatewayReadyMs: number | undefined;
   for (;;) {
     if (exited) throw new Error('npm start exited before the stack was ready');
-    if (gatewayReadyMs === undefined && (await status(`${base}/health/ready`)) === 200) gatewayReadyMs = Date.now() - began;
+    if (gatewayReadyMs === undefined && (await status(`${base}/health/serving`)) === 200) gatewayReadyMs = Date.now() - began;
     if (gatewayReadyMs !== undefined) {
-      const services = await status(`${base}/health/services`);
+      const services = await status(`${base}/health/ready`);
       if (services === 200 || services === 404) return { child, gatewayReadyMs, allReadyMs: services === 200 ? Date.now() - began : gatewayReadyMs };
     }
     if (Date.now() - began > timeoutMs) throw new Error(`the stack was not ready within ${timeoutMs / 1000} s`);

@@ -31,7 +31,7 @@ export async function createGatewayApp(config: ServiceConfig<'gateway'>, logger:
       genReqId: (req) => (req as unknown as GatewayRequest).ctx.requestId,
       customProps: (req) => ({ requestId: (req as unknown as GatewayRequest).ctx?.requestId }),
       // probes and scrapes (every few seconds from the kubelet and Prometheus) are not logged
-      autoLogging: { ignore: (req) => req.url === '/metrics' || /^\/health(\/ready|\/services)?$/.test(req.url ?? '') },
+      autoLogging: { ignore: (req) => req.url === '/metrics' || /^\/health(\/ready|\/serving)?$/.test(req.url ?? '') },
     }),
   );
   // docs/http.md: UTF-8 JSON up to 1 MiB, uncompressed; then one check of the parsed body and query
@@ -40,8 +40,8 @@ export async function createGatewayApp(config: ServiceConfig<'gateway'>, logger:
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health', method: RequestMethod.GET },
+      { path: 'health/serving', method: RequestMethod.GET },
       { path: 'health/ready', method: RequestMethod.GET },
-      { path: 'health/services', method: RequestMethod.GET },
       { path: 'metrics', method: RequestMethod.GET },
     ],
   });

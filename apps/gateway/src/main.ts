@@ -4,7 +4,7 @@ import { createLogger, exitOnStartFailure, loadConfig, serveHealth, waitForNats 
 import { createGatewayApp } from './gateway.app';
 
 /**
- * The gateway's process. Its port answers `GET /health` from the start (and `/health/ready` 503) while NATS is
+ * The gateway's process. Its port answers `GET /health` from the start (and readiness 503) while NATS is
  * waited for, so a wrong NATS_URL shows as a log line and a live, not-ready process; then the API takes the port.
  */
 let logger: Logger | undefined;

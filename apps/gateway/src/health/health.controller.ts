@@ -13,9 +13,11 @@ export const METRICS = Symbol('METRICS');
 const CHECK_MS = 2000;
 
 /**
- * Health of the gateway (docs/operations.md "Health"). Readiness is the gateway's own: its NATS connection,
- * the only thing it needs to serve. A backend that is down makes the routes that need it answer 503
- * SERVICE_UNAVAILABLE, but does not take the gateway out of rotation; `/health/services` reports the backends.
+ * Health of the gateway (docs/operations.md "Health"). `/health/ready` is the system's readiness as the API
+ * contract defines it (NATS, every service and its database); the Kubernetes readiness probe asks
+ * `/health/serving`, the gateway's own (its NATS connection, the only thing it needs to serve), so a backend
+ * that is down makes the routes that need it answer 503 SERVICE_UNAVAILABLE without taking every gateway out
+ * of rotation.
  */
 @ApiExcludeController()
 @Public()
@@ -33,16 +35,16 @@ export class HealthController {
     return { status: 'ok', service: 'gateway' };
   }
 
-  /** Readiness: the gateway's NATS connection answers a round trip. */
-  @Get('health/ready')
-  async ready() {
+  /** The gateway can serve: its NATS connection answers a round trip (the readiness probe). */
+  @Get('health/serving')
+  async serving() {
     if (!(await this.natsUp())) throw new ServiceUnavailableException({ code: 'SERVICE_UNAVAILABLE', message: 'not ready: the NATS connection is down' });
     return { status: 'ready', checks: { nats: 'up' } };
   }
 
-  /** Every backend as the gateway sees it (each answers `qry.<service>.health` with its database up): 200 when all are up, else 503. */
-  @Get('health/services')
-  async backends(@Res({ passthrough: true }) res: Response) {
+  /** Readiness of the system: NATS and every service (each answers `qry.<service>.health` with its database up); 200 when all are up, else 503. */
+  @Get('health/ready')
+  async ready(@Res({ passthrough: true }) res: Response) {
     const nats = (await this.natsUp()) ? 'up' : 'down';
     const results = await Promise.all(
       SERVICES.map(async (service) => {
