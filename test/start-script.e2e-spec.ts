@@ -287,7 +287,7 @@ describe('npm start (scripts/start.js)', () => {
     const deadline = Date.now() + 10_000;
     while ((await status('/health')) !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(await status('/health')).toBe(200);
-    expect(await status('/health/serving')).toBe(503);
+    expect(await status('/health/ready')).toBe(503);
 
     expect(await running.exited).toEqual({ code: 1, signal: null });
     const out = running.output();
