@@ -91,7 +91,7 @@ function organizationEvents(shape: Shape) {
   projects.forEach((projectId, i) => push('membership', 'project.created', { projectId, name: `Project ${i}`, ownerId: users[rand(users.length)] }));
   const projectRole = () => (rand(2) ? roles[2 * rand(roles.length / 2) + 1] : r(rand(2) ? 'project-reader' : 'project-contributor'));
   const bind = (subjectType: 'user' | 'group', subjectId: string, projectId: string | null, roleId: string) =>
-    push('authorization', 'role.assigned', { subjectType, subjectId, projectId, roleId, roleName: 'r', previousRoleId: null });
+    push('membership', 'role.assigned', { subjectType, subjectId, projectId, roleId, roleName: 'r', previousRoleId: null });
   const boundProjects = new Map<string, string[]>();
   users.forEach((userId) => {
     for (let k = 0; k < 5; k++) {
@@ -235,7 +235,7 @@ m = g(r.sub, p.role, r.dom) && r.perm == p.perm
 
 async function main() {
   // imported after NATS_SUBJECT_PREFIX is set
-  const { OrgIndex } = await import('../../apps/authorization/src/model/org-index');
+  const { OrgAccess: OrgIndex } = await import('@app/access-model');
   const { AuthorizationModule } = await import('../../apps/authorization/src/authorization.module');
   const { loadConfig, startService } = await import('@app/platform');
   const { provideTestInfrastructure } = await import('../../libs/testing/src/infra');

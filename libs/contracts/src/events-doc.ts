@@ -39,7 +39,7 @@ export function renderEventsDoc(): string {
       '',
     ];
     for (const d of EVENT_CATALOGUE) {
-      lines.push(`### \`${fullEventName(d)}\``, '', d.description, '', '```json', JSON.stringify(d.data, null, 2), '```', '');
+      lines.push(`### \`${fullEventName(d)}\` (${d.service})`, '', d.description, '', '```json', JSON.stringify(d.data, null, 2), '```', '');
     }
     return lines.join('\n');
   } finally {

@@ -1,6 +1,6 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import { EVENT_CATALOGUE, findEventDefinition } from './events';
+import { EVENT_CATALOGUE, findEventDefinition, qualifiedEventName } from './events';
 import { fullEventName } from './catalogue';
 import { TEXT_FIELDS, isNormalizedValid } from './fields';
 
@@ -48,19 +48,21 @@ export const ENVELOPE_SCHEMA = {
 
 const envelope = ajv.compile(ENVELOPE_SCHEMA);
 const dataValidators = new Map<string, ValidateFunction>(
-  EVENT_CATALOGUE.map((d) => [fullEventName(d), ajv.compile(d.data)]),
+  EVENT_CATALOGUE.map((d) => [qualifiedEventName(d), ajv.compile(d.data)]),
 );
 
 /** Checks a published event against the catalogue; returns the problems found (empty when valid). */
 export function validateEvent(event: unknown): string[] {
   if (!envelope(event)) return (envelope.errors ?? []).map((e) => `envelope ${e.instancePath} ${e.message}`);
   const e = event as { type: string; version: number; service: string; organizationId?: string; data: unknown };
-  const def = findEventDefinition(e.type, e.version);
-  if (!def) return [`undocumented event type ${e.type}.v${e.version}`];
+  const def = findEventDefinition(e.service, e.type, e.version);
+  if (!def) {
+    const other = EVENT_CATALOGUE.find((d) => fullEventName(d) === fullEventName(e));
+    return [other ? `${e.type} is declared by ${other.service}, published by ${e.service}` : `undocumented event type ${e.type}.v${e.version}`];
+  }
   const problems: string[] = [];
-  if (def.service !== e.service) problems.push(`${e.type} is declared by ${def.service}, published by ${e.service}`);
   if (def.organizationScoped && !e.organizationId) problems.push(`${e.type} must carry organizationId`);
-  const validate = dataValidators.get(fullEventName(def))!;
+  const validate = dataValidators.get(qualifiedEventName(def))!;
   if (!validate(e.data)) problems.push(...(validate.errors ?? []).map((x) => `data${x.instancePath} ${x.message}`));
   return problems;
 }
