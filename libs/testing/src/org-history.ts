@@ -46,6 +46,10 @@ export function orgHistory(organizationId: string = randomUUID()) {
       push('membership', 'group.created', { groupId, name, description: '', memberIds, roleId: h.role('member') });
       return h;
     },
+    groupDetailsChanged(groupId: string, name: string, description: string) {
+      push('membership', 'group.details-changed', { groupId, name, description, previousName: name });
+      return h;
+    },
     groupMemberAdded(groupId: string, userId: string) {
       push('membership', 'group.member-added', { groupId, groupName: 'g', userId });
       return h;
