@@ -38,7 +38,7 @@ module.exports = {
       comment:
         'libs/access-model is the pure organization access state and its rules (one fold, grants), shared by ' +
         'membership (its decider) and authorization (its view): it imports libs/contracts only, no framework, driver or I/O.',
-      from: { path: '^libs/access-model/' },
+      from: { path: '^libs/access-model/', pathNot: '\\.spec\\.ts$' },
       to: { pathNot: ['^libs/access-model/', '^libs/contracts/'] },
     },
     {

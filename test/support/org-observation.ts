@@ -9,7 +9,6 @@ import {
   systemMeta,
   type AuditEntry,
   type CheckPermissionsReply,
-  type Page,
   type PersonView,
   type RoleView,
 } from '@app/contracts';

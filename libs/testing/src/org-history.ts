@@ -108,3 +108,20 @@ export function orgHistory(organizationId: string = randomUUID()) {
   };
   return h;
 }
+
+/** The people of `exampleOrganization`. */
+export function exampleIds() {
+  return { owner: randomUUID(), owner2: randomUUID(), admin: randomUUID(), member: randomUUID(), group: randomUUID(), project: randomUUID(), custom: randomUUID() };
+}
+
+/** For decider specs: two Owners, an Admin, a Member in a group, a project (the first Owner's) and a custom organization role "Okta viewer". */
+export function exampleOrganization(ids: ReturnType<typeof exampleIds>) {
+  return orgHistory()
+    .created(ids.owner)
+    .memberAdded(ids.owner2, 'owner')
+    .memberAdded(ids.admin, 'admin')
+    .memberAdded(ids.member, 'member')
+    .groupCreated(ids.group, [ids.member])
+    .projectCreated(ids.project, ids.owner)
+    .roleCreated(ids.custom, 'organization', ['organization.view', 'organization.okta.view'], 'Okta viewer');
+}

@@ -1,28 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { PROJECT_PERMISSIONS } from '@app/contracts';
-import { testMeta } from '@app/testing';
-import { orgHistory } from '@app/testing';
+import { exampleIds, exampleOrganization, orgHistory, testMeta } from '@app/testing';
 import { decideAccess, type AccessCommand } from './access.decider';
 
-const owner = randomUUID();
-const owner2 = randomUUID();
-const admin = randomUUID();
-const member = randomUUID();
-const group = randomUUID();
-const project = randomUUID();
-const custom = randomUUID();
-
-/** An organization with two Owners, an Admin, a Member in a group, a project and a custom role. */
-function given() {
-  return orgHistory()
-    .created(owner)
-    .memberAdded(owner2, 'owner')
-    .memberAdded(admin, 'admin')
-    .memberAdded(member, 'member')
-    .groupCreated(group, [member])
-    .projectCreated(project, owner)
-    .roleCreated(custom, 'organization', ['organization.view', 'organization.okta.view'], 'Okta viewer');
-}
+const ids = exampleIds();
+const { owner, admin, member, group, project, custom } = ids;
+const given = () => exampleOrganization(ids);
 
 type WithoutOrg<C> = C extends AccessCommand ? Omit<C, 'organizationId'> : never;
 

@@ -1,30 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { RoleDefinition } from '@app/access-model';
-import { orgHistory, testMeta } from '@app/testing';
+import { exampleIds, exampleOrganization, orgHistory, testMeta } from '@app/testing';
 import { decideOrganization, type OrganizationCommand } from './organization.decider';
 import { evolveOrganization, initialOrganizationState } from './organization.state';
 
-const owner = randomUUID();
-const owner2 = randomUUID();
-const admin = randomUUID();
-const member = randomUUID();
-const group = randomUUID();
-const project = randomUUID();
-const custom = randomUUID();
-
+const ids = exampleIds();
+const { owner, owner2, admin, member, group, project, custom } = ids;
+const given = () => exampleOrganization(ids);
 type History = ReturnType<typeof orgHistory>;
-
-/** An organization with two Owners, an Admin, a Member in a group, a project and a custom role (authorization's). */
-function given(): History {
-  return orgHistory()
-    .created(owner)
-    .memberAdded(owner2, 'owner')
-    .memberAdded(admin, 'admin')
-    .memberAdded(member, 'member')
-    .groupCreated(group, [member])
-    .projectCreated(project, owner)
-    .roleCreated(custom, 'organization', ['organization.view', 'organization.okta.view'], 'Okta viewer');
-}
 
 const fresh = (h: History) => {
   const id = randomUUID();
