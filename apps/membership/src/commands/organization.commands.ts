@@ -33,7 +33,7 @@ import { earlierCommit, runOrganizationCommand } from '../organization/organizat
 import { organizationDeps } from '../organization/organization.deps';
 import type { OrganizationState } from '../organization/organization.state';
 import { callService } from '../common/rpc';
-import { builtInRoleName, orgMeta } from '../people/people.model';
+import { builtInRoleName } from '../people/people.model';
 
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -195,10 +195,10 @@ export async function unassignRole(infra: Infrastructure, req: UnassignRoleReque
   return {};
 }
 
-async function groupRole(infra: Infrastructure, organizationId: string, groupId: string): Promise<{ id: string; name: string }> {
-  const meta = await orgMeta(infra.db).findOne({ _id: organizationId });
-  const id = meta?.groups[groupId]?.roleId ?? builtInRoleId(organizationId, 'member');
-  return { id, name: builtInRoleName(organizationId, id) ?? 'Custom role' };
+/** The group's organization role, from the state (a custom role's name is authorization's: not looked up here). */
+function groupRole(state: OrganizationState, groupId: string): { id: string; name: string } {
+  const id = state.groups.get(groupId)?.orgRole ?? state.memberRoleId;
+  return { id, name: builtInRoleName(state.id, id) ?? 'Custom role' };
 }
 
 function groupViewOf(state: OrganizationState, groupId: string, role: { id: string; name: string }): GroupView {
@@ -233,7 +233,7 @@ export async function updateGroup(infra: Infrastructure, req: UpdateGroupRequest
     meta,
   );
   if (!result.state.groups.has(req.groupId)) throw new DomainError(ErrorCode.NOT_FOUND, 'group not found');
-  return groupViewOf(result.state, req.groupId, await groupRole(infra, req.organizationId, req.groupId));
+  return groupViewOf(result.state, req.groupId, groupRole(result.state, req.groupId));
 }
 
 export async function deleteGroup(infra: Infrastructure, req: { organizationId: string; groupId: string }, meta: CommandMeta): Promise<Record<string, never>> {
