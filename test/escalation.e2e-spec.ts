@@ -160,6 +160,10 @@ describe('escalation through groups, password resets and role edits', () => {
     expect(await bind(ownerUser, olga.userId, role('admin'))).toBe('ok');
     expect(await bind(ownerUser, ownerUser.userId, role('admin'))).toBe('LAST_OWNER');
     expect(await bind(ownerUser, olga.userId, role('owner'))).toBe('ok');
+    // malformed commands: a clear 4xx code, nothing decided
+    expect(await bind(ownerUser, olga.userId, role('admin'), null, 'robot')).toBe('VALIDATION_FAILED');
+    expect(await bind(ownerUser, 'not-a-uuid', role('admin'))).toBe('VALIDATION_FAILED');
+    expect(await as(ownerUser, MembershipSubjects.unassignRole(), { projectId: project, subjectId: 42 })).toBe('VALIDATION_FAILED');
     // what was refused changed nothing
     expect(await permissionsOf(admin)).not.toContain(CHANGE_OWNER);
     expect(await permissionsOf(member)).not.toContain('organization.people.manage');
