@@ -1,17 +1,16 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { MongoClient } from 'mongodb';
-import { headers, JSONCodec, type NatsConnection } from 'nats';
-import { AuthorizationSubjects, MembershipSubjects, PERMISSIONS, subjectPrefix, systemMeta, type RolesReply } from '@app/contracts';
-import { ensureStreams } from '@app/messaging';
+import { JSONCodec, type NatsConnection } from 'nats';
+import { AuthorizationSubjects, MembershipSubjects, PERMISSIONS, systemMeta, type RolesReply } from '@app/contracts';
 import { publishedEvents, serviceTestEnv, testDatabaseName, testMongo, testNats } from '@app/testing';
 import { createEventStore } from '@app/event-store';
 import { loadOrganization } from '../apps/membership/src/organization/organization.repository';
 import { startSystem, type RunningSystem } from './support/system';
-import { ask, observeOrganization, type OrganizationObservation } from './support/org-observation';
+import { legacyFixture, loadLegacyFixture } from './support/legacy-fixture';
+import { ask, observeOrganization } from './support/org-observation';
 
 /**
  * The move of role bindings from authorization's `access-<org>` streams to the organization streams, on a real
@@ -23,13 +22,7 @@ import { ask, observeOrganization, type OrganizationObservation } from './suppor
  * entries. And the decider's state — membership's organization stream alone, which before the migration held
  * none of the legacy bindings — answers every check as the old view did.
  */
-interface Fixture {
-  messages: Array<{ seq: number; subject: string; msgId: string; correlationId: string; event: { id: string } }>;
-  commits: Record<'identity' | 'membership' | 'authorization', Array<Record<string, unknown> & { committedAt: string }>>;
-  organizations: Array<{ organizationId: string; userIds: string[]; projectIds: string[]; expected: OrganizationObservation }>;
-}
-
-const fixture = JSON.parse(readFileSync(join(__dirname, 'fixtures/legacy-bindings/history.json'), 'utf8')) as Fixture;
+const fixture = legacyFixture;
 const run = promisify(execFile);
 const ALL = PERMISSIONS.map((p) => p.name);
 
@@ -47,19 +40,7 @@ describe('npm run migrate:bindings on a history written before bindings moved to
   beforeAll(async () => {
     mongo = await testMongo();
     nc = await testNats();
-    for (const [service, commits] of Object.entries(fixture.commits)) {
-      const store = createEventStore(mongo.db(testDatabaseName(service)), { service: service as keyof Fixture['commits'] });
-      await store.ensureIndexes();
-      await store.commits.insertMany(commits.map((c) => ({ ...c, committedAt: new Date(c.committedAt), published: true })) as never);
-    }
-    await ensureStreams(nc);
-    const js = nc.jetstream();
-    for (const m of fixture.messages) {
-      const h = headers();
-      h.set('Correlation-Id', m.correlationId);
-      const ack = await js.publish(`${subjectPrefix()}${m.subject}`, JSON.stringify(m.event), { msgID: m.msgId, headers: h });
-      expect(ack.seq).toBe(m.seq);
-    }
+    await loadLegacyFixture(mongo, nc);
   }, 120_000);
 
   afterAll(async () => {

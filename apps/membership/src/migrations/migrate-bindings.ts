@@ -1,3 +1,4 @@
+import type { Db } from 'mongodb';
 import { JSONCodec, type JetStreamClient, type JetStreamManager } from 'nats';
 import { eventsStreamName, systemMeta, type DomainEvent } from '@app/contracts';
 import { ConcurrencyError, type EventStore, type OutboxRelay } from '@app/event-store';
@@ -60,5 +61,32 @@ export async function migrateBindings(deps: { js: JetStreamClient; jsm: JetStrea
     }
     await deps.relay.flushStream(streamId);
   }
+  return report;
+}
+
+/** Where membership remembers that the bindings import ran (one document per migration, in its database). */
+const MIGRATIONS = 'migrations';
+const BINDINGS_IMPORT = 'bindings-import';
+
+/**
+ * The import as membership's start-up runs it, before the service answers any command: skipped when it has
+ * run before against this database, else `migrateBindings` (a fresh installation reads an empty or short
+ * stream and imports nothing) and the marker is written. Replicas starting together may both run it: the
+ * command ids make the second import append nothing. An installation upgraded with old services still
+ * publishing their outbox should run `npm run migrate:bindings` by hand first (docs/operations.md).
+ */
+export async function migrateBindingsOnce(
+  deps: Parameters<typeof migrateBindings>[0] & { db: Db },
+  log: (report: MigrationReport) => void = () => undefined,
+): Promise<MigrationReport | undefined> {
+  const markers = deps.db.collection<{ _id: string; at: Date; lastSequence: number; imported: string[] }>(MIGRATIONS);
+  if (await markers.findOne({ _id: BINDINGS_IMPORT })) return undefined;
+  const report = await migrateBindings(deps);
+  await markers.updateOne(
+    { _id: BINDINGS_IMPORT },
+    { $setOnInsert: { at: new Date(), lastSequence: report.lastSequence, imported: report.imported } },
+    { upsert: true },
+  );
+  log(report);
   return report;
 }
