@@ -88,7 +88,11 @@ export class VerifiedTokens {
 
   private advance(seq: number): void {
     this.position = Math.max(this.position, seq);
-    for (const w of this.waiters) if (w.seq <= this.position) (this.waiters.delete(w), w.resolve());
+    for (const w of this.waiters)
+      if (w.seq <= this.position) {
+        this.waiters.delete(w);
+        w.resolve();
+      }
   }
 
   /** One stream look-up in flight; a caller arriving meanwhile waits for the next one, sent after it arrived. */
