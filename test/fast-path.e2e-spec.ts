@@ -92,6 +92,14 @@ describe('fast path: cached token verification, immediate revocation across gate
     await me(urls[1], u.token).expect(200); // the API token is not a session
   });
 
+  it('member removed through one gateway: the check through the other answers 404 at once (cached token, read index as atLeast)', async () => {
+    const u = await account();
+    const check = (url: string) => request(url).post(`/api/v1/organizations/${org}/permissions/check`).set(auth(u.token)).send({ permissions: ['organization.change_owner'] });
+    for (const url of urls) await check(url).expect(200);
+    await request(urls[0]).delete(`/api/v1/organizations/${org}/people/${u.userId}`).set(owner).expect(204);
+    await check(urls[1]).expect(404);
+  });
+
   it('the cache is used: N requests with one token cost one verify-token; a check costs no stream look-up in authorization', async () => {
     const u = await account();
     const verify = IdentitySubjects.verifyToken();
