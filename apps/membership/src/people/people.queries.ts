@@ -24,7 +24,6 @@ import {
   type OrganizationMetaDocument,
   type PersonDocument,
 } from './people.model';
-import { PEOPLE_PROJECTION } from './people.projection';
 import { searchCandidates } from './people.search';
 
 export const DEFAULT_LIMIT = 50;
