@@ -33,7 +33,7 @@ export class MembershipController {
   ) {}
 
   private caughtUp() {
-    return queries.waitForReadModel({ jsm: this.infra.jsm, projection: this.projection.running });
+    return queries.waitForReadModel({ db: this.infra.db, jsm: this.infra.jsm, projection: this.projection.running });
   }
 
   @MessagePattern(MembershipSubjects.createOrganization())

@@ -40,6 +40,11 @@ export class Position implements Progress {
   }
 }
 
+/** A read model applied by other processes only (e.g. before this one's consumer runs): its shared position. */
+export function sharedProgress(read: () => Promise<number>): Progress {
+  return { position: () => 0, onAdvance: () => () => undefined, shared: read };
+}
+
 /** How often a wait on a shared read model reads the shared position, when nothing here wakes it earlier. */
 const SHARED_POLL_MS = 20;
 

@@ -10,7 +10,7 @@ import {
   type PersonView,
   type ProjectView,
 } from '@app/contracts';
-import { streamLastSequence, waitUntilApplied, type Progress } from '@app/event-store';
+import { mongoCheckpoint, sharedProgress, streamLastSequence, waitUntilApplied, type Progress } from '@app/event-store';
 import type { JetStreamManager } from 'nats';
 import {
   builtInRoleName,
@@ -24,6 +24,7 @@ import {
   type OrganizationMetaDocument,
   type PersonDocument,
 } from './people.model';
+import { PEOPLE_PROJECTION } from './people.projection';
 import { searchCandidates } from './people.search';
 
 export const DEFAULT_LIMIT = 50;
@@ -36,9 +37,9 @@ const notFound = (what: string) => new DomainError(ErrorCode.NOT_FOUND, `${what}
  * the call (every write that returned before this query started is in it). The projection's shared checkpoint
  * counts, so it also works when another replica applied the events.
  */
-export async function waitForReadModel(deps: { jsm: JetStreamManager; projection?: Progress }, timeoutMs = 10_000): Promise<void> {
-  const target = await streamLastSequence(deps.jsm);
-  if (!deps.projection || !(await waitUntilApplied(deps.projection, target, timeoutMs)))
+export async function waitForReadModel(deps: { db: Db; jsm: JetStreamManager; projection?: Progress }, timeoutMs = 10_000): Promise<void> {
+  const progress = deps.projection ?? sharedProgress(() => mongoCheckpoint(deps.db, PEOPLE_PROJECTION).read()); // not started here yet
+  if (!(await waitUntilApplied(progress, await streamLastSequence(deps.jsm), timeoutMs)))
     throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'the people list is catching up; try again');
 }
 
