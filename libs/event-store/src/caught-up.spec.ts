@@ -1,5 +1,5 @@
 import type { JetStreamManager } from 'nats';
-import { Position, sharedLookUp, streamLastSequence, waitUntilApplied, type Progress } from './caught-up';
+import { Position, sharedLookUp, sharedProgress, streamLastSequence, waitUntilApplied, type Progress } from './caught-up';
 
 const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 
@@ -29,6 +29,9 @@ describe('the caught-up wait', () => {
     expect(await waitUntilApplied(shared, 7, 2000)).toBe(true);
     expect(reads).toBeGreaterThan(1);
     expect(local.position()).toBe(1);
+    // not consuming here at all (yet): the checkpoint alone
+    expect(await waitUntilApplied(sharedProgress(async () => checkpoint), 7, 100)).toBe(true);
+    expect(await waitUntilApplied(sharedProgress(async () => checkpoint), 8, 100)).toBe(false);
   });
 
   it('concurrent callers share look-ups, and nobody is answered with a look-up sent before it arrived', async () => {
