@@ -3,16 +3,27 @@
  * `npm start`: the whole system on one machine.
  *
  * 1. Infrastructure: MONGO_URL / NATS_URL when set; otherwise local `nats-server -js` and FerretDB (built into
- *    .tools/bin with Go when missing) or `mongod`, with data under DATA_DIR (default ./.data) on ports
- *    27018 / 4223 when free; otherwise `docker compose up --build` with docker-compose.yml.
- * 2. identity, membership, authorization and audit-log (each on a free HTTP_PORT for /health/ready), then the
- *    gateway on GATEWAY_PORT (default 3000); their JSON log lines go to stdout as `[service] {...}` (QUIET=1
- *    keeps only lines that are not JSON, e.g. a generated bootstrap token).
- * 3. Ctrl-C / SIGTERM stops the services (SIGTERM, SIGKILL after 10 s), then the servers it started; exit 0.
+ *    .tools/bin with Go when missing) or `mongod`, started together, with data under DATA_DIR (default
+ *    ./.data) on ports 27018 / 4223 when free; otherwise `docker compose up --build` with docker-compose.yml.
+ *    Meanwhile, compiled JavaScript: `tsc -b tsconfig.build.json` (incremental, into dist/), skipped when no
+ *    source is newer than the last build.
+ * 2. The five services at once, while the servers are still starting, each its own `node dist/apps/<service>/src/main.js` (path aliases resolved
+ *    by tsconfig-paths against dist/): identity, membership, authorization and audit-log each on a free
+ *    HTTP_PORT for /health/ready, the gateway on GATEWAY_PORT (default 3000, checked free before anything
+ *    starts). Their JSON log lines go to stdout as `[service] {...}`; QUIET=1 keeps only warnings and errors
+ *    (as `[service] warn: …`, the same line from several services once) and lines that are not JSON.
+ *    A service that cannot reach MongoDB or NATS says so within seconds and gives up after
+ *    CONNECT_TIMEOUT_SECONDS (30 here), which stops everything.
+ * 3. When all five are ready: a short banner, the last lines, with the gateway URL, the bootstrap admin and
+ *    its API token: BOOTSTRAP_ADMIN_TOKEN when set, otherwise one generated on the first start into
+ *    DATA_DIR/admin-token (mode 0600) and printed then. The token is tried (GET /api/v1/me); when it is
+ *    refused (users existed before, so the BOOTSTRAP_* variables were ignored) the banner says how to start
+ *    afresh.
+ * 4. Ctrl-C / SIGTERM stops the services (SIGTERM, SIGKILL after 10 s), then the servers it started; exit 0.
  *    A service that dies stops everything with exit 1.
- * 4. Should this script die without stopping them (SIGKILL, a crash), its children die with it: each child
+ * 5. Should this script die without stopping them (SIGKILL, a crash), its children die with it: each child
  *    is listed to scripts/start-reaper.js over a pipe, and the reaper stops them when the pipe closes.
- * 5. Local servers keep their data under DATA_DIR, which one instance holds at a time: the lock file
+ * 6. Local servers keep their data under DATA_DIR, which one instance holds at a time: the lock file
  *    DATA_DIR/npm-start.pid holds the owner's pid; a second instance refuses while that owner lives, and takes
  *    over a lock whose owner is gone. (docs/operations.md "npm start")
  */
@@ -25,15 +36,21 @@ const path = require('node:path');
 const readline = require('node:readline');
 
 const ROOT = path.resolve(__dirname, '..');
-const SERVICES = ['identity', 'membership', 'authorization', 'audit-log'];
+const DIST = path.join(ROOT, 'dist');
+const SERVICES = ['identity', 'membership', 'authorization', 'audit-log', 'gateway'];
 const env = { ...process.env };
 const QUIET = env.QUIET === '1';
 const DATA_DIR = path.resolve(env.DATA_DIR || path.join(ROOT, '.data'));
 const LOCK = path.join(DATA_DIR, 'npm-start.pid');
+const TOKEN_FILE = path.join(DATA_DIR, 'admin-token');
+const LEVELS = { 40: 'warn', 50: 'error', 60: 'fatal' };
 const children = []; // { name, proc, kind: 'infra' | 'service', tail: string[] }
 const ready = new Set(); // names of the services that answered /health/ready
+const shown = new Map(); // QUIET: message → when it was last shown (the same line from several services once)
 let stopping = false;
+let localServers = false; // whether the databases live under DATA_DIR
 let docker; // the `docker compose up` process, when that is how the system runs
+let building; // the `tsc -b` process while it runs
 
 const say = (msg) => process.stdout.write(`${msg}\n`);
 const fail = (msg) => (process.stderr.write(`npm start: ${msg}\n`), process.exit(1));
@@ -54,10 +71,10 @@ const freePort = () =>
       srv.close(() => ok(port));
     });
   });
-const portFree = (port) =>
+const portFree = (port, host = '127.0.0.1') =>
   new Promise((ok) => {
     const srv = net.createServer().once('error', () => ok(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => ok(true)));
+    srv.listen(port, host, () => srv.close(() => ok(true)));
   });
 const preferredPort = async (port) => ((await portFree(port)) ? port : freePort());
 
@@ -139,20 +156,38 @@ function run(name, kind, bin, args, extraEnv = {}) {
   for (const [stream, out] of [[proc.stdout, process.stdout], [proc.stderr, process.stderr]]) {
     readline.createInterface({ input: stream }).on('line', (line) => {
       child.tail = [...child.tail.slice(-19), line];
-      if (kind === 'service' && !(QUIET && out === process.stdout && line.startsWith('{'))) out.write(`[${name}] ${line}\n`);
+      if (kind !== 'service') return;
+      if (!QUIET || !line.startsWith('{')) return out.write(`[${name}] ${line}\n`);
+      const compact = quietLine(line);
+      if (compact) out.write(`[${name}] ${compact}\n`);
     });
   }
   proc.on('error', (err) => child.tail.push(String(err)));
   proc.on('exit', (code, signal) => {
     tellReaper(`-${proc.pid}`);
     if (stopping) return;
-    const why = `${name} exited (${signal ?? `code ${code}`})${ready.size < SERVICES.length + 1 ? ' during start-up' : ''}`;
-    const tail = kind === 'infra' || QUIET ? `\n${child.tail.join('\n')}` : '';
+    const why = `${name} exited (${signal ?? `code ${code}`})${ready.size < SERVICES.length ? ' during start-up' : ''}`;
+    const tail = kind === 'infra' ? `\n${child.tail.join('\n')}` : '';
     process.stderr.write(`✖ ${why}${tail}\n`);
     void shutdown(1);
   });
   children.push(child);
   return child;
+}
+
+/** QUIET: a JSON log line of level warn or above as `warn: <msg>`, unless the same text was shown in the last 10 s. */
+function quietLine(line) {
+  let entry;
+  try {
+    entry = JSON.parse(line);
+  } catch {
+    return line;
+  }
+  if (!(entry.level >= 40) || typeof entry.msg !== 'string') return undefined;
+  const last = shown.get(entry.msg);
+  if (last && Date.now() - last < 10_000) return undefined;
+  shown.set(entry.msg, Date.now());
+  return `${LEVELS[entry.level] ?? 'error'}: ${entry.msg}`;
 }
 
 async function waitForPort(child, port, timeoutMs = 30_000) {
@@ -177,21 +212,25 @@ function findFerretDb() {
   return runs(local) ? local : undefined;
 }
 
-/** Fills env.MONGO_URL / env.NATS_URL, starting local servers; false when the binaries are missing. */
+/**
+ * Fills env.MONGO_URL / env.NATS_URL, spawning local servers for those not set (both at once): undefined when
+ * the binaries are missing; otherwise `{ up }`, a promise of the servers accepting connections. The services
+ * are spawned meanwhile: their first connection waits for a server that is still starting.
+ */
 async function startInfrastructure() {
   const natsBin = env.NATS_URL ? undefined : firstExisting(which('nats-server'), '/usr/sbin/nats-server', path.join(ROOT, '.tools/bin/nats-server'));
   const ferret = env.MONGO_URL ? undefined : findFerretDb();
   const mongod = env.MONGO_URL || ferret ? undefined : which('mongod');
-  if ((!env.NATS_URL && !natsBin) || (!env.MONGO_URL && !ferret && !mongod)) return false;
+  if ((!env.NATS_URL && !natsBin) || (!env.MONGO_URL && !ferret && !mongod)) return undefined;
   lockDataDir();
+  const up = [];
+  const started = (c, port, what) => up.push(waitForPort(c, port).then(() => !stopping && say(`✔ ${what}`)));
   if (natsBin) {
     const port = await preferredPort(4223);
-    fs.mkdirSync(path.join(DATA_DIR, 'nats'), { recursive: true });
-    const c = run('nats-server', 'infra', natsBin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', path.join(DATA_DIR, 'nats')]);
-    await waitForPort(c, port);
-    if (stopping) return true;
+    const dir = path.join(DATA_DIR, 'nats');
+    fs.mkdirSync(dir, { recursive: true });
     env.NATS_URL = `nats://127.0.0.1:${port}`;
-    say(`✔ nats-server (JetStream) on ${env.NATS_URL}, data in ${path.join(DATA_DIR, 'nats')}`);
+    started(run('nats-server', 'infra', natsBin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir]), port, `nats-server (JetStream) on ${env.NATS_URL}, data in ${dir}`);
   }
   if (!env.MONGO_URL) {
     const port = await preferredPort(27018);
@@ -201,12 +240,11 @@ async function startInfrastructure() {
       ? run('ferretdb', 'infra', ferret, ['--handler=sqlite', `--sqlite-url=file:${dir}/`, `--state-dir=${dir}`,
           `--listen-addr=127.0.0.1:${port}`, `--debug-addr=127.0.0.1:${await freePort()}`, '--telemetry=disable', '--log-level=warn'])
       : run('mongod', 'infra', mongod, ['--bind_ip', '127.0.0.1', '--port', String(port), '--dbpath', dir]);
-    await waitForPort(c, port);
-    if (stopping) return true;
     env.MONGO_URL = `mongodb://127.0.0.1:${port}/`;
-    say(`✔ ${c.name} on ${env.MONGO_URL}, data in ${dir}`);
+    localServers = true;
+    started(c, port, `${c.name} on ${env.MONGO_URL}, data in ${dir}`);
   }
-  return true;
+  return { up: Promise.all(up) };
 }
 
 function runDockerCompose() {
@@ -221,10 +259,66 @@ function runDockerCompose() {
   });
 }
 
+/** Whether no source (apps/, libs/, the tsconfig files) is newer than dist/'s last build: a walk of ~30 ms. */
+function distUpToDate() {
+  const info = path.join(DIST, '.tsbuildinfo');
+  if (!fs.existsSync(info)) return false;
+  const built = fs.statSync(info).mtimeMs;
+  const newer = (p) =>
+    fs.statSync(p).isDirectory()
+      ? fs.readdirSync(p).some((entry) => newer(path.join(p, entry)))
+      : /\.(ts|json)$/.test(p) && fs.statSync(p).mtimeMs > built;
+  return !['tsconfig.json', 'tsconfig.build.json', 'apps', 'libs'].some((p) => newer(path.join(ROOT, p)));
+}
+
+/**
+ * dist/ up to date: nothing to do when no source changed since the last build; otherwise
+ * `tsc -b tsconfig.build.json`, incremental (dist/.tsbuildinfo). Without TypeScript (a production install)
+ * an existing dist/ is used as it is.
+ */
+async function build() {
+  if (distUpToDate()) return;
+  let tsc;
+  try {
+    tsc = require.resolve('typescript/bin/tsc', { paths: [ROOT] });
+  } catch {
+    if (fs.existsSync(path.join(DIST, 'apps/gateway/src/main.js'))) return;
+    fail('dist/ is missing and TypeScript is not installed: run npm install');
+  }
+  const began = Date.now();
+  building = spawn(process.execPath, [tsc, '-b', 'tsconfig.build.json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  for (const stream of [building.stdout, building.stderr]) stream.on('data', (d) => (output += d));
+  const code = await new Promise((r) => building.once('exit', r));
+  building = undefined;
+  if (stopping) return;
+  if (code !== 0) fail(`the build failed (tsc -b tsconfig.build.json):\n${output.trim()}`);
+  if (Date.now() - began > 3000) say(`✔ compiled to dist/ (tsc -b) in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+}
+
+/**
+ * The bootstrap admin's token for identity: BOOTSTRAP_ADMIN_TOKEN when set; otherwise DATA_DIR/admin-token,
+ * generated (identity's own generator, from dist/) and written with mode 0600 on the first start.
+ */
+function adminToken() {
+  if (env.BOOTSTRAP_ADMIN_TOKEN) return { token: env.BOOTSTRAP_ADMIN_TOKEN, source: 'env' };
+  if (fs.existsSync(TOKEN_FILE)) {
+    fs.chmodSync(TOKEN_FILE, 0o600);
+    const token = fs.readFileSync(TOKEN_FILE, 'utf8').trim();
+    if (token) return { token, source: 'file' };
+  }
+  const { generateApiToken } = require(path.join(DIST, 'apps/identity/src/credentials/api-token.js'));
+  const token = generateApiToken();
+  fs.mkdirSync(DATA_DIR, { recursive: true });
+  fs.writeFileSync(TOKEN_FILE, `${token}\n`, { mode: 0o600 });
+  fs.chmodSync(TOKEN_FILE, 0o600); // an existing empty file keeps its mode otherwise
+  return { token, source: 'generated' };
+}
+
 /** HTTP status of a GET (0 when nothing answers). */
-const getStatus = (url) =>
+const getStatus = (url, headers = {}) =>
   new Promise((ok) => {
-    const req = http.get(url, { timeout: 2000 }, (res) => (res.resume(), ok(res.statusCode)));
+    const req = http.get(url, { timeout: 2000, headers }, (res) => (res.resume(), ok(res.statusCode)));
     req.on('error', () => ok(0)).on('timeout', () => req.destroy());
   });
 
@@ -235,7 +329,7 @@ async function waitReady(name, port, timeoutMs = 120_000) {
       process.stderr.write(`✖ ${name} is not ready after ${timeoutMs / 1000} s (http://127.0.0.1:${port}/health/ready)\n`);
       return shutdown(1);
     }
-    await sleep(500);
+    await sleep(100);
   }
   if (!stopping) ready.add(name), say(`✔ ${name} ready`);
 }
@@ -252,29 +346,53 @@ async function stop(list, timeoutMs) {
 async function shutdown(code) {
   if (stopping) return;
   stopping = true;
+  building?.kill('SIGTERM');
   await stop(children.filter((c) => c.kind === 'service'), 10_000);
   await stop(children.filter((c) => c.kind === 'infra'), 10_000);
   await stopReaper();
   process.exit(code);
 }
 
+/** The last lines: where the gateway is, who the admin is and where the token is (tried first). */
+async function banner(gatewayPort, admin, began) {
+  const base = `http://localhost:${gatewayPort}`;
+  const me = await getStatus(`http://127.0.0.1:${gatewayPort}/api/v1/me`, { Authorization: `Bearer ${admin.token}` });
+  await sleep(150); // the gateway's access log line of that request comes before the banner, not after it
+  const file = path.relative(process.cwd(), TOKEN_FILE).startsWith('..') ? TOKEN_FILE : path.relative(process.cwd(), TOKEN_FILE);
+  const where = admin.source === 'env' ? 'BOOTSTRAP_ADMIN_TOKEN' : `the token in ${file}`;
+  say(`\n✔ ready in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+  say(`Gateway listening on ${base} (API at /api/v1, docs at /docs)`);
+  if (me === 401) {
+    const afresh = localServers ? `remove ${DATA_DIR}` : 'drop the databases at MONGO_URL';
+    say(`⚠ ${where} is refused (GET /api/v1/me: 401): users existed before it was set, so BOOTSTRAP_ADMIN_* were ignored (or it was reset since).`);
+    const had = admin.source === 'env' && fs.existsSync(TOKEN_FILE) ? `the token in ${file}` : 'the token you had';
+    return say(`  Use ${had}, or start afresh: stop npm start, ${afresh}, npm start.`);
+  }
+  if (me !== 200) say(`⚠ the admin's token could not be tried (GET /api/v1/me: ${me || 'no answer'})`);
+  say(`  admin  ${env.BOOTSTRAP_ADMIN_EMAIL}, API token: ${admin.source === 'env' ? 'BOOTSTRAP_ADMIN_TOKEN' : `${file} (mode 0600)`}`);
+  if (admin.source === 'generated') say(`  token  ${admin.token}   (new; shown once)`);
+  const bearer = admin.source === 'env' ? '<BOOTSTRAP_ADMIN_TOKEN>' : `$(cat ${file})`;
+  say(`  try    curl -H "Authorization: Bearer ${bearer}" ${base}/api/v1/me`);
+}
+
 async function main() {
+  const began = Date.now();
   const gw = env.GATEWAY_PORT || '3000';
   if (!/^\d{1,5}$/.test(gw) || Number(gw) > 65535) fail(`invalid GATEWAY_PORT "${gw}": must be a port number (0 picks a free one)`);
   const gatewayPort = Number(gw) || (await freePort());
-  if (!(await portFree(gatewayPort))) fail(`GATEWAY_PORT ${gatewayPort} is in use (another npm start?); stop it or choose another port`);
+  if (!(await portFree(gatewayPort, '0.0.0.0')) || !(await portFree(gatewayPort)))
+    fail(`GATEWAY_PORT ${gatewayPort} is in use (another npm start?): stop what listens on it, or choose another, e.g. GATEWAY_PORT=${gatewayPort + 1} npm start`);
   startReaper();
-  if (!env.BOOTSTRAP_ADMIN_EMAIL) {
-    env.BOOTSTRAP_ADMIN_EMAIL = 'admin@example.com';
-    say('BOOTSTRAP_ADMIN_EMAIL is not set: the bootstrap admin is admin@example.com');
-  }
+  env.BOOTSTRAP_ADMIN_EMAIL ||= 'admin@example.com';
+  env.CONNECT_TIMEOUT_SECONDS ||= '30';
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
     process.on(sig, () => {
       if (docker) docker.kill(sig === 'SIGHUP' ? 'SIGTERM' : sig);
       else if (stopping) void stop(children, 0); // a second Ctrl-C: no more waiting
       else say(`\n${sig}: stopping…`), void shutdown(0);
     });
-  if (!(env.MONGO_URL && env.NATS_URL) && !(await startInfrastructure())) {
+  const infrastructure = env.MONGO_URL && env.NATS_URL ? { up: Promise.resolve() } : await startInfrastructure();
+  if (!infrastructure) {
     if (spawnSync('docker', ['info'], { stdio: 'ignore', timeout: 15_000 }).status === 0) return runDockerCompose();
     fail(`no MongoDB-wire server / NATS server. Either
   - set MONGO_URL=mongodb://… and NATS_URL=nats://… (existing servers), or
@@ -282,21 +400,23 @@ async function main() {
     or mongod on PATH or in .tools/bin, or
   - start Docker, and npm start runs docker compose up --build.`);
   }
+  await build();
   if (stopping) return;
-  const node = (name, extraEnv) =>
-    run(name, 'service', process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', `apps/${name}/src/main.ts`], extraEnv);
-  await Promise.all(
-    SERVICES.map(async (name) => {
-      const port = await freePort();
+  const admin = adminToken();
+  env.BOOTSTRAP_ADMIN_TOKEN = admin.token;
+  // compiled JavaScript; tsconfig.json's @app/* paths resolved under dist/
+  env.TS_NODE_BASEURL = DIST;
+  await Promise.all([
+    infrastructure.up,
+    ...SERVICES.map(async (name) => {
+      const port = name === 'gateway' ? gatewayPort : await freePort();
       if (stopping) return;
-      node(name, { HTTP_PORT: String(port) });
+      const portEnv = name === 'gateway' ? { GATEWAY_PORT: String(port) } : { HTTP_PORT: String(port) };
+      run(name, 'service', process.execPath, ['-r', 'tsconfig-paths/register', path.join(DIST, `apps/${name}/src/main.js`)], portEnv);
       await waitReady(name, port);
     }),
-  );
-  if (stopping) return;
-  node('gateway', { GATEWAY_PORT: String(gatewayPort) });
-  await waitReady('gateway', gatewayPort);
-  if (!stopping) say(`Gateway listening on http://localhost:${gatewayPort} (API at /api/v1, docs at /docs)`);
+  ]);
+  if (!stopping) await banner(gatewayPort, admin, began);
 }
 
 // Should this script exit without stopping them (fail()), it kills them; on SIGKILL the reaper does.

@@ -210,8 +210,9 @@ describe('deploy/', () => {
       expect(container?.ports?.map((p) => p.containerPort)).toEqual([expected]);
     });
 
-    it('probes GET /health/ready (readiness) and GET /health (liveness) on a declared port', () => {
-      expect(container?.readinessProbe?.httpGet?.path).toBe('/health/ready');
+    it('probes its own readiness (a service /health/ready, the gateway /health/serving) and GET /health (liveness) on a declared port', () => {
+      // the gateway's /health/ready answers for every service: as a probe, one backend down would take every gateway out
+      expect(container?.readinessProbe?.httpGet?.path).toBe(name === 'gateway' ? '/health/serving' : '/health/ready');
       expect(container?.livenessProbe?.httpGet?.path).toBe('/health');
       const probes = [container?.readinessProbe, container?.livenessProbe, container?.startupProbe].filter((p) => p !== undefined);
       for (const probe of probes) expect(declaredPort(probe.httpGet?.port)).toBeDefined();

@@ -33,6 +33,7 @@ describe('identity: brute-force protection (429 RATE_LIMITED)', () => {
       await request(system.baseUrl).post('/api/v1/auth/login').send({ login: 'victim', password: `wrong-${i}-password` }).expect(401);
     const res = await request(system.baseUrl).post('/api/v1/auth/login').send({ login: 'victim', password }).expect(429);
     expect(res.body).toMatchObject({ status: 429, code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
+    expect(res.headers['retry-after']).toBe(String(res.body.retryAfterSeconds));
     await request(system.baseUrl).post('/api/v1/auth/password').send({ login: 'victim', currentPassword: password, newPassword: 'another password' }).expect(429);
   });
 

@@ -1,19 +1,22 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, requireInfraEnv } from '@app/testing';
 
 /**
- * `npm start` (scripts/start.js) as an operator runs it: the five services as child processes against this
- * run's MongoDB-wire server and NATS (MONGO_URL / NATS_URL, this file's NATS_SUBJECT_PREFIX), ready within
- * 90 s, and SIGTERM stops everything with exit 0 and no process left behind. Started with its own
- * nats-server and FerretDB under DATA_DIR: a SIGKILL takes every child with it, and DATA_DIR is locked
- * against a second instance while the first lives.
+ * `npm start` (scripts/start.js) as a newcomer and an operator run it. On a fresh DATA_DIR, with its own
+ * nats-server and FerretDB there: the five services ready, a banner as the last lines with the admin and a
+ * generated token (DATA_DIR/admin-token, 0600) that works; a second start whose BOOTSTRAP_* variables come
+ * too late says so; SIGTERM stops everything with exit 0 and no process left behind; a SIGKILL takes every
+ * child with it, and DATA_DIR is locked against a second instance while the first lives. Against this run's
+ * servers (MONGO_URL, NATS_URL): a NATS_URL where nothing listens is reported within seconds; a taken or
+ * invalid GATEWAY_PORT stops it before anything starts.
  */
 const ROOT = resolve(__dirname, '..');
-const BOOTSTRAP_TOKEN = 'ppt_start-script-e2e-token-0123456789';
+// the README's old "Try it", run on data from an earlier start
+const LATE_TOKEN = 'ppt_choose-a-long-random-token-here';
 
 interface Started {
   proc: ChildProcess;
@@ -29,7 +32,6 @@ function startScript(extraEnv: Record<string, string>): Started {
     MONGO_URL: mongoUrl,
     NATS_URL: natsUrl,
     NATS_SUBJECT_PREFIX: process.env.NATS_SUBJECT_PREFIX,
-    BOOTSTRAP_ADMIN_TOKEN: BOOTSTRAP_TOKEN,
     QUIET: '1',
     ...extraEnv,
   };
@@ -91,6 +93,12 @@ describe('npm start (scripts/start.js)', () => {
   let running: Started | undefined;
   let pids: number[] = [];
 
+  // dist/ built once here, so that the timings below do not include a first build
+  beforeAll(() => {
+    const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+    if (tsc.status !== 0) throw new Error(`tsc -b tsconfig.build.json failed:\n${tsc.stdout}${tsc.stderr}`);
+  }, 300_000);
+
   afterAll(async () => {
     // Whatever a failed test left running.
     if (running && running.proc.exitCode === null && running.proc.signalCode === null) {
@@ -101,36 +109,92 @@ describe('npm start (scripts/start.js)', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('starts the five services, serves /health and /health/ready, and SIGTERM stops everything with exit 0', async () => {
-    const port = await freePort();
-    running = startScript({ DATA_DIR: dataDir, GATEWAY_PORT: String(port) });
-    await waitForOutput(running, /Gateway listening on http:\/\/localhost:\d+/, 90_000);
-
-    const out = running.output();
-    for (const service of ['identity', 'membership', 'authorization', 'audit-log', 'gateway']) expect(out).toContain(`✔ ${service} ready`);
-    expect(out).toContain(`Gateway listening on http://localhost:${port} (API at /api/v1, docs at /docs)`);
-    expect(out).toContain('admin@example.com'); // BOOTSTRAP_ADMIN_EMAIL defaulted, and said so
-    expect(out).not.toMatch(/^\[\w[\w-]*\] \{/m); // QUIET=1: no JSON log lines
-
-    const health = await fetch(`http://127.0.0.1:${port}/health`);
-    expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ status: 'ok', service: 'gateway' });
-    const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
-    expect(ready.status).toBe(200);
-
-    pids = childPids(running.proc.pid!);
-    expect(pids.length).toBeGreaterThanOrEqual(5); // the four services and the gateway (infra comes from MONGO_URL / NATS_URL)
-
+  /** SIGTERM: exit 0 within 15 s, and none of `pids` left. */
+  async function stopsCleanly(s: Started, children: number[]): Promise<void> {
     const stoppedAt = Date.now();
-    running.proc.kill('SIGTERM');
+    s.proc.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
     const result = await Promise.race([
-      running.exited,
-      new Promise<never>((_, fail) => (timer = setTimeout(() => fail(new Error(`still running 15 s after SIGTERM:\n${running!.output()}`)), 15_000))),
+      s.exited,
+      new Promise<never>((_, fail) => (timer = setTimeout(() => fail(new Error(`still running 15 s after SIGTERM:\n${s.output()}`)), 15_000))),
     ]).finally(() => clearTimeout(timer));
     expect(result).toEqual({ code: 0, signal: null });
     expect(Date.now() - stoppedAt).toBeLessThan(15_000);
-    expect(pids.filter(alive)).toEqual([]);
+    expect(children.filter(alive)).toEqual([]);
+  }
+
+  const bannerOf = (out: string) => out.slice(out.lastIndexOf('✔ ready in')).trimEnd().split('\n');
+  const OWN_SERVERS = { MONGO_URL: '', NATS_URL: '' };
+  const tokenFile = join(dataDir, 'admin-token');
+
+  it('first start on an empty DATA_DIR: the five services ready, then a banner with the admin and a generated token (DATA_DIR/admin-token, 0600) that works; SIGTERM stops everything', async () => {
+    const port = await freePort();
+    running = startScript({ ...OWN_SERVERS, DATA_DIR: dataDir, GATEWAY_PORT: String(port) });
+    await waitForOutput(running, /^ {2}try {4}curl .*\n/m, 90_000);
+
+    const out = running.output();
+    for (const service of ['identity', 'membership', 'authorization', 'audit-log', 'gateway']) expect(out).toContain(`✔ ${service} ready`);
+    expect(out).not.toMatch(/^\[\w[\w-]*\] \{/m); // QUIET=1: no JSON log lines
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    const token = readFileSync(tokenFile, 'utf8').trim();
+    expect(token).toMatch(/^ppt_[0-9a-f]{72}$/);
+    // the last lines
+    expect(bannerOf(out)).toEqual([
+      expect.stringMatching(/^✔ ready in \d+\.\d s$/),
+      `Gateway listening on http://localhost:${port} (API at /api/v1, docs at /docs)`,
+      `  admin  admin@example.com, API token: ${tokenFile} (mode 0600)`,
+      `  token  ${token}   (new; shown once)`,
+      `  try    curl -H "Authorization: Bearer $(cat ${tokenFile})" http://localhost:${port}/api/v1/me`,
+    ]);
+    const me = await fetch(`http://127.0.0.1:${port}/api/v1/me`, { headers: { Authorization: `Bearer ${token}` } });
+    expect([me.status, ((await me.json()) as { email: string }).email]).toEqual([200, 'admin@example.com']);
+
+    const health = await fetch(`http://127.0.0.1:${port}/health`);
+    expect([health.status, await health.json()]).toEqual([200, { status: 'ok', service: 'gateway' }]);
+    expect((await fetch(`http://127.0.0.1:${port}/health/serving`)).status).toBe(200);
+    const services = await fetch(`http://127.0.0.1:${port}/health/ready`);
+    expect([services.status, ((await services.json()) as { status: string }).status]).toEqual([200, 'up']);
+
+    pids = childPids(running.proc.pid!);
+    expect(pids.length).toBeGreaterThanOrEqual(7); // nats-server, FerretDB, the four services and the gateway
+    await stopsCleanly(running, pids);
+  }, 120_000);
+
+  it('a start on that data with BOOTSTRAP_ADMIN_EMAIL / BOOTSTRAP_ADMIN_TOKEN says they are ignored and how to start afresh; the first token still works, not shown again', async () => {
+    const port = await freePort();
+    const firstToken = readFileSync(tokenFile, 'utf8').trim();
+    running = startScript({ ...OWN_SERVERS, DATA_DIR: dataDir, GATEWAY_PORT: String(port), BOOTSTRAP_ADMIN_EMAIL: 'me@example.com', BOOTSTRAP_ADMIN_TOKEN: LATE_TOKEN });
+    await waitForOutput(running, /start afresh: .*\n/, 90_000);
+
+    const out = running.output();
+    expect(out).toContain(
+      '[identity] warn: BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_TOKEN are ignored: users exist already, and the bootstrap admin is only created in an empty database',
+    );
+    expect(bannerOf(out)).toEqual([
+      expect.stringMatching(/^✔ ready in \d+\.\d s$/),
+      `Gateway listening on http://localhost:${port} (API at /api/v1, docs at /docs)`,
+      '⚠ BOOTSTRAP_ADMIN_TOKEN is refused (GET /api/v1/me: 401): users existed before it was set, so BOOTSTRAP_ADMIN_* were ignored (or it was reset since).',
+      `  Use the token in ${tokenFile}, or start afresh: stop npm start, remove ${dataDir}, npm start.`,
+    ]);
+    expect(out).not.toContain(firstToken);
+    expect(out).not.toContain(LATE_TOKEN);
+    expect((await fetch(`http://127.0.0.1:${port}/api/v1/me`, { headers: { Authorization: `Bearer ${firstToken}` } })).status).toBe(200);
+
+    pids = childPids(running.proc.pid!);
+    await stopsCleanly(running, pids);
+  }, 120_000);
+
+  it('the admin exists with another token: BOOTSTRAP_ADMIN_TOKEN is ignored, and identity and the banner say so', async () => {
+    const port = await freePort();
+    running = startScript({ ...OWN_SERVERS, DATA_DIR: dataDir, GATEWAY_PORT: String(port), BOOTSTRAP_ADMIN_TOKEN: LATE_TOKEN });
+    await waitForOutput(running, /start afresh: .*\n/, 90_000);
+    const out = running.output();
+    expect(out).toContain(
+      '[identity] warn: BOOTSTRAP_ADMIN_TOKEN is ignored: the bootstrap admin admin@example.com exists already, with the token it was created with (or a newer one)',
+    );
+    expect(out).toContain('⚠ BOOTSTRAP_ADMIN_TOKEN is refused (GET /api/v1/me: 401)');
+    pids = childPids(running.proc.pid!);
+    await stopsCleanly(running, pids);
   }, 120_000);
 
   it('SIGKILL of npm start takes its children with it; a second npm start on the same DATA_DIR refuses while the first lives', async () => {
@@ -138,7 +202,7 @@ describe('npm start (scripts/start.js)', () => {
     const own = { DATA_DIR: dataDir, GATEWAY_PORT: '0', MONGO_URL: '', NATS_URL: '' };
     const first = (running = startScript(own));
     await waitForOutput(first, /✔ ferretdb on mongodb:/, 60_000);
-    const isService = (args: string) => /apps\/[\w-]+\/src\/main\.ts/.test(args);
+    const isService = (args: string) => /apps\/[\w-]+\/src\/main\.[jt]s/.test(args);
     let tree: Array<{ pid: number; args: string }> = [];
     const deadline = Date.now() + 30_000;
     while ((tree = descendants(first.proc.pid!)).filter((p) => isService(p.args)).length < 4) {
@@ -187,10 +251,14 @@ describe('npm start (scripts/start.js)', () => {
     await new Promise<void>((ok) => busy.listen(0, '127.0.0.1', ok));
     const port = (busy.address() as { port: number }).port;
     try {
+      const began = Date.now();
       const s = startScript({ DATA_DIR: dataDir, GATEWAY_PORT: String(port), MONGO_URL: '', NATS_URL: '' });
       expect(await s.exited).toEqual({ code: 1, signal: null });
-      expect(s.output()).toContain(`GATEWAY_PORT ${port} is in use`);
-      expect(s.output()).not.toContain('✔');
+      expect(Date.now() - began).toBeLessThan(5000);
+      // one line with the hint
+      expect(s.output()).toBe(
+        `npm start: GATEWAY_PORT ${port} is in use (another npm start?): stop what listens on it, or choose another, e.g. GATEWAY_PORT=${port + 1} npm start\n`,
+      );
     } finally {
       busy.close();
     }
@@ -203,4 +271,29 @@ describe('npm start (scripts/start.js)', () => {
     expect(result.code).not.toBeNull();
     expect(s.output()).toContain('GATEWAY_PORT');
   }, 30_000);
+
+  it('a NATS_URL where nothing listens: one clear line within seconds (once for the five services), the gateway alive and not ready, then it gives up with exit 1', async () => {
+    const deadPort = await freePort();
+    const port = await freePort();
+    const began = Date.now();
+    running = startScript({ DATA_DIR: dataDir, GATEWAY_PORT: String(port), NATS_URL: `nats://127.0.0.1:${deadPort}`, CONNECT_TIMEOUT_SECONDS: '6' });
+    const line = new RegExp(`^\\[[\\w-]+\\] warn: cannot connect to NATS at nats://127\\.0\\.0\\.1:${deadPort}: connection refused; retrying in 0\\.5 s$`, 'gm');
+    await waitForOutput(running, line, 15_000);
+    process.stdout.write(`start-script: the NATS line came ${Date.now() - began} ms after the spawn\n`);
+    expect(Date.now() - began).toBeLessThan(15_000);
+
+    // the gateway (the heaviest to load) answers on its port, alive and not ready, while it retries
+    const status = (path: string) => fetch(`http://127.0.0.1:${port}${path}`).then((r) => r.status, () => 0);
+    const deadline = Date.now() + 10_000;
+    while ((await status('/health')) !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await status('/health')).toBe(200);
+    expect(await status('/health/ready')).toBe(503);
+
+    expect(await running.exited).toEqual({ code: 1, signal: null });
+    const out = running.output();
+    expect(out.match(line)).toHaveLength(1);
+    expect(out).toMatch(new RegExp(`\\] fatal: cannot connect to NATS at nats://127\\.0\\.0\\.1:${deadPort} \\(gave up after \\d+ s\\): connection refused\\n`));
+    expect(out).toMatch(/✖ [\w-]+ exited \(code 1\) during start-up/);
+    expect(out).not.toContain('    at '); // no stack trace
+  }, 60_000);
 });

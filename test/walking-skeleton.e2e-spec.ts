@@ -21,7 +21,8 @@ describe('walking skeleton: gateway → NATS → services → JetStream → audi
     await request(system.baseUrl).get('/health').expect(200, { status: 'ok', service: 'gateway' });
   });
 
-  it('GET /health/ready is 200 when NATS and every service with its database answer', async () => {
+  it('GET /health/serving is 200 with the NATS connection up; GET /health/ready 200 when every service answers with its database', async () => {
+    await request(system.baseUrl).get('/health/serving').expect(200, { status: 'ready', checks: { nats: 'up' } });
     const res = await request(system.baseUrl).get('/health/ready').expect(200);
     expect(res.body.checks).toEqual({ nats: 'up', identity: 'up', membership: 'up', authorization: 'up', 'audit-log': 'up' });
   });

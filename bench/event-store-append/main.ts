@@ -13,7 +13,7 @@
  * ratio is the median of the six rounds' ratios, and their range is printed too. The outbox relay is off
  * for these figures. Then, the same way, 1 writer with the outbox relay publishing to NATS JetStream right
  * after each append vs the store alone (1 and 10 events per commit); a relay round lasts until JetStream has
- * acked its events and the commits are marked published.
+ * acked its events and the relay has stored the streams' published positions.
  *
  * Uses MONGO_URL / NATS_URL when set, otherwise starts FerretDB and nats-server on free ports; writes to
  * fresh databases `bench_append_<random>_<figure>` and drops them afterwards.
@@ -70,7 +70,7 @@ async function main() {
   const seconds = Number(process.argv[2] ?? 1);
   process.env.NATS_SUBJECT_PREFIX = `bench${randomBytes(3).toString('hex')}.`;
   // imported after the prefix is set
-  const { createEventStore, createOutboxRelay } = await import('../../libs/event-store/src');
+  const { createEventStore, createOutboxRelay, unpublishedCommits } = await import('../../libs/event-store/src');
   const { connectNats, ensureStreams } = await import('../../libs/messaging/src/jetstream');
   const { eventsStreamName, deadLetterStreamName } = await import('../../libs/contracts/src');
 
@@ -142,8 +142,8 @@ async function main() {
     }
 
     // the outbox relay on vs the store alone: 1 writer, 1 and 10 events per commit, alternating rounds as
-    // above. A relay round lasts until JetStream has acked every event appended in it and the commits are
-    // marked published, so a relay that falls behind shows in its figure. A publish that fails (e.g. FerretDB
+    // above. A relay round lasts until JetStream has acked every event appended in it and the positions are
+    // stored, so a relay that falls behind shows in its figure. A publish that fails (e.g. FerretDB
     // reporting SQLITE_BUSY) is left to the sweep, which runs at the end.
     await ensureStreams(nc);
     let publishFailures = 0;
@@ -160,7 +160,7 @@ async function main() {
       await relayed.ensureIndexes();
       relay = createOutboxRelay({ commits: relayed.commits, js: nc.jetstream(), service: 'identity', sweepGraceMs: 0, logger: { warn: () => publishFailures++ } });
       relays.push(relay);
-      unpublishedCounts.push(() => relayed.commits.countDocuments({ published: false }));
+      unpublishedCounts.push(() => unpublishedCommits(relayed.commits));
       const appendTo = (store: typeof alone, streams: WriterStreams) => async () => {
         const { streamId, expected, userId } = streams.next(perCommit);
         await store.append(streamId, expected, newEvents(userId, perCommit), { commandId: randomUUID(), meta: meta() });
@@ -218,7 +218,7 @@ async function main() {
         `rounds disagree by more than 2x for ${noisy.join(', ')}: those ratios measure the server's lock waits more than the store ` +
           `(FerretDB/SQLite takes one writer at a time); rerun with more seconds or against MongoDB (MONGO_URL)\n`,
       );
-    process.stdout.write(`\noutbox relay on vs the store alone (1 writer; a relay round lasts until its events are acked and marked published)\n`);
+    process.stdout.write(`\noutbox relay on vs the store alone (1 writer; a relay round lasts until its events are acked and their positions stored)\n`);
     process.stdout.write(`${'events/commit'.padStart(14)}${'alone ev/s'.padStart(15)}${'relay on ev/s'.padStart(15)}${'ratio'.padStart(8)}${'round ratios'.padStart(14)}\n`);
     for (const row of relayRows) process.stdout.write(`${row}\n`);
     const worstRelay = Math.min(...relayRatios);

@@ -15,17 +15,17 @@
  * Uses MONGO_URL / NATS_URL when set (a NATS of its own is better: the counters see every message on it),
  * otherwise starts FerretDB and nats-server on free ports.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { connect, type NatsConnection } from 'nats';
 import { findBinary, freePort, startFerretDb, startNatsServer, type LocalServer } from '../../libs/testing/src/local-servers';
 import { load, printTable, type LoadOptions, type LoadResult } from '../lib/http-load';
+import { startStack, stopStack } from '../startup/stack';
 
-const ROOT = resolve(__dirname, '../..');
 const TOKEN = 'ppt_bench-gateway-token-0123456789abcdef';
 const PEOPLE = 1000;
 const GROUPS = 50;
@@ -78,12 +78,12 @@ async function main() {
 
   let stack: ChildProcess | undefined;
   try {
-    const cold = await startStack(env, base).then((r) => ((stack = r.child), r.ms));
+    const cold = await startStack(env, base).then((r) => ((stack = r.child), r.allReadyMs));
     process.stdout.write(`stack ready (first start, empty databases): ${(cold / 1000).toFixed(1)} s\n`);
     const seed = await seedOrganization(base);
     process.stdout.write(`seeded: ${PEOPLE} people, ${GROUPS} groups, ${ROLES} custom roles, ${PROJECTS} projects in ${(seed.ms / 1000).toFixed(0)} s\n`);
     await stopStack(stack);
-    const warm = await startStack(env, base).then((r) => ((stack = r.child), r.ms));
+    const warm = await startStack(env, base).then((r) => ((stack = r.child), r.allReadyMs));
     process.stdout.write(`stack ready (second start, data present): ${(warm / 1000).toFixed(1)} s\n\n`);
 
     const auth = { Authorization: `Bearer ${TOKEN}` };
@@ -149,27 +149,6 @@ async function ferretCommands(metricsUrl: string): Promise<number> {
 async function opcounters(mongo: MongoClient): Promise<number> {
   const status = await mongo.db('admin').command({ serverStatus: 1 });
   return Object.values(status.opcounters as Record<string, number>).reduce((a, b) => a + Number(b), 0);
-}
-
-async function startStack(env: NodeJS.ProcessEnv, base: string): Promise<{ child: ChildProcess; ms: number }> {
-  const began = Date.now();
-  const child = spawn(process.execPath, [join(ROOT, 'scripts/start.js')], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
-  let exited = false;
-  child.on('exit', () => (exited = true));
-  for (;;) {
-    if (exited) throw new Error('npm start exited before the gateway was ready');
-    const ok = await fetch(`${base}/health/ready`).then((r) => r.ok, () => false);
-    if (ok) return { child, ms: Date.now() - began };
-    if (Date.now() - began > 180_000) throw new Error('the stack was not ready within 180 s');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function stopStack(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
 }
 
 async function call<T>(method: string, url: string, body?: unknown): Promise<T> {

@@ -25,7 +25,7 @@ import 'reflect-metadata';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { MongoClient } from 'mongodb';
-import { builtInRoleId, eventMetadata, systemMeta, type DomainEvent } from '@app/contracts';
+import { builtInRoleId, catalogueEvent, eventMetadata, systemMeta, type DomainEvent } from '@app/contracts';
 import { createEventStore } from '@app/event-store';
 import { loadOrganization, saveSnapshot } from '../../apps/membership/src/organization/organization.repository';
 import { evolveOrganization, organizationStreamId } from '../../apps/membership/src/organization/organization.state';
@@ -127,7 +127,7 @@ async function seedAggregate(client: MongoClient, dbName: string, organizationId
       fromVersion: version + 1,
       toVersion: version + events.length,
       commandId: `bench-seed:${organizationId}:${i}`,
-      events,
+      events: events.map(catalogueEvent),
       published: true,
       committedAt: new Date(),
     });

@@ -291,7 +291,7 @@ describe('authorization service (integration)', () => {
 
     // the tail: written after the snapshot, including access taken away and given
     await membershipEvents(org.orgId, ['group.member-removed', { groupId: org.groupId, groupName: 'Ops', userId: org.users[1] }]);
-    await membershipEvents(org.orgId, ['organization.member-removed', { userId: org.users[2], username: 'x', groupIds: [org.groupId] }]);
+    await membershipEvents(org.orgId, ['organization.member-removed', { userId: org.users[2], username: 'xavier', groupIds: [org.groupId] }]);
     await rpc(AccessSubjects.changeRole(), { organizationId: org.orgId, roleId: org.role.id, permissions: ['project.job.stop', 'project.job.rerun'] }, org.ownerId);
     const end = await lastSequence();
     expect(end).toBeGreaterThan(snapshotAt);

@@ -9,6 +9,7 @@ import { createLogger, PinoNestLogger, type ServiceConfig } from '@app/platform'
 import { GatewayModule } from './gateway.module';
 import { requestContextMiddleware, type GatewayRequest } from './common/request-context';
 import { BODY_LIMIT, jsonEdgeCheck, verifyJsonBytes } from './common/json-body';
+import { completeOpenApi } from './common/openapi';
 
 export const API_PREFIX = 'api/v1';
 
@@ -20,6 +21,7 @@ export async function createGatewayApp(config: ServiceConfig<'gateway'>, logger:
     abortOnError: false,
   });
   app.set('trust proxy', false);
+  app.disable('x-powered-by');
   // `a[b][c]=1` stays the key "a[b][c]": no nested objects (and no prototypes) from a query string
   app.set('query parser', 'simple');
   app.use(requestContextMiddleware(config.TRUST_PROXY));
@@ -28,7 +30,8 @@ export async function createGatewayApp(config: ServiceConfig<'gateway'>, logger:
       logger,
       genReqId: (req) => (req as unknown as GatewayRequest).ctx.requestId,
       customProps: (req) => ({ requestId: (req as unknown as GatewayRequest).ctx?.requestId }),
-      autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
+      // probes and scrapes (every few seconds from the kubelet and Prometheus) are not logged
+      autoLogging: { ignore: (req) => req.url === '/metrics' || /^\/health(\/ready|\/serving)?$/.test(req.url ?? '') },
     }),
   );
   // docs/http.md: UTF-8 JSON up to 1 MiB, uncompressed; then one check of the parsed body and query
@@ -37,6 +40,7 @@ export async function createGatewayApp(config: ServiceConfig<'gateway'>, logger:
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health', method: RequestMethod.GET },
+      { path: 'health/serving', method: RequestMethod.GET },
       { path: 'health/ready', method: RequestMethod.GET },
       { path: 'metrics', method: RequestMethod.GET },
     ],
@@ -47,14 +51,16 @@ export async function createGatewayApp(config: ServiceConfig<'gateway'>, logger:
 }
 
 function setupOpenApi(app: INestApplication): void {
-  const doc = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('People platform API')
-      .setDescription('User management and access control. Errors are application/problem+json with a stable `code`.')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
+  const doc = completeOpenApi(
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('People platform API')
+        .setDescription('User management and access control. Errors are application/problem+json with a stable `code`.')
+        .setVersion('1')
+        .addBearerAuth()
+        .build(),
+    ),
   );
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
 }

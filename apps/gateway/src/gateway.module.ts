@@ -11,6 +11,7 @@ import { BearerAuthGuard } from './auth/auth.guard';
 import { ProblemFilter } from './common/problem.filter';
 import { IDEMPOTENCY_TTL_MS } from './common/idempotency';
 import { IDEMPOTENCY_KV, IdempotencyInterceptor } from './common/idempotency.interceptor';
+import { LocationInterceptor } from './common/location.interceptor';
 import { GATEWAY_CONFIG, NATS_CLIENT, RPC_CLIENT, ServicesClient } from './common/services.client';
 import { HealthController, METRICS } from './health/health.controller';
 import { MeController } from './me/me.controller';
@@ -88,6 +89,8 @@ export class GatewayModule implements OnApplicationShutdown {
         { provide: APP_GUARD, useClass: BearerAuthGuard },
         { provide: APP_GUARD, useClass: PermissionGuard },
         { provide: APP_PIPE, useValue: strictValidationPipe },
+        // the first interceptor is the outermost: Location sees replayed answers too
+        { provide: APP_INTERCEPTOR, useClass: LocationInterceptor },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         { provide: APP_FILTER, useValue: new ProblemFilter(logger) },
       ],

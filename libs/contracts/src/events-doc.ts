@@ -4,6 +4,13 @@ import { evtSubject } from './subjects';
 import { ENVELOPE_SCHEMA } from './validate-event';
 
 /** Renders docs/events.md from the catalogue, so the document cannot drift from the code. */
+/** `type` first and `required` last in every schema object, whatever order the schema builder used. */
+function readableOrder(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const { type, required, ...rest } = value as Record<string, unknown>;
+  return { ...(type === undefined ? {} : { type }), ...rest, ...(required === undefined ? {} : { required }) };
+}
+
 export function renderEventsDoc(): string {
   const prefix = process.env.NATS_SUBJECT_PREFIX;
   process.env.NATS_SUBJECT_PREFIX = '';
@@ -39,7 +46,7 @@ export function renderEventsDoc(): string {
       '',
     ];
     for (const d of EVENT_CATALOGUE) {
-      lines.push(`### \`${fullEventName(d)}\``, '', d.description, '', '```json', JSON.stringify(d.data, null, 2), '```', '');
+      lines.push(`### \`${fullEventName(d)}\``, '', d.description, '', '```json', JSON.stringify(d.data, readableOrder, 2), '```', '');
     }
     return lines.join('\n');
   } finally {

@@ -1,16 +1,19 @@
-import { fullEventName, type EventDefinition } from './catalogue';
+import { fullEventName, type EventDefinition, type EventOf } from './catalogue';
 import { IDENTITY_EVENTS } from './identity/events';
 import { MEMBERSHIP_EVENTS } from './membership/events';
 import { AUTHORIZATION_EVENTS } from './authorization/events';
 
 /** Every event type the product publishes. `docs/events.md` is generated from this list. */
-export const EVENT_CATALOGUE: readonly EventDefinition[] = [
-  ...IDENTITY_EVENTS,
-  ...MEMBERSHIP_EVENTS,
-  ...AUTHORIZATION_EVENTS,
-];
+export const EVENT_CATALOGUE = [...IDENTITY_EVENTS, ...MEMBERSHIP_EVENTS, ...AUTHORIZATION_EVENTS] as const;
 
-const byName = new Map(EVENT_CATALOGUE.map((d) => [fullEventName(d), d]));
+/**
+ * Any event of the catalogue, as a union discriminated by `type` (and `service`, `version`): switching on
+ * `event.type` narrows `event.data` to the event's schema. Events reach code as this type once, at the
+ * consumer's edge, after upcasting (the envelope and `data` are validated against the same schemas).
+ */
+export type CatalogueEvent = EventOf<(typeof EVENT_CATALOGUE)[number]>;
+
+const byName = new Map<string, EventDefinition>(EVENT_CATALOGUE.map((d) => [fullEventName(d), d]));
 if (byName.size !== EVENT_CATALOGUE.length) throw new Error('duplicate event type in EVENT_CATALOGUE');
 
 export function findEventDefinition(type: string, version: number): EventDefinition | undefined {

@@ -1,3 +1,4 @@
+import { Type, type TString } from '@sinclair/typebox';
 import { EMAIL_MAX, NAME_MAX, USERNAME_MAX, USERNAME_PATTERN } from './identity/messages';
 
 /**
@@ -56,7 +57,7 @@ export interface TextField {
   /** why an already normalized value is refused, or null; `field` names it in the message */
   problem(value: unknown, field?: string): string | null;
   /** the JSON-schema fragment of the event schemas */
-  schema: { type: 'string'; format: string; minLength: number; maxLength: number };
+  schema: TString;
 }
 
 function textField(
@@ -78,7 +79,7 @@ function textField(
       if (n < minLength || n > maxLength) return `${field} must be ${minLength} to ${maxLength} characters`;
       return rules(value, field);
     },
-    schema: { type: 'string', format, minLength, maxLength },
+    schema: Type.String({ format, minLength, maxLength }),
   };
 }
 

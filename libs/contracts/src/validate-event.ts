@@ -1,13 +1,10 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import { EVENT_CATALOGUE, findEventDefinition } from './events';
+import { EVENT_CATALOGUE, findEventDefinition, type CatalogueEvent } from './events';
+import type { DomainEvent } from './envelope';
 import { fullEventName } from './catalogue';
 import { TEXT_FIELDS, isNormalizedValid } from './fields';
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-addFormats(ajv);
-// the text fields' formats are their own checks (fields.ts): the contract accepts exactly what the services store
-for (const kind of TEXT_FIELDS) ajv.addFormat(kind.format, { type: 'string', validate: (v: string) => isNormalizedValid(kind, v) });
 
 /** Schema of the envelope every published event has (see docs/events.md). */
 export const ENVELOPE_SCHEMA = {
@@ -46,13 +43,22 @@ export const ENVELOPE_SCHEMA = {
   },
 } as const;
 
-const envelope = ajv.compile(ENVELOPE_SCHEMA);
-const dataValidators = new Map<string, ValidateFunction>(
-  EVENT_CATALOGUE.map((d) => [fullEventName(d), ajv.compile(d.data)]),
-);
+let compiled: { envelope: ValidateFunction; data: Map<string, ValidateFunction> } | undefined;
+
+/** Compiled on first use: only audit-log and the tests check events, and compiling the catalogue would cost every process ~0.3 s of start-up. */
+function validators() {
+  if (compiled) return compiled;
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  addFormats(ajv);
+  // the text fields' formats are their own checks (fields.ts): the contract accepts exactly what the services store
+  for (const kind of TEXT_FIELDS) ajv.addFormat(kind.format, { type: 'string', validate: (v: string) => isNormalizedValid(kind, v) });
+  compiled = { envelope: ajv.compile(ENVELOPE_SCHEMA), data: new Map(EVENT_CATALOGUE.map((d) => [fullEventName(d), ajv.compile(d.data)])) };
+  return compiled;
+}
 
 /** Checks a published event against the catalogue; returns the problems found (empty when valid). */
 export function validateEvent(event: unknown): string[] {
+  const { envelope, data } = validators();
   if (!envelope(event)) return (envelope.errors ?? []).map((e) => `envelope ${e.instancePath} ${e.message}`);
   const e = event as { type: string; version: number; service: string; organizationId?: string; data: unknown };
   const def = findEventDefinition(e.type, e.version);
@@ -60,7 +66,18 @@ export function validateEvent(event: unknown): string[] {
   const problems: string[] = [];
   if (def.service !== e.service) problems.push(`${e.type} is declared by ${def.service}, published by ${e.service}`);
   if (def.organizationScoped && !e.organizationId) problems.push(`${e.type} must carry organizationId`);
-  const validate = dataValidators.get(fullEventName(def))!;
+  const validate = data.get(fullEventName(def))!;
   if (!validate(e.data)) problems.push(...(validate.errors ?? []).map((x) => `data${x.instancePath} ${x.message}`));
   return problems;
+}
+
+/**
+ * The event as the catalogue's typed union, after checking it against its schema: the one conversion from
+ * an event read off the wire or built by hand to a typed one (throws, naming the problems, when it does not
+ * match). The event store checks every event before storing it and reads them back typed.
+ */
+export function catalogueEvent(event: DomainEvent): CatalogueEvent {
+  const problems = validateEvent(event);
+  if (problems.length) throw new Error(`${event.type}.v${event.version} does not match the event catalogue: ${problems.join('; ')}`);
+  return event as CatalogueEvent;
 }

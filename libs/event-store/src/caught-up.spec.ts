@@ -30,8 +30,20 @@ describe('the caught-up wait', () => {
     expect(reads).toBeGreaterThan(1);
     expect(local.position()).toBe(1);
     // not consuming here at all (yet): the checkpoint alone
-    expect(await waitUntilApplied(sharedProgress(async () => checkpoint), 7, 100)).toBe(true);
-    expect(await waitUntilApplied(sharedProgress(async () => checkpoint), 8, 100)).toBe(false);
+    expect(
+      await waitUntilApplied(
+        sharedProgress(async () => checkpoint),
+        7,
+        100,
+      ),
+    ).toBe(true);
+    expect(
+      await waitUntilApplied(
+        sharedProgress(async () => checkpoint),
+        8,
+        100,
+      ),
+    ).toBe(false);
   });
 
   it('concurrent callers share look-ups, and nobody is answered with a look-up sent before it arrived', async () => {

@@ -1,11 +1,12 @@
-import { DomainError, ErrorCode, type CommandMeta, type DomainEvent, type NewEvent } from '@app/contracts';
+import { DomainError, ErrorCode, type CatalogueEvent, type CommandMeta, type NewEvent } from '@app/contracts';
 import { ConcurrencyError } from './errors';
 import type { EventStore } from './event-store';
 import type { CommitDocument } from './commit';
 
 export interface Decider<S, C> {
   initialState: S;
-  evolve: (state: S, event: DomainEvent) => S;
+  /** folds one event of the aggregate's stream (of the catalogue: checked when appended, upcast when read) */
+  evolve: (state: S, event: CatalogueEvent) => S;
   /** pure: returns the events the command causes (empty when there is nothing to do) or throws a DomainError */
   decide: (command: C, state: S, meta: CommandMeta) => NewEvent[];
 }

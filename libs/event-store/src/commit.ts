@@ -1,4 +1,4 @@
-import type { DomainEvent } from '@app/contracts';
+import type { CatalogueEvent } from '@app/contracts';
 
 /**
  * One document per append. `_id` is `<streamId>@<fromVersion>`; a unique index on (streamId, fromVersion)
@@ -11,13 +11,39 @@ export interface CommitDocument {
   fromVersion: number;
   toVersion: number;
   commandId: string;
-  events: DomainEvent[];
+  /** checked against the event catalogue before the commit was written (`EventStoreOptions.validate`) */
+  events: CatalogueEvent[];
   /** the first outcome of the command, returned again when it is retried (never holds secrets) */
   reply?: unknown;
-  published: boolean;
+  /**
+   * Only on commits written before the outbox kept positions per stream: `true` once they were published.
+   * `ensureIndexes` turns these flags into positions once; nothing reads them afterwards, and commits written
+   * now do not have one (the relay never updates a commit). See OutboxPosition.
+   */
+  published?: boolean;
   committedAt: Date;
 }
 
+/**
+ * The outbox relay's progress in one stream: JetStream has acknowledged every event up to `version`
+ * (`_id` = stream id). Written by the relay after the acks, at most a moment late, never ahead of them.
+ */
+export interface OutboxPosition {
+  _id: string;
+  version: number;
+}
+
+/**
+ * The outbox sweep's checkpoint (one document, `_id` = 'sweep'): every commit committed before `since` had
+ * been published when a sweep last looked, so the next sweep looks only at commits from a little earlier on.
+ */
+export interface OutboxSweepCheckpoint {
+  _id: string;
+  since: Date;
+}
+
 export const COMMITS = 'event_commits';
+export const OUTBOX_POSITIONS = 'outbox_positions';
+export const OUTBOX_SWEEP = 'outbox_sweep';
 export const RESERVATIONS = 'reservations';
 export const CHECKPOINTS = 'projection_checkpoints';

@@ -43,7 +43,9 @@ describe('consumeEvents: ordered, batches, dead letters, checkpoint, bounded sto
   async function publish(...names: string[]): Promise<number[]> {
     const userId = randomUUID();
     for (const [i, name] of names.entries())
-      await producer.append(`user-${userId}`, [{ type: 'user.screen-name-changed', version: 1, data: { userId, name, previousName: i ? names[i - 1] : 'Initial' } }]);
+      await producer.append(`user-${userId}`, [
+        { type: 'user.screen-name-changed', version: 1, data: { userId, name, previousName: i ? names[i - 1] : 'Initial' } },
+      ]);
     const last = (await jsm.streams.info(eventsStreamName())).state.last_seq;
     return range(last - names.length + 1, last);
   }
@@ -60,7 +62,13 @@ describe('consumeEvents: ordered, batches, dead letters, checkpoint, bounded sto
     const seqs = await publish(...range(1, 25).map((i) => `Name ${i}`));
     const batches: number[][] = [];
     const abort = new AbortController();
-    const c = await consume({ name: 'batches', start: seqs[0] - 1, maxBatch: 10, signal: abort.signal, apply: (events) => void batches.push(events.map((e) => e.sequence)) });
+    const c = await consume({
+      name: 'batches',
+      start: seqs[0] - 1,
+      maxBatch: 10,
+      signal: abort.signal,
+      apply: (events) => void batches.push(events.map((e) => e.sequence)),
+    });
     expect(await waitUntilApplied(c, seqs[24], 10_000)).toBe(true);
     expect(batches.flat()).toEqual(seqs);
     expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(10);
@@ -102,12 +110,22 @@ describe('consumeEvents: ordered, batches, dead letters, checkpoint, bounded sto
     expect(alone).toEqual([1, 2, 3]);
     expect(letters.sort()).toEqual(['Poison: cannot apply this one', 'Rejected: no mapping']);
     expect(await deadLetters('poisoned-batch')).toBe(2);
-    const dlq = await (await nc.jetstream().consumers.get(deadLetterStreamName(), { filterSubjects: deadLetterSubject('poisoned-batch') })).next({ expires: 2000 });
+    const dlq = await (
+      await nc.jetstream().consumers.get(deadLetterStreamName(), { filterSubjects: deadLetterSubject('poisoned-batch') })
+    ).next({ expires: 2000 });
     expect([dlq?.headers?.get('Original-Sequence'), dlq?.headers?.get('Error')]).toEqual([String(rejectedSeq), 'no mapping']);
 
     // a view rebuilt from the stream at every start counts and logs its dead letters without publishing them
     const counted: string[] = [];
-    const view = await consume({ name: 'counted-only', start: seqs[0] - 1, maxBatch: 50, maxDeliver: 1, publishDeadLetters: false, apply, onDeadLetter: (_e, r) => void counted.push(r) });
+    const view = await consume({
+      name: 'counted-only',
+      start: seqs[0] - 1,
+      maxBatch: 50,
+      maxDeliver: 1,
+      publishDeadLetters: false,
+      apply,
+      onDeadLetter: (_e, r) => void counted.push(r),
+    });
     expect(await waitUntilApplied(view, seqs[4], 15_000)).toBe(true);
     expect([counted.length, await deadLetters('counted-only')]).toEqual([2, 0]);
   });

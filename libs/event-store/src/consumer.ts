@@ -1,14 +1,4 @@
-import {
-  AckPolicy,
-  DeliverPolicy,
-  JSONCodec,
-  headers,
-  nanos,
-  type ConsumerMessages,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-} from 'nats';
+import { AckPolicy, DeliverPolicy, JSONCodec, headers, nanos, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
 import { allEventsSubject, deadLetterSubject, eventsStreamName, type DomainEvent } from '@app/contracts';
 import { Position, type Progress } from './caught-up';
 import { noUpcasters, type UpcasterRegistry } from './upcasters';
@@ -131,7 +121,9 @@ export async function consumeEvents(options: ConsumeOptions): Promise<EventConsu
 
   const messages = durable
     ? await durableMessages(jsm, js, stream, name, subjects, ackWaitMs)
-    : await (await js.consumers.get(stream, { filterSubjects: subjects.length === 1 ? subjects[0] : subjects, opt_start_seq: progress.position() + 1 })).consume({
+    : await (
+        await js.consumers.get(stream, { filterSubjects: subjects.length === 1 ? subjects[0] : subjects, opt_start_seq: progress.position() + 1 })
+      ).consume({
         max_messages: Math.max(maxBatch, 200),
       });
 
@@ -326,7 +318,12 @@ async function durableMessages(
  * Publishes an event that cannot be applied to `dlq.<projection>` (its own stream), with the original subject,
  * sequence and the reason in headers; its msg id makes a second copy (a retry, another replica) a no-op.
  */
-export async function publishDeadLetter(js: JetStreamClient, projection: string, m: { subject: string; seq: number; data: Uint8Array }, reason: string): Promise<void> {
+export async function publishDeadLetter(
+  js: JetStreamClient,
+  projection: string,
+  m: { subject: string; seq: number; data: Uint8Array },
+  reason: string,
+): Promise<void> {
   const h = headers();
   h.set('Original-Subject', m.subject);
   h.set('Original-Sequence', String(m.seq));

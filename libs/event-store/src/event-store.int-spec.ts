@@ -17,10 +17,25 @@ describe('event store on a MongoDB-wire server', () => {
   beforeAll(async () => {
     mongo = await testMongo();
     db = mongo.db(testDatabaseName('event_store'));
-    store = createEventStore(db, { service: 'identity' });
+    // the generic store behaviours use events of their own (counters, seats), not the catalogue's
+    store = createEventStore(db, { service: 'identity', validate: false });
     await store.ensureIndexes();
   });
   afterAll(() => mongo.close());
+
+  it('by default stores only events that match the event catalogue, and writes nothing otherwise', async () => {
+    const checked = createEventStore(db, { service: 'identity' });
+    const userId = randomUUID();
+    const stream = `user-${userId}`;
+    const changed = (name: unknown) => ({ type: 'user.screen-name-changed', version: 1, data: { userId, name, previousName: 'Ada' } });
+    await expect(checked.append(stream, 0, [ev(1)], { commandId: randomUUID(), meta: systemMeta('t1') })).rejects.toThrow(/counter\.incremented\.v1.*undocumented/);
+    await expect(checked.append(stream, 0, [changed(42)], { commandId: randomUUID(), meta: systemMeta('t2') })).rejects.toThrow(/data\/name must be string/);
+    await expect(checked.appendMany([{ streamId: stream, expectedVersion: 0, events: [changed('')], commandId: randomUUID() }], systemMeta('t3'))).rejects.toThrow(/refusing to store/);
+    expect(await checked.commits.countDocuments({ streamId: stream })).toBe(0);
+    await checked.append(stream, 0, [changed('Ada L.')], { commandId: randomUUID(), meta: systemMeta('t4') });
+    const [stored] = await checked.readStream(stream);
+    expect(stored.type === 'user.screen-name-changed' && stored.data.name).toBe('Ada L.');
+  });
 
   it('appends one commit per append and reads the stream back in order', async () => {
     const stream = `counter-${randomUUID()}`;

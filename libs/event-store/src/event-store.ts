@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
-import { eventMetadata, type CommandMeta, type DomainEvent, type NewEvent } from '@app/contracts';
+import { eventMetadata, validateEvent, type CatalogueEvent, type CommandMeta, type DomainEvent, type NewEvent } from '@app/contracts';
 import { COMMITS, type CommitDocument } from './commit';
 import { ConcurrencyError, duplicateKeyIndexes, isDuplicateKey } from './errors';
 import { ensureIndexes as createIndexesOneByOne } from './indexes';
+import { positionsFromPublishedFlags } from './outbox-relay';
 import { noUpcasters, type UpcasterRegistry } from './upcasters';
 
 export interface AppendOptions {
@@ -40,6 +41,12 @@ export interface EventStoreOptions {
   upcasters?: UpcasterRegistry;
   /** called after each successful append (the outbox relay publishes right away) */
   onAppended?: (commit: CommitDocument) => void;
+  /**
+   * Checks every event before it is written (default: against the event catalogue, `validateEvent`): an
+   * event that does not match its schema is a bug of the writer and is never stored, so whatever reads the
+   * store gets events of the catalogue. `false` only for tests that store events of their own.
+   */
+  validate?: ((event: DomainEvent) => string[]) | false;
 }
 
 export type EventStore = ReturnType<typeof createEventStore>;
@@ -51,13 +58,16 @@ export type EventStore = ReturnType<typeof createEventStore>;
 export function createEventStore(db: Db, options: EventStoreOptions) {
   const commits: Collection<CommitDocument> = db.collection<CommitDocument>(COMMITS);
   const upcasters = options.upcasters ?? noUpcasters;
+  const validate = options.validate === false ? () => [] : (options.validate ?? validateEvent);
 
   async function ensureIndexes(): Promise<void> {
     await createIndexesOneByOne(commits, [
       { key: { streamId: 1, fromVersion: 1 }, name: 'stream_position', unique: true },
       { key: { commandId: 1 }, name: 'command_id', unique: true },
-      { key: { published: 1, committedAt: 1 }, name: 'unpublished' },
+      // the outbox sweep's window, read from the index alone (docs/architecture.md, "Outbox")
+      { key: { committedAt: 1, streamId: 1, toVersion: 1 }, name: 'committed_at' },
     ]);
+    await positionsFromPublishedFlags(commits);
   }
 
   async function findByCommand(commandId: string): Promise<CommitDocument | null> {
@@ -136,15 +146,19 @@ export function createEventStore(db: Db, options: EventStoreOptions) {
       data: e.data,
       metadata,
     }));
+    for (const e of events) {
+      const problems = validate(e);
+      if (problems.length) throw new Error(`refusing to store ${e.type}.v${e.version} on ${streamId}: ${problems.join('; ')}`);
+    }
     const commit: CommitDocument = {
       _id: `${streamId}@${expectedVersion + 1}`,
       streamId,
       fromVersion: expectedVersion + 1,
       toVersion: expectedVersion + events.length,
       commandId: opts.commandId,
-      events,
+      // checked just above: what is stored is of the catalogue
+      events: events as CatalogueEvent[],
       ...(opts.reply === undefined ? {} : { reply: opts.reply }),
-      published: false,
       committedAt: new Date(),
     };
     return commit;
@@ -159,13 +173,17 @@ export function createEventStore(db: Db, options: EventStoreOptions) {
     return docs.flatMap((d) => d.events.filter((e) => e.streamVersion > afterVersion).map((e) => upcasters.upcast(e)));
   }
 
-  /** Rebuilds an aggregate's state with a pure evolve. Version 0 means the stream does not exist. */
+  /**
+   * Rebuilds an aggregate's state with a pure evolve. Version 0 means the stream does not exist. The events
+   * are typed as the catalogue's: each was checked against its schema when it was appended, and is upcast
+   * to its current version here.
+   */
   async function load<S>(
     streamId: string,
-    evolve: (state: S, event: DomainEvent) => S,
+    evolve: (state: S, event: CatalogueEvent) => S,
     initialState: S,
   ): Promise<{ state: S; version: number }> {
-    const events = await readStream(streamId);
+    const events = (await readStream(streamId)) as CatalogueEvent[];
     return {
       state: events.reduce(evolve, initialState),
       version: events.length ? events[events.length - 1].streamVersion : 0,

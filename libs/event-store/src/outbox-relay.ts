@@ -1,13 +1,15 @@
 import type { Collection } from 'mongodb';
 import { JSONCodec, headers, type JetStreamClient, type NatsConnection, type PubAck } from 'nats';
 import { evtSubject, type DomainEvent, type ServiceName } from '@app/contracts';
-import type { CommitDocument } from './commit';
+import { OUTBOX_POSITIONS, OUTBOX_SWEEP, type CommitDocument, type OutboxPosition, type OutboxSweepCheckpoint } from './commit';
+import { duplicateKeyIndexes, isDuplicateKey } from './errors';
 
 export interface RelayLogger {
   warn(obj: object, msg: string): void;
 }
 
 export interface OutboxRelayOptions {
+  /** the store's commits; the relay keeps its positions and the sweep's checkpoint in the same database */
   commits: Collection<CommitDocument>;
   js: JetStreamClient;
   service: ServiceName;
@@ -15,6 +17,8 @@ export interface OutboxRelayOptions {
   sweepIntervalMs?: number;
   /** only sweep commits older than this, so the sweep does not race the publish that follows each append */
   sweepGraceMs?: number;
+  /** how far before its checkpoint a sweep looks again, for inserts that became visible late (default 60 s) */
+  sweepLookbackMs?: number;
 }
 
 export type OutboxRelay = ReturnType<typeof createOutboxRelay>;
@@ -23,8 +27,10 @@ const codec = JSONCodec();
 const SWEEP_CONCURRENCY = 8;
 /** Events of one stream sent before their acks are awaited (together). */
 export const RELAY_BATCH_EVENTS = 256;
-/** Acked commits are marked published together, at most this long after their acks (well below the sweep's grace). */
-const MARK_DELAY_MS = 200;
+/** Positions acked here are stored together, at most this long after their acks (well below the sweep's grace). */
+const POSITIONS_DELAY_MS = 200;
+const DEFAULT_SWEEP_LOOKBACK_MS = 60_000;
+const SWEEP_ID = 'sweep';
 /** NATS's default max_payload, for when the client does not know the server's (not connected). */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
@@ -39,9 +45,67 @@ function contiguous(list: CommitDocument[]): CommitDocument[] {
   return end < 0 ? list : list.slice(0, end);
 }
 
+/** `mine` from just after `upTo` when nothing can be missing before or between them (no query needed), else undefined. */
+function following(mine: CommitDocument[], upTo: number): CommitDocument[] | undefined {
+  const after = mine.filter((c) => c.toVersion > upTo);
+  if (after.length === 0) return after;
+  return after[0].fromVersion === upTo + 1 && contiguous(after).length === after.length ? after : undefined;
+}
+
+const positionsOf = (commits: Collection<CommitDocument>) => commits.db.collection<OutboxPosition>(OUTBOX_POSITIONS);
+
+/** Per stream, the last version among `commits`. */
+function lastVersions(commits: Array<Pick<CommitDocument, 'streamId' | 'toVersion'>>): Map<string, number> {
+  const last = new Map<string, number>();
+  for (const c of commits) last.set(c.streamId, Math.max(last.get(c.streamId) ?? 0, c.toVersion));
+  return last;
+}
+
+/**
+ * An upsert that races another one inserting the same new _id fails with a duplicate key on FerretDB
+ * (MongoDB retries it itself); done again, it updates the document the other one inserted.
+ */
+async function upsertAgainIfRaced(upsert: () => Promise<unknown>): Promise<void> {
+  try {
+    await upsert();
+  } catch (err) {
+    if (!isDuplicateKey(err) && !duplicateKeyIndexes(err)) throw err;
+    await upsert();
+  }
+}
+
+/** Stores the streams' positions in one write, an upsert by _id each; a stored position never goes back. */
+async function storePositions(commits: Collection<CommitDocument>, upTo: Iterable<[string, number]>): Promise<void> {
+  const ops = [...upTo].map(([_id, version]) => ({ updateOne: { filter: { _id }, update: { $max: { version } }, upsert: true } }));
+  if (ops.length) await upsertAgainIfRaced(() => positionsOf(commits).bulkWrite(ops, { ordered: false }));
+}
+
+/**
+ * Commits written before the relay kept positions carry a `published` flag and an index on it: the flags
+ * become positions (the relay of before published each stream in order), then the index goes. Does nothing
+ * once the index is gone; safe to run again if it stops half-way.
+ */
+export async function positionsFromPublishedFlags(commits: Collection<CommitDocument>): Promise<void> {
+  if (!(await commits.indexExists('unpublished'))) return;
+  const flagged = await commits.find({ published: true }, { projection: { streamId: 1, toVersion: 1 } }).toArray();
+  await storePositions(commits, lastVersions(flagged));
+  await commits.dropIndex('unpublished');
+}
+
+/**
+ * How many commits are not published according to the stored positions: reads every commit and position,
+ * for tests, benchmarks and diagnostics, never on a request path.
+ */
+export async function unpublishedCommits(commits: Collection<CommitDocument>): Promise<number> {
+  const stored = new Map((await positionsOf(commits).find().toArray()).map((p) => [p._id, p.version]));
+  const all = await commits.find({}, { projection: { streamId: 1, toVersion: 1 } }).toArray();
+  return all.filter((c) => c.toVersion > (stored.get(c.streamId) ?? 0)).length;
+}
+
 /**
  * Publishes committed events to JetStream in per-stream order, each with `Nats-Msg-Id` = event id (so
- * JetStream drops a second publish of the same event), and marks the commits published afterwards.
+ * JetStream drops a second publish of the same event), and stores per stream the version up to which
+ * JetStream acknowledged them (`outbox_positions`, one small document per stream; commits are never updated).
  *
  * A stream's pending events go out in batches of up to RELAY_BATCH_EVENTS: all sent at once, in version
  * order, on one connection, then their acks awaited together. A batch stops the stream at its first failed
@@ -51,6 +115,8 @@ function contiguous(list: CommitDocument[]): CommitDocument[] {
  */
 export function createOutboxRelay(options: OutboxRelayOptions) {
   const { commits, js, service, logger } = options;
+  const positions = positionsOf(commits);
+  const checkpoints = commits.db.collection<OutboxSweepCheckpoint>(OUTBOX_SWEEP);
   /** per stream, its latest round (running or waiting); rounds of one stream run one after another */
   const latest = new Map<string, Promise<void>>();
   /** per stream, a round that has not started yet: later requests join it */
@@ -59,42 +125,55 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   const appendedHere = new Map<string, CommitDocument[]>();
   /** streams whose next round must look for unpublished commits in the database (the sweep asked) */
   const scanRequested = new Set<string>();
-  /** per stream, the last version this process saw acked by JetStream (bounded; a miss only costs a query) */
+  /** per stream, the highest version this process knows JetStream acked (bounded; a miss costs a lookup by _id) */
   const publishedUpTo = new Map<string, number>();
-  /** acked commits not yet marked published, written together */
-  const toMark = new Set<string>();
-  let marks: Promise<void> = Promise.resolve();
-  let markTimer: NodeJS.Timeout | undefined;
+  /** positions acked here and not stored yet, written together */
+  const toStore = new Map<string, number>();
+  /**
+   * streams whose last round here failed, with the commit time of the first commit it left unpublished: the
+   * sweep retries them and does not move its checkpoint past that time
+   */
+  const failedSince = new Map<string, Date>();
+  let writes: Promise<void> = Promise.resolve();
+  let writeTimer: NodeJS.Timeout | undefined;
   let timer: NodeJS.Timeout | undefined;
   let sweeping: Promise<void> | undefined;
   let stopped = false;
   /** stop() was called: no new rounds; what is unpublished is left to a sweep (of another replica, or the next start) */
   let stopping = false;
 
-  /** Writes the pending published flags in one write (and one write at a time). */
-  function writeMarks(): Promise<void> {
-    clearTimeout(markTimer);
-    markTimer = undefined;
-    marks = marks.then(async () => {
-      if (toMark.size === 0) return;
-      const ids = [...toMark];
-      toMark.clear();
-      try {
-        await commits.updateMany({ _id: { $in: ids } }, { $set: { published: true } });
-      } catch (err) {
-        // JetStream has these events: a later write marks them, or a sweep publishes them again (dropped as duplicates)
-        for (const id of ids) toMark.add(id);
-        logger?.warn({ err: (err as Error).message, commits: ids.length }, 'marking commits published failed; will retry');
-        scheduleMarks();
-      }
-    });
-    return marks;
+  const known = (streamId: string) => publishedUpTo.get(streamId) ?? 0;
+
+  function remember(streamId: string, version: number): void {
+    if (known(streamId) >= version) return;
+    if (publishedUpTo.size >= 10_000) publishedUpTo.clear();
+    publishedUpTo.set(streamId, version);
   }
 
-  function scheduleMarks(): void {
-    if (markTimer || stopped || toMark.size === 0) return;
-    markTimer = setTimeout(() => void writeMarks(), MARK_DELAY_MS);
-    markTimer.unref();
+  /** Stores the pending positions in one write (one upsert by _id per stream; and one write at a time). */
+  function writePositions(): Promise<void> {
+    clearTimeout(writeTimer);
+    writeTimer = undefined;
+    writes = writes.then(async () => {
+      if (toStore.size === 0) return;
+      const batch = [...toStore];
+      toStore.clear();
+      try {
+        await storePositions(commits, batch);
+      } catch (err) {
+        // JetStream has these events: a later write stores the positions; meanwhile another replica may publish them again (dropped as duplicates)
+        for (const [id, version] of batch) if ((toStore.get(id) ?? 0) < version) toStore.set(id, version);
+        logger?.warn({ err: (err as Error).message, streams: batch.length }, 'storing outbox positions failed; will retry');
+        schedulePositions();
+      }
+    });
+    return writes;
+  }
+
+  function schedulePositions(): void {
+    if (writeTimer || stopped || toStore.size === 0) return;
+    writeTimer = setTimeout(() => void writePositions(), POSITIONS_DELAY_MS);
+    writeTimer.unref();
   }
 
   interface Message {
@@ -116,65 +195,87 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     return js.publish(evtSubject(service, event.type, event.version), data, { msgID: event.id, headers: h });
   }
 
-  /** The stream's commits to publish now: those appended here when they follow what this process published, else a query. */
-  async function pendingCommits(streamId: string, scan: boolean): Promise<CommitDocument[]> {
-    const upTo = publishedUpTo.get(streamId) ?? 0;
-    const mine = (appendedHere.get(streamId) ?? []).filter((c) => c.toVersion > upTo);
-    appendedHere.delete(streamId);
-    // Right after appends whose predecessors this process has published, those commits are all there is to
-    // publish: no query (on FerretDB a query by streamId scans the whole collection).
-    if (!scan && mine.length === 0) return [];
-    if (!scan && mine[0].fromVersion === upTo + 1 && contiguous(mine).length === mine.length) return mine;
-    const unpublished = await commits.find({ streamId, published: false }).sort({ fromVersion: 1 }).toArray();
-    // commits this process has published but not marked yet are not sent again
-    return contiguous(unpublished.filter((c) => c.toVersion > (publishedUpTo.get(streamId) ?? 0)));
+  /** The stored position of a stream (a lookup by _id: no scan on FerretDB either), or what this process knows if further. */
+  async function storedPosition(streamId: string): Promise<number> {
+    const stored = await positions.findOne({ _id: streamId });
+    if (stored) remember(streamId, stored.version);
+    return known(streamId);
   }
 
-  /** Records commits whose every event JetStream acked. */
+  /**
+   * The stream's commits to publish now: those appended here when they follow what this process knows was
+   * acked, or the stored position; else (or when the sweep asks) the commits after the stored position.
+   */
+  async function pendingCommits(streamId: string, mine: CommitDocument[], scan: boolean): Promise<CommitDocument[]> {
+    // Right after appends that follow what is published, those commits are all there is to publish: no query
+    // of the commits (on FerretDB any query of them but by _id reads the whole collection).
+    const ready = scan ? undefined : following(mine, known(streamId));
+    if (ready) return ready;
+    const upTo = await storedPosition(streamId);
+    const readyNow = scan ? undefined : following(mine, upTo);
+    if (readyNow) return readyNow;
+    const rest = await commits
+      .find({ streamId, fromVersion: { $gt: upTo } })
+      .sort({ fromVersion: 1 })
+      .toArray();
+    return contiguous(rest);
+  }
+
+  /** Records commits whose every event JetStream acked; their position is stored within POSITIONS_DELAY_MS. */
   function published(streamId: string, done: CommitDocument[]): void {
     if (done.length === 0) return;
-    if (publishedUpTo.size >= 10_000) publishedUpTo.clear();
-    publishedUpTo.set(streamId, Math.max(publishedUpTo.get(streamId) ?? 0, done[done.length - 1].toVersion));
-    for (const c of done) toMark.add(c._id);
-    scheduleMarks();
+    const version = done[done.length - 1].toVersion;
+    remember(streamId, version);
+    toStore.set(streamId, Math.max(toStore.get(streamId) ?? 0, version));
+    schedulePositions();
   }
 
   async function publishRound(streamId: string, scan: boolean): Promise<void> {
-    const pending = await pendingCommits(streamId, scan);
-    const events = pending.flatMap((c) => c.events.map(message));
-    // An event NATS would refuse before sending is never put in a batch: the events after it would go out
-    // and reach JetStream before it. The stream stops there.
-    const limit = maxPayload(js);
-    const tooBig = events.findIndex((m) => m.bytes > limit);
-    const sendable = tooBig < 0 ? events.length : tooBig;
-    let acked = 0;
-    let commitIndex = 0;
-    let eventsBefore = 0; // events of the commits before pending[commitIndex]
-    while (acked < sendable) {
-      const batch = events.slice(acked, Math.min(acked + RELAY_BATCH_EVENTS, sendable));
-      // all sent in this event-loop turn, in order; then the acks, together
-      const results = await Promise.allSettled(batch.map(publish));
-      const failed = results.findIndex((r) => r.status === 'rejected');
-      acked += failed < 0 ? batch.length : failed;
-      const done: CommitDocument[] = [];
-      while (commitIndex < pending.length && eventsBefore + pending[commitIndex].events.length <= acked) {
-        eventsBefore += pending[commitIndex].events.length;
-        done.push(pending[commitIndex++]);
+    const mine = appendedHere.get(streamId) ?? [];
+    appendedHere.delete(streamId);
+    let pending = mine;
+    let commitIndex = 0; // the first commit of `pending` not wholly acked
+    try {
+      pending = await pendingCommits(streamId, mine, scan);
+      const events = pending.flatMap((c) => c.events.map(message));
+      // An event NATS would refuse before sending is never put in a batch: the events after it would go out
+      // and reach JetStream before it. The stream stops there.
+      const limit = maxPayload(js);
+      const tooBig = events.findIndex((m) => m.bytes > limit);
+      const sendable = tooBig < 0 ? events.length : tooBig;
+      let acked = 0;
+      let eventsBefore = 0; // events of the commits before pending[commitIndex]
+      while (acked < sendable) {
+        const batch = events.slice(acked, Math.min(acked + RELAY_BATCH_EVENTS, sendable));
+        // all sent in this event-loop turn, in order; then the acks, together
+        const results = await Promise.allSettled(batch.map(publish));
+        const failed = results.findIndex((r) => r.status === 'rejected');
+        acked += failed < 0 ? batch.length : failed;
+        const done: CommitDocument[] = [];
+        while (commitIndex < pending.length && eventsBefore + pending[commitIndex].events.length <= acked) {
+          eventsBefore += pending[commitIndex].events.length;
+          done.push(pending[commitIndex++]);
+        }
+        published(streamId, done);
+        if (failed >= 0) {
+          const storedAfter = results.slice(failed + 1).filter((r) => r.status === 'fulfilled' && !r.value.duplicate).length;
+          if (storedAfter > 0)
+            logger?.warn(
+              { streamId, version: batch[failed].event.streamVersion, storedAfter },
+              'JetStream stored events of a batch after one that failed: their first copies may be out of stream order',
+            );
+          throw (results[failed] as PromiseRejectedResult).reason;
+        }
       }
-      published(streamId, done);
-      if (failed >= 0) {
-        const storedAfter = results.slice(failed + 1).filter((r) => r.status === 'fulfilled' && !r.value.duplicate).length;
-        if (storedAfter > 0)
-          logger?.warn(
-            { streamId, version: batch[failed].event.streamVersion, storedAfter },
-            'JetStream stored events of a batch after one that failed: their first copies may be out of stream order',
-          );
-        throw (results[failed] as PromiseRejectedResult).reason;
+      if (tooBig >= 0) {
+        const { event, bytes } = events[tooBig];
+        throw new Error(`event ${event.id} (version ${event.streamVersion}) is ${bytes} bytes, more than NATS accepts (${limit})`);
       }
-    }
-    if (tooBig >= 0) {
-      const { event, bytes } = events[tooBig];
-      throw new Error(`event ${event.id} (version ${event.streamVersion}) is ${bytes} bytes, more than NATS accepts (${limit})`);
+      failedSince.delete(streamId);
+    } catch (err) {
+      const first = pending[commitIndex]?.committedAt;
+      if (first) failedSince.set(streamId, first);
+      throw err;
     }
   }
 
@@ -210,28 +311,49 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     );
   }
 
+  /** The streams whose last version in `heads` is after what this process or the stored positions say is published. */
+  async function streamsBehind(heads: Map<string, number>): Promise<string[]> {
+    const unsure = [...heads].filter(([id, version]) => known(id) < version).map(([id]) => id);
+    if (unsure.length === 0) return [];
+    const stored = new Map((await positions.find({ _id: { $in: unsure } }).toArray()).map((p) => [p._id, p.version]));
+    return unsure.filter((id) => (stored.get(id) ?? 0) < heads.get(id)!);
+  }
+
   /**
-   * Finds every stream with unpublished commits (a crash, NATS down) and publishes them, a few streams at a
-   * time, then marks them published. A stream that fails does not hold up the others; the sweep rejects
-   * afterwards if any failed.
+   * Finds the streams with unpublished commits (a crash between append and publish, NATS down) and publishes
+   * them, a few streams at a time. It looks only at the commits of its window: from `sweepLookbackMs` before
+   * its checkpoint (none: from the first commit) to `sweepGraceMs` ago, read from the committedAt index
+   * alone on MongoDB, and compares each stream's last version there with the positions; plus the streams
+   * whose rounds failed here. Then it moves the checkpoint to the window's end, or to the commit time of the
+   * first commit that a failed round left unpublished. A stream that fails does not hold up the others; the sweep rejects afterwards
+   * if any failed.
    */
   async function sweep(): Promise<number> {
-    const graceMs = options.sweepGraceMs ?? 1000;
-    const streams = await commits.distinct('streamId', {
-      published: false,
-      committedAt: { $lt: new Date(Date.now() - graceMs) },
-    });
-    const failures: string[] = [];
+    const until = new Date(Date.now() - (options.sweepGraceMs ?? 1000));
+    const lookback = options.sweepLookbackMs ?? DEFAULT_SWEEP_LOOKBACK_MS;
+    const since = (await checkpoints.findOne({ _id: SWEEP_ID }))?.since;
+    const committedAt = since ? { $gte: new Date(since.getTime() - lookback), $lte: until } : { $lte: until };
+    // grouped here: FerretDB v1's $group has no $max
+    const heads = lastVersions(await commits.find({ committedAt }, { projection: { _id: 0, streamId: 1, toVersion: 1 } }).toArray());
+    const streams = [...new Set([...(await streamsBehind(heads)), ...failedSince.keys()])];
+    const failures: Array<{ streamId: string; message: string }> = [];
     let next = 0;
     const worker = async () => {
       while (next < streams.length && !stopping) {
         const streamId = streams[next++];
-        await publishStream(streamId).catch((err: Error) => failures.push(`${streamId}: ${err.message}`));
+        await publishStream(streamId).catch((err: Error) => failures.push({ streamId, message: err.message }));
       }
     };
     await Promise.all(Array.from({ length: Math.min(SWEEP_CONCURRENCY, streams.length) }, worker));
-    await writeMarks();
-    if (failures.length) throw new Error(`${failures.length} of ${streams.length} streams not published: ${failures[0]}`);
+    await writePositions();
+    // not past the first commit a failed round left unpublished (here; another replica's sweep keeps its
+    // own), and not at all after a failure before the round knew its commits (the database failed)
+    if (!stopping && failures.every((f) => failedSince.has(f.streamId))) {
+      const checkpoint = new Date([...failedSince.values()].reduce((min, d) => Math.min(min, d.getTime()), until.getTime()));
+      if (checkpoint.getTime() !== since?.getTime())
+        await upsertAgainIfRaced(() => checkpoints.updateOne({ _id: SWEEP_ID }, { $set: { since: checkpoint } }, { upsert: true }));
+    }
+    if (failures.length) throw new Error(`${failures.length} of ${streams.length} streams not published: ${failures[0].streamId}: ${failures[0].message}`);
     return streams.length;
   }
 
@@ -247,15 +369,15 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     timer.unref();
   }
 
-  /** Waits for every round in flight, then writes the pending published flags. */
+  /** Waits for every round in flight, then stores the pending positions. */
   async function flush(): Promise<void> {
     await Promise.allSettled([...latest.values()]);
-    await writeMarks();
+    await writePositions();
   }
 
   /**
-   * Stops the sweep, waits for the rounds in flight (each at most one batch) and writes the pending published
-   * flags. No new round starts: a backlog (e.g. an account batch's 500 commits) is left to a sweep rather than
+   * Stops the sweep, waits for the rounds in flight (each at most one batch) and stores the pending
+   * positions. No new round starts: a backlog (e.g. an account batch's 500 commits) is left to a sweep rather than
    * holding up the shutdown.
    */
   async function stop(): Promise<void> {
@@ -263,12 +385,12 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     if (timer) clearInterval(timer);
     await sweeping;
     await flush();
-    stopped = true; // flags that could not be written now are left to a sweep
+    stopped = true; // positions that could not be stored now cost at most a second publish (dropped by JetStream)
   }
 
   /**
    * Waits until this process has nothing in flight for the stream: JetStream has acked its events
-   * (read-your-writes for its callers); the published flags follow within MARK_DELAY_MS.
+   * (read-your-writes for its callers); the stored position follows within POSITIONS_DELAY_MS.
    */
   async function flushStream(streamId: string): Promise<void> {
     await latest.get(streamId);

@@ -116,7 +116,9 @@ describe('RPC client (real NATS)', () => {
       await disconnected;
       await sleep(50);
       const started = Date.now();
-      const err = await rpcClient(client).request(subject, { meta: meta(), body: { during: true } }, 2000).catch((e: unknown) => e);
+      const err = await rpcClient(client)
+        .request(subject, { meta: meta(), body: { during: true } }, 2000)
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(RpcFailure);
       expect(err).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
       expect(Date.now() - started).toBeLessThan(500);
@@ -126,7 +128,10 @@ describe('RPC client (real NATS)', () => {
       for (;;) {
         const ok = await rpcClient(client)
           .request(subject, { meta: meta(), body: { after: true } }, 1000)
-          .then(() => true, () => false);
+          .then(
+            () => true,
+            () => false,
+          );
         if (ok) break;
         if (Date.now() > back) throw new Error('the client did not reconnect');
         await sleep(200);

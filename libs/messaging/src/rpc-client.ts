@@ -68,7 +68,8 @@ function createRpcClient(nc: NatsConnection): RpcClient {
 }
 
 function failure(subject: string, err: NatsError): RpcFailure {
-  if (err.code === NatsErrorCode.NoResponders) return new RpcFailure(ErrorCode.SERVICE_UNAVAILABLE, 'no instance of the service is listening; nothing was done');
+  if (err.code === NatsErrorCode.NoResponders)
+    return new RpcFailure(ErrorCode.SERVICE_UNAVAILABLE, 'no instance of the service is listening; nothing was done');
   // sent (or possibly sent: a connection that broke after the publish): a command may have been applied
   if (isCommandSubject(subject))
     return new RpcFailure(ErrorCode.OUTCOME_UNKNOWN, 'the command was sent but its outcome is unknown: it may or may not have been applied');

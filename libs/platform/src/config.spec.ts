@@ -5,7 +5,7 @@ describe('configuration from the environment', () => {
 
   it('applies defaults', () => {
     const c = loadConfig('identity', base);
-    expect(c).toMatchObject({ database: 'identity', LOG_LEVEL: 'info', HTTP_PORT: 0, SESSION_TTL_HOURS: 12, NATS_SUBJECT_PREFIX: '' });
+    expect(c).toMatchObject({ database: 'identity', LOG_LEVEL: 'info', HTTP_PORT: 0, SESSION_TTL_HOURS: 12, NATS_SUBJECT_PREFIX: '', CONNECT_TIMEOUT_SECONDS: 300 });
     expect(loadConfig('audit-log', base).database).toBe('audit');
     expect(loadConfig('gateway', {}).GATEWAY_PORT).toBe(3000);
   });
@@ -19,6 +19,7 @@ describe('configuration from the environment', () => {
     ['membership', { ...base, LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     ['gateway', { TRUST_PROXY: 'yes' }, 'TRUST_PROXY'],
     ['authorization', { ...base, NATS_SUBJECT_PREFIX: 'a.b' }, 'NATS_SUBJECT_PREFIX'],
+    ['gateway', { CONNECT_TIMEOUT_SECONDS: '-1' }, 'CONNECT_TIMEOUT_SECONDS'],
   ] as const)('%s refuses %j naming %s', (service, env, name) => {
     expect(() => loadConfig(service, env)).toThrow(ConfigError);
     expect(() => loadConfig(service, env)).toThrow(new RegExp(`${name}:`));

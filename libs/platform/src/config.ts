@@ -30,6 +30,8 @@ const baseSchema = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
   HTTP_PORT: port.default(0),
   SERVICE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
+  // how long the first connections to MongoDB and NATS are retried before the process exits 1 (0: for ever)
+  CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
 });
 
 const serviceSchemas = {

@@ -1,4 +1,4 @@
-import { MongoClient, type Db } from 'mongodb';
+import type { Db, MongoClient } from 'mongodb';
 import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
@@ -12,8 +12,9 @@ import {
   type Reservations,
   type UpcasterRegistry,
 } from '@app/event-store';
-import { connectNats, ensureStreams } from '@app/messaging';
+import { ensureStreams } from '@app/messaging';
 import { createLogger } from './logger';
+import { connectMongo, connectNatsWithRetry } from './connect';
 import type { ServiceConfig } from './config';
 
 /** Everything a service needs from the outside world, connected and ready. */
@@ -44,10 +45,19 @@ export async function connectInfrastructure(
 ): Promise<Infrastructure> {
   const service = config.service;
   const logger = opts.logger ?? createLogger(service, config.LOG_LEVEL);
-  const mongo = new MongoClient(config.MONGO_URL!, { serverSelectionTimeoutMS: 10_000, appName: service });
-  await mongo.connect();
+  const retry = { logger, timeoutMs: config.CONNECT_TIMEOUT_SECONDS * 1000 };
+  // both at once, so that each one that fails says so
+  const [mongoResult, natsResult] = await Promise.allSettled([
+    connectMongo(config.MONGO_URL!, service, retry),
+    connectNatsWithRetry(config.NATS_URL, service, retry),
+  ]);
+  if (mongoResult.status === 'rejected' || natsResult.status === 'rejected') {
+    if (mongoResult.status === 'fulfilled') await mongoResult.value.close();
+    if (natsResult.status === 'fulfilled') await natsResult.value.close();
+    throw mongoResult.status === 'rejected' ? mongoResult.reason : (natsResult as PromiseRejectedResult).reason;
+  }
+  const [mongo, nc] = [mongoResult.value, natsResult.value];
   const db = mongo.db(config.database);
-  const nc = await connectNats(config.NATS_URL, service);
   await ensureStreams(nc);
   const js = nc.jetstream();
   const jsm = await nc.jetstreamManager();

@@ -1,4 +1,4 @@
-import { createLogger, redactUrl } from './logger';
+import { createLogger, PinoNestLogger, redactUrl } from './logger';
 
 describe('redactUrl', () => {
   it('replaces the value of every secret query parameter and keeps the rest as it was', () => {
@@ -25,5 +25,20 @@ describe('createLogger', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).not.toMatch(/s3cret/);
     expect(JSON.parse(lines[0])).toMatchObject({ req: { url: '/me?access_token=[redacted]&b=2', query: { b: '2' } } });
+  });
+});
+
+describe('PinoNestLogger', () => {
+  it("writes Nest's start-up chatter (routes and patterns mapped, modules initialised) at debug only", () => {
+    const at = (level: string) => {
+      const lines: string[] = [];
+      const nest = new PinoNestLogger(createLogger('test', level, { write: (line: string) => lines.push(line) }));
+      nest.log('Mapped {/api/v1/me, GET} route', 'RouterExplorer');
+      nest.log('AppModule dependencies initialized', 'InstanceLoader');
+      nest.log('NatsStatus: type: "reconnect"', 'ClientNats');
+      return lines.map((l) => JSON.parse(l).msg);
+    };
+    expect(at('info')).toEqual(['NatsStatus: type: "reconnect"']);
+    expect(at('debug')).toHaveLength(3);
   });
 });

@@ -78,11 +78,22 @@ export function createLogger(service: string, level = 'info', destination?: pino
   return destination ? pino(options, destination) : pino(options);
 }
 
-/** Nest's own log lines, through pino. */
+/** Contexts of Nest's start-up chatter (modules initialised, every route and pattern mapped): debug, not info. */
+export const NEST_STARTUP_CONTEXTS: ReadonlySet<string> = new Set([
+  'NestFactory',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestApplication',
+  'NestMicroservice',
+]);
+
+/** Nest's own log lines, through pino; its start-up chatter only at `LOG_LEVEL=debug`. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
   log(message: unknown, context?: string) {
-    this.logger.info({ context }, String(message));
+    if (context && NEST_STARTUP_CONTEXTS.has(context)) this.logger.debug({ context }, String(message));
+    else this.logger.info({ context }, String(message));
   }
   error(message: unknown, trace?: string, context?: string) {
     this.logger.error({ context, trace }, String(message));

@@ -1,97 +1,90 @@
-import { Controller, Get, Global, Header, Inject, Module, ServiceUnavailableException, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
+import { Controller, Global, Inject, Module, type DynamicModule, type INestMicroservice, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MessagePattern } from '@nestjs/microservices';
+import type { Logger } from 'pino';
 import { qrySubject, type HealthReply, type ServiceName } from '@app/contracts';
 import { DomainErrorFilter, MessageMetaGuard, natsMicroserviceOptions } from '@app/messaging';
 import type { UpcasterRegistry } from '@app/event-store';
-import { PinoNestLogger } from './logger';
+import { createLogger, PinoNestLogger } from './logger';
 import { checkInfrastructure, connectInfrastructure, INFRA, type Infrastructure } from './infrastructure';
+import { serveHealth, type HealthServer } from './health-server';
 import type { ServiceConfig } from './config';
 
-/** `GET /health`, `GET /health/ready`, `GET /metrics` and `qry.<service>.health` of one service. */
+async function healthOf(infra: Infrastructure): Promise<HealthReply> {
+  const checks = await checkInfrastructure(infra);
+  return { service: infra.service, ok: Object.values(checks).every((c) => c === 'up'), checks };
+}
+
+/** `qry.<service>.health`: what the gateway's `/health/services` asks each service. */
 function healthControllerFor(service: ServiceName): Type<unknown> {
   @Controller()
   class HealthController {
     constructor(@Inject(INFRA) private readonly infra: Infrastructure) {}
 
-    @Get('health')
-    live() {
-      return { status: 'ok', service };
-    }
-
-    @Get('health/ready')
-    async ready() {
-      const reply = await this.check();
-      if (!reply.ok) throw new ServiceUnavailableException(reply);
-      return reply;
-    }
-
-    @Get('metrics')
-    @Header('Content-Type', 'text/plain; version=0.0.4')
-    metrics() {
-      return this.infra.metrics.metrics();
-    }
-
     @MessagePattern(qrySubject(service, 'health'))
-    async check(): Promise<HealthReply> {
-      const checks = await checkInfrastructure(this.infra);
-      return { service, ok: Object.values(checks).every((c) => c === 'up'), checks };
+    check(): Promise<HealthReply> {
+      return healthOf(this.infra);
     }
   }
   return HealthController;
 }
 
 export interface RunningService {
-  app: INestApplication;
+  app: INestMicroservice;
   infra: Infrastructure;
-  /** HTTP port actually listened on (0 when none) */
+  /** HTTP port of /health, /health/ready and /metrics (0 when none) */
   port: number;
   close(): Promise<void>;
 }
 
 /**
- * Starts one service: connects MongoDB and NATS, ensures streams and indexes, starts the outbox relay,
- * answers its NATS subjects in the service's queue group, and serves health and metrics over HTTP when
- * HTTP_PORT is set.
+ * Starts one service: opens its health port first when HTTP_PORT is set (alive, not ready), connects MongoDB
+ * and NATS (retrying, see connect.ts), ensures streams and indexes, starts the outbox relay, then answers its
+ * NATS subjects in the service's queue group; ready from then on. No HTTP server of Nest's: a service's only
+ * HTTP surface is its health port.
  */
 export async function startService(
   config: ServiceConfig<ServiceName>,
   appModule: (infra: Infrastructure) => DynamicModule | Type<unknown>,
-  opts: { upcasters?: UpcasterRegistry } = {},
+  opts: { upcasters?: UpcasterRegistry; logger?: Logger } = {},
 ): Promise<RunningService> {
-  const infra = await connectInfrastructure(config, opts);
-  @Global()
-  @Module({ providers: [{ provide: INFRA, useValue: infra }], exports: [INFRA] })
-  class InfraModule {}
-
-  @Module({ imports: [InfraModule, appModule(infra)], controllers: [healthControllerFor(config.service)] })
-  class ServiceRootModule {}
-
+  const logger = opts.logger ?? createLogger(config.service, config.LOG_LEVEL);
+  const health: HealthServer | undefined = config.HTTP_PORT > 0 ? await serveHealth(config.service, config.HTTP_PORT) : undefined;
+  let infra: Infrastructure | undefined;
   try {
-    const app = await NestFactory.create(ServiceRootModule, { logger: new PinoNestLogger(infra.logger), abortOnError: false });
-    app.useGlobalFilters(new DomainErrorFilter((err) => infra.logger.error({ err }, 'unexpected error in handler')));
+    infra = await connectInfrastructure(config, { ...opts, logger });
+    const connected = infra;
+    @Global()
+    @Module({ providers: [{ provide: INFRA, useValue: connected }], exports: [INFRA] })
+    class InfraModule {}
+
+    @Module({ imports: [InfraModule, appModule(connected)], controllers: [healthControllerFor(config.service)] })
+    class ServiceRootModule {}
+
+    const app = await NestFactory.createMicroservice(ServiceRootModule, {
+      ...natsMicroserviceOptions(config.service, config.NATS_URL),
+      logger: new PinoNestLogger(logger),
+      abortOnError: false,
+    });
+    app.useGlobalFilters(new DomainErrorFilter((err) => logger.error({ err }, 'unexpected error in handler')));
     app.useGlobalGuards(new MessageMetaGuard());
-    app.connectMicroservice(natsMicroserviceOptions(config.service, config.NATS_URL), { inheritAppConfig: true });
-    await app.startAllMicroservices();
-    let port = 0;
-    if (config.HTTP_PORT > 0) {
-      await app.listen(config.HTTP_PORT, '0.0.0.0');
-      port = config.HTTP_PORT;
-    } else {
-      await app.init();
-    }
-    infra.logger.info({ database: config.database, httpPort: port }, `${config.service} ready`);
+    await app.listen();
+    health?.serve(() => healthOf(connected), () => connected.metrics.metrics());
+    logger.info({ database: config.database, httpPort: health?.port ?? 0 }, `${config.service} ready`);
     return {
       app,
-      infra,
-      port,
+      infra: connected,
+      port: health?.port ?? 0,
       async close() {
+        health?.stopping();
         await app.close();
-        await infra.close();
+        await connected.close();
+        await health?.close();
       },
     };
   } catch (err) {
-    await infra.close();
+    await infra?.close();
+    await health?.close();
     throw err;
   }
 }

@@ -1,4 +1,4 @@
-import type { CommandMeta, DomainEvent, NewEvent } from '@app/contracts';
+import { catalogueEvent, findEventDefinition, type CommandMeta, type DomainEvent, type NewEvent } from '@app/contracts';
 import type { Decider } from '@app/event-store';
 
 /** Metadata for decider tests: fixed time and ids. */
@@ -21,7 +21,7 @@ export function asStored(events: NewEvent[], streamId = 'test-stream', from = 1)
     version: e.version,
     streamId,
     streamVersion: from + i,
-    service: 'identity',
+    service: findEventDefinition(e.type, e.version)?.service ?? 'identity',
     occurredAt: '2026-01-01T00:00:00.000Z',
     ...(e.organizationId ? { organizationId: e.organizationId } : {}),
     data: e.data,
@@ -36,7 +36,8 @@ export function asStored(events: NewEvent[], streamId = 'test-stream', from = 1)
 export function deciderSpec<S, C>(decider: Decider<S, C>) {
   return {
     given(...history: NewEvent[]) {
-      const state = asStored(history).reduce(decider.evolve, decider.initialState);
+      // checked against the catalogue: a spec's history is made of events the services could have stored
+      const state = asStored(history).map(catalogueEvent).reduce(decider.evolve, decider.initialState);
       return {
         when(command: C, meta: CommandMeta = testMeta()) {
           const run = () => decider.decide(command, state, meta);

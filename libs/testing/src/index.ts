@@ -4,3 +4,4 @@ export * from './per-file';
 export * from './decider-spec';
 export * from './csv';
 export * from './event-producer';
+export * from './outbox';

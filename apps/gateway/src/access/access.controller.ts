@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query, Req } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AccessSubjects, type BindingView, type ProjectMembersPage } from '@app/contracts';
 import { RequirePermission, RequireProjectPermission } from '../auth/permission.decorator';
 import { ServicesClient } from '../common/services.client';
@@ -15,6 +15,7 @@ import { PageQuery } from '../common/page.dto';
 export class AccessController {
   constructor(private readonly services: ServicesClient) {}
 
+  @ApiOperation({ operationId: 'setPersonRole', summary: 'Set a person\'s organization role' })
   @Put('people/:userId/role')
   @RequirePermission('organization.people.manage')
   @ApiOkResponse({ type: BindingResponse })
@@ -25,6 +26,7 @@ export class AccessController {
     return this.services.call(AccessSubjects.assignRole(), { organizationId: org, subjectType: 'user', subjectId: userId, projectId: null, roleId: body.roleId.toLowerCase() }, req);
   }
 
+  @ApiOperation({ operationId: 'setGroupRole', summary: 'Set a group\'s organization role' })
   @Put('groups/:groupId/role')
   @RequirePermission('organization.people.manage')
   @ApiOkResponse({ type: BindingResponse })
@@ -33,6 +35,7 @@ export class AccessController {
     return this.services.call(AccessSubjects.assignRole(), { organizationId: org, subjectType: 'group', subjectId: groupId, projectId: null, roleId: body.roleId.toLowerCase() }, req);
   }
 
+  @ApiOperation({ operationId: 'listProjectMembers', summary: 'List a project\'s members and their project roles' })
   @Get('projects/:projectId/members')
   @RequireProjectPermission('project.access.view')
   @ApiOkResponse({ type: ProjectMembersResponse, description: 'users and groups with project roles, including those given by organization roles (source: organization)' })
@@ -40,6 +43,7 @@ export class AccessController {
     return this.services.call(AccessSubjects.projectMembers(), { organizationId: org, projectId, ...query }, req);
   }
 
+  @ApiOperation({ operationId: 'setProjectMemberRole', summary: 'Set a user\'s or group\'s role in a project' })
   @Put('projects/:projectId/members/:subjectId/role')
   @RequireProjectPermission('project.access.manage')
   @ApiOkResponse({ type: BindingResponse })
@@ -55,6 +59,7 @@ export class AccessController {
     return this.services.call(AccessSubjects.assignRole(), { organizationId: org, subjectType: body.subjectType, subjectId, projectId, roleId: body.roleId.toLowerCase() }, req);
   }
 
+  @ApiOperation({ operationId: 'removeProjectMember', summary: 'Take a user\'s or group\'s project role away' })
   @Delete('projects/:projectId/members/:subjectId')
   @HttpCode(204)
   @RequireProjectPermission('project.access.manage')

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AUDIT_PAGE_MAX, AuditLogSubjects, type ListEntriesReply, type ListEntriesRequest } from '@app/contracts';
 import { RequirePermission } from '../auth/permission.decorator';
@@ -20,6 +20,7 @@ export class AuditLogsController {
     return this.services.call<ListEntriesReply>(AuditLogSubjects.listEntries(), { ...filters, organizationId: org }, req);
   }
 
+  @ApiOperation({ operationId: 'listAuditLog', summary: 'List audit log entries, newest first' })
   @Get()
   @RequirePermission('organization.audit_logs.view')
   @ApiOkResponse({ type: AuditLogPageResponse, description: 'newest first; `nextCursor` pages to older entries' })
@@ -34,10 +35,14 @@ export class AuditLogsController {
    * stays constant whatever the size. The first page is read before any byte is sent, so bad filters are
    * still a problem+json 400.
    */
+  @ApiOperation({ operationId: 'exportAuditLog', summary: 'Export audit log entries as CSV' })
   @Get('export')
   @RequirePermission('organization.audit_logs.view')
   @ApiProduces('text/csv')
-  @ApiOkResponse({ description: 'text/csv with a header row (RFC 4180; cells starting with = + - @ get a leading \')' })
+  @ApiOkResponse({
+    description: 'text/csv with a header row (RFC 4180; cells starting with = + - @ get a leading \')',
+    content: { 'text/csv': { schema: { type: 'string' } } },
+  })
   async export(@Param('org', PathId) org: string, @Query() query: AuditLogFilterDto, @Req() req: GatewayRequest, @Res() res: Response): Promise<void> {
     const filters: ListEntriesRequest = { ...query, limit: AUDIT_PAGE_MAX };
     let page = await this.page(org, filters, req);

@@ -64,6 +64,9 @@ export class ProblemFilter implements ExceptionFilter {
     }
     if (status >= 500) this.logger.error({ err: exception, requestId: req.ctx?.requestId }, 'request failed');
 
+    if (status === 401) res.setHeader('WWW-Authenticate', req.headers.authorization ? 'Bearer error="invalid_token"' : 'Bearer');
+    const retryAfter = status === 429 ? Number(reply.details?.retryAfterSeconds) : status === 503 ? 1 : NaN;
+    if (Number.isFinite(retryAfter) && retryAfter > 0) res.setHeader('Retry-After', String(Math.ceil(retryAfter)));
     res
       .status(status)
       .type('application/problem+json')

@@ -15,8 +15,14 @@ describe('ServicesClient: the outcome of a request', () => {
   const request = (): GatewayRequest => ({ ctx: { requestId: 'r-1', ip: '', medium: 'api', idempotencyKey: key } }) as GatewayRequest;
   /** an RPC client whose outcomes are given in order (a value is the reply, an Error is thrown) */
   const client = (...outcomes: unknown[]) =>
-    new ServicesClient({ request: async () => (outcomes[0] instanceof Error ? Promise.reject(outcomes.shift()) : outcomes.shift()) } as RpcClient, { SERVICE_REQUEST_TIMEOUT_MS: 100 });
-  const failureOf = (p: Promise<unknown>) => p.then(() => undefined, (e: ServiceError) => ({ ...e.reply, details: e.reply.details }));
+    new ServicesClient({ request: async () => (outcomes[0] instanceof Error ? Promise.reject(outcomes.shift()) : outcomes.shift()) } as RpcClient, {
+      SERVICE_REQUEST_TIMEOUT_MS: 100,
+    });
+  const failureOf = (p: Promise<unknown>) =>
+    p.then(
+      () => undefined,
+      (e: ServiceError) => ({ ...e.reply, details: e.reply.details }),
+    );
 
   it("an error reply passes through with its code and details; the request's first failure to deliver is SERVICE_UNAVAILABLE", async () => {
     const services = client(new DomainError('SLUG_TAKEN', 'taken', { slug: 'x' }), new RpcFailure('SERVICE_UNAVAILABLE', 'no responders'));

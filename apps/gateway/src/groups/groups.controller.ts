@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { MembershipSubjects, type GroupView, type Page } from '@app/contracts';
 import { RequirePermission } from '../auth/permission.decorator';
 import { ServicesClient } from '../common/services.client';
@@ -14,6 +14,7 @@ import { CreateGroupDto, GroupPage, GroupResponse, UpdateGroupDto } from './grou
 export class GroupsController {
   constructor(private readonly services: ServicesClient) {}
 
+  @ApiOperation({ operationId: 'createGroup', summary: 'Create a group' })
   @Post()
   @RequirePermission('organization.groups.manage')
   @ApiCreatedResponse({ type: GroupResponse, description: 'the group starts with the Member role' })
@@ -23,6 +24,7 @@ export class GroupsController {
     return this.services.call(MembershipSubjects.createGroup(), { organizationId: org, name: body.name, description: body.description ?? '', memberIds: body.memberIds ?? [] }, req);
   }
 
+  @ApiOperation({ operationId: 'listGroups', summary: 'List groups' })
   @Get()
   @RequirePermission('organization.groups.view')
   @ApiOkResponse({ type: GroupPage })
@@ -30,6 +32,7 @@ export class GroupsController {
     return this.services.call(MembershipSubjects.listGroups(), { organizationId: org, ...query }, req);
   }
 
+  @ApiOperation({ operationId: 'getGroup', summary: 'Get a group' })
   @Get(':groupId')
   @RequirePermission('organization.groups.view')
   @ApiOkResponse({ type: GroupResponse })
@@ -37,6 +40,7 @@ export class GroupsController {
     return this.services.call(MembershipSubjects.getGroup(), { organizationId: org, groupId }, req);
   }
 
+  @ApiOperation({ operationId: 'updateGroup', summary: 'Rename a group or add and remove members' })
   @Patch(':groupId')
   @RequirePermission('organization.groups.manage')
   @ApiOkResponse({ type: GroupResponse })
@@ -46,6 +50,7 @@ export class GroupsController {
     return this.services.call(MembershipSubjects.updateGroup(), { organizationId: org, groupId, ...body }, req);
   }
 
+  @ApiOperation({ operationId: 'deleteGroup', summary: 'Delete a group' })
   @Delete(':groupId')
   @HttpCode(204)
   @RequirePermission('organization.groups.manage')

@@ -1,13 +1,24 @@
-import { Controller, Get, Header, Inject, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { ClientProxy } from '@nestjs/microservices';
+import type { Response } from 'express';
+import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import { qrySubject, SERVICES, type HealthReply } from '@app/contracts';
+import { within } from '@app/platform';
 import { Public } from '../auth/public.decorator';
 import { NATS_CLIENT, ServicesClient } from '../common/services.client';
 
 export const METRICS = Symbol('METRICS');
+const CHECK_MS = 2000;
 
+/**
+ * Health of the gateway (docs/operations.md "Health"). `/health/ready` is the system's readiness as the API
+ * contract defines it (NATS, every service and its database); the Kubernetes readiness probe asks
+ * `/health/serving`, the gateway's own (its NATS connection, the only thing it needs to serve), so a backend
+ * that is down makes the routes that need it answer 503 SERVICE_UNAVAILABLE without taking every gateway out
+ * of rotation.
+ */
 @ApiExcludeController()
 @Public()
 @Controller()
@@ -24,26 +35,32 @@ export class HealthController {
     return { status: 'ok', service: 'gateway' };
   }
 
-  /** Readiness: NATS answers, and every service answers with its database up. */
+  /** The gateway can serve: its NATS connection answers a round trip (the readiness probe). */
+  @Get('health/serving')
+  async serving() {
+    if (!(await this.natsUp())) throw new ServiceUnavailableException({ code: 'SERVICE_UNAVAILABLE', message: 'not ready: the NATS connection is down' });
+    return { status: 'ready', checks: { nats: 'up' } };
+  }
+
+  /** Readiness of the system: NATS and every service (each answers `qry.<service>.health` with its database up); 200 when all are up, else 503. */
   @Get('health/ready')
-  async ready() {
+  async ready(@Res({ passthrough: true }) res: Response) {
+    const nats = (await this.natsUp()) ? 'up' : 'down';
     const results = await Promise.all(
       SERVICES.map(async (service) => {
+        if (nats === 'down') return [service, 'down'] as const;
         try {
-          const reply = await this.services.call<HealthReply>(qrySubject(service, 'health'), {}, undefined, 2000);
+          const reply = await this.services.call<HealthReply>(qrySubject(service, 'health'), {}, undefined, CHECK_MS);
           return [service, reply.ok ? 'up' : 'down'] as const;
         } catch {
           return [service, 'down'] as const;
         }
       }),
     );
-    const checks: Record<string, string> = { nats: 'up', ...Object.fromEntries(results) };
-    const ok = results.every(([, s]) => s === 'up');
-    if (!ok) {
-      if (results.every(([, s]) => s === 'down')) checks.nats = (await this.natsAnswers()) ? 'up' : 'down';
-      throw new ServiceUnavailableException({ code: 'SERVICE_UNAVAILABLE', message: `not ready: ${JSON.stringify(checks)}` });
-    }
-    return { status: 'ready', checks };
+    const checks: Record<string, 'up' | 'down'> = { nats, ...Object.fromEntries(results) };
+    const ok = Object.values(checks).every((s) => s === 'up');
+    res.status(ok ? 200 : 503);
+    return { status: ok ? 'up' : 'degraded', checks };
   }
 
   @Get('metrics')
@@ -52,10 +69,11 @@ export class HealthController {
     return this.metrics.metrics();
   }
 
-  private async natsAnswers(): Promise<boolean> {
+  private async natsUp(): Promise<boolean> {
     try {
-      await this.client.connect();
-      return true;
+      const nc = (await within(this.client.connect(), CHECK_MS)) as NatsConnection;
+      await within(nc.flush(), CHECK_MS);
+      return !nc.isClosed();
     } catch {
       return false;
     }

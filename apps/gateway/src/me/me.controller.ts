@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Patch, Post, Put, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdentitySubjects, type ResetApiTokenReply, type TokenMetadata, type UserProfile } from '@app/contracts';
 import { ServicesClient } from '../common/services.client';
 import { AnyUser } from '../auth/permission.decorator';
@@ -13,12 +13,14 @@ import { ChangeEmailDto, ProfileResponse, TokenMetadataResponse, TokenResponse, 
 export class MeController {
   constructor(private readonly services: ServicesClient) {}
 
+  @ApiOperation({ operationId: 'getMe', summary: 'Get your profile' })
   @Get()
   @ApiOkResponse({ type: ProfileResponse })
   me(@Req() req: GatewayRequest): Promise<UserProfile> {
     return this.services.call<UserProfile>(IdentitySubjects.getUser(), { userId: req.user!.userId }, req);
   }
 
+  @ApiOperation({ operationId: 'updateMe', summary: 'Change your username or screen name' })
   @Patch()
   @ApiOkResponse({ type: ProfileResponse })
   @ApiConflictResponse({ description: 'USERNAME_TAKEN (usernames are unique regardless of case)' })
@@ -26,6 +28,7 @@ export class MeController {
     return this.services.call<UserProfile>(IdentitySubjects.changeProfile(), { userId: req.user!.userId, name: body.name, username: body.username }, req);
   }
 
+  @ApiOperation({ operationId: 'changeMyEmail', summary: 'Change your email address' })
   @Put('email')
   @ApiOkResponse({ type: ProfileResponse })
   @ApiConflictResponse({ description: 'EMAIL_TAKEN (emails are unique regardless of case)' })
@@ -33,6 +36,7 @@ export class MeController {
     return this.services.call<UserProfile>(IdentitySubjects.changeEmail(), { userId: req.user!.userId, email: body.email }, req);
   }
 
+  @ApiOperation({ operationId: 'resetMyApiToken', summary: 'Reset your personal API token (the new token is shown once)' })
   @Post('token')
   @HttpCode(200)
   @ApiOkResponse({ type: TokenResponse, description: 'the old token is refused from now on' })
@@ -40,6 +44,7 @@ export class MeController {
     return this.services.call<ResetApiTokenReply>(IdentitySubjects.resetApiToken(), { userId: req.user!.userId }, req);
   }
 
+  @ApiOperation({ operationId: 'getMyApiToken', summary: 'Get your personal API token\'s metadata (never the token)' })
   @Get('token')
   @ApiOkResponse({ type: TokenMetadataResponse })
   tokenMetadata(@Req() req: GatewayRequest): Promise<TokenMetadata> {

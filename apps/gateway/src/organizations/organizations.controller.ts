@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   MembershipSubjects,
   temporaryPasswordSeed,
@@ -33,6 +33,7 @@ import {
 export class OrganizationsController {
   constructor(private readonly services: ServicesClient) {}
 
+  @ApiOperation({ operationId: 'createOrganization', summary: 'Create an organization (you become its Owner)' })
   @Post()
   @AnyUser()
   @ApiCreatedResponse({ type: OrganizationResponse, description: 'the creator becomes Owner' })
@@ -41,6 +42,7 @@ export class OrganizationsController {
     return this.services.call(MembershipSubjects.createOrganization(), { name: body.name, slug: body.slug }, req);
   }
 
+  @ApiOperation({ operationId: 'listMyOrganizations', summary: 'List the organizations you belong to' })
   @Get()
   @AnyUser()
   @ApiOkResponse({ type: OrganizationPage, description: 'the organizations the caller belongs to' })
@@ -48,6 +50,7 @@ export class OrganizationsController {
     return this.services.call(MembershipSubjects.myOrganizations(), { userId: req.user!.userId }, req);
   }
 
+  @ApiOperation({ operationId: 'getOrganization', summary: 'Get an organization' })
   @Get(':org')
   @RequirePermission('organization.view')
   @ApiOkResponse({ type: OrganizationResponse })
@@ -55,6 +58,7 @@ export class OrganizationsController {
     return this.services.call(MembershipSubjects.getOrganization(), { organizationId: org, userId: req.user!.userId }, req);
   }
 
+  @ApiOperation({ operationId: 'listPeople', summary: 'List the people of an organization, with their roles and groups' })
   @Get(':org/people')
   @RequirePermission('organization.people.view')
   @ApiOkResponse({ type: PeoplePage })
@@ -62,6 +66,7 @@ export class OrganizationsController {
     return this.services.call(MembershipSubjects.listPeople(), { organizationId: org, ...query }, req);
   }
 
+  @ApiOperation({ operationId: 'addPeople', summary: 'Add existing users by username or email' })
   @Post(':org/people')
   @HttpCode(200)
   @RequirePermission('organization.people.invite')
@@ -71,6 +76,7 @@ export class OrganizationsController {
     return this.services.call(MembershipSubjects.addPeople(), { organizationId: org, handles: body.handles, roleId: body.roleId }, req);
   }
 
+  @ApiOperation({ operationId: 'createAccounts', summary: 'Create accounts with temporary passwords (shown once)' })
   @Post(':org/accounts')
   @RequirePermission('organization.people.manage')
   @ApiCreatedResponse({ type: CreateAccountsResponse })
@@ -83,6 +89,7 @@ export class OrganizationsController {
     return this.services.call(MembershipSubjects.createAccounts(), { organizationId: org, accounts, roleId: body.roleId, passwordSeed }, req, 60_000);
   }
 
+  @ApiOperation({ operationId: 'removePerson', summary: 'Remove a person from the organization' })
   @Delete(':org/people/:userId')
   @HttpCode(204)
   @RequirePermission('organization.people.manage')
@@ -92,6 +99,7 @@ export class OrganizationsController {
     await this.services.call(MembershipSubjects.removePerson(), { organizationId: org, userId }, req);
   }
 
+  @ApiOperation({ operationId: 'resetPersonPassword', summary: 'Reset the password of an account the organization manages' })
   @Post(':org/people/:userId/password')
   @HttpCode(200)
   @RequirePermission('organization.people.manage')

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   AccessSubjects,
   AuthorizationSubjects,
@@ -32,6 +32,7 @@ export class PermissionsController {
   constructor(private readonly services: ServicesClient) {}
 
   /** The catalogue is part of the contract (libs/contracts), so the gateway serves it itself. */
+  @ApiOperation({ operationId: 'listPermissions', summary: 'List every permission the product knows' })
   @Get('permissions')
   @AnyUser()
   @ApiOkResponse({ type: PermissionPage, description: 'the permission catalogue (38 organization, 31 project permissions)' })
@@ -50,6 +51,7 @@ export class PermissionsController {
     if (!reply.allowed[PEOPLE_VIEW]) throw forbidden(PEOPLE_VIEW);
   }
 
+  @ApiOperation({ operationId: 'checkPermissions', summary: 'Check whether a user holds permissions' })
   @Post('organizations/:org/permissions/check')
   @HttpCode(200)
   @OrganizationMember()
@@ -68,6 +70,7 @@ export class PermissionsController {
     return { allowed: reply.allowed };
   }
 
+  @ApiOperation({ operationId: 'getEffectivePermissions', summary: 'Get a person\'s effective permissions and where each comes from' })
   @Get('organizations/:org/people/:userId/permissions')
   @OrganizationMember()
   @ApiOkResponse({ type: EffectivePermissionsResponse, description: 'effective permissions, each with the roles it comes from' })

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthorizationSubjects, MembershipSubjects, type CheckPermissionsReply, type Page, type ProjectView } from '@app/contracts';
 import { RequirePermission, RequireProjectPermission } from '../auth/permission.decorator';
 import { ServicesClient } from '../common/services.client';
@@ -14,6 +14,7 @@ import { CreateProjectDto, ProjectPage, ProjectResponse, TransferProjectDto } fr
 export class ProjectsController {
   constructor(private readonly services: ServicesClient) {}
 
+  @ApiOperation({ operationId: 'createProject', summary: 'Create a project (you become its owner)' })
   @Post()
   @RequirePermission('organization.projects.create')
   @ApiCreatedResponse({ type: ProjectResponse, description: 'the creator owns it (and holds project Admin on it)' })
@@ -22,6 +23,7 @@ export class ProjectsController {
   }
 
   /** A page of the organization's projects, keeping those the caller may view (`project.view` in each). */
+  @ApiOperation({ operationId: 'listProjects', summary: 'List projects' })
   @Get()
   @RequirePermission('organization.view')
   @ApiOkResponse({ type: ProjectPage, description: 'only the projects the caller can view' })
@@ -37,6 +39,7 @@ export class ProjectsController {
     return { items: page.items.filter((_, i) => visible[i]), nextCursor: page.nextCursor };
   }
 
+  @ApiOperation({ operationId: 'getProject', summary: 'Get a project' })
   @Get(':projectId')
   @RequireProjectPermission('project.view')
   @ApiOkResponse({ type: ProjectResponse })
@@ -44,6 +47,7 @@ export class ProjectsController {
     return this.services.call(MembershipSubjects.getProject(), { organizationId: org, projectId }, req);
   }
 
+  @ApiOperation({ operationId: 'transferProject', summary: 'Transfer a project to another member' })
   @Put(':projectId/owner')
   @RequireProjectPermission('project.access.manage')
   @ApiOkResponse({ type: ProjectResponse })
@@ -52,6 +56,7 @@ export class ProjectsController {
     return this.services.call(MembershipSubjects.transferProject(), { organizationId: org, projectId, userId: body.userId.toLowerCase() }, req);
   }
 
+  @ApiOperation({ operationId: 'deleteProject', summary: 'Delete a project' })
   @Delete(':projectId')
   @HttpCode(204)
   @RequireProjectPermission('project.delete')

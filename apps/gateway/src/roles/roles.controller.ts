@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AccessSubjects, type RolePage, type RoleView } from '@app/contracts';
 import { RequirePermission } from '../auth/permission.decorator';
 import { ServicesClient } from '../common/services.client';
@@ -13,6 +13,7 @@ import { ChangeRoleDto, CreateRoleDto, ListRolesQuery, RolePageResponse, RoleRes
 export class RolesController {
   constructor(private readonly services: ServicesClient) {}
 
+  @ApiOperation({ operationId: 'listRoles', summary: 'List the organization\'s predefined and custom roles' })
   @Get()
   @RequirePermission('organization.custom_roles.view')
   @ApiOkResponse({ type: RolePageResponse, description: 'built-in roles first, then custom roles by name' })
@@ -20,6 +21,7 @@ export class RolesController {
     return this.services.call(AccessSubjects.listRoles(), { organizationId: org, ...query }, req);
   }
 
+  @ApiOperation({ operationId: 'getRole', summary: 'Get a role and its permissions' })
   @Get(':roleId')
   @RequirePermission('organization.custom_roles.view')
   @ApiOkResponse({ type: RoleResponse })
@@ -27,6 +29,7 @@ export class RolesController {
     return this.services.call(AccessSubjects.getRole(), { organizationId: org, roleId }, req);
   }
 
+  @ApiOperation({ operationId: 'createRole', summary: 'Create a custom role' })
   @Post()
   @RequirePermission('organization.custom_roles.manage')
   @ApiCreatedResponse({ type: RoleResponse })
@@ -37,6 +40,7 @@ export class RolesController {
     return this.services.call(AccessSubjects.createRole(), { organizationId: org, ...body }, req);
   }
 
+  @ApiOperation({ operationId: 'changeRole', summary: 'Change a custom role' })
   @Patch(':roleId')
   @RequirePermission('organization.custom_roles.manage')
   @ApiOkResponse({ type: RoleResponse, description: 'permissions replace; holders get them at once' })
@@ -45,6 +49,7 @@ export class RolesController {
     return this.services.call(AccessSubjects.changeRole(), { organizationId: org, roleId, ...body }, req);
   }
 
+  @ApiOperation({ operationId: 'deleteRole', summary: 'Delete a custom role that nobody holds' })
   @Delete(':roleId')
   @HttpCode(204)
   @RequirePermission('organization.custom_roles.manage')

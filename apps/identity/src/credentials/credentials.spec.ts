@@ -31,7 +31,7 @@ describe('passwords', () => {
     expect(await verifyPassword('correct horse battery', a)).toBe(true);
     expect(await verifyPassword('correct horse batterY', a)).toBe(false);
     expect(await verifyPassword('x', 'garbage')).toBe(false);
-  });
+  }, 30_000); // four scrypt runs: well under a second alone, several seconds on a busy 2-core machine
   it('temporary passwords are long and random', () => {
     expect(generateTemporaryPassword().length).toBeGreaterThanOrEqual(20);
     expect(generateTemporaryPassword()).not.toBe(generateTemporaryPassword());

@@ -1,5 +1,5 @@
 import type { Collection, Db } from 'mongodb';
-import type { DomainEvent } from '@app/contracts';
+import { catalogueEvent, type DomainEvent } from '@app/contracts';
 import { ensureIndexes } from '@app/event-store';
 import { evolveUser, initialUserState, type UserState } from '../user/user.state';
 
@@ -33,7 +33,7 @@ export async function projectUserEvents(db: Db, events: DomainEvent[]): Promise<
   const fresh = events.filter((e) => e.streamVersion > from);
   if (!fresh.length) return;
   const { _id: _ignored, version: _v, usernameLower: _u, emailLower: _e, ...state } = current ?? ({} as UserDocument);
-  const next = fresh.reduce(evolveUser, current ? (state as UserState) : initialUserState);
+  const next = fresh.map(catalogueEvent).reduce(evolveUser, current ? (state as UserState) : initialUserState);
   const doc: UserDocument = {
     ...next,
     _id: userId,

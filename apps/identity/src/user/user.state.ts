@@ -1,4 +1,4 @@
-import type { DomainEvent } from '@app/contracts';
+import type { CatalogueEvent } from '@app/contracts';
 
 export interface UserState {
   exists: boolean;
@@ -20,35 +20,36 @@ export const initialUserState: UserState = { exists: false };
 
 export const userStreamId = (userId: string): string => `user-${userId}`;
 
-export function evolveUser(state: UserState, event: DomainEvent): UserState {
-  const d = event.data as Record<string, unknown>;
+export function evolveUser(state: UserState, event: CatalogueEvent): UserState {
   switch (event.type) {
-    case 'user.created':
+    case 'user.created': {
+      const d = event.data;
       return {
         exists: true,
-        id: d.userId as string,
-        username: d.username as string,
-        email: d.email as string,
-        name: d.name as string,
+        id: d.userId,
+        username: d.username,
+        email: d.email,
+        name: d.name,
         createdAt: event.occurredAt,
-        managedByOrganizationId: (d.managedByOrganizationId as string | null) ?? null,
-        passwordTemporary: d.temporaryPassword as boolean,
+        managedByOrganizationId: d.managedByOrganizationId,
+        passwordTemporary: d.temporaryPassword,
         sessionEpoch: 0,
       };
+    }
     case 'user.api-token-reset':
-      return { ...state, tokenId: d.tokenId as string };
+      return { ...state, tokenId: event.data.tokenId };
     case 'user.api-token-revoked': {
       const { tokenId: _revoked, ...rest } = state;
       return rest;
     }
     case 'user.username-changed':
-      return { ...state, username: d.username as string };
+      return { ...state, username: event.data.username };
     case 'user.screen-name-changed':
-      return { ...state, name: d.name as string };
+      return { ...state, name: event.data.name };
     case 'user.email-changed':
-      return { ...state, email: d.email as string };
+      return { ...state, email: event.data.email };
     case 'user.password-set':
-      return { ...state, passwordTemporary: d.temporary as boolean };
+      return { ...state, passwordTemporary: event.data.temporary };
     case 'user.sessions-ended':
       return { ...state, sessionEpoch: (state.sessionEpoch ?? 0) + 1 };
     default:

@@ -2,9 +2,8 @@ import { defineEvent, S } from '../catalogue';
 import { Description, EntityName } from '../fields';
 
 const svc = 'authorization' as const;
-const nullable = (schema: unknown) => ({ anyOf: [schema, { type: 'null' }] });
 const scope = S.oneOf('organization', 'project');
-const permissions = S.arrayOf({ type: 'string', maxLength: 100 });
+const permissions = S.arrayOf(S.str(100));
 
 /**
  * Custom roles and explicit role bindings of one organization, in the stream `access-<organizationId>`.
@@ -43,7 +42,7 @@ const binding = {
   subjectType: S.oneOf('user', 'group'),
   subjectId: S.uuid,
   /** null: organization scope */
-  projectId: nullable(S.uuid),
+  projectId: S.nullable(S.uuid),
   roleId: S.uuid,
   roleName: EntityName.schema,
 };
@@ -55,7 +54,7 @@ export const RoleAssigned = defineEvent({
   organizationScoped: true,
   description:
     'A user or group was given a role in the organization (`projectId` null) or in a project. It replaces the role the subject held there directly (`previousRoleId`, null if none).',
-  data: S.obj({ ...binding, previousRoleId: nullable(S.uuid) }),
+  data: S.obj({ ...binding, previousRoleId: S.nullable(S.uuid) }),
 });
 
 export const RoleUnassigned = defineEvent({

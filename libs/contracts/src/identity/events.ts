@@ -18,8 +18,8 @@ export const UserCreated = defineEvent({
       email: Email.schema,
       name: PersonName.schema,
       createdBy: S.oneOf('bootstrap', 'organization'),
-      managedByOrganizationId: { anyOf: [S.uuid, { type: 'null' }] },
-      temporaryPassword: { type: 'boolean', description: 'whether the account must change its password at first login' },
+      managedByOrganizationId: S.nullable(S.uuid),
+      temporaryPassword: S.bool('whether the account must change its password at first login'),
     },
     ['userId', 'username', 'email', 'name', 'createdBy', 'managedByOrganizationId', 'temporaryPassword'],
   ),
@@ -46,7 +46,7 @@ export const UserApiTokenRevoked = defineEvent({
     userId: S.uuid,
     tokenId: S.uuid,
     reason: S.oneOf('password-reset'),
-    organizationId: { ...S.uuid, description: 'the organization that reset the password' },
+    organizationId: S.described(S.uuid, 'the organization that reset the password'),
   }),
 });
 
@@ -88,9 +88,9 @@ export const UserPasswordSet = defineEvent({
     'Never carries the password or its hash.',
   data: S.obj({
     userId: S.uuid,
-    temporary: { type: 'boolean' },
+    temporary: S.bool(),
     reason: S.oneOf('first-login', 'changed', 'reset'),
-    organizationId: { anyOf: [S.uuid, { type: 'null' }], description: 'the organization that reset it (reason `reset`), else null' },
+    organizationId: S.described(S.nullable(S.uuid), 'the organization that reset it (reason `reset`), else null'),
   }),
 });
 

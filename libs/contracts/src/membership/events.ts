@@ -2,7 +2,6 @@ import { defineEvent, S } from '../catalogue';
 import { Description, EntityName, Username } from '../fields';
 
 const svc = 'membership' as const;
-const nullable = (schema: unknown) => ({ anyOf: [schema, { type: 'null' }] });
 
 /**
  * All membership events of one organization live in the stream `organization-<organizationId>` and carry
@@ -114,7 +113,7 @@ export const ProjectOwnerChanged = defineEvent({
   version: 1,
   organizationScoped: true,
   description: 'Ownership of a project was transferred. No role binding changes with it.',
-  data: S.obj({ organizationId: S.uuid, projectId: S.uuid, name: EntityName.schema, ownerId: S.uuid, previousOwnerId: nullable(S.uuid) }),
+  data: S.obj({ organizationId: S.uuid, projectId: S.uuid, name: EntityName.schema, ownerId: S.uuid, previousOwnerId: S.nullable(S.uuid) }),
 });
 
 export const ProjectDeleted = defineEvent({

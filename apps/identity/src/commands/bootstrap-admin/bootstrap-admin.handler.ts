@@ -6,22 +6,32 @@ import { userDecider } from '../../user/user.decider';
 import { userStreamId } from '../../user/user.state';
 import { usernameBaseOf } from '../create-accounts/create-accounts.handler';
 import { generateApiToken, hashToken } from '../../credentials/api-token';
-import { storeApiToken } from '../../credentials/credentials.repository';
+import { apiTokens, storeApiToken } from '../../credentials/credentials.repository';
 import { projectUserEvents, usersCollection } from '../../projections/users.projection';
 
 /**
  * First start: when no user exists, create one from BOOTSTRAP_ADMIN_EMAIL with the token
  * BOOTSTRAP_ADMIN_TOKEN (or a generated one, printed once). Ids and the command id derive from the email,
- * so restarts and concurrent replicas converge on the same single user.
+ * so restarts and concurrent replicas converge on the same single user. Variables that can no longer take
+ * effect (users exist already; the admin exists with another token) are ignored with a warning that says so.
  */
 export async function bootstrapAdmin(infra: Infrastructure, config: ServiceConfig<'identity'>, log: Logger): Promise<void> {
   if (!config.BOOTSTRAP_ADMIN_EMAIL) return;
   const email = Email.normalize(config.BOOTSTRAP_ADMIN_EMAIL);
   const users = usersCollection(infra.db);
   const userId = bootstrapAdminUserId(email);
-  if ((await users.countDocuments({}, { limit: 1 })) > 0 && !(await users.findOne({ _id: userId }))) return;
+  if ((await users.countDocuments({}, { limit: 1 })) > 0 && !(await users.findOne({ _id: userId }))) {
+    const which = config.BOOTSTRAP_ADMIN_TOKEN ? 'BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_TOKEN are' : 'BOOTSTRAP_ADMIN_EMAIL is';
+    log.warn({ email }, `${which} ignored: users exist already, and the bootstrap admin is only created in an empty database (start with empty databases to use them)`);
+    return;
+  }
   const { state } = await infra.store.load(userStreamId(userId), userDecider.evolve, userDecider.initialState);
-  if (state.exists) return projectUserEvents(infra.db, await infra.store.readStream(userStreamId(userId)));
+  if (state.exists) {
+    const token = config.BOOTSTRAP_ADMIN_TOKEN;
+    if (token && !(await apiTokens(infra.db).findOne({ _id: hashToken(token), userId })))
+      log.warn({ email }, `BOOTSTRAP_ADMIN_TOKEN is ignored: the bootstrap admin ${email} exists already, with the token it was created with (or a newer one)`);
+    return projectUserEvents(infra.db, await infra.store.readStream(userStreamId(userId)));
+  }
 
   // the part before `@` reduced to username characters, as for accounts created by an organization
   const username = config.BOOTSTRAP_ADMIN_USERNAME ?? usernameBaseOf(email);

@@ -128,6 +128,12 @@ async function claimDerivedUsernames(
   return result;
 }
 
+/** The username of a user's first commit (it starts with `user.created`). */
+function createdUsername(commit: CommitDocument): string {
+  const first = commit.events[0];
+  return first.type === 'user.created' ? first.data.username : '';
+}
+
 /** Users for identity's read model, built from their first commits as the projection would. */
 function userDocuments(commits: CommitDocument[]): UserDocument[] {
   return commits.map((c) => {
@@ -138,8 +144,8 @@ function userDocuments(commits: CommitDocument[]): UserDocument[] {
 
 /**
  * Publishes a batch's commits a few streams at a time, after the batch's own writes: the relay's publish
- * right after each append would start 500 publishes and 500 `published` updates at once, and on FerretDB
- * (an update by `_id` reads the whole collection) they held up the rest of the batch by 15 s. Not awaited,
+ * right after each append would start 500 publishes and 500 position writes (one per user stream) at once,
+ * and on FerretDB they held up the rest of the batch (by 15 s when each was a commit update). Not awaited,
  * as for single commands; a failure is left to the relay's sweep.
  */
 async function publishPaced(infra: Infrastructure, commits: CommitDocument[], concurrency = 4): Promise<void> {
@@ -210,7 +216,7 @@ export async function createAccounts(infra: Infrastructure, req: CreateAccountsR
     const refused = creating.find((a) => a.wanted !== undefined && !gotUsername[explicitClaims.findIndex((c) => c.owner === a.userId)]);
     if (refused) throw new DomainError(ErrorCode.USERNAME_TAKEN, `username ${refused.wanted} is taken`, { username: refused.wanted });
     for (const a of creating) if (a.wanted !== undefined) usernames.set(a.userId, a.wanted);
-    const chosen = new Set([...before.values()].map((c) => String(c.events[0].data.username).toLowerCase()).concat(explicitClaims.map((c) => c.value)));
+    const chosen = new Set([...before.values()].map((c) => createdUsername(c).toLowerCase()).concat(explicitClaims.map((c) => c.value)));
     const derived = await claimDerivedUsernames(infra, group, creating.filter((a) => a.wanted === undefined), chosen, claimed);
     for (const [userId, username] of derived) usernames.set(userId, username);
   } catch (err) {

@@ -1,0 +1,73 @@
+import { createServer, type ServerResponse } from 'node:http';
+import type { HealthReply } from '@app/contracts';
+
+export interface HealthServer {
+  port: number;
+  /** From now on `/health/ready` answers with `check` (200 when ok, else 503) and `/metrics` with `metrics`. */
+  serve(check: () => Promise<HealthReply>, metrics: () => Promise<string>): void;
+  /** `/health/ready` answers 503 from now on (first step of a shutdown). */
+  stopping(): void;
+  close(): Promise<void>;
+}
+
+const send = (res: ServerResponse, status: number, body: unknown, type = 'application/json; charset=utf-8') => {
+  res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store' });
+  res.end(typeof body === 'string' ? body : JSON.stringify(body));
+};
+
+/**
+ * A process's health port, opened before it connects to anything (docs/operations.md "Health"):
+ * - `GET /health` (liveness): 200 while the process runs, whether or not it has connected;
+ * - `GET /health/ready` (readiness): 503 `starting` until `serve()`, then the service's own check;
+ * - `GET /metrics` (Prometheus): 503 until `serve()`.
+ * A port in use fails at once, naming `portName`.
+ */
+export async function serveHealth(service: string, port: number, opts: { host?: string; portName?: string } = {}): Promise<HealthServer> {
+  let check: (() => Promise<HealthReply>) | undefined;
+  let metrics: (() => Promise<string>) | undefined;
+  let status = 'starting';
+  const notReady = () => ({ service, ok: false, status, checks: {} });
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method !== 'GET') return send(res, 405, { message: 'GET only' });
+    if (path === '/health') return send(res, 200, { status: 'ok', service });
+    if (path === '/health/ready') {
+      if (!check) return send(res, 503, notReady());
+      return void check().then(
+        (reply) => send(res, reply.ok ? 200 : 503, reply),
+        () => send(res, 503, notReady()),
+      );
+    }
+    if (path === '/metrics') {
+      if (!metrics) return send(res, 503, notReady());
+      return void metrics().then(
+        (text) => send(res, 200, text, 'text/plain; version=0.0.4'),
+        () => send(res, 500, { message: 'metrics failed' }),
+      );
+    }
+    send(res, 404, { message: 'not found' });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new Error(`${opts.portName ?? 'HTTP_PORT'} ${port} is already in use`) : err),
+    );
+    server.listen(port, opts.host ?? '0.0.0.0', () => resolve());
+  });
+  return {
+    port: (server.address() as { port: number }).port,
+    serve(c, m) {
+      check = c;
+      metrics = m;
+      status = 'started';
+    },
+    stopping() {
+      check = undefined;
+      status = 'stopping';
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
