@@ -1,6 +1,6 @@
 import { DomainError, ErrorCode, type DomainEvent } from '@app/contracts';
+import { OrgAccess, type OrgAccessSnapshot } from '@app/access-model';
 import { Position, waitUntil, waitUntilApplied } from '@app/event-store';
-import { OrgIndex, type OrgIndexSnapshot } from './org-index';
 
 const RELEVANT = new Set(['membership', 'authorization']);
 
@@ -13,7 +13,7 @@ export interface AccessViewSnapshot {
   /** the last stream sequence the view had applied */
   sequence: number;
   /** every organization that has seen an event */
-  orgs: OrgIndexSnapshot[];
+  orgs: OrgAccessSnapshot[];
 }
 
 /**
@@ -24,7 +24,7 @@ export interface AccessViewSnapshot {
  * so whatever returned before a check started is in the view when the check answers).
  */
 export class AccessView {
-  private readonly orgs = new Map<string, OrgIndex>();
+  private readonly orgs = new Map<string, OrgAccess>();
   readonly applied = new Position();
   /** stream messages applied since this view was made or restored (the replayed tail at start-up, then live ones) */
   consumed = 0;
@@ -35,17 +35,17 @@ export class AccessView {
     private readonly timeoutMs = 5000,
   ) {}
 
-  org(organizationId: string): OrgIndex {
+  org(organizationId: string): OrgAccess {
     let org = this.orgs.get(organizationId);
     if (!org) {
-      org = new OrgIndex(organizationId);
+      org = new OrgAccess(organizationId);
       this.orgs.set(organizationId, org);
     }
     return org;
   }
 
   /** The organization's index if any event of it was seen. */
-  find(organizationId: string): OrgIndex | undefined {
+  find(organizationId: string): OrgAccess | undefined {
     const org = this.orgs.get(organizationId);
     return org?.exists ? org : undefined;
   }
@@ -56,7 +56,7 @@ export class AccessView {
 
   /** A copy of the whole view at its current position (synchronous, so it reflects exactly `sequence`). */
   snapshot(): AccessViewSnapshot {
-    const orgs: OrgIndexSnapshot[] = [];
+    const orgs: OrgAccessSnapshot[] = [];
     for (const org of this.orgs.values()) if (org.exists) orgs.push(org.toSnapshot());
     return { sequence: this.sequence, orgs };
   }
@@ -64,7 +64,7 @@ export class AccessView {
   /** Makes this (new, empty) view the one the snapshot was taken from; the stream is then consumed from `sequence + 1`. */
   restore(snapshot: AccessViewSnapshot): void {
     if (this.sequence !== 0 || this.orgs.size) throw new Error('a snapshot is restored into an empty view only');
-    for (const o of snapshot.orgs) this.orgs.set(o.id, OrgIndex.fromSnapshot(o));
+    for (const o of snapshot.orgs) this.orgs.set(o.id, OrgAccess.fromSnapshot(o));
     this.applied.advance(snapshot.sequence);
   }
 
