@@ -34,6 +34,15 @@ module.exports = {
       },
     },
     {
+      name: 'access-model-is-pure',
+      severity: 'error',
+      comment:
+        'libs/access-model is the pure organization access state and its rules (one fold, grants), shared by ' +
+        'membership (its decider) and authorization (its view): it imports libs/contracts only, no framework, driver or I/O.',
+      from: { path: '^libs/access-model/', pathNot: '\\.spec\\.ts$' },
+      to: { pathNot: ['^libs/access-model/', '^libs/contracts/'] },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       comment: 'Circular dependencies make module load order fragile and layers meaningless.',

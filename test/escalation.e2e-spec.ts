@@ -2,13 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { JSONCodec, connect, type NatsConnection } from 'nats';
 import request from 'supertest';
 import { builtInRoleId, MembershipSubjects, systemMeta } from '@app/contracts';
+
+const CHANGE_OWNER = 'organization.change_owner';
 import { BOOTSTRAP_TOKEN, startSystem, type RunningSystem } from './support/system';
 
 /**
  * The escalation holes of the security review, through the gateway (and one straight over NATS): putting
  * oneself in a group is a grant of the group's roles, a password reset is a take-over of the account, and a
  * role is changed only by someone who holds all of it. Each of these answered 2xx before the rules moved
- * into authorization's grants.ts.
+ * into the grant rules (libs/access-model grants.ts), which membership's organization decider now applies to
+ * every people-and-roles command, wherever it comes from (one test sends them straight over NATS).
  */
 describe('escalation through groups, password resets and role edits', () => {
   let system: RunningSystem;
@@ -126,6 +129,46 @@ describe('escalation through groups, password resets and role edits', () => {
     const decoded = JSONCodec<{ response?: unknown; err?: { code: string } }>().decode(reply.data);
     expect(decoded.err?.code).toBe('FORBIDDEN');
     expectProblem(await http.get(api(`/organizations/${org}/people/${probe.userId}/permissions`)).set(owner), 404, 'NOT_FOUND');
+  });
+
+  it('the Owner and grant rules hold for every people-and-roles command sent straight over NATS (decided by membership, not the gateway)', async () => {
+    const as = async (user: { userId: string; username: string }, subject: string, body: Record<string, unknown>) => {
+      const meta = { ...systemMeta(randomUUID()), actor: { id: user.userId, username: user.username }, medium: 'api' as const };
+      const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data: { meta, body: { organizationId: org, ...body } } }), { timeout: 20_000 });
+      return JSONCodec<{ err?: { code: string } }>().decode(reply.data).err?.code ?? 'ok';
+    };
+    const bind = (actor: User, subjectId: string, roleId: string, projectId: string | null = null, subjectType = 'user') =>
+      as(actor, MembershipSubjects.assignRole(), { subjectType, subjectId, projectId, roleId });
+    const ownerUser = { userId: (await http.get(api('/me')).set(owner).expect(200)).body.id as string, username: 'admin', headers: owner };
+    const project = (await http.post(api(`/organizations/${org}/projects`)).set(owner).send({ name: 'nats-direct' }).expect(201)).body.id;
+    const owners = (await http.post(api(`/organizations/${org}/groups`)).set(owner).send({ name: 'Owners over NATS', description: '', memberIds: [] }).expect(201)).body.id;
+    await http.put(api(`/organizations/${org}/groups/${owners}/role`)).set(owner).send({ roleId: role('owner') }).expect(200);
+
+    // giving or taking Owner, removing or taking over an Owner: organization.change_owner, which an Admin lacks
+    expect(await bind(admin, admin.userId, role('owner'))).toBe('FORBIDDEN');
+    expect(await bind(admin, olga.userId, role('admin'))).toBe('FORBIDDEN');
+    expect(await as(admin, MembershipSubjects.removePerson(), { userId: olga.userId })).toBe('OWNER_PROTECTED');
+    expect(await as(admin, MembershipSubjects.updateGroup(), { groupId: owners, addMemberIds: [admin.userId] })).toBe('FORBIDDEN');
+    expect(await as(admin, MembershipSubjects.deleteGroup(), { groupId: owners })).toBe('FORBIDDEN');
+    expect(await as(admin, MembershipSubjects.resetPassword(), { userId: olga.userId })).toBe('FORBIDDEN');
+    // nothing beyond what the actor holds: a Member binding Admin, or a project role without it in the project
+    expect(await bind(member, member.userId, role('admin'))).toBe('PRIVILEGE_ESCALATION');
+    expect(await bind(member, member.userId, role('project-reader'), project)).toBe('PRIVILEGE_ESCALATION');
+    expect(await as(member, MembershipSubjects.addPeople(), { handles: ['roman'], roleId: role('admin') })).toBe('PRIVILEGE_ESCALATION');
+    expect(await as(member, MembershipSubjects.resetPassword(), { userId: admin.userId })).toBe('PRIVILEGE_ESCALATION');
+    // the last user holding Owner directly keeps it, whoever asks
+    expect(await bind(ownerUser, olga.userId, role('admin'))).toBe('ok');
+    expect(await bind(ownerUser, ownerUser.userId, role('admin'))).toBe('LAST_OWNER');
+    expect(await bind(ownerUser, olga.userId, role('owner'))).toBe('ok');
+    // malformed commands: a clear 4xx code, nothing decided
+    expect(await bind(ownerUser, olga.userId, role('admin'), null, 'robot')).toBe('VALIDATION_FAILED');
+    expect(await bind(ownerUser, 'not-a-uuid', role('admin'))).toBe('VALIDATION_FAILED');
+    expect(await as(ownerUser, MembershipSubjects.unassignRole(), { projectId: project, subjectId: 42 })).toBe('VALIDATION_FAILED');
+    // what was refused changed nothing
+    expect(await permissionsOf(admin)).not.toContain(CHANGE_OWNER);
+    expect(await permissionsOf(member)).not.toContain('organization.people.manage');
+    expect(await permissionsOf(olga)).toContain(CHANGE_OWNER);
+    await http.post(api('/auth/login')).send({ login: 'olga', password: 'correct horse battery olga' }).expect(200);
   });
 
   it('a command without a command id or an actor is refused before any handler runs; two copies of one command make one organization', async () => {

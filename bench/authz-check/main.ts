@@ -3,7 +3,7 @@
  *
  *   npm run bench:authz [-- seconds=2]
  *
- * 1. In process: checks per second of the in-memory index (OrgIndex.check, one permission, random user,
+ * 1. In process: checks per second of the in-memory index (OrgAccess.check, one permission, random user,
  *    project and permission) for a large organization — 10,000 users, 1,000 groups (each user in 3),
  *    100 custom roles, 1,000 projects (each user bound in 5 of them, each group in 2) — and for a small one
  *    (100 users, 10 groups, 10 custom roles, 10 projects). The ratio small/large should stay near 1: a check
@@ -91,7 +91,7 @@ function organizationEvents(shape: Shape) {
   projects.forEach((projectId, i) => push('membership', 'project.created', { projectId, name: `Project ${i}`, ownerId: users[rand(users.length)] }));
   const projectRole = () => (rand(2) ? roles[2 * rand(roles.length / 2) + 1] : r(rand(2) ? 'project-reader' : 'project-contributor'));
   const bind = (subjectType: 'user' | 'group', subjectId: string, projectId: string | null, roleId: string) =>
-    push('authorization', 'role.assigned', { subjectType, subjectId, projectId, roleId, roleName: 'r', previousRoleId: null });
+    push('membership', 'role.assigned', { subjectType, subjectId, projectId, roleId, roleName: 'r', previousRoleId: null });
   const boundProjects = new Map<string, string[]>();
   users.forEach((userId) => {
     for (let k = 0; k < 5; k++) {
@@ -235,7 +235,7 @@ m = g(r.sub, p.role, r.dom) && r.perm == p.perm
 
 async function main() {
   // imported after NATS_SUBJECT_PREFIX is set
-  const { OrgIndex } = await import('../../apps/authorization/src/model/org-index');
+  const { OrgAccess } = await import('@app/access-model');
   const { AuthorizationModule } = await import('../../apps/authorization/src/authorization.module');
   const { loadConfig, startService } = await import('@app/platform');
   const { provideTestInfrastructure } = await import('../../libs/testing/src/infra');
@@ -244,7 +244,7 @@ async function main() {
   const large = organizationEvents(LARGE);
   const small = organizationEvents(SMALL);
   const index = (org: Org) => {
-    const idx = new OrgIndex(org.orgId);
+    const idx = new OrgAccess(org.orgId);
     for (const e of org.events) idx.apply(e);
     return idx;
   };
@@ -254,7 +254,7 @@ async function main() {
   const smallIndex = index(small);
   const lq = queries(large, 100_000);
   const sq = queries(small, 100_000);
-  const one = (idx: InstanceType<typeof OrgIndex>) => (q: (typeof lq)[number]) => idx.check(q.userId, q.projectId, [q.permission]).allowed[q.permission];
+  const one = (idx: InstanceType<typeof OrgAccess>) => (q: (typeof lq)[number]) => idx.check(q.userId, q.projectId, [q.permission]).allowed[q.permission];
   perSecond(lq, 0.5, one(largeIndex)); // warm-up
   perSecond(sq, 0.5, one(smallIndex));
   const largeRate = perSecond(lq, seconds, one(largeIndex));

@@ -41,7 +41,7 @@ const uuid = (kind: number, i: number) => `00000000-0000-4000-8${kind}00-${Strin
 
 async function main() {
   // imported after NATS_SUBJECT_PREFIX is set
-  const { orgHistory } = await import('../../apps/authorization/src/testing/org-events');
+  const { orgHistory } = await import('../../libs/testing/src/org-history');
   const { AuthorizationModule } = await import('../../apps/authorization/src/authorization.module');
   const { ACCESS_VIEW } = await import('../../apps/authorization/src/access/access.tokens');
   const { snapshotStore } = await import('../../apps/authorization/src/model/view-snapshot');

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import type { Infrastructure } from '@app/platform';
+import { AccessRoles } from './access/access-roles';
 import { ACCESS_VIEW } from './access/access.tokens';
 import { startAccessView } from './model/view.consumer';
 import { DEFAULT_SNAPSHOT_SCHEDULE, snapshotStore, type SnapshotSchedule } from './model/view-snapshot';
@@ -19,6 +20,7 @@ export class AuthorizationModule {
       module: AuthorizationModule,
       controllers: [AccessController, AccessQueriesController],
       providers: [
+        { provide: AccessRoles, useFactory: () => new AccessRoles(infra.store) },
         {
           provide: ACCESS_VIEW,
           useFactory: async () => {

@@ -3,6 +3,7 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   MembershipSubjects,
   type AddPeopleRequest,
+  type AssignRoleRequest,
   type CreateGroupRequest,
   type CreateMemberAccountsRequest,
   type CreateOrganizationRequest,
@@ -11,6 +12,7 @@ import {
   type ListPeopleRequest,
   type Message,
   type MyOrganizationsRequest,
+  type UnassignRoleRequest,
   type UpdateGroupRequest,
 } from '@app/contracts';
 import { INFRA, type Infrastructure } from '@app/platform';
@@ -79,6 +81,16 @@ export class MembershipController {
   @MessagePattern(MembershipSubjects.resetPassword())
   resetPassword(@Payload() m: Message<{ organizationId: string; userId: string }>) {
     return commands.resetMemberPassword(this.infra, m.body, m.meta);
+  }
+
+  @MessagePattern(MembershipSubjects.assignRole())
+  assignRole(@Payload() m: Message<AssignRoleRequest>) {
+    return commands.assignRole(this.infra, m.body, m.meta);
+  }
+
+  @MessagePattern(MembershipSubjects.unassignRole())
+  unassignRole(@Payload() m: Message<UnassignRoleRequest>) {
+    return commands.unassignRole(this.infra, m.body, m.meta);
   }
 
   @MessagePattern(MembershipSubjects.createGroup())

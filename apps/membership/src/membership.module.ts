@@ -3,6 +3,7 @@ import type { Infrastructure, ServiceConfig } from '@app/platform';
 import { bootstrapOrganization } from './commands/bootstrap-organization/bootstrap-organization.handler';
 import { MembershipController, PEOPLE_PROJECTION_HANDLE, type ProjectionHandle } from './membership.controller';
 import { startPeopleProjection } from './people/people.projection';
+import { migrateBindingsOnce } from './migrations/migrate-bindings';
 
 @Module({})
 export class MembershipModule {
@@ -10,6 +11,10 @@ export class MembershipModule {
     const projection: ProjectionHandle = {};
     class MembershipStartup implements OnApplicationBootstrap {
       async onApplicationBootstrap() {
+        // bindings written before they were membership's are imported before any command is decided
+        await migrateBindingsOnce(infra, (r) =>
+          infra.logger.info({ lastSequence: r.lastSequence, imported: r.imported.length }, 'role bindings of earlier versions imported into the organization streams'),
+        );
         projection.running = await startPeopleProjection(infra);
         await bootstrapOrganization(infra, infra.config as ServiceConfig<'membership'>);
       }

@@ -46,7 +46,7 @@ export function renderEventsDoc(): string {
       '',
     ];
     for (const d of EVENT_CATALOGUE) {
-      lines.push(`### \`${fullEventName(d)}\``, '', d.description, '', '```json', JSON.stringify(d.data, readableOrder, 2), '```', '');
+      lines.push(`### \`${fullEventName(d)}\` (${d.service})`, '', d.description, '', '```json', JSON.stringify(d.data, readableOrder, 2), '```', '');
     }
     return lines.join('\n');
   } finally {

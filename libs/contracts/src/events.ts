@@ -13,9 +13,15 @@ export const EVENT_CATALOGUE = [...IDENTITY_EVENTS, ...MEMBERSHIP_EVENTS, ...AUT
  */
 export type CatalogueEvent = EventOf<(typeof EVENT_CATALOGUE)[number]>;
 
-const byName = new Map<string, EventDefinition>(EVENT_CATALOGUE.map((d) => [fullEventName(d), d]));
+/**
+ * `<service>/<type>.v<version>`: an event is named by its publisher too, since two services may publish one type
+ * (membership's `role.assigned`, and authorization's legacy one with the same data).
+ */
+export const qualifiedEventName = (d: { service: string; type: string; version: number }): string => `${d.service}/${fullEventName(d)}`;
+
+const byName = new Map<string, EventDefinition>(EVENT_CATALOGUE.map((d) => [qualifiedEventName(d), d]));
 if (byName.size !== EVENT_CATALOGUE.length) throw new Error('duplicate event type in EVENT_CATALOGUE');
 
-export function findEventDefinition(type: string, version: number): EventDefinition | undefined {
-  return byName.get(`${type}.v${version}`);
+export function findEventDefinition(service: string, type: string, version: number): EventDefinition | undefined {
+  return byName.get(qualifiedEventName({ service, type, version }));
 }

@@ -1,8 +1,8 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import { EVENT_CATALOGUE, findEventDefinition, type CatalogueEvent } from './events';
+import { EVENT_CATALOGUE, findEventDefinition, qualifiedEventName, type CatalogueEvent } from './events';
 import type { DomainEvent } from './envelope';
-import { fullEventName } from './catalogue';
+import { fullEventName, type EventDefinition } from './catalogue';
 import { TEXT_FIELDS, isNormalizedValid } from './fields';
 
 
@@ -52,7 +52,8 @@ function validators() {
   addFormats(ajv);
   // the text fields' formats are their own checks (fields.ts): the contract accepts exactly what the services store
   for (const kind of TEXT_FIELDS) ajv.addFormat(kind.format, { type: 'string', validate: (v: string) => isNormalizedValid(kind, v) });
-  compiled = { envelope: ajv.compile(ENVELOPE_SCHEMA), data: new Map(EVENT_CATALOGUE.map((d) => [fullEventName(d), ajv.compile(d.data)])) };
+  const definitions: readonly EventDefinition[] = EVENT_CATALOGUE;
+  compiled = { envelope: ajv.compile(ENVELOPE_SCHEMA), data: new Map(definitions.map((d) => [qualifiedEventName(d), ajv.compile(d.data)])) };
   return compiled;
 }
 
@@ -61,12 +62,14 @@ export function validateEvent(event: unknown): string[] {
   const { envelope, data } = validators();
   if (!envelope(event)) return (envelope.errors ?? []).map((e) => `envelope ${e.instancePath} ${e.message}`);
   const e = event as { type: string; version: number; service: string; organizationId?: string; data: unknown };
-  const def = findEventDefinition(e.type, e.version);
-  if (!def) return [`undocumented event type ${e.type}.v${e.version}`];
+  const def = findEventDefinition(e.service, e.type, e.version);
+  if (!def) {
+    const other = EVENT_CATALOGUE.find((d) => fullEventName(d) === fullEventName(e));
+    return [other ? `${e.type} is declared by ${other.service}, published by ${e.service}` : `undocumented event type ${e.type}.v${e.version}`];
+  }
   const problems: string[] = [];
-  if (def.service !== e.service) problems.push(`${e.type} is declared by ${def.service}, published by ${e.service}`);
   if (def.organizationScoped && !e.organizationId) problems.push(`${e.type} must carry organizationId`);
-  const validate = data.get(fullEventName(def))!;
+  const validate = data.get(qualifiedEventName(def))!;
   if (!validate(e.data)) problems.push(...(validate.errors ?? []).map((x) => `data${x.instancePath} ${x.message}`));
   return problems;
 }

@@ -1,4 +1,9 @@
-import { catalogueEvent, findEventDefinition, type CommandMeta, type DomainEvent, type NewEvent } from '@app/contracts';
+import { catalogueEvent, EVENT_CATALOGUE, type CommandMeta, type DomainEvent, type EventDefinition, type NewEvent } from '@app/contracts';
+
+const definitions: readonly EventDefinition[] = EVENT_CATALOGUE;
+
+/** The service that publishes an event type now (the first in the catalogue: membership's `role.assigned`, not the legacy one). */
+const publisherOf = (e: NewEvent): DomainEvent['service'] => definitions.find((d) => d.type === e.type && d.version === e.version)?.service ?? 'identity';
 import type { Decider } from '@app/event-store';
 
 /** Metadata for decider tests: fixed time and ids. */
@@ -21,7 +26,7 @@ export function asStored(events: NewEvent[], streamId = 'test-stream', from = 1)
     version: e.version,
     streamId,
     streamVersion: from + i,
-    service: findEventDefinition(e.type, e.version)?.service ?? 'identity',
+    service: publisherOf(e),
     occurredAt: '2026-01-01T00:00:00.000Z',
     ...(e.organizationId ? { organizationId: e.organizationId } : {}),
     data: e.data,

@@ -5,3 +5,4 @@ export * from './decider-spec';
 export * from './csv';
 export * from './event-producer';
 export * from './outbox';
+export * from './org-history';

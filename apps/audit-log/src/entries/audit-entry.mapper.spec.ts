@@ -165,6 +165,11 @@ const EXAMPLES: Record<string, { event: () => DomainEvent; expect: Array<Partial
       ),
     expect: [{ organizationId: ORG, resource: 'Member', operation: 'Modified', resourceId: BOB, resourceName: 'bob', metadata: expect.objectContaining({ roleName: 'Auditor', previousRoleName: 'Member' }) }],
   },
+  'organization.bindings-imported.v1': {
+    event: () =>
+      event('organization.bindings-imported', { organizationId: ORG, subjects: [{ subjectType: 'user', subjectId: BOB, roleId: MEMBER_ROLE, projectRoles: [{ projectId: PROJECT, roleId: ROLE }] }] }, ORG),
+    expect: [],
+  },
   'role.unassigned.v1': {
     event: () =>
       event('role.unassigned', { organizationId: ORG, subjectType: 'group', subjectId: GROUP, projectId: PROJECT, roleId: ROLE, roleName: 'Project Reader' }, ORG),
@@ -188,7 +193,7 @@ function directory(): Map<string, DirectoryRecord> {
 
 describe('audit entry mapper', () => {
   it('has a mapping for every event type of EVENT_CATALOGUE, and an example here for each', () => {
-    const types = EVENT_CATALOGUE.map(fullEventName).sort();
+    const types = [...new Set(EVENT_CATALOGUE.map(fullEventName))].sort();
     expect(Object.keys(DESCRIBERS).sort()).toEqual(types);
     expect(Object.keys(EXAMPLES).sort()).toEqual(types);
   });
@@ -210,6 +215,16 @@ describe('audit entry mapper', () => {
         sequence: 42,
       });
       expect(entry.description.length).toBeGreaterThan(5);
+    }
+  });
+
+  it("authorization's legacy role.assigned / role.unassigned (old histories) give the same entries as membership's", () => {
+    for (const type of ['role.assigned.v1', 'role.unassigned.v1']) {
+      const current = EXAMPLES[type].event();
+      const legacy = { ...current, service: 'authorization' as const, streamId: `access-${ORG}` };
+      expect(current.service).toBe('membership');
+      expect(validateEvent(legacy)).toEqual([]);
+      expect(projectEvent(legacy, directory(), 42).entries).toEqual(projectEvent(current, directory(), 42).entries);
     }
   });
 

@@ -49,7 +49,8 @@ const own = (e: DomainEvent): string[] => {
 const subjectLabel = (c: Ctx, type: string, id: string) => `${type} ${c.name(id) ?? id}`;
 
 /**
- * What each event type means to an auditor, keyed by `<type>.v<version>`. Every type of EVENT_CATALOGUE
+ * What each event type means to an auditor, keyed by `<type>.v<version>` (a type two services publish, like
+ * `role.assigned` of membership and authorization's legacy one, means the same). Every type of EVENT_CATALOGUE
  * has an entry (a unit test checks it); an event that is the consequence of another one already recorded
  * maps to no entry on purpose, and says why. docs/audit-log.md has the same table.
  */
@@ -281,6 +282,9 @@ export const DESCRIBERS: Record<string, Describer> = {
     ),
   'project.deleted.v1': (e, d) =>
     one({ orgs: own(e), resource: 'Project', resourceId: d.projectId, resourceName: d.name, operation: 'Removed', description: `deleted project ${d.name}` }),
+  // a restatement of bindings already recorded one by one (the legacy role.assigned / role.unassigned entries), written
+  // once by the migration that moved bindings to the organization stream: it changes nothing anyone can do
+  'organization.bindings-imported.v1': () => ({ drafts: [] }),
 
   // ---------------------------------------------------------------- authorization (organization-scoped)
   'role.created.v1': (e, d) =>
@@ -311,6 +315,7 @@ export const DESCRIBERS: Record<string, Describer> = {
     ),
   'role.deleted.v1': (e, d) =>
     one({ orgs: own(e), resource: 'Role', resourceId: d.roleId, resourceName: d.name, operation: 'Removed', description: `deleted ${d.scope} role ${d.name}` }),
+  // bindings: membership's, and authorization's legacy ones (same type and data) alike
   'role.assigned.v1': (e, d, c) => bindingEntry(e, d, c, 'assigned'),
   'role.unassigned.v1': (e, d, c) => bindingEntry(e, d, c, 'unassigned'),
 };

@@ -1,26 +1,16 @@
 import { DomainError, ErrorCode, permissionScope, type CommandMeta, type NewEvent, type RoleScope } from '@app/contracts';
-import type { OrgIndex, RoleEntry } from '../model/org-index';
-import { normalizePermissions } from '../model/permission-set';
-import { actorHolds, assertAssignable, assertMayDefine, CHANGE_OWNER } from './grants';
+import { assertMayDefine, normalizePermissions, type OrgAccess, type RoleEntry } from '@app/access-model';
 
 /**
- * Commands on the access aggregate of one organization (stream `access-<organizationId>`): custom roles and
- * explicit role bindings. Decided on the organization's view (which has applied the access stream up to the
- * version the append expects, and the membership events before the command), pure: view + command → events.
+ * Commands on the access aggregate of one organization (stream `access-<organizationId>`): its custom roles.
+ * Decided on the organization's view (which has applied the access stream up to the version the append
+ * expects, and the membership events before the command), pure: view + command → events. Role bindings are
+ * membership's (its organization decider).
  */
 export type AccessCommand =
   | { kind: 'CreateRole'; organizationId: string; roleId: string; name: string; description: string; scope: RoleScope; permissions: string[] }
   | { kind: 'ChangeRole'; organizationId: string; roleId: string; name?: string; description?: string; permissions?: string[] }
-  | { kind: 'DeleteRole'; organizationId: string; roleId: string }
-  | {
-      kind: 'AssignRole';
-      organizationId: string;
-      subjectType: 'user' | 'group';
-      subjectId: string;
-      projectId: string | null;
-      roleId: string;
-    }
-  | { kind: 'UnassignRole'; organizationId: string; projectId: string; subjectId: string };
+  | { kind: 'DeleteRole'; organizationId: string; roleId: string };
 
 export const accessStreamId = (organizationId: string): string => `access-${organizationId}`;
 
@@ -37,21 +27,21 @@ function validPermissions(scope: RoleScope, permissions: string[]): string[] {
   return normalizePermissions([BASE_PERMISSION[scope], ...permissions]);
 }
 
-function assertNameFree(org: OrgIndex, scope: RoleScope, name: string, exceptRoleId?: string): void {
+function assertNameFree(org: OrgAccess, scope: RoleScope, name: string, exceptRoleId?: string): void {
   const key = name.trim().toLowerCase();
   for (const r of org.roles.values())
     if (r.scope === scope && r.id !== exceptRoleId && r.name.trim().toLowerCase() === key)
       throw new DomainError(ErrorCode.ROLE_NAME_TAKEN, `there is already a ${scope} role named ${r.name}`);
 }
 
-function customRole(org: OrgIndex, roleId: string): RoleEntry {
+function customRole(org: OrgAccess, roleId: string): RoleEntry {
   const role = org.roles.get(roleId);
   if (!role) throw notFound('role');
   if (role.builtIn) throw new DomainError(ErrorCode.ROLE_READ_ONLY, `${role.name} is a built-in role and cannot be changed`);
   return role;
 }
 
-export function decideAccess(command: AccessCommand, org: OrgIndex, meta: CommandMeta): NewEvent[] {
+export function decideAccess(command: AccessCommand, org: OrgAccess, meta: CommandMeta): NewEvent[] {
   if (!org.exists) throw notFound('organization');
   const actorId = meta.actor.id;
   const orgId = command.organizationId;
@@ -98,63 +88,5 @@ export function decideAccess(command: AccessCommand, org: OrgIndex, meta: Comman
       if (org.roleInUse(role.id)) throw new DomainError(ErrorCode.ROLE_IN_USE, `role ${role.name} is bound to someone and cannot be deleted`);
       return [event(orgId, 'role.deleted', { organizationId: orgId, roleId: role.id, name: role.name, scope: role.scope })];
     }
-    case 'AssignRole':
-      return decideAssign(command, org, actorId);
-    case 'UnassignRole': {
-      if (!org.projects.has(command.projectId)) throw notFound('project');
-      const user = org.users.get(command.subjectId);
-      const subject = user ?? org.groups.get(command.subjectId);
-      const roleId = subject?.projectRoles.get(command.projectId);
-      if (!subject || !roleId) throw notFound('project member');
-      return [
-        event(orgId, 'role.unassigned', {
-          organizationId: orgId,
-          subjectType: user ? 'user' : 'group',
-          subjectId: subject.id,
-          projectId: command.projectId,
-          roleId,
-          roleName: org.roles.get(roleId)?.name ?? 'Deleted role',
-        }),
-      ];
-    }
   }
-}
-
-function decideAssign(command: Extract<AccessCommand, { kind: 'AssignRole' }>, org: OrgIndex, actorId: string): NewEvent[] {
-  const { organizationId: orgId, subjectType, subjectId, projectId } = command;
-  const subject = org.subject(subjectType, subjectId);
-  if (projectId !== null) {
-    if (!org.projects.has(projectId)) throw notFound('project');
-    if (!subject) throw new DomainError(ErrorCode.NOT_A_MEMBER, `the ${subjectType} does not belong to the organization`);
-  } else if (!subject) throw notFound(subjectType === 'user' ? 'person' : 'group');
-
-  const scope: RoleScope = projectId === null ? 'organization' : 'project';
-  const current = projectId === null ? subject.orgRole : (subject.projectRoles.get(projectId) ?? null);
-  if (current === command.roleId && org.roles.has(command.roleId)) {
-    // binding the same role again changes nothing (still checked, so nobody learns what they could not do)
-    assertAssignable(org, actorId, command.roleId, scope, projectId);
-    return [];
-  }
-  const owner = org.ownerRoleId;
-  if (projectId === null && current === owner && !actorHolds(org, actorId, CHANGE_OWNER, null))
-    throw new DomainError(ErrorCode.FORBIDDEN, `taking away the Owner role needs ${CHANGE_OWNER}`);
-  const role = assertAssignable(org, actorId, command.roleId, scope, projectId);
-
-  // At least one user keeps the Owner role directly. Owners through a group are not counted: membership can
-  // empty or delete a group without asking, and that must never leave the organization without an Owner.
-  if (projectId === null && current === owner && subjectType === 'user') {
-    const remaining = [...org.users.values()].filter((u) => u.orgRole === owner && u.id !== subjectId);
-    if (remaining.length === 0) throw new DomainError(ErrorCode.LAST_OWNER, 'the last Owner of the organization keeps the role');
-  }
-  return [
-    event(orgId, 'role.assigned', {
-      organizationId: orgId,
-      subjectType,
-      subjectId,
-      projectId,
-      roleId: role.id,
-      roleName: role.name,
-      previousRoleId: current,
-    }),
-  ];
 }

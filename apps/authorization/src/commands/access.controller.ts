@@ -8,20 +8,17 @@ import {
   EntityName,
   ErrorCode,
   stableUuid,
-  type AssignRoleRequest,
-  type BindingView,
   type ChangeRoleRequest,
   type CreateRoleRequest,
   type DeleteRoleRequest,
   type Message,
   type RoleView,
-  type UnassignRoleRequest,
 } from '@app/contracts';
 import { INFRA, type Infrastructure } from '@app/platform';
 import { ACCESS_VIEW } from '../access/access.tokens';
 import { runAccessCommand } from '../access/access.runner';
 import type { AccessView } from '../model/access-view';
-import { invalid, isUuid, requireUuids, toRoleView } from '../queries/views';
+import { invalid, requireUuids, toRoleView } from '../queries/views';
 
 const SCOPES = ['organization', 'project'];
 
@@ -38,7 +35,7 @@ function permissionList(value: unknown): string[] {
   return value as string[];
 }
 
-/** Commands on the access aggregate of an organization: custom roles and role bindings. */
+/** Commands on the access aggregate of an organization: its custom roles (bindings are membership's). */
 @Controller()
 export class AccessController {
   constructor(
@@ -98,27 +95,6 @@ export class AccessController {
     const b = msg.body ?? ({} as DeleteRoleRequest);
     requireUuids({ organizationId: b.organizationId, roleId: b.roleId });
     await runAccessCommand(this.deps, { kind: 'DeleteRole', organizationId: b.organizationId.toLowerCase(), roleId: b.roleId.toLowerCase() }, msg.meta);
-    return {};
-  }
-
-  @MessagePattern(AccessSubjects.assignRole())
-  async assignRole(@Payload() msg: Message<AssignRoleRequest>): Promise<BindingView> {
-    const b = msg.body ?? ({} as AssignRoleRequest);
-    requireUuids({ organizationId: b.organizationId, subjectId: b.subjectId, roleId: b.roleId });
-    if (b.subjectType !== 'user' && b.subjectType !== 'group') throw invalid('subjectType must be user or group');
-    const projectId = b.projectId ? b.projectId.toLowerCase() : null;
-    if (projectId !== null && !isUuid(projectId)) throw invalid('projectId must be a UUID');
-    const command = { kind: 'AssignRole' as const, organizationId: b.organizationId.toLowerCase(), subjectType: b.subjectType, subjectId: b.subjectId.toLowerCase(), projectId, roleId: b.roleId.toLowerCase() };
-    await runAccessCommand(this.deps, command, msg.meta);
-    const role = this.view.org(command.organizationId).roles.get(command.roleId);
-    return { subjectType: b.subjectType, subjectId: command.subjectId, projectId, role: { id: command.roleId, name: role?.name ?? '' } };
-  }
-
-  @MessagePattern(AccessSubjects.unassignRole())
-  async unassignRole(@Payload() msg: Message<UnassignRoleRequest>): Promise<Record<string, never>> {
-    const b = msg.body ?? ({} as UnassignRoleRequest);
-    requireUuids({ organizationId: b.organizationId, projectId: b.projectId, subjectId: b.subjectId });
-    await runAccessCommand(this.deps, { kind: 'UnassignRole', organizationId: b.organizationId.toLowerCase(), projectId: b.projectId.toLowerCase(), subjectId: b.subjectId.toLowerCase() }, msg.meta);
     return {};
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DomainEvent } from '@app/contracts';
-import { orgHistory } from '../testing/org-events';
+import { orgHistory } from '@app/testing';
 import { AccessView } from './access-view';
 
 describe('AccessView', () => {

@@ -1,5 +1,5 @@
 import { DomainError, ErrorCode, type DomainEvent } from '@app/contracts';
-import { OrgIndex, type OrgIndexSnapshot } from './org-index';
+import { OrgAccess, type OrgAccessSnapshot } from '@app/access-model';
 
 const RELEVANT = new Set(['membership', 'authorization']);
 
@@ -8,7 +8,7 @@ export interface AccessViewSnapshot {
   /** the last stream sequence the view had applied */
   sequence: number;
   /** every organization that has seen an event */
-  orgs: OrgIndexSnapshot[];
+  orgs: OrgAccessSnapshot[];
 }
 
 /**
@@ -19,7 +19,7 @@ export interface AccessViewSnapshot {
  * check answers).
  */
 export class AccessView {
-  private readonly orgs = new Map<string, OrgIndex>();
+  private readonly orgs = new Map<string, OrgAccess>();
   private position = 0;
   /** stream messages applied since this view was made or restored (the replayed tail at start-up, then live ones) */
   consumed = 0;
@@ -33,17 +33,17 @@ export class AccessView {
     private readonly timeoutMs = 5000,
   ) {}
 
-  org(organizationId: string): OrgIndex {
+  org(organizationId: string): OrgAccess {
     let org = this.orgs.get(organizationId);
     if (!org) {
-      org = new OrgIndex(organizationId);
+      org = new OrgAccess(organizationId);
       this.orgs.set(organizationId, org);
     }
     return org;
   }
 
   /** The organization's index if any event of it was seen. */
-  find(organizationId: string): OrgIndex | undefined {
+  find(organizationId: string): OrgAccess | undefined {
     const org = this.orgs.get(organizationId);
     return org?.exists ? org : undefined;
   }
@@ -54,7 +54,7 @@ export class AccessView {
 
   /** A copy of the whole view at its current position (synchronous, so it reflects exactly `sequence`). */
   snapshot(): AccessViewSnapshot {
-    const orgs: OrgIndexSnapshot[] = [];
+    const orgs: OrgAccessSnapshot[] = [];
     for (const org of this.orgs.values()) if (org.exists) orgs.push(org.toSnapshot());
     return { sequence: this.position, orgs };
   }
@@ -62,7 +62,7 @@ export class AccessView {
   /** Makes this (new, empty) view the one the snapshot was taken from; the stream is then consumed from `sequence + 1`. */
   restore(snapshot: AccessViewSnapshot): void {
     if (this.position !== 0 || this.orgs.size) throw new Error('a snapshot is restored into an empty view only');
-    for (const o of snapshot.orgs) this.orgs.set(o.id, OrgIndex.fromSnapshot(o));
+    for (const o of snapshot.orgs) this.orgs.set(o.id, OrgAccess.fromSnapshot(o));
     this.position = snapshot.sequence;
   }
 

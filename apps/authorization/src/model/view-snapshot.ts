@@ -4,19 +4,20 @@ import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import { Binary, type Db } from 'mongodb';
 import type { AccessView, AccessViewSnapshot } from './access-view';
-import type { OrgIndexSnapshot } from './org-index';
+import type { OrgAccessSnapshot } from '@app/access-model';
 
 /**
  * Snapshots of the authorization view in the service's MongoDB, so a replica starts from the newest one and
  * consumes only the events stream after it (docs/authorization.md, "Snapshots").
  *
- * Encoding (format 1): UTF-8 lines, gzip'ed — a header `{"format":1,"sequence":S,"orgs":N}`, then one
- * `OrgIndexSnapshot` per line. The bytes are stored in chunks of at most 4 MiB (`view_snapshot_chunks`, a
+ * Encoding (format 2): UTF-8 lines, gzip'ed — a header `{"format":2,"sequence":S,"orgs":N}`, then one
+ * `OrgAccessSnapshot` per line (format 1, before bindings moved to membership, held less of each organization:
+ * such a snapshot is skipped and the view replayed from the stream). The bytes are stored in chunks of at most 4 MiB (`view_snapshot_chunks`, a
  * document is limited to 16 MB and one large organization can exceed that), then a head document
  * (`view_snapshots`) with the format, the sequence, the stream it belongs to, the chunk count, the length and
  * the SHA-256 of the bytes. The head is written last: a snapshot without one is incomplete and never read.
  */
-export const SNAPSHOT_FORMAT = 1;
+export const SNAPSHOT_FORMAT = 2;
 const CHUNK_BYTES = 4 * 1024 * 1024;
 /** chunks without a head older than this belong to a writer that died: removed when pruning */
 const ORPHAN_AGE_MS = 10 * 60_000;
@@ -76,7 +77,7 @@ export async function decodeSnapshot(bytes: Buffer): Promise<AccessViewSnapshot>
   const header = JSON.parse(lines[0]) as { format: number; sequence: number; orgs: number };
   if (header.format !== SNAPSHOT_FORMAT) throw new Error(`unknown snapshot format ${header.format}`);
   if (lines.length - 1 !== header.orgs) throw new Error(`snapshot holds ${lines.length - 1} organizations, its header says ${header.orgs}`);
-  const orgs = lines.slice(1).map((l) => JSON.parse(l) as OrgIndexSnapshot);
+  const orgs = lines.slice(1).map((l) => JSON.parse(l) as OrgAccessSnapshot);
   return { sequence: header.sequence, orgs };
 }
 

@@ -10,58 +10,34 @@ import {
   permissionScope,
   type CheckPermissionsReply,
   type CheckPermissionsRequest,
-  type CheckRoleAssignableReply,
-  type CheckRoleAssignableRequest,
-  type CheckGrantRequest,
-  type GrantChange,
   type EffectivePermissionsReply,
   type EffectivePermissionsRequest,
   type GetRoleRequest,
   type ListRolesRequest,
   type Message,
-  type OwnersReply,
-  type OwnersRequest,
   type ProjectMemberView,
   type ProjectMembersPage,
   type ProjectMembersRequest,
   type RolePage,
+  type RolesReply,
+  type RolesRequest,
   type RoleView,
 } from '@app/contracts';
+import type { GroupEntry, UserEntry } from '@app/access-model';
+import { AccessRoles } from '../access/access-roles';
 import { ACCESS_VIEW } from '../access/access.tokens';
-import { assertAssignable, assertMayChange } from '../access/grants';
 import type { AccessView } from '../model/access-view';
-import type { GroupEntry, UserEntry } from '../model/org-index';
 import { caughtUpOrg, invalid, isUuid, paginate, requireUuids, toRoleView } from './views';
-
-/** Ids in a change as the view keys them (lowercase); an unknown kind or a malformed id is VALIDATION_FAILED. */
-function lowerIds(change: GrantChange): GrantChange {
-  const id = (v: unknown, name: string) => {
-    if (!isUuid(v)) throw invalid(`${name} must be a UUID`);
-    return v.toLowerCase();
-  };
-  switch (change?.kind) {
-    case 'bind':
-      if (change.scope !== 'organization' && change.scope !== 'project') throw invalid('scope must be organization or project');
-      return { ...change, roleId: id(change.roleId, 'roleId'), projectId: change.projectId ? id(change.projectId, 'projectId') : null };
-    case 'new-group':
-      return change;
-    case 'join-group':
-    case 'leave-group':
-    case 'delete-group':
-      return { kind: change.kind, groupId: id(change.groupId, 'groupId') };
-    case 'take-over':
-      return { kind: change.kind, userId: id(change.userId, 'userId') };
-    default:
-      throw invalid('unknown change');
-  }
-}
 
 const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
 
-/** Checks and reads, all answered from the in-memory view after it caught up with the events stream. */
+/** Checks and reads, answered from the in-memory view after it caught up with the events stream (the custom roles for membership's decisions: from the event store). */
 @Controller()
 export class AccessQueriesController {
-  constructor(@Inject(ACCESS_VIEW) private readonly view: AccessView) {}
+  constructor(
+    @Inject(ACCESS_VIEW) private readonly view: AccessView,
+    @Inject(AccessRoles) private readonly accessRoles: AccessRoles,
+  ) {}
 
   @MessagePattern(AuthorizationSubjects.check())
   async check(@Payload() msg: Message<CheckPermissionsRequest>): Promise<CheckPermissionsReply> {
@@ -74,32 +50,12 @@ export class AccessQueriesController {
     return org.check(b.userId.toLowerCase(), projectId, b.permissions);
   }
 
-  @MessagePattern(AuthorizationSubjects.checkRoleAssignable())
-  async checkRoleAssignable(@Payload() msg: Message<CheckRoleAssignableRequest>): Promise<CheckRoleAssignableReply> {
-    const b = msg.body ?? ({} as CheckRoleAssignableRequest);
-    requireUuids({ organizationId: b.organizationId, roleId: b.roleId });
-    if (b.scope !== 'organization' && b.scope !== 'project') throw invalid('scope must be organization or project');
-    const org = await caughtUpOrg(this.view, b.organizationId);
-    const role = assertAssignable(org, String(b.actorId ?? msg.meta?.actor?.id), b.roleId.toLowerCase(), b.scope);
-    return { roleId: role.id, name: role.name };
-  }
-
-  /** Every change must be allowed (grants.ts); the first that is not answers its error. */
-  @MessagePattern(AuthorizationSubjects.checkGrant())
-  async checkGrant(@Payload() msg: Message<CheckGrantRequest>): Promise<Record<string, never>> {
-    const b = msg.body ?? ({} as CheckGrantRequest);
-    requireUuids({ organizationId: b.organizationId, actorId: b.actorId });
-    if (!Array.isArray(b.changes) || b.changes.length > 1000) throw invalid('changes must be a list');
-    const org = await caughtUpOrg(this.view, b.organizationId);
-    for (const change of b.changes) assertMayChange(org, b.actorId.toLowerCase(), lowerIds(change));
-    return {};
-  }
-
-  @MessagePattern(AuthorizationSubjects.owners())
-  async owners(@Payload() msg: Message<OwnersRequest>): Promise<OwnersReply> {
+  /** The custom roles of the organization as the access stream in the event store has them (membership decides grants with them). */
+  @MessagePattern(AuthorizationSubjects.roles())
+  async roles(@Payload() msg: Message<RolesRequest>): Promise<RolesReply> {
     requireUuids({ organizationId: msg.body?.organizationId });
-    await this.view.catchUp();
-    return { ownerIds: this.view.find(msg.body.organizationId.toLowerCase())?.owners() ?? [] };
+    const roles = await this.accessRoles.of(msg.body.organizationId.toLowerCase());
+    return { roles: roles.map((r) => ({ ...r, builtIn: false })) };
   }
 
   @MessagePattern(AccessSubjects.listRoles())
@@ -153,7 +109,7 @@ export class AccessQueriesController {
       const roles: ProjectMemberView['roles'] = [];
       const direct = org.roles.get(s.projectRoles.get(projectId) ?? '');
       if (direct) roles.push({ id: direct.id, name: direct.name, source: 'project' });
-      const orgRole = s.orgRole ? org.roles.get(s.orgRole) : undefined;
+      const orgRole = org.orgRoleOf(s);
       const everywhere = orgRole?.projectRoleEverywhere ? org.roles.get(orgRole.projectRoleEverywhere) : undefined;
       if (orgRole && everywhere) roles.push({ id: everywhere.id, name: everywhere.name, source: 'organization', organizationRole: { id: orgRole.id, name: orgRole.name } });
       return roles.length ? { type, id: s.id, name, roles } : undefined;

@@ -1,6 +1,6 @@
 import { DomainError, ErrorCode, type RoleView } from '@app/contracts';
 import type { AccessView } from '../model/access-view';
-import type { OrgIndex, RoleEntry } from '../model/org-index';
+import type { OrgAccess, RoleEntry } from '@app/access-model';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -20,7 +20,7 @@ export function toRoleView(role: RoleEntry): RoleView {
 }
 
 /** The organization's index after the view caught up; NOT_FOUND when no such organization exists. */
-export async function caughtUpOrg(view: AccessView, organizationId: string): Promise<OrgIndex> {
+export async function caughtUpOrg(view: AccessView, organizationId: string): Promise<OrgAccess> {
   await view.catchUp();
   const org = view.find(organizationId.toLowerCase());
   if (!org) throw new DomainError(ErrorCode.NOT_FOUND, 'organization not found');

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query, Req } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AccessSubjects, type BindingView, type ProjectMembersPage } from '@app/contracts';
+import { AccessSubjects, MembershipSubjects, type BindingView, type ProjectMembersPage } from '@app/contracts';
 import { RequirePermission, RequireProjectPermission } from '../auth/permission.decorator';
 import { ServicesClient } from '../common/services.client';
 import type { GatewayRequest } from '../common/request-context';
@@ -8,7 +8,7 @@ import { PathId } from '../common/path-id.pipe';
 import { AssignProjectRoleDto, AssignRoleDto, BindingResponse, ProjectMembersResponse } from './access.dto';
 import { PageQuery } from '../common/page.dto';
 
-/** Role bindings: the organization role of a person or group, project roles of users and groups. */
+/** Role bindings (membership's organization commands): the organization role of a person or group, project roles of users and groups; project members (authorization's view). */
 @ApiTags('roles and permissions')
 @ApiBearerAuth()
 @Controller('organizations/:org')
@@ -23,7 +23,7 @@ export class AccessController {
   @ApiForbiddenResponse({ description: 'FORBIDDEN: giving or taking Owner needs organization.change_owner; PRIVILEGE_ESCALATION' })
   @ApiConflictResponse({ description: 'LAST_OWNER' })
   personRole(@Param('org', PathId) org: string, @Param('userId', PathId) userId: string, @Body() body: AssignRoleDto, @Req() req: GatewayRequest): Promise<BindingView> {
-    return this.services.call(AccessSubjects.assignRole(), { organizationId: org, subjectType: 'user', subjectId: userId, projectId: null, roleId: body.roleId.toLowerCase() }, req);
+    return this.services.call(MembershipSubjects.assignRole(), { organizationId: org, subjectType: 'user', subjectId: userId, projectId: null, roleId: body.roleId.toLowerCase() }, req);
   }
 
   @ApiOperation({ operationId: 'setGroupRole', summary: 'Set a group\'s organization role' })
@@ -32,7 +32,7 @@ export class AccessController {
   @ApiOkResponse({ type: BindingResponse })
   @ApiForbiddenResponse({ description: 'same rules as for a person' })
   groupRole(@Param('org', PathId) org: string, @Param('groupId', PathId) groupId: string, @Body() body: AssignRoleDto, @Req() req: GatewayRequest): Promise<BindingView> {
-    return this.services.call(AccessSubjects.assignRole(), { organizationId: org, subjectType: 'group', subjectId: groupId, projectId: null, roleId: body.roleId.toLowerCase() }, req);
+    return this.services.call(MembershipSubjects.assignRole(), { organizationId: org, subjectType: 'group', subjectId: groupId, projectId: null, roleId: body.roleId.toLowerCase() }, req);
   }
 
   @ApiOperation({ operationId: 'listProjectMembers', summary: 'List a project\'s members and their project roles' })
@@ -56,7 +56,7 @@ export class AccessController {
     @Body() body: AssignProjectRoleDto,
     @Req() req: GatewayRequest,
   ): Promise<BindingView> {
-    return this.services.call(AccessSubjects.assignRole(), { organizationId: org, subjectType: body.subjectType, subjectId, projectId, roleId: body.roleId.toLowerCase() }, req);
+    return this.services.call(MembershipSubjects.assignRole(), { organizationId: org, subjectType: body.subjectType, subjectId, projectId, roleId: body.roleId.toLowerCase() }, req);
   }
 
   @ApiOperation({ operationId: 'removeProjectMember', summary: 'Take a user\'s or group\'s project role away' })
@@ -65,6 +65,6 @@ export class AccessController {
   @RequireProjectPermission('project.access.manage')
   @ApiNoContentResponse({ description: 'the subject loses the role bound on the project' })
   async removeMember(@Param('org', PathId) org: string, @Param('projectId', PathId) projectId: string, @Param('subjectId', PathId) subjectId: string, @Req() req: GatewayRequest): Promise<void> {
-    await this.services.call(AccessSubjects.unassignRole(), { organizationId: org, projectId, subjectId }, req);
+    await this.services.call(MembershipSubjects.unassignRole(), { organizationId: org, projectId, subjectId }, req);
   }
 }

@@ -1,5 +1,4 @@
 import {
-  AuthorizationSubjects,
   builtInRoleId,
   checkText,
   Description,
@@ -11,9 +10,9 @@ import {
   stableUuid,
   type AddPeopleReply,
   type AddPeopleRequest,
-  type CheckGrantRequest,
+  type AssignRoleRequest,
+  type BindingView,
   type CommandMeta,
-  type GrantChange,
   type CreateAccountsReply,
   type CreateGroupRequest,
   type CreateMemberAccountsRequest,
@@ -23,19 +22,18 @@ import {
   type GroupView,
   type NewEvent,
   type OrganizationView,
-  type OwnersReply,
   type ProjectView,
   type ResetPasswordReply,
+  type UnassignRoleRequest,
   type UpdateGroupRequest,
 } from '@app/contracts';
 import type { Infrastructure } from '@app/platform';
 import type { OrganizationCommand } from '../organization/organization.decider';
-import { earlierCommit, loadOrganization, runOrganizationCommand } from '../organization/organization.repository';
+import { earlierCommit, runOrganizationCommand } from '../organization/organization.repository';
 import { organizationDeps } from '../organization/organization.deps';
-import { grantChanges } from '../organization/organization.grants';
 import type { OrganizationState } from '../organization/organization.state';
 import { callService } from '../common/rpc';
-import { builtInRoleName, orgMeta } from '../people/people.model';
+import { builtInRoleName } from '../people/people.model';
 
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -57,19 +55,11 @@ function uuidList(value: unknown, field: string): string[] {
   return value;
 }
 
-/** Authorization allows or refuses what the changes grant (PRIVILEGE_ESCALATION, FORBIDDEN, NOT_FOUND). */
-async function checkGrants(infra: Infrastructure, organizationId: string, changes: GrantChange[], meta: CommandMeta): Promise<void> {
-  if (changes.length === 0) return;
-  await callService(infra, AuthorizationSubjects.checkGrant(), { organizationId, actorId: meta.actor.id, changes } satisfies CheckGrantRequest, meta);
-}
-
 /**
- * Runs a command after authorization allowed what it grants. A command id that already ran is not checked
- * again: it gets its first outcome, even if what the actor may do has changed since.
+ * Runs a command on the organization's stream: every rule, the grants included, is the decider's. A command id
+ * that already ran is not decided again: it gets its first outcome, even if what the actor may do has changed.
  */
-async function run<R>(infra: Infrastructure, command: OrganizationCommand, meta: CommandMeta, reply?: (events: NewEvent[], state: OrganizationState) => R) {
-  const changes = grantChanges(command);
-  if (changes.length && !(await earlierCommit(organizationDeps(infra), meta.commandId))) await checkGrants(infra, command.organizationId, changes, meta);
+function run<R>(infra: Infrastructure, command: OrganizationCommand, meta: CommandMeta, reply?: (events: NewEvent[], state: OrganizationState) => R) {
   return runOrganizationCommand<R>(organizationDeps(infra), command, meta, reply);
 }
 
@@ -130,10 +120,8 @@ export async function addPeople(infra: Infrastructure, req: AddPeopleRequest, me
 export async function createAccounts(infra: Infrastructure, req: CreateMemberAccountsRequest, meta: CommandMeta): Promise<CreateAccountsReply> {
   requireUuids(req?.organizationId);
   if (req.roleId !== undefined && !isUuid(req.roleId)) throw invalid('roleId must be a role id');
-  const { state } = await loadOrganization(organizationDeps(infra), req.organizationId);
-  if (!state.exists) throw new DomainError(ErrorCode.NOT_FOUND, 'organization not found');
-  // the role is checked before any account exists, so a refusal leaves nothing behind
-  await checkGrants(infra, req.organizationId, grantChanges({ kind: 'AddMembers', organizationId: req.organizationId, users: [], roleId: req.roleId, via: 'account' }), meta);
+  // the role is decided (AddMembers of nobody) before any account exists, so a refusal leaves nothing behind
+  await run(infra, { kind: 'AddMembers', organizationId: req.organizationId, users: [], roleId: req.roleId, via: 'account' }, meta);
   // One batch in identity (docs/membership.md "Accounts"): a few seconds for 500 accounts. The long wait is
   // for a busy machine: this handler outlives the gateway's 60 s, so the accounts still join when the client
   // has given up. Run again under the same command id (a retry under the same Idempotency-Key), identity
@@ -151,39 +139,71 @@ export async function createAccounts(infra: Infrastructure, req: CreateMemberAcc
   return { created: reply.created, existing: reply.existing.map((e) => ({ userId: e.userId, email: e.email })) };
 }
 
-/**
- * Owners come from authorization right before the command (RBAC: Owner is a role). The remaining race (the
- * Owner role given between that answer and the append) is described in docs/membership.md.
- */
+/** Owners (OWNER_PROTECTED) come from the bindings on the same stream: no window for a concurrent "make X Owner". */
 export async function removePerson(infra: Infrastructure, req: { organizationId: string; userId: string }, meta: CommandMeta): Promise<Record<string, never>> {
   requireUuids(req?.organizationId, req?.userId);
-  if (await earlierCommit(organizationDeps(infra), meta.commandId)) return {};
-  const { state } = await loadOrganization(organizationDeps(infra), req.organizationId);
-  if (!state.exists || !(req.userId in state.members)) throw new DomainError(ErrorCode.NOT_FOUND, 'person not found');
-  const { ownerIds } = await callService<OwnersReply>(infra, AuthorizationSubjects.owners(), { organizationId: req.organizationId }, meta);
-  await run(infra, { kind: 'RemoveMember', organizationId: req.organizationId, userId: req.userId, ownerIds }, meta);
+  await run(infra, { kind: 'RemoveMember', organizationId: req.organizationId, userId: req.userId }, meta);
   return {};
 }
 
-/** Only for members of this organization; identity refuses accounts it did not create (NOT_MANAGED_ACCOUNT). */
+/**
+ * Only for members of this organization, and only by someone holding everything the person holds (the
+ * temporary password hands the account over: the decider's ResetMemberPassword); identity refuses accounts it
+ * did not create (NOT_MANAGED_ACCOUNT).
+ */
 export async function resetMemberPassword(infra: Infrastructure, req: { organizationId: string; userId: string }, meta: CommandMeta): Promise<ResetPasswordReply> {
   requireUuids(req?.organizationId, req?.userId);
-  const { state } = await loadOrganization(organizationDeps(infra), req.organizationId);
-  if (!state.exists || !(req.userId in state.members)) throw new DomainError(ErrorCode.NOT_FOUND, 'person not found');
-  // the temporary password gives the actor this account: only for someone holding everything it holds
-  await checkGrants(infra, req.organizationId, [{ kind: 'take-over', userId: req.userId }], meta);
+  await run(infra, { kind: 'ResetMemberPassword', organizationId: req.organizationId, userId: req.userId }, meta);
   return callService<ResetPasswordReply>(infra, IdentitySubjects.resetPassword(), { organizationId: req.organizationId, userId: req.userId }, meta);
 }
 
-async function groupRole(infra: Infrastructure, organizationId: string, groupId: string): Promise<{ id: string; name: string }> {
-  const meta = await orgMeta(infra.db).findOne({ _id: organizationId });
-  const id = meta?.groups[groupId]?.roleId ?? builtInRoleId(organizationId, 'member');
-  return { id, name: builtInRoleName(organizationId, id) ?? 'Custom role' };
+function requireBodyUuids(fields: Record<string, unknown>): void {
+  for (const [name, value] of Object.entries(fields)) if (!isUuid(value)) throw invalid(`${name} must be a UUID`);
+}
+
+/** A user's or group's organization role, or its role in a project (the gateway has checked the route's permission). */
+export async function assignRole(infra: Infrastructure, req: AssignRoleRequest, meta: CommandMeta): Promise<BindingView> {
+  requireBodyUuids({ organizationId: req?.organizationId, subjectId: req?.subjectId, roleId: req?.roleId });
+  if (req.subjectType !== 'user' && req.subjectType !== 'group') throw invalid('subjectType must be user or group');
+  const projectId = req.projectId ? req.projectId.toLowerCase() : null;
+  if (projectId !== null && !isUuid(projectId)) throw invalid('projectId must be a UUID');
+  const command = {
+    kind: 'AssignRole' as const,
+    organizationId: req.organizationId.toLowerCase(),
+    subjectType: req.subjectType,
+    subjectId: req.subjectId.toLowerCase(),
+    projectId,
+    roleId: req.roleId.toLowerCase(),
+  };
+  const result = await run(infra, command, meta, (events, state) => ({
+    subjectType: command.subjectType,
+    subjectId: command.subjectId,
+    projectId,
+    role: { id: command.roleId, name: (events[0]?.data.roleName as string | undefined) ?? state.roles.get(command.roleId)?.name ?? '' },
+  }));
+  return result.reply;
+}
+
+/** A user or group loses the role bound to it on a project. */
+export async function unassignRole(infra: Infrastructure, req: UnassignRoleRequest, meta: CommandMeta): Promise<Record<string, never>> {
+  requireBodyUuids({ organizationId: req?.organizationId, projectId: req?.projectId, subjectId: req?.subjectId });
+  await run(
+    infra,
+    { kind: 'UnassignRole', organizationId: req.organizationId.toLowerCase(), projectId: req.projectId.toLowerCase(), subjectId: req.subjectId.toLowerCase() },
+    meta,
+  );
+  return {};
+}
+
+/** The group's organization role, from the state (a custom role's name is authorization's: not looked up here). */
+function groupRole(state: OrganizationState, groupId: string): { id: string; name: string } {
+  const id = state.groups.get(groupId)?.orgRole ?? state.memberRoleId;
+  return { id, name: builtInRoleName(state.id, id) ?? 'Custom role' };
 }
 
 function groupViewOf(state: OrganizationState, groupId: string, role: { id: string; name: string }): GroupView {
-  const g = state.groups[groupId];
-  return { id: g.id, name: g.name, description: g.description, memberIds: g.memberIds, role };
+  const g = state.groups.get(groupId)!;
+  return { id: g.id, name: g.name, description: g.description, memberIds: [...g.members], role };
 }
 
 export async function createGroup(infra: Infrastructure, req: CreateGroupRequest, meta: CommandMeta): Promise<GroupView> {
@@ -212,8 +232,8 @@ export async function updateGroup(infra: Infrastructure, req: UpdateGroupRequest
     },
     meta,
   );
-  if (!result.state.groups[req.groupId]) throw new DomainError(ErrorCode.NOT_FOUND, 'group not found');
-  return groupViewOf(result.state, req.groupId, await groupRole(infra, req.organizationId, req.groupId));
+  if (!result.state.groups.has(req.groupId)) throw new DomainError(ErrorCode.NOT_FOUND, 'group not found');
+  return groupViewOf(result.state, req.groupId, groupRole(result.state, req.groupId));
 }
 
 export async function deleteGroup(infra: Infrastructure, req: { organizationId: string; groupId: string }, meta: CommandMeta): Promise<Record<string, never>> {
@@ -227,7 +247,7 @@ export async function createProject(infra: Infrastructure, req: CreateProjectReq
   const name = text(req.name, 'name', 100);
   const projectId = stableUuid(`project:${meta.commandId}`);
   const result = await run(infra, { kind: 'CreateProject', organizationId: req.organizationId, projectId, name, ownerId: meta.actor.id }, meta, (events) => events[0]?.data.projectId as string);
-  const p = result.state.projects[result.reply ?? projectId];
+  const p = result.state.projects.get(result.reply ?? projectId)!;
   return { id: p.id, name: p.name, ownerId: p.ownerId };
 }
 
@@ -235,7 +255,7 @@ export async function transferProject(infra: Infrastructure, req: { organization
   requireUuids(req?.organizationId, req?.projectId);
   if (!isUuid(req.userId)) throw invalid('userId must be a user id');
   const result = await run(infra, { kind: 'TransferProject', organizationId: req.organizationId, projectId: req.projectId, ownerId: req.userId }, meta);
-  const p = result.state.projects[req.projectId];
+  const p = result.state.projects.get(req.projectId);
   if (!p) throw new DomainError(ErrorCode.NOT_FOUND, 'project not found');
   return { id: p.id, name: p.name, ownerId: p.ownerId };
 }

@@ -1,3 +1,4 @@
+import { assertAssignable, assertMayCreateGroupWithMembers, assertMayEmpty, assertMayJoin, assertMayTakeOver, type RoleDefinition } from '@app/access-model';
 import {
   builtInRoleId,
   DomainError,
@@ -17,6 +18,7 @@ import {
   type NewEvent,
 } from '@app/contracts';
 import type { Decider } from '@app/event-store';
+import { decideBinding, type BindingCommand } from './bindings.decider';
 import { evolveOrganization, initialOrganizationState, type OrganizationState } from './organization.state';
 
 interface Scoped {
@@ -26,8 +28,7 @@ interface Scoped {
 export type OrganizationCommand =
   | (Scoped & { kind: 'CreateOrganization'; name: string; slug: string; ownerId: string; ownerUsername: string; via: 'creator' | 'bootstrap' })
   | (Scoped & { kind: 'AddMembers'; users: Array<{ userId: string; username: string }>; roleId?: string; via: 'invite' | 'account' })
-  /** `ownerIds`: the organization's Owners according to authorization, asked right before the command */
-  | (Scoped & { kind: 'RemoveMember'; userId: string; ownerIds: string[] })
+  | (Scoped & { kind: 'RemoveMember'; userId: string })
   | (Scoped & { kind: 'CreateGroup'; groupId: string; name: string; description: string; memberIds: string[] })
   | (Scoped & {
       kind: 'UpdateGroup';
@@ -40,7 +41,10 @@ export type OrganizationCommand =
   | (Scoped & { kind: 'DeleteGroup'; groupId: string })
   | (Scoped & { kind: 'CreateProject'; projectId: string; name: string; ownerId: string })
   | (Scoped & { kind: 'TransferProject'; projectId: string; ownerId: string })
-  | (Scoped & { kind: 'DeleteProject'; projectId: string });
+  | (Scoped & { kind: 'DeleteProject'; projectId: string })
+  | BindingCommand
+  /** whether the actor may reset the person's password (identity resets it): emits nothing */
+  | (Scoped & { kind: 'ResetMemberPassword'; userId: string });
 
 const notFound = (what: string) => new DomainError(ErrorCode.NOT_FOUND, `${what} not found`);
 
@@ -49,22 +53,46 @@ function event(def: { type: string; version: number }, organizationId: string, d
 }
 
 function requireMembers(state: OrganizationState, userIds: string[]): void {
-  const missing = [...new Set(userIds)].filter((id) => !(id in state.members));
+  const missing = [...new Set(userIds)].filter((id) => !state.users.has(id));
   if (missing.length)
     throw new DomainError(ErrorCode.NOT_A_MEMBER, 'every member must already belong to the organization', { userIds: missing });
 }
 
 function requireFreeGroupName(state: OrganizationState, name: string, exceptGroupId?: string): void {
   const wanted = name.trim().toLowerCase();
-  const taken = Object.values(state.groups).some((g) => g.id !== exceptGroupId && g.name.trim().toLowerCase() === wanted);
+  const taken = [...state.groups.values()].some((g) => g.id !== exceptGroupId && g.name.trim().toLowerCase() === wanted);
   if (taken) throw new DomainError(ErrorCode.GROUP_NAME_TAKEN, `a group named ${name} already exists`, { name });
 }
 
 /**
- * Every rule of an organization, decided on its own stream (so concurrent commands, retried on a version
- * conflict, are decided one after another on the latest state).
+ * Whether deciding the command weighs what people hold (a grant, a binding, a password reset, a role's name):
+ * then it needs the organization's custom roles, which authorization defines, as input.
  */
-export function decideOrganization(command: OrganizationCommand, state: OrganizationState, _meta: CommandMeta): NewEvent[] {
+export function weighsRoles(command: OrganizationCommand): boolean {
+  switch (command.kind) {
+    case 'CreateOrganization':
+    case 'RemoveMember':
+    case 'CreateProject':
+    case 'TransferProject':
+    case 'DeleteProject':
+      return false;
+    case 'CreateGroup':
+      return command.memberIds.length > 0;
+    case 'UpdateGroup':
+      return !!(command.addMemberIds?.length || command.removeMemberIds?.length);
+    default:
+      return true;
+  }
+}
+
+/**
+ * Every rule about an organization's people and their roles, decided on its own stream (so concurrent commands,
+ * retried on a version conflict, are decided one after another on the latest state): members, groups,
+ * projects, bindings, the Owner rules and who may grant what (libs/access-model grants.ts). Pure: `customRoles`
+ * are the organization's custom roles as authorization has them, asked right before deciding (needed when
+ * `weighsRoles(command)`).
+ */
+export function decideOrganization(command: OrganizationCommand, state: OrganizationState, meta: CommandMeta, customRoles?: readonly RoleDefinition[]): NewEvent[] {
   const orgId = command.organizationId;
   if (command.kind === 'CreateOrganization') {
     if (state.exists) return [];
@@ -79,34 +107,39 @@ export function decideOrganization(command: OrganizationCommand, state: Organiza
     ];
   }
   if (!state.exists) throw notFound('organization');
+  if (weighsRoles(command) && !customRoles) throw new Error(`${command.kind} is decided with the organization's custom roles`);
+  const org = customRoles ? state.withCustomRoles(customRoles) : state;
+  const actorId = meta.actor.id;
 
   switch (command.kind) {
     case 'AddMembers': {
       const roleId = command.roleId ?? builtInRoleId(orgId, 'member');
+      // joining with a role is a binding of it (checked even when nobody is new)
+      assertAssignable(org, actorId, roleId, 'organization');
       const seen = new Set<string>();
       return command.users
-        .filter((u) => !(u.userId in state.members) && !seen.has(u.userId) && seen.add(u.userId))
+        .filter((u) => !state.users.has(u.userId) && !seen.has(u.userId) && seen.add(u.userId))
         .map((u) => event(OrganizationMemberAdded, orgId, { userId: u.userId, username: u.username, roleId, via: command.via }));
     }
 
     case 'RemoveMember': {
-      const username = state.members[command.userId];
-      if (username === undefined) throw notFound('person');
-      if (command.ownerIds.includes(command.userId))
+      const user = state.users.get(command.userId);
+      if (!user) throw notFound('person');
+      // Owners directly or through a group, from the bindings on this stream: a concurrent "make X Owner" is
+      // decided before or after this, never beside it
+      if (state.owners().includes(command.userId))
         throw new DomainError(ErrorCode.OWNER_PROTECTED, 'an Owner cannot be removed; take the Owner role away first');
-      const owned = Object.values(state.projects).filter((p) => p.ownerId === command.userId);
+      const owned = [...state.projects.values()].filter((p) => p.ownerId === command.userId);
       if (owned.length)
         throw new DomainError(ErrorCode.OWNS_PROJECTS, 'the user owns projects in this organization; transfer them first', {
           projects: owned.map((p) => ({ id: p.id, name: p.name })),
         });
-      const groupIds = Object.values(state.groups)
-        .filter((g) => g.memberIds.includes(command.userId))
-        .map((g) => g.id);
-      return [event(OrganizationMemberRemoved, orgId, { userId: command.userId, username, groupIds })];
+      return [event(OrganizationMemberRemoved, orgId, { userId: command.userId, username: user.username, groupIds: [...user.groups] })];
     }
 
     case 'CreateGroup': {
-      if (command.groupId in state.groups) return [];
+      if (state.groups.has(command.groupId)) return [];
+      if (command.memberIds.length) assertMayCreateGroupWithMembers(org, actorId);
       requireFreeGroupName(state, command.name);
       requireMembers(state, command.memberIds);
       return [
@@ -121,8 +154,10 @@ export function decideOrganization(command: OrganizationCommand, state: Organiza
     }
 
     case 'UpdateGroup': {
-      const group = state.groups[command.groupId];
+      const group = org.groups.get(command.groupId);
       if (!group) throw notFound('group');
+      if (command.addMemberIds?.length) assertMayJoin(org, actorId, group);
+      if (command.removeMemberIds?.length) assertMayEmpty(org, actorId, group, 'leave');
       const name = command.name ?? group.name;
       const description = command.description ?? group.description;
       const events: NewEvent[] = [];
@@ -130,30 +165,31 @@ export function decideOrganization(command: OrganizationCommand, state: Organiza
         if (name.trim().toLowerCase() !== group.name.trim().toLowerCase()) requireFreeGroupName(state, name, group.id);
         events.push(event(GroupDetailsChanged, orgId, { groupId: group.id, name, description, previousName: group.name }));
       }
-      const adds = [...new Set(command.addMemberIds ?? [])].filter((id) => !group.memberIds.includes(id));
+      const adds = [...new Set(command.addMemberIds ?? [])].filter((id) => !group.members.has(id));
       requireMembers(state, adds);
       const removes = new Set(command.removeMemberIds ?? []);
       for (const userId of adds) if (!removes.has(userId)) events.push(event(GroupMemberAdded, orgId, { groupId: group.id, groupName: name, userId }));
       for (const userId of removes)
-        if (group.memberIds.includes(userId)) events.push(event(GroupMemberRemoved, orgId, { groupId: group.id, groupName: name, userId }));
+        if (group.members.has(userId)) events.push(event(GroupMemberRemoved, orgId, { groupId: group.id, groupName: name, userId }));
       return events;
     }
 
     case 'DeleteGroup': {
-      const group = state.groups[command.groupId];
+      const group = org.groups.get(command.groupId);
       if (!group) throw notFound('group');
+      assertMayEmpty(org, actorId, group, 'delete');
       return [event(GroupDeleted, orgId, { groupId: group.id, name: group.name })];
     }
 
     case 'CreateProject':
-      if (command.projectId in state.projects) return [];
-      if (!(command.ownerId in state.members)) throw notFound('organization');
+      if (state.projects.has(command.projectId)) return [];
+      if (!state.users.has(command.ownerId)) throw notFound('organization');
       return [event(ProjectCreated, orgId, { projectId: command.projectId, name: command.name, ownerId: command.ownerId })];
 
     case 'TransferProject': {
-      const project = state.projects[command.projectId];
+      const project = state.projects.get(command.projectId);
       if (!project) throw notFound('project');
-      if (!(command.ownerId in state.members))
+      if (!state.users.has(command.ownerId))
         throw new DomainError(ErrorCode.NOT_A_MEMBER, 'the new owner must be a member of the organization', { userIds: [command.ownerId] });
       if (project.ownerId === command.ownerId) return [];
       return [
@@ -162,9 +198,20 @@ export function decideOrganization(command: OrganizationCommand, state: Organiza
     }
 
     case 'DeleteProject': {
-      const project = state.projects[command.projectId];
+      const project = state.projects.get(command.projectId);
       if (!project) throw notFound('project');
       return [event(ProjectDeleted, orgId, { projectId: project.id, name: project.name })];
+    }
+
+    case 'AssignRole':
+    case 'UnassignRole':
+      return decideBinding(command, org, actorId);
+
+    case 'ResetMemberPassword': {
+      const user = org.users.get(command.userId);
+      if (!user) throw notFound('person');
+      assertMayTakeOver(org, actorId, user);
+      return [];
     }
   }
 }

@@ -1,79 +1,86 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, MongoClient } from 'mongodb';
-import { systemMeta, type CommandMeta } from '@app/contracts';
+import { builtInRoleId, systemMeta, type CommandMeta } from '@app/contracts';
 import { createEventStore, type EventStore } from '@app/event-store';
 import { testDatabaseName, testMongo } from '@app/testing';
-import { loadOrganization, OrganizationCache, runOrganizationCommand, SNAPSHOT_EVERY, snapshots } from './organization.repository';
+import { loadOrganization, OrganizationCache, runOrganizationCommand, SNAPSHOT_EVERY, snapshots, type OrganizationDeps } from './organization.repository';
 import { evolveOrganization, initialOrganizationState, organizationStreamId } from './organization.state';
 
 describe('organization repository: snapshots and concurrent commands (real database)', () => {
   let mongo: MongoClient;
   let db: Db;
   let store: EventStore;
-  const meta = (): CommandMeta => systemMeta(randomUUID());
+  /** the deps of one replica: no custom roles in these organizations (authorization's answer) */
+  let deps: OrganizationDeps;
+  const replica = (): OrganizationDeps => ({ db, store, cache: new OrganizationCache(), customRoles: async () => [] });
+  const meta = (actorId?: string): CommandMeta => ({ ...systemMeta(randomUUID()), ...(actorId ? { actor: { id: actorId } } : {}) });
+  const memberIds = (state: { users: Map<string, unknown> }, except: string) => [...state.users.keys()].filter((id) => id !== except);
 
   beforeAll(async () => {
     mongo = await testMongo();
     db = mongo.db(testDatabaseName('membership-repo'));
     store = createEventStore(db, { service: 'membership' });
     await store.ensureIndexes();
+    deps = { db, store, customRoles: async () => [] };
   });
   afterAll(() => mongo?.close());
 
   async function newOrganization(): Promise<{ organizationId: string; ownerId: string }> {
     const organizationId = randomUUID();
     const ownerId = randomUUID();
-    await runOrganizationCommand({ db, store }, { kind: 'CreateOrganization', organizationId, name: 'Org', slug: 'org', ownerId, ownerUsername: 'owner', via: 'creator' }, meta());
+    await runOrganizationCommand(deps, { kind: 'CreateOrganization', organizationId, name: 'Org', slug: 'org', ownerId, ownerUsername: 'owner', via: 'creator' }, meta());
+    owners.set(organizationId, ownerId);
     return { organizationId, ownerId };
   }
-  const addMembers = (deps: { db: Db; store: EventStore }, organizationId: string, n: number) =>
+  const owners = new Map<string, string>();
+  const addMembers = (on: OrganizationDeps, organizationId: string, n: number) =>
     runOrganizationCommand(
-      deps,
+      on,
       { kind: 'AddMembers', organizationId, users: Array.from({ length: n }, (_, i) => ({ userId: randomUUID(), username: `u${i}` })), via: 'invite' },
-      meta(),
+      meta(owners.get(organizationId)),
     );
 
   it('writes a snapshot every SNAPSHOT_EVERY events and loads from it plus the newer commits only, to the same state as a full replay', async () => {
     const { organizationId } = await newOrganization();
-    await addMembers({ db, store }, organizationId, SNAPSHOT_EVERY + 5);
+    await addMembers(deps, organizationId, SNAPSHOT_EVERY + 5);
     const snap = await snapshots(db).findOne({ _id: organizationStreamId(organizationId) });
     expect(snap?.version).toBe(SNAPSHOT_EVERY + 7);
 
-    const added = await runOrganizationCommand({ db, store }, { kind: 'AddMembers', organizationId, users: [{ userId: randomUUID(), username: 'late' }], via: 'invite' }, meta());
+    const added = await runOrganizationCommand(deps, { kind: 'AddMembers', organizationId, users: [{ userId: randomUUID(), username: 'late' }], via: 'invite' }, meta(owners.get(organizationId)));
     const looked: unknown[] = [];
     const commits = new Proxy(store.commits, {
       get: (target, prop) => (prop === 'findOne' ? (filter: { _id: string }) => (looked.push(filter._id), target.findOne(filter)) : Reflect.get(target, prop)),
     });
-    const loaded = await loadOrganization({ db, store: { ...store, commits } }, organizationId);
+    const loaded = await loadOrganization({ ...deps, store: { ...store, commits } }, organizationId);
     const streamId = organizationStreamId(organizationId);
     expect(looked).toEqual([`${streamId}@${SNAPSHOT_EVERY + 8}`, `${streamId}@${SNAPSHOT_EVERY + 9}`]);
     expect(loaded.version).toBe(added.version);
 
     const replayed = (await store.readStream(organizationStreamId(organizationId))).reduce(evolveOrganization, initialOrganizationState);
-    expect(loaded.state).toEqual(replayed);
-    expect(Object.keys(loaded.state.members)).toHaveLength(SNAPSHOT_EVERY + 7);
+    expect(loaded.state.toSnapshot()).toEqual(replayed.toSnapshot());
+    expect(loaded.state.users.size).toBe(SNAPSHOT_EVERY + 7);
   });
 
   it('a replica’s cached state picks up what another replica appended (only the newer commits are read)', async () => {
     const { organizationId, ownerId } = await newOrganization();
-    const replicaA = { db, store, cache: new OrganizationCache() };
-    const replicaB = { db, store, cache: new OrganizationCache() };
+    const replicaA = replica();
+    const replicaB = replica();
     const { state } = await addMembers(replicaA, organizationId, 2);
-    const [ann, bob] = Object.keys(state.members).filter((id) => id !== ownerId);
-    await runOrganizationCommand(replicaB, { kind: 'RemoveMember', organizationId, userId: ann, ownerIds: [ownerId] }, meta());
+    const [ann, bob] = memberIds(state, ownerId);
+    await runOrganizationCommand(replicaB, { kind: 'RemoveMember', organizationId, userId: ann }, meta());
     await expect(
-      runOrganizationCommand(replicaA, { kind: 'CreateGroup', organizationId, groupId: randomUUID(), name: 'G', description: '', memberIds: [ann, bob] }, meta()),
+      runOrganizationCommand(replicaA, { kind: 'CreateGroup', organizationId, groupId: randomUUID(), name: 'G', description: '', memberIds: [ann, bob] }, meta(ownerId)),
     ).rejects.toMatchObject({ code: 'NOT_A_MEMBER', details: { userIds: [ann] } });
     const cachedA = await loadOrganization(replicaA, organizationId);
-    const fresh = await loadOrganization({ db, store }, organizationId);
-    expect(cachedA.state).toEqual(fresh.state);
+    const fresh = await loadOrganization(deps, organizationId);
+    expect(cachedA.state.toSnapshot()).toEqual(fresh.state.toSnapshot());
     expect(cachedA.version).toBe(fresh.version);
   });
 
   it('concurrent commands in one process with a cache run one at a time; across replicas the store decides', async () => {
     const { organizationId } = await newOrganization();
-    const shared = { db, store, cache: new OrganizationCache() };
-    const replicas = [shared, shared, shared, { db, store, cache: new OrganizationCache() }, { db, store, cache: new OrganizationCache() }];
+    const shared = replica();
+    const replicas = [shared, shared, shared, replica(), replica()];
     const results = await Promise.allSettled(
       replicas.map((deps) =>
         runOrganizationCommand(deps, { kind: 'CreateGroup', organizationId, groupId: randomUUID(), name: 'Same', description: '', memberIds: [] }, meta()),
@@ -87,33 +94,31 @@ describe('organization repository: snapshots and concurrent commands (real datab
     const { organizationId } = await newOrganization();
     const m = meta();
     const cmd = { kind: 'CreateGroup' as const, organizationId, groupId: randomUUID(), name: 'G', description: '', memberIds: [] };
-    const first = await runOrganizationCommand({ db, store }, cmd, m, (events) => events.length);
-    const again = await runOrganizationCommand({ db, store }, { ...cmd, groupId: randomUUID() }, m, (events) => events.length);
+    const first = await runOrganizationCommand(deps, cmd, m, (events) => events.length);
+    const again = await runOrganizationCommand(deps, { ...cmd, groupId: randomUUID() }, m, (events) => events.length);
     expect(first.reply).toBe(1);
     expect(again.reply).toBe(1);
-    expect(Object.keys(again.state.groups)).toHaveLength(1);
+    expect(again.state.groups.size).toBe(1);
   });
 
   it('concurrent group creations with one name: exactly one succeeds, the others are GROUP_NAME_TAKEN', async () => {
     const { organizationId } = await newOrganization();
     const results = await Promise.allSettled(
       Array.from({ length: 6 }, () =>
-        runOrganizationCommand({ db, store }, { kind: 'CreateGroup', organizationId, groupId: randomUUID(), name: 'Same', description: '', memberIds: [] }, meta()),
+        runOrganizationCommand(deps, { kind: 'CreateGroup', organizationId, groupId: randomUUID(), name: 'Same', description: '', memberIds: [] }, meta()),
       ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const r of results.filter((r) => r.status === 'rejected')) expect((r as PromiseRejectedResult).reason.code).toBe('GROUP_NAME_TAKEN');
-    const { state } = await loadOrganization({ db, store }, organizationId);
-    expect(Object.values(state.groups).map((g) => g.name)).toEqual(['Same']);
+    const { state } = await loadOrganization(deps, organizationId);
+    expect([...state.groups.values()].map((g) => g.name)).toEqual(['Same']);
   });
 
   it('two concurrent removals of one member: one removes, the other is NOT_FOUND; one member-removed event', async () => {
     const { organizationId, ownerId } = await newOrganization();
-    const { state } = await addMembers({ db, store }, organizationId, 1);
-    const userId = Object.keys(state.members).find((id) => id !== ownerId)!;
-    const results = await Promise.allSettled(
-      [1, 2].map(() => runOrganizationCommand({ db, store }, { kind: 'RemoveMember', organizationId, userId, ownerIds: [ownerId] }, meta())),
-    );
+    const { state } = await addMembers(deps, organizationId, 1);
+    const [userId] = memberIds(state, ownerId);
+    const results = await Promise.allSettled([1, 2].map(() => runOrganizationCommand(deps, { kind: 'RemoveMember', organizationId, userId }, meta())));
     expect(results.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as { code: string }).code)).sort()).toEqual(['NOT_FOUND', 'ok']);
     const events = await store.readStream(organizationStreamId(organizationId));
     expect(events.filter((e) => e.type === 'organization.member-removed')).toHaveLength(1);
@@ -122,38 +127,94 @@ describe('organization repository: snapshots and concurrent commands (real datab
   it('an ownership transfer racing the removal of the new owner never leaves a project owned by a non-member', async () => {
     for (let round = 0; round < 5; round++) {
       const { organizationId, ownerId } = await newOrganization();
-      const { state } = await addMembers({ db, store }, organizationId, 1);
-      const userId = Object.keys(state.members).find((id) => id !== ownerId)!;
+      const { state } = await addMembers(deps, organizationId, 1);
+      const [userId] = memberIds(state, ownerId);
       const projectId = randomUUID();
-      await runOrganizationCommand({ db, store }, { kind: 'CreateProject', organizationId, projectId, name: 'P', ownerId }, meta());
+      await runOrganizationCommand(deps, { kind: 'CreateProject', organizationId, projectId, name: 'P', ownerId }, meta());
       const [transfer, removal] = await Promise.allSettled([
-        runOrganizationCommand({ db, store }, { kind: 'TransferProject', organizationId, projectId, ownerId: userId }, meta()),
-        runOrganizationCommand({ db, store }, { kind: 'RemoveMember', organizationId, userId, ownerIds: [ownerId] }, meta()),
+        runOrganizationCommand(deps, { kind: 'TransferProject', organizationId, projectId, ownerId: userId }, meta()),
+        runOrganizationCommand(deps, { kind: 'RemoveMember', organizationId, userId }, meta()),
       ]);
-      const after = (await loadOrganization({ db, store }, organizationId)).state;
+      const after = (await loadOrganization(deps, organizationId)).state;
       // exactly one wins: transferred (removal refused OWNS_PROJECTS) or removed (transfer refused NOT_A_MEMBER)
       if (transfer.status === 'fulfilled') {
         expect(removal.status === 'rejected' && (removal.reason as { code: string }).code).toBe('OWNS_PROJECTS');
-        expect(after.projects[projectId].ownerId).toBe(userId);
-        expect(after.members[userId]).toBeDefined();
+        expect(after.projects.get(projectId)!.ownerId).toBe(userId);
+        expect(after.users.has(userId)).toBe(true);
       } else {
         expect((transfer.reason as { code: string }).code).toBe('NOT_A_MEMBER');
         expect(removal.status).toBe('fulfilled');
-        expect(after.projects[projectId].ownerId).toBe(ownerId);
+        expect(after.projects.get(projectId)!.ownerId).toBe(ownerId);
       }
-      expect(after.projects[projectId].ownerId in after.members).toBe(true);
+      expect(after.users.has(after.projects.get(projectId)!.ownerId)).toBe(true);
     }
   });
 
   it('concurrent group creation and removal of a member: the group never holds a non-member', async () => {
     const { organizationId, ownerId } = await newOrganization();
-    const { state } = await addMembers({ db, store }, organizationId, 1);
-    const userId = Object.keys(state.members).find((id) => id !== ownerId)!;
+    const { state } = await addMembers(deps, organizationId, 1);
+    const [userId] = memberIds(state, ownerId);
     await Promise.allSettled([
-      runOrganizationCommand({ db, store }, { kind: 'CreateGroup', organizationId, groupId: randomUUID(), name: 'G', description: '', memberIds: [userId] }, meta()),
-      runOrganizationCommand({ db, store }, { kind: 'RemoveMember', organizationId, userId, ownerIds: [ownerId] }, meta()),
+      runOrganizationCommand(deps, { kind: 'CreateGroup', organizationId, groupId: randomUUID(), name: 'G', description: '', memberIds: [userId] }, meta(ownerId)),
+      runOrganizationCommand(deps, { kind: 'RemoveMember', organizationId, userId }, meta()),
     ]);
-    const after = (await loadOrganization({ db, store }, organizationId)).state;
-    for (const g of Object.values(after.groups)) for (const m of g.memberIds) expect(after.members[m]).toBeDefined();
+    const after = (await loadOrganization(deps, organizationId)).state;
+    for (const g of after.groups.values()) for (const m of g.members) expect(after.users.has(m)).toBe(true);
+  });
+
+  it('race: "make X Owner" and "remove X" on two replicas, decided on one stream: never both', async () => {
+    for (let round = 0; round < 10; round++) {
+      const { organizationId, ownerId } = await newOrganization();
+      const [x] = memberIds((await addMembers(deps, organizationId, 1)).state, ownerId);
+      const [bind, removal] = await Promise.allSettled([
+        runOrganizationCommand(replica(), { kind: 'AssignRole', organizationId, subjectType: 'user', subjectId: x, projectId: null, roleId: builtInRoleId(organizationId, 'owner') }, meta(ownerId)),
+        runOrganizationCommand(replica(), { kind: 'RemoveMember', organizationId, userId: x }, meta(ownerId)),
+      ]);
+      const codes = [bind, removal].map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as { code: string }).code));
+      // the one decided second sees the first: an Owner is not removed, a removed person is not bound
+      expect([['ok', 'OWNER_PROTECTED'], ['NOT_FOUND', 'ok']]).toContainEqual(codes);
+      const after = (await loadOrganization(deps, organizationId)).state;
+      expect(after.users.has(x)).toBe(codes[0] === 'ok');
+    }
+  });
+
+  it('race: two Owners demoting each other on two replicas leaves one Owner (LAST_OWNER or FORBIDDEN for the second)', async () => {
+    for (let round = 0; round < 5; round++) {
+      const { organizationId, ownerId: a } = await newOrganization();
+      const [b] = memberIds((await addMembers(deps, organizationId, 1)).state, a);
+      await runOrganizationCommand(deps, { kind: 'AssignRole', organizationId, subjectType: 'user', subjectId: b, projectId: null, roleId: builtInRoleId(organizationId, 'owner') }, meta(a));
+      const demote = (actor: string, target: string) =>
+        runOrganizationCommand(replica(), { kind: 'AssignRole', organizationId, subjectType: 'user', subjectId: target, projectId: null, roleId: builtInRoleId(organizationId, 'admin') }, meta(actor)).then(
+          () => 'ok',
+          (err: { code: string }) => err.code,
+        );
+      const outcomes = await Promise.all([demote(a, b), demote(b, a)]);
+      expect(outcomes.filter((o) => o === 'ok')).toHaveLength(1);
+      expect(['FORBIDDEN', 'LAST_OWNER']).toContain(outcomes.find((o) => o !== 'ok'));
+      expect((await loadOrganization(deps, organizationId)).state.directOwners()).toHaveLength(1);
+    }
+  });
+
+  it('the custom roles are asked on every attempt, after the load: a retry on a version conflict decides with the roles as they are then', async () => {
+    const { organizationId, ownerId } = await newOrganization();
+    const [x] = memberIds((await addMembers(deps, organizationId, 1)).state, ownerId);
+    const role = { id: randomUUID(), name: 'Okta', description: '', scope: 'organization' as const, permissions: ['organization.view', 'organization.okta.view'] };
+    let asked = 0;
+    const conflicting: OrganizationDeps = {
+      db,
+      store,
+      customRoles: async () => {
+        // the first answer arrives after another writer took the next version, and the role is deleted meanwhile
+        if (asked++ === 0) {
+          await runOrganizationCommand(deps, { kind: 'CreateProject', organizationId, projectId: randomUUID(), name: 'P', ownerId }, meta(ownerId));
+          return [role];
+        }
+        return [];
+      },
+    };
+    await expect(
+      runOrganizationCommand(conflicting, { kind: 'AssignRole', organizationId, subjectType: 'user', subjectId: x, projectId: null, roleId: role.id }, meta(ownerId)),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(asked).toBe(2);
   });
 });

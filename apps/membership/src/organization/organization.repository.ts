@@ -1,16 +1,20 @@
 import type { Collection, Db } from 'mongodb';
+import { OrgAccess, type OrgAccessSnapshot, type RoleDefinition } from '@app/access-model';
 import { DomainError, ErrorCode, type CommandMeta, type DomainEvent, type NewEvent } from '@app/contracts';
 import { ConcurrencyError, isDuplicateKey, type CommitDocument, type EventStore } from '@app/event-store';
-import { organizationDecider, type OrganizationCommand } from './organization.decider';
+import { decideOrganization, weighsRoles, type OrganizationCommand } from './organization.decider';
 import { evolveOrganization, initialOrganizationState, organizationStreamId, type OrganizationState } from './organization.state';
 
 /** A snapshot is written when the stream has grown this many events past the last one. */
 export const SNAPSHOT_EVERY = 100;
+/** 2: the shared access state (`OrgAccessSnapshot`); a snapshot of another format is ignored (the stream is replayed) */
+export const SNAPSHOT_FORMAT = 2;
 
 interface SnapshotDocument {
   _id: string;
   version: number;
-  state: OrganizationState;
+  format?: number;
+  state: OrgAccessSnapshot;
   savedAt: Date;
 }
 
@@ -78,6 +82,8 @@ export interface OrganizationDeps {
   cache?: OrganizationCache;
   /** publishes the stream's new commits (the relay) before the command replies */
   flush?: (streamId: string) => Promise<void>;
+  /** the organization's custom roles as authorization defines them now (`qry.authorization.roles`) */
+  customRoles?: (organizationId: string, meta: CommandMeta) => Promise<RoleDefinition[]>;
 }
 
 /**
@@ -101,9 +107,10 @@ async function loadUnlocked(deps: OrganizationDeps, organizationId: string): Pro
   let loaded = deps.cache?.get(organizationId);
   if (!loaded) {
     const snap = await snapshots(deps.db).findOne({ _id: streamId });
-    loaded = snap
-      ? { state: snap.state, version: snap.version, snapshotVersion: snap.version }
-      : { state: initialOrganizationState, version: 0, snapshotVersion: 0 };
+    loaded =
+      snap?.format === SNAPSHOT_FORMAT
+        ? { state: OrgAccess.fromSnapshot(snap.state), version: snap.version, snapshotVersion: snap.version }
+        : { state: initialOrganizationState, version: 0, snapshotVersion: 0 };
   }
   for (const e of await commitsAfter(deps.store.commits, streamId, loaded.version)) {
     loaded.state = evolveOrganization(loaded.state, e);
@@ -122,10 +129,15 @@ export function loadOrganization(deps: OrganizationDeps, organizationId: string)
 export async function saveSnapshot(db: Db, organizationId: string, state: OrganizationState, version: number): Promise<void> {
   const _id = organizationStreamId(organizationId);
   try {
-    await snapshots(db).replaceOne({ _id, version: { $lt: version } }, { version, state, savedAt: new Date() }, { upsert: true });
+    await snapshots(db).replaceOne({ _id, version: { $lt: version } }, { version, format: SNAPSHOT_FORMAT, state: state.toSnapshot(), savedAt: new Date() }, { upsert: true });
   } catch (err) {
     if (!isDuplicateKey(err)) throw err; // a newer snapshot exists: the upsert's insert collided with it
   }
+}
+
+function customRolesOf(deps: OrganizationDeps, organizationId: string, meta: CommandMeta): Promise<RoleDefinition[]> {
+  if (!deps.customRoles) throw new Error('deciding this command needs the custom roles of the organization (deps.customRoles)');
+  return deps.customRoles(organizationId, meta);
 }
 
 export interface OrganizationResult<R> {
@@ -133,14 +145,15 @@ export interface OrganizationResult<R> {
   version: number;
   events: NewEvent[];
   commit?: CommitDocument;
-  /** the command's reply: computed from its events, or the first reply when the command id was seen before */
+  /** the command's reply: computed from its events and the state they were decided on (with the custom roles), or the first reply when the command id was seen before */
   reply: R;
 }
 
 /**
- * Load (cache or snapshot, plus newer commits) → decide → append, retried on a version conflict so every
- * decision is made on the latest state. A command id that was appended before returns its first reply.
- * Writes a snapshot every SNAPSHOT_EVERY events.
+ * Load (cache or snapshot, plus newer commits) → ask authorization for the custom roles when the decision
+ * weighs roles → decide → append, retried on a version conflict so every decision is made on the latest state
+ * (the roles asked again). A command id that was appended before returns its first reply. Writes a snapshot
+ * every SNAPSHOT_EVERY events.
  */
 export function runOrganizationCommand<R = undefined>(
   deps: OrganizationDeps,
@@ -156,9 +169,11 @@ export function runOrganizationCommand<R = undefined>(
       const loaded = await loadUnlocked(deps, command.organizationId);
       const earlier = await earlierCommit(deps, meta.commandId);
       if (earlier) return { state: loaded.state, version: loaded.version, events: [], commit: earlier, reply: earlier.reply as R };
-      const events = organizationDecider.decide(command, loaded.state, meta);
-      if (events.length === 0) return { state: loaded.state, version: loaded.version, events, reply: reply(events, loaded.state) };
-      const outcome = reply(events, loaded.state);
+      const roles = weighsRoles(command) ? await customRolesOf(deps, command.organizationId, meta) : undefined;
+      const events = decideOrganization(command, loaded.state, meta, roles);
+      const decidedOn = roles ? loaded.state.withCustomRoles(roles) : loaded.state;
+      if (events.length === 0) return { state: loaded.state, version: loaded.version, events, reply: reply(events, decidedOn) };
+      const outcome = reply(events, decidedOn);
       try {
         const result = await deps.store.append(streamId, loaded.version, events, { commandId: meta.commandId, meta, reply: outcome ?? null });
         if (result.status === 'duplicate') {

@@ -91,6 +91,28 @@ describe('people read model: membership, identity and authorization events (real
     expect((await list({ roleId: admin })).items.map((p) => p.id)).toEqual([bob]);
   });
 
+  it('organization.bindings-imported restates organization roles (users and groups); a role that no longer exists shows as Member', async () => {
+    await apply('organization.bindings-imported', {
+      subjects: [
+        { subjectType: 'user', subjectId: bob, roleId: member, projectRoles: [] },
+        { subjectType: 'group', subjectId: group, roleId: admin, projectRoles: [{ projectId: randomUUID(), roleId: builtInRoleId(org, 'project-reader') }] },
+      ],
+    });
+    expect((await person(bob))!.roles).toEqual([{ id: member, name: 'Member', source: 'direct' }]);
+    expect((await getGroup(db, { organizationId: org, groupId: group })).role).toEqual({ id: admin, name: 'Admin' });
+    expect((await person(ann))!.roles).toEqual([
+      { id: member, name: 'Member', source: 'direct' },
+      { id: admin, name: 'Admin', source: 'group' },
+    ]);
+    // bound after its deletion (the deletion's in-use check did not see the binding yet): counts as Member
+    const gone = randomUUID();
+    await apply('role.created', { roleId: gone, name: 'Gone', description: '', scope: 'organization', permissions: ['organization.view'] });
+    await apply('role.deleted', { roleId: gone, name: 'Gone', scope: 'organization' });
+    await apply('role.assigned', { subjectType: 'user', subjectId: bob, projectId: null, roleId: gone, roleName: 'Gone', previousRoleId: member });
+    expect((await person(bob))!.roles).toEqual([{ id: member, name: 'Member', source: 'direct' }]);
+    await apply('role.assigned', { subjectType: 'user', subjectId: bob, projectId: null, roleId: admin, roleName: 'Admin', previousRoleId: gone });
+  });
+
   it('search follows username and name changes, by prefix of any term, case-insensitively', async () => {
     expect((await list({ search: 'STO' })).items.map((p) => p.id)).toEqual([bob]);
     await apply('user.username-changed', { userId: bob, username: 'robert', previousUsername: 'bob' }, false);

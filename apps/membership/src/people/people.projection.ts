@@ -89,6 +89,7 @@ const META_EVENTS = new Set([
   'project.owner-changed',
   'project.deleted',
   'role.assigned',
+  'organization.bindings-imported',
 ]);
 
 const SIZE_CHANGES: Record<string, number> = {
@@ -97,6 +98,13 @@ const SIZE_CHANGES: Record<string, number> = {
   'organization.member-removed': -1,
   'group.deleted': -1,
 };
+
+/** The subject's organization role: its document, and for a group the organization view's copy. */
+async function setOrganizationRole(db: Db, organizationId: string, subjectType: string, subjectId: string, roleId: string): Promise<void> {
+  await updatePerson(db, organizationId, subjectId, { roleId });
+  if (subjectType === 'group')
+    await orgMeta(db).updateOne({ _id: organizationId, [`groups.${subjectId}`]: { $exists: true } }, { $set: { [`groups.${subjectId}.roleId`]: roleId } });
+}
 
 /**
  * Applies one event of any service to the read model. Idempotent: inserts are skipped when the subject is
@@ -222,7 +230,7 @@ async function applyEvent(db: Db, event: DomainEvent, seq: number): Promise<void
       await refreshProfile(db, d.userId as string, { email: d.email as string });
       return;
 
-    // authorization: role names and direct organization roles
+    // role names (authorization) and direct organization roles (membership's bindings; authorization's legacy ones)
     case 'role.created':
     case 'role.changed':
       await roleNames(db).updateOne({ _id: d.roleId as string }, { $set: { organizationId: orgId, name: d.name as string } }, { upsert: true });
@@ -230,15 +238,13 @@ async function applyEvent(db: Db, event: DomainEvent, seq: number): Promise<void
     case 'role.deleted':
       await roleNames(db).deleteOne({ _id: d.roleId as string });
       return;
-    case 'role.assigned': {
-      if (d.projectId !== null && d.projectId !== undefined) return;
-      const subjectId = d.subjectId as string;
-      const roleId = d.roleId as string;
-      await updatePerson(db, orgId, subjectId, { roleId });
-      if (d.subjectType === 'group')
-        await orgMeta(db).updateOne({ _id: orgId, [`groups.${subjectId}`]: { $exists: true } }, { $set: { [`groups.${subjectId}.roleId`]: roleId } });
+    case 'role.assigned':
+      if (d.projectId === null || d.projectId === undefined) await setOrganizationRole(db, orgId, d.subjectType as string, d.subjectId as string, d.roleId as string);
       return;
-    }
+    case 'organization.bindings-imported':
+      for (const b of d.subjects as Array<{ subjectType: string; subjectId: string; roleId: string | null }>)
+        if (b.roleId !== null) await setOrganizationRole(db, orgId, b.subjectType, b.subjectId, b.roleId);
+      return;
     default:
       return;
   }

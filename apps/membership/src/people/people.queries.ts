@@ -100,15 +100,21 @@ export function limitOf(limit: number | undefined): number {
 }
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-async function roleNameResolver(db: Db, organizationId: string, roleIds: Iterable<string>): Promise<(id: string) => string> {
-  const names = new Map<string, string>();
+/**
+ * Organization roles by id: built-in names, custom ones from `role_names_view`. A role that does not exist (a
+ * binding that raced the deletion of its custom role) is shown as what it counts as everywhere: Member
+ * (docs/architecture.md, "Concurrency").
+ */
+async function roleResolver(db: Db, organizationId: string, roleIds: Iterable<string>): Promise<(id: string) => { id: string; name: string }> {
+  const known = new Map<string, { id: string; name: string }>();
   await Promise.all(
     [...new Set(roleIds)].map(async (id) => {
       const name = builtInRoleName(organizationId, id) ?? (await roleNames(db).findOne({ _id: id }))?.name;
-      names.set(id, name ?? 'Unknown role');
+      if (name) known.set(id, { id, name });
     }),
   );
-  return (id) => names.get(id) ?? 'Unknown role';
+  const member = { id: memberRoleOf(organizationId), name: 'Member' };
+  return (id) => known.get(id) ?? member;
 }
 
 /**
@@ -177,13 +183,13 @@ export async function listPeople(db: Db, req: ListPeopleRequest): Promise<Page<P
 
   const groupRole = (groupId: string) => meta.groups[groupId]?.roleId;
   const roleIds = page.flatMap((p) => [p.roleId, ...p.groupIds.map(groupRole).filter((r): r is string => !!r)]);
-  const roleName = await roleNameResolver(db, req.organizationId, roleIds);
+  const role = await roleResolver(db, req.organizationId, roleIds);
   const items = page.map((p): PersonView => {
-    const roles: PersonView['roles'] = [{ id: p.roleId, name: roleName(p.roleId), source: 'direct' }];
+    const roles: PersonView['roles'] = [{ ...role(p.roleId), source: 'direct' }];
     const groups = p.groupIds.filter((g) => meta.groups[g]).map((g) => ({ id: g, name: meta.groups[g].name }));
     for (const g of groups) {
-      const id = groupRole(g.id)!;
-      if (!roles.some((r) => r.id === id && r.source === 'group')) roles.push({ id, name: roleName(id), source: 'group' });
+      const r = role(groupRole(g.id)!);
+      if (!roles.some((x) => x.id === r.id && x.source === 'group')) roles.push({ ...r, source: 'group' });
     }
     return {
       type: p.type,
@@ -214,8 +220,8 @@ async function groupView(db: Db, meta: OrganizationMetaDocument, groupId: string
   const g = Object.hasOwn(meta.groups, groupId) ? meta.groups[groupId] : undefined;
   if (!g) throw notFound('group');
   const members = await groupMembers(db).findOne({ _id: groupId });
-  const roleName = await roleNameResolver(db, meta._id, [g.roleId]);
-  return { id: groupId, name: g.name, description: g.description, memberIds: members?.memberIds ?? [], role: { id: g.roleId, name: roleName(g.roleId) } };
+  const role = await roleResolver(db, meta._id, [g.roleId]);
+  return { id: groupId, name: g.name, description: g.description, memberIds: members?.memberIds ?? [], role: role(g.roleId) };
 }
 
 export async function listGroups(db: Db, req: { organizationId: string; limit?: number; cursor?: string }): Promise<Page<GroupView>> {

@@ -1,14 +1,15 @@
 import { defineEvent, S } from '../catalogue';
 import { Description, EntityName } from '../fields';
+import { RoleAssigned, RoleUnassigned } from '../membership/events';
 
 const svc = 'authorization' as const;
 const scope = S.oneOf('organization', 'project');
 const permissions = S.arrayOf(S.str(100));
 
 /**
- * Custom roles and explicit role bindings of one organization, in the stream `access-<organizationId>`.
- * Built-in roles are not events: every organization has them, with ids `builtInRoleId(organizationId, key)`.
- * Bindings implied by membership events (see membership/events.ts) are not published again here.
+ * Custom roles of one organization, in the stream `access-<organizationId>`. Built-in roles are not events:
+ * every organization has them, with ids `builtInRoleId(organizationId, key)`. Role bindings are membership's
+ * (membership/events.ts); the binding events of this stream below are legacy.
  */
 export const RoleCreated = defineEvent({
   service: svc,
@@ -37,33 +38,28 @@ export const RoleDeleted = defineEvent({
   data: S.obj({ organizationId: S.uuid, roleId: S.uuid, name: EntityName.schema, scope }),
 });
 
-const binding = {
-  organizationId: S.uuid,
-  subjectType: S.oneOf('user', 'group'),
-  subjectId: S.uuid,
-  /** null: organization scope */
-  projectId: S.nullable(S.uuid),
-  roleId: S.uuid,
-  roleName: EntityName.schema,
-};
-
-export const RoleAssigned = defineEvent({
+/**
+ * Legacy: bindings lived on `access-<organizationId>` until they moved to membership's organization stream
+ * (membership/events.ts, same data). No longer published; kept so that old histories stay readable (the
+ * authorization view and the people and audit projections still apply them, and `npm run migrate:bindings`
+ * folds them into `organization.bindings-imported`).
+ */
+export const LegacyRoleAssigned = defineEvent({
   service: svc,
   type: 'role.assigned',
   version: 1,
   organizationScoped: true,
-  description:
-    'A user or group was given a role in the organization (`projectId` null) or in a project. It replaces the role the subject held there directly (`previousRoleId`, null if none).',
-  data: S.obj({ ...binding, previousRoleId: S.nullable(S.uuid) }),
+  description: `Legacy, no longer published (bindings are membership's now: \`evt.membership.role.assigned.v1\`, same data). ${RoleAssigned.description}`,
+  data: RoleAssigned.data,
 });
 
-export const RoleUnassigned = defineEvent({
+export const LegacyRoleUnassigned = defineEvent({
   service: svc,
   type: 'role.unassigned',
   version: 1,
   organizationScoped: true,
-  description: 'A user or group lost the role it held directly in a project (removed from the project members).',
-  data: S.obj(binding),
+  description: `Legacy, no longer published (bindings are membership's now: \`evt.membership.role.unassigned.v1\`, same data). ${RoleUnassigned.description}`,
+  data: RoleUnassigned.data,
 });
 
-export const AUTHORIZATION_EVENTS = [RoleCreated, RoleChanged, RoleDeleted, RoleAssigned, RoleUnassigned] as const;
+export const AUTHORIZATION_EVENTS = [RoleCreated, RoleChanged, RoleDeleted, LegacyRoleAssigned, LegacyRoleUnassigned] as const;

@@ -2,38 +2,27 @@ import { cmdSubject, qrySubject } from '../subjects';
 
 /**
  * Messages other processes send to authorization. Authorization adds its own command subjects
- * (roles, bindings) next to these.
+ * (custom roles) next to these.
  */
 export const AuthorizationSubjects = {
   health: () => qrySubject('authorization', 'health'),
   /** CheckPermissionsRequest → CheckPermissionsReply; used by the gateway's permission guard on every request */
   check: () => qrySubject('authorization', 'check'),
-  /** CheckRoleAssignableRequest → CheckRoleAssignableReply, or an error reply (NOT_FOUND, ROLE_SCOPE_MISMATCH, PRIVILEGE_ESCALATION, FORBIDDEN) */
-  checkRoleAssignable: () => qrySubject('authorization', 'check-role-assignable'),
-  /** OwnersRequest → OwnersReply: users holding the Owner role directly or through a group */
-  owners: () => qrySubject('authorization', 'owners'),
   /**
-   * CheckGrantRequest → {} when the actor may make every change, or an error reply (NOT_FOUND,
-   * PRIVILEGE_ESCALATION, FORBIDDEN); asked by membership before the commands that grant or take away roles
-   * other than by binding (group members, new groups, password resets)
+   * RolesRequest → RolesReply: the organization's custom roles as authorization's write side has them (its
+   * `access-<organizationId>` stream, so a role created a moment ago is there); membership asks right before
+   * deciding a command that binds or weighs roles
    */
-  checkGrant: () => qrySubject('authorization', 'check-grant'),
+  roles: () => qrySubject('authorization', 'roles'),
 };
 
-/** A change that grants or takes away roles other than by binding one (see authorization's grants.ts). */
-export type GrantChange =
-  | { kind: 'bind'; roleId: string; scope: 'organization' | 'project'; projectId?: string | null }
-  | { kind: 'new-group' }
-  | { kind: 'join-group'; groupId: string }
-  | { kind: 'leave-group'; groupId: string }
-  | { kind: 'delete-group'; groupId: string }
-  | { kind: 'take-over'; userId: string };
-
-export interface CheckGrantRequest {
+export interface RolesRequest {
   organizationId: string;
-  /** who makes the changes */
-  actorId: string;
-  changes: GrantChange[];
+}
+
+export interface RolesReply {
+  /** custom roles only (built-in ones are the same in every organization, `BUILT_IN_ROLES`) */
+  roles: RoleView[];
 }
 
 export interface CheckPermissionsRequest {
@@ -50,29 +39,8 @@ export interface CheckPermissionsReply {
   allowed: Record<string, boolean>;
 }
 
-export interface CheckRoleAssignableRequest {
-  organizationId: string;
-  /** who is binding the role: they must hold every permission it grants (and organization.change_owner for Owner) */
-  actorId: string;
-  roleId: string;
-  scope: 'organization' | 'project';
-}
-
-export interface CheckRoleAssignableReply {
-  roleId: string;
-  name: string;
-}
-
-export interface OwnersRequest {
-  organizationId: string;
-}
-
-export interface OwnersReply {
-  ownerIds: string[];
-}
-
 /* ------------------------------------------------------------------------------------------------------
- * Authorization's own messages (roles, bindings, effective permissions, project members). The actor of a
+ * Authorization's own messages (roles, effective permissions, project members). The actor of a
  * command is `meta.actor.id`; the gateway has already checked the route's permission.
  * ---------------------------------------------------------------------------------------------------- */
 
@@ -83,10 +51,6 @@ export const AccessSubjects = {
   changeRole: () => cmdSubject('authorization', 'access', 'change-role'),
   /** DeleteRoleRequest → {} */
   deleteRole: () => cmdSubject('authorization', 'access', 'delete-role'),
-  /** AssignRoleRequest → BindingView */
-  assignRole: () => cmdSubject('authorization', 'access', 'assign-role'),
-  /** UnassignRoleRequest → {} */
-  unassignRole: () => cmdSubject('authorization', 'access', 'unassign-role'),
   /** ListRolesRequest → RolePage */
   listRoles: () => qrySubject('authorization', 'list-roles'),
   /** GetRoleRequest → RoleView */
@@ -145,28 +109,6 @@ export interface ListRolesRequest {
 export interface GetRoleRequest {
   organizationId: string;
   roleId: string;
-}
-
-export interface AssignRoleRequest {
-  organizationId: string;
-  subjectType: 'user' | 'group';
-  subjectId: string;
-  /** null: the organization role of the subject */
-  projectId: string | null;
-  roleId: string;
-}
-
-export interface BindingView {
-  subjectType: 'user' | 'group';
-  subjectId: string;
-  projectId: string | null;
-  role: { id: string; name: string };
-}
-
-export interface UnassignRoleRequest {
-  organizationId: string;
-  projectId: string;
-  subjectId: string;
 }
 
 export interface EffectivePermissionsRequest {

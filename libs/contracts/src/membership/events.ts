@@ -5,10 +5,12 @@ const svc = 'membership' as const;
 
 /**
  * All membership events of one organization live in the stream `organization-<organizationId>` and carry
- * `organizationId` on the envelope. Role ids in these events are ids of the authorization service's roles
- * (built-in ones are `builtInRoleId(organizationId, key)`); authorization derives the bindings they imply
- * (member-added → that organization role, group-created → that role for the group, project-created →
- * project Admin for the creator) from these events without publishing events of its own for them.
+ * `organizationId` on the envelope: its people, groups, projects and every role binding (organization and
+ * project roles of users and groups), so that one decider decides every rule about people and their roles.
+ * Role ids are ids of the authorization service's roles (built-in ones are `builtInRoleId(organizationId,
+ * key)`; custom ones are defined on authorization's `access-<organizationId>`). Some events imply bindings:
+ * member-added → that organization role, group-created → that role for the group, project-created → project
+ * Admin for the creator; `role.assigned` / `role.unassigned` are the explicit ones.
  */
 export const OrganizationCreated = defineEvent({
   service: svc,
@@ -125,6 +127,55 @@ export const ProjectDeleted = defineEvent({
   data: S.obj({ organizationId: S.uuid, projectId: S.uuid, name: EntityName.schema }),
 });
 
+const binding = {
+  organizationId: S.uuid,
+  subjectType: S.oneOf('user', 'group'),
+  subjectId: S.uuid,
+  /** null: organization scope */
+  projectId: S.nullable(S.uuid),
+  roleId: S.uuid,
+  roleName: EntityName.schema,
+};
+
+export const RoleAssigned = defineEvent({
+  service: svc,
+  type: 'role.assigned',
+  version: 1,
+  organizationScoped: true,
+  description:
+    'A user or group was given a role in the organization (`projectId` null) or in a project. It replaces the role the subject held there directly (`previousRoleId`, null if none). An organization role that no longer exists (deleted concurrently) counts as Member; a project role that no longer exists grants nothing.',
+  data: S.obj({ ...binding, previousRoleId: S.nullable(S.uuid) }),
+});
+
+export const RoleUnassigned = defineEvent({
+  service: svc,
+  type: 'role.unassigned',
+  version: 1,
+  organizationScoped: true,
+  description: 'A user or group lost the role it held directly in a project (removed from the project members).',
+  data: S.obj(binding),
+});
+
+export const OrganizationBindingsImported = defineEvent({
+  service: svc,
+  type: 'organization.bindings-imported',
+  version: 1,
+  organizationScoped: true,
+  description:
+    'Every role binding of the listed users and groups, restated once by the migration that moved bindings from authorization\'s `access-<organizationId>` stream (legacy `role.assigned` / `role.unassigned` of authorization) to the organization stream (`npm run migrate:bindings`). For each listed subject, `roleId` is its organization role and `projectRoles` its project roles, replacing what it held; later legacy binding events of authorization are ignored. A large organization is restated in several events of one commit. Changes nothing anyone can do: no audit entry.',
+  data: S.obj({
+    organizationId: S.uuid,
+    subjects: S.arrayOf(
+      S.obj({
+        subjectType: S.oneOf('user', 'group'),
+        subjectId: S.uuid,
+        roleId: S.nullable(S.uuid),
+        projectRoles: S.arrayOf(S.obj({ projectId: S.uuid, roleId: S.uuid })),
+      }),
+    ),
+  }),
+});
+
 export const MEMBERSHIP_EVENTS = [
   OrganizationCreated,
   OrganizationMemberAdded,
@@ -137,4 +188,7 @@ export const MEMBERSHIP_EVENTS = [
   ProjectCreated,
   ProjectOwnerChanged,
   ProjectDeleted,
+  RoleAssigned,
+  RoleUnassigned,
+  OrganizationBindingsImported,
 ] as const;

@@ -42,6 +42,13 @@ export const MembershipSubjects = {
   transferProject: () => cmdSubject('membership', 'organization', 'transfer-project'),
   /** DeleteProjectRequest → {} */
   deleteProject: () => cmdSubject('membership', 'organization', 'delete-project'),
+  /**
+   * AssignRoleRequest → BindingView: a user's or group's organization role, or its role in a project (NOT_FOUND,
+   * NOT_A_MEMBER, ROLE_SCOPE_MISMATCH, FORBIDDEN, PRIVILEGE_ESCALATION, LAST_OWNER)
+   */
+  assignRole: () => cmdSubject('membership', 'organization', 'assign-role'),
+  /** UnassignRoleRequest → {}: a user or group loses the role bound on a project (NOT_FOUND) */
+  unassignRole: () => cmdSubject('membership', 'organization', 'unassign-role'),
 };
 
 export interface Page<T> {
@@ -177,4 +184,26 @@ export interface TransferProjectRequest {
 export interface DeleteProjectRequest {
   organizationId: string;
   projectId: string;
+}
+
+export interface AssignRoleRequest {
+  organizationId: string;
+  subjectType: 'user' | 'group';
+  subjectId: string;
+  /** null: the organization role of the subject */
+  projectId: string | null;
+  roleId: string;
+}
+
+export interface BindingView {
+  subjectType: 'user' | 'group';
+  subjectId: string;
+  projectId: string | null;
+  role: { id: string; name: string };
+}
+
+export interface UnassignRoleRequest {
+  organizationId: string;
+  projectId: string;
+  subjectId: string;
 }

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { builtInRoleId, type BuiltInRoleKey, type DomainEvent } from '@app/contracts';
-import { OrgIndex } from '../model/org-index';
+import { OrgAccess } from '@app/access-model';
 
 /**
  * Builds the events of one organization for unit tests, as membership and authorization publish them, and
- * the index they give. `org.role('owner')` is the organization's copy of a built-in role.
+ * the state they give. `org.role('owner')` is the organization's copy of a built-in role. Bindings are
+ * membership's (`assigned`, `unassigned`); `legacyAssigned` / `legacyUnassigned` are authorization's old ones.
  */
 export function orgHistory(organizationId: string = randomUUID()) {
   const events: DomainEvent[] = [];
@@ -45,6 +46,10 @@ export function orgHistory(organizationId: string = randomUUID()) {
       push('membership', 'group.created', { groupId, name, description: '', memberIds, roleId: h.role('member') });
       return h;
     },
+    groupDetailsChanged(groupId: string, name: string, description: string) {
+      push('membership', 'group.details-changed', { groupId, name, description, previousName: name });
+      return h;
+    },
     groupMemberAdded(groupId: string, userId: string) {
       push('membership', 'group.member-added', { groupId, groupName: 'g', userId });
       return h;
@@ -77,19 +82,46 @@ export function orgHistory(organizationId: string = randomUUID()) {
       push('authorization', 'role.deleted', { roleId, name: 'r', scope });
       return h;
     },
-    assigned(subjectType: 'user' | 'group', subjectId: string, roleId: string, projectId: string | null = null) {
-      push('authorization', 'role.assigned', { subjectType, subjectId, projectId, roleId, roleName: 'r', previousRoleId: null });
+    assigned(subjectType: 'user' | 'group', subjectId: string, roleId: string, projectId: string | null = null, service: 'membership' | 'authorization' = 'membership') {
+      push(service, 'role.assigned', { subjectType, subjectId, projectId, roleId, roleName: 'r', previousRoleId: null });
       return h;
     },
-    unassigned(subjectType: 'user' | 'group', subjectId: string, projectId: string, roleId: string) {
-      push('authorization', 'role.unassigned', { subjectType, subjectId, projectId, roleId, roleName: 'r' });
+    unassigned(subjectType: 'user' | 'group', subjectId: string, projectId: string, roleId: string, service: 'membership' | 'authorization' = 'membership') {
+      push(service, 'role.unassigned', { subjectType, subjectId, projectId, roleId, roleName: 'r' });
       return h;
     },
-    index(): OrgIndex {
-      const index = new OrgIndex(organizationId);
+    legacyAssigned(subjectType: 'user' | 'group', subjectId: string, roleId: string, projectId: string | null = null) {
+      return h.assigned(subjectType, subjectId, roleId, projectId, 'authorization');
+    },
+    legacyUnassigned(subjectType: 'user' | 'group', subjectId: string, projectId: string, roleId: string) {
+      return h.unassigned(subjectType, subjectId, projectId, roleId, 'authorization');
+    },
+    bindingsImported(subjects: Array<{ subjectType: 'user' | 'group'; subjectId: string; roleId: string | null; projectRoles: Array<{ projectId: string; roleId: string }> }>) {
+      push('membership', 'organization.bindings-imported', { subjects });
+      return h;
+    },
+    index(): OrgAccess {
+      const index = new OrgAccess(organizationId);
       for (const e of events) index.apply(e);
       return index;
     },
   };
   return h;
+}
+
+/** The people of `exampleOrganization`. */
+export function exampleIds() {
+  return { owner: randomUUID(), owner2: randomUUID(), admin: randomUUID(), member: randomUUID(), group: randomUUID(), project: randomUUID(), custom: randomUUID() };
+}
+
+/** For decider specs: two Owners, an Admin, a Member in a group, a project (the first Owner's) and a custom organization role "Okta viewer". */
+export function exampleOrganization(ids: ReturnType<typeof exampleIds>) {
+  return orgHistory()
+    .created(ids.owner)
+    .memberAdded(ids.owner2, 'owner')
+    .memberAdded(ids.admin, 'admin')
+    .memberAdded(ids.member, 'member')
+    .groupCreated(ids.group, [ids.member])
+    .projectCreated(ids.project, ids.owner)
+    .roleCreated(ids.custom, 'organization', ['organization.view', 'organization.okta.view'], 'Okta viewer');
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { ORGANIZATION_PERMISSIONS, PERMISSIONS, PROJECT_PERMISSIONS } from '@app/contracts';
-import { orgHistory } from '../testing/org-events';
+import { ORGANIZATION_PERMISSIONS, PERMISSIONS, PROJECT_PERMISSIONS, type DomainEvent } from '@app/contracts';
+import { OrgAccess } from './org-access';
+import { orgHistory } from '@app/testing';
 
 const held = (index: ReturnType<ReturnType<typeof orgHistory>['index']>, userId: string, projectId?: string) =>
   PERMISSIONS.filter((p) => index.check(userId, projectId ?? null, [p.name]).allowed[p.name]).map((p) => p.name);
@@ -49,7 +50,7 @@ describe('permission catalogue', () => {
   });
 });
 
-describe('OrgIndex: built-in roles exactly as RBAC.md', () => {
+describe('OrgAccess: built-in roles exactly as RBAC.md', () => {
   const owner = randomUUID();
   const admin = randomUUID();
   const member = randomUUID();
@@ -100,7 +101,7 @@ describe('OrgIndex: built-in roles exactly as RBAC.md', () => {
   });
 });
 
-describe('OrgIndex: union through groups, bindings following membership events', () => {
+describe('OrgAccess: union through groups, bindings following membership events', () => {
   const owner = randomUUID();
   const u = randomUUID();
   const g1 = randomUUID();
@@ -178,5 +179,81 @@ describe('OrgIndex: union through groups, bindings following membership events',
     h.assigned('group', g1, h.role('owner')).assigned('group', g1, custom, p);
     expect(h.index().owners()).toEqual([owner, u].sort());
     expect(h.index().roleInUse(custom)).toBe(true);
+  });
+});
+
+describe('OrgAccess: where bindings come from (membership, legacy authorization, the import) and roles that are gone', () => {
+  const owner = randomUUID();
+  const u = randomUUID();
+  const g = randomUUID();
+  const p = randomUUID();
+  const p2 = randomUUID();
+  const custom = randomUUID();
+  const base = () => orgHistory().created(owner).memberAdded(u).groupCreated(g, [u]).projectCreated(p, owner).projectCreated(p2, owner);
+
+  it("membership's role.assigned and authorization's legacy one bind alike (same data)", () => {
+    const viaMembership = base();
+    viaMembership.assigned('user', u, viaMembership.role('admin')).assigned('group', g, viaMembership.role('project-reader'), p);
+    const legacy = orgHistory(viaMembership.organizationId).created(owner).memberAdded(u).groupCreated(g, [u]).projectCreated(p, owner).projectCreated(p2, owner);
+    legacy.legacyAssigned('user', u, legacy.role('admin')).legacyAssigned('group', g, legacy.role('project-reader'), p);
+    expect(legacy.index().bindings()).toEqual(viaMembership.index().bindings());
+    expect(viaMembership.index().check(u, null, ['organization.people.manage']).allowed['organization.people.manage']).toBe(true);
+  });
+
+  it('organization.bindings-imported restates the listed subjects (organization and project roles replaced); later legacy binding events are ignored, membership ones are not', () => {
+    const h = base();
+    h.legacyAssigned('user', u, h.role('admin')).legacyAssigned('user', u, h.role('project-reader'), p);
+    h.bindingsImported([{ subjectType: 'user', subjectId: u, roleId: h.role('member'), projectRoles: [{ projectId: p2, roleId: h.role('project-contributor') }, { projectId: randomUUID(), roleId: h.role('project-admin') }] }]);
+    const imported = h.index();
+    expect(imported.imported).toBe(true);
+    expect(imported.users.get(u)).toMatchObject({ orgRole: h.role('member'), projectRoles: new Map([[p2, h.role('project-contributor')]]) });
+    expect(imported.groups.get(g)!.orgRole).toBe(h.role('member')); // not listed: kept
+    h.legacyAssigned('user', u, h.role('owner')).legacyUnassigned('user', u, p2, h.role('project-contributor'));
+    expect(h.index().bindings()).toEqual(imported.bindings());
+    h.assigned('user', u, h.role('admin')).unassigned('user', u, p2, h.role('project-contributor'));
+    expect(h.index().users.get(u)).toMatchObject({ orgRole: h.role('admin'), projectRoles: new Map() });
+  });
+
+  it('an organization binding to a role that no longer exists counts as Member (checks, held roles); a project binding to one grants nothing', () => {
+    const h = base().roleCreated(custom, 'organization', ['organization.view', 'organization.okta.view']);
+    const projectRole = randomUUID();
+    h.roleCreated(projectRole, 'project', ['project.view', 'project.job.stop']);
+    h.groupMemberRemoved(g, u).assigned('user', u, custom).assigned('user', u, projectRole, p);
+    h.roleDeleted(custom, 'organization').roleDeleted(projectRole, 'project');
+    const org = h.index();
+    expect(sorted(held(org, u))).toEqual(sorted(RBAC_MEMBER));
+    expect(org.heldRoles(u, p).map((r) => r.role.name)).toEqual(['Member']);
+    expect(org.check(u, p, ['project.view']).allowed['project.view']).toBe(false);
+  });
+
+  it('withCustomRoles: the same people with the given custom roles; the state itself is untouched', () => {
+    const h = base().roleCreated(custom, 'organization', ['organization.okta.view']);
+    h.assigned('user', u, custom);
+    const state = h.index();
+    const before = JSON.stringify(state.toSnapshot());
+    const other = state.withCustomRoles([{ id: custom, name: 'Okta', description: '', scope: 'organization', permissions: ['organization.okta.manage'] }]);
+    expect(other.check(u, null, ['organization.okta.manage', 'organization.okta.view']).allowed).toEqual({ 'organization.okta.manage': true, 'organization.okta.view': false });
+    expect(other.users).toBe(state.users);
+    expect(JSON.stringify(state.toSnapshot())).toBe(before);
+    expect(state.withCustomRoles([]).check(u, null, ['organization.okta.view', 'organization.secrets.view']).allowed).toEqual({ 'organization.okta.view': false, 'organization.secrets.view': true });
+  });
+
+  it('a snapshot restores the same state (names, descriptions, the import flag, roles, members, bindings, order)', () => {
+    const h = base().roleCreated(custom, 'project', ['project.job.stop']);
+    h.assigned('group', g, custom, p).bindingsImported([]);
+    const org = h.index();
+    const restored = OrgAccess.fromSnapshot(JSON.parse(JSON.stringify(org.toSnapshot())));
+    expect(restored.toSnapshot()).toEqual(org.toSnapshot());
+    expect(restored.toSnapshot()).toMatchObject({ name: 'Org', slug: 'org', creatorId: owner, imported: true });
+    const all = PERMISSIONS.map((x) => x.name);
+    for (const user of [owner, u]) for (const project of [null, p, p2]) expect(restored.check(user, project, all)).toEqual(org.check(user, project, all));
+  });
+
+  it('folding the same events again from a fresh state gives the same state (one fold, for the view and the decider)', () => {
+    const h = base();
+    h.assigned('user', u, h.role('admin')).groupDeleted(g).memberRemoved(u);
+    const again = new OrgAccess(h.organizationId);
+    for (const e of h.events as DomainEvent[]) again.apply(e);
+    expect(again.toSnapshot()).toEqual(h.index().toSnapshot());
   });
 });

@@ -1,11 +1,16 @@
 import { BUILT_IN_ROLES, builtInRoleId, type DomainEvent, type PermissionSource, type RoleScope } from '@app/contracts';
 import { hasBit, normalizePermissions, permissionIndex, scopeOfIndex, toBits, type PermissionBits } from './permission-set';
 
-export interface RoleEntry {
+/** A custom role as authorization defines it (`qry.authorization.roles`, role.created/changed events). */
+export interface RoleDefinition {
   id: string;
   name: string;
   description: string;
   scope: RoleScope;
+  permissions: string[];
+}
+
+export interface RoleEntry extends RoleDefinition {
   /** catalogue order */
   permissions: string[];
   bits: PermissionBits;
@@ -27,6 +32,7 @@ export interface UserEntry {
 export interface GroupEntry {
   id: string;
   name: string;
+  description: string;
   orgRole: string | null;
   members: Set<string>;
   projectRoles: Map<string, string>;
@@ -36,6 +42,15 @@ export interface ProjectEntry {
   id: string;
   name: string;
   ownerId: string;
+}
+
+/** Every binding of one user or group (`organization.bindings-imported` restates them). */
+export interface SubjectBindings {
+  subjectType: 'user' | 'group';
+  subjectId: string;
+  /** its organization role */
+  roleId: string | null;
+  projectRoles: Array<{ projectId: string; roleId: string }>;
 }
 
 /** One role a user holds, and how. */
@@ -50,30 +65,49 @@ export interface HeldRole {
 type Data = Record<string, unknown>;
 
 /**
- * One organization's index as plain JSON (part of a view snapshot, `view-snapshot.ts`). Built-in roles are not in
- * it: the constructor makes them. Maps and sets are arrays in their iteration order, so a restored index
- * iterates (and lists) in the same order as the one it was taken from.
+ * One organization's state as plain JSON (authorization's view snapshots, membership's organization snapshots).
+ * Built-in roles are not in it: the constructor makes them. Maps and sets are arrays in their iteration order,
+ * so a restored state iterates (and lists) in the same order as the one it was taken from.
  */
-export interface OrgIndexSnapshot {
+export interface OrgAccessSnapshot {
   id: string;
+  name: string;
+  slug: string;
+  creatorId: string;
+  imported: boolean;
   accessVersion: number;
-  /** custom roles, in the index's order */
-  roles: Array<{ id: string; name: string; description: string; scope: RoleScope; permissions: string[] }>;
+  /** custom roles, in the state's order */
+  roles: RoleDefinition[];
   users: Array<{ id: string; username: string; orgRole: string | null; groups: string[]; projectRoles: Array<[string, string]> }>;
-  groups: Array<{ id: string; name: string; orgRole: string | null; members: string[]; projectRoles: Array<[string, string]> }>;
+  groups: Array<{ id: string; name: string; description: string; orgRole: string | null; members: string[]; projectRoles: Array<[string, string]> }>;
   projects: ProjectEntry[];
 }
 
+function roleEntry(r: RoleDefinition): RoleEntry {
+  const permissions = normalizePermissions(r.permissions);
+  return { id: r.id, name: r.name, description: r.description, scope: r.scope, permissions, bits: toBits(permissions), builtIn: false };
+}
+
 /**
- * The authorization view of one organization, kept in memory: who is a member, their direct organization
- * role, their groups, each group's role, project bindings of users and groups, and every role as a bitset.
+ * Who may do what in one organization: its people, groups and projects, every binding (organization and project
+ * roles of users and groups) and every role as a bitset. The ONE fold of the events that decide it
+ * (`apply`): membership's organization stream (the decider's state) and, for authorization's view, the whole
+ * events stream (which adds the custom roles of `access-<org>` and the legacy bindings published there).
+ *
  * A check looks at the user's direct roles and those of their groups only: O(roles of the user), whatever the
- * size of the organization. `apply` is the evolve function of the view (membership and authorization events).
+ * size of the organization. `apply` updates the maps in place (a copy per event would make a 100,000-event
+ * replay quadratic): a state belongs to one owner (a load, a cache entry under its lock, the view).
  */
-export class OrgIndex {
-  /** organization.created seen (or any event of it) */
+export class OrgAccess {
+  /** an event of the organization was seen (organization.created first) */
   exists = false;
-  readonly roles = new Map<string, RoleEntry>();
+  name = '';
+  slug = '';
+  /** who created the organization */
+  creatorId = '';
+  /** `organization.bindings-imported` seen: from then on it is the truth, and legacy binding events are ignored */
+  imported = false;
+  roles = new Map<string, RoleEntry>();
   readonly users = new Map<string, UserEntry>();
   readonly groups = new Map<string, GroupEntry>();
   readonly projects = new Map<string, ProjectEntry>();
@@ -104,135 +138,161 @@ export class OrgIndex {
     return builtInRoleId(this.id, 'member');
   }
 
+  /**
+   * This state with the organization's custom roles as authorization defines them now (membership's decider:
+   * its stream holds no role definitions). Shares the people, groups and projects, which deciding only reads.
+   */
+  withCustomRoles(custom: readonly RoleDefinition[]): OrgAccess {
+    const copy = Object.assign(Object.create(OrgAccess.prototype) as OrgAccess, this);
+    copy.roles = new Map([...this.roles].filter(([, r]) => r.builtIn));
+    for (const r of custom) copy.roles.set(r.id, roleEntry(r));
+    return copy;
+  }
+
   // ------------------------------------------------------------------------------------------------ snapshot
 
-  toSnapshot(): OrgIndexSnapshot {
-    const roles: OrgIndexSnapshot['roles'] = [];
+  toSnapshot(): OrgAccessSnapshot {
+    const roles: RoleDefinition[] = [];
     for (const r of this.roles.values())
       if (!r.builtIn) roles.push({ id: r.id, name: r.name, description: r.description, scope: r.scope, permissions: [...r.permissions] });
     return {
       id: this.id,
+      name: this.name,
+      slug: this.slug,
+      creatorId: this.creatorId,
+      imported: this.imported,
       accessVersion: this.accessVersion,
       roles,
       users: Array.from(this.users.values(), (u) => ({ id: u.id, username: u.username, orgRole: u.orgRole, groups: [...u.groups], projectRoles: [...u.projectRoles] })),
-      groups: Array.from(this.groups.values(), (g) => ({ id: g.id, name: g.name, orgRole: g.orgRole, members: [...g.members], projectRoles: [...g.projectRoles] })),
+      groups: Array.from(this.groups.values(), (g) => ({
+        id: g.id,
+        name: g.name,
+        description: g.description,
+        orgRole: g.orgRole,
+        members: [...g.members],
+        projectRoles: [...g.projectRoles],
+      })),
       projects: Array.from(this.projects.values(), (p) => ({ id: p.id, name: p.name, ownerId: p.ownerId })),
     };
   }
 
-  /** The index a snapshot was taken from (an organization that had seen at least one event). */
-  static fromSnapshot(s: OrgIndexSnapshot): OrgIndex {
-    const org = new OrgIndex(s.id);
-    org.exists = true;
-    org.accessVersion = s.accessVersion;
-    for (const r of s.roles) {
-      const permissions = normalizePermissions(r.permissions);
-      org.roles.set(r.id, { id: r.id, name: r.name, description: r.description, scope: r.scope, permissions, bits: toBits(permissions), builtIn: false });
-    }
+  /** The state a snapshot was taken from (an organization that had seen at least one event). */
+  static fromSnapshot(s: OrgAccessSnapshot): OrgAccess {
+    const org = new OrgAccess(s.id);
+    Object.assign(org, { exists: true, name: s.name, slug: s.slug, creatorId: s.creatorId, imported: s.imported, accessVersion: s.accessVersion });
+    for (const r of s.roles) org.roles.set(r.id, roleEntry(r));
     for (const u of s.users) org.users.set(u.id, { id: u.id, username: u.username, orgRole: u.orgRole, groups: new Set(u.groups), projectRoles: new Map(u.projectRoles) });
-    for (const g of s.groups) org.groups.set(g.id, { id: g.id, name: g.name, orgRole: g.orgRole, members: new Set(g.members), projectRoles: new Map(g.projectRoles) });
+    for (const g of s.groups)
+      org.groups.set(g.id, { id: g.id, name: g.name, description: g.description, orgRole: g.orgRole, members: new Set(g.members), projectRoles: new Map(g.projectRoles) });
     for (const p of s.projects) org.projects.set(p.id, { id: p.id, name: p.name, ownerId: p.ownerId });
     return org;
   }
 
   // ------------------------------------------------------------------------------------------------ evolve
 
+  /** Applies one event of the organization (by type: membership's, authorization's, and their legacy ones). */
   apply(event: DomainEvent): void {
     const d = event.data as Data;
     this.exists = true;
-    switch (`${event.service}/${event.type}`) {
-      case 'membership/organization.member-added': {
+    switch (event.type) {
+      case 'organization.created':
+        this.name = d.name as string;
+        this.slug = d.slug as string;
+        this.creatorId = d.ownerId as string;
+        break;
+      case 'organization.member-added': {
         const id = d.userId as string;
         const existing = this.users.get(id);
         if (existing) {
           existing.orgRole = d.roleId as string;
           existing.username = d.username as string;
-        } else
-          this.users.set(id, { id, username: d.username as string, orgRole: d.roleId as string, groups: new Set(), projectRoles: new Map() });
+        } else this.users.set(id, { id, username: d.username as string, orgRole: d.roleId as string, groups: new Set(), projectRoles: new Map() });
         break;
       }
-      case 'membership/organization.member-removed': {
+      case 'organization.member-removed': {
         const user = this.users.get(d.userId as string);
         if (!user) break;
         for (const g of user.groups) this.groups.get(g)?.members.delete(user.id);
         this.users.delete(user.id);
         break;
       }
-      case 'membership/group.created': {
+      case 'group.created': {
         const id = d.groupId as string;
-        const group: GroupEntry = { id, name: d.name as string, orgRole: d.roleId as string, members: new Set(), projectRoles: new Map() };
-        this.groups.set(id, group);
+        this.groups.set(id, { id, name: d.name as string, description: d.description as string, orgRole: d.roleId as string, members: new Set(), projectRoles: new Map() });
         for (const userId of d.memberIds as string[]) this.joinGroup(userId, id);
         break;
       }
-      case 'membership/group.details-changed': {
+      case 'group.details-changed': {
         const group = this.groups.get(d.groupId as string);
-        if (group) group.name = d.name as string;
+        if (group) Object.assign(group, { name: d.name as string, description: d.description as string });
         break;
       }
-      case 'membership/group.member-added':
+      case 'group.member-added':
         this.joinGroup(d.userId as string, d.groupId as string);
         break;
-      case 'membership/group.member-removed':
+      case 'group.member-removed':
         this.users.get(d.userId as string)?.groups.delete(d.groupId as string);
         this.groups.get(d.groupId as string)?.members.delete(d.userId as string);
         break;
-      case 'membership/group.deleted': {
+      case 'group.deleted': {
         const group = this.groups.get(d.groupId as string);
         if (!group) break;
         for (const userId of group.members) this.users.get(userId)?.groups.delete(group.id);
         this.groups.delete(group.id);
         break;
       }
-      case 'membership/project.created': {
+      case 'project.created': {
         const id = d.projectId as string;
         this.projects.set(id, { id, name: d.name as string, ownerId: d.ownerId as string });
         this.users.get(d.ownerId as string)?.projectRoles.set(id, builtInRoleId(this.id, 'project-admin'));
         break;
       }
-      case 'membership/project.owner-changed': {
+      case 'project.owner-changed': {
         const project = this.projects.get(d.projectId as string);
         if (project) project.ownerId = d.ownerId as string;
         break;
       }
-      case 'membership/project.deleted': {
+      case 'project.deleted': {
         const id = d.projectId as string;
         if (!this.projects.delete(id)) break;
         for (const u of this.users.values()) u.projectRoles.delete(id);
         for (const g of this.groups.values()) g.projectRoles.delete(id);
         break;
       }
-      case 'authorization/role.created':
-      case 'authorization/role.changed': {
-        const permissions = normalizePermissions(d.permissions as string[]);
-        this.roles.set(d.roleId as string, {
-          id: d.roleId as string,
-          name: d.name as string,
-          description: d.description as string,
-          scope: d.scope as RoleScope,
-          permissions,
-          bits: toBits(permissions),
-          builtIn: false,
-        });
+      case 'role.created':
+      case 'role.changed':
+        this.roles.set(d.roleId as string, roleEntry({ id: d.roleId as string, name: d.name as string, description: d.description as string, scope: d.scope as RoleScope, permissions: d.permissions as string[] }));
         break;
-      }
-      case 'authorization/role.deleted':
+      case 'role.deleted':
         this.roles.delete(d.roleId as string);
         break;
-      case 'authorization/role.assigned': {
-        const subject = this.subject(d.subjectType as string, d.subjectId as string);
-        const projectId = d.projectId as string | null;
-        if (!subject) break;
-        if (projectId === null) subject.orgRole = d.roleId as string;
-        else if (this.projects.has(projectId)) subject.projectRoles.set(projectId, d.roleId as string);
+      case 'role.assigned':
+      case 'role.unassigned':
+        // a legacy binding (authorization's stream) published after the import does not count: the import is the truth
+        if (event.service === 'authorization' && this.imported) break;
+        if (event.type === 'role.assigned') this.bind(d.subjectType as string, d.subjectId as string, (d.projectId as string | null) ?? null, d.roleId as string);
+        else this.subject(d.subjectType as string, d.subjectId as string)?.projectRoles.delete(d.projectId as string);
         break;
-      }
-      case 'authorization/role.unassigned':
-        this.subject(d.subjectType as string, d.subjectId as string)?.projectRoles.delete(d.projectId as string);
+      case 'organization.bindings-imported':
+        this.imported = true;
+        for (const b of d.subjects as SubjectBindings[]) {
+          const subject = this.subject(b.subjectType, b.subjectId);
+          if (!subject) continue;
+          subject.orgRole = b.roleId;
+          subject.projectRoles.clear();
+          for (const p of b.projectRoles) if (this.projects.has(p.projectId)) subject.projectRoles.set(p.projectId, p.roleId);
+        }
         break;
     }
-    if (event.service === 'authorization' && event.streamId === `access-${this.id}`)
-      this.accessVersion = Math.max(this.accessVersion, event.streamVersion);
+    if (event.service === 'authorization' && event.streamId === `access-${this.id}`) this.accessVersion = Math.max(this.accessVersion, event.streamVersion);
+  }
+
+  /** The subject's role at organization scope (`projectId` null) or on a project: replaces the one it held there. */
+  private bind(subjectType: string, subjectId: string, projectId: string | null, roleId: string): void {
+    const subject = this.subject(subjectType, subjectId);
+    if (!subject) return;
+    if (projectId === null) subject.orgRole = roleId;
+    else if (this.projects.has(projectId)) subject.projectRoles.set(projectId, roleId);
   }
 
   private joinGroup(userId: string, groupId: string): void {
@@ -247,29 +307,52 @@ export class OrgIndex {
     return type === 'user' ? this.users.get(id) : type === 'group' ? this.groups.get(id) : undefined;
   }
 
+  /** Every binding of every user and group, in the state's order. */
+  bindings(): SubjectBindings[] {
+    const of = (subjectType: 'user' | 'group', s: UserEntry | GroupEntry): SubjectBindings => ({
+      subjectType,
+      subjectId: s.id,
+      roleId: s.orgRole,
+      projectRoles: Array.from(s.projectRoles, ([projectId, roleId]) => ({ projectId, roleId })),
+    });
+    return [...Array.from(this.users.values(), (u) => of('user', u)), ...Array.from(this.groups.values(), (g) => of('group', g))];
+  }
+
   // ------------------------------------------------------------------------------------------------ checks
+
+  /**
+   * The organization role a user or group holds: the one bound, or Member when the bound role no longer exists
+   * (a binding that raced the deletion of its custom role; docs/architecture.md, "Concurrency").
+   */
+  orgRoleOf(s: { orgRole: string | null }): RoleEntry | undefined {
+    return s.orgRole === null ? undefined : (this.roles.get(s.orgRole) ?? this.roles.get(this.memberRoleId));
+  }
 
   /** Whether the user holds permission number `i` of the catalogue (in `projectId` for project permissions). */
   has(userId: string, i: number, projectId?: string | null): boolean {
     const user = this.users.get(userId);
     if (!user || i < 0) return false;
     if (scopeOfIndex(i) === 'organization') {
-      if (hasBit(this.roles.get(user.orgRole!)?.bits, i)) return true;
-      for (const g of user.groups) if (hasBit(this.roles.get(this.groups.get(g)?.orgRole as string)?.bits, i)) return true;
+      if (hasBit(this.orgRoleOf(user)?.bits, i)) return true;
+      for (const g of user.groups) {
+        const group = this.groups.get(g);
+        if (group && hasBit(this.orgRoleOf(group)?.bits, i)) return true;
+      }
       return false;
     }
     if (!projectId || !this.projects.has(projectId)) return false;
-    if (this.grantsInProject(user.orgRole, user.projectRoles.get(projectId), i)) return true;
+    if (this.grantsInProject(user, projectId, i)) return true;
     for (const g of user.groups) {
       const group = this.groups.get(g);
-      if (group && this.grantsInProject(group.orgRole, group.projectRoles.get(projectId), i)) return true;
+      if (group && this.grantsInProject(group, projectId, i)) return true;
     }
     return false;
   }
 
-  private grantsInProject(orgRole: string | null, projectRole: string | undefined, i: number): boolean {
+  private grantsInProject(s: UserEntry | GroupEntry, projectId: string, i: number): boolean {
+    const projectRole = s.projectRoles.get(projectId);
     if (projectRole !== undefined && hasBit(this.roles.get(projectRole)?.bits, i)) return true;
-    const everywhere = orgRole === null ? undefined : this.roles.get(orgRole)?.projectRoleEverywhere;
+    const everywhere = this.orgRoleOf(s)?.projectRoleEverywhere;
     return everywhere !== undefined && hasBit(this.roles.get(everywhere)?.bits, i);
   }
 
@@ -286,8 +369,7 @@ export class OrgIndex {
     const user = this.users.get(userId);
     if (!user) return [];
     const held: HeldRole[] = [];
-    const add = (roleId: string | null | undefined, via: 'direct' | 'group', scope: RoleScope, group?: GroupEntry) => {
-      const role = roleId ? this.roles.get(roleId) : undefined;
+    const add = (role: RoleEntry | undefined, via: 'direct' | 'group', scope: RoleScope, group?: GroupEntry) => {
       if (role) held.push({ role, via, scope, ...(group ? { group } : {}) });
     };
     const subjects: Array<[UserEntry | GroupEntry, 'direct' | 'group']> = [[user, 'direct']];
@@ -297,11 +379,11 @@ export class OrgIndex {
     }
     for (const [s, via] of subjects) {
       const group = via === 'group' ? (s as GroupEntry) : undefined;
-      add(s.orgRole, via, 'organization', group);
+      const orgRole = this.orgRoleOf(s);
+      add(orgRole, via, 'organization', group);
       if (projectId && this.projects.has(projectId)) {
-        add(s.projectRoles.get(projectId), via, 'project', group);
-        const everywhere = s.orgRole ? this.roles.get(s.orgRole)?.projectRoleEverywhere : undefined;
-        add(everywhere, via, 'organization', group);
+        add(this.roles.get(s.projectRoles.get(projectId) ?? ''), via, 'project', group);
+        add(orgRole?.projectRoleEverywhere ? this.roles.get(orgRole.projectRoleEverywhere) : undefined, via, 'organization', group);
       }
     }
     return held;
@@ -334,6 +416,11 @@ export class OrgIndex {
     for (const u of this.users.values()) if (u.orgRole === owner) ids.add(u.id);
     for (const g of this.groups.values()) if (g.orgRole === owner) for (const m of g.members) ids.add(m);
     return [...ids].sort();
+  }
+
+  /** Users holding the Owner role directly (the last of them keeps it). */
+  directOwners(): string[] {
+    return [...this.users.values()].filter((u) => u.orgRole === this.ownerRoleId).map((u) => u.id);
   }
 
   /** Whether any user or group holds the role, in the organization or in any project. */

@@ -1,0 +1,3 @@
+export * from './permission-set';
+export * from './org-access';
+export * from './grants';
