@@ -9,9 +9,10 @@
  * process's CPU time per request (user + system, read from the process itself), which depends less than
  * req/s on what else runs on the machine.
  *
- *   npx ts-node --transpile-only -r tsconfig-paths/register bench/http-server/main.ts [seconds=10] [rounds=2] [concurrency=32]
+ *   npm run bench:http-server -- [seconds=10] [rounds=2] [concurrency=32]
  *
- * Uses NATS_URL when set, otherwise starts nats-server on a free port.
+ * Uses NATS_URL when set, otherwise starts nats-server on a free port. EXPRESS_GATEWAY_APP: the Express side is
+ * that gateway.app.ts (an older build's) instead of express-app.ts (bench/README.md).
  */
 import { load, percentile, type LoadResult } from '../lib/http-load';
 import { cpuMs, PLATFORMS, startBench, TOKEN, type Platform } from './harness';
