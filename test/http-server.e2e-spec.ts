@@ -27,7 +27,8 @@ describe('HTTP server: routing and reading as on Express', () => {
       requestId: 'string',
     });
   };
-  const orgNames = async () => ((await http.get('/api/v1/organizations').set(admin).expect(200)).body.items as Array<{ name: string }>).map((o) => o.name).sort();
+  const orgNames = async () =>
+    ((await http.get('/api/v1/organizations').set(admin).expect(200)).body.items as Array<{ name: string }>).map((o) => o.name).sort();
 
   it('paths are matched regardless of case and of a trailing slash; path parameters keep their case', async () => {
     const me = (await http.get('/api/v1/me').set(admin).expect(200)).body;

@@ -25,7 +25,11 @@ interface Row extends LoadResult {
   cpuMs: number;
 }
 
-const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+const median = (xs: number[]) =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 const fmt = (n: number, width = 9, digits = 0) => n.toFixed(digits).padStart(width);
 
 function printRow(r: Row): void {
@@ -36,7 +40,9 @@ function printRow(r: Row): void {
 
 function printSummary(rows: Row[], routes: string[]): void {
   process.stdout.write(`\nmedians over the rounds; ratio = fastify / express (per round: min-max)\n`);
-  process.stdout.write(`${'route'.padEnd(14)}${'platform'.padEnd(9)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'cpu ms/req'.padStart(11)}\n`);
+  process.stdout.write(
+    `${'route'.padEnd(14)}${'platform'.padEnd(9)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'cpu ms/req'.padStart(11)}\n`,
+  );
   for (const route of routes) {
     const of = (p: Platform) => rows.filter((r) => r.route === route && r.platform === p);
     for (const p of PLATFORMS) {
@@ -67,7 +73,9 @@ async function main() {
     for (const p of PLATFORMS) for (const [name, path, headers] of routes) await load(`warm-up ${name}`, `${gateways[p].base}${path}`, headers, 4, 2);
 
     process.stdout.write(`\nbench/http-server: ${seconds}s per run, ${concurrency} concurrent keep-alive connections, ${rounds} rounds (A/B alternating)\n\n`);
-    process.stdout.write(`round  ${'route'.padEnd(14)}${'platform'.padEnd(9)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'cpu ms/req'.padStart(11)}${'errors'.padStart(8)}\n`);
+    process.stdout.write(
+      `round  ${'route'.padEnd(14)}${'platform'.padEnd(9)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'cpu ms/req'.padStart(11)}${'errors'.padStart(8)}\n`,
+    );
     const rows: Row[] = [];
     for (let round = 1; round <= rounds; round++)
       for (const [name, path, headers] of routes)

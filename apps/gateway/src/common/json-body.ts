@@ -72,8 +72,7 @@ const invalid = (message: string, errors?: BodyProblem[]) =>
 const unsupported = (message: string) => new HttpException({ code: ErrorCode.UNSUPPORTED_MEDIA_TYPE, message }, HttpStatus.UNSUPPORTED_MEDIA_TYPE);
 
 /** The `charset` parameter of a Content-Type header, lower case, or undefined. */
-export const charsetOf = (contentType: string | undefined): string | undefined =>
-  /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType ?? '')?.[1].toLowerCase();
+export const charsetOf = (contentType: string | undefined): string | undefined => /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType ?? '')?.[1].toLowerCase();
 
 /**
  * A JSON request body from its bytes as sent (docs/http.md): `Content-Encoding` identity only and UTF-8 only
