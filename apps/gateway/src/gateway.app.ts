@@ -1,42 +1,95 @@
-import { RequestMethod, type INestApplication } from '@nestjs/common';
+import querystring from 'node:querystring';
+import { BadRequestException, RequestMethod, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import { json } from 'express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import pinoHttp from 'pino-http';
 import type { Logger } from 'pino';
+import { ErrorCode } from '@app/contracts';
 import { createLogger, PinoNestLogger, type ServiceConfig } from '@app/platform';
 import { GatewayModule } from './gateway.module';
-import { requestContextMiddleware, type GatewayRequest } from './common/request-context';
-import { BODY_LIMIT, jsonEdgeCheck, verifyJsonBytes } from './common/json-body';
+import { openRequestContext, type GatewayRequest } from './common/request-context';
+import { BODY_LIMIT_BYTES, edgeCheck, parseJsonBody } from './common/json-body';
 import { completeOpenApi } from './common/openapi';
+import { ProblemFilter } from './common/problem.filter';
 
 export const API_PREFIX = 'api/v1';
 
-/** Builds the HTTP gateway (not listening yet). */
+/** Builds the HTTP gateway on Fastify (not listening yet). docs/http.md says what its edge accepts. */
 export async function createGatewayApp(config: ServiceConfig<'gateway'>, logger: Logger = createLogger('gateway', config.LOG_LEVEL)) {
-  const app = await NestFactory.create<NestExpressApplication>(GatewayModule.register(config, logger), {
+  const begin = beginRequest(config, logger);
+  const adapter = new FastifyAdapter({
+    // X-Forwarded-For is read by openRequestContext, and only with TRUST_PROXY
+    trustProxy: false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // no Nest middleware: the edge below is Fastify hooks
+    skipMiddie: true,
+    routerOptions: {
+      // `a[b][c]=1` stays the key "a[b][c]": no nested objects (and no prototypes) from a query string
+      querystringParser: (query: string) => querystring.parse(query),
+      // as Express routed: `/API/V1/me/` is `/api/v1/me` (parameters keep their case), and a path segment has no length limit of its own
+      caseSensitive: false,
+      ignoreTrailingSlash: true,
+      maxParamLength: 8192,
+    },
+    // a path Fastify cannot route (a bad percent-encoding): a problem+json 400 with a request id too
+    frameworkErrors: (_err: Error, request: FastifyRequest, reply: FastifyReply) => {
+      begin(request, reply);
+      new ProblemFilter(logger).send(new BadRequestException({ code: ErrorCode.VALIDATION_FAILED, message: 'the request URL is not valid' }), request, reply);
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.register(config, logger), adapter, {
     logger: new PinoNestLogger(logger),
     bodyParser: false,
     abortOnError: false,
   });
-  app.set('trust proxy', false);
-  app.disable('x-powered-by');
-  // `a[b][c]=1` stays the key "a[b][c]": no nested objects (and no prototypes) from a query string
-  app.set('query parser', 'simple');
-  app.use(requestContextMiddleware(config.TRUST_PROXY));
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req) => (req as unknown as GatewayRequest).ctx.requestId,
-      customProps: (req) => ({ requestId: (req as unknown as GatewayRequest).ctx?.requestId }),
-      // probes and scrapes (every few seconds from the kubelet and Prometheus) are not logged
-      autoLogging: { ignore: (req) => req.url === '/metrics' || /^\/health(\/ready|\/serving)?$/.test(req.url ?? '') },
-    }),
-  );
-  // docs/http.md: UTF-8 JSON up to 1 MiB, uncompressed; then one check of the parsed body and query
-  app.use(json({ limit: BODY_LIMIT, inflate: false, verify: verifyJsonBytes }));
-  app.use(jsonEdgeCheck);
+  readRequests(adapter.getInstance(), begin);
+  return configureGateway(app);
+}
+
+/** A request's start: its context and id (X-Request-Id on the answer), and its line in the access log. */
+function beginRequest(config: ServiceConfig<'gateway'>, logger: Logger) {
+  const accessLog = accessLogger(logger);
+  return (request: FastifyRequest, reply: FastifyReply) => {
+    const ctx = ((request as GatewayRequest).ctx = openRequestContext(request, config.TRUST_PROXY));
+    reply.header('X-Request-Id', ctx.requestId);
+    // pino-http logs the Node request: its id and the parsed query, as on Express
+    accessLog(Object.assign(request.raw, { id: ctx.requestId, query: request.query }), reply.raw);
+  };
+}
+
+/**
+ * The edge, before any guard, pipe or interceptor: the request's start, the one JSON body parser (any other
+ * media type is not read: the route sees no body), then one check of the parsed query string and body.
+ */
+function readRequests(fastify: FastifyInstance, begin: ReturnType<typeof beginRequest>): void {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    begin(request, reply);
+    done();
+  });
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as Buffer, request.headers['content-type'], request.headers['content-encoding']));
+    } catch (err) {
+      done(err as Error);
+    }
+  });
+  fastify.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+  fastify.addHook('preValidation', (request, _reply, done) => done(edgeCheck(request.query, request.body)));
+}
+
+/** pino-http's request log lines; probes and scrapes (every few seconds from the kubelet and Prometheus) are not logged. */
+export const accessLogger = (logger: Logger) =>
+  pinoHttp({
+    logger,
+    customProps: (req) => ({ requestId: req.id }),
+    autoLogging: { ignore: (req) => req.url === '/metrics' || /^\/health(\/ready|\/serving)?$/.test(req.url ?? '') },
+  });
+
+/** What does not depend on the HTTP server: the API prefix (health and metrics outside it), shutdown hooks, OpenAPI. */
+export function configureGateway<A extends INestApplication>(app: A): A {
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health', method: RequestMethod.GET },
@@ -46,11 +99,6 @@ export async function createGatewayApp(config: ServiceConfig<'gateway'>, logger:
     ],
   });
   app.enableShutdownHooks();
-  setupOpenApi(app);
-  return app;
-}
-
-function setupOpenApi(app: INestApplication): void {
   const doc = completeOpenApi(
     SwaggerModule.createDocument(
       app,
@@ -63,4 +111,5 @@ function setupOpenApi(app: INestApplication): void {
     ),
   );
   SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
+  return app;
 }

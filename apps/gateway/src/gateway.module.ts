@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { NatsConnection } from 'nats';
 import { ErrorCode, kvBucketName } from '@app/contracts';
-import { connectNats } from '@app/messaging';
+import { connectNats, rpcClient } from '@app/messaging';
 import type { ServiceConfig } from '@app/platform';
 import { BearerAuthGuard } from './auth/auth.guard';
 import { VERIFIED_TOKENS, VerifiedTokens } from './auth/verified-tokens';
@@ -13,7 +13,7 @@ import { ProblemFilter } from './common/problem.filter';
 import { IDEMPOTENCY_TTL_MS } from './common/idempotency';
 import { IDEMPOTENCY_KV, IdempotencyInterceptor } from './common/idempotency.interceptor';
 import { LocationInterceptor } from './common/location.interceptor';
-import { GATEWAY_CONFIG, NATS_CLIENT, ServicesClient } from './common/services.client';
+import { GATEWAY_CONFIG, NATS_CLIENT, RPC_CLIENT, ServicesClient } from './common/services.client';
 import { HealthController, METRICS } from './health/health.controller';
 import { MeController } from './me/me.controller';
 import { AuthController } from './auth/auth.controller';
@@ -98,6 +98,7 @@ export class GatewayModule implements OnApplicationShutdown {
             return verified;
           },
         },
+        { provide: RPC_CLIENT, inject: [GATEWAY_NATS], useFactory: rpcClient },
         ServicesClient,
         { provide: APP_GUARD, useClass: BearerAuthGuard },
         { provide: APP_GUARD, useClass: PermissionGuard },

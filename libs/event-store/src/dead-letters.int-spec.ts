@@ -4,6 +4,7 @@ import type { JetStreamManager, NatsConnection } from 'nats';
 import { allEventsSubject, deadLetterStreamName, deadLetterSubject, eventsStreamName, systemMeta } from '@app/contracts';
 import { connectNats, ensureStreams } from '@app/messaging';
 import { requireInfraEnv, testDatabaseName, testMongo } from '@app/testing';
+import { waitUntilApplied } from './caught-up';
 import { createEventStore, type EventStore } from './event-store';
 import { createOutboxRelay, type OutboxRelay } from './outbox-relay';
 import { replayDeadLetters, runProjection, type ProjectionOptions } from './projection-runner';
@@ -66,7 +67,7 @@ describe('dead letters: alert and replay (FerretDB and NATS JetStream)', () => {
     const last = await publishNames('Good one', 'Broken name', 'Broken forever', 'Good two');
     const running = await runProjection({ name, db, js: nc.jetstream(), jsm, filterSubjects: [allEventsSubject()], apply, maxDeliver: 2, retryDelayMs: 50, logger });
     try {
-      await running.waitFor(last, 30_000);
+      expect(await waitUntilApplied(running, last, 30_000)).toBe(true);
     } finally {
       await running.stop();
     }

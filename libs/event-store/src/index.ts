@@ -3,6 +3,8 @@ export * from './errors';
 export * from './event-store';
 export * from './reservations';
 export * from './outbox-relay';
+export * from './caught-up';
+export * from './consumer';
 export * from './projection-runner';
 export * from './upcasters';
 export * from './command-handler';

@@ -7,10 +7,16 @@ import { requireInfraEnv, testDatabaseName, testMongo } from '@app/testing';
 import { CHECKPOINTS } from './commit';
 import { createEventStore, type EventStore } from './event-store';
 import { createOutboxRelay, type OutboxRelay } from './outbox-relay';
+import { waitUntilApplied } from './caught-up';
 import { runProjection, type ProjectionOptions, type RunningProjection } from './projection-runner';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** fails the test unless `p` applies the stream up to `seq` within `timeoutMs` */
+async function reach(p: RunningProjection, seq: number, timeoutMs = 10_000): Promise<void> {
+  if (!(await waitUntilApplied(p, seq, timeoutMs))) throw new Error(`the projection did not reach ${seq} within ${timeoutMs} ms (at ${p.position()})`);
+}
 
 async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -155,7 +161,7 @@ describe('projection runner on FerretDB and NATS JetStream', () => {
       },
       { maxDeliver: 3, retryDelayMs: 50, onDeadLetter: (event) => deadLettered.push(event) },
     );
-    await p.waitFor(last);
+    await reach(p, last);
     expect(tries).toEqual([1, 2, 3]);
     expect(applied).toEqual(range(1, last).filter((s) => s !== poisonSeq));
     expect(deadLettered).toEqual([expect.objectContaining({ data: expect.objectContaining({ name: 'Poison' }) })]);
@@ -169,7 +175,7 @@ describe('projection runner on FerretDB and NATS JetStream', () => {
     expect((await (await nc.jetstreamManager()).streams.info(deadLetterStreamName())).state.messages).toBe(1);
 
     const later = await publishMany(2);
-    await p.waitFor(later);
+    await reach(p, later);
     expect(applied.slice(-2)).toEqual([later - 1, later]);
     expect(await checkpoint('poisoned')).toBe(later);
   });
@@ -206,7 +212,7 @@ describe('projection runner on FerretDB and NATS JetStream', () => {
     const connB = await connectNats(requireInfraEnv().natsUrl, 'projection-b');
     connections.push(connB);
     const b = await start('restarted', record, { ackWaitMs }, connB);
-    await b.waitFor(afterCrash, 15_000);
+    await reach(b, afterCrash, 15_000);
     expect(applied).toEqual(range(1, afterCrash));
 
     // a stop while events are still coming in, then a new start
@@ -215,7 +221,7 @@ describe('projection runner on FerretDB and NATS JetStream', () => {
     await running.pop()!.stop();
     const afterStop = await more;
     const c = await start('restarted', record, { ackWaitMs });
-    await c.waitFor(afterStop, 15_000);
+    await reach(c, afterStop, 15_000);
     expect(applied).toEqual(range(1, afterStop));
     expect(await checkpoint('restarted')).toBe(afterStop);
   });

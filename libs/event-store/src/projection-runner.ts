@@ -1,23 +1,16 @@
-import type { Collection, Db } from 'mongodb';
-import {
-  AckPolicy,
-  DeliverPolicy,
-  JSONCodec,
-  headers,
-  nanos,
-  type ConsumerMessages,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-} from 'nats';
-import { deadLetterStreamName, deadLetterSubject, eventsStreamName, type DomainEvent } from '@app/contracts';
+import type { Db } from 'mongodb';
+import { JSONCodec, type JetStreamClient, type JetStreamManager } from 'nats';
+import { deadLetterStreamName, deadLetterSubject, type DomainEvent } from '@app/contracts';
 import { CHECKPOINTS } from './commit';
+import { consumeEvents, deadLetterLogFields, type Checkpoint, type ConsumerLogger, type EventConsumer } from './consumer';
 import { noUpcasters, type UpcasterRegistry } from './upcasters';
+
+const codec = JSONCodec();
 
 export interface ProjectionContext {
   /** JetStream stream sequence of the message: a global, gap-free order of all events */
   sequence: number;
-  /** how many times this message has been delivered (1 the first time) */
+  /** how many times this event has been tried (1 the first time) */
   deliveries: number;
 }
 
@@ -30,21 +23,18 @@ export interface ProjectionOptions {
   filterSubjects: string[];
   /** must be idempotent: the same event applied twice leaves the same state */
   apply: (event: DomainEvent, ctx: ProjectionContext) => Promise<void>;
-  /** deliveries before an event is sent to the dead-letter subject */
+  /** tries before an event is sent to the dead-letter subject */
   maxDeliver?: number;
   upcasters?: UpcasterRegistry;
-  /**
-   * How long JetStream waits for the ack of a delivered event before delivering it again (default 5 s; the
-   * runner says "still working" while an apply takes longer). With one unacknowledged event at a time this is
-   * also how long the projection stalls when an ack is lost, e.g. when the broker restarts mid-apply.
-   */
+  /** see `ConsumeOptions.ackWaitMs` (default 5 s) */
   ackWaitMs?: number;
-  batchSize?: number;
-  /** delay before a failed event is redelivered */
+  /** the n-th retry of a failed event waits n × this (default 200 ms) */
   retryDelayMs?: number;
-  logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  logger?: ConsumerLogger;
   onDeadLetter?: (event: unknown, error: string) => void;
 }
+
+export type RunningProjection = EventConsumer;
 
 interface CheckpointDocument {
   _id: string;
@@ -52,164 +42,49 @@ interface CheckpointDocument {
   updatedAt: Date;
 }
 
-const codec = JSONCodec();
-/** Longest time one apply may keep its event from being delivered elsewhere. */
-const STILL_WORKING_MAX_MS = 120_000;
-
-export interface RunningProjection {
-  /** highest stream sequence applied (or dead-lettered) so far */
-  position(): number;
-  /** resolves once everything up to `sequence` has been handled */
-  waitFor(sequence: number, timeoutMs?: number): Promise<void>;
-  stop(): Promise<void>;
-}
-
 /**
- * Runs a projection from a durable JetStream consumer with explicit acks. Every event is applied, then its
- * sequence is checkpointed in MongoDB and the message acked. A redelivered message at or below the
- * checkpoint is acked without being applied again. A failed event is nak'd and retried before any later
- * one (one message in flight); after `maxDeliver` tries it is published to `dlq.<name>` and acked, so the
- * events after it keep flowing. Replicas running the same projection share its durable consumer and still
- * get one event at a time, in order (a failover, not a way to apply events in parallel).
+ * The checkpoint of consumer `name` in `projection_checkpoints`. `write` keeps the highest sequence (`$max`), so
+ * a late write of a replica that was overtaken never moves it back; `reset` sets it (a rebuild).
  */
-export async function runProjection(options: ProjectionOptions): Promise<RunningProjection> {
-  const { name, db, js, jsm, apply } = options;
-  const maxDeliver = options.maxDeliver ?? 5;
-  const ackWaitMs = options.ackWaitMs ?? 5000;
-  const upcasters = options.upcasters ?? noUpcasters;
-  const stream = eventsStreamName();
-  const checkpoints: Collection<CheckpointDocument> = db.collection<CheckpointDocument>(CHECKPOINTS);
-
-  // One unacknowledged message at a time: JetStream hands out the next event only once the previous one is
-  // acked, so a retried (nak'd) event, or one left unacked by a crashed or stopped process, comes back before
-  // anything after it. Events are applied strictly in stream order, and "at or below the checkpoint" really
-  // means "already handled" (with more in flight, a later event could pass the checkpoint first and the
-  // earlier one would be skipped when it came back, i.e. lost).
-  const config = {
-    durable_name: name,
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    ack_wait: nanos(ackWaitMs),
-    max_ack_pending: 1,
-    ...(options.filterSubjects.length === 1
-      ? { filter_subject: options.filterSubjects[0] }
-      : { filter_subjects: options.filterSubjects }),
-  };
-  const existing = await jsm.consumers.info(stream, name).catch(() => undefined);
-  if (!existing) await jsm.consumers.add(stream, config);
-  else if (existing.config.max_ack_pending !== config.max_ack_pending || existing.config.ack_wait !== config.ack_wait)
-    await jsm.consumers.update(stream, name, { max_ack_pending: config.max_ack_pending, ack_wait: config.ack_wait });
-
-  let position = (await checkpoints.findOne({ _id: name }))?.sequence ?? 0;
-  const waiters = new Set<{ seq: number; resolve: () => void }>();
-  /** checkpoint first, then the in-memory position: whoever sees the position also finds the checkpoint */
-  const advance = async (seq: number) => {
-    if (seq <= position) return;
-    await checkpoints.updateOne({ _id: name }, { $max: { sequence: seq }, $set: { updatedAt: new Date() } }, { upsert: true });
-    position = seq;
-    for (const w of waiters) {
-      if (w.seq > position) continue;
-      waiters.delete(w);
-      w.resolve();
-    }
-  };
-
-  async function handle(msg: JsMsg): Promise<void> {
-    const seq = msg.info.streamSequence;
-    const deliveries = msg.info.deliveryCount;
-    if (seq <= position) return msg.ack(); // redelivery of something already applied
-    let event: unknown;
-    // a slow apply (a busy database) is not taken for a lost one: "in progress" restarts the ack wait; not for
-    // ever, so that an apply that hangs lets another replica have the event
-    const since = Date.now();
-    const working = setInterval(() => {
-      try {
-        if (Date.now() - since < STILL_WORKING_MAX_MS) msg.working();
-      } catch {
-        // connection closed: the event comes back to whoever consumes next
-      }
-    }, ackWaitMs / 3).unref();
-    try {
-      event = codec.decode(msg.data);
-      await apply(upcasters.upcast(event as DomainEvent), { sequence: seq, deliveries });
-      await advance(seq);
-      msg.ack();
-    } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      if (deliveries >= maxDeliver) {
-        const h = headers();
-        h.set('Original-Subject', msg.subject);
-        h.set('Original-Sequence', String(seq));
-        h.set('Error', reason.slice(0, 500));
-        await js.publish(deadLetterSubject(name), msg.data, { headers: h, msgID: `${name}:${seq}` });
-        options.logger?.error(deadLetterLogFields(name, seq, event, reason), 'event dead-lettered');
-        options.onDeadLetter?.(event, reason);
-        await advance(seq);
-        msg.ack();
-      } else {
-        options.logger?.warn({ projection: name, seq, deliveries, err: reason }, 'projection failed; will retry');
-        msg.nak(options.retryDelayMs ?? 200 * deliveries);
-      }
-    } finally {
-      clearInterval(working);
-    }
-  }
-
-  const consumer = await js.consumers.get(stream, name);
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: options.batchSize ?? 200 });
-  let stopping = false;
-  const loop = (async () => {
-    try {
-      for await (const msg of messages) {
-        // stopped: what was fetched but not applied stays unacknowledged and comes back to the next consumer
-        // (closing the iterator alone let it apply everything already fetched, minutes of a busy backlog)
-        if (stopping) break;
-        try {
-          await handle(msg);
-        } catch (err) {
-          // left unacked: JetStream delivers it again after the ack wait, before anything after it
-          options.logger?.error({ projection: name, err: (err as Error).message }, 'could not settle message');
-        }
-      }
-    } catch (err) {
-      options.logger?.error({ projection: name, err: (err as Error).message }, 'projection stopped consuming');
-    }
-  })();
-
+export function mongoCheckpoint(db: Db, name: string): Checkpoint & { reset(sequence: number): Promise<void> } {
+  const checkpoints = db.collection<CheckpointDocument>(CHECKPOINTS);
   return {
-    position: () => position,
-    waitFor(sequence, timeoutMs = 10_000) {
-      if (sequence <= position) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        const w = { seq: sequence, resolve: () => (clearTimeout(t), resolve()) };
-        const t = setTimeout(() => {
-          waiters.delete(w);
-          reject(new Error(`projection ${name} did not reach ${sequence} within ${timeoutMs} ms`));
-        }, timeoutMs);
-        waiters.add(w);
-      });
+    read: async () => (await checkpoints.findOne({ _id: name }))?.sequence ?? 0,
+    async write(sequence) {
+      await checkpoints.updateOne({ _id: name }, { $max: { sequence }, $set: { updatedAt: new Date() } }, { upsert: true });
     },
-    async stop() {
-      stopping = true;
-      await messages.close();
-      await loop;
+    async reset(sequence) {
+      await checkpoints.updateOne({ _id: name }, { $set: { sequence, updatedAt: new Date() } }, { upsert: true });
     },
   };
 }
 
 /**
- * What the error line of a dead-lettered event says: the projection, the event's id, type and stream
- * sequence and why (short). Never the event's data: an alert, not a copy of the event.
+ * A read model kept in MongoDB by a durable consumer (`consumeEvents` in `durable` mode) with its checkpoint in
+ * `projection_checkpoints`: every event is applied, its sequence checkpointed, then acked; a redelivery at or
+ * below the checkpoint is acked without applying; a failed event is retried before any later one and after
+ * `maxDeliver` tries published to `dlq.<name>`, so the events after it keep flowing. Replicas share the durable
+ * consumer and still get one event at a time, in order (a failover, not a way to apply events in parallel); a
+ * read-your-writes wait on it (`waitUntilApplied`) also reads the shared checkpoint.
  */
-export function deadLetterLogFields(projection: string, seq: number, event: unknown, reason: string): Record<string, unknown> {
-  const e = (event ?? {}) as { id?: unknown; type?: unknown; version?: unknown };
-  return {
-    projection,
-    seq,
-    eventId: typeof e.id === 'string' ? e.id.slice(0, 64) : null,
-    eventType: typeof e.type === 'string' ? `${e.type.slice(0, 100)}.v${String(e.version)}` : null,
-    reason: reason.slice(0, 300),
-  };
+export function runProjection(options: ProjectionOptions): Promise<RunningProjection> {
+  return consumeEvents({
+    name: options.name,
+    js: options.js,
+    jsm: options.jsm,
+    mode: 'durable',
+    subjects: options.filterSubjects,
+    checkpoint: mongoCheckpoint(options.db, options.name),
+    upcasters: options.upcasters,
+    maxDeliver: options.maxDeliver,
+    ackWaitMs: options.ackWaitMs,
+    retryDelayMs: options.retryDelayMs,
+    logger: options.logger,
+    onDeadLetter: options.onDeadLetter,
+    async apply(events) {
+      for (const { event, sequence, deliveries } of events) if (event) await options.apply(event, { sequence, deliveries });
+    },
+  });
 }
 
 export interface ReplayDeadLettersOptions {

@@ -2,3 +2,4 @@ export * from './jetstream';
 export * from './rpc';
 export * from './microservice';
 export * from './meta.guard';
+export * from './rpc-client';

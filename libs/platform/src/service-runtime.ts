@@ -2,8 +2,8 @@ import { Controller, Global, Inject, Module, type DynamicModule, type INestMicro
 import { NestFactory } from '@nestjs/core';
 import { MessagePattern } from '@nestjs/microservices';
 import type { Logger } from 'pino';
-import { qrySubject, type HealthReply, type ServiceName } from '@app/contracts';
-import { DomainErrorFilter, MessageMetaGuard, natsMicroserviceOptions } from '@app/messaging';
+import { qrySubject, systemMeta, type HealthReply, type ServiceName } from '@app/contracts';
+import { callService, DomainErrorFilter, MessageMetaGuard, natsMicroserviceOptions } from '@app/messaging';
 import type { UpcasterRegistry } from '@app/event-store';
 import { createLogger, PinoNestLogger } from './logger';
 import { checkInfrastructure, connectInfrastructure, INFRA, type Infrastructure } from './infrastructure';
@@ -27,6 +27,20 @@ function healthControllerFor(service: ServiceName): Type<unknown> {
     }
   }
   return HealthController;
+}
+
+/** Until the service answers its own health query through the broker (a request right after start would else find no responder). */
+async function answering(infra: Infrastructure, service: ServiceName, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await callService(infra, qrySubject(service, 'health'), {}, systemMeta(`ready-check:${service}`), 1_000);
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
 }
 
 export interface RunningService {
@@ -69,6 +83,8 @@ export async function startService(
     app.useGlobalFilters(new DomainErrorFilter((err) => logger.error({ err }, 'unexpected error in handler')));
     app.useGlobalGuards(new MessageMetaGuard());
     await app.listen();
+    // listening means its subscriptions were sent, not that the broker has them: ready once it answers
+    await answering(connected, config.service);
     health?.serve(() => healthOf(connected), () => connected.metrics.metrics());
     logger.info({ database: config.database, httpPort: health?.port ?? 0 }, `${config.service} ready`);
     return {

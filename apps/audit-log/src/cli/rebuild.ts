@@ -8,20 +8,17 @@
  * the wait. Exit status 0 when the rebuild finished, 1 otherwise.
  */
 import { randomUUID } from 'node:crypto';
-import { JSONCodec, connect } from 'nats';
+import { connect } from 'nats';
 import { AuditLogSubjects, systemMeta, type RebuildReply } from '@app/contracts';
+import { callService } from '@app/messaging';
 
 async function main(): Promise<void> {
   const nc = await connect({ servers: (process.env.NATS_URL ?? 'nats://127.0.0.1:4222').split(','), name: 'audit-rebuild' });
   try {
     const subject = AuditLogSubjects.rebuild();
-    const data = { meta: { ...systemMeta(randomUUID()), medium: 'cli' }, body: {} };
     const timeout = Number(process.env.AUDIT_REBUILD_TIMEOUT_MS ?? 3_600_000);
     process.stdout.write(`rebuilding the audit log (${subject})...\n`);
-    const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data }), { timeout });
-    const decoded = JSONCodec<{ response?: RebuildReply; err?: { code: string; message: string } }>().decode(reply.data);
-    if (decoded.err) throw new Error(`${decoded.err.code}: ${decoded.err.message}`);
-    const r = decoded.response!;
+    const r = await callService<RebuildReply>({ nc }, subject, {}, { ...systemMeta(randomUUID()), medium: 'cli' }, timeout);
     process.stdout.write(
       `done: ${r.events} events (up to stream sequence ${r.lastSequence}) → ${r.entries} entries, ` +
         `${r.deadLettered} dead-lettered, in ${(r.ms / 1000).toFixed(1)} s (${r.eventsPerSecond} events/s)\n`,
@@ -31,7 +28,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: Error) => {
-  process.stderr.write(`audit rebuild failed: ${err.message}\n`);
+main().catch((err: Error & { code?: string }) => {
+  process.stderr.write(`audit rebuild failed: ${err.code ? `${err.code}: ` : ''}${err.message}\n`);
   process.exit(1);
 });

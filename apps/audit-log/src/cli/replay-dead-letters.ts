@@ -11,8 +11,9 @@
  * 1 otherwise. Projections served: audit-log.
  */
 import { randomUUID } from 'node:crypto';
-import { JSONCodec, connect } from 'nats';
+import { connect } from 'nats';
 import { AuditLogSubjects, systemMeta, type ReplayDeadLettersReply } from '@app/contracts';
+import { callService } from '@app/messaging';
 
 const SUBJECTS: Record<string, () => string> = { 'audit-log': AuditLogSubjects.replayDeadLetters };
 
@@ -23,13 +24,9 @@ async function main(): Promise<number> {
   const nc = await connect({ servers: (process.env.NATS_URL ?? 'nats://127.0.0.1:4222').split(','), name: 'dlq-replay' });
   try {
     const subject = subjectOf();
-    const data = { meta: { ...systemMeta(randomUUID()), medium: 'cli' }, body: {} };
     const timeout = Number(process.env.DLQ_REPLAY_TIMEOUT_MS ?? 600_000);
     process.stdout.write(`replaying the dead letters of ${projection} (${subject})...\n`);
-    const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data }), { timeout });
-    const decoded = JSONCodec<{ response?: ReplayDeadLettersReply; err?: { code: string; message: string } }>().decode(reply.data);
-    if (decoded.err) throw new Error(`${decoded.err.code}: ${decoded.err.message}`);
-    const r = decoded.response!;
+    const r = await callService<ReplayDeadLettersReply>({ nc }, subject, {}, { ...systemMeta(randomUUID()), medium: 'cli' }, timeout);
     process.stdout.write(`done: ${r.replayed} replayed and removed from dlq.${r.projection}, ${r.failed} failed again (kept)\n`);
     return r.failed ? 1 : 0;
   } finally {
@@ -39,8 +36,8 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  (err: Error) => {
-    process.stderr.write(`dead-letter replay failed: ${err.message}\n`);
+  (err: Error & { code?: string }) => {
+    process.stderr.write(`dead-letter replay failed: ${err.code ? `${err.code}: ` : ''}${err.message}\n`);
     process.exit(1);
   },
 );

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { eventsStreamName, type DomainEvent, type RebuildReply, type ReplayDeadLettersReply } from '@app/contracts';
+import type { DomainEvent, RebuildReply, ReplayDeadLettersReply } from '@app/contracts';
+import type { Progress } from '@app/event-store';
 import type { Infrastructure } from '@app/platform';
 import { AUDIT_PROJECTION, auditMetrics, type AuditMetrics } from './audit.projection';
 import { Lease } from './lease';
@@ -9,10 +10,11 @@ import { rebuildProjection } from './rebuild';
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /**
- * Owns the projection of this process: starts it, stops it for a rebuild, and tells queries when the
- * projection has caught up with the events stream (read-your-writes).
+ * Owns the projection of this process: starts it, stops it for a rebuild, and is the projection's `Progress`
+ * for read-your-writes waits: what the live projection here applied, or the checkpoint (whichever replica holds
+ * the lease, and during a rebuild).
  */
-export class AuditProjectionHost {
+export class AuditProjectionHost implements Progress {
   private live?: LiveProjection;
   private rebuilding?: Promise<RebuildReply>;
   private readonly metrics: AuditMetrics;
@@ -31,6 +33,7 @@ export class AuditProjectionHost {
     this.live ??= startLiveProjection({
       db: this.infra.db,
       js: this.infra.js,
+      jsm: this.infra.jsm,
       lease: this.lease,
       renewEveryMs: this.options.renewEveryMs,
       logger: this.infra.logger,
@@ -46,23 +49,16 @@ export class AuditProjectionHost {
     await live?.stop();
   }
 
-  /** Last sequence of the events stream right now. */
-  async streamLastSequence(): Promise<number> {
-    return (await this.infra.jsm.streams.info(eventsStreamName())).state.last_seq;
+  position(): number {
+    return this.live?.position() ?? 0;
   }
 
-  /**
-   * Resolves once the projection has handled every event up to `sequence`, whichever replica handled it
-   * (the checkpoint in the database), or after `timeoutMs` (returns false: the answer may be behind).
-   */
-  async caughtUp(sequence: number, timeoutMs = 5000): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if ((this.live?.position() ?? 0) >= sequence) return true;
-      if ((await readCheckpoint(this.infra.db)) >= sequence) return true;
-      if (Date.now() > deadline) return false;
-      await sleep(this.rebuilding ? 200 : 10);
-    }
+  onAdvance(listener: () => void): () => void {
+    return this.live?.onAdvance(listener) ?? (() => undefined);
+  }
+
+  shared(): Promise<number> {
+    return readCheckpoint(this.infra.db);
   }
 
   /**

@@ -149,6 +149,29 @@ describe('audit-log projection, queries, rebuild and retention (real FerretDB + 
     expect((await list({ organizationId: otherOrg, resource: 'Member' })).items.map((e) => e.resourceName)).toEqual(['carol']);
   });
 
+  it('a batch that changes hundreds of directory records (an account batch joining an organization) is written', async () => {
+    // FerretDB 1.24 hangs the database on an update command of more than 100 statements: the directory's
+    // records are replaced at most 50 per command (directory-cache.ts)
+    const big = randomUUID();
+    const users = Array.from({ length: 200 }, (_, i) => ({ userId: randomUUID(), username: `big${i}` }));
+    await createOrg(big, 'Big');
+    await Promise.all(users.map((u) => createAccount(u.userId, u.username, big)));
+    await membership.append(
+      streamOf(big),
+      users.map((u) => ({
+        type: 'organization.member-added',
+        version: 1,
+        organizationId: big,
+        data: { organizationId: big, userId: u.userId, username: u.username, roleId: builtInRoleId(big, 'member'), via: 'invite' },
+      })),
+      actor,
+    );
+    await identity.append(`user-${users[0].userId}`, [{ type: 'user.username-changed', version: 1, data: { userId: users[0].userId, username: 'big-renamed', previousUsername: 'big0' } }], actor);
+    expect((await list({ organizationId: big, resource: 'Member', limit: 500 })).items).toHaveLength(200);
+    // the rename reaches the organization: the user's membership is in the directory
+    expect((await list({ organizationId: big, resource: 'User', operation: 'Modified' })).items.map((e) => e.resourceName)).toEqual(['big-renamed']);
+  });
+
   it('a redelivered event (published again under another message id) adds nothing', async () => {
     const before = await entriesCollection(service.infra.db).countDocuments();
     const [last] = await membership.store.readStream(streamOf(otherOrg), 0);

@@ -9,6 +9,8 @@ export interface ChangedRecords {
   changed: DirectoryRecord[];
 }
 
+const REPLACES_PER_COMMAND = 50;
+
 const copy = (r: DirectoryRecord): DirectoryRecord => ({ ...r, ...(r.orgs ? { orgs: [...r.orgs] } : {}) });
 
 /**
@@ -68,18 +70,31 @@ export class DirectoryCache {
   }
 
   async write({ created, changed }: ChangedRecords): Promise<void> {
-    const coll = directoryCollection(this.db);
     if (created.length) {
       try {
-        await coll.insertMany(created.map(copy), { ordered: false });
+        await directoryCollection(this.db).insertMany(created.map(copy), { ordered: false });
       } catch (err) {
         // a batch retried after a partial write: replace the ones that made it
         if (!isDuplicateOnly(err)) throw err;
-        await coll.bulkWrite(created.map((r) => ({ replaceOne: { filter: { _id: r._id }, replacement: copy(r), upsert: true } })), { ordered: false });
+        await this.replace(created);
       }
     }
-    if (changed.length)
-      await coll.bulkWrite(changed.map((r) => ({ replaceOne: { filter: { _id: r._id }, replacement: copy(r), upsert: true } })), { ordered: false });
+    await this.replace(changed);
+  }
+
+  /**
+   * Replaces whole records, at most `REPLACES_PER_COMMAND` per command: FerretDB 1.24 (SQLite) holds a database
+   * connection for each statement of an `update` command until the command ends, and a command of more than
+   * 100 statements (its pool) waits for ever — that database then answers nothing until the client's connection
+   * closes (found after 500 accounts: every user's record changed in one batch; the service's close waited ~14
+   * minutes for it).
+   */
+  private async replace(records: DirectoryRecord[]): Promise<void> {
+    for (let i = 0; i < records.length; i += REPLACES_PER_COMMAND)
+      await directoryCollection(this.db).bulkWrite(
+        records.slice(i, i + REPLACES_PER_COMMAND).map((r) => ({ replaceOne: { filter: { _id: r._id }, replacement: copy(r), upsert: true } })),
+        { ordered: false },
+      );
   }
 
   /** After a successful write: the cache follows the database. */

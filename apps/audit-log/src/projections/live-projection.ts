@@ -1,19 +1,29 @@
 import type { Db } from 'mongodb';
-import { DeliverPolicy, JSONCodec, headers, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
-import { allEventsSubject, deadLetterSubject, eventsStreamName, type DomainEvent } from '@app/contracts';
-import { CHECKPOINTS, deadLetterLogFields, replayDeadLetters, type ReplayDeadLettersResult } from '@app/event-store';
+import type { JetStreamClient, JetStreamManager } from 'nats';
+import type { DomainEvent } from '@app/contracts';
+import {
+  consumeEvents,
+  mongoCheckpoint,
+  Position,
+  replayDeadLetters,
+  type EventConsumer,
+  type Progress,
+  type Rejected,
+  type ReplayDeadLettersResult,
+  type StreamEvent,
+} from '@app/event-store';
 import { projectEvent, type StoredEntry } from '../entries/audit-entry.mapper';
 import { applyToMap, referencedIds, type DirectoryRecord, type DirectoryUpdate } from '../entries/directory';
 import { AUDIT_PROJECTION, assertValid, directoryCollection, insertEntries } from './audit.projection';
 import { DirectoryCache, type ChangedRecords } from './directory-cache';
 import type { Lease } from './lease';
 
-const codec = JSONCodec<DomainEvent>();
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 export interface LiveProjectionOptions {
   db: Db;
   js: JetStreamClient;
+  jsm: JetStreamManager;
   lease: Lease;
   /** events applied per batch at most */
   maxBatch?: number;
@@ -28,91 +38,68 @@ export interface LiveProjectionOptions {
   directoryCacheMax?: number;
 }
 
-export interface LiveProjection {
-  /** highest stream sequence handled by this process */
-  position(): number;
+export interface LiveProjection extends Progress {
   stop(): Promise<void>;
 }
 
-interface CheckpointDocument {
-  _id: string;
-  sequence: number;
-  updatedAt: Date;
-}
-
-export const readCheckpoint = async (db: Db): Promise<number> =>
-  (await db.collection<CheckpointDocument>(CHECKPOINTS).findOne({ _id: AUDIT_PROJECTION }))?.sequence ?? 0;
-
-export async function writeCheckpoint(db: Db, sequence: number): Promise<void> {
-  await db.collection<CheckpointDocument>(CHECKPOINTS).updateOne({ _id: AUDIT_PROJECTION }, { $set: { sequence, updatedAt: new Date() } }, { upsert: true });
-}
+/** The audit projection's checkpoint (`projection_checkpoints`, `_id: audit-log`); a rebuild resets it. */
+export const auditCheckpoint = (db: Db) => mongoCheckpoint(db, AUDIT_PROJECTION);
+export const readCheckpoint = (db: Db): Promise<number> => auditCheckpoint(db).read();
 
 const STOP_GRACE_MS = 5000;
 
 /**
- * The live audit projection, in batches. The replica holding the lease reads the events stream with an
- * ordered consumer from the checkpoint on, and applies whatever has arrived (up to `maxBatch` events) at
- * once: the directory records it needs (from memory; one read for those not cached), the mapping in memory
- * in stream order, one unordered bulk insert of the entries, the changed directory records, then the
- * checkpoint. A failed write is
- * retried (the same computed batch, so the result does not change); an event that cannot be decoded, is
- * not valid against the contract or has no mapping is published to `dlq.audit-log` and counted, and the
- * projection goes on. Entry ids are deterministic, so re-applying a batch after a crash adds nothing.
+ * The live audit projection, in batches, on the shared consumer (`consumeEvents`, `ordered` mode). The replica
+ * holding the lease reads the events stream from the checkpoint on and applies whatever has arrived (up to
+ * `maxBatch` events) at once: the directory records it needs (from memory; one read for those not cached),
+ * the mapping in memory in stream order, one unordered bulk insert of the entries, the changed directory
+ * records; the consumer then dead-letters what could not be mapped and writes the checkpoint. A failed write is
+ * retried until it succeeds (the database is what failed: nothing is dead-lettered for it); an event that
+ * cannot be decoded, is not valid against the contract or has no mapping is published to `dlq.audit-log` and
+ * counted, and the projection goes on. Entry ids are deterministic, so re-applying a batch after a crash adds
+ * nothing. Losing the lease (a renewal every `renewEveryMs`, and one before each write) stops the consumer;
+ * the replica then waits for the lease again.
  */
 export function startLiveProjection(options: LiveProjectionOptions): LiveProjection {
-  const { db, js, lease } = options;
-  const maxBatch = options.maxBatch ?? 1000;
+  const { db, lease } = options;
   const renewEveryMs = options.renewEveryMs ?? 5000;
-  let position = 0;
+  const applied = new Position();
   let stopped = false;
-  let messages: ConsumerMessages | undefined;
+  let consumer: EventConsumer | undefined;
   let wakeStop: (() => void) | undefined;
   const stoppedSignal = new Promise<void>((r) => (wakeStop = r));
   const directory = new DirectoryCache(db, options.directoryCacheMax ?? 500_000);
 
-  async function deadLetter(m: JsMsg, event: DomainEvent | undefined, reason: string): Promise<void> {
-    const h = headers();
-    h.set('Original-Subject', m.subject);
-    h.set('Original-Sequence', String(m.seq));
-    h.set('Error', reason.slice(0, 500));
-    await js.publish(deadLetterSubject(AUDIT_PROJECTION), m.data, { headers: h, msgID: `${AUDIT_PROJECTION}:${m.seq}` });
-    options.logger?.error(deadLetterLogFields(AUDIT_PROJECTION, m.seq, event, reason), 'event dead-lettered');
-    options.onDeadLetter?.();
-  }
-
-  /** Pure part of a batch (plus dead letters): the entries and directory updates to write. */
-  async function compute(batch: JsMsg[]): Promise<{ entries: StoredEntry[]; updates: DirectoryUpdate[]; records: ChangedRecords }> {
+  /** Pure part of a batch: the entries and directory updates to write, and the events that cannot be mapped. */
+  async function compute(batch: StreamEvent[]): Promise<{ entries: StoredEntry[]; records: ChangedRecords; rejected: Rejected[] }> {
     const check = options.check ?? assertValid;
-    const decoded: Array<{ m: JsMsg; event?: DomainEvent; error?: string; raw?: DomainEvent }> = batch.map((m) => {
-      let raw: DomainEvent | undefined;
+    const rejected: Rejected[] = [];
+    const valid = batch.filter((e): e is StreamEvent & { event: DomainEvent } => {
+      if (!e.event) return false; // could not be decoded: the consumer dead-letters it
       try {
-        raw = codec.decode(m.data);
-        check(raw);
-        return { m, event: raw };
+        check(e.event);
+        return true;
       } catch (err) {
-        return { m, raw, error: (err as Error).message };
+        rejected.push({ sequence: e.sequence, reason: (err as Error).message });
+        return false;
       }
     });
     const ids = new Set<string>();
-    for (const d of decoded) if (d.event) for (const id of referencedIds(d.event)) ids.add(id);
+    for (const e of valid) for (const id of referencedIds(e.event)) ids.add(id);
     const dir = await directory.load(ids);
     const entries: StoredEntry[] = [];
     const updates: DirectoryUpdate[] = [];
-    for (const d of decoded) {
-      if (d.event) {
-        try {
-          const r = projectEvent(d.event, dir, d.m.seq);
-          applyToMap(dir, r.updates);
-          entries.push(...r.entries);
-          updates.push(...r.updates);
-          continue;
-        } catch (err) {
-          d.error = (err as Error).message;
-        }
+    for (const e of valid) {
+      try {
+        const r = projectEvent(e.event, dir, e.sequence);
+        applyToMap(dir, r.updates);
+        entries.push(...r.entries);
+        updates.push(...r.updates);
+      } catch (err) {
+        rejected.push({ sequence: e.sequence, reason: (err as Error).message });
       }
-      await deadLetter(d.m, d.event ?? d.raw, d.error ?? 'unknown');
     }
-    return { entries, updates, records: directory.changed(dir, updates) };
+    return { entries, records: directory.changed(dir, updates), rejected };
   }
 
   let lastRenew = 0;
@@ -123,73 +110,41 @@ export function startLiveProjection(options: LiveProjectionOptions): LiveProject
     return held;
   }
 
-  async function applyBatch(batch: JsMsg[]): Promise<void> {
-    const fresh = batch.filter((m) => m.seq > position);
-    if (!fresh.length) return;
-    const { entries, records } = await compute(fresh);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        if (!(await holdLease())) throw new LeaseLost();
-        for (let i = 0; i < entries.length; i += 1000) await insertEntries(db, entries.slice(i, i + 1000));
-        await directory.write(records);
-        await writeCheckpoint(db, fresh[fresh.length - 1].seq);
-        break;
-      } catch (err) {
-        if (err instanceof LeaseLost || stopped) throw err;
-        options.logger?.warn({ projection: AUDIT_PROJECTION, attempt, err: (err as Error).message }, 'audit batch failed; retrying');
-        await sleep(Math.min(200 * attempt, 5000));
-      }
-    }
-    directory.commit(records);
-    position = fresh[fresh.length - 1].seq;
-    options.onEntries?.(entries.length);
-  }
-
-  /** Reads from the checkpoint on while the lease is held; returns when stopped or the lease is lost. */
+  /** Consumes from the checkpoint on while the lease is held; returns when stopped or the lease is lost. */
   async function runWhileLeader(): Promise<void> {
-    position = await readCheckpoint(db);
-    await directory.reset();
-    const consumer = await js.consumers.get(eventsStreamName(), {
-      filterSubjects: allEventsSubject(), // one subject as a string: a list needs NATS 2.10
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: position + 1,
-    });
-    messages = await consumer.consume({ max_messages: maxBatch });
-    const queue: JsMsg[] = [];
-    let ended = false;
-    let wake: (() => void) | undefined;
-    let resumeReader: (() => void) | undefined;
-    const reader = (async () => {
-      try {
-        for await (const m of messages!) {
-          queue.push(m);
-          wake?.();
-          if (queue.length >= maxBatch * 4) await new Promise<void>((r) => (resumeReader = r));
-        }
-      } finally {
-        ended = true;
-        wake?.();
-      }
-    })();
+    const lost = new AbortController();
+    const renew = setInterval(() => void holdLease().then((held) => held || lost.abort(), () => lost.abort()), renewEveryMs);
     try {
-      while (!stopped) {
-        if (!queue.length) {
-          if (ended) break;
-          await Promise.race([new Promise<void>((r) => (wake = r)), sleep(renewEveryMs)]);
-          wake = undefined;
-          if (!queue.length && !(await holdLease())) throw new LeaseLost();
-          continue;
-        }
-        const batch = queue.splice(0, maxBatch);
-        resumeReader?.();
-        resumeReader = undefined;
-        await applyBatch(batch);
-      }
+      await directory.reset();
+      consumer = await consumeEvents({
+        name: AUDIT_PROJECTION,
+        js: options.js,
+        jsm: options.jsm,
+        mode: 'ordered',
+        checkpoint: auditCheckpoint(db),
+        progress: applied,
+        maxBatch: options.maxBatch ?? 1000,
+        maxDeliver: Infinity,
+        signal: lost.signal,
+        logger: options.logger,
+        onDeadLetter: options.onDeadLetter,
+        async apply(batch) {
+          const { entries, records, rejected } = await compute(batch);
+          if (!(await holdLease())) {
+            lost.abort();
+            throw new LeaseLost();
+          }
+          for (let i = 0; i < entries.length; i += 1000) await insertEntries(db, entries.slice(i, i + 1000));
+          await directory.write(records);
+          directory.commit(records);
+          options.onEntries?.(entries.length);
+          return rejected;
+        },
+      });
+      if (stopped) void consumer.stop(0);
+      await consumer.done;
     } finally {
-      await messages.close().catch(() => undefined);
-      resumeReader?.();
-      await reader.catch(() => undefined);
-      messages = undefined;
+      clearInterval(renew);
     }
   }
 
@@ -202,14 +157,16 @@ export function startLiveProjection(options: LiveProjectionOptions): LiveProject
         } else await Promise.race([sleep(renewEveryMs), stoppedSignal]);
       } catch (err) {
         if (stopped) break;
-        if (!(err instanceof LeaseLost)) options.logger?.error({ projection: AUDIT_PROJECTION, err: (err as Error).message }, 'audit projection stopped; restarting');
+        options.logger?.error({ projection: AUDIT_PROJECTION, err: (err as Error).message }, 'audit projection stopped; restarting');
         await Promise.race([sleep(1000), stoppedSignal]);
       }
     }
   })();
 
   return {
-    position: () => position,
+    position: () => applied.position(),
+    onAdvance: (listener) => applied.onAdvance(listener),
+    shared: () => readCheckpoint(db),
     /**
      * Stops after the batch being applied, waiting at most `STOP_GRACE_MS` for it: a batch on a slow database
      * (hundreds of events after an account batch, on FerretDB) must not hold up a shutdown for minutes. A batch
@@ -219,9 +176,8 @@ export function startLiveProjection(options: LiveProjectionOptions): LiveProject
     async stop() {
       stopped = true;
       wakeStop?.();
-      await messages?.close().catch(() => undefined);
-      const finished = await Promise.race([loop.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]);
-      if (finished) await lease.release();
+      const finished = (await consumer?.stop(STOP_GRACE_MS)) ?? true;
+      if (finished && (await Promise.race([loop.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]))) await lease.release();
     },
   };
 }

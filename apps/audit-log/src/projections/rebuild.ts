@@ -1,10 +1,11 @@
 import type { Db } from 'mongodb';
-import { DeliverPolicy, JSONCodec, headers, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
-import { allEventsSubject, deadLetterSubject, eventsStreamName, type DomainEvent, type RebuildReply } from '@app/contracts';
+import { DeliverPolicy, JSONCodec, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
+import { allEventsSubject, eventsStreamName, type DomainEvent, type RebuildReply } from '@app/contracts';
+import { publishDeadLetter } from '@app/event-store';
 import { projectEvent, type StoredEntry } from '../entries/audit-entry.mapper';
 import { applyToMap, type DirectoryRecord } from '../entries/directory';
 import { AUDIT_PROJECTION, assertValid, directoryCollection, ensureAuditIndexes, entriesCollection, insertEntries } from './audit.projection';
-import { writeCheckpoint } from './live-projection';
+import { auditCheckpoint } from './live-projection';
 
 const codec = JSONCodec<DomainEvent>();
 
@@ -35,7 +36,7 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
   const started = Date.now();
   const stream = eventsStreamName();
 
-  await writeCheckpoint(db, 0);
+  await auditCheckpoint(db).reset(0);
   await entriesCollection(db).drop().catch(() => false);
   await directoryCollection(db).drop().catch(() => false);
 
@@ -75,11 +76,7 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
         batch.push(...made);
       } catch (err) {
         deadLettered++;
-        const h = headers();
-        h.set('Original-Subject', m.subject);
-        h.set('Original-Sequence', String(m.seq));
-        h.set('Error', ((err as Error).message ?? String(err)).slice(0, 500));
-        await js.publish(deadLetterSubject(AUDIT_PROJECTION), m.data, { headers: h, msgID: `${AUDIT_PROJECTION}:${m.seq}` });
+        await publishDeadLetter(js, AUDIT_PROJECTION, m, (err as Error).message ?? String(err));
         options.logger?.warn({ seq: m.seq, err: (err as Error).message }, 'rebuild: event sent to the dead-letter subject');
         options.onDeadLetter?.();
       }
@@ -104,7 +101,7 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
   const directoryWritten = Date.now();
   await ensureAuditIndexes(db);
   const indexed = Date.now();
-  await writeCheckpoint(db, lastSequence);
+  await auditCheckpoint(db).reset(lastSequence);
 
   const ms = Date.now() - started;
   const reply: RebuildReply = {

@@ -36,24 +36,4 @@ describe('AccessView', () => {
     await expect(view.catchUp()).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
     expect(lookUps).toBe(2);
   });
-
-  it('concurrent callers share look-ups, and nobody is answered with a look-up sent before it arrived', async () => {
-    const sent: Array<(n: number) => void> = [];
-    const view = new AccessView(() => new Promise<number>((resolve) => sent.push(resolve)), 1000);
-    const first = view.catchUp();
-    const second = view.catchUp(); // arrives while the first look-up is in flight: waits for the next one
-    const third = view.catchUp();
-    expect(sent).toHaveLength(1);
-    sent[0](0);
-    await first;
-    await new Promise((r) => setTimeout(r, 0));
-    expect(sent).toHaveLength(2); // one more look-up, shared by the second and third callers
-    sent[1](1);
-    let settled = false;
-    void Promise.all([second, third]).then(() => (settled = true));
-    await new Promise((r) => setTimeout(r, 10));
-    expect(settled).toBe(false); // they wait for position 1
-    view.ingest(undefined, 1);
-    await Promise.all([second, third]);
-  });
 });

@@ -1,11 +1,17 @@
-import { JSONCodec, type JetStreamClient, type JetStreamManager } from 'nats';
-import { eventsStreamName, parseEventSubject, type DomainEvent } from '@app/contracts';
-import type { UpcasterRegistry } from '@app/event-store';
+import type { JetStreamClient, JetStreamManager } from 'nats';
+import { eventsStreamName, parseEventSubject } from '@app/contracts';
+import { consumeEvents, streamLastSequence, type Rejected, type UpcasterRegistry } from '@app/event-store';
 import { AccessView } from './access-view';
 import { scheduleSnapshots, type SnapshotHead, type SnapshotSchedule, type SnapshotStore, type StreamIdentity } from './view-snapshot';
 
-const codec = JSONCodec<DomainEvent>();
 const RELEVANT = new Set(['membership', 'authorization']);
+export const VIEW_CONSUMER = 'authorization-view';
+
+/** Membership and authorization events, and identity's username changes; the rest is skipped undecoded. */
+function relevant(subject: string): boolean {
+  const parsed = parseEventSubject(subject);
+  return !!parsed && (RELEVANT.has(parsed.service) || parsed.type === 'user.username-changed');
+}
 
 export interface RunningAccessView {
   view: AccessView;
@@ -17,11 +23,13 @@ export interface RunningAccessView {
 type Logger = { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 
 /**
- * Feeds an AccessView from the events stream with an ordered (ephemeral, per-process) consumer: every replica
- * holds the whole view in memory. With `snapshots`, it starts from the newest snapshot in the service's
- * database and consumes from its sequence + 1 (else from sequence 1), and writes snapshots now and then.
- * A durable consumer shared by replicas would split the events between them; an ordered consumer gives each
- * process every event, in order, and resumes after the last sequence it saw when it has to reconnect.
+ * Feeds an AccessView from the events stream with the shared consumer in `ordered` mode (an ephemeral,
+ * per-process consumer): every replica holds the whole view in memory. With `snapshots`, it starts from the
+ * newest snapshot in the service's database and consumes from its sequence + 1 (else from sequence 1), and
+ * writes snapshots now and then. A durable consumer shared by replicas would split the events between them; an
+ * ordered consumer gives each process every event, in order, and resumes after the last sequence it saw when it
+ * has to reconnect. An event the view cannot apply is logged and counted as a dead letter and skipped (not
+ * published: every start replays the stream and would publish it again).
  */
 export async function startAccessView(opts: {
   js: JetStreamClient;
@@ -36,7 +44,7 @@ export async function startAccessView(opts: {
 }): Promise<RunningAccessView> {
   const stream = eventsStreamName();
   const started = Date.now();
-  const view = new AccessView(async () => (await opts.jsm.streams.info(stream)).state.last_seq, opts.timeoutMs);
+  const view = new AccessView(() => streamLastSequence(opts.jsm, stream), opts.timeoutMs);
   const info = await opts.jsm.streams.info(stream);
   const identity: StreamIdentity = { name: stream, created: info.created };
   const restored = opts.snapshots ? await opts.snapshots.store.load(identity, info.state.last_seq, opts.logger) : undefined;
@@ -50,40 +58,38 @@ export async function startAccessView(opts: {
     );
   const restoredMs = Date.now() - started;
 
-  const consumer = await opts.js.consumers.get(stream, from > 1 ? { opt_start_seq: from } : {});
-  const messages = await consumer.consume({ max_messages: 1000 });
-  let pending = 0;
-  const loop = (async () => {
-    for await (const msg of messages) {
-      const seq = msg.info.streamSequence;
-      pending = msg.info.pending;
-      const parsed = parseEventSubject(msg.subject);
-      let event: DomainEvent | undefined;
-      if (parsed && (RELEVANT.has(parsed.service) || parsed.type === 'user.username-changed')) {
+  const consumer = await consumeEvents({
+    name: VIEW_CONSUMER,
+    js: opts.js,
+    jsm: opts.jsm,
+    mode: 'ordered',
+    progress: view.applied,
+    decode: relevant,
+    upcasters: opts.upcasters,
+    maxBatch: 1000,
+    publishDeadLetters: false,
+    logger: opts.logger,
+    onDeadLetter: opts.onPoison,
+    apply(events) {
+      // never block the view on one event: skip it (a dead letter) and go on
+      const rejected: Rejected[] = [];
+      for (const e of events) {
         try {
-          event = codec.decode(msg.data);
-          if (opts.upcasters) event = opts.upcasters.upcast(event);
+          view.ingest(e.event, e.sequence);
         } catch (err) {
-          opts.logger?.error({ seq, err: (err as Error).message }, 'undecodable event skipped by the authorization view');
-          opts.onPoison?.();
+          rejected.push({ sequence: e.sequence, reason: (err as Error).message });
+          view.ingest(undefined, e.sequence);
         }
       }
-      try {
-        view.ingest(event, seq);
-      } catch (err) {
-        // never block the view on one event: skip it (counted as a dead letter) and go on
-        opts.logger?.error({ seq, err: (err as Error).message }, 'event could not be applied to the authorization view');
-        opts.onPoison?.();
-        view.ingest(undefined, seq);
-      }
-    }
-  })().catch((err: Error) => opts.logger?.error({ err: err.message }, 'authorization view stopped consuming'));
+      return rejected;
+    },
+  });
   // A replica joins the queue group only with a complete view: start-up waits until the replay has reached
   // the end of the stream as it was now.
   try {
     await view.catchUp(opts.startupTimeoutMs ?? 300_000);
   } catch (err) {
-    await messages.close();
+    await consumer.stop(0);
     throw err;
   }
   opts.logger?.info(
@@ -98,7 +104,7 @@ export async function startAccessView(opts: {
       stream: identity,
       schedule: opts.snapshots.schedule,
       newest: restored && { sequence: restored.head.sequence, at: restored.head.createdAt.getTime() },
-      idle: () => pending === 0,
+      idle: () => consumer.pending() === 0,
       logger: opts.logger,
       onWritten: opts.snapshots.onWritten,
     });
@@ -107,8 +113,7 @@ export async function startAccessView(opts: {
     startedFrom: restored?.snapshot.sequence ?? 0,
     async stop() {
       await snapshots?.stop();
-      await messages.close();
-      await loop;
+      await consumer.stop();
     },
   };
 }

@@ -1,7 +1,7 @@
-import { once } from 'node:events';
-import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import { Controller, Get, Param, Query, Req, Res, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { AUDIT_PAGE_MAX, AuditLogSubjects, type ListEntriesReply, type ListEntriesRequest } from '@app/contracts';
 import { RequirePermission } from '../auth/permission.decorator';
 import { PathId } from '../common/path-id.pipe';
@@ -31,9 +31,10 @@ export class AuditLogsController {
 
   /**
    * The whole filtered log as CSV, newest first, streamed: one page of 500 at a time from the audit-log
-   * service, each written out (waiting for the client to drain) before the next is asked for, so memory
-   * stays constant whatever the size. The first page is read before any byte is sent, so bad filters are
-   * still a problem+json 400.
+   * service, the next asked for only once the client has taken the previous one (the stream holds one
+   * chunk), so memory stays constant whatever the size. The first page is read before any byte is sent, so
+   * bad filters are still a problem+json 400. A page that fails later cuts the response (the client sees an
+   * incomplete download, not a short file), as does a client that goes away (no page is asked for after).
    */
   @ApiOperation({ operationId: 'exportAuditLog', summary: 'Export audit log entries as CSV' })
   @Get('export')
@@ -43,29 +44,26 @@ export class AuditLogsController {
     description: 'text/csv with a header row (RFC 4180; cells starting with = + - @ get a leading \')',
     content: { 'text/csv': { schema: { type: 'string' } } },
   })
-  async export(@Param('org', PathId) org: string, @Query() query: AuditLogFilterDto, @Req() req: GatewayRequest, @Res() res: Response): Promise<void> {
+  async export(
+    @Param('org', PathId) org: string,
+    @Query() query: AuditLogFilterDto,
+    @Req() req: GatewayRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
+  ): Promise<StreamableFile> {
     const filters: ListEntriesRequest = { ...query, limit: AUDIT_PAGE_MAX };
-    let page = await this.page(org, filters, req);
-    res.status(200);
-    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-    res.setHeader('Content-Disposition', `attachment; filename="audit-log-${org.replace(/[^A-Za-z0-9-]/g, '')}.csv"`);
-    res.setHeader('Cache-Control', 'no-store');
-    let closed = false;
-    res.on('close', () => (closed = true));
-    const write = async (chunk: string) => {
-      if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
-    };
-    try {
-      await write(csvHeader());
-      for (;;) {
-        await write(page.items.map(entryRow).join(''));
-        if (!page.nextCursor || closed) break;
-        page = await this.page(org, { ...filters, cursor: page.nextCursor, consistent: false }, req);
-      }
-      res.end();
-    } catch {
-      // headers are gone already: cut the response so the client sees an incomplete download, not a short file
-      res.destroy();
+    const first = await this.page(org, filters, req);
+    res.header('Cache-Control', 'no-store');
+    return new StreamableFile(Readable.from(this.csv(org, filters, first, req), { objectMode: false, highWaterMark: 1 }), {
+      type: 'text/csv; charset=utf-8',
+      disposition: `attachment; filename="audit-log-${org.replace(/[^A-Za-z0-9-]/g, '')}.csv"`,
+    });
+  }
+
+  private async *csv(org: string, filters: ListEntriesRequest, first: ListEntriesReply, req: GatewayRequest): AsyncGenerator<string> {
+    yield csvHeader();
+    for (let page = first; ; page = await this.page(org, { ...filters, cursor: page.nextCursor, consistent: false }, req)) {
+      yield page.items.map(entryRow).join('');
+      if (!page.nextCursor) return;
     }
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, ConflictException, HttpException, HttpStatus, Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { KV } from 'nats';
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import { ErrorCode } from '@app/contracts';
@@ -50,11 +50,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
         message: 'Idempotency-Key must be 1 to 200 visible ASCII characters',
         errors: [{ field: 'Idempotency-Key', message: 'must be 1 to 200 visible ASCII characters' }],
       });
-    if (header === undefined) return from(this.runWithGeneratedKey(req, http.getResponse<Response>(), next));
+    if (header === undefined) return from(this.runWithGeneratedKey(req, http.getResponse<FastifyReply>(), next));
     const status =
       (Reflect.getMetadata(HTTP_CODE_METADATA, context.getHandler()) as number | undefined) ??
       (req.method === 'POST' ? HttpStatus.CREATED : HttpStatus.OK);
-    return from(this.run(req, http.getResponse<Response>(), header, status, next));
+    return from(this.run(req, http.getResponse<FastifyReply>(), header, status, next));
   }
 
   /**
@@ -63,14 +63,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
    * is recorded as if the client had sent it. Should that write fail too, the retry runs afresh with the
    * same command ids, which the services answer with their first outcome.
    */
-  private async runWithGeneratedKey(req: GatewayRequest, res: Response, next: CallHandler): Promise<unknown> {
+  private async runWithGeneratedKey(req: GatewayRequest, res: FastifyReply, next: CallHandler): Promise<unknown> {
     const key = randomUUID();
     req.ctx.idempotencyKey = key;
     try {
       return await lastValueFrom(next.handle(), { defaultValue: undefined });
     } catch (err) {
       if (isOutcomeUnknown(err)) {
-        res.setHeader('Idempotency-Key', key);
+        res.header('Idempotency-Key', key);
         const record: IdempotencyRecord = { state: 'unknown', fingerprint: fingerprintOf(req.method, req.originalUrl, req.body), startedAt: Date.now() };
         await this.kv.create(recordKey(req.user?.userId ?? 'anonymous', key), encode(record)).catch(() => undefined);
       }
@@ -78,7 +78,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
   }
 
-  private async run(req: GatewayRequest, res: Response, key: string, status: number, next: CallHandler): Promise<unknown> {
+  private async run(req: GatewayRequest, res: FastifyReply, key: string, status: number, next: CallHandler): Promise<unknown> {
     const kv = this.kv;
     const scope = req.user?.userId ?? 'anonymous';
     const id = recordKey(scope, key);
@@ -92,7 +92,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       throw serviceUnavailable('the idempotency store did not answer; nothing was changed');
     });
     if ('replay' in claim) {
-      res.status(claim.replay.status).setHeader('Idempotent-Replayed', 'true');
+      res.status(claim.replay.status).header('Idempotent-Replayed', 'true');
       return openResponse(scope, key, claim.replay);
     }
 
@@ -104,7 +104,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     } catch (err) {
       const revision = await lease.stop();
       if (isOutcomeUnknown(err)) {
-        res.setHeader('Idempotency-Key', key);
+        res.header('Idempotency-Key', key);
         await kv.put(id, encode({ state: 'unknown', fingerprint, startedAt })).catch(() => undefined);
       } else {
         await kv.delete(id, { previousSeq: revision }).catch(() => undefined);

@@ -1,6 +1,5 @@
 import { isUtf8 } from 'node:buffer';
 import { BadRequestException, HttpException, HttpStatus } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
 import { ErrorCode } from '@app/contracts';
 
 /**
@@ -13,7 +12,7 @@ import { ErrorCode } from '@app/contracts';
  * - no key `__proto__`, `constructor` or `prototype` anywhere (nothing of the kind is a field of the API,
  *   and they are what prototype pollution is made of).
  */
-export const BODY_LIMIT = '1mb';
+export const BODY_LIMIT_BYTES = 1024 * 1024;
 export const MAX_JSON_DEPTH = 32;
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -70,21 +69,36 @@ export function queryProblem(query: Record<string, unknown>): BodyProblem | unde
 const invalid = (message: string, errors?: BodyProblem[]) =>
   new BadRequestException({ code: ErrorCode.VALIDATION_FAILED, message, ...(errors ? { errors } : {}) });
 
+const unsupported = (message: string) => new HttpException({ code: ErrorCode.UNSUPPORTED_MEDIA_TYPE, message }, HttpStatus.UNSUPPORTED_MEDIA_TYPE);
+
+/** The `charset` parameter of a Content-Type header, lower case, or undefined. */
+export const charsetOf = (contentType: string | undefined): string | undefined => /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType ?? '')?.[1].toLowerCase();
+
 /**
- * body-parser `verify` hook, on the raw bytes before they are decoded: UTF-8 only (RFC 8259 §8.1; the
- * JSON parser would take UTF-16 too), and valid UTF-8 only.
+ * A JSON request body from its bytes as sent (docs/http.md): `Content-Encoding` identity only and UTF-8 only
+ * (RFC 8259 §8.1) are 415, bytes that are not valid UTF-8 (never decoded to U+FFFD) and anything but an
+ * object or an array at the top level are 400. A leading byte order mark is ignored (RFC 8259 allows it),
+ * an empty body is `{}`. Throws the HttpException to answer.
  */
-export function verifyJsonBytes(_req: unknown, _res: unknown, bytes: Buffer, charset: string | null): void {
-  if (charset !== null && charset !== 'utf-8')
-    throw new HttpException(
-      { code: ErrorCode.UNSUPPORTED_MEDIA_TYPE, message: `unsupported charset ${charset}: JSON bodies are UTF-8` },
-      HttpStatus.UNSUPPORTED_MEDIA_TYPE,
-    );
+export function parseJsonBody(bytes: Buffer, contentType: string | undefined, contentEncoding: string | undefined): unknown {
+  if (contentEncoding !== undefined && contentEncoding.trim().toLowerCase() !== 'identity')
+    throw unsupported('Content-Encoding must be identity: request bodies are not read compressed');
+  const charset = charsetOf(contentType);
+  if (charset !== undefined && charset !== 'utf-8') throw unsupported('unsupported charset: JSON bodies are UTF-8');
   if (!isUtf8(bytes)) throw invalid('request body is not valid UTF-8');
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
+  if (text.length === 0) return {};
+  const first = /^[ \t\n\r]*(.)/.exec(text)?.[1];
+  try {
+    if (first !== '{' && first !== '[') throw new SyntaxError('not an object or an array');
+    return JSON.parse(text);
+  } catch {
+    throw invalid('request body is not valid JSON');
+  }
 }
 
-/** Express middleware after the JSON parser: refuses a body or query string that jsonBodyProblem/queryProblem reject. */
-export function jsonEdgeCheck(req: Request, _res: Response, next: NextFunction): void {
-  const problem = queryProblem(req.query as Record<string, unknown>) ?? (req.body === undefined ? undefined : jsonBodyProblem(req.body));
-  next(problem ? invalid(`${problem.field}: ${problem.message}`, [problem]) : undefined);
+/** The 400 for a parsed query string and body that queryProblem/jsonBodyProblem refuse, or undefined. */
+export function edgeCheck(query: unknown, body: unknown): BadRequestException | undefined {
+  const problem = queryProblem((query ?? {}) as Record<string, unknown>) ?? (body === undefined ? undefined : jsonBodyProblem(body));
+  return problem && invalid(`${problem.field}: ${problem.message}`, [problem]);
 }

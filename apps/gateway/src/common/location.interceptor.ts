@@ -1,5 +1,5 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { map, type Observable } from 'rxjs';
 
 /**
@@ -13,11 +13,11 @@ export class LocationInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     return next.handle().pipe(
       map((body: unknown) => {
-        const res = http.getResponse<Response>();
+        const res = http.getResponse<FastifyReply>();
         const id = (body as { id?: unknown } | null)?.id;
         if (res.statusCode === 201 && typeof id === 'string') {
-          const path = http.getRequest<Request>().path.replace(/\/+$/, '');
-          res.setHeader('Location', `${path}/${encodeURIComponent(id)}`);
+          const path = http.getRequest<FastifyRequest>().originalUrl.split('?', 1)[0].replace(/\/+$/, '');
+          res.header('Location', `${path}/${encodeURIComponent(id)}`);
         }
         return body;
       }),

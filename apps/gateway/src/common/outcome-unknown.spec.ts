@@ -13,16 +13,16 @@ describe('OUTCOME_UNKNOWN', () => {
 
   it('is a 503 problem with the key in the body, and the error log line does not hold the key', () => {
     const sent: { status?: number; body?: Record<string, unknown>; headers: Record<string, string> } = { headers: {} };
+    // the part of Fastify's reply the filter uses
     const res = {
-      setHeader: (name: string, value: string) => ((sent.headers[name] = value), res),
+      header: (name: string, value: string) => ((sent.headers[name] = value), res),
       status: (s: number) => ((sent.status = s), res),
-      type: () => res,
-      json: (b: Record<string, unknown>) => ((sent.body = b), res),
+      send: (b: string) => ((sent.body = JSON.parse(b) as Record<string, unknown>), res),
     };
     const host = { switchToHttp: () => ({ getResponse: () => res, getRequest: () => ({ ctx: { requestId: 'r-1' } }) }) } as unknown as ArgumentsHost;
     new ProblemFilter(logger).catch(outcomeUnknown(key), host);
     expect(sent.status).toBe(503);
-    expect(sent.headers).toEqual({ 'Retry-After': '1' });
+    expect(sent.headers).toEqual({ 'Retry-After': '1', 'Content-Type': 'application/problem+json; charset=utf-8' });
     expect(sent.body).toMatchObject({ status: 503, code: 'OUTCOME_UNKNOWN', idempotencyKey: key, detail: expect.stringMatching(/may or may not have been applied/) });
     expect(logged.join('\n')).toContain('OUTCOME_UNKNOWN');
     expect(logged.join('\n')).not.toContain(key);

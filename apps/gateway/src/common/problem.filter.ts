@@ -1,5 +1,5 @@
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ErrorCode, type ErrorReply } from '@app/contracts';
 import { HTTP_STATUS, ServiceError, TITLES } from './service-error';
@@ -16,23 +16,6 @@ const CODE_OF_STATUS: Record<number, ErrorCode> = {
   503: ErrorCode.SERVICE_UNAVAILABLE,
 };
 
-/**
- * The errors of the JSON body parser (http-errors with a `type`; their message and `body` are not used,
- * they may hold what the client sent). docs/http.md lists what the gateway accepts.
- */
-const BODY_READ_ERRORS: Record<string, ErrorReply> = {
-  'entity.too.large': { code: ErrorCode.VALIDATION_FAILED, message: 'request body larger than 1 MiB' },
-  'entity.parse.failed': { code: ErrorCode.VALIDATION_FAILED, message: 'request body is not valid JSON' },
-  'encoding.unsupported': { code: ErrorCode.UNSUPPORTED_MEDIA_TYPE, message: 'Content-Encoding must be identity: request bodies are not read compressed' },
-  'charset.unsupported': { code: ErrorCode.UNSUPPORTED_MEDIA_TYPE, message: 'unsupported charset: JSON bodies are UTF-8' },
-};
-
-const isBodyReadError = (e: unknown): e is { status: number; type: string } =>
-  typeof (e as { type?: unknown })?.type === 'string' &&
-  typeof (e as { status?: unknown }).status === 'number' &&
-  (e as { status: number }).status >= 400 &&
-  (e as { status: number }).status < 500;
-
 /** Every error leaves the gateway as `application/problem+json` `{ type, title, status, detail, code, errors? }`. */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
@@ -40,8 +23,11 @@ export class ProblemFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const res = http.getResponse<Response>();
-    const req = http.getRequest<GatewayRequest>();
+    this.send(exception, http.getRequest<GatewayRequest>(), http.getResponse<FastifyReply>());
+  }
+
+  /** Answers the request with the problem of `exception` (also for what Fastify refuses before Nest sees the request). */
+  send(exception: unknown, req: FastifyRequest & Partial<Pick<GatewayRequest, 'ctx'>>, res: FastifyReply): void {
     let status = 500;
     let reply: ErrorReply = { code: ErrorCode.INTERNAL, message: 'internal error' };
     let errors: unknown;
@@ -58,26 +44,25 @@ export class ProblemFilter implements ExceptionFilter {
         message: status === 413 ? 'request body larger than 1 MiB' : typeof b.message === 'string' ? b.message : exception.message,
       };
       errors = b.errors;
-    } else if (isBodyReadError(exception)) {
-      status = exception.status;
-      reply = BODY_READ_ERRORS[exception.type] ?? { code: ErrorCode.VALIDATION_FAILED, message: 'request body could not be read' };
     }
     if (status >= 500) this.logger.error({ err: exception, requestId: req.ctx?.requestId }, 'request failed');
 
-    if (status === 401) res.setHeader('WWW-Authenticate', req.headers.authorization ? 'Bearer error="invalid_token"' : 'Bearer');
+    if (status === 401) res.header('WWW-Authenticate', req.headers.authorization ? 'Bearer error="invalid_token"' : 'Bearer');
     const retryAfter = status === 429 ? Number(reply.details?.retryAfterSeconds) : status === 503 ? 1 : NaN;
-    if (Number.isFinite(retryAfter) && retryAfter > 0) res.setHeader('Retry-After', String(Math.ceil(retryAfter)));
+    if (Number.isFinite(retryAfter) && retryAfter > 0) res.header('Retry-After', String(Math.ceil(retryAfter)));
     res
       .status(status)
-      .type('application/problem+json')
-      .json({
-        type: `https://docs.people-platform.dev/problems/${reply.code.toLowerCase().replace(/_/g, '-')}`,
-        title: TITLES[status] ?? 'Error',
-        status,
-        detail: reply.message,
-        code: reply.code,
-        ...(errors ? { errors } : {}),
-        ...(reply.details ?? {}),
-      });
+      .header('Content-Type', 'application/problem+json; charset=utf-8')
+      .send(
+        JSON.stringify({
+          type: `https://docs.people-platform.dev/problems/${reply.code.toLowerCase().replace(/_/g, '-')}`,
+          title: TITLES[status] ?? 'Error',
+          status,
+          detail: reply.message,
+          code: reply.code,
+          ...(errors ? { errors } : {}),
+          ...(reply.details ?? {}),
+        }),
+      );
   }
 }

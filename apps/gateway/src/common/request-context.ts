@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { FastifyRequest } from 'fastify';
 import type { AuthenticatedUser, CommandMeta, Medium } from '@app/contracts';
 
 /** Audit context of one HTTP request (API.md "Audit context"). */
@@ -18,33 +19,31 @@ export interface RequestContext {
   readIndex?: number;
 }
 
-export type GatewayRequest = Request & { ctx: RequestContext; user?: AuthenticatedUser };
+export type GatewayRequest = FastifyRequest & { ctx: RequestContext; user?: AuthenticatedUser };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export function mediumOf(req: Request): Medium {
+export function mediumOf(req: { headers: IncomingHttpHeaders }): Medium {
   const client = String(req.headers['x-client'] ?? '').toLowerCase();
   if (client === 'web') return 'web';
   if (client === 'cli' || /\bcli\b|curl|httpie|wget/i.test(String(req.headers['user-agent'] ?? ''))) return 'cli';
   return 'api';
 }
 
-/** Request id (X-Request-Id, or generated; echoed back), client IP, medium; `Token x` accepted as `Bearer x`. */
-export function requestContextMiddleware(trustProxy: boolean) {
-  return (req: Request, res: Response, next: NextFunction) => {
-    const given = req.headers['x-request-id'];
-    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    const forwarded = trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0].trim() : '';
-    (req as GatewayRequest).ctx = {
-      requestId,
-      ip: (forwarded || req.socket.remoteAddress || '').replace(/^::ffff:/, ''),
-      userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'].slice(0, 1000) : undefined,
-      medium: mediumOf(req),
-    };
-    res.setHeader('X-Request-Id', requestId);
-    const auth = req.headers.authorization;
-    if (auth && /^token\s+/i.test(auth)) req.headers.authorization = auth.replace(/^token\s+/i, 'Bearer ');
-    next();
+/**
+ * A request's context: its id (X-Request-Id, or generated), client IP (X-Forwarded-For only when the proxy
+ * is trusted), medium. Also rewrites `Authorization: Token x` to `Bearer x`.
+ */
+export function openRequestContext(req: { headers: IncomingHttpHeaders; socket: { remoteAddress?: string } }, trustProxy: boolean): RequestContext {
+  const given = req.headers['x-request-id'];
+  const forwarded = trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0].trim() : '';
+  const auth = req.headers.authorization;
+  if (auth && /^token\s+/i.test(auth)) req.headers.authorization = auth.replace(/^token\s+/i, 'Bearer ');
+  return {
+    requestId: typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID(),
+    ip: (forwarded || req.socket.remoteAddress || '').replace(/^::ffff:/, ''),
+    userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'].slice(0, 1000) : undefined,
+    medium: mediumOf(req),
   };
 }
 

@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ClientProxy } from '@nestjs/microservices';
-import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
-import { isErrorReply, stableUuid, subjectPrefix, type Message } from '@app/contracts';
+import { DomainError, ErrorCode, stableUuid, type Message } from '@app/contracts';
+import { isCommandSubject, RpcFailure, type RpcClient } from '@app/messaging';
 import { metaOf, type GatewayRequest } from './request-context';
 import { outcomeUnknown, ServiceError, serviceUnavailable } from './service-error';
 
 export const NATS_CLIENT = Symbol('NATS_CLIENT');
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
+/** the gateway's `RpcClient` (libs/messaging) */
+export const RPC_CLIENT = Symbol('RPC_CLIENT');
 
 /**
  * Request/reply to the services: the request's audit metadata travels with every message.
@@ -15,13 +16,14 @@ export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
  * was down, so nothing was sent; or no instance of the service listens, which NATS answers at once; or a
  * query did not answer). `OUTCOME_UNKNOWN`: a command was sent and no answer came back in time (or one
  * was sent earlier in this request), so it may have been applied; the client retries with the request's
- * Idempotency-Key, whose derived command ids make the retry apply nothing twice. The gateway does not retry
- * by itself (docs/idempotency.md).
+ * Idempotency-Key, whose derived command ids make the retry apply nothing twice; a service that answers
+ * `OUTCOME_UNKNOWN` (its own command to another service went unanswered) gets the same answer with the key. The
+ * gateway does not retry by itself (docs/idempotency.md). The request itself is the shared `RpcClient`'s.
  */
 @Injectable()
 export class ServicesClient {
   constructor(
-    @Inject(NATS_CLIENT) private readonly client: ClientProxy,
+    @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
     @Inject(GATEWAY_CONFIG) private readonly config: { SERVICE_REQUEST_TIMEOUT_MS: number },
   ) {}
 
@@ -30,17 +32,17 @@ export class ServicesClient {
       meta: req ? metaOf(req, commandIdFor(req, subject)) : metaOf({ ctx: { requestId: 'internal', ip: '', medium: 'system' } } as GatewayRequest),
       body,
     };
-    const command = subject.startsWith(`${subjectPrefix()}cmd.`);
+    const command = isCommandSubject(subject);
     try {
-      const reply = await firstValueFrom(this.client.send<T>(subject, message).pipe(timeout(timeoutMs ?? this.config.SERVICE_REQUEST_TIMEOUT_MS)));
+      const reply = await this.rpc.request<T>(subject, message, timeoutMs ?? this.config.SERVICE_REQUEST_TIMEOUT_MS);
       if (req && command) req.ctx.commandSent = true;
       return reply;
     } catch (err) {
-      if (isErrorReply(err)) throw new ServiceError(err);
-      // only a timeout means "sent, no answer": a connection that is down fails before publishing, and
-      // "no responders" comes back at once
-      if (req && command && err instanceof TimeoutError) req.ctx.commandSent = true;
+      if (!(err instanceof DomainError)) throw err;
+      const unknown = err.code === ErrorCode.OUTCOME_UNKNOWN;
+      if (req && command && unknown) req.ctx.commandSent = true;
       const key = req?.ctx.idempotencyKey;
+      if (!(err instanceof RpcFailure)) throw key && unknown ? outcomeUnknown(key) : new ServiceError(err.toReply());
       if (key && req?.ctx.commandSent) throw outcomeUnknown(key);
       throw serviceUnavailable();
     }

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { ClientProxy } from '@nestjs/microservices';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import { qrySubject, SERVICES, type HealthReply } from '@app/contracts';
@@ -44,7 +44,7 @@ export class HealthController {
 
   /** Readiness of the system: NATS and every service (each answers `qry.<service>.health` with its database up); 200 when all are up, else 503. */
   @Get('health/ready')
-  async ready(@Res({ passthrough: true }) res: Response) {
+  async ready(@Res({ passthrough: true }) res: FastifyReply) {
     const nats = (await this.natsUp()) ? 'up' : 'down';
     const results = await Promise.all(
       SERVICES.map(async (service) => {

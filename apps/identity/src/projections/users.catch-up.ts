@@ -25,7 +25,7 @@ export async function startUsersCatchUp(infra: Infrastructure) {
       await projectUserEvents(infra.db, await infra.store.readStream(event.streamId));
     },
   });
-  infra.onClose.push(() => running.stop());
+  infra.onClose.push(async () => void (await running.stop()));
   return running;
 }
 

@@ -265,6 +265,6 @@ export async function startPeopleProjection(infra: Infrastructure): Promise<Runn
     onDeadLetter: () => infra.deadLetters.inc({ projection: PEOPLE_PROJECTION }),
     apply: (event, ctx) => applyPeopleEvent(infra.db, event, ctx.sequence),
   });
-  infra.onClose.push(() => running.stop());
+  infra.onClose.push(async () => void (await running.stop()));
   return running;
 }

@@ -3,7 +3,6 @@ import {
   builtInRoleId,
   DomainError,
   ErrorCode,
-  eventsStreamName,
   type GroupView,
   type ListPeopleRequest,
   type OrganizationView,
@@ -11,7 +10,7 @@ import {
   type PersonView,
   type ProjectView,
 } from '@app/contracts';
-import { CHECKPOINTS, type RunningProjection } from '@app/event-store';
+import { mongoCheckpoint, sharedProgress, streamLastSequence, waitUntilApplied, type Progress } from '@app/event-store';
 import type { JetStreamManager } from 'nats';
 import {
   builtInRoleName,
@@ -35,19 +34,13 @@ const notFound = (what: string) => new DomainError(ErrorCode.NOT_FOUND, `${what}
 
 /**
  * Read-your-writes: waits until the read model has applied everything in the events stream at the time of
- * the call (every write that returned before this query started is in it). The checkpoint in the database
- * counts, so it also works when another replica runs the projection.
+ * the call (every write that returned before this query started is in it). The projection's shared checkpoint
+ * counts, so it also works when another replica applied the events.
  */
-export async function waitForReadModel(deps: { db: Db; jsm: JetStreamManager; projection?: RunningProjection }, timeoutMs = 10_000): Promise<void> {
-  const target = (await deps.jsm.streams.info(eventsStreamName())).state.last_seq;
-  const deadline = Date.now() + timeoutMs;
-  const checkpoints = deps.db.collection<{ _id: string; sequence: number }>(CHECKPOINTS);
-  for (;;) {
-    if ((deps.projection?.position() ?? 0) >= target) return;
-    if (((await checkpoints.findOne({ _id: PEOPLE_PROJECTION }))?.sequence ?? 0) >= target) return;
-    if (Date.now() > deadline) throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'the people list is catching up; try again');
-    await (deps.projection ? deps.projection.waitFor(target, 50).catch(() => undefined) : new Promise((r) => setTimeout(r, 20)));
-  }
+export async function waitForReadModel(deps: { db: Db; jsm: JetStreamManager; projection?: Progress }, timeoutMs = 10_000): Promise<void> {
+  const progress = deps.projection ?? sharedProgress(() => mongoCheckpoint(deps.db, PEOPLE_PROJECTION).read()); // not started here yet
+  if (!(await waitUntilApplied(progress, await streamLastSequence(deps.jsm), timeoutMs)))
+    throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'the people list is catching up; try again');
 }
 
 /**

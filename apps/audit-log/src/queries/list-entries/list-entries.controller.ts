@@ -1,6 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { AuditLogSubjects, type ListEntriesReply, type ListEntriesRequest, type Message } from '@app/contracts';
+import { streamLastSequence, waitUntilApplied } from '@app/event-store';
 import { INFRA, type Infrastructure } from '@app/platform';
 import { AUDIT_HOST } from '../../projections/audit-host.token';
 import type { AuditProjectionHost } from '../../projections/audit-projection.host';
@@ -23,8 +24,8 @@ export class ListEntriesController {
     pageFilter(req); // bad input is refused before any waiting
     pageLimit(req.limit);
     if (req.consistent !== false) {
-      const sequence = await this.host.streamLastSequence();
-      if (!(await this.host.caughtUp(sequence, 3000))) this.infra.logger.warn({ sequence }, 'audit query answered before the projection caught up');
+      const sequence = await streamLastSequence(this.infra.jsm);
+      if (!(await waitUntilApplied(this.host, sequence, 3000))) this.infra.logger.warn({ sequence }, 'audit query answered before the projection caught up');
     }
     return listEntries(this.infra.db, req);
   }

@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import type { Db, MongoClient } from 'mongodb';
+import type { JetStreamManager, NatsConnection } from 'nats';
+import { deadLetterStreamName, deadLetterSubject, eventsStreamName } from '@app/contracts';
+import { connectNats, ensureStreams } from '@app/messaging';
+import { eventProducer, requireInfraEnv, testDatabaseName, testMongo } from '@app/testing';
+import { waitUntilApplied } from './caught-up';
+import { consumeEvents, type ConsumeOptions, type EventConsumer, type Rejected } from './consumer';
+import { mongoCheckpoint } from './projection-runner';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const nameOf = (e: { event?: { data: unknown } }) => (e.event?.data as { name: string }).name;
+
+/** The shared consumer in `ordered` mode (the durable mode: projection-runner.int-spec.ts, dead-letters.int-spec.ts). */
+describe('consumeEvents: ordered, batches, dead letters, checkpoint, bounded stop (FerretDB and NATS JetStream)', () => {
+  let mongo: MongoClient;
+  let db: Db;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let producer: ReturnType<typeof eventProducer>;
+  const running: EventConsumer[] = [];
+
+  beforeAll(async () => {
+    mongo = await testMongo();
+    db = mongo.db(testDatabaseName('consumer'));
+    nc = await connectNats(requireInfraEnv().natsUrl, 'consumer-test');
+    await ensureStreams(nc);
+    jsm = await nc.jetstreamManager();
+    producer = eventProducer(db, 'identity', nc);
+    await producer.store.ensureIndexes();
+  });
+  afterEach(async () => {
+    for (const c of running.splice(0)) await c.stop(1000);
+  });
+  afterAll(async () => {
+    await producer.stop();
+    await nc.drain();
+    await mongo.close();
+  });
+
+  /** One user renamed through `names`, each its own commit; returns the stream sequences of the events. */
+  async function publish(...names: string[]): Promise<number[]> {
+    const userId = randomUUID();
+    for (const [i, name] of names.entries())
+      await producer.append(`user-${userId}`, [
+        { type: 'user.screen-name-changed', version: 1, data: { userId, name, previousName: i ? names[i - 1] : 'Initial' } },
+      ]);
+    const last = (await jsm.streams.info(eventsStreamName())).state.last_seq;
+    return range(last - names.length + 1, last);
+  }
+
+  async function consume(options: Partial<ConsumeOptions> & Pick<ConsumeOptions, 'name' | 'apply'>): Promise<EventConsumer> {
+    const c = await consumeEvents({ js: nc.jetstream(), jsm, mode: 'ordered', ...options });
+    running.push(c);
+    return c;
+  }
+  const deadLetters = async (name: string) =>
+    (await jsm.streams.info(deadLetterStreamName(), { subjects_filter: deadLetterSubject(name) })).state.subjects?.[deadLetterSubject(name)] ?? 0;
+
+  it('hands out batches of consecutive events in stream order from the start position, reports its position, and stops on abort', async () => {
+    const seqs = await publish(...range(1, 25).map((i) => `Name ${i}`));
+    const batches: number[][] = [];
+    const abort = new AbortController();
+    const c = await consume({
+      name: 'batches',
+      start: seqs[0] - 1,
+      maxBatch: 10,
+      signal: abort.signal,
+      apply: (events) => void batches.push(events.map((e) => e.sequence)),
+    });
+    expect(await waitUntilApplied(c, seqs[24], 10_000)).toBe(true);
+    expect(batches.flat()).toEqual(seqs);
+    expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(10);
+    expect([c.position(), c.pending()]).toEqual([seqs[24], 0]);
+    abort.abort();
+    await c.done;
+    await publish('After the abort');
+    await sleep(200);
+    expect(batches.flat()).toEqual(seqs);
+  });
+
+  it('dead-letters a rejected event at once, isolates an event that keeps failing in a batch and dead-letters it after maxDeliver tries; the rest is applied', async () => {
+    const seqs = await publish('Good 1', 'Rejected', 'Good 2', 'Poison', 'Good 3');
+    const [, rejectedSeq, , poisonSeq] = seqs;
+    const applied = new Set<number>();
+    const alone: number[] = [];
+    const letters: string[] = [];
+    const apply: ConsumeOptions['apply'] = (events) => {
+      const rejected: Rejected[] = [];
+      if (events.length === 1 && nameOf(events[0]) === 'Poison') alone.push(events[0].deliveries);
+      for (const e of events) {
+        if (nameOf(e) === 'Poison') throw new Error('cannot apply this one');
+        if (nameOf(e) === 'Rejected') rejected.push({ sequence: e.sequence, reason: 'no mapping' });
+        else applied.add(e.sequence);
+      }
+      return rejected;
+    };
+    const c = await consume({
+      name: 'poisoned-batch',
+      start: seqs[0] - 1,
+      maxBatch: 50,
+      maxDeliver: 3,
+      retryDelayMs: 10,
+      apply,
+      onDeadLetter: (e, reason) => void letters.push(`${(e?.data as { name: string }).name}: ${reason}`),
+    });
+    expect(await waitUntilApplied(c, seqs[4], 15_000)).toBe(true);
+    expect([...applied].sort((a, b) => a - b)).toEqual(seqs.filter((s) => s !== rejectedSeq && s !== poisonSeq));
+    expect(alone).toEqual([1, 2, 3]);
+    expect(letters.sort()).toEqual(['Poison: cannot apply this one', 'Rejected: no mapping']);
+    expect(await deadLetters('poisoned-batch')).toBe(2);
+    const dlq = await (
+      await nc.jetstream().consumers.get(deadLetterStreamName(), { filterSubjects: deadLetterSubject('poisoned-batch') })
+    ).next({ expires: 2000 });
+    expect([dlq?.headers?.get('Original-Sequence'), dlq?.headers?.get('Error')]).toEqual([String(rejectedSeq), 'no mapping']);
+
+    // a view rebuilt from the stream at every start counts and logs its dead letters without publishing them
+    const counted: string[] = [];
+    const view = await consume({
+      name: 'counted-only',
+      start: seqs[0] - 1,
+      maxBatch: 50,
+      maxDeliver: 1,
+      publishDeadLetters: false,
+      apply,
+      onDeadLetter: (_e, r) => void counted.push(r),
+    });
+    expect(await waitUntilApplied(view, seqs[4], 15_000)).toBe(true);
+    expect([counted.length, await deadLetters('counted-only')]).toEqual([2, 0]);
+  });
+
+  it('resumes after its checkpoint; stop waits at most graceMs for a hanging apply, which the next consumer applies again', async () => {
+    const seqs = await publish('One', 'Two', 'Hangs', 'Four');
+    const checkpoint = mongoCheckpoint(db, 'resumable');
+    await checkpoint.write(seqs[0] - 1);
+    const applied: number[] = [];
+    let release: (() => void) | undefined;
+    const a = await consume({
+      name: 'resumable',
+      checkpoint,
+      apply: async ([e]) => {
+        if (nameOf(e) === 'Hangs') await new Promise<void>((r) => (release = r));
+        applied.push(e.sequence);
+      },
+    });
+    expect(await waitUntilApplied(a, seqs[1], 10_000)).toBe(true);
+    await sleep(100);
+    const started = Date.now();
+    expect(await a.stop(300)).toBe(false);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await checkpoint.read()).toBe(seqs[1]);
+
+    const b = await consume({ name: 'resumable', checkpoint, apply: async ([e]) => void applied.push(e.sequence) });
+    expect(await waitUntilApplied(b, seqs[3], 10_000)).toBe(true);
+    expect(applied).toEqual(seqs);
+    release?.(); // the first consumer's apply ends late: it changes nothing that was not already there
+    await a.done;
+    expect(await checkpoint.read()).toBe(seqs[3]);
+  });
+});

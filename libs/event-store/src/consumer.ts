@@ -1,0 +1,347 @@
+import { AckPolicy, DeliverPolicy, JSONCodec, headers, nanos, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
+import { allEventsSubject, deadLetterSubject, eventsStreamName, type DomainEvent } from '@app/contracts';
+import { Position, type Progress } from './caught-up';
+import { noUpcasters, type UpcasterRegistry } from './upcasters';
+
+/** One message of the events stream as an apply function sees it. */
+export interface StreamEvent {
+  /** JetStream stream sequence: a global, gap-free order of all events */
+  sequence: number;
+  subject: string;
+  /** the event (upcast); undefined when this consumer does not decode its subject, or could not decode it (then it is dead-lettered) */
+  event?: DomainEvent;
+  /** how many times this event has been tried (1 the first time) */
+  deliveries: number;
+}
+
+/** An event the apply can never apply (it breaks the contract, has no mapping…): dead-lettered at once, and the stream goes on. */
+export interface Rejected {
+  sequence: number;
+  reason: string;
+}
+
+/** Where a consumer keeps the last sequence it applied (e.g. `mongoCheckpoint`). */
+export interface Checkpoint {
+  read(): Promise<number>;
+  write(sequence: number): Promise<void>;
+}
+
+export type ConsumerLogger = { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+
+export interface ConsumeOptions {
+  /** the consumer's name: durable consumer, dead-letter subject `dlq.<name>`, logs */
+  name: string;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  /**
+   * `durable`: one JetStream durable consumer shared by the replicas, explicit acks, one event unacknowledged at
+   * a time (a failover, not parallelism); "in progress" is sent while an apply runs. `ordered`: every process
+   * reads the stream itself with an ordered consumer (no acks; it resumes after the last sequence it saw).
+   */
+  mode: 'durable' | 'ordered';
+  /** subjects to consume (default `evt.>`) */
+  subjects?: string[];
+  /** the last sequence already applied (a snapshot's); default the checkpoint's, else 0 */
+  start?: number;
+  checkpoint?: Checkpoint;
+  /** the position this consumer advances (default a new one); e.g. a view's own, so that waits look at the view */
+  progress?: Position;
+  /** subjects whose events are decoded (default all); the others reach `apply` with `event` undefined */
+  decode?: (subject: string) => boolean;
+  upcasters?: UpcasterRegistry;
+  /**
+   * Applies consecutive events in stream order (up to `maxBatch`; durable: one). Returns the events it can
+   * never apply (dead-lettered at once); throws on a failure worth retrying (the same events are applied again
+   * after a delay, so it must be idempotent). A batch that fails `maxDeliver` times is retried one event at a
+   * time, and an event that fails `maxDeliver` times on its own is dead-lettered.
+   */
+  apply(events: StreamEvent[]): Promise<Rejected[] | void> | Rejected[] | void;
+  maxBatch?: number;
+  /** tries before an event is dead-lettered (default 5; `Infinity`: retried until the consumer stops) */
+  maxDeliver?: number;
+  /** the n-th retry waits `n × retryDelayMs` (at most 5 s; default 200 ms) */
+  retryDelayMs?: number;
+  /**
+   * durable: how long JetStream waits for an ack before delivering the event again (default 5 s; "in progress"
+   * restarts it while an apply runs). With one unacknowledged event at a time this is also how long the
+   * projection stalls when an ack is lost, e.g. when the broker restarts mid-apply.
+   */
+  ackWaitMs?: number;
+  /** publish dead letters to `dlq.<name>` (default); false for a view rebuilt from the stream at every start, which would publish them again each time */
+  publishDeadLetters?: boolean;
+  /** aborting it stops the consumer as `stop(0)` does (e.g. from inside an apply that lost its lease) */
+  signal?: AbortSignal;
+  logger?: ConsumerLogger;
+  /** called once per dead letter (the metric) */
+  onDeadLetter?: (event: DomainEvent | undefined, reason: string) => void;
+}
+
+export interface EventConsumer extends Progress {
+  /** events delivered but not applied yet, plus those the stream holds beyond them (0: caught up) */
+  pending(): number;
+  /** resolves when the consumer has ended (stopped, aborted, or its subscription failed) */
+  readonly done: Promise<void>;
+  /**
+   * Stops taking events and waits at most `graceMs` (default 5 s) for the batch being applied; true when it
+   * finished. A batch left unfinished is not checkpointed (nor acked): it is applied again by whoever consumes next.
+   */
+  stop(graceMs?: number): Promise<boolean>;
+}
+
+const codec = JSONCodec<DomainEvent>();
+/** Longest time one apply may keep its event from being delivered elsewhere (durable). */
+const STILL_WORKING_MAX_MS = 120_000;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+class Stopped extends Error {}
+
+interface Decoded {
+  m: JsMsg;
+  event?: DomainEvent;
+  /** why it could not be decoded */
+  error?: string;
+}
+
+/**
+ * The one event consumer every projection and view runs on: it reads the events stream in order from where
+ * the consumer left off, hands `apply` batches of events, dead-letters what cannot be applied, checkpoints,
+ * and reports the sequence it has applied (a `Progress`, for `waitUntilApplied`).
+ */
+export async function consumeEvents(options: ConsumeOptions): Promise<EventConsumer> {
+  const { name, js, jsm, mode } = options;
+  const durable = mode === 'durable';
+  const stream = eventsStreamName();
+  const subjects = options.subjects ?? [allEventsSubject()];
+  const maxBatch = durable ? 1 : Math.max(1, options.maxBatch ?? 1);
+  const maxDeliver = options.maxDeliver ?? 5;
+  const ackWaitMs = options.ackWaitMs ?? 5000;
+  const upcasters = options.upcasters ?? noUpcasters;
+  const progress = options.progress ?? new Position();
+  progress.advance(options.start ?? (await options.checkpoint?.read()) ?? 0);
+
+  const messages = durable
+    ? await durableMessages(jsm, js, stream, name, subjects, ackWaitMs)
+    : await (
+        await js.consumers.get(stream, { filterSubjects: subjects.length === 1 ? subjects[0] : subjects, opt_start_seq: progress.position() + 1 })
+      ).consume({
+        max_messages: Math.max(maxBatch, 200),
+      });
+
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  let resumeReader: (() => void) | undefined;
+  let interrupt: (() => void) | undefined;
+  let ended = false;
+  let streamPending = 0;
+  const queue: JsMsg[] = [];
+
+  const halt = () => {
+    stopping = true;
+    wake?.();
+    resumeReader?.();
+    interrupt?.();
+    void messages.close().catch(() => undefined);
+  };
+  if (options.signal?.aborted) halt();
+  options.signal?.addEventListener('abort', halt, { once: true });
+
+  /** waits `ms`, or less when the consumer stops meanwhile */
+  const pause = (ms: number) => Promise.race([sleep(ms), new Promise<void>((r) => (interrupt = r))]).finally(() => (interrupt = undefined));
+
+  const decode = (m: JsMsg): Decoded => {
+    if (options.decode && !options.decode(m.subject)) return { m };
+    try {
+      return { m, event: upcasters.upcast(codec.decode(m.data)) };
+    } catch (err) {
+      return { m, error: `cannot decode: ${(err as Error).message}` };
+    }
+  };
+  const deliveries = (m: JsMsg, attempt: number) => (durable ? m.info.deliveryCount - 1 : 0) + attempt;
+
+  /** Applies, retrying; returns the rejected events, or the reason when it failed `maxDeliver` times. */
+  async function tryApply(batch: Decoded[]): Promise<{ rejected: Rejected[] } | { failed: string }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const events = batch.map((d) => ({ sequence: d.m.seq, subject: d.m.subject, event: d.event, deliveries: deliveries(d.m, attempt) }));
+        return { rejected: (await options.apply(events)) ?? [] };
+      } catch (err) {
+        if (stopping) throw new Stopped();
+        const reason = (err as Error).message ?? String(err);
+        const tries = deliveries(batch[0].m, attempt);
+        if (tries >= maxDeliver) return { failed: reason };
+        options.logger?.warn({ projection: name, seq: batch[0].m.seq, events: batch.length, deliveries: tries, err: reason }, 'projection failed; will retry');
+        await pause(Math.min((options.retryDelayMs ?? 200) * attempt, 5000));
+        if (stopping) throw new Stopped();
+      }
+    }
+  }
+
+  /** Retries `work` (dead letters, checkpoint) until it succeeds or the consumer stops. */
+  async function settle(work: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work();
+      } catch (err) {
+        if (stopping) throw new Stopped();
+        options.logger?.error({ projection: name, attempt, err: (err as Error).message }, 'could not settle applied events; retrying');
+        await pause(Math.min((options.retryDelayMs ?? 200) * attempt, 5000));
+        if (stopping) throw new Stopped();
+      }
+    }
+  }
+
+  async function handle(batch: JsMsg[]): Promise<void> {
+    const fresh: Decoded[] = [];
+    for (const m of batch) {
+      if (m.seq > progress.position()) fresh.push(decode(m));
+      else if (durable) m.ack(); // a redelivery of something already applied
+    }
+    if (!fresh.length) return;
+    const outcome = await tryApply(fresh);
+    if ('failed' in outcome && fresh.length > 1) {
+      for (const d of fresh) await handle([d.m]);
+      return;
+    }
+    const dead = new Map<number, string>(fresh.filter((d) => d.error).map((d) => [d.m.seq, d.error!]));
+    if ('failed' in outcome) dead.set(fresh[0].m.seq, outcome.failed);
+    else for (const r of outcome.rejected) dead.set(r.sequence, r.reason);
+    const last = fresh[fresh.length - 1].m.seq;
+    const letters = fresh.filter((d) => dead.has(d.m.seq));
+    await settle(async () => {
+      if (options.publishDeadLetters !== false) for (const d of letters) await publishDeadLetter(js, name, d.m, dead.get(d.m.seq)!);
+      await options.checkpoint?.write(last);
+    });
+    for (const d of letters) {
+      options.logger?.error(deadLetterLogFields(name, d.m.seq, d.event, dead.get(d.m.seq)!), 'event dead-lettered');
+      options.onDeadLetter?.(d.event, dead.get(d.m.seq)!);
+    }
+    progress.advance(last);
+    if (durable) for (const d of fresh) d.m.ack();
+  }
+
+  const reader = (async () => {
+    try {
+      for await (const m of messages) {
+        if (stopping) break;
+        queue.push(m);
+        streamPending = m.info.pending;
+        wake?.();
+        if (queue.length >= maxBatch * 4) await new Promise<void>((r) => (resumeReader = r));
+      }
+    } finally {
+      ended = true;
+      wake?.();
+    }
+  })().catch((err: Error) => options.logger?.error({ projection: name, err: err.message }, 'projection stopped consuming'));
+
+  const done = (async () => {
+    try {
+      while (!stopping) {
+        if (!queue.length) {
+          if (ended) break;
+          await new Promise<void>((r) => (wake = r));
+          wake = undefined;
+          continue;
+        }
+        const batch = queue.splice(0, maxBatch);
+        resumeReader?.();
+        resumeReader = undefined;
+        // durable: "in progress" restarts the ack wait while this runs, so a slow database is not taken for a
+        // lost delivery; not for ever, so that an apply that hangs lets another replica have the event
+        const since = Date.now();
+        const working = durable
+          ? setInterval(() => {
+              try {
+                if (Date.now() - since < STILL_WORKING_MAX_MS) for (const m of batch) m.working();
+              } catch {
+                // connection closed: the event comes back to whoever consumes next
+              }
+            }, ackWaitMs / 3).unref()
+          : undefined;
+        try {
+          await handle(batch);
+        } finally {
+          clearInterval(working);
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof Stopped)) options.logger?.error({ projection: name, err: (err as Error).message }, 'projection stopped consuming');
+    } finally {
+      halt();
+      await reader;
+    }
+  })();
+
+  return {
+    position: () => progress.position(),
+    onAdvance: (listener) => progress.onAdvance(listener),
+    ...(durable && options.checkpoint ? { shared: () => options.checkpoint!.read() } : {}),
+    pending: () => queue.length + streamPending,
+    done,
+    async stop(graceMs = 5000) {
+      halt();
+      return Promise.race([done.then(() => true), sleep(graceMs).then(() => false)]);
+    },
+  };
+}
+
+/** A durable pull consumer with explicit acks and one unacknowledged message at a time (created or updated). */
+async function durableMessages(
+  jsm: JetStreamManager,
+  js: JetStreamClient,
+  stream: string,
+  name: string,
+  subjects: string[],
+  ackWaitMs: number,
+): Promise<ConsumerMessages> {
+  // One unacknowledged message at a time: JetStream hands out the next event only once the previous one is
+  // acked, so an event left unacked by a crashed or stopped process comes back before anything after it. Events
+  // are applied strictly in stream order, and "at or below the position" really means "already handled" (with
+  // more in flight, a later event could pass the checkpoint first and the earlier one would be skipped when it
+  // came back, i.e. lost).
+  const config = {
+    durable_name: name,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(ackWaitMs),
+    max_ack_pending: 1,
+    ...(subjects.length === 1 ? { filter_subject: subjects[0] } : { filter_subjects: subjects }),
+  };
+  const existing = await jsm.consumers.info(stream, name).catch(() => undefined);
+  if (!existing) await jsm.consumers.add(stream, config);
+  else if (existing.config.max_ack_pending !== config.max_ack_pending || existing.config.ack_wait !== config.ack_wait)
+    await jsm.consumers.update(stream, name, { max_ack_pending: config.max_ack_pending, ack_wait: config.ack_wait });
+  return (await js.consumers.get(stream, name)).consume({ max_messages: 200 });
+}
+
+/**
+ * Publishes an event that cannot be applied to `dlq.<projection>` (its own stream), with the original subject,
+ * sequence and the reason in headers; its msg id makes a second copy (a retry, another replica) a no-op.
+ */
+export async function publishDeadLetter(
+  js: JetStreamClient,
+  projection: string,
+  m: { subject: string; seq: number; data: Uint8Array },
+  reason: string,
+): Promise<void> {
+  const h = headers();
+  h.set('Original-Subject', m.subject);
+  h.set('Original-Sequence', String(m.seq));
+  h.set('Error', reason.slice(0, 500));
+  await js.publish(deadLetterSubject(projection), m.data, { headers: h, msgID: `${projection}:${m.seq}` });
+}
+
+/**
+ * What the error line of a dead-lettered event says: the projection, the event's id, type and stream
+ * sequence and why (short). Never the event's data: an alert, not a copy of the event.
+ */
+export function deadLetterLogFields(projection: string, seq: number, event: unknown, reason: string): Record<string, unknown> {
+  const e = (event ?? {}) as { id?: unknown; type?: unknown; version?: unknown };
+  return {
+    projection,
+    seq,
+    eventId: typeof e.id === 'string' ? e.id.slice(0, 64) : null,
+    eventType: typeof e.type === 'string' ? `${e.type.slice(0, 100)}.v${String(e.version)}` : null,
+    reason: reason.slice(0, 300),
+  };
+}
