@@ -25,6 +25,10 @@ export interface RunningSystem {
   services: Record<string, RunningService>;
   startService(name: Exclude<ServiceName, 'gateway'>): Promise<RunningService>;
   stopService(name: Exclude<ServiceName, 'gateway'>): Promise<void>;
+  /** Another gateway on a free port, closed by `close()`; its base URL. */
+  addGateway(): Promise<string>;
+  /** Another replica of a service, in the same database and namespace, closed by `close()`. */
+  addReplica(name: Exclude<ServiceName, 'gateway'>): Promise<RunningService>;
   close(): Promise<void>;
 }
 
@@ -41,13 +45,16 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Run
   for (const name of SERVICES) await start(name as Exclude<ServiceName, 'gateway'>);
 
   const { natsUrl } = requireInfraEnv();
-  const gatewayConfig = loadConfig('gateway', { ...envFor('gateway'), NATS_URL: natsUrl, GATEWAY_PORT: '0' });
-  const gateway = await createGatewayApp(gatewayConfig);
-  await gateway.listen(0, '127.0.0.1');
-  const address = gateway.getHttpServer().address() as { port: number };
+  const extra: Array<{ close(): Promise<unknown> }> = [];
+  const startGateway = async () => {
+    const app = await createGatewayApp(loadConfig('gateway', { ...envFor('gateway'), NATS_URL: natsUrl, GATEWAY_PORT: '0' }));
+    await app.listen(0, '127.0.0.1');
+    return { app, url: `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}` };
+  };
+  const { app: gateway, url: baseUrl } = await startGateway();
 
   return {
-    baseUrl: `http://127.0.0.1:${address.port}`,
+    baseUrl,
     gateway,
     services,
     startService: start,
@@ -55,7 +62,18 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Run
       await services[name]?.close();
       delete services[name];
     },
+    async addGateway() {
+      const { app, url } = await startGateway();
+      extra.push(app);
+      return url;
+    },
+    async addReplica(name) {
+      const replica = await startService(loadConfig(name, envFor(name)), MODULES[name]);
+      extra.push(replica);
+      return replica;
+    },
     async close() {
+      for (const e of extra) await e.close();
       await gateway.close();
       for (const s of Object.values(services)) await s.close();
     },

@@ -8,6 +8,7 @@ import { ErrorCode, kvBucketName } from '@app/contracts';
 import { connectNats, rpcClient } from '@app/messaging';
 import type { ServiceConfig } from '@app/platform';
 import { BearerAuthGuard } from './auth/auth.guard';
+import { VERIFIED_TOKENS, VerifiedTokens } from './auth/verified-tokens';
 import { ProblemFilter } from './common/problem.filter';
 import { IDEMPOTENCY_TTL_MS } from './common/idempotency';
 import { IDEMPOTENCY_KV, IdempotencyInterceptor } from './common/idempotency.interceptor';
@@ -44,9 +45,13 @@ const GATEWAY_NATS = Symbol('GATEWAY_NATS');
 
 @Module({})
 export class GatewayModule implements OnApplicationShutdown {
-  constructor(@Inject(GATEWAY_NATS) private readonly nc: NatsConnection) {}
+  constructor(
+    @Inject(GATEWAY_NATS) private readonly nc: NatsConnection,
+    @Inject(VERIFIED_TOKENS) private readonly verified: VerifiedTokens,
+  ) {}
 
   async onApplicationShutdown() {
+    await this.verified.stop().catch(() => undefined);
     await this.nc.drain().catch(() => undefined);
   }
 
@@ -83,6 +88,15 @@ export class GatewayModule implements OnApplicationShutdown {
           provide: IDEMPOTENCY_KV,
           inject: [GATEWAY_NATS],
           useFactory: (nc: NatsConnection) => nc.jetstream().views.kv(kvBucketName('IDEMPOTENCY'), { ttl: IDEMPOTENCY_TTL_MS, history: 1 }),
+        },
+        {
+          provide: VERIFIED_TOKENS,
+          inject: [GATEWAY_NATS],
+          useFactory: async (nc: NatsConnection) => {
+            const verified = new VerifiedTokens(nc, config.SERVICE_REQUEST_TIMEOUT_MS, undefined, logger);
+            await verified.start();
+            return verified;
+          },
         },
         { provide: RPC_CLIENT, inject: [GATEWAY_NATS], useFactory: rpcClient },
         ServicesClient,

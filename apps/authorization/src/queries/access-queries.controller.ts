@@ -43,7 +43,9 @@ export class AccessQueriesController {
   async check(@Payload() msg: Message<CheckPermissionsRequest>): Promise<CheckPermissionsReply> {
     const b = msg.body ?? ({} as CheckPermissionsRequest);
     if (!Array.isArray(b.permissions) || b.permissions.some((p) => typeof p !== 'string')) throw invalid('permissions must be a list of names');
-    await this.view.catchUp();
+    // the gateway names the sequence it read when the request arrived (one hop); others get a stream look-up
+    if (b.atLeast !== undefined && (!Number.isSafeInteger(b.atLeast) || b.atLeast < 0)) throw invalid('atLeast must be a stream sequence');
+    await (b.atLeast === undefined ? this.view.catchUp() : this.view.waitForSequence(b.atLeast));
     const org = isUuid(b.organizationId) ? this.view.find(b.organizationId.toLowerCase()) : undefined;
     const projectId = typeof b.projectId === 'string' ? b.projectId.toLowerCase() : null;
     if (!org || typeof b.userId !== 'string') return { member: false, allowed: Object.fromEntries(b.permissions.map((p) => [p, false])) };

@@ -1,10 +1,11 @@
-import { Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ErrorCode, IdentitySubjects, type AuthenticatedUser } from '@app/contracts';
-import { ServiceError } from '../common/service-error';
+import { ServiceError, serviceUnavailable } from '../common/service-error';
 import { ServicesClient } from '../common/services.client';
 import type { GatewayRequest } from '../common/request-context';
 import { IS_PUBLIC } from './public.decorator';
+import { VERIFIED_TOKENS, VerifiedTokens } from './verified-tokens';
 
 const BEARER = /^Bearer +(\S+) *$/i;
 
@@ -18,14 +19,17 @@ export const bearerToken = (authorization: string | undefined): string | undefin
 const unauthenticated = () => new UnauthorizedException({ code: ErrorCode.UNAUTHENTICATED, message: 'missing, unknown, expired or revoked token' });
 
 /**
- * Global guard: every route needs a valid token unless it is marked @Public(). Identity answers every
- * verification, so a revoked token fails on the very next request on any replica.
+ * Global guard: every route needs a valid token unless it is marked @Public(). The request first waits for
+ * its read index (the events stream as of its arrival, applied by this gateway); then a cached API token
+ * answers without a hop, anything else is verified by identity (and an API token's answer cached). So a
+ * revoked token fails on the very next request on any replica (docs/identity.md).
  */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly services: ServicesClient,
+    @Inject(VERIFIED_TOKENS) private readonly verified: VerifiedTokens,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -34,8 +38,14 @@ export class BearerAuthGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<GatewayRequest>();
     const token = bearerToken(req.headers.authorization);
     if (!token) throw unauthenticated();
+    const seq = (req.ctx.readIndex = await this.verified.readIndex().catch(() => {
+      throw serviceUnavailable();
+    }));
+    req.user = this.verified.lookup(token);
+    if (req.user) return true;
     try {
       req.user = await this.services.call<AuthenticatedUser>(IdentitySubjects.verifyToken(), { token }, req);
+      if (req.user) this.verified.remember(token, req.user, seq);
     } catch (err) {
       if (err instanceof ServiceError && err.reply.code !== ErrorCode.UNAUTHENTICATED) throw err;
       throw unauthenticated();

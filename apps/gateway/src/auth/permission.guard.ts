@@ -43,7 +43,7 @@ export class PermissionGuard implements CanActivate {
     const permissions = requirement.kind === 'member' ? [] : [requirement.permission];
     const reply = await this.services.call<CheckPermissionsReply>(
       AuthorizationSubjects.check(),
-      { organizationId: org.toLowerCase(), userId: req.user!.userId, projectId: typeof projectId === 'string' ? projectId.toLowerCase() : null, permissions },
+      { organizationId: org.toLowerCase(), userId: req.user!.userId, projectId: typeof projectId === 'string' ? projectId.toLowerCase() : null, permissions, atLeast: req.ctx.readIndex },
       req,
     );
     if (!reply.member) throw notFound();

@@ -15,6 +15,8 @@ export interface RequestContext {
   commandsSent?: Record<string, number>;
   /** a command has been sent: from then on a failure cannot say that nothing was done */
   commandSent?: boolean;
+  /** the events stream's sequence this request reflects at least (set by the bearer guard, auth/verified-tokens.ts) */
+  readIndex?: number;
 }
 
 export type GatewayRequest = FastifyRequest & { ctx: RequestContext; user?: AuthenticatedUser };

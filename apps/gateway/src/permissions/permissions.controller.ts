@@ -45,7 +45,7 @@ export class PermissionsController {
     if (userId === req.user!.userId) return;
     const reply = await this.services.call<CheckPermissionsReply>(
       AuthorizationSubjects.check(),
-      { organizationId: org, userId: req.user!.userId, permissions: [PEOPLE_VIEW] },
+      { organizationId: org, userId: req.user!.userId, permissions: [PEOPLE_VIEW], atLeast: req.ctx.readIndex },
       req,
     );
     if (!reply.allowed[PEOPLE_VIEW]) throw forbidden(PEOPLE_VIEW);
@@ -63,7 +63,7 @@ export class PermissionsController {
     await this.mayLookAt(org, userId, req);
     const reply = await this.services.call<CheckPermissionsReply>(
       AuthorizationSubjects.check(),
-      { organizationId: org, userId, projectId: body.projectId?.toLowerCase() ?? null, permissions: body.permissions },
+      { organizationId: org, userId, projectId: body.projectId?.toLowerCase() ?? null, permissions: body.permissions, atLeast: req.ctx.readIndex },
       req,
     );
     if (!reply.member) throw new ServiceError({ code: ErrorCode.NOT_FOUND, message: body.projectId ? 'person or project not found' : 'person not found' });

@@ -8,7 +8,7 @@ import { userStreamId, type UserState } from './user.state';
 /**
  * Runs one user command (load → decide → append) and brings identity's users read model up to the appended
  * version before returning, so the caller's next request reads its own write (and a revocation is seen by
- * the very next token verification).
+ * the very next token verification, at identity and, through the events stream, at every gateway).
  */
 export async function runUserCommand(
   infra: Infrastructure,
@@ -24,7 +24,10 @@ export async function runUserCommand(
       const doc = await usersCollection(infra.db).findOne({ _id: command.userId }, { projection: { version: 1 } });
       if ((doc?.version ?? 0) >= result.commit.toVersion) break;
     }
-    void infra.relay.flushStream(streamId).catch(() => undefined);
+    // awaited: the gateways' token caches learn of a revocation from the events stream, and a request reads
+    // the stream's last sequence when it arrives, so the command answers once its event is in JetStream
+    // (a broker that is down: the caches still re-verify every minute, docs/identity.md)
+    await infra.relay.flushStream(streamId).catch(() => undefined);
   }
   return result;
 }

@@ -31,6 +31,11 @@ export interface CheckPermissionsRequest {
   /** when set, project permissions are evaluated in this project (404 semantics: member=false if it is not in the organization) */
   projectId?: string | null;
   permissions: string[];
+  /**
+   * the events stream's sequence the answer must reflect at least (the gateway's read index, taken when the
+   * request arrived); without it authorization looks the stream's last sequence up itself
+   */
+  atLeast?: number;
 }
 
 export interface CheckPermissionsReply {

@@ -34,6 +34,12 @@ export interface AuthenticatedUser {
   username: string;
   /** 'api' for a personal API token, 'session' for a login session */
   tokenKind: 'api' | 'session';
+  /** the API token's id (`user.api-token-reset`): what the gateway's cache invalidates by; never the secret or a hash */
+  tokenId?: string;
+  /** the session's epoch (`user.sessions-ended` raises it) */
+  sessionEpoch?: number;
+  /** when the token stops working on its own (sessions), ISO 8601; null: never */
+  expiresAt?: string | null;
 }
 
 export interface GetUserRequest {

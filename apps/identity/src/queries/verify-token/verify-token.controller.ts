@@ -14,8 +14,11 @@ export class VerifyTokenController {
   constructor(@Inject(INFRA) private readonly infra: Infrastructure) {}
 
   /**
-   * Token → user, for the gateway, on every request. No cache: every verification reads the credential
-   * store and the users read model, so a reset token, a logout or ended sessions are refused at once.
+   * Token → user, for the gateway (which caches API-token answers, docs/identity.md "Verified tokens at the
+   * gateway", so this runs on a cache miss, for session tokens and at most once a minute per cached token).
+   * Every verification reads the credential store and the users read model, so a reset token, a logout or
+   * ended sessions are refused at once. The answer carries what the gateway invalidates by (token id,
+   * session epoch, expiry), never a hash.
    * Unknown, expired, revoked or superseded tokens all get the same UNAUTHENTICATED.
    */
   @MessagePattern(IdentitySubjects.verifyToken())
@@ -30,7 +33,7 @@ export class VerifyTokenController {
       if (!session || session.expiresAt.getTime() <= Date.now()) throw unauthenticated;
       const user = await usersCollection(db).findOne({ _id: session.userId });
       if (!user?.exists || (user.sessionEpoch ?? 0) !== session.epoch) throw unauthenticated;
-      return { userId: user._id, username: user.username!, tokenKind: 'session' };
+      return { userId: user._id, username: user.username!, tokenKind: 'session', sessionEpoch: session.epoch, expiresAt: session.expiresAt.toISOString() };
     }
 
     const credential = await apiTokens(db).findOne({ _id: credentialId(token) });
@@ -44,7 +47,7 @@ export class VerifyTokenController {
         .updateOne({ _id: credential._id, lastUsedAt: credential.lastUsedAt }, { $set: { lastUsedAt: new Date(now) } })
         .catch(() => undefined);
     }
-    return { userId: user._id, username: user.username!, tokenKind: 'api' };
+    return { userId: user._id, username: user.username!, tokenKind: 'api', tokenId: credential.tokenId, expiresAt: null };
   }
 }
 

@@ -1,0 +1,68 @@
+import type { AuthenticatedUser } from '@app/contracts';
+import { invalidationOf, REVERIFY_AFTER_MS, TokenCache, tokenKey, usable } from './token-cache';
+
+const U = '00000000-0000-4000-8000-000000000001';
+const V = '00000000-0000-4000-8000-000000000002';
+const api = (tokenId: string, userId = U): AuthenticatedUser => ({ userId, username: 'ann', tokenKind: 'api', tokenId, expiresAt: null });
+const session = (userId = U): AuthenticatedUser => ({ userId, username: 'ann', tokenKind: 'session', sessionEpoch: 0, expiresAt: new Date(10_000_000).toISOString() });
+
+function cacheWith(entries: Record<string, AuthenticatedUser>, max?: number) {
+  const cache = new TokenCache(max);
+  for (const [k, u] of Object.entries(entries)) cache.put(k, u, 0, 0);
+  return cache;
+}
+const keys = (cache: TokenCache, ...ks: string[]) => ks.filter((k) => cache.get(k, 1) !== undefined);
+
+describe('verified-token cache: invalidation rules', () => {
+  it('api-token-reset drops the user’s API tokens of another id, keeps the new one, sessions and other users', () => {
+    const cache = cacheWith({ old: api('t1'), now: api('t2'), s: session(), other: api('t1', V) });
+    cache.apply(invalidationOf('user.api-token-reset', { userId: U, tokenId: 't2' })!, 5);
+    expect(keys(cache, 'old', 'now', 's', 'other')).toEqual(['now', 's', 'other']);
+  });
+
+  it('api-token-revoked drops every API token of the user; sessions-ended every session', () => {
+    const cache = cacheWith({ a: api('t1'), s: session(), other: session(V) });
+    cache.apply(invalidationOf('user.api-token-revoked', { userId: U, tokenId: 't1', reason: 'password-reset', organizationId: V })!, 5);
+    expect(keys(cache, 'a', 's', 'other')).toEqual(['s', 'other']);
+    cache.apply(invalidationOf('user.sessions-ended', { userId: U, reason: 'password-changed' })!, 6);
+    expect(keys(cache, 's', 'other')).toEqual(['other']);
+  });
+
+  it('username-changed updates the cached principals; other events change nothing', () => {
+    const cache = cacheWith({ a: api('t1') });
+    cache.apply(invalidationOf('user.username-changed', { userId: U, username: 'bob', previousUsername: 'ann' })!, 5);
+    expect(cache.get('a', 1)?.username).toBe('bob');
+    expect(invalidationOf('user.email-changed', { userId: U, email: 'x@example.com' })).toBeUndefined();
+    expect(invalidationOf('user.api-token-reset', {})).toBeUndefined();
+  });
+
+  it('an answer of identity sent before an invalidation of the user is not cached after it', () => {
+    const cache = new TokenCache();
+    cache.apply(invalidationOf('user.api-token-reset', { userId: U, tokenId: 't2' })!, 7);
+    cache.put('late', api('t1'), 6, 0);
+    expect(cache.get('late', 1)).toBeUndefined();
+    cache.put('fresh', api('t2'), 7, 0);
+    expect(cache.get('fresh', 1)?.tokenId).toBe('t2');
+  });
+
+  it('an entry is re-verified after a minute and never used past its expiry', () => {
+    expect(usable({ user: api('t'), verifiedAt: 0 }, REVERIFY_AFTER_MS - 1)).toBe(true);
+    expect(usable({ user: api('t'), verifiedAt: 0 }, REVERIFY_AFTER_MS)).toBe(false);
+    expect(usable({ user: session(), verifiedAt: 9_990_000 }, 10_000_000)).toBe(false);
+    const cache = cacheWith({ a: api('t') });
+    expect(cache.get('a', REVERIFY_AFTER_MS)).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+
+  it('is bounded: the least recently used entry goes first', () => {
+    const cache = cacheWith({ a: api('1'), b: api('2') }, 2);
+    cache.get('a', 1);
+    cache.put('c', api('3'), 0, 0);
+    expect(keys(cache, 'a', 'b', 'c')).toEqual(['a', 'c']);
+  });
+
+  it('keys are a hash of the token, never the token', () => {
+    expect(tokenKey('ppt_secret')).not.toContain('secret');
+    expect(tokenKey('ppt_secret')).toBe(tokenKey('ppt_secret'));
+  });
+});

@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import type { AuthenticatedUser } from '@app/contracts';
+
+/** A cached entry older than this is verified by identity again (which also keeps `lastUsedAt` true). */
+export const REVERIFY_AFTER_MS = 60_000;
+export const DEFAULT_CACHE_ENTRIES = 100_000;
+
+export interface CachedPrincipal {
+  user: AuthenticatedUser;
+  verifiedAt: number;
+}
+
+/** What an identity event does to the cached principals of its user (docs/identity.md, "Verified tokens at the gateway"). */
+export type Invalidation =
+  | { userId: string; drop: (p: AuthenticatedUser) => boolean }
+  | { userId: string; update: (p: AuthenticatedUser) => AuthenticatedUser };
+
+/** The cache key: SHA-256 of the presented token (the token itself is never kept). */
+export const tokenKey = (token: string): string => createHash('sha256').update(token, 'utf8').digest('base64');
+
+/** Pure: the invalidation an identity event means for cached principals, or none. */
+export function invalidationOf(type: string, data: Record<string, unknown>): Invalidation | undefined {
+  const userId = data.userId;
+  if (typeof userId !== 'string') return undefined;
+  switch (type) {
+    case 'user.api-token-reset':
+      return { userId, drop: (p) => p.tokenKind === 'api' && p.tokenId !== data.tokenId };
+    case 'user.api-token-revoked':
+      return { userId, drop: (p) => p.tokenKind === 'api' };
+    case 'user.sessions-ended':
+      return { userId, drop: (p) => p.tokenKind === 'session' };
+    case 'user.username-changed':
+      return typeof data.username === 'string' ? { userId, update: (p) => ({ ...p, username: data.username as string }) } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Pure: whether a cached principal may answer a request at `now`. */
+export const usable = (entry: CachedPrincipal, now: number): boolean =>
+  now - entry.verifiedAt < REVERIFY_AFTER_MS && (!entry.user.expiresAt || Date.parse(entry.user.expiresAt) > now);
+
+/**
+ * Token key → principal, least recently used first out, with an index by user for the invalidations.
+ * `touched` remembers, per user, the stream sequence of the last event that invalidated something of theirs,
+ * so an answer of identity sent before that event is not cached after it (`put` with the sequence the request
+ * waited for).
+ */
+export class TokenCache {
+  private readonly entries = new Map<string, CachedPrincipal>();
+  private readonly byUser = new Map<string, Set<string>>();
+  private readonly touched = new Map<string, number>();
+
+  constructor(private readonly max = DEFAULT_CACHE_ENTRIES) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(key: string, now: number): AuthenticatedUser | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (!usable(entry, now)) return void this.remove(key);
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry.user;
+  }
+
+  /** Caches identity's answer unless an event at a sequence above `seenSeq` invalidated something of the user's meanwhile. */
+  put(key: string, user: AuthenticatedUser, seenSeq: number, now: number): void {
+    if ((this.touched.get(user.userId) ?? 0) > seenSeq) return;
+    this.remove(key);
+    this.entries.set(key, { user, verifiedAt: now });
+    let keys = this.byUser.get(user.userId);
+    if (!keys) this.byUser.set(user.userId, (keys = new Set()));
+    keys.add(key);
+    if (this.entries.size > this.max) this.remove(this.entries.keys().next().value as string);
+  }
+
+  apply(inv: Invalidation, seq: number): void {
+    this.touched.set(inv.userId, seq);
+    for (const key of [...(this.byUser.get(inv.userId) ?? [])]) {
+      const entry = this.entries.get(key)!;
+      if ('drop' in inv) {
+        if (inv.drop(entry.user)) this.remove(key);
+      } else entry.user = inv.update(entry.user);
+    }
+  }
+
+  private remove(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    const keys = this.byUser.get(entry.user.userId);
+    keys?.delete(key);
+    if (keys?.size === 0) this.byUser.delete(entry.user.userId);
+  }
+}

@@ -1,0 +1,143 @@
+import request from 'supertest';
+import { connect, type NatsConnection } from 'nats';
+import { AuthorizationSubjects, eventsStreamName, IdentitySubjects, subjectPrefix } from '@app/contracts';
+import { requireInfraEnv } from '@app/testing';
+import { BOOTSTRAP_TOKEN, natsQuery, startSystem, type RunningSystem } from './support/system';
+
+/**
+ * The fast request path (docs/identity.md "Verified tokens at the gateway"): API tokens verified once and
+ * cached by each gateway, invalidated by identity's events, with a read index so that a revocation answered
+ * through one gateway is refused by the very next request through another; guarded requests cost one hop.
+ */
+describe('fast path: cached token verification, immediate revocation across gateways and identity replicas', () => {
+  let system: RunningSystem;
+  let nc: NatsConnection;
+  let urls: string[] = [];
+  let org = '';
+  let n = 0;
+  const auth = (token: string): Record<string, string> => ({ Authorization: `Bearer ${token}` });
+  const owner = auth(BOOTSTRAP_TOKEN);
+  const me = (url: string, token: string) => request(url).get('/api/v1/me').set(auth(token));
+  /** NATS requests seen per subject (a wildcard subscription on this file's namespace) */
+  const seen: Record<string, number> = {};
+  const count = (subject: string) => seen[subject] ?? 0;
+
+  /** An account of the organization with a session and a personal API token. */
+  async function account(): Promise<{ userId: string; session: string; token: string; password: string }> {
+    const username = `fast${++n}`;
+    const created = (await request(urls[0]).post(`/api/v1/organizations/${org}/accounts`).set(owner).send({ accounts: [{ email: `${username}@example.com`, username }] }).expect(201)).body.created[0];
+    const password = `correct horse battery ${username}`;
+    const session = (await request(urls[0]).post('/api/v1/auth/password').send({ login: username, currentPassword: created.temporaryPassword, newPassword: password }).expect(200)).body.token;
+    const token = (await request(urls[0]).post('/api/v1/me/token').set(auth(session)).expect(200)).body.token;
+    return { userId: created.userId, session, token, password };
+  }
+
+  /** Both gateways have verified (and cached) the token. */
+  const warm = async (token: string) => {
+    for (const url of urls) for (let i = 0; i < 2; i++) await me(url, token).expect(200);
+  };
+
+  beforeAll(async () => {
+    system = await startSystem();
+    urls = [system.baseUrl, await system.addGateway()];
+    await system.addReplica('identity');
+    nc = await connect({ servers: requireInfraEnv().natsUrl });
+    for (const subject of [`${subjectPrefix()}qry.>`, `$JS.API.STREAM.INFO.${eventsStreamName()}`])
+      nc.subscribe(subject, {
+        callback: (_err, msg) => {
+          seen[msg.subject] = (seen[msg.subject] ?? 0) + 1;
+        },
+      });
+    org = (await request(urls[0]).post('/api/v1/organizations').set(owner).send({ name: 'Fast Path Org' }).expect(201)).body.id;
+  });
+  afterAll(async () => {
+    await nc?.drain();
+    await system?.close();
+  });
+
+  it('token reset through one gateway: the old token is refused by the very next request through the other', async () => {
+    for (const [from, to] of [
+      [0, 1],
+      [1, 0],
+    ]) {
+      const u = await account();
+      await warm(u.token);
+      const fresh = (await request(urls[from]).post('/api/v1/me/token').set(auth(u.token)).expect(200)).body.token;
+      await me(urls[to], u.token).expect(401);
+      await me(urls[from], u.token).expect(401);
+      await me(urls[to], fresh).expect(200);
+    }
+  });
+
+  it('password reset by the organization: API token and session refused at once through the other gateway', async () => {
+    const u = await account();
+    await warm(u.token);
+    await request(urls[0]).post(`/api/v1/organizations/${org}/people/${u.userId}/password`).set(owner).expect(200);
+    await me(urls[1], u.token).expect(401);
+    await me(urls[1], u.session).expect(401);
+  });
+
+  it('logout and password change: the sessions are refused at once through the other gateway', async () => {
+    const u = await account();
+    await warm(u.session);
+    await request(urls[0]).post('/api/v1/auth/logout').set(auth(u.session)).expect(204);
+    await me(urls[1], u.session).expect(401);
+
+    const login = async () => (await request(urls[0]).post('/api/v1/auth/login').send({ login: `fast${n}`, password: u.password }).expect(200)).body.token as string;
+    const [a, b] = [await login(), await login()];
+    await warm(a);
+    await request(urls[0]).post('/api/v1/auth/password').send({ login: `fast${n}`, currentPassword: u.password, newPassword: `${u.password} again` }).expect(200);
+    await me(urls[1], a).expect(401);
+    await me(urls[1], b).expect(401);
+    await me(urls[1], u.token).expect(200); // the API token is not a session
+  });
+
+  it('member removed through one gateway: the check through the other answers 404 at once (cached token, read index as atLeast)', async () => {
+    const u = await account();
+    const check = (url: string) => request(url).post(`/api/v1/organizations/${org}/permissions/check`).set(auth(u.token)).send({ permissions: ['organization.change_owner'] });
+    for (const url of urls) await check(url).expect(200);
+    await request(urls[0]).delete(`/api/v1/organizations/${org}/people/${u.userId}`).set(owner).expect(204);
+    await check(urls[1]).expect(404);
+  });
+
+  it('the cache is used: N requests with one token cost one verify-token; a check costs no stream look-up in authorization', async () => {
+    const u = await account();
+    const verify = IdentitySubjects.verifyToken();
+    const check = AuthorizationSubjects.check();
+    const info = `$JS.API.STREAM.INFO.${eventsStreamName()}`;
+    const snapshot = () => ({ verify: count(verify), check: count(check), info: count(info), getUser: count(IdentitySubjects.getUser()) });
+    await nc.flush();
+    const before = snapshot();
+    for (let i = 0; i < 20; i++) await me(urls[1], u.token).expect(200);
+    await nc.flush();
+    const afterMe = snapshot();
+    expect(afterMe.verify - before.verify).toBe(1);
+    expect(afterMe.getUser - before.getUser).toBe(20); // the route's own hop
+    // the read index: one look-up per request when they come one by one (other services' own look-ups may add a few)
+    expect(afterMe.info - before.info).toBeGreaterThanOrEqual(20);
+    expect(afterMe.info - before.info).toBeLessThan(30);
+
+    // POST …/permissions/check: the member guard's check and the route's own, each with the gateway's read index
+    for (let i = 0; i < 10; i++)
+      await request(urls[1]).post(`/api/v1/organizations/${org}/permissions/check`).set(auth(u.token)).send({ permissions: ['organization.change_owner'] }).expect(200);
+    await nc.flush();
+    const afterCheck = snapshot();
+    expect(afterCheck.verify - afterMe.verify).toBe(0);
+    expect(afterCheck.check - afterMe.check).toBe(20);
+    // the gateway's read index only (10): authorization looks nothing up (it would add one per check, 20)
+    expect(afterCheck.info - afterMe.info).toBeGreaterThanOrEqual(10);
+    expect(afterCheck.info - afterMe.info).toBeLessThan(20);
+
+    // coalesced: concurrent requests share look-ups
+    const all = snapshot();
+    await Promise.all(Array.from({ length: 40 }, () => me(urls[1], u.token).expect(200)));
+    await nc.flush();
+    expect(snapshot().info - all.info).toBeLessThan(40);
+  });
+
+  it('a check with a malformed atLeast is VALIDATION_FAILED', async () => {
+    for (const atLeast of [-1, 1.5, '7'])
+      await expect(natsQuery(nc, AuthorizationSubjects.check(), { organizationId: org, userId: org, permissions: [], atLeast })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(natsQuery(nc, AuthorizationSubjects.check(), { organizationId: org, userId: org, permissions: [], atLeast: 1 })).resolves.toMatchObject({ member: false });
+  });
+});
