@@ -8,8 +8,7 @@ module.exports = {
     {
       name: 'no-cross-app-imports',
       severity: 'error',
-      comment:
-        'A service never imports another service: they talk over NATS, and whatever crosses the boundary lives in libs/contracts.',
+      comment: 'A service never imports another service: they talk over NATS, and whatever crosses the boundary lives in libs/contracts.',
       from: { path: '^apps/([^/]+)/' },
       to: { path: '^apps/', pathNot: '^apps/$1/' },
     },

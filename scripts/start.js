@@ -153,7 +153,10 @@ function run(name, kind, bin, args, extraEnv = {}) {
   const proc = spawn(bin, args, { cwd: ROOT, env: { ...env, ...extraEnv }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   if (proc.pid) tellReaper(`+${proc.pid} ${kind}`);
   const child = { name, proc, kind, tail: [] };
-  for (const [stream, out] of [[proc.stdout, process.stdout], [proc.stderr, process.stderr]]) {
+  for (const [stream, out] of [
+    [proc.stdout, process.stdout],
+    [proc.stderr, process.stderr],
+  ]) {
     readline.createInterface({ input: stream }).on('line', (line) => {
       child.tail = [...child.tail.slice(-19), line];
       if (kind !== 'service') return;
@@ -197,8 +200,7 @@ async function waitForPort(child, port, timeoutMs = 30_000) {
       const s = net.connect(port, '127.0.0.1', () => (s.destroy(), ok(true))).once('error', () => ok(false));
     });
     if (open) return;
-    if (Date.now() > deadline)
-      fail(`${child.name} does not accept connections on 127.0.0.1:${port} after ${timeoutMs / 1000} s:\n${child.tail.join('\n')}`);
+    if (Date.now() > deadline) fail(`${child.name} does not accept connections on 127.0.0.1:${port} after ${timeoutMs / 1000} s:\n${child.tail.join('\n')}`);
     await sleep(100);
   }
 }
@@ -230,15 +232,26 @@ async function startInfrastructure() {
     const dir = path.join(DATA_DIR, 'nats');
     fs.mkdirSync(dir, { recursive: true });
     env.NATS_URL = `nats://127.0.0.1:${port}`;
-    started(run('nats-server', 'infra', natsBin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir]), port, `nats-server (JetStream) on ${env.NATS_URL}, data in ${dir}`);
+    started(
+      run('nats-server', 'infra', natsBin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir]),
+      port,
+      `nats-server (JetStream) on ${env.NATS_URL}, data in ${dir}`,
+    );
   }
   if (!env.MONGO_URL) {
     const port = await preferredPort(27018);
     const dir = path.join(DATA_DIR, ferret ? 'ferretdb' : 'mongod');
     fs.mkdirSync(dir, { recursive: true });
     const c = ferret
-      ? run('ferretdb', 'infra', ferret, ['--handler=sqlite', `--sqlite-url=file:${dir}/`, `--state-dir=${dir}`,
-          `--listen-addr=127.0.0.1:${port}`, `--debug-addr=127.0.0.1:${await freePort()}`, '--telemetry=disable', '--log-level=warn'])
+      ? run('ferretdb', 'infra', ferret, [
+          '--handler=sqlite',
+          `--sqlite-url=file:${dir}/`,
+          `--state-dir=${dir}`,
+          `--listen-addr=127.0.0.1:${port}`,
+          `--debug-addr=127.0.0.1:${await freePort()}`,
+          '--telemetry=disable',
+          '--log-level=warn',
+        ])
       : run('mongod', 'infra', mongod, ['--bind_ip', '127.0.0.1', '--port', String(port), '--dbpath', dir]);
     env.MONGO_URL = `mongodb://127.0.0.1:${port}/`;
     localServers = true;
@@ -265,9 +278,7 @@ function distUpToDate() {
   if (!fs.existsSync(info)) return false;
   const built = fs.statSync(info).mtimeMs;
   const newer = (p) =>
-    fs.statSync(p).isDirectory()
-      ? fs.readdirSync(p).some((entry) => newer(path.join(p, entry)))
-      : /\.(ts|json)$/.test(p) && fs.statSync(p).mtimeMs > built;
+    fs.statSync(p).isDirectory() ? fs.readdirSync(p).some((entry) => newer(path.join(p, entry))) : /\.(ts|json)$/.test(p) && fs.statSync(p).mtimeMs > built;
   return !['tsconfig.json', 'tsconfig.build.json', 'apps', 'libs'].some((p) => newer(path.join(ROOT, p)));
 }
 
@@ -331,7 +342,7 @@ async function waitReady(name, port, timeoutMs = 120_000) {
     }
     await sleep(100);
   }
-  if (!stopping) ready.add(name), say(`✔ ${name} ready`);
+  if (!stopping) (ready.add(name), say(`✔ ${name} ready`));
 }
 
 async function stop(list, timeoutMs) {
@@ -347,8 +358,14 @@ async function shutdown(code) {
   if (stopping) return;
   stopping = true;
   building?.kill('SIGTERM');
-  await stop(children.filter((c) => c.kind === 'service'), 10_000);
-  await stop(children.filter((c) => c.kind === 'infra'), 10_000);
+  await stop(
+    children.filter((c) => c.kind === 'service'),
+    10_000,
+  );
+  await stop(
+    children.filter((c) => c.kind === 'infra'),
+    10_000,
+  );
   await stopReaper();
   process.exit(code);
 }
@@ -381,15 +398,18 @@ async function main() {
   if (!/^\d{1,5}$/.test(gw) || Number(gw) > 65535) fail(`invalid GATEWAY_PORT "${gw}": must be a port number (0 picks a free one)`);
   const gatewayPort = Number(gw) || (await freePort());
   if (!(await portFree(gatewayPort, '0.0.0.0')) || !(await portFree(gatewayPort)))
-    fail(`GATEWAY_PORT ${gatewayPort} is in use (another npm start?): stop what listens on it, or choose another, e.g. GATEWAY_PORT=${gatewayPort + 1} npm start`);
+    fail(
+      `GATEWAY_PORT ${gatewayPort} is in use (another npm start?): stop what listens on it, or choose another, e.g. GATEWAY_PORT=${gatewayPort + 1} npm start`,
+    );
   startReaper();
   env.BOOTSTRAP_ADMIN_EMAIL ||= 'admin@example.com';
   env.CONNECT_TIMEOUT_SECONDS ||= '30';
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
     process.on(sig, () => {
       if (docker) docker.kill(sig === 'SIGHUP' ? 'SIGTERM' : sig);
-      else if (stopping) void stop(children, 0); // a second Ctrl-C: no more waiting
-      else say(`\n${sig}: stopping…`), void shutdown(0);
+      else if (stopping)
+        void stop(children, 0); // a second Ctrl-C: no more waiting
+      else (say(`\n${sig}: stopping…`), void shutdown(0));
     });
   const infrastructure = env.MONGO_URL && env.NATS_URL ? { up: Promise.resolve() } : await startInfrastructure();
   if (!infrastructure) {

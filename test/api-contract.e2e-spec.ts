@@ -39,7 +39,11 @@ describe('API contract: the OpenAPI document and the headers it promises', () =>
       const at = `${method} ${path}`;
       const statuses = Object.keys(op.responses).map(Number);
       for (const s of statuses.filter((s) => s >= 400))
-        expect({ at, s, schema: op.responses[s].content?.['application/problem+json']?.schema }).toEqual({ at, s, schema: { $ref: '#/components/schemas/Problem' } });
+        expect({ at, s, schema: op.responses[s].content?.['application/problem+json']?.schema }).toEqual({
+          at,
+          s,
+          schema: { $ref: '#/components/schemas/Problem' },
+        });
       const secured = op.security.length > 0;
       const expected = [...(secured ? [401] : []), ...(path.includes('{org}') ? [403, 404] : []), 500, 503];
       expect({ at, missing: expected.filter((s) => !statuses.includes(s)) }).toEqual({ at, missing: [] });
@@ -54,9 +58,19 @@ describe('API contract: the OpenAPI document and the headers it promises', () =>
   });
 
   it('a 201 names the created resource in Location, and the answer replayed under the same Idempotency-Key does too', async () => {
-    const org = await request(system.baseUrl).post('/api/v1/organizations').set(admin).set('Idempotency-Key', 'location-org').send({ name: 'Located' }).expect(201);
+    const org = await request(system.baseUrl)
+      .post('/api/v1/organizations')
+      .set(admin)
+      .set('Idempotency-Key', 'location-org')
+      .send({ name: 'Located' })
+      .expect(201);
     expect(org.headers.location).toBe(`/api/v1/organizations/${org.body.id}`);
-    const again = await request(system.baseUrl).post('/api/v1/organizations').set(admin).set('Idempotency-Key', 'location-org').send({ name: 'Located' }).expect(201);
+    const again = await request(system.baseUrl)
+      .post('/api/v1/organizations')
+      .set(admin)
+      .set('Idempotency-Key', 'location-org')
+      .send({ name: 'Located' })
+      .expect(201);
     expect(again.headers.location).toBe(org.headers.location);
     const group = await request(system.baseUrl).post(`/api/v1/organizations/${org.body.id}/groups`).set(admin).send({ name: 'Ops' }).expect(201);
     expect(group.headers.location).toBe(`/api/v1/organizations/${org.body.id}/groups/${group.body.id}`);

@@ -29,7 +29,10 @@ describe('audit log of every write of API.md', () => {
     const items: AuditEntry[] = [];
     let cursor: string | null = null;
     do {
-      const res: request.Response = await http.get(`/api/v1/organizations/${orgId}/audit-logs`).query({ ...query, limit: 500, ...(cursor ? { cursor } : {}) }).set(admin);
+      const res: request.Response = await http
+        .get(`/api/v1/organizations/${orgId}/audit-logs`)
+        .query({ ...query, limit: 500, ...(cursor ? { cursor } : {}) })
+        .set(admin);
       expect(res.status).toBe(200);
       items.push(...res.body.items);
       cursor = res.body.nextCursor;
@@ -40,10 +43,14 @@ describe('audit log of every write of API.md', () => {
   const left = async (requestId: string, orgId = org) =>
     (await entriesOf(orgId)).filter((e) => e.requestId === requestId).map((e) => [e.resource, e.operation, e.resourceName]);
   const expectEntries = async (requestId: string, expected: Array<[string, string, string | null]>, orgId = org) => {
-    const got = await eventually(async () => {
-      const l = await left(requestId, orgId);
-      return l.length >= expected.length ? l : undefined;
-    }, 5000, `entries of ${requestId}`).catch(async (err: Error) => {
+    const got = await eventually(
+      async () => {
+        const l = await left(requestId, orgId);
+        return l.length >= expected.length ? l : undefined;
+      },
+      5000,
+      `entries of ${requestId}`,
+    ).catch(async (err: Error) => {
       throw new Error(`${err.message}; the log holds ${JSON.stringify((await entriesOf(orgId)).slice(0, 5))}`);
     });
     expect(got.sort()).toEqual([...expected].sort());
@@ -69,12 +76,25 @@ describe('audit log of every write of API.md', () => {
     await expectEntries(created.requestId, [['Organization', 'Added', 'Audited']]);
     otherOrg = (await write('post', '/organizations', { name: 'Elsewhere' })).res.body.id;
 
-    const accounts = await write('post', `/organizations/${org}/accounts`, { accounts: [{ email: 'a1@example.com' }, { email: 'a2@example.com' }, { email: 'a3@example.com' }] });
-    await expectEntries(accounts.requestId, [['User', 'Added', 'a1'], ['User', 'Added', 'a2'], ['User', 'Added', 'a3']]);
+    const accounts = await write('post', `/organizations/${org}/accounts`, {
+      accounts: [{ email: 'a1@example.com' }, { email: 'a2@example.com' }, { email: 'a3@example.com' }],
+    });
+    await expectEntries(accounts.requestId, [
+      ['User', 'Added', 'a1'],
+      ['User', 'Added', 'a2'],
+      ['User', 'Added', 'a3'],
+    ]);
     const [a1, a2, a3] = accounts.res.body.created as Array<{ userId: string; username: string }>;
 
     const invited = await write('post', `/organizations/${otherOrg}/people`, { handles: ['a1', 'a2', 'nobody-here'] });
-    await expectEntries(invited.requestId, [['Member', 'Added', 'a1'], ['Member', 'Added', 'a2']], otherOrg);
+    await expectEntries(
+      invited.requestId,
+      [
+        ['Member', 'Added', 'a1'],
+        ['Member', 'Added', 'a2'],
+      ],
+      otherOrg,
+    );
 
     const role = await write('put', `/organizations/${org}/people/${a1.userId}/role`, { roleId: builtInRoleId(org, 'admin') });
     await expectEntries(role.requestId, [['Member', 'Modified', 'a1']]);
@@ -93,8 +113,16 @@ describe('audit log of every write of API.md', () => {
     const group = await write('post', `/organizations/${org}/groups`, { name: 'Ops', description: 'operators', memberIds: [members[0]] });
     await expectEntries(group.requestId, [['Group', 'Added', 'Ops']]);
     const groupId = group.res.body.id;
-    const patched = await write('patch', `/organizations/${org}/groups/${groupId}`, { name: 'Operators', addMemberIds: [members[1]], removeMemberIds: [members[0]] });
-    await expectEntries(patched.requestId, [['Group', 'Modified', 'Operators'], ['Group', 'Modified', 'Operators'], ['Group', 'Modified', 'Operators']]);
+    const patched = await write('patch', `/organizations/${org}/groups/${groupId}`, {
+      name: 'Operators',
+      addMemberIds: [members[1]],
+      removeMemberIds: [members[0]],
+    });
+    await expectEntries(patched.requestId, [
+      ['Group', 'Modified', 'Operators'],
+      ['Group', 'Modified', 'Operators'],
+      ['Group', 'Modified', 'Operators'],
+    ]);
     const role = await write('put', `/organizations/${org}/groups/${groupId}/role`, { roleId: builtInRoleId(org, 'admin') });
     await expectEntries(role.requestId, [['Group', 'Modified', 'Operators']]);
     const deleted = await write('delete', `/organizations/${org}/groups/${groupId}`);
@@ -102,7 +130,12 @@ describe('audit log of every write of API.md', () => {
   });
 
   it('custom roles', async () => {
-    const created = await write('post', `/organizations/${org}/roles`, { name: 'Auditor', description: 'reads the log', scope: 'organization', permissions: ['organization.view', 'organization.audit_logs.view'] });
+    const created = await write('post', `/organizations/${org}/roles`, {
+      name: 'Auditor',
+      description: 'reads the log',
+      scope: 'organization',
+      permissions: ['organization.view', 'organization.audit_logs.view'],
+    });
     await expectEntries(created.requestId, [['Role', 'Added', 'Auditor']]);
     const roleId = created.res.body.id;
     const changed = await write('patch', `/organizations/${org}/roles/${roleId}`, { name: 'Auditors' });
@@ -117,7 +150,10 @@ describe('audit log of every write of API.md', () => {
     const created = await write('post', `/organizations/${org}/projects`, { name: 'Apollo' });
     await expectEntries(created.requestId, [['Project', 'Added', 'Apollo']]);
     const projectId = created.res.body.id;
-    const bound = await write('put', `/organizations/${org}/projects/${projectId}/members/${member.id}/role`, { roleId: builtInRoleId(org, 'project-reader'), subjectType: 'user' });
+    const bound = await write('put', `/organizations/${org}/projects/${projectId}/members/${member.id}/role`, {
+      roleId: builtInRoleId(org, 'project-reader'),
+      subjectType: 'user',
+    });
     await expectEntries(bound.requestId, [['Project', 'Modified', 'Apollo']]);
     const owner = await write('put', `/organizations/${org}/projects/${projectId}/owner`, { userId: member.id });
     await expectEntries(owner.requestId, [['Project', 'Modified', 'Apollo']]);
@@ -143,10 +179,20 @@ describe('audit log of every write of API.md', () => {
 
   it('a member without organization.audit_logs.view gets 403; a non-member cannot read it either', async () => {
     const created = (await write('post', `/organizations/${otherOrg}/accounts`, { accounts: [{ email: 'reader@example.com' }] })).res.body.created[0];
-    const login = await http.post('/api/v1/auth/password').send({ login: created.username, currentPassword: created.temporaryPassword, newPassword: 'a long enough passphrase' }).expect(200);
+    const login = await http
+      .post('/api/v1/auth/password')
+      .send({ login: created.username, currentPassword: created.temporaryPassword, newPassword: 'a long enough passphrase' })
+      .expect(200);
     const member = { Authorization: `Bearer ${login.body.token}` };
-    const changed = await eventually(async () => (await entriesOf(otherOrg, { actorId: created.userId })).find((e) => e.description === 'set a password at first login'));
-    expect(changed).toMatchObject({ resource: 'User', operation: 'Modified', resourceId: created.userId, actor: { id: created.userId, username: created.username } });
+    const changed = await eventually(async () =>
+      (await entriesOf(otherOrg, { actorId: created.userId })).find((e) => e.description === 'set a password at first login'),
+    );
+    expect(changed).toMatchObject({
+      resource: 'User',
+      operation: 'Modified',
+      resourceId: created.userId,
+      actor: { id: created.userId, username: created.username },
+    });
     const res = await http.get(`/api/v1/organizations/${otherOrg}/audit-logs`).set(member);
     expect([res.status, res.body.code]).toEqual([403, 'FORBIDDEN']);
     expect((await http.get(`/api/v1/organizations/${otherOrg}/audit-logs/export`).set(member)).status).toBe(403);

@@ -57,7 +57,16 @@ describe('audit log through the gateway (API.md "Audit log")', () => {
   it('the bootstrap organization has one entry: Organization Added by system', async () => {
     const res = await logs(orgId).expect(200);
     expect(res.body).toEqual({
-      items: [expect.objectContaining({ resource: 'Organization', operation: 'Added', resourceId: orgId, resourceName: ORG_NAME, actor: { id: 'system', username: 'system' }, medium: 'system' })],
+      items: [
+        expect.objectContaining({
+          resource: 'Organization',
+          operation: 'Added',
+          resourceId: orgId,
+          resourceName: ORG_NAME,
+          actor: { id: 'system', username: 'system' },
+          medium: 'system',
+        }),
+      ],
       nextCursor: null,
     });
   });
@@ -72,11 +81,17 @@ describe('audit log through the gateway (API.md "Audit log")', () => {
 
     const expectOne = async (requestId: string, fields: Partial<AuditEntry>) => {
       // the service publishes its event right after the append, concurrently with its reply: allow for that
-      const found = await eventually(async () => {
-        const l = await byRequest(requestId);
-        return l.length ? l : undefined;
-      }, 5000, `the entry of ${requestId}`);
-      expect(found).toEqual([expect.objectContaining({ resource: 'User', operation: 'Modified', resourceId: adminId, ip: '127.0.0.1', organizationId: orgId, ...fields })]);
+      const found = await eventually(
+        async () => {
+          const l = await byRequest(requestId);
+          return l.length ? l : undefined;
+        },
+        5000,
+        `the entry of ${requestId}`,
+      );
+      expect(found).toEqual([
+        expect.objectContaining({ resource: 'User', operation: 'Modified', resourceId: adminId, ip: '127.0.0.1', organizationId: orgId, ...fields }),
+      ]);
     };
     await expectOne('req-name-1', { medium: 'cli', actor: { id: adminId, username: 'admin' }, metadata: { name: 'Ada Admin', previousName: 'admin' } });
     await expectOne('req-username-1', { medium: 'api', resourceName: 'ada', actor: { id: adminId, username: 'admin' } });
@@ -92,13 +107,18 @@ describe('audit log through the gateway (API.md "Audit log")', () => {
       accounts: [{ email: 'one@example.com' }, { email: 'two@example.com' }, { email: 'three@example.com' }],
     });
     secrets.push(...reply.created.map((c) => c.temporaryPassword));
-    const { temporaryPassword } = await natsQuery<ResetPasswordReply>(nc, IdentitySubjects.resetPassword(), { organizationId: orgId, userId: reply.created[0].userId });
+    const { temporaryPassword } = await natsQuery<ResetPasswordReply>(nc, IdentitySubjects.resetPassword(), {
+      organizationId: orgId,
+      userId: reply.created[0].userId,
+    });
     secrets.push(temporaryPassword);
 
     const users = (await logs(orgId, { resource: 'User', operation: 'Added' }).expect(200)).body.items as AuditEntry[];
     expect(users.map((e) => e.resourceName).sort()).toEqual(['one', 'three', 'two']);
     const resets = (await logs(orgId, { resource: 'User', actorId: 'system', operation: 'Modified' }).expect(200)).body.items as AuditEntry[];
-    expect(resets).toEqual([expect.objectContaining({ resourceId: reply.created[0].userId, resourceName: 'one', metadata: { reason: 'reset', temporary: true } })]);
+    expect(resets).toEqual([
+      expect.objectContaining({ resourceId: reply.created[0].userId, resourceName: 'one', metadata: { reason: 'reset', temporary: true } }),
+    ]);
   });
 
   it('filters by resource, operation, actor and time; pages with a cursor; refuses bad parameters with 400', async () => {
@@ -114,9 +134,21 @@ describe('audit log through the gateway (API.md "Audit log")', () => {
     expect((await allEntries(orgId, { operation: 'Added' })).every((e) => e.operation === 'Added')).toBe(true);
     const tokenAt = mine[0].timestamp;
     expect((await allEntries(orgId, { actorId: adminId, from: tokenAt })).map((e) => e.requestId)).toEqual(['req-token-1']);
-    expect((await allEntries(orgId, { actorId: adminId, to: mine[1].timestamp })).map((e) => e.requestId)).toEqual(['req-email-1', 'req-username-1', 'req-name-1']);
+    expect((await allEntries(orgId, { actorId: adminId, to: mine[1].timestamp })).map((e) => e.requestId)).toEqual([
+      'req-email-1',
+      'req-username-1',
+      'req-name-1',
+    ]);
 
-    const bads: Array<Record<string, string | number>> = [{ limit: 0 }, { limit: 501 }, { resource: 'Planet' }, { operation: 'Exploded' }, { from: 'yesterday' }, { cursor: 'garbage' }, { unknown: 'x' }];
+    const bads: Array<Record<string, string | number>> = [
+      { limit: 0 },
+      { limit: 501 },
+      { resource: 'Planet' },
+      { operation: 'Exploded' },
+      { from: 'yesterday' },
+      { cursor: 'garbage' },
+      { unknown: 'x' },
+    ];
     for (const bad of bads) {
       const res = await logs(orgId, bad);
       expect([res.status, res.body.code]).toEqual([400, 'VALIDATION_FAILED']);
@@ -141,10 +173,20 @@ describe('audit log through the gateway (API.md "Audit log")', () => {
           type: 'group.created',
           version: 1,
           organizationId: orgId,
-          data: { organizationId: orgId, groupId: randomUUID(), name: i === 0 && c === 0 ? '=cmd|"/c calc"!A0' : `Group ${c * 100 + i}, "quoted"`, description: 'line one\nline two', memberIds: [], roleId: randomUUID() },
+          data: {
+            organizationId: orgId,
+            groupId: randomUUID(),
+            name: i === 0 && c === 0 ? '=cmd|"/c calc"!A0' : `Group ${c * 100 + i}, "quoted"`,
+            description: 'line one\nline two',
+            memberIds: [],
+            roleId: randomUUID(),
+          },
         }));
         const commandId = randomUUID();
-        await store.append(streamId, c * 100, events, { commandId, meta: { ...systemMeta(commandId), actor: { id: adminId, username: 'ada' }, medium: 'api' } });
+        await store.append(streamId, c * 100, events, {
+          commandId,
+          meta: { ...systemMeta(commandId), actor: { id: adminId, username: 'ada' }, medium: 'api' },
+        });
       }
       await relay.flushStream(streamId);
       await relay.stop();
@@ -154,22 +196,42 @@ describe('audit log through the gateway (API.md "Audit log")', () => {
 
     const list = await allEntries(orgId);
     expect(list.length).toBeGreaterThan(1100);
-    const res = await http.get(`/api/v1/organizations/${orgId}/audit-logs/export`).set(auth()).buffer(true).parse((r, cb) => {
-      let text = '';
-      r.setEncoding('utf8');
-      r.on('data', (d: string) => (text += d));
-      r.on('end', () => cb(null, text));
-    });
+    const res = await http
+      .get(`/api/v1/organizations/${orgId}/audit-logs/export`)
+      .set(auth())
+      .buffer(true)
+      .parse((r, cb) => {
+        let text = '';
+        r.setEncoding('utf8');
+        r.on('data', (d: string) => (text += d));
+        r.on('end', () => cb(null, text));
+      });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
     const rows = parseCsv(res.body as string);
-    expect(rows[0]).toEqual(['id', 'timestamp', 'actorId', 'actorUsername', 'resource', 'resourceId', 'resourceName', 'operation', 'description', 'medium', 'ip', 'requestId', 'metadata']);
+    expect(rows[0]).toEqual([
+      'id',
+      'timestamp',
+      'actorId',
+      'actorUsername',
+      'resource',
+      'resourceId',
+      'resourceName',
+      'operation',
+      'description',
+      'medium',
+      'ip',
+      'requestId',
+      'metadata',
+    ]);
     expect(rows.slice(1).map((r) => r[0])).toEqual(list.map((e) => e.id));
     const formula = rows.find((r) => r[6].includes('calc'))!;
     expect(formula[6]).toBe(`'=cmd|"/c calc"!A0`);
     expect(JSON.parse(rows.find((r) => r[6] === 'Group 5, "quoted"')![12])).toMatchObject({ description: 'line one\nline two' });
 
-    const filtered = parseCsv((await http.get(`/api/v1/organizations/${orgId}/audit-logs/export`).query({ resource: 'User', operation: 'Modified' }).set(auth()).expect(200)).text);
+    const filtered = parseCsv(
+      (await http.get(`/api/v1/organizations/${orgId}/audit-logs/export`).query({ resource: 'User', operation: 'Modified' }).set(auth()).expect(200)).text,
+    );
     expect(filtered.slice(1).map((r) => r[0])).toEqual((await allEntries(orgId, { resource: 'User', operation: 'Modified' })).map((e) => e.id));
     expect((await http.get(`/api/v1/organizations/${orgId}/audit-logs/export`).query({ resource: 'Planet' }).set(auth())).status).toBe(400);
   });
@@ -192,7 +254,10 @@ describe('audit log through the gateway (API.md "Audit log")', () => {
       ];
       expect(hashes.length).toBeGreaterThan(3);
       const audit = mongo.db(testDatabaseName('audit-log'));
-      const stored = JSON.stringify([...(await audit.collection('audit_entries').find().toArray()), ...(await audit.collection('audit_directory').find().toArray())]);
+      const stored = JSON.stringify([
+        ...(await audit.collection('audit_entries').find().toArray()),
+        ...(await audit.collection('audit_directory').find().toArray()),
+      ]);
       expect(stored.length).toBeGreaterThan(10_000);
       for (const s of [...secrets, ...hashes]) expect(stored).not.toContain(s);
     } finally {

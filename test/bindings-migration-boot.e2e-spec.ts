@@ -38,11 +38,15 @@ describe('membership imports the role bindings of an earlier version when it sta
     const imports = (await publishedEvents(nc)).filter((e) => e.type === 'organization.bindings-imported');
     expect(imports.map((e) => e.organizationId).sort()).toEqual(fixture.organizations.map((o) => o.organizationId).sort());
     // the command line finds nothing left to import
-    const { stdout } = await promisify(execFile)('npx', ['ts-node', '--transpile-only', '-r', 'tsconfig-paths/register', 'apps/membership/src/cli/migrate-bindings.ts'], {
-      cwd: join(__dirname, '..'),
-      env: { ...process.env, ...serviceTestEnv('membership'), LOG_LEVEL: 'silent' },
-      timeout: 120_000,
-    });
+    const { stdout } = await promisify(execFile)(
+      'npx',
+      ['ts-node', '--transpile-only', '-r', 'tsconfig-paths/register', 'apps/membership/src/cli/migrate-bindings.ts'],
+      {
+        cwd: join(__dirname, '..'),
+        env: { ...process.env, ...serviceTestEnv('membership'), LOG_LEVEL: 'silent' },
+        timeout: 120_000,
+      },
+    );
     expect(stdout).toMatch(/bindings imported into 0 organization\(s\)/);
   }, 300_000);
 });

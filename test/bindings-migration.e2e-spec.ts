@@ -70,7 +70,8 @@ describe('npm run migrate:bindings on a history written before bindings moved to
       for (const e of await access.readStream(`access-${o.organizationId}`)) {
         const d = e.data as { roleId: string; name: string; description: string; scope: 'organization' | 'project'; permissions: string[] };
         if (e.type === 'role.deleted') roles.delete(d.roleId);
-        else if (e.type === 'role.created' || e.type === 'role.changed') roles.set(d.roleId, { id: d.roleId, name: d.name, description: d.description, scope: d.scope, permissions: d.permissions });
+        else if (e.type === 'role.created' || e.type === 'role.changed')
+          roles.set(d.roleId, { id: d.roleId, name: d.name, description: d.description, scope: d.scope, permissions: d.permissions });
       }
       const decided = state.withCustomRoles([...roles.values()]);
       for (const [key, expected] of Object.entries(o.expected.checks)) {
@@ -96,16 +97,38 @@ describe('npm run migrate:bindings on a history written before bindings moved to
     const people = org.expected.people;
     const fay = people.find((p) => p.username === 'fay')!.id; // Owner through a legacy binding
     const ann = people.find((p) => p.username === 'ann')!.id; // Admin through a legacy binding
-    await expect(ask(nc, MembershipSubjects.removePerson(), { organizationId: org.organizationId, userId: fay })).rejects.toMatchObject({ code: 'OWNER_PROTECTED' });
+    await expect(ask(nc, MembershipSubjects.removePerson(), { organizationId: org.organizationId, userId: fay })).rejects.toMatchObject({
+      code: 'OWNER_PROTECTED',
+    });
     const asAnn = async (subject: string, body: unknown) => {
       const data = { meta: { ...systemMeta(randomUUID()), actor: { id: ann }, medium: 'api' }, body };
       const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data }), { timeout: 20_000 });
       return JSONCodec<{ err?: { code: string } }>().decode(reply.data).err?.code ?? 'ok';
     };
     const member = people.find((p) => p.username === 'gus')!;
-    expect(await asAnn(MembershipSubjects.assignRole(), { organizationId: org.organizationId, subjectType: 'user', subjectId: fay, projectId: null, roleId: member.roles[0].id })).toBe('FORBIDDEN');
+    expect(
+      await asAnn(MembershipSubjects.assignRole(), {
+        organizationId: org.organizationId,
+        subjectType: 'user',
+        subjectId: fay,
+        projectId: null,
+        roleId: member.roles[0].id,
+      }),
+    ).toBe('FORBIDDEN');
     // the Admin binds what an Admin holds
-    expect(await asAnn(MembershipSubjects.assignRole(), { organizationId: org.organizationId, subjectType: 'user', subjectId: member.id, projectId: null, roleId: people.find((p) => p.username === 'ann')!.roles[0].id })).toBe('ok');
-    expect((await ask<RolesReply>(nc, AuthorizationSubjects.roles(), { organizationId: org.organizationId })).roles.map((r) => r.name).sort()).toEqual(['Auditor', 'Deployer', 'Unused']);
+    expect(
+      await asAnn(MembershipSubjects.assignRole(), {
+        organizationId: org.organizationId,
+        subjectType: 'user',
+        subjectId: member.id,
+        projectId: null,
+        roleId: people.find((p) => p.username === 'ann')!.roles[0].id,
+      }),
+    ).toBe('ok');
+    expect((await ask<RolesReply>(nc, AuthorizationSubjects.roles(), { organizationId: org.organizationId })).roles.map((r) => r.name).sort()).toEqual([
+      'Auditor',
+      'Deployer',
+      'Unused',
+    ]);
   });
 });

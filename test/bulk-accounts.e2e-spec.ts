@@ -55,15 +55,27 @@ describe('account batches (POST /organizations/{org}/accounts)', () => {
    * "Account batches").
    */
   async function expectMembers(created: Array<{ userId: string }>) {
-    const commits = await mongo.db(testDatabaseName('membership')).collection('event_commits').find({ streamId: `organization-${org}` }).toArray();
+    const commits = await mongo
+      .db(testDatabaseName('membership'))
+      .collection('event_commits')
+      .find({ streamId: `organization-${org}` })
+      .toArray();
     const joined = new Set(
-      commits.flatMap((c) => c.events as Array<{ type: string; data: { userId: string } }>).filter((e) => e.type === 'organization.member-added').map((e) => e.data.userId),
+      commits
+        .flatMap((c) => c.events as Array<{ type: string; data: { userId: string } }>)
+        .filter((e) => e.type === 'organization.member-added')
+        .map((e) => e.data.userId),
     );
     expect(created.filter((c) => !joined.has(c.userId))).toEqual([]);
     for (const c of sample(created))
       await eventually(
         async () =>
-          (await http.post(`/api/v1/organizations/${org}/permissions/check`).set(admin).send({ userId: c.userId, permissions: ['organization.view'] })).status === 200,
+          (
+            await http
+              .post(`/api/v1/organizations/${org}/permissions/check`)
+              .set(admin)
+              .send({ userId: c.userId, permissions: ['organization.view'] })
+          ).status === 200,
         30_000,
         `authorization to know ${c.userId} as a member`,
       );
@@ -98,28 +110,32 @@ describe('account batches (POST /organizations/{org}/accounts)', () => {
   it.each([
     ['while the first run is still going', 'gave-up-early.example.com', false],
     ['after the first run has finished', 'gave-up-late.example.com', true],
-  ])('a caller that gave up, retried under the same Idempotency-Key %s: the same accounts, usable passwords, every one a member, nothing twice', async (_when, domain, waitForFirst) => {
-    const accounts = accountsAt(domain, 40);
-    const key = `gave-up-${domain}`;
-    // the first request's caller stops waiting at once (as a gateway whose request timed out)
-    const first = gatewayCommand(key, accounts);
-    await nc.request(first.subject, first.data, { timeout: 1 }).catch(() => undefined);
-    if (waitForFirst) await eventually(async () => (await createdEvents(domain)) === 40, 60_000, 'the first run');
-    else await new Promise((r) => setTimeout(r, 300));
+  ])(
+    'a caller that gave up, retried under the same Idempotency-Key %s: the same accounts, usable passwords, every one a member, nothing twice',
+    async (_when, domain, waitForFirst) => {
+      const accounts = accountsAt(domain, 40);
+      const key = `gave-up-${domain}`;
+      // the first request's caller stops waiting at once (as a gateway whose request timed out)
+      const first = gatewayCommand(key, accounts);
+      await nc.request(first.subject, first.data, { timeout: 1 }).catch(() => undefined);
+      if (waitForFirst) await eventually(async () => (await createdEvents(domain)) === 40, 60_000, 'the first run');
+      else await new Promise((r) => setTimeout(r, 300));
 
-    const res = await http.post(`/api/v1/organizations/${org}/accounts`).set(admin).set('Idempotency-Key', key).send({ accounts });
-    expect({ status: res.status, code: res.body.code }).toEqual({ status: 201, code: undefined });
-    const reply = res.body as CreateAccountsReply;
-    expect(reply.existing).toEqual([]);
-    expect(reply.created.map((c) => c.email)).toEqual(accounts.map((a) => a.email));
+      const res = await http.post(`/api/v1/organizations/${org}/accounts`).set(admin).set('Idempotency-Key', key).send({ accounts });
+      expect({ status: res.status, code: res.body.code }).toEqual({ status: 201, code: undefined });
+      const reply = res.body as CreateAccountsReply;
+      expect(reply.existing).toEqual([]);
+      expect(reply.created.map((c) => c.email)).toEqual(accounts.map((a) => a.email));
 
-    await expectMembers(reply.created);
-    for (const account of sample(reply.created)) await canLogIn(account);
-    await changePassword(reply.created[0]);
-    expect(await createdEvents(domain)).toBe(40);
-    const again = await http.post(`/api/v1/organizations/${org}/accounts`).set(admin).set('Idempotency-Key', key).send({ accounts }).expect(201);
-    expect(again.body).toEqual(reply);
-  }, 180_000);
+      await expectMembers(reply.created);
+      for (const account of sample(reply.created)) await canLogIn(account);
+      await changePassword(reply.created[0]);
+      expect(await createdEvents(domain)).toBe(40);
+      const again = await http.post(`/api/v1/organizations/${org}/accounts`).set(admin).set('Idempotency-Key', key).send({ accounts }).expect(201);
+      expect(again.body).toEqual(reply);
+    },
+    180_000,
+  );
 
   it('500 accounts in one request: 201 within seconds, every account a member that can log in; a retry returns the same passwords', async () => {
     const accounts = accountsAt('bulk500.example.com', 500);

@@ -192,8 +192,7 @@ describe('deploy/', () => {
     const envValue = (key: string) => container?.env?.find((e) => e.name === key)?.value;
 
     /** The containerPort a probe or Service port refers to, by name or by number. */
-    const declaredPort = (port: number | string | undefined) =>
-      container?.ports?.find((p) => p.name === port || p.containerPort === port)?.containerPort;
+    const declaredPort = (port: number | string | undefined) => container?.ports?.find((p) => p.name === port || p.containerPort === port)?.containerPort;
 
     it('exists with 2 replicas, a selector matching its pod labels, and a container running its main.js', () => {
       expect(deployment).toBeDefined();

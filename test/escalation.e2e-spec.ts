@@ -33,14 +33,26 @@ describe('escalation through groups, password resets and role edits', () => {
   };
 
   async function account(username: string): Promise<User> {
-    const res = await http.post(api(`/organizations/${org}/accounts`)).set(owner).send({ accounts: [{ email: `${username}@example.com`, username }] }).expect(201);
+    const res = await http
+      .post(api(`/organizations/${org}/accounts`))
+      .set(owner)
+      .send({ accounts: [{ email: `${username}@example.com`, username }] })
+      .expect(201);
     const created = res.body.created[0];
-    const session = await http.post(api('/auth/password')).send({ login: username, currentPassword: created.temporaryPassword, newPassword: `correct horse battery ${username}` }).expect(200);
+    const session = await http
+      .post(api('/auth/password'))
+      .send({ login: username, currentPassword: created.temporaryPassword, newPassword: `correct horse battery ${username}` })
+      .expect(200);
     return { userId: created.userId, username, headers: auth(session.body.token) };
   }
 
   const permissionsOf = async (user: User): Promise<string[]> =>
-    (await http.get(api(`/organizations/${org}/people/${user.userId}/permissions`)).set(owner).expect(200)).body.permissions.map((p: { name: string }) => p.name);
+    (
+      await http
+        .get(api(`/organizations/${org}/people/${user.userId}/permissions`))
+        .set(owner)
+        .expect(200)
+    ).body.permissions.map((p: { name: string }) => p.name);
 
   beforeAll(async () => {
     system = await startSystem();
@@ -51,8 +63,16 @@ describe('escalation through groups, password resets and role edits', () => {
     member = await account('mona');
     olga = await account('olga');
     roleManager = await account('roman');
-    await http.put(api(`/organizations/${org}/people/${admin.userId}/role`)).set(owner).send({ roleId: role('admin') }).expect(200);
-    await http.put(api(`/organizations/${org}/people/${olga.userId}/role`)).set(owner).send({ roleId: role('owner') }).expect(200);
+    await http
+      .put(api(`/organizations/${org}/people/${admin.userId}/role`))
+      .set(owner)
+      .send({ roleId: role('admin') })
+      .expect(200);
+    await http
+      .put(api(`/organizations/${org}/people/${olga.userId}/role`))
+      .set(owner)
+      .send({ roleId: role('owner') })
+      .expect(200);
   });
   afterAll(async () => {
     await nc?.close();
@@ -60,40 +80,116 @@ describe('escalation through groups, password resets and role edits', () => {
   });
 
   it('an Admin cannot join, leave for others, or delete a group holding Owner; an Owner can', async () => {
-    const group = (await http.post(api(`/organizations/${org}/groups`)).set(owner).send({ name: 'Owners', description: '', memberIds: [] }).expect(201)).body.id;
-    await http.put(api(`/organizations/${org}/groups/${group}/role`)).set(owner).send({ roleId: role('owner') }).expect(200);
+    const group = (
+      await http
+        .post(api(`/organizations/${org}/groups`))
+        .set(owner)
+        .send({ name: 'Owners', description: '', memberIds: [] })
+        .expect(201)
+    ).body.id;
+    await http
+      .put(api(`/organizations/${org}/groups/${group}/role`))
+      .set(owner)
+      .send({ roleId: role('owner') })
+      .expect(200);
 
-    const join = await http.patch(api(`/organizations/${org}/groups/${group}`)).set(admin.headers).send({ addMemberIds: [admin.userId] });
+    const join = await http
+      .patch(api(`/organizations/${org}/groups/${group}`))
+      .set(admin.headers)
+      .send({ addMemberIds: [admin.userId] });
     expectProblem(join, 403, 'FORBIDDEN');
     expect(join.body.detail ?? join.body.message ?? '').toMatch(/organization\.change_owner/);
     expect(await permissionsOf(admin)).not.toContain('organization.delete');
     // and the Admin cannot then make themself Owner
-    expectProblem(await http.put(api(`/organizations/${org}/people/${admin.userId}/role`)).set(admin.headers).send({ roleId: role('owner') }), 403, 'FORBIDDEN');
+    expectProblem(
+      await http
+        .put(api(`/organizations/${org}/people/${admin.userId}/role`))
+        .set(admin.headers)
+        .send({ roleId: role('owner') }),
+      403,
+      'FORBIDDEN',
+    );
 
-    await http.patch(api(`/organizations/${org}/groups/${group}`)).set(owner).send({ addMemberIds: [member.userId] }).expect(200);
+    await http
+      .patch(api(`/organizations/${org}/groups/${group}`))
+      .set(owner)
+      .send({ addMemberIds: [member.userId] })
+      .expect(200);
     expect(await permissionsOf(member)).toContain('organization.delete');
-    expectProblem(await http.patch(api(`/organizations/${org}/groups/${group}`)).set(admin.headers).send({ removeMemberIds: [member.userId] }), 403, 'FORBIDDEN');
+    expectProblem(
+      await http
+        .patch(api(`/organizations/${org}/groups/${group}`))
+        .set(admin.headers)
+        .send({ removeMemberIds: [member.userId] }),
+      403,
+      'FORBIDDEN',
+    );
     expectProblem(await http.delete(api(`/organizations/${org}/groups/${group}`)).set(admin.headers), 403, 'FORBIDDEN');
     // renaming changes no grant
-    await http.patch(api(`/organizations/${org}/groups/${group}`)).set(admin.headers).send({ name: 'Owners group' }).expect(200);
-    await http.patch(api(`/organizations/${org}/groups/${group}`)).set(owner).send({ removeMemberIds: [member.userId] }).expect(200);
+    await http
+      .patch(api(`/organizations/${org}/groups/${group}`))
+      .set(admin.headers)
+      .send({ name: 'Owners group' })
+      .expect(200);
+    await http
+      .patch(api(`/organizations/${org}/groups/${group}`))
+      .set(owner)
+      .send({ removeMemberIds: [member.userId] })
+      .expect(200);
     expect(await permissionsOf(member)).not.toContain('organization.delete');
-    await http.delete(api(`/organizations/${org}/groups/${group}`)).set(owner).expect(204);
+    await http
+      .delete(api(`/organizations/${org}/groups/${group}`))
+      .set(owner)
+      .expect(204);
   });
 
   it('a Member put in a group holding a custom role with permissions the Admin lacks: refused for the Admin, allowed for the Owner', async () => {
-    const deleter = (await http.post(api(`/organizations/${org}/roles`)).set(owner).send({ name: 'Deleter', description: '', scope: 'organization', permissions: ['organization.delete'] }).expect(201)).body.id;
-    const group = (await http.post(api(`/organizations/${org}/groups`)).set(owner).send({ name: 'Deleters', description: '', memberIds: [] }).expect(201)).body.id;
-    await http.put(api(`/organizations/${org}/groups/${group}/role`)).set(owner).send({ roleId: deleter }).expect(200);
+    const deleter = (
+      await http
+        .post(api(`/organizations/${org}/roles`))
+        .set(owner)
+        .send({ name: 'Deleter', description: '', scope: 'organization', permissions: ['organization.delete'] })
+        .expect(201)
+    ).body.id;
+    const group = (
+      await http
+        .post(api(`/organizations/${org}/groups`))
+        .set(owner)
+        .send({ name: 'Deleters', description: '', memberIds: [] })
+        .expect(201)
+    ).body.id;
+    await http
+      .put(api(`/organizations/${org}/groups/${group}/role`))
+      .set(owner)
+      .send({ roleId: deleter })
+      .expect(200);
     // binding the role to the Member directly was already refused; through the group it is now too
-    expectProblem(await http.put(api(`/organizations/${org}/people/${member.userId}/role`)).set(admin.headers).send({ roleId: deleter }), 403, 'PRIVILEGE_ESCALATION');
-    const res = await http.patch(api(`/organizations/${org}/groups/${group}`)).set(admin.headers).send({ addMemberIds: [member.userId] });
+    expectProblem(
+      await http
+        .put(api(`/organizations/${org}/people/${member.userId}/role`))
+        .set(admin.headers)
+        .send({ roleId: deleter }),
+      403,
+      'PRIVILEGE_ESCALATION',
+    );
+    const res = await http
+      .patch(api(`/organizations/${org}/groups/${group}`))
+      .set(admin.headers)
+      .send({ addMemberIds: [member.userId] });
     expectProblem(res, 403, 'PRIVILEGE_ESCALATION');
     expect(res.body.permissions ?? res.body.details?.permissions).toEqual(['organization.delete']);
     expect(await permissionsOf(member)).not.toContain('organization.delete');
-    await http.patch(api(`/organizations/${org}/groups/${group}`)).set(owner).send({ addMemberIds: [member.userId] }).expect(200);
+    await http
+      .patch(api(`/organizations/${org}/groups/${group}`))
+      .set(owner)
+      .send({ addMemberIds: [member.userId] })
+      .expect(200);
     expect(await permissionsOf(member)).toContain('organization.delete');
-    await http.patch(api(`/organizations/${org}/groups/${group}`)).set(owner).send({ removeMemberIds: [member.userId] }).expect(200);
+    await http
+      .patch(api(`/organizations/${org}/groups/${group}`))
+      .set(owner)
+      .send({ removeMemberIds: [member.userId] })
+      .expect(200);
   });
 
   it('an Admin cannot reset the password of an Owner, nor of someone holding what the Admin lacks; the Owner can', async () => {
@@ -101,27 +197,81 @@ describe('escalation through groups, password resets and role edits', () => {
     // olga's password still works
     await http.post(api('/auth/login')).send({ login: 'olga', password: 'correct horse battery olga' }).expect(200);
     // a Member can be reset by the Admin, the Admin by the Owner
-    await http.post(api(`/organizations/${org}/people/${member.userId}/password`)).set(admin.headers).expect(200);
-    await http.post(api(`/organizations/${org}/people/${admin.userId}/password`)).set(owner).expect(200);
+    await http
+      .post(api(`/organizations/${org}/people/${member.userId}/password`))
+      .set(admin.headers)
+      .expect(200);
+    await http
+      .post(api(`/organizations/${org}/people/${admin.userId}/password`))
+      .set(owner)
+      .expect(200);
   });
 
   it('a holder of custom_roles.manage cannot take away (or add) permissions of a role they do not fully hold', async () => {
-    const manager = (await http.post(api(`/organizations/${org}/roles`)).set(owner).send({ name: 'Role manager', description: '', scope: 'organization', permissions: ['organization.custom_roles.view', 'organization.custom_roles.manage', 'organization.people.view'] }).expect(201)).body.id;
-    await http.put(api(`/organizations/${org}/people/${roleManager.userId}/role`)).set(owner).send({ roleId: manager }).expect(200);
-    const strong = (await http.post(api(`/organizations/${org}/roles`)).set(owner).send({ name: 'Strong', description: '', scope: 'organization', permissions: ['organization.delete', 'organization.people.view'] }).expect(201)).body.id;
-    const res = await http.patch(api(`/organizations/${org}/roles/${strong}`)).set(roleManager.headers).send({ permissions: ['organization.people.view'] });
+    const manager = (
+      await http
+        .post(api(`/organizations/${org}/roles`))
+        .set(owner)
+        .send({
+          name: 'Role manager',
+          description: '',
+          scope: 'organization',
+          permissions: ['organization.custom_roles.view', 'organization.custom_roles.manage', 'organization.people.view'],
+        })
+        .expect(201)
+    ).body.id;
+    await http
+      .put(api(`/organizations/${org}/people/${roleManager.userId}/role`))
+      .set(owner)
+      .send({ roleId: manager })
+      .expect(200);
+    const strong = (
+      await http
+        .post(api(`/organizations/${org}/roles`))
+        .set(owner)
+        .send({ name: 'Strong', description: '', scope: 'organization', permissions: ['organization.delete', 'organization.people.view'] })
+        .expect(201)
+    ).body.id;
+    const res = await http
+      .patch(api(`/organizations/${org}/roles/${strong}`))
+      .set(roleManager.headers)
+      .send({ permissions: ['organization.people.view'] });
     expectProblem(res, 403, 'PRIVILEGE_ESCALATION');
-    expect((await http.get(api(`/organizations/${org}/roles/${strong}`)).set(owner).expect(200)).body.permissions).toContain('organization.delete');
+    expect(
+      (
+        await http
+          .get(api(`/organizations/${org}/roles/${strong}`))
+          .set(owner)
+          .expect(200)
+      ).body.permissions,
+    ).toContain('organization.delete');
     expectProblem(await http.delete(api(`/organizations/${org}/roles/${strong}`)).set(roleManager.headers), 403, 'PRIVILEGE_ESCALATION');
     // a role they hold entirely: allowed, name and description too
-    const weak = (await http.post(api(`/organizations/${org}/roles`)).set(roleManager.headers).send({ name: 'Weak', description: '', scope: 'organization', permissions: ['organization.people.view'] }).expect(201)).body.id;
-    await http.patch(api(`/organizations/${org}/roles/${weak}`)).set(roleManager.headers).send({ permissions: [] }).expect(200);
-    await http.patch(api(`/organizations/${org}/roles/${strong}`)).set(roleManager.headers).send({ description: 'renaming needs no permission of the role' }).expect(200);
+    const weak = (
+      await http
+        .post(api(`/organizations/${org}/roles`))
+        .set(roleManager.headers)
+        .send({ name: 'Weak', description: '', scope: 'organization', permissions: ['organization.people.view'] })
+        .expect(201)
+    ).body.id;
+    await http
+      .patch(api(`/organizations/${org}/roles/${weak}`))
+      .set(roleManager.headers)
+      .send({ permissions: [] })
+      .expect(200);
+    await http
+      .patch(api(`/organizations/${org}/roles/${strong}`))
+      .set(roleManager.headers)
+      .send({ description: 'renaming needs no permission of the role' })
+      .expect(200);
   });
 
   it('the Owner rule holds for a command sent straight over NATS, without the gateway', async () => {
     const probe = await account('paula');
-    await http.delete(api(`/organizations/${org}/people/${probe.userId}`)).set(owner).expect(204);
+    await http
+      .delete(api(`/organizations/${org}/people/${probe.userId}`))
+      .set(owner)
+      .expect(204);
     const meta = { ...systemMeta(randomUUID()), actor: { id: admin.userId, username: admin.username }, medium: 'api' as const };
     const subject = MembershipSubjects.addPeople();
     const body = { organizationId: org, handles: ['paula'], roleId: role('owner') };
@@ -134,15 +284,35 @@ describe('escalation through groups, password resets and role edits', () => {
   it('the Owner and grant rules hold for every people-and-roles command sent straight over NATS (decided by membership, not the gateway)', async () => {
     const as = async (user: { userId: string; username: string }, subject: string, body: Record<string, unknown>) => {
       const meta = { ...systemMeta(randomUUID()), actor: { id: user.userId, username: user.username }, medium: 'api' as const };
-      const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data: { meta, body: { organizationId: org, ...body } } }), { timeout: 20_000 });
+      const reply = await nc.request(
+        subject,
+        JSONCodec().encode({ pattern: subject, id: randomUUID(), data: { meta, body: { organizationId: org, ...body } } }),
+        { timeout: 20_000 },
+      );
       return JSONCodec<{ err?: { code: string } }>().decode(reply.data).err?.code ?? 'ok';
     };
     const bind = (actor: User, subjectId: string, roleId: string, projectId: string | null = null, subjectType = 'user') =>
       as(actor, MembershipSubjects.assignRole(), { subjectType, subjectId, projectId, roleId });
     const ownerUser = { userId: (await http.get(api('/me')).set(owner).expect(200)).body.id as string, username: 'admin', headers: owner };
-    const project = (await http.post(api(`/organizations/${org}/projects`)).set(owner).send({ name: 'nats-direct' }).expect(201)).body.id;
-    const owners = (await http.post(api(`/organizations/${org}/groups`)).set(owner).send({ name: 'Owners over NATS', description: '', memberIds: [] }).expect(201)).body.id;
-    await http.put(api(`/organizations/${org}/groups/${owners}/role`)).set(owner).send({ roleId: role('owner') }).expect(200);
+    const project = (
+      await http
+        .post(api(`/organizations/${org}/projects`))
+        .set(owner)
+        .send({ name: 'nats-direct' })
+        .expect(201)
+    ).body.id;
+    const owners = (
+      await http
+        .post(api(`/organizations/${org}/groups`))
+        .set(owner)
+        .send({ name: 'Owners over NATS', description: '', memberIds: [] })
+        .expect(201)
+    ).body.id;
+    await http
+      .put(api(`/organizations/${org}/groups/${owners}/role`))
+      .set(owner)
+      .send({ roleId: role('owner') })
+      .expect(200);
 
     // giving or taking Owner, removing or taking over an Owner: organization.change_owner, which an Admin lacks
     expect(await bind(admin, admin.userId, role('owner'))).toBe('FORBIDDEN');
@@ -174,7 +344,9 @@ describe('escalation through groups, password resets and role edits', () => {
   it('a command without a command id or an actor is refused before any handler runs; two copies of one command make one organization', async () => {
     const subject = MembershipSubjects.createOrganization();
     for (const meta of [undefined, { actor: { id: admin.userId } }, { commandId: randomUUID() }]) {
-      const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data: { meta, body: { name: 'No Meta' } } }), { timeout: 20_000 });
+      const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data: { meta, body: { name: 'No Meta' } } }), {
+        timeout: 20_000,
+      });
       expect(JSONCodec<{ err?: { code: string } }>().decode(reply.data).err?.code).toBe('VALIDATION_FAILED');
     }
     // two copies of one command at once (a retry while the first is still running) decide on the same organization

@@ -53,13 +53,36 @@ const actor = fc.nat(USERS.length - 1);
 const user = fc.nat(USERS.length - 1);
 const users = fc.uniqueArray(user, { maxLength: 4 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ k: fc.constant('bind' as const), actor, group: fc.boolean(), subject: user, role: fc.nat(ROLES.length - 1), project: fc.option(fc.nat(PROJECTS.length - 1), { nil: null }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      k: fc.constant('bind' as const),
+      actor,
+      group: fc.boolean(),
+      subject: user,
+      role: fc.nat(ROLES.length - 1),
+      project: fc.option(fc.nat(PROJECTS.length - 1), { nil: null }),
+    }),
+  },
   fc.record({ k: fc.constant('unbind' as const), actor, group: fc.boolean(), subject: user, project: fc.nat(PROJECTS.length - 1) }),
   fc.record({ k: fc.constant('create-group' as const), actor, group: fc.nat(GROUPS.length - 1), members: users }),
   { weight: 4, arbitrary: fc.record({ k: fc.constant('update-group' as const), actor, group: fc.nat(GROUPS.length - 1), add: users, remove: users }) },
   fc.record({ k: fc.constant('delete-group' as const), actor, group: fc.nat(GROUPS.length - 1) }),
-  fc.record({ k: fc.constant('create-role' as const), actor, role: fc.nat(CUSTOM.length - 1), perms: fc.uniqueArray(fc.nat(PERMISSIONS.length - 1), { maxLength: 12 }) }),
-  { weight: 2, arbitrary: fc.record({ k: fc.constant('change-role' as const), actor, role: fc.nat(CUSTOM.length - 1), perms: fc.uniqueArray(fc.nat(PERMISSIONS.length - 1), { maxLength: 12 }) }) },
+  fc.record({
+    k: fc.constant('create-role' as const),
+    actor,
+    role: fc.nat(CUSTOM.length - 1),
+    perms: fc.uniqueArray(fc.nat(PERMISSIONS.length - 1), { maxLength: 12 }),
+  }),
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constant('change-role' as const),
+      actor,
+      role: fc.nat(CUSTOM.length - 1),
+      perms: fc.uniqueArray(fc.nat(PERMISSIONS.length - 1), { maxLength: 12 }),
+    }),
+  },
   fc.record({ k: fc.constant('delete-role' as const), actor, role: fc.nat(CUSTOM.length - 1) }),
   { weight: 2, arbitrary: fc.record({ k: fc.constant('reset-password' as const), actor, target: user }) },
   fc.record({ k: fc.constant('invite' as const), actor, target: user, role: fc.option(fc.nat(ROLES.length - 1), { nil: null }) }),
@@ -113,7 +136,13 @@ class World {
 }
 
 let commands = 0;
-const metaOf = (actorId: string): CommandMeta => ({ commandId: `c${++commands}`, actor: { id: actorId }, correlationId: 'c', medium: 'api', timestamp: '2026-01-01T00:00:00.000Z' });
+const metaOf = (actorId: string): CommandMeta => ({
+  commandId: `c${++commands}`,
+  actor: { id: actorId },
+  correlationId: 'c',
+  medium: 'api',
+  timestamp: '2026-01-01T00:00:00.000Z',
+});
 
 /** Every permission each member holds: `org:<perm>` and `<project>:<perm>`. */
 function holdings(index: OrgAccess): Map<string, Set<string>> {
@@ -130,18 +159,47 @@ function holdings(index: OrgAccess): Map<string, Set<string>> {
 function run(world: World, op: Op): void {
   const actorId = USERS[op.actor];
   const meta = metaOf(actorId);
-  const subjectOf = (group: boolean, i: number) => (group ? { subjectType: 'group' as const, subjectId: GROUPS[i % GROUPS.length] } : { subjectType: 'user' as const, subjectId: USERS[i] });
+  const subjectOf = (group: boolean, i: number) =>
+    group ? { subjectType: 'group' as const, subjectId: GROUPS[i % GROUPS.length] } : { subjectType: 'user' as const, subjectId: USERS[i] };
   switch (op.k) {
     case 'bind':
-      return world.organization({ kind: 'AssignRole', organizationId: ORG, ...subjectOf(op.group, op.subject), roleId: ROLES[op.role], projectId: op.project === null ? null : PROJECTS[op.project] }, meta);
+      return world.organization(
+        {
+          kind: 'AssignRole',
+          organizationId: ORG,
+          ...subjectOf(op.group, op.subject),
+          roleId: ROLES[op.role],
+          projectId: op.project === null ? null : PROJECTS[op.project],
+        },
+        meta,
+      );
     case 'unbind': {
       const { subjectId } = subjectOf(op.group, op.subject);
       return world.organization({ kind: 'UnassignRole', organizationId: ORG, subjectId, projectId: PROJECTS[op.project] }, meta);
     }
     case 'create-group':
-      return world.organization({ kind: 'CreateGroup', organizationId: ORG, groupId: GROUPS[op.group], name: `g${op.group}`, description: '', memberIds: op.members.map((i) => USERS[i]) }, meta);
+      return world.organization(
+        {
+          kind: 'CreateGroup',
+          organizationId: ORG,
+          groupId: GROUPS[op.group],
+          name: `g${op.group}`,
+          description: '',
+          memberIds: op.members.map((i) => USERS[i]),
+        },
+        meta,
+      );
     case 'update-group':
-      return world.organization({ kind: 'UpdateGroup', organizationId: ORG, groupId: GROUPS[op.group], addMemberIds: op.add.map((i) => USERS[i]), removeMemberIds: op.remove.map((i) => USERS[i]) }, meta);
+      return world.organization(
+        {
+          kind: 'UpdateGroup',
+          organizationId: ORG,
+          groupId: GROUPS[op.group],
+          addMemberIds: op.add.map((i) => USERS[i]),
+          removeMemberIds: op.remove.map((i) => USERS[i]),
+        },
+        meta,
+      );
     case 'delete-group':
       return world.organization({ kind: 'DeleteGroup', organizationId: ORG, groupId: GROUPS[op.group] }, meta);
     case 'create-role': {
@@ -163,7 +221,13 @@ function run(world: World, op: Op): void {
       return world.organization({ kind: 'ResetMemberPassword', organizationId: ORG, userId: USERS[op.target] }, meta);
     case 'invite':
       return world.organization(
-        { kind: 'AddMembers', organizationId: ORG, users: [{ userId: USERS[op.target], username: `u${op.target}` }], roleId: op.role === null ? undefined : ROLES[op.role], via: 'invite' },
+        {
+          kind: 'AddMembers',
+          organizationId: ORG,
+          users: [{ userId: USERS[op.target], username: `u${op.target}` }],
+          roleId: op.role === null ? undefined : ROLES[op.role],
+          via: 'invite',
+        },
         meta,
       );
     case 'remove':
@@ -174,16 +238,30 @@ function run(world: World, op: Op): void {
 /** The organization: USERS[0] creates it (Owner); the others join as Members; one project each for USERS[0] and USERS[1]. */
 function startWorld(initialRoles: number[]): World {
   const world = new World();
-  world.organization({ kind: 'CreateOrganization', organizationId: ORG, name: 'Org', slug: 'org', ownerId: USERS[0], ownerUsername: 'u0', via: 'creator' }, metaOf(USERS[0]));
-  world.organization({ kind: 'AddMembers', organizationId: ORG, users: USERS.slice(1).map((u, i) => ({ userId: u, username: `u${i + 1}` })), via: 'invite' }, metaOf(USERS[0]));
-  for (const [i, projectId] of PROJECTS.entries()) world.organization({ kind: 'CreateProject', organizationId: ORG, projectId, name: `p${i}`, ownerId: USERS[i] }, metaOf(USERS[i]));
+  world.organization(
+    { kind: 'CreateOrganization', organizationId: ORG, name: 'Org', slug: 'org', ownerId: USERS[0], ownerUsername: 'u0', via: 'creator' },
+    metaOf(USERS[0]),
+  );
+  world.organization(
+    { kind: 'AddMembers', organizationId: ORG, users: USERS.slice(1).map((u, i) => ({ userId: u, username: `u${i + 1}` })), via: 'invite' },
+    metaOf(USERS[0]),
+  );
+  for (const [i, projectId] of PROJECTS.entries())
+    world.organization({ kind: 'CreateProject', organizationId: ORG, projectId, name: `p${i}`, ownerId: USERS[i] }, metaOf(USERS[i]));
   // a few starting roles given by the Owner: Owner, Admin or Member (0, 1, 2)
   for (const [i, r] of initialRoles.entries())
-    if (r !== 2) world.organization({ kind: 'AssignRole', organizationId: ORG, subjectType: 'user', subjectId: USERS[i + 1], projectId: null, roleId: BUILT_IN[r] }, metaOf(USERS[0]));
+    if (r !== 2)
+      world.organization(
+        { kind: 'AssignRole', organizationId: ORG, subjectType: 'user', subjectId: USERS[i + 1], projectId: null, roleId: BUILT_IN[r] },
+        metaOf(USERS[0]),
+      );
   // two empty groups holding Owner and Admin, so that the sequences often reach them
   for (const [i, r] of [0, 1].entries()) {
     world.organization({ kind: 'CreateGroup', organizationId: ORG, groupId: GROUPS[i], name: `g${i}`, description: '', memberIds: [] }, metaOf(USERS[0]));
-    world.organization({ kind: 'AssignRole', organizationId: ORG, subjectType: 'group', subjectId: GROUPS[i], projectId: null, roleId: BUILT_IN[r] }, metaOf(USERS[0]));
+    world.organization(
+      { kind: 'AssignRole', organizationId: ORG, subjectType: 'group', subjectId: GROUPS[i], projectId: null, roleId: BUILT_IN[r] },
+      metaOf(USERS[0]),
+    );
   }
   return world;
 }
@@ -196,7 +274,8 @@ function checkStep(world: World, op: Op, before: Map<string, Set<string>>, roleB
     for (const p of held) {
       const [where] = p.split(':');
       if (where !== 'org' && !world.index.projects.has(where)) continue;
-      if (!before.get(u)?.has(p) && !actorHeld.has(p)) throw new Error(`${op.k} by user ${op.actor} gave user ${USERS.indexOf(u)} ${p}, which the actor did not hold`);
+      if (!before.get(u)?.has(p) && !actorHeld.has(p))
+        throw new Error(`${op.k} by user ${op.actor} gave user ${USERS.indexOf(u)} ${p}, which the actor did not hold`);
     }
   if (op.k === 'reset-password') {
     const target = before.get(USERS[op.target]) ?? new Set<string>();
@@ -215,7 +294,8 @@ function checkStep(world: World, op: Op, before: Map<string, Set<string>>, roleB
   if (changedOwners && !actorHeld.has(`org:${CHANGE_OWNER}`)) throw new Error(`${op.k} by user ${op.actor} changed the Owners without ${CHANGE_OWNER}`);
   const owner = builtInRoleId(ORG, 'owner');
   if (![...world.index.users.values()].some((u) => u.orgRole === owner)) throw new Error('no user holds the Owner role directly');
-  if (JSON.stringify(world.state.bindings()) !== JSON.stringify(world.index.bindings())) throw new Error(`${op.k}: the decider's state and the view disagree on the bindings`);
+  if (JSON.stringify(world.state.bindings()) !== JSON.stringify(world.index.bindings()))
+    throw new Error(`${op.k}: the decider's state and the view disagree on the bindings`);
 }
 
 describe('escalation rules, model-based (fast-check): random operations by random actors', () => {
@@ -259,14 +339,38 @@ describe('escalation rules, model-based (fast-check): random operations by rando
     expect(() => world.organization({ kind: 'UpdateGroup', organizationId: ORG, groupId: GROUPS[0], addMemberIds: [USERS[1]] }, admin)).toThrow(
       expect.objectContaining({ code: 'FORBIDDEN' }),
     );
-    expect(() => world.organization({ kind: 'ResetMemberPassword', organizationId: ORG, userId: USERS[0] }, admin)).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
-    world.roles({ kind: 'CreateRole', organizationId: ORG, roleId: CUSTOM[0], name: 'deleter', description: '', scope: 'organization', permissions: ['organization.delete', 'organization.custom_roles.manage'] }, owner);
-    world.roles({ kind: 'CreateRole', organizationId: ORG, roleId: CUSTOM[1], name: 'manager', description: '', scope: 'organization', permissions: ['organization.custom_roles.manage', 'organization.people.view'] }, owner);
+    expect(() => world.organization({ kind: 'ResetMemberPassword', organizationId: ORG, userId: USERS[0] }, admin)).toThrow(
+      expect.objectContaining({ code: 'FORBIDDEN' }),
+    );
+    world.roles(
+      {
+        kind: 'CreateRole',
+        organizationId: ORG,
+        roleId: CUSTOM[0],
+        name: 'deleter',
+        description: '',
+        scope: 'organization',
+        permissions: ['organization.delete', 'organization.custom_roles.manage'],
+      },
+      owner,
+    );
+    world.roles(
+      {
+        kind: 'CreateRole',
+        organizationId: ORG,
+        roleId: CUSTOM[1],
+        name: 'manager',
+        description: '',
+        scope: 'organization',
+        permissions: ['organization.custom_roles.manage', 'organization.people.view'],
+      },
+      owner,
+    );
     world.organization({ kind: 'AssignRole', organizationId: ORG, subjectType: 'user', subjectId: USERS[2], projectId: null, roleId: CUSTOM[1] }, owner);
     // USERS[2] may manage custom roles but cannot take organization.delete away from "deleter"
-    expect(() => world.roles({ kind: 'ChangeRole', organizationId: ORG, roleId: CUSTOM[0], permissions: ['organization.custom_roles.manage'] }, metaOf(USERS[2]))).toThrow(
-      expect.objectContaining({ code: 'PRIVILEGE_ESCALATION' }),
-    );
+    expect(() =>
+      world.roles({ kind: 'ChangeRole', organizationId: ORG, roleId: CUSTOM[0], permissions: ['organization.custom_roles.manage'] }, metaOf(USERS[2])),
+    ).toThrow(expect.objectContaining({ code: 'PRIVILEGE_ESCALATION' }));
     // a group holding a role with organization.delete: a Member cannot be put in it by an Admin
     world.organization({ kind: 'CreateGroup', organizationId: ORG, groupId: GROUPS[1], name: 'deleters', description: '', memberIds: [] }, owner);
     world.organization({ kind: 'AssignRole', organizationId: ORG, subjectType: 'group', subjectId: GROUPS[1], projectId: null, roleId: CUSTOM[0] }, owner);

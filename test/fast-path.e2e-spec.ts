@@ -25,9 +25,20 @@ describe('fast path: cached token verification, immediate revocation across gate
   /** An account of the organization with a session and a personal API token. */
   async function account(): Promise<{ userId: string; session: string; token: string; password: string }> {
     const username = `fast${++n}`;
-    const created = (await request(urls[0]).post(`/api/v1/organizations/${org}/accounts`).set(owner).send({ accounts: [{ email: `${username}@example.com`, username }] }).expect(201)).body.created[0];
+    const created = (
+      await request(urls[0])
+        .post(`/api/v1/organizations/${org}/accounts`)
+        .set(owner)
+        .send({ accounts: [{ email: `${username}@example.com`, username }] })
+        .expect(201)
+    ).body.created[0];
     const password = `correct horse battery ${username}`;
-    const session = (await request(urls[0]).post('/api/v1/auth/password').send({ login: username, currentPassword: created.temporaryPassword, newPassword: password }).expect(200)).body.token;
+    const session = (
+      await request(urls[0])
+        .post('/api/v1/auth/password')
+        .send({ login: username, currentPassword: created.temporaryPassword, newPassword: password })
+        .expect(200)
+    ).body.token;
     const token = (await request(urls[0]).post('/api/v1/me/token').set(auth(session)).expect(200)).body.token;
     return { userId: created.userId, session, token, password };
   }
@@ -83,10 +94,19 @@ describe('fast path: cached token verification, immediate revocation across gate
     await request(urls[0]).post('/api/v1/auth/logout').set(auth(u.session)).expect(204);
     await me(urls[1], u.session).expect(401);
 
-    const login = async () => (await request(urls[0]).post('/api/v1/auth/login').send({ login: `fast${n}`, password: u.password }).expect(200)).body.token as string;
+    const login = async () =>
+      (
+        await request(urls[0])
+          .post('/api/v1/auth/login')
+          .send({ login: `fast${n}`, password: u.password })
+          .expect(200)
+      ).body.token as string;
     const [a, b] = [await login(), await login()];
     await warm(a);
-    await request(urls[0]).post('/api/v1/auth/password').send({ login: `fast${n}`, currentPassword: u.password, newPassword: `${u.password} again` }).expect(200);
+    await request(urls[0])
+      .post('/api/v1/auth/password')
+      .send({ login: `fast${n}`, currentPassword: u.password, newPassword: `${u.password} again` })
+      .expect(200);
     await me(urls[1], a).expect(401);
     await me(urls[1], b).expect(401);
     await me(urls[1], u.token).expect(200); // the API token is not a session
@@ -94,7 +114,11 @@ describe('fast path: cached token verification, immediate revocation across gate
 
   it('member removed through one gateway: the check through the other answers 404 at once (cached token, read index as atLeast)', async () => {
     const u = await account();
-    const check = (url: string) => request(url).post(`/api/v1/organizations/${org}/permissions/check`).set(auth(u.token)).send({ permissions: ['organization.change_owner'] });
+    const check = (url: string) =>
+      request(url)
+        .post(`/api/v1/organizations/${org}/permissions/check`)
+        .set(auth(u.token))
+        .send({ permissions: ['organization.change_owner'] });
     for (const url of urls) await check(url).expect(200);
     await request(urls[0]).delete(`/api/v1/organizations/${org}/people/${u.userId}`).set(owner).expect(204);
     await check(urls[1]).expect(404);
@@ -119,7 +143,11 @@ describe('fast path: cached token verification, immediate revocation across gate
 
     // POST …/permissions/check: the member guard's check and the route's own, each with the gateway's read index
     for (let i = 0; i < 10; i++)
-      await request(urls[1]).post(`/api/v1/organizations/${org}/permissions/check`).set(auth(u.token)).send({ permissions: ['organization.change_owner'] }).expect(200);
+      await request(urls[1])
+        .post(`/api/v1/organizations/${org}/permissions/check`)
+        .set(auth(u.token))
+        .send({ permissions: ['organization.change_owner'] })
+        .expect(200);
     await nc.flush();
     const afterCheck = snapshot();
     expect(afterCheck.verify - afterMe.verify).toBe(0);
@@ -137,7 +165,11 @@ describe('fast path: cached token verification, immediate revocation across gate
 
   it('a check with a malformed atLeast is VALIDATION_FAILED', async () => {
     for (const atLeast of [-1, 1.5, '7'])
-      await expect(natsQuery(nc, AuthorizationSubjects.check(), { organizationId: org, userId: org, permissions: [], atLeast })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
-    await expect(natsQuery(nc, AuthorizationSubjects.check(), { organizationId: org, userId: org, permissions: [], atLeast: 1 })).resolves.toMatchObject({ member: false });
+      await expect(natsQuery(nc, AuthorizationSubjects.check(), { organizationId: org, userId: org, permissions: [], atLeast })).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+      });
+    await expect(natsQuery(nc, AuthorizationSubjects.check(), { organizationId: org, userId: org, permissions: [], atLeast: 1 })).resolves.toMatchObject({
+      member: false,
+    });
   });
 });

@@ -115,6 +115,8 @@ describe('faults: a service down, the broker restarted', () => {
     expect(Date.now() - recovered).toBeLessThan(10_000);
 
     const expected = [...[...before, 'after'].map((g) => `Group Added ${g}`), 'Organization Added Restart Corp', 'Role Added Auditor'].sort();
-    expect(await eventually(async () => (await entriesOf(org)).length >= expected.length && entriesOf(org), 20_000, 'the entries after the restart')).toEqual(expected);
+    expect(await eventually(async () => (await entriesOf(org)).length >= expected.length && entriesOf(org), 20_000, 'the entries after the restart')).toEqual(
+      expected,
+    );
   });
 });

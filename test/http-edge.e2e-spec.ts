@@ -49,9 +49,12 @@ describe('HTTP edge: bodies, encodings, query strings, where the token is read, 
       .set({ ...admin, 'Content-Type': 'application/json', ...headers })
       .serialize((b: string) => b)
       .send(body as string);
-  const orgNames = async () => ((await http.get('/api/v1/organizations').set(admin).expect(200)).body.items as Array<{ name: string }>).map((o) => o.name).sort();
+  const orgNames = async () =>
+    ((await http.get('/api/v1/organizations').set(admin).expect(200)).body.items as Array<{ name: string }>).map((o) => o.name).sort();
   const groupNames = async () =>
-    ((await http.get(`/api/v1/organizations/${org.id}/groups?limit=500`).set(admin).expect(200)).body.items as Array<{ name: string }>).map((g) => g.name).sort();
+    ((await http.get(`/api/v1/organizations/${org.id}/groups?limit=500`).set(admin).expect(200)).body.items as Array<{ name: string }>)
+      .map((g) => g.name)
+      .sort();
   const profile = async () => (await http.get('/api/v1/me').set(admin).expect(200)).body;
   const expectNoPollution = () => {
     expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeNames);
@@ -97,12 +100,15 @@ describe('HTTP edge: bodies, encodings, query strings, where the token is read, 
   });
 
   describe('Content-Encoding and charset', () => {
-    it.each(['gzip', 'deflate', 'br', 'x-unknown'])('Content-Encoding: %s with a plain body is 415 UNSUPPORTED_MEDIA_TYPE and creates nothing', async (encoding) => {
-      const before = await orgNames();
-      const res = await raw('post', '/api/v1/organizations', '{"name": "Encoded"}', { 'Content-Encoding': encoding });
-      expectProblem(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
-      expect(await orgNames()).toEqual(before);
-    });
+    it.each(['gzip', 'deflate', 'br', 'x-unknown'])(
+      'Content-Encoding: %s with a plain body is 415 UNSUPPORTED_MEDIA_TYPE and creates nothing',
+      async (encoding) => {
+        const before = await orgNames();
+        const res = await raw('post', '/api/v1/organizations', '{"name": "Encoded"}', { 'Content-Encoding': encoding });
+        expectProblem(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
+        expect(await orgNames()).toEqual(before);
+      },
+    );
 
     it('a really compressed body is 415 too (request bodies are read uncompressed only); identity is accepted', async () => {
       const before = await orgNames();
@@ -155,7 +161,12 @@ describe('HTTP edge: bodies, encodings, query strings, where the token is read, 
         ['post', '/api/v1/organizations', '{"name": "Polluter", "__proto__": {"polluted": "yes"}}', '__proto__'],
         ['post', `/api/v1/organizations/${org.id}/groups`, '{"name": "Polluters", "constructor": {"prototype": {"polluted": "yes"}}}', 'constructor'],
         ['patch', '/api/v1/me', '{"name": "Polluter", "__proto__": {"polluted": "yes"}}', '__proto__'],
-        ['post', `/api/v1/organizations/${org.id}/accounts`, '{"accounts": [{"email": "p@example.com", "prototype": {"polluted": "yes"}}]}', 'accounts[0].prototype'],
+        [
+          'post',
+          `/api/v1/organizations/${org.id}/accounts`,
+          '{"accounts": [{"email": "p@example.com", "prototype": {"polluted": "yes"}}]}',
+          'accounts[0].prototype',
+        ],
         ['post', '/api/v1/auth/login', '{"login": "admin", "password": "whatever-password", "__proto__": {"polluted": "yes"}}', '__proto__'],
       ] as const) {
         for (const headers of [{}, { 'Idempotency-Key': `proto-${method}-${path}` }] as Array<Record<string, string>>) {
@@ -193,7 +204,14 @@ describe('HTTP edge: bodies, encodings, query strings, where the token is read, 
       const before = await orgNames();
       const body = JSON.stringify({ access_token: BOOTSTRAP_TOKEN, name: 'Body token' });
       expectProblem(await http.post('/api/v1/organizations').set('Content-Type', 'application/json').send(body), 401, 'UNAUTHENTICATED');
-      expectProblem(await http.post('/api/v1/me/token').set('Content-Type', 'application/json').send(JSON.stringify({ access_token: BOOTSTRAP_TOKEN })), 401, 'UNAUTHENTICATED');
+      expectProblem(
+        await http
+          .post('/api/v1/me/token')
+          .set('Content-Type', 'application/json')
+          .send(JSON.stringify({ access_token: BOOTSTRAP_TOKEN })),
+        401,
+        'UNAUTHENTICATED',
+      );
       expect(await orgNames()).toEqual(before);
     });
 
@@ -208,7 +226,11 @@ describe('HTTP edge: bodies, encodings, query strings, where the token is read, 
   describe('logged URLs', () => {
     it('a request with ?access_token=, ?token= or ?password= is logged without their values', async () => {
       const requestId = 'edge-log-check-1';
-      await http.get('/api/v1/me?access_token=s3cret-in-the-url&token=s3cret-two&password=s3cret-three&keep=me').set(admin).set('X-Request-Id', requestId).expect(200);
+      await http
+        .get('/api/v1/me?access_token=s3cret-in-the-url&token=s3cret-two&password=s3cret-three&keep=me')
+        .set(admin)
+        .set('X-Request-Id', requestId)
+        .expect(200);
       const line = await eventually(async () => logLines.find((l) => l.includes(requestId) && l.includes('request completed')), 5000, 'the request log line');
       expect(line).not.toMatch(/s3cret/);
       expect(JSON.parse(line).req.url).toBe('/api/v1/me?access_token=[redacted]&token=[redacted]&password=[redacted]&keep=me');

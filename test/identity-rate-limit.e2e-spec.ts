@@ -30,18 +30,26 @@ describe('identity: brute-force protection (429 RATE_LIMITED)', () => {
 
   it('after 10 failures for one login even the right password is refused with 429 until the window ends', async () => {
     for (let i = 0; i < 10; i++)
-      await request(system.baseUrl).post('/api/v1/auth/login').send({ login: 'victim', password: `wrong-${i}-password` }).expect(401);
+      await request(system.baseUrl)
+        .post('/api/v1/auth/login')
+        .send({ login: 'victim', password: `wrong-${i}-password` })
+        .expect(401);
     const res = await request(system.baseUrl).post('/api/v1/auth/login').send({ login: 'victim', password }).expect(429);
     expect(res.body).toMatchObject({ status: 429, code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
     expect(res.headers['retry-after']).toBe(String(res.body.retryAfterSeconds));
-    await request(system.baseUrl).post('/api/v1/auth/password').send({ login: 'victim', currentPassword: password, newPassword: 'another password' }).expect(429);
+    await request(system.baseUrl)
+      .post('/api/v1/auth/password')
+      .send({ login: 'victim', currentPassword: password, newPassword: 'another password' })
+      .expect(429);
   });
 
   it('after 50 failures from one IP every login from it is refused, whatever the login', async () => {
     let unauthorized = 0;
     let limited = false;
     for (let i = 0; i < 60 && !limited; i++) {
-      const res = await request(system.baseUrl).post('/api/v1/auth/login').send({ login: `nobody-${i}@example.com`, password: 'whatever-password' });
+      const res = await request(system.baseUrl)
+        .post('/api/v1/auth/login')
+        .send({ login: `nobody-${i}@example.com`, password: 'whatever-password' });
       if (res.status === 401) unauthorized++;
       else {
         expect(res.status).toBe(429);

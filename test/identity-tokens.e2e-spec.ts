@@ -29,7 +29,11 @@ describe('identity: personal API tokens (concurrent resets, password reset)', ()
 
   /** an account created by `org`, with its password changed: its session token */
   async function account(username: string): Promise<{ userId: string; session: string }> {
-    const res = await http.post(`/api/v1/organizations/${org}/accounts`).set(admin).send({ accounts: [{ email: `${username}@example.com`, username }] }).expect(201);
+    const res = await http
+      .post(`/api/v1/organizations/${org}/accounts`)
+      .set(admin)
+      .send({ accounts: [{ email: `${username}@example.com`, username }] })
+      .expect(201);
     const created = res.body.created[0];
     const session = await http
       .post('/api/v1/auth/password')
@@ -63,35 +67,39 @@ describe('identity: personal API tokens (concurrent resets, password reset)', ()
     await system?.close();
   });
 
-  it.each([2, 10])('%i concurrent POST /me/token: exactly one returned token works, the last one appended', async (n) => {
-    const { userId, session } = await account(`racer${n}`);
-    const replies = await Promise.all(Array.from({ length: n }, () => http.post('/api/v1/me/token').set(auth(session))));
-    expect(replies.map((r) => r.status)).toEqual(Array(n).fill(200));
-    const tokens = replies.map((r) => r.body as TokenReply);
-    expect(new Set(tokens.map((t) => t.tokenId)).size).toBe(n);
+  it.each([2, 10])(
+    '%i concurrent POST /me/token: exactly one returned token works, the last one appended',
+    async (n) => {
+      const { userId, session } = await account(`racer${n}`);
+      const replies = await Promise.all(Array.from({ length: n }, () => http.post('/api/v1/me/token').set(auth(session))));
+      expect(replies.map((r) => r.status)).toEqual(Array(n).fill(200));
+      const tokens = replies.map((r) => r.body as TokenReply);
+      expect(new Set(tokens.map((t) => t.tokenId)).size).toBe(n);
 
-    const statuses = await Promise.all(tokens.map(async (t) => (await http.get('/api/v1/me').set(auth(t.token))).status));
-    const working = tokens.filter((_, i) => statuses[i] === 200);
-    expect(working).toHaveLength(1);
-    expect(statuses.filter((s) => s !== 200)).toEqual(Array(n - 1).fill(401));
-    const [winner] = working;
+      const statuses = await Promise.all(tokens.map(async (t) => (await http.get('/api/v1/me').set(auth(t.token))).status));
+      const working = tokens.filter((_, i) => statuses[i] === 200);
+      expect(working).toHaveLength(1);
+      expect(statuses.filter((s) => s !== 200)).toEqual(Array(n - 1).fill(401));
+      const [winner] = working;
 
-    // the winner is the reset whose event is last in the user's stream, and its reply said it was current
-    const ids = await resetTokenIds(userId);
-    expect(ids.at(-1)).toBe(winner.tokenId);
-    expect(ids.slice().sort()).toEqual(tokens.map((t) => t.tokenId).sort());
-    expect(winner.current).toBe(true);
+      // the winner is the reset whose event is last in the user's stream, and its reply said it was current
+      const ids = await resetTokenIds(userId);
+      expect(ids.at(-1)).toBe(winner.tokenId);
+      expect(ids.slice().sort()).toEqual(tokens.map((t) => t.tokenId).sort());
+      expect(winner.current).toBe(true);
 
-    const meta = await http.get('/api/v1/me/token').set(auth(winner.token)).expect(200);
-    expect(meta.body).toMatchObject({ tokenId: winner.tokenId, createdAt: winner.createdAt });
-    expect(meta.body.createdAt).not.toBeNull();
-    // the session sees the same current token
-    expect((await http.get('/api/v1/me/token').set(auth(session)).expect(200)).body.tokenId).toBe(winner.tokenId);
+      const meta = await http.get('/api/v1/me/token').set(auth(winner.token)).expect(200);
+      expect(meta.body).toMatchObject({ tokenId: winner.tokenId, createdAt: winner.createdAt });
+      expect(meta.body.createdAt).not.toBeNull();
+      // the session sees the same current token
+      expect((await http.get('/api/v1/me/token').set(auth(session)).expect(200)).body.tokenId).toBe(winner.tokenId);
 
-    // and the superseded credentials are gone from the store; only the winner's remains
-    const stored = await mongo.db(testDatabaseName('identity')).collection('api_tokens').find({ userId }).toArray();
-    expect(stored.map((d) => d.tokenId)).toEqual([winner.tokenId]);
-  }, 60_000);
+      // and the superseded credentials are gone from the store; only the winner's remains
+      const stored = await mongo.db(testDatabaseName('identity')).collection('api_tokens').find({ userId }).toArray();
+      expect(stored.map((d) => d.tokenId)).toEqual([winner.tokenId]);
+    },
+    60_000,
+  );
 
   it('a password reset by the managing organization revokes the personal API token, and says so', async () => {
     const { userId, session } = await account('compromised');
@@ -117,11 +125,15 @@ describe('identity: personal API tokens (concurrent resets, password reset)', ()
     await http.get('/api/v1/me').set(auth(fresh)).expect(200);
 
     // the audit log of the organization says the token was revoked by that reset
-    const entries = await eventually(async () => {
-      const res = await http.get(`/api/v1/organizations/${org}/audit-logs`).query({ limit: 500 }).set(admin).expect(200);
-      const mine = (res.body.items as AuditEntry[]).filter((e) => e.requestId === requestId);
-      return mine.some((e) => /API token/.test(e.description)) ? mine : undefined;
-    }, 10_000, 'the audit entries of the reset');
+    const entries = await eventually(
+      async () => {
+        const res = await http.get(`/api/v1/organizations/${org}/audit-logs`).query({ limit: 500 }).set(admin).expect(200);
+        const mine = (res.body.items as AuditEntry[]).filter((e) => e.requestId === requestId);
+        return mine.some((e) => /API token/.test(e.description)) ? mine : undefined;
+      },
+      10_000,
+      'the audit entries of the reset',
+    );
     const revoked = entries.find((e) => /API token/.test(e.description))!;
     expect(revoked).toMatchObject({ resource: 'User', resourceId: userId, operation: 'Modified', metadata: { reason: 'password-reset' } });
     expect(revoked.description).toMatch(/revoked the personal API token/);

@@ -67,7 +67,10 @@ describe('identity: accounts, login, profile (API.md)', () => {
 
     it('an explicit username taken in another case is USERNAME_TAKEN and nothing is created', async () => {
       await expect(
-        natsQuery(nc, IdentitySubjects.createAccounts(), { organizationId: orgId, accounts: [{ email: 'new1@example.com' }, { email: 'x@example.com', username: 'janedoe' }] }),
+        natsQuery(nc, IdentitySubjects.createAccounts(), {
+          organizationId: orgId,
+          accounts: [{ email: 'new1@example.com' }, { email: 'x@example.com', username: 'janedoe' }],
+        }),
       ).rejects.toMatchObject({ code: 'USERNAME_TAKEN' });
       const found = await natsQuery<FindUsersReply>(nc, IdentitySubjects.findUsers(), { handles: ['new1@example.com'] });
       expect(found.notFound).toEqual(['new1@example.com']);
@@ -162,7 +165,7 @@ describe('identity: accounts, login, profile (API.md)', () => {
       expect((await http.get('/api/v1/me').set(bearer(tomSession)).expect(200)).body).toEqual(res.body);
     });
 
-    it('usernames are unique regardless of case: USERNAME_TAKEN; a change of one\'s own case is fine', async () => {
+    it("usernames are unique regardless of case: USERNAME_TAKEN; a change of one's own case is fine", async () => {
       expectProblem(await http.patch('/api/v1/me').set(bearer(BOOTSTRAP_TOKEN)).send({ username: 'tomfern' }), 409, 'USERNAME_TAKEN');
       expectProblem(await http.patch('/api/v1/me').set(bearer(BOOTSTRAP_TOKEN)).send({ username: 'JANEDOE' }), 409, 'USERNAME_TAKEN');
       await http.patch('/api/v1/me').set(bearer(tomSession)).send({ username: 'tomFern' }).expect(200);
@@ -187,14 +190,17 @@ describe('identity: accounts, login, profile (API.md)', () => {
       expect(found.notFound).toEqual(['tomfern']);
     });
 
-    it('PUT /me/email changes the email; a case variant of another user\'s email is 409 EMAIL_TAKEN', async () => {
+    it("PUT /me/email changes the email; a case variant of another user's email is 409 EMAIL_TAKEN", async () => {
       expectProblem(await http.put('/api/v1/me/email').set(bearer(tomSession)).send({ email: BOOTSTRAP_EMAIL.toUpperCase() }), 409, 'EMAIL_TAKEN');
       const res = await http.put('/api/v1/me/email').set(bearer(tomSession)).send({ email: 'tom.fern@example.com' }).expect(200);
       expect(res.body).toMatchObject({ id: tom.userId, email: 'tom.fern@example.com' });
       await http.post('/api/v1/auth/login').send({ login: 'Tom.Fern@example.com', password: tomPassword }).expect(200);
       expectProblem(await http.post('/api/v1/auth/login').send({ login: 'tom@example.com', password: tomPassword }), 401, 'INVALID_CREDENTIALS');
       // the old email is free again
-      const reply = await natsQuery<CreateAccountsReply>(nc, IdentitySubjects.createAccounts(), { organizationId: orgId, accounts: [{ email: 'TOM@example.com' }] });
+      const reply = await natsQuery<CreateAccountsReply>(nc, IdentitySubjects.createAccounts(), {
+        organizationId: orgId,
+        accounts: [{ email: 'TOM@example.com' }],
+      });
       expect(reply.created).toHaveLength(1);
       secrets.push(reply.created[0].temporaryPassword);
     });
@@ -216,7 +222,11 @@ describe('identity: accounts, login, profile (API.md)', () => {
         ['post', '/api/v1/auth/password', { login: 'tom', currentPassword: tomPassword, newPassword: 123 }],
       ];
       for (const [method, path, body] of bad) {
-        const res = await (http as unknown as Record<string, (p: string) => request.Test>)[method](path).set(bearer(tomSession)).send(body as object);
+        const send = (http as unknown as Record<string, (p: string) => request.Test>)[method];
+        const res = await send
+          .call(http, path)
+          .set(bearer(tomSession))
+          .send(body as object);
         expectProblem(res, 400, 'VALIDATION_FAILED');
         expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field: expect.any(String), message: expect.any(String) })]));
       }
@@ -225,7 +235,13 @@ describe('identity: accounts, login, profile (API.md)', () => {
     });
 
     it('every route but login and password change needs a token: 401', async () => {
-      for (const [method, path] of [['get', '/api/v1/me'], ['patch', '/api/v1/me'], ['put', '/api/v1/me/email'], ['post', '/api/v1/me/token'], ['get', '/api/v1/me/token']]) {
+      for (const [method, path] of [
+        ['get', '/api/v1/me'],
+        ['patch', '/api/v1/me'],
+        ['put', '/api/v1/me/email'],
+        ['post', '/api/v1/me/token'],
+        ['get', '/api/v1/me/token'],
+      ]) {
         const res = await (http as unknown as Record<string, (p: string) => request.Test>)[method](path).send({});
         expectProblem(res, 401, 'UNAUTHENTICATED');
       }
@@ -235,7 +251,12 @@ describe('identity: accounts, login, profile (API.md)', () => {
   describe('personal API token', () => {
     it('POST /me/token returns a new ppt_ token (shown once); the old one is rejected right away', async () => {
       const res = await http.post('/api/v1/me/token').set(bearer(BOOTSTRAP_TOKEN)).expect(200);
-      expect(res.body).toEqual({ token: expect.stringMatching(/^ppt_[0-9a-f]{72}$/), tokenId: expect.any(String), createdAt: expect.any(String), current: true });
+      expect(res.body).toEqual({
+        token: expect.stringMatching(/^ppt_[0-9a-f]{72}$/),
+        tokenId: expect.any(String),
+        createdAt: expect.any(String),
+        current: true,
+      });
       expect(hasValidChecksum(res.body.token)).toBe(true);
       adminToken = res.body.token;
       secrets.push(adminToken);
@@ -302,7 +323,15 @@ describe('identity: accounts, login, profile (API.md)', () => {
         const commits = await mongo.db(testDatabaseName('identity')).collection('event_commits').find({}).toArray();
         const events = commits.flatMap((c) => c.events as Array<{ type: string; data: Record<string, unknown> }>);
         const types = new Set(events.map((e) => e.type));
-        for (const t of ['user.created', 'user.password-set', 'user.sessions-ended', 'user.username-changed', 'user.screen-name-changed', 'user.email-changed', 'user.api-token-reset'])
+        for (const t of [
+          'user.created',
+          'user.password-set',
+          'user.sessions-ended',
+          'user.username-changed',
+          'user.screen-name-changed',
+          'user.email-changed',
+          'user.api-token-reset',
+        ])
           expect(types).toContain(t);
         const stored = JSON.stringify(commits);
         const hashes = secrets.map((s) => createHash('sha256').update(s).digest('hex'));

@@ -28,7 +28,11 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
 
   /** an account created by `org`, with its password changed to get a session */
   async function account(org: string, email: string, username: string) {
-    const res = await http.post(`/api/v1/organizations/${org}/accounts`).set(admin).send({ accounts: [{ email, username }] }).expect(201);
+    const res = await http
+      .post(`/api/v1/organizations/${org}/accounts`)
+      .set(admin)
+      .send({ accounts: [{ email, username }] })
+      .expect(201);
     const created = res.body.created[0];
     const session = await http
       .post('/api/v1/auth/password')
@@ -99,7 +103,11 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
       expect((await people(home.id)).items).toEqual([
         expect.objectContaining({ id: adminId, username: 'admin', roles: [{ id: builtInRoleId(home.id, 'owner'), name: 'Owner', source: 'direct' }] }),
       ]);
-      const [commit] = await mongo.db(testDatabaseName('membership')).collection('event_commits').find({ streamId: `organization-${home.id}` }).toArray();
+      const [commit] = await mongo
+        .db(testDatabaseName('membership'))
+        .collection('event_commits')
+        .find({ streamId: `organization-${home.id}` })
+        .toArray();
       expect(commit.events.map((e: { type: string; data: { via?: string } }) => [e.type, e.data.via])).toEqual([
         ['organization.created', undefined],
         ['organization.member-added', 'bootstrap'],
@@ -133,14 +141,25 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
     });
 
     it('POST accounts: an existing email is returned under existing and that user joins, without a password', async () => {
-      const res = await http.post(`/api/v1/organizations/${orgB.id}/accounts`).set(admin).send({ accounts: [{ email: 'ANN@example.com' }] }).expect(201);
+      const res = await http
+        .post(`/api/v1/organizations/${orgB.id}/accounts`)
+        .set(admin)
+        .send({ accounts: [{ email: 'ANN@example.com' }] })
+        .expect(201);
       expect(res.body).toEqual({ created: [], existing: [{ userId: users.ann.userId, email: 'ANN@example.com' }] });
       expect((await people(orgB.id, '?search=ann')).items.map((p: { id: string }) => p.id)).toEqual([users.ann.userId]);
     });
 
     it('POST accounts with a username taken in another case is 409 USERNAME_TAKEN and adds nobody', async () => {
       const before = (await people(orgA.id, '?type=user')).items.length;
-      expectProblem(await http.post(`/api/v1/organizations/${orgA.id}/accounts`).set(admin).send({ accounts: [{ email: 'tf2@example.com', username: 'tomfern' }] }), 409, 'USERNAME_TAKEN');
+      expectProblem(
+        await http
+          .post(`/api/v1/organizations/${orgA.id}/accounts`)
+          .set(admin)
+          .send({ accounts: [{ email: 'tf2@example.com', username: 'tomfern' }] }),
+        409,
+        'USERNAME_TAKEN',
+      );
       expect((await people(orgA.id, '?type=user')).items).toHaveLength(before);
     });
 
@@ -168,7 +187,11 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
         notFound: ['tomfern', 'nobody-here'],
         alreadyMembers: ['ann'],
       });
-      const again = await http.post(`/api/v1/organizations/${orgB.id}/people`).set(admin).send({ handles: ['TomFern'] }).expect(200);
+      const again = await http
+        .post(`/api/v1/organizations/${orgB.id}/people`)
+        .set(admin)
+        .send({ handles: ['TomFern'] })
+        .expect(200);
       expect(again.body).toEqual({ added: [], notFound: [], alreadyMembers: ['TomFern'] });
     });
 
@@ -232,12 +255,26 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
 
     it('members from outside the organization: 400 NOT_A_MEMBER; a taken name: 409 GROUP_NAME_TAKEN; bad bodies: 400', async () => {
       expectProblem(
-        await http.post(`/api/v1/organizations/${orgA.id}/groups`).set(admin).send({ name: 'Outsiders', description: '', memberIds: [users.zed.userId] }),
+        await http
+          .post(`/api/v1/organizations/${orgA.id}/groups`)
+          .set(admin)
+          .send({ name: 'Outsiders', description: '', memberIds: [users.zed.userId] }),
         400,
         'NOT_A_MEMBER',
       );
-      expectProblem(await http.post(`/api/v1/organizations/${orgA.id}/groups`).set(admin).send({ name: 'devs', description: '', memberIds: [] }), 409, 'GROUP_NAME_TAKEN');
-      expectProblem(await http.post(`/api/v1/organizations/${orgA.id}/groups`).set(admin).send({ name: 'X', memberIds: ['nope'] }), 400, 'VALIDATION_FAILED');
+      expectProblem(
+        await http.post(`/api/v1/organizations/${orgA.id}/groups`).set(admin).send({ name: 'devs', description: '', memberIds: [] }),
+        409,
+        'GROUP_NAME_TAKEN',
+      );
+      expectProblem(
+        await http
+          .post(`/api/v1/organizations/${orgA.id}/groups`)
+          .set(admin)
+          .send({ name: 'X', memberIds: ['nope'] }),
+        400,
+        'VALIDATION_FAILED',
+      );
       expect((await people(orgA.id, '?type=group')).items).toHaveLength(1);
     });
 
@@ -254,27 +291,56 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
       expect((await people(orgA.id, '?search=bob')).items[0].groups).toEqual([]);
       expect((await people(orgA.id, '?search=tom')).items[0].groups).toEqual([{ id: devs.id, name: 'Developers' }]);
       expect((await people(orgA.id, '?search=develop')).items.map((p: { id: string }) => p.id)).toEqual([devs.id]);
-      expectProblem(await http.patch(`/api/v1/organizations/${orgA.id}/groups/${devs.id}`).set(admin).send({ addMemberIds: [users.zed.userId] }), 400, 'NOT_A_MEMBER');
+      expectProblem(
+        await http
+          .patch(`/api/v1/organizations/${orgA.id}/groups/${devs.id}`)
+          .set(admin)
+          .send({ addMemberIds: [users.zed.userId] }),
+        400,
+        'NOT_A_MEMBER',
+      );
       expectProblem(await http.patch(`/api/v1/organizations/${orgA.id}/groups/${devs.id}`).set(admin).send({ colour: 'red' }), 400, 'VALIDATION_FAILED');
     });
 
     it('a group role gives its members permissions, which leaving the group and deleting it take away at once', async () => {
       const admins = (
-        await http.post(`/api/v1/organizations/${orgA.id}/groups`).set(admin).send({ name: 'Admins', description: '', memberIds: [users.bob.userId] }).expect(201)
+        await http
+          .post(`/api/v1/organizations/${orgA.id}/groups`)
+          .set(admin)
+          .send({ name: 'Admins', description: '', memberIds: [users.bob.userId] })
+          .expect(201)
       ).body;
-      await http.put(`/api/v1/organizations/${orgA.id}/groups/${admins.id}/role`).set(admin).send({ roleId: builtInRoleId(orgA.id, 'admin') }).expect(200);
+      await http
+        .put(`/api/v1/organizations/${orgA.id}/groups/${admins.id}/role`)
+        .set(admin)
+        .send({ roleId: builtInRoleId(orgA.id, 'admin') })
+        .expect(200);
       expect((await people(orgA.id, '?search=bob')).items[0].roles).toContainEqual({ id: builtInRoleId(orgA.id, 'admin'), name: 'Admin', source: 'group' });
       await http.get(`/api/v1/organizations/${orgA.id}/people`).set(users.bob.headers).expect(200);
-      await http.patch(`/api/v1/organizations/${orgA.id}/groups/${admins.id}`).set(admin).send({ removeMemberIds: [users.bob.userId] }).expect(200);
+      await http
+        .patch(`/api/v1/organizations/${orgA.id}/groups/${admins.id}`)
+        .set(admin)
+        .send({ removeMemberIds: [users.bob.userId] })
+        .expect(200);
       expectProblem(await http.get(`/api/v1/organizations/${orgA.id}/people`).set(users.bob.headers), 403, 'FORBIDDEN');
-      await http.patch(`/api/v1/organizations/${orgA.id}/groups/${admins.id}`).set(admin).send({ addMemberIds: [users.bob.userId] }).expect(200);
+      await http
+        .patch(`/api/v1/organizations/${orgA.id}/groups/${admins.id}`)
+        .set(admin)
+        .send({ addMemberIds: [users.bob.userId] })
+        .expect(200);
       await http.get(`/api/v1/organizations/${orgA.id}/people`).set(users.bob.headers).expect(200);
       await http.delete(`/api/v1/organizations/${orgA.id}/groups/${admins.id}`).set(admin).expect(204);
       expectProblem(await http.get(`/api/v1/organizations/${orgA.id}/people`).set(users.bob.headers), 403, 'FORBIDDEN');
     });
 
     it('DELETE groups removes the group from the list and from its members', async () => {
-      const temp = (await http.post(`/api/v1/organizations/${orgA.id}/groups`).set(admin).send({ name: 'Temp', memberIds: [users.ann.userId] }).expect(201)).body;
+      const temp = (
+        await http
+          .post(`/api/v1/organizations/${orgA.id}/groups`)
+          .set(admin)
+          .send({ name: 'Temp', memberIds: [users.ann.userId] })
+          .expect(201)
+      ).body;
       await http.delete(`/api/v1/organizations/${orgA.id}/groups/${temp.id}`).set(admin).expect(204);
       expectProblem(await http.get(`/api/v1/organizations/${orgA.id}/groups/${temp.id}`).set(admin), 404, 'NOT_FOUND');
       expectProblem(await http.delete(`/api/v1/organizations/${orgA.id}/groups/${temp.id}`).set(admin), 404, 'NOT_FOUND');
@@ -301,15 +367,29 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
 
     it('PUT owner transfers to a member (200); a non-member is 400 NOT_A_MEMBER; a bad body 400; an unknown project 404', async () => {
       const p = (await http.post(`/api/v1/organizations/${orgA.id}/projects`).set(admin).send({ name: 'Transfers' }).expect(201)).body;
-      expect((await http.put(`/api/v1/organizations/${orgA.id}/projects/${p.id}/owner`).set(admin).send({ userId: users.bob.userId }).expect(200)).body).toEqual({
+      expect(
+        (await http.put(`/api/v1/organizations/${orgA.id}/projects/${p.id}/owner`).set(admin).send({ userId: users.bob.userId }).expect(200)).body,
+      ).toEqual({
         ...p,
         ownerId: users.bob.userId,
       });
-      expectProblem(await http.put(`/api/v1/organizations/${orgA.id}/projects/${p.id}/owner`).set(admin).send({ userId: users.zed.userId }), 400, 'NOT_A_MEMBER');
+      expectProblem(
+        await http.put(`/api/v1/organizations/${orgA.id}/projects/${p.id}/owner`).set(admin).send({ userId: users.zed.userId }),
+        400,
+        'NOT_A_MEMBER',
+      );
       expectProblem(await http.put(`/api/v1/organizations/${orgA.id}/projects/${p.id}/owner`).set(admin).send({ userId: 'zed' }), 400, 'VALIDATION_FAILED');
-      expectProblem(await http.put(`/api/v1/organizations/${orgA.id}/projects/${p.id}/owner`).set(admin).send({ userId: users.bob.userId, extra: 1 }), 400, 'VALIDATION_FAILED');
+      expectProblem(
+        await http.put(`/api/v1/organizations/${orgA.id}/projects/${p.id}/owner`).set(admin).send({ userId: users.bob.userId, extra: 1 }),
+        400,
+        'VALIDATION_FAILED',
+      );
       expect((await http.get(`/api/v1/organizations/${orgA.id}/projects/${p.id}`).set(admin).expect(200)).body.ownerId).toBe(users.bob.userId);
-      expectProblem(await http.put(`/api/v1/organizations/${orgA.id}/projects/${randomUUID()}/owner`).set(admin).send({ userId: users.bob.userId }), 404, 'NOT_FOUND');
+      expectProblem(
+        await http.put(`/api/v1/organizations/${orgA.id}/projects/${randomUUID()}/owner`).set(admin).send({ userId: users.bob.userId }),
+        404,
+        'NOT_FOUND',
+      );
       await http.put(`/api/v1/organizations/${orgA.id}/projects/${p.id}/owner`).set(admin).send({ userId: adminId }).expect(200);
     });
 
@@ -318,7 +398,11 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
       expectProblem(refused, 409, 'OWNS_PROJECTS');
       expect(refused.body.projects).toEqual([{ id: api.id, name: 'API' }]);
 
-      expectProblem(await http.put(`/api/v1/organizations/${orgA.id}/projects/${api.id}/owner`).set(admin).send({ userId: users.zed.userId }), 400, 'NOT_A_MEMBER');
+      expectProblem(
+        await http.put(`/api/v1/organizations/${orgA.id}/projects/${api.id}/owner`).set(admin).send({ userId: users.zed.userId }),
+        400,
+        'NOT_A_MEMBER',
+      );
       expectProblem(await http.put(`/api/v1/organizations/${orgA.id}/projects/${api.id}/owner`).set(admin).send({ userId: 'zed' }), 400, 'VALIDATION_FAILED');
       const moved = await http.put(`/api/v1/organizations/${orgA.id}/projects/${api.id}/owner`).set(admin).send({ userId: users.TomFern.userId }).expect(200);
       expect(moved.body).toEqual({ ...api, ownerId: users.TomFern.userId });
@@ -327,9 +411,14 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
       expectProblem(await http.get(`/api/v1/organizations/${orgA.id}`).set(users.ann.headers), 404, 'NOT_FOUND');
       expectProblem(await http.get(`/api/v1/organizations/${orgA.id}/people`).set(users.ann.headers), 404, 'NOT_FOUND');
       expect((await people(orgA.id, '?search=ann')).items).toEqual([]);
-      expect((await http.get(`/api/v1/organizations/${orgA.id}/groups/${(await people(orgA.id, '?type=group')).items[0].id}`).set(admin).expect(200)).body.memberIds).not.toContain(
-        users.ann.userId,
-      );
+      expect(
+        (
+          await http
+            .get(`/api/v1/organizations/${orgA.id}/groups/${(await people(orgA.id, '?type=group')).items[0].id}`)
+            .set(admin)
+            .expect(200)
+        ).body.memberIds,
+      ).not.toContain(users.ann.userId);
       expect((await http.get('/api/v1/organizations').set(users.ann.headers).expect(200)).body.items).toEqual([orgB]);
       expectProblem(await http.delete(`/api/v1/organizations/${orgA.id}/people/${users.ann.userId}`).set(admin), 404, 'NOT_FOUND');
     });
@@ -360,7 +449,12 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
   describe('races and audit context', () => {
     it('concurrent creations of groups with one name: one 201, the others 409 GROUP_NAME_TAKEN', async () => {
       const results = await Promise.all(
-        Array.from({ length: 5 }, () => http.post(`/api/v1/organizations/${orgA.id}/groups`).set(admin).send({ name: 'Racers', memberIds: [users.bob.userId] })),
+        Array.from({ length: 5 }, () =>
+          http
+            .post(`/api/v1/organizations/${orgA.id}/groups`)
+            .set(admin)
+            .send({ name: 'Racers', memberIds: [users.bob.userId] }),
+        ),
       );
       expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409]);
       expect((await people(orgA.id, '?type=group&search=racers')).items).toHaveLength(1);
@@ -368,16 +462,35 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
 
     it('concurrent invitations of the same people add each once', async () => {
       const org = (await http.post('/api/v1/organizations').set(admin).send({ name: 'Race Org' }).expect(201)).body;
-      const results = await Promise.all([1, 2, 3].map(() => http.post(`/api/v1/organizations/${org.id}/people`).set(admin).send({ handles: ['bob', 'TomFern'] }).expect(200)));
+      const results = await Promise.all(
+        [1, 2, 3].map(() =>
+          http
+            .post(`/api/v1/organizations/${org.id}/people`)
+            .set(admin)
+            .send({ handles: ['bob', 'TomFern'] })
+            .expect(200),
+        ),
+      );
       expect(results.flatMap((r) => r.body.added.map((a: { username: string }) => a.username)).sort()).toEqual(['TomFern', 'bob']);
       expect((await people(org.id, '?type=user')).items).toHaveLength(3);
     });
 
     it('a role given when adding people must be assignable by the caller (authorization decides)', async () => {
       const org = (await http.post('/api/v1/organizations').set(admin).send({ name: 'Roles Org' }).expect(201)).body;
-      await http.post(`/api/v1/organizations/${org.id}/people`).set(admin).send({ handles: ['bob'], roleId: builtInRoleId(org.id, 'admin') }).expect(200);
+      await http
+        .post(`/api/v1/organizations/${org.id}/people`)
+        .set(admin)
+        .send({ handles: ['bob'], roleId: builtInRoleId(org.id, 'admin') })
+        .expect(200);
       expect((await people(org.id, '?search=bob')).items[0].roles).toEqual([{ id: builtInRoleId(org.id, 'admin'), name: 'Admin', source: 'direct' }]);
-      expectProblem(await http.post(`/api/v1/organizations/${org.id}/people`).set(admin).send({ handles: ['ann'], roleId: builtInRoleId(orgA.id, 'admin') }), 404, 'NOT_FOUND');
+      expectProblem(
+        await http
+          .post(`/api/v1/organizations/${org.id}/people`)
+          .set(admin)
+          .send({ handles: ['ann'], roleId: builtInRoleId(orgA.id, 'admin') }),
+        404,
+        'NOT_FOUND',
+      );
     });
 
     it('a command retried with the same command id (a gateway that died mid-request) gets its first outcome', async () => {
@@ -388,20 +501,34 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
         const meta = { ...systemMeta(randomUUID()), actor: { id: adminId, username: 'admin' } };
         const send = async () =>
           codec.decode(
-            (await nc.request(MembershipSubjects.createOrganization(), JSONCodec().encode({ pattern: MembershipSubjects.createOrganization(), id: randomUUID(), data: { meta, body: { name: 'Retried' } } }), { timeout: 10_000 })).data,
+            (
+              await nc.request(
+                MembershipSubjects.createOrganization(),
+                JSONCodec().encode({ pattern: MembershipSubjects.createOrganization(), id: randomUUID(), data: { meta, body: { name: 'Retried' } } }),
+                { timeout: 10_000 },
+              )
+            ).data,
           );
         const first = await send();
         const again = await send();
         expect(first.response).toEqual({ id: expect.any(String), name: 'Retried', slug: 'retried' });
         expect(again.response).toEqual(first.response);
-        expect((await http.get('/api/v1/organizations').set(admin).expect(200)).body.items.filter((o: { slug: string }) => o.slug === 'retried')).toHaveLength(1);
+        expect((await http.get('/api/v1/organizations').set(admin).expect(200)).body.items.filter((o: { slug: string }) => o.slug === 'retried')).toHaveLength(
+          1,
+        );
       } finally {
         await nc.close();
       }
     });
 
     it('every event carries the actor, request id, IP and medium of the request', async () => {
-      const res = await http.post('/api/v1/organizations').set(admin).set('X-Request-Id', 'membership-audit-1').set('User-Agent', 'curl/8.5').send({ name: 'Audited' }).expect(201);
+      const res = await http
+        .post('/api/v1/organizations')
+        .set(admin)
+        .set('X-Request-Id', 'membership-audit-1')
+        .set('User-Agent', 'curl/8.5')
+        .send({ name: 'Audited' })
+        .expect(201);
       const commits = await mongo
         .db(testDatabaseName('membership'))
         .collection('event_commits')
@@ -409,8 +536,7 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
         .toArray();
       const events = commits.flatMap((c) => c.events);
       expect(events.map((e) => e.type)).toEqual(['organization.created', 'organization.member-added']);
-      for (const e of events)
-        expect(e.metadata).toMatchObject({ actor: { id: adminId }, requestId: 'membership-audit-1', ip: '127.0.0.1', medium: 'cli' });
+      for (const e of events) expect(e.metadata).toMatchObject({ actor: { id: adminId }, requestId: 'membership-audit-1', ip: '127.0.0.1', medium: 'cli' });
     });
   });
 
@@ -430,7 +556,14 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
       expectProblem(await http.delete(`/api/v1/organizations/${orgA.id}/projects/${projectB.id}`).set(admin), 404, 'NOT_FOUND');
       expectProblem(await http.delete(`/api/v1/organizations/${orgA.id}/people/${zed.userId}`).set(admin), 404, 'NOT_FOUND');
       expectProblem(await http.post(`/api/v1/organizations/${orgA.id}/people/${zed.userId}/password`).set(admin), 404, 'NOT_FOUND');
-      expectProblem(await http.post(`/api/v1/organizations/${orgA.id}/groups`).set(admin).send({ name: 'Mixed', memberIds: [zed.userId] }), 400, 'NOT_A_MEMBER');
+      expectProblem(
+        await http
+          .post(`/api/v1/organizations/${orgA.id}/groups`)
+          .set(admin)
+          .send({ name: 'Mixed', memberIds: [zed.userId] }),
+        400,
+        'NOT_A_MEMBER',
+      );
       expect((await http.get(`/api/v1/organizations/${orgB.id}/groups/${groupB.id}`).set(admin).expect(200)).body.name).toBe('B-team');
       expect((await http.get(`/api/v1/organizations/${orgB.id}/projects/${projectB.id}`).set(admin).expect(200)).body.name).toBe('B-project');
     });
@@ -441,7 +574,14 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
       for (const path of ['/people', '/groups', `/groups/${groupB.id}`, '/projects', `/projects/${projectB.id}`])
         expectProblem(await http.get(`/api/v1/organizations/${orgB.id}${path}`).set(tom.headers), 404, 'NOT_FOUND');
       expectProblem(await http.post(`/api/v1/organizations/${orgB.id}/projects`).set(tom.headers).send({ name: 'intruder' }), 404, 'NOT_FOUND');
-      expectProblem(await http.post(`/api/v1/organizations/${orgB.id}/people`).set(tom.headers).send({ handles: ['ann'] }), 404, 'NOT_FOUND');
+      expectProblem(
+        await http
+          .post(`/api/v1/organizations/${orgB.id}/people`)
+          .set(tom.headers)
+          .send({ handles: ['ann'] }),
+        404,
+        'NOT_FOUND',
+      );
       expectProblem(await http.delete(`/api/v1/organizations/${orgB.id}/groups/${groupB.id}`).set(tom.headers), 404, 'NOT_FOUND');
     });
   });

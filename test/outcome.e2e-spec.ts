@@ -149,8 +149,13 @@ describe('the outcome of a write: OUTCOME_UNKNOWN, SERVICE_UNAVAILABLE, keys aft
 
   it('a new key is never refused: the broker stalls mid-request, the claim is written but its answer lost', async () => {
     const org = (await http.post('/api/v1/organizations').set(auth).send({ name: 'Stall Corp', slug: 'stall-corp' }).expect(201)).body.id as string;
-    const created = (await http.post(`/api/v1/organizations/${org}/accounts`).set(auth).send({ accounts: [{ email: 'stalled@example.com' }] }).expect(201)).body
-      .created[0] as { username: string; temporaryPassword: string };
+    const created = (
+      await http
+        .post(`/api/v1/organizations/${org}/accounts`)
+        .set(auth)
+        .send({ accounts: [{ email: 'stalled@example.com' }] })
+        .expect(201)
+    ).body.created[0] as { username: string; temporaryPassword: string };
 
     // a public write (no token check through the broker first) with a brand-new key, sent while the broker
     // is stopped: the gateway's claim of the key waits in the socket and times out (5 s), then the broker

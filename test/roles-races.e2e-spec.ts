@@ -57,7 +57,8 @@ describe('races between bindings, removals and role deletions (over NATS)', () =
   const outcome = (r: { ok: boolean; code?: string }) => (r.ok ? 'ok' : (r as { code: string }).code);
 
   beforeAll(async () => {
-    const env = (service: 'identity' | 'membership' | 'authorization') => loadConfig(service, serviceTestEnv(service, { BOOTSTRAP_ADMIN_EMAIL: BOOTSTRAP_EMAIL, BOOTSTRAP_ADMIN_TOKEN: BOOTSTRAP_TOKEN }));
+    const env = (service: 'identity' | 'membership' | 'authorization') =>
+      loadConfig(service, serviceTestEnv(service, { BOOTSTRAP_ADMIN_EMAIL: BOOTSTRAP_EMAIL, BOOTSTRAP_ADMIN_TOKEN: BOOTSTRAP_TOKEN }));
     services.push(await startService(env('identity'), (infra) => IdentityModule.register(infra)));
     services.push(await startService(env('authorization'), (infra) => AuthorizationModule.register(infra)));
     for (let i = 0; i < 2; i++) services.push(await startService(env('membership'), (infra) => MembershipModule.register(infra)));
@@ -76,7 +77,13 @@ describe('races between bindings, removals and role deletions (over NATS)', () =
     const started = Date.now();
     for (const x of people) {
       const [bind, removal] = await Promise.all([
-        send(MembershipSubjects.assignRole(), { organizationId: org, subjectType: 'user', subjectId: x.userId, projectId: null, roleId: builtInRoleId(org, 'owner') }),
+        send(MembershipSubjects.assignRole(), {
+          organizationId: org,
+          subjectType: 'user',
+          subjectId: x.userId,
+          projectId: null,
+          roleId: builtInRoleId(org, 'owner'),
+        }),
         send(MembershipSubjects.removePerson(), { organizationId: org, userId: x.userId }),
       ]);
       const pair = `${outcome(bind)}/${outcome(removal)}`;
@@ -85,7 +92,11 @@ describe('races between bindings, removals and role deletions (over NATS)', () =
     }
     // the authorization view agrees: the removed are not members, the others are Owners
     for (const x of people.slice(0, 20)) {
-      const { member, allowed } = await must<CheckPermissionsReply>(AuthorizationSubjects.check(), { organizationId: org, userId: x.userId, permissions: ['organization.change_owner'] });
+      const { member, allowed } = await must<CheckPermissionsReply>(AuthorizationSubjects.check(), {
+        organizationId: org,
+        userId: x.userId,
+        permissions: ['organization.change_owner'],
+      });
       expect(member).toBe(allowed['organization.change_owner']);
     }
     process.stdout.write(`owner/remove race: ${JSON.stringify(tally)} in ${Date.now() - started} ms\n`);
@@ -96,7 +107,13 @@ describe('races between bindings, removals and role deletions (over NATS)', () =
     const tally: Record<string, number> = {};
     const expected = new Map<string, { id: string; name: string }>();
     for (const [i, x] of people.entries()) {
-      const role = await must<RoleView>(AccessSubjects.createRole(), { organizationId: org, name: `Okta ${i}`, description: '', scope: 'organization', permissions: ['organization.okta.view'] });
+      const role = await must<RoleView>(AccessSubjects.createRole(), {
+        organizationId: org,
+        name: `Okta ${i}`,
+        description: '',
+        scope: 'organization',
+        permissions: ['organization.okta.view'],
+      });
       const [bind, deletion] = await Promise.all([
         send(MembershipSubjects.assignRole(), { organizationId: org, subjectType: 'user', subjectId: x.userId, projectId: null, roleId: role.id }),
         send(AccessSubjects.deleteRole(), { organizationId: org, roleId: role.id }),
@@ -104,7 +121,11 @@ describe('races between bindings, removals and role deletions (over NATS)', () =
       const pair = `${outcome(bind)}/${outcome(deletion)}`;
       tally[pair] = (tally[pair] ?? 0) + 1;
       expect(['ok/ROLE_IN_USE', 'NOT_FOUND/ok', 'ok/ok']).toContain(pair);
-      const check = await must<CheckPermissionsReply>(AuthorizationSubjects.check(), { organizationId: org, userId: x.userId, permissions: ['organization.okta.view', 'organization.secrets.manage'] });
+      const check = await must<CheckPermissionsReply>(AuthorizationSubjects.check(), {
+        organizationId: org,
+        userId: x.userId,
+        permissions: ['organization.okta.view', 'organization.secrets.manage'],
+      });
       if (pair === 'ok/ROLE_IN_USE') {
         expect(check.allowed['organization.okta.view']).toBe(true);
         expected.set(x.userId, { id: role.id, name: `Okta ${i}` });
@@ -115,16 +136,29 @@ describe('races between bindings, removals and role deletions (over NATS)', () =
       }
     }
     // the people list, once its read model has caught up with the rounds
-    const listed = await eventually(async () => {
-      const all: PersonView[] = [];
-      for (let cursor: string | null | undefined; cursor !== null; ) {
-        const page = await must<Page<PersonView>>(MembershipSubjects.listPeople(), { organizationId: org, type: 'user', limit: 200, ...(cursor ? { cursor } : {}) });
-        all.push(...page.items);
-        cursor = page.nextCursor;
-      }
-      return all;
-    }, 60_000, 'the people list');
-    for (const x of people) expect({ user: x.username, roles: listed.find((p) => p.id === x.userId)?.roles }).toEqual({ user: x.username, roles: [{ ...expected.get(x.userId), source: 'direct' }] });
+    const listed = await eventually(
+      async () => {
+        const all: PersonView[] = [];
+        for (let cursor: string | null | undefined; cursor !== null; ) {
+          const page = await must<Page<PersonView>>(MembershipSubjects.listPeople(), {
+            organizationId: org,
+            type: 'user',
+            limit: 200,
+            ...(cursor ? { cursor } : {}),
+          });
+          all.push(...page.items);
+          cursor = page.nextCursor;
+        }
+        return all;
+      },
+      60_000,
+      'the people list',
+    );
+    for (const x of people)
+      expect({ user: x.username, roles: listed.find((p) => p.id === x.userId)?.roles }).toEqual({
+        user: x.username,
+        roles: [{ ...expected.get(x.userId), source: 'direct' }],
+      });
     process.stdout.write(`bind/delete race: ${JSON.stringify(tally)}\n`);
   }, 180_000);
 });

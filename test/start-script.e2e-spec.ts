@@ -39,9 +39,7 @@ function startScript(extraEnv: Record<string, string>): Started {
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) =>
-    proc.once('exit', (code, signal) => ok({ code, signal })),
-  );
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) => proc.once('exit', (code, signal) => ok({ code, signal })));
   return { proc, output: () => out, exited };
 }
 
@@ -163,7 +161,13 @@ describe('npm start (scripts/start.js)', () => {
   it('a start on that data with BOOTSTRAP_ADMIN_EMAIL / BOOTSTRAP_ADMIN_TOKEN says they are ignored and how to start afresh; the first token still works, not shown again', async () => {
     const port = await freePort();
     const firstToken = readFileSync(tokenFile, 'utf8').trim();
-    running = startScript({ ...OWN_SERVERS, DATA_DIR: dataDir, GATEWAY_PORT: String(port), BOOTSTRAP_ADMIN_EMAIL: 'me@example.com', BOOTSTRAP_ADMIN_TOKEN: LATE_TOKEN });
+    running = startScript({
+      ...OWN_SERVERS,
+      DATA_DIR: dataDir,
+      GATEWAY_PORT: String(port),
+      BOOTSTRAP_ADMIN_EMAIL: 'me@example.com',
+      BOOTSTRAP_ADMIN_TOKEN: LATE_TOKEN,
+    });
     await waitForOutput(running, /start afresh: .*\n/, 90_000);
 
     const out = running.output();
@@ -277,13 +281,20 @@ describe('npm start (scripts/start.js)', () => {
     const port = await freePort();
     const began = Date.now();
     running = startScript({ DATA_DIR: dataDir, GATEWAY_PORT: String(port), NATS_URL: `nats://127.0.0.1:${deadPort}`, CONNECT_TIMEOUT_SECONDS: '6' });
-    const line = new RegExp(`^\\[[\\w-]+\\] warn: cannot connect to NATS at nats://127\\.0\\.0\\.1:${deadPort}: connection refused; retrying in 0\\.5 s$`, 'gm');
+    const line = new RegExp(
+      `^\\[[\\w-]+\\] warn: cannot connect to NATS at nats://127\\.0\\.0\\.1:${deadPort}: connection refused; retrying in 0\\.5 s$`,
+      'gm',
+    );
     await waitForOutput(running, line, 15_000);
     process.stdout.write(`start-script: the NATS line came ${Date.now() - began} ms after the spawn\n`);
     expect(Date.now() - began).toBeLessThan(15_000);
 
     // the gateway (the heaviest to load) answers on its port, alive and not ready, while it retries
-    const status = (path: string) => fetch(`http://127.0.0.1:${port}${path}`).then((r) => r.status, () => 0);
+    const status = (path: string) =>
+      fetch(`http://127.0.0.1:${port}${path}`).then(
+        (r) => r.status,
+        () => 0,
+      );
     const deadline = Date.now() + 10_000;
     while ((await status('/health')) !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(await status('/health')).toBe(200);
@@ -292,7 +303,9 @@ describe('npm start (scripts/start.js)', () => {
     expect(await running.exited).toEqual({ code: 1, signal: null });
     const out = running.output();
     expect(out.match(line)).toHaveLength(1);
-    expect(out).toMatch(new RegExp(`\\] fatal: cannot connect to NATS at nats://127\\.0\\.0\\.1:${deadPort} \\(gave up after \\d+ s\\): connection refused\\n`));
+    expect(out).toMatch(
+      new RegExp(`\\] fatal: cannot connect to NATS at nats://127\\.0\\.0\\.1:${deadPort} \\(gave up after \\d+ s\\): connection refused\\n`),
+    );
     expect(out).toMatch(/✖ [\w-]+ exited \(code 1\) during start-up/);
     expect(out).not.toContain('    at '); // no stack trace
   }, 60_000);

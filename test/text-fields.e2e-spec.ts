@@ -75,7 +75,12 @@ describe('text fields through the gateway (emails, names, descriptions)', () => 
     const before = (await http.get('/api/v1/me').set(auth).expect(200)).body;
     const commits = [await identityCommits(), await membershipCommits()];
     expectRefused(await http.post(`/api/v1/organizations/${orgId}/groups`).set(auth).send({ name }));
-    expectRefused(await http.post(`/api/v1/organizations/${orgId}/groups`).set(auth).send({ name: 'ok', description: `${name} \u0007` }));
+    expectRefused(
+      await http
+        .post(`/api/v1/organizations/${orgId}/groups`)
+        .set(auth)
+        .send({ name: 'ok', description: `${name} \u0007` }),
+    );
     expectRefused(await http.post(`/api/v1/organizations/${orgId}/projects`).set(auth).send({ name }));
     expectRefused(await http.post('/api/v1/organizations').set(auth).send({ name }));
     expectRefused(await http.patch('/api/v1/me').set(auth).send({ name }));
@@ -90,10 +95,14 @@ describe('text fields through the gateway (emails, names, descriptions)', () => 
     const second = await http.put('/api/v1/me/email').set(auth).send({ email: BOOTSTRAP_EMAIL }).expect(200);
     expect(second.body.email).toBe(BOOTSTRAP_EMAIL);
 
-    const changes = await eventually(async () => {
-      const found = (await auditEntries()).filter((e) => e.resource === 'User' && e.metadata.email !== undefined);
-      return found.length === 2 ? found : undefined;
-    }, 15_000, 'both email changes in the audit log');
+    const changes = await eventually(
+      async () => {
+        const found = (await auditEntries()).filter((e) => e.resource === 'User' && e.metadata.email !== undefined);
+        return found.length === 2 ? found : undefined;
+      },
+      15_000,
+      'both email changes in the audit log',
+    );
     expect(changes.map((e) => [e.metadata.email, e.metadata.previousEmail])).toEqual([
       [BOOTSTRAP_EMAIL, 'josé@bücher.example'],
       ['josé@bücher.example', BOOTSTRAP_EMAIL],

@@ -58,10 +58,27 @@ const emailEvents = [
   (v: string) => eventWith(UserEmailChanged, { userId: U(3), email: v, previousEmail: 'a@example.com' }),
   (v: string) => eventWith(UserEmailChanged, { userId: U(3), email: 'a@example.com', previousEmail: v }),
   (v: string) =>
-    eventWith(UserCreated, { userId: U(3), username: 'ab', email: v, name: 'n', createdBy: 'organization', managedByOrganizationId: ORG, temporaryPassword: true }),
+    eventWith(UserCreated, {
+      userId: U(3),
+      username: 'ab',
+      email: v,
+      name: 'n',
+      createdBy: 'organization',
+      managedByOrganizationId: ORG,
+      temporaryPassword: true,
+    }),
 ];
 const userCreated = (patch: Record<string, unknown>) =>
-  eventWith(UserCreated, { userId: U(3), username: 'ab', email: 'a@example.com', name: 'n', createdBy: 'organization', managedByOrganizationId: ORG, temporaryPassword: true, ...patch });
+  eventWith(UserCreated, {
+    userId: U(3),
+    username: 'ab',
+    email: 'a@example.com',
+    name: 'n',
+    createdBy: 'organization',
+    managedByOrganizationId: ORG,
+    temporaryPassword: true,
+    ...patch,
+  });
 const groupName = [
   (v: string) => eventWith(GroupCreated, { organizationId: ORG, groupId: U(4), name: v, description: '', memberIds: [], roleId: U(5) }),
   (v: string) => eventWith(GroupDetailsChanged, { organizationId: ORG, groupId: U(4), name: v, description: '', previousName: v }),
@@ -70,8 +87,12 @@ const roleName = [
   (v: string) => eventWith(RoleCreated, { organizationId: ORG, roleId: U(5), name: v, description: '', scope: 'project', permissions: [] }),
   (v: string) => eventWith(RoleChanged, { organizationId: ORG, roleId: U(5), name: v, description: '', scope: 'project', permissions: [], previousName: v }),
 ];
-const groupDescription = [(v: string) => eventWith(GroupCreated, { organizationId: ORG, groupId: U(4), name: 'g', description: v, memberIds: [], roleId: U(5) })];
-const roleDescription = [(v: string) => eventWith(RoleCreated, { organizationId: ORG, roleId: U(5), name: 'r', description: v, scope: 'project', permissions: [] })];
+const groupDescription = [
+  (v: string) => eventWith(GroupCreated, { organizationId: ORG, groupId: U(4), name: 'g', description: v, memberIds: [], roleId: U(5) }),
+];
+const roleDescription = [
+  (v: string) => eventWith(RoleCreated, { organizationId: ORG, roleId: U(5), name: 'r', description: v, scope: 'project', permissions: [] }),
+];
 
 const CASES: Case[] = [
   { name: 'PATCH /me/email email', kind: 'email', accept: (v) => gatewayAccepts(ChangeEmailDto, { email: v }, 'email'), events: emailEvents },
@@ -107,9 +128,19 @@ const CASES: Case[] = [
     events: [(v) => eventWith(OrganizationCreated, { organizationId: ORG, name: v, slug: 'x', ownerId: U(3) })],
   },
   { name: 'POST …/groups name', kind: 'name', accept: (v) => gatewayAccepts(CreateGroupDto, { name: v }, 'name'), events: groupName },
-  { name: 'POST …/groups description', kind: 'description', accept: (v) => gatewayAccepts(CreateGroupDto, { name: 'g', description: v }, 'description'), events: groupDescription },
+  {
+    name: 'POST …/groups description',
+    kind: 'description',
+    accept: (v) => gatewayAccepts(CreateGroupDto, { name: 'g', description: v }, 'description'),
+    events: groupDescription,
+  },
   { name: 'PATCH …/groups name', kind: 'name', accept: (v) => gatewayAccepts(UpdateGroupDto, { name: v }, 'name'), events: groupName },
-  { name: 'PATCH …/groups description', kind: 'description', accept: (v) => gatewayAccepts(UpdateGroupDto, { description: v }, 'description'), events: groupDescription },
+  {
+    name: 'PATCH …/groups description',
+    kind: 'description',
+    accept: (v) => gatewayAccepts(UpdateGroupDto, { description: v }, 'description'),
+    events: groupDescription,
+  },
   {
     name: 'POST …/roles name',
     kind: 'name',
@@ -123,7 +154,12 @@ const CASES: Case[] = [
     events: roleDescription,
   },
   { name: 'PATCH …/roles name', kind: 'name', accept: (v) => gatewayAccepts(ChangeRoleDto, { name: v }, 'name'), events: roleName },
-  { name: 'PATCH …/roles description', kind: 'description', accept: (v) => gatewayAccepts(ChangeRoleDto, { description: v }, 'description'), events: roleDescription },
+  {
+    name: 'PATCH …/roles description',
+    kind: 'description',
+    accept: (v) => gatewayAccepts(ChangeRoleDto, { description: v }, 'description'),
+    events: roleDescription,
+  },
   {
     name: 'POST …/projects name',
     kind: 'name',
@@ -134,13 +170,51 @@ const CASES: Case[] = [
 
 /** Characters that have caused trouble, and ordinary ones, so that generated strings are often valid too. */
 const TRICKY = [
-  '\u200B', '\u200C', '\u200D', '\u200E', '\u200F', '\u2060', '\u2063', '\uFEFF', '\u00AD', '\u061C', // invisible, bidi marks
-  '\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069', // bidi embeddings, overrides, isolates
-  '\u0000', '\u0001', '\u001B', '\u007F', '\u0085', '\t', '\n', '\r', '\u2028', '\u2029', // controls and line breaks
-  '\uD800', '\uDBFF', '\uDC00', '\uDFFF', // lone surrogates
-  'ｒ', 'Ａ', '＠', '．', 'ﬁ', '²', // compatibility characters (fullwidth, ligature, superscript)
-  '\u0301', '\u0308', 'e\u0301', // combining marks (not NFC)
-  ' ', '\u00A0', '\u3000', // spaces
+  '\u200B',
+  '\u200C',
+  '\u200D',
+  '\u200E',
+  '\u200F',
+  '\u2060',
+  '\u2063',
+  '\uFEFF',
+  '\u00AD',
+  '\u061C', // invisible, bidi marks
+  '\u202A',
+  '\u202B',
+  '\u202C',
+  '\u202D',
+  '\u202E',
+  '\u2066',
+  '\u2067',
+  '\u2068',
+  '\u2069', // bidi embeddings, overrides, isolates
+  '\u0000',
+  '\u0001',
+  '\u001B',
+  '\u007F',
+  '\u0085',
+  '\t',
+  '\n',
+  '\r',
+  '\u2028',
+  '\u2029', // controls and line breaks
+  '\uD800',
+  '\uDBFF',
+  '\uDC00',
+  '\uDFFF', // lone surrogates
+  'ｒ',
+  'Ａ',
+  '＠',
+  '．',
+  'ﬁ',
+  '²', // compatibility characters (fullwidth, ligature, superscript)
+  '\u0301',
+  '\u0308',
+  'e\u0301', // combining marks (not NFC)
+  ' ',
+  '\u00A0',
+  '\u3000', // spaces
 ];
 const ORDINARY = ['a', 'b', 'Z', '0', '9', '.', '-', '_', '+', '@', 'é', 'ß', 'ø', 'ж', '山', 'ع', 'א', '👩', '🏳️', '❤️'];
 
@@ -157,7 +231,9 @@ const around = (core: fc.Arbitrary<string>) =>
   fc.tuple(fc.constantFrom('', ' ', '\u00A0', '\n'), core, fc.constantFrom('', ' ', '\t')).map(([a, b, c]) => a + b + c);
 
 const GENERATORS: Record<Case['kind'], fc.Arbitrary<string>> = {
-  email: around(fc.tuple(text(8, emailChar), text(6, emailChar), text(4, emailChar)).map(([local, host, tld]) => `${local || 'x'}@${host || 'h'}.${tld || 'io'}`)),
+  email: around(
+    fc.tuple(text(8, emailChar), text(6, emailChar), text(4, emailChar)).map(([local, host, tld]) => `${local || 'x'}@${host || 'h'}.${tld || 'io'}`),
+  ),
   username: fc.oneof(text(10), fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{1,40}$/)),
   name: around(text(12)),
   description: around(text(20)),

@@ -22,7 +22,9 @@ describe('walking skeleton: gateway → NATS → services → JetStream → audi
   });
 
   it('GET /health/serving is 200 with the NATS connection up; GET /health/ready 200 when every service answers with its database', async () => {
-    await request(system.baseUrl).get('/health/serving').expect(200, { status: 'ready', checks: { nats: 'up' } });
+    await request(system.baseUrl)
+      .get('/health/serving')
+      .expect(200, { status: 'ready', checks: { nats: 'up' } });
     const res = await request(system.baseUrl).get('/health/ready').expect(200);
     expect(res.body.checks).toEqual({ nats: 'up', identity: 'up', membership: 'up', authorization: 'up', 'audit-log': 'up' });
   });
@@ -67,10 +69,14 @@ describe('walking skeleton: gateway → NATS → services → JetStream → audi
   });
 
   it('the bootstrap events reach the audit log through JetStream and can be read back with a NATS query', async () => {
-    const entries = await eventually(async () => {
-      const { items } = await natsQuery<{ items: AuditEntry[] }>(nc, AuditLogSubjects.listEntries(), { organizationId: null });
-      return items.length >= 2 ? items : undefined;
-    }, 15_000, 'audit entries of the bootstrap');
+    const entries = await eventually(
+      async () => {
+        const { items } = await natsQuery<{ items: AuditEntry[] }>(nc, AuditLogSubjects.listEntries(), { organizationId: null });
+        return items.length >= 2 ? items : undefined;
+      },
+      15_000,
+      'audit entries of the bootstrap',
+    );
     expect(entries.map((e) => [e.resource, e.operation, e.actor.id])).toEqual(
       expect.arrayContaining([
         ['User', 'Added', 'system'],

@@ -26,7 +26,11 @@ async function main() {
   const headers = { Authorization: `Bearer ${BOOTSTRAP_TOKEN}`, 'Content-Type': 'application/json' };
   const post = async (path: string, body: unknown) => {
     const started = process.hrtime.bigint();
-    const res = await fetch(`${system.baseUrl}${path}`, { method: 'POST', headers: { ...headers, 'Idempotency-Key': randomBytes(16).toString('hex') }, body: JSON.stringify(body) });
+    const res = await fetch(`${system.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { ...headers, 'Idempotency-Key': randomBytes(16).toString('hex') },
+      body: JSON.stringify(body),
+    });
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     const json = (await res.json()) as { id?: string; created?: unknown[]; code?: string };
     if (res.status !== 201) throw new Error(`${path}: ${res.status} ${json.code}`);
@@ -39,7 +43,9 @@ async function main() {
     const batch = await post(`/api/v1/organizations/${org}/accounts`, { accounts: accounts('batch', size) });
     process.stdout.write(`\nbench/accounts: ${infra.description}\n\n`);
     process.stdout.write(`POST accounts, 1 account        ${one.ms.toFixed(0).padStart(7)} ms\n`);
-    process.stdout.write(`POST accounts, ${String(size).padEnd(4)} accounts    ${batch.ms.toFixed(0).padStart(7)} ms  (${(batch.ms / size).toFixed(1)} ms per account; created ${batch.json.created?.length})\n`);
+    process.stdout.write(
+      `POST accounts, ${String(size).padEnd(4)} accounts    ${batch.ms.toFixed(0).padStart(7)} ms  (${(batch.ms / size).toFixed(1)} ms per account; created ${batch.json.created?.length})\n`,
+    );
   } finally {
     await system.close();
     await checkContractAndCleanUp().catch(() => undefined);

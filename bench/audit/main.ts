@@ -103,7 +103,13 @@ async function main() {
 
   const database = `bench_audit_${randomBytes(3).toString('hex')}`;
   const service = await startService(
-    loadConfig('audit-log', { MONGO_URL: process.env.MONGO_URL, MONGO_DB: database, NATS_URL: process.env.NATS_URL, NATS_SUBJECT_PREFIX: process.env.NATS_SUBJECT_PREFIX, LOG_LEVEL: 'warn' }),
+    loadConfig('audit-log', {
+      MONGO_URL: process.env.MONGO_URL,
+      MONGO_DB: database,
+      NATS_URL: process.env.NATS_URL,
+      NATS_SUBJECT_PREFIX: process.env.NATS_SUBJECT_PREFIX,
+      LOG_LEVEL: 'warn',
+    }),
     (infra) => AuditLogModule.register(infra),
   );
   const db = service.infra.db;
@@ -168,7 +174,11 @@ async function main() {
   async function query(org: string, body: object): Promise<number> {
     const subject = AuditLogSubjects.listEntries();
     const t0 = process.hrtime.bigint();
-    const reply = await nc.request(subject, codec.encode({ pattern: subject, id: randomUUID(), data: { meta: systemMeta(randomUUID()), body: { organizationId: org, consistent: false, ...body } } }), { timeout: 120_000 });
+    const reply = await nc.request(
+      subject,
+      codec.encode({ pattern: subject, id: randomUUID(), data: { meta: systemMeta(randomUUID()), body: { organizationId: org, consistent: false, ...body } } }),
+      { timeout: 120_000 },
+    );
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     const decoded = codec.decode(reply.data) as { response?: { items: unknown[] }; err?: unknown };
     if (decoded.err || !decoded.response?.items.length) throw new Error(`query failed or empty: ${JSON.stringify(decoded.err)}`);
@@ -187,7 +197,9 @@ async function main() {
     const published = Date.now();
     await untilCheckpoint(lastBacklog);
     const ingestSec = (Date.now() - t0) / 1000;
-    out(`1. ingestion: ${fmt(backlog)} events published in ${((published - t0) / 1000).toFixed(1)} s, all entries written after ${ingestSec.toFixed(1)} s: ${fmt(backlog / ingestSec)} events/s`);
+    out(
+      `1. ingestion: ${fmt(backlog)} events published in ${((published - t0) / 1000).toFixed(1)} s, all entries written after ${ingestSec.toFixed(1)} s: ${fmt(backlog / ingestSec)} events/s`,
+    );
 
     // 2. lag at a steady 1,000 events/s
     const steadyOrg = randomUUID();
@@ -230,22 +242,28 @@ async function main() {
     stoppedAt = Date.now();
     await watcher;
     lags.sort((a, b) => a - b);
-    out(`2. steady ${fmt(sent / steadySeconds)} events/s for ${steadySeconds} s: append→queryable lag p50 ${pct(lags, 50)} ms, p99 ${pct(lags, 99)} ms (${fmt(lags.length)} events; publish ack to checkpoint)`);
+    out(
+      `2. steady ${fmt(sent / steadySeconds)} events/s for ${steadySeconds} s: append→queryable lag p50 ${pct(lags, 50)} ms, p99 ${pct(lags, 99)} ms (${fmt(lags.length)} events; publish ack to checkpoint)`,
+    );
 
     // 3. rebuild over `total` events: the projection is stopped while they are published
     const big = randomUUID();
     const small = randomUUID();
-    const host = (service.app.get as (t: symbol) => { stop(): Promise<void>; rebuild(): Promise<{ events: number; entries: number; ms: number; phasesMs?: object }> })(
-      (await import('../../apps/audit-log/src/projections/audit-host.token')).AUDIT_HOST,
-    );
+    const host = (
+      service.app.get as (t: symbol) => { stop(): Promise<void>; rebuild(): Promise<{ events: number; entries: number; ms: number; phasesMs?: object }> }
+    )((await import('../../apps/audit-log/src/projections/audit-host.token')).AUDIT_HOST);
     await host.stop();
     const inStream = (await jsm.streams.info(eventsStreamName())).state.messages;
     const tp = Date.now();
     await publishMany(small, 1000);
     await publishMany(big, Math.max(0, total - inStream - 1000));
-    out(`   (published ${fmt(total - inStream)} more events in ${((Date.now() - tp) / 1000).toFixed(0)} s; stream holds ${fmt((await jsm.streams.info(eventsStreamName())).state.messages)})`);
+    out(
+      `   (published ${fmt(total - inStream)} more events in ${((Date.now() - tp) / 1000).toFixed(0)} s; stream holds ${fmt((await jsm.streams.info(eventsStreamName())).state.messages)})`,
+    );
     const r = await host.rebuild();
-    out(`3. rebuild: ${fmt(r.events)} events → ${fmt(r.entries)} entries in ${(r.ms / 1000).toFixed(1)} s: ${fmt(r.events / (r.ms / 1000))} events/s (${((r.ms / 1000) * (1_000_000 / r.events)).toFixed(0)} s per million events; phases ms ${JSON.stringify(r.phasesMs)})`);
+    out(
+      `3. rebuild: ${fmt(r.events)} events → ${fmt(r.entries)} entries in ${(r.ms / 1000).toFixed(1)} s: ${fmt(r.events / (r.ms / 1000))} events/s (${((r.ms / 1000) * (1_000_000 / r.events)).toFixed(0)} s per million events; phases ms ${JSON.stringify(r.phasesMs)})`,
+    );
     // baseline in the same run: the driver inserting copies of the same entry documents, as the rebuild does
     // (1,000 per insertMany, 4 in flight, into a collection without secondary indexes)
     {
@@ -258,7 +276,10 @@ async function main() {
         Array.from({ length: 4 }, async () => {
           while (next < rounds) {
             const round = next++;
-            await scratch.insertMany(sample.map((d) => ({ ...d, _id: `${d._id}:${round}` })), { ordered: false });
+            await scratch.insertMany(
+              sample.map((d) => ({ ...d, _id: `${d._id}:${round}` })),
+              { ordered: false },
+            );
           }
         }),
       );
@@ -284,13 +305,21 @@ async function main() {
         `${fmt(bigCount)} entries p50 ${pct(bigTimes, 50).toFixed(1)} ms p99 ${pct(bigTimes, 99).toFixed(1)} ms; ` +
         `1,000 entries p50 ${pct(smallTimes, 50).toFixed(1)} ms p99 ${pct(smallTimes, 99).toFixed(1)} ms; ratio p99 ${(pct(bigTimes, 99) / pct(smallTimes, 99)).toFixed(1)}`,
     );
-    const explain = await db.collection('audit_entries').find({ organizationId: big, actorId: actors[3], resource: 'Group' }).sort({ sortKey: -1 }).limit(51).explain();
+    const explain = await db
+      .collection('audit_entries')
+      .find({ organizationId: big, actorId: actors[3], resource: 'Group' })
+      .sort({ sortKey: -1 })
+      .limit(51)
+      .explain();
     out(`   server plan: ${JSON.stringify(explain.queryPlanner?.winningPlan ?? explain.queryPlanner?.Plan ?? explain).slice(0, 300)}`);
   } finally {
     await nc.close();
     await service.close();
     const mongo = await new MongoClient(process.env.MONGO_URL!).connect();
-    await mongo.db(database).dropDatabase().catch(() => undefined);
+    await mongo
+      .db(database)
+      .dropDatabase()
+      .catch(() => undefined);
     await mongo.close();
     const cleanup = await connect({ servers: process.env.NATS_URL!.split(',') });
     const m = await cleanup.jetstreamManager();

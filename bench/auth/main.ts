@@ -32,7 +32,9 @@ async function main() {
     const me = await load('GET /api/v1/me (API token)', `${system.baseUrl}/api/v1/me`, auth, concurrency, seconds);
     process.stdout.write(`\nbench/auth: ${seconds}s per scenario, ${concurrency} concurrent keep-alive connections; ${infra.description}\n\n`);
     printTable([health, me]);
-    process.stdout.write(`\nratio authenticated/baseline: throughput ${(me.rps / health.rps).toFixed(3)}, p50 ${(me.p50 / health.p50).toFixed(2)}x, p99 ${(me.p99 / health.p99).toFixed(2)}x\n`);
+    process.stdout.write(
+      `\nratio authenticated/baseline: throughput ${(me.rps / health.rps).toFixed(3)}, p50 ${(me.p50 / health.p50).toFixed(2)}x, p99 ${(me.p99 / health.p99).toFixed(2)}x\n`,
+    );
   } finally {
     await system.close();
     await checkContractAndCleanUp().catch(() => undefined);

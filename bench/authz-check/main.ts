@@ -75,7 +75,12 @@ function organizationEvents(shape: Shape) {
   const r = (key: (typeof BUILT_IN_ROLES)[number]['key']) => builtInRoleId(orgId, key);
   push('membership', 'organization.created', { name: 'Bench', slug: 'bench', ownerId: users[0] });
   users.forEach((userId, i) =>
-    push('membership', 'organization.member-added', { userId, username: `user${i}`, roleId: r(i === 0 ? 'owner' : i % 50 === 0 ? 'admin' : 'member'), via: 'invite' }),
+    push('membership', 'organization.member-added', {
+      userId,
+      username: `user${i}`,
+      roleId: r(i === 0 ? 'owner' : i % 50 === 0 ? 'admin' : 'member'),
+      via: 'invite',
+    }),
   );
   const orgPerms = PERMISSIONS.filter((p) => p.scope === 'organization').map((p) => p.name);
   const projectPerms = PERMISSIONS.filter((p) => p.scope === 'project').map((p) => p.name);
@@ -150,14 +155,12 @@ function naiveEvaluator(org: Org) {
     if (e.type === 'organization.member-added') {
       members.add(d.userId);
       set(d.userId, null, d.roleId);
-    }
-    else if (e.type === 'group.created') set(d.groupId, null, d.roleId);
+    } else if (e.type === 'group.created') set(d.groupId, null, d.roleId);
     else if (e.type === 'group.member-added') groupsOf.set(d.userId, (groupsOf.get(d.userId) ?? new Set()).add(d.groupId));
     else if (e.type === 'project.created') {
       projects.add(d.projectId);
       set(d.ownerId, d.projectId, builtInRoleId(org.orgId, 'project-admin'));
-    }
-    else if (e.type === 'role.created') perms.set(d.roleId, d.permissions as unknown as string[]);
+    } else if (e.type === 'role.created') perms.set(d.roleId, d.permissions as unknown as string[]);
     else if (e.type === 'role.assigned') set(d.subjectId, d.projectId, d.roleId);
   }
   const bindings = [...byTarget.values()];
@@ -229,8 +232,7 @@ m = g(r.sub, p.role, r.dom) && r.perm == p.perm
   return (q: { userId: string; projectId: string | null; permission: string }) =>
     q.permission.startsWith('project.')
       ? q.projectId !== null && (e.enforceSync(q.userId, domain(q.projectId), q.permission) || e.enforceSync(q.userId, org.orgId, q.permission))
-      :
-    e.enforceSync(q.userId, org.orgId, q.permission);
+      : e.enforceSync(q.userId, org.orgId, q.permission);
 }
 
 async function main() {
@@ -263,11 +265,15 @@ async function main() {
   const naive = naiveEvaluator(large);
   const disagreements = lq.slice(0, 2000).filter((q) => naive(q) !== one(largeIndex)(q)).length;
   const naiveRate = perSecond(lq, Math.min(seconds, 1), naive);
-  console.log(`\nin-process checks (1 permission each); the large organization's index is built from ${large.events.length} events in ${buildMs.toFixed(0)} ms`);
+  console.log(
+    `\nin-process checks (1 permission each); the large organization's index is built from ${large.events.length} events in ${buildMs.toFixed(0)} ms`,
+  );
   console.log(`  large org (10,000 users, 1,000 groups, 100 custom roles, 1,000 projects): ${Math.round(largeRate).toLocaleString('en')} checks/s`);
   console.log(`  small org (100 users, 10 groups, 10 custom roles, 10 projects):          ${Math.round(smallRate).toLocaleString('en')} checks/s`);
   console.log(`  ratio small/large: ${(smallRate / largeRate).toFixed(2)} (near 1: independent of the organization's size)`);
-  console.log(`  naive scan of the bindings, large org: ${Math.round(naiveRate).toLocaleString('en')} checks/s (index is ${(largeRate / naiveRate).toFixed(0)}x faster); disagreements on 2,000 checks: ${disagreements}`);
+  console.log(
+    `  naive scan of the bindings, large org: ${Math.round(naiveRate).toLocaleString('en')} checks/s (index is ${(largeRate / naiveRate).toFixed(0)}x faster); disagreements on 2,000 checks: ${disagreements}`,
+  );
   console.log('  node-casbin: loading the large organization…');
   const tCasbin = process.hrtime.bigint();
   const casbin = await casbinEvaluator(large);
@@ -287,7 +293,13 @@ async function main() {
   const infra = await provideTestInfrastructure();
   const db = `bench_authz_${randomBytes(3).toString('hex')}`;
   const service = await startService(
-    loadConfig('authorization', { MONGO_URL: infra.mongoUrl, NATS_URL: infra.natsUrl, MONGO_DB: db, NATS_SUBJECT_PREFIX: process.env.NATS_SUBJECT_PREFIX, LOG_LEVEL: 'warn' }),
+    loadConfig('authorization', {
+      MONGO_URL: infra.mongoUrl,
+      NATS_URL: infra.natsUrl,
+      MONGO_DB: db,
+      NATS_SUBJECT_PREFIX: process.env.NATS_SUBJECT_PREFIX,
+      LOG_LEVEL: 'warn',
+    }),
     (i) => AuthorizationModule.register(i),
   );
   const nc = service.infra.nc;
@@ -317,7 +329,11 @@ async function main() {
       await nc.request(subject, codec.encode({ pattern: subject, id: randomUUID(), data: { meta: systemMeta(randomUUID()), body } }), { timeout: 5000 });
       return Number(process.hrtime.bigint() - t) / 1e6;
     };
-    const pct = (xs: number[], p: number) => percentile(xs.sort((a, b) => a - b), p);
+    const pct = (xs: number[], p: number) =>
+      percentile(
+        xs.sort((a, b) => a - b),
+        p,
+      );
     for (let i = 0; i < 200; i++) await ask(lq[i]);
     const sequential: number[] = [];
     for (let i = 0; i < 2000; i++) sequential.push(await ask(lq[i]));
@@ -331,7 +347,9 @@ async function main() {
       }),
     );
     const rate = (4000 / (Date.now() - start)) * 1000;
-    console.log(`  16 concurrent (4,000 checks): p50 ${pct(concurrent, 50).toFixed(2)} ms, p99 ${pct(concurrent, 99).toFixed(2)} ms, ${Math.round(rate)} checks/s`);
+    console.log(
+      `  16 concurrent (4,000 checks): p50 ${pct(concurrent, 50).toFixed(2)} ms, p99 ${pct(concurrent, 99).toFixed(2)} ms, ${Math.round(rate)} checks/s`,
+    );
   } finally {
     const jsm = service.infra.jsm;
     await service.close();
@@ -342,7 +360,10 @@ async function main() {
     void jsm;
     await nc2.close();
     const mongo = await new MongoClient(infra.mongoUrl).connect();
-    await mongo.db(db).dropDatabase().catch(() => undefined);
+    await mongo
+      .db(db)
+      .dropDatabase()
+      .catch(() => undefined);
     await mongo.close();
     await infra.stop();
   }

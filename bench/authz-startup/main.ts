@@ -122,7 +122,13 @@ async function main() {
 
   const infra = await provideTestInfrastructure();
   const db = `bench_authz_startup_${randomBytes(3).toString('hex')}`;
-  const config = loadConfig('authorization', { MONGO_URL: infra.mongoUrl, NATS_URL: infra.natsUrl, MONGO_DB: db, NATS_SUBJECT_PREFIX: process.env.NATS_SUBJECT_PREFIX, LOG_LEVEL: 'warn' });
+  const config = loadConfig('authorization', {
+    MONGO_URL: infra.mongoUrl,
+    NATS_URL: infra.natsUrl,
+    MONGO_DB: db,
+    NATS_SUBJECT_PREFIX: process.env.NATS_SUBJECT_PREFIX,
+    LOG_LEVEL: 'warn',
+  });
   const start = async (snapshots: boolean) => {
     const t = process.hrtime.bigint();
     const service = await startService(config, (i) => AuthorizationModule.register(i, snapshots ? {} : { snapshots: false }));
@@ -142,8 +148,12 @@ async function main() {
     await empty.service.close();
   }
   console.log(`start-up with an empty stream (connections, indexes, Nest; median of 3): ${emptyStarts.sort((a, b) => a - b)[1].toFixed(0)} ms`);
-  console.log(`one organization of 10,000 users, 1,000 groups, 100 custom roles, 1,000 projects (${baseEvents.toLocaleString('en')} events), then churn; ${TAIL.toLocaleString('en')} events after the snapshot\n`);
-  console.log('events in stream | full replay | from snapshot (+tail) | ratio | snapshot: copy (blocking) / encode+write / size | load+restore | tail read | replayed from snapshot | same view');
+  console.log(
+    `one organization of 10,000 users, 1,000 groups, 100 custom roles, 1,000 projects (${baseEvents.toLocaleString('en')} events), then churn; ${TAIL.toLocaleString('en')} events after the snapshot\n`,
+  );
+  console.log(
+    'events in stream | full replay | from snapshot (+tail) | ratio | snapshot: copy (blocking) / encode+write / size | load+restore | tail read | replayed from snapshot | same view',
+  );
   try {
     for (const n of SIZES) {
       await publishUpTo(js, n - TAIL);
@@ -193,7 +203,10 @@ async function main() {
     const jsm = await nc.jetstreamManager();
     for (const s of [eventsStreamName(), deadLetterStreamName()]) await jsm.streams.delete(s).catch(() => false);
     await nc.close();
-    await mongo.db(db).dropDatabase().catch(() => undefined);
+    await mongo
+      .db(db)
+      .dropDatabase()
+      .catch(() => undefined);
     await mongo.close();
     await infra.stop();
   }

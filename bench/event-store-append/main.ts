@@ -110,7 +110,15 @@ async function main() {
         const rawStreams = Array.from({ length: writers }, () => new WriterStreams());
         const rawOp = async (w: number) => {
           const { streamId, expected } = rawStreams[w].next(perCommit);
-          await raw.insertOne({ ...sample, _id: `${streamId}@${expected + 1}`, streamId, fromVersion: expected + 1, toVersion: expected + perCommit, commandId: randomUUID(), committedAt: new Date() } as never);
+          await raw.insertOne({
+            ...sample,
+            _id: `${streamId}@${expected + 1}`,
+            streamId,
+            fromVersion: expected + 1,
+            toVersion: expected + perCommit,
+            commandId: randomUUID(),
+            committedAt: new Date(),
+          } as never);
           return perCommit;
         };
 
@@ -122,7 +130,10 @@ async function main() {
         for (let r = 0; r < ROUNDS; r++) {
           const st = await measure(writers, seconds, appendOp);
           const rw = await measure(writers, seconds, rawOp);
-          for (const [t, m] of [[total.store, st], [total.raw, rw]] as const) {
+          for (const [t, m] of [
+            [total.store, st],
+            [total.raw, rw],
+          ] as const) {
             t.events += m.events;
             t.ms += m.ms;
           }
@@ -158,7 +169,13 @@ async function main() {
       const relayed = createEventStore(freshDb(`relay_e${perCommit}`), { service: 'identity', onAppended: (c) => relay?.onAppended(c) });
       await alone.ensureIndexes();
       await relayed.ensureIndexes();
-      relay = createOutboxRelay({ commits: relayed.commits, js: nc.jetstream(), service: 'identity', sweepGraceMs: 0, logger: { warn: () => publishFailures++ } });
+      relay = createOutboxRelay({
+        commits: relayed.commits,
+        js: nc.jetstream(),
+        service: 'identity',
+        sweepGraceMs: 0,
+        logger: { warn: () => publishFailures++ },
+      });
       relays.push(relay);
       unpublishedCounts.push(() => unpublishedCommits(relayed.commits));
       const appendTo = (store: typeof alone, streams: WriterStreams) => async () => {
@@ -182,7 +199,10 @@ async function main() {
       for (let r = 0; r < ROUNDS; r++) {
         const st = await measure(1, seconds, aloneOp);
         const rl = await relayRound(seconds);
-        for (const [t, m] of [[total.alone, st], [total.relay, rl]] as const) {
+        for (const [t, m] of [
+          [total.alone, st],
+          [total.relay, rl],
+        ] as const) {
           t.events += m.events;
           t.ms += m.ms;
         }
@@ -209,7 +229,9 @@ async function main() {
     process.stdout.write(
       `\nbench/event-store-append: ${ROUNDS} rounds of ${seconds}s per figure, event ${eventJson} bytes as JSON, ${eventBytes} as BSON; ${infra.description}\n\n`,
     );
-    process.stdout.write(`${'writers'.padStart(7)}${'events/commit'.padStart(14)}${'store ev/s'.padStart(15)}${'raw ev/s'.padStart(13)}${'ratio'.padStart(8)}${'round ratios'.padStart(14)}\n`);
+    process.stdout.write(
+      `${'writers'.padStart(7)}${'events/commit'.padStart(14)}${'store ev/s'.padStart(15)}${'raw ev/s'.padStart(13)}${'ratio'.padStart(8)}${'round ratios'.padStart(14)}\n`,
+    );
     for (const row of rows) process.stdout.write(`${row}\n`);
     const worst = Math.min(...ratios);
     process.stdout.write(`\nworst ratio store/raw ${worst.toFixed(2)} (target >= 0.80: ${worst >= 0.8 ? 'met' : 'NOT met'})\n`);
@@ -219,7 +241,9 @@ async function main() {
           `(FerretDB/SQLite takes one writer at a time); rerun with more seconds or against MongoDB (MONGO_URL)\n`,
       );
     process.stdout.write(`\noutbox relay on vs the store alone (1 writer; a relay round lasts until its events are acked and their positions stored)\n`);
-    process.stdout.write(`${'events/commit'.padStart(14)}${'alone ev/s'.padStart(15)}${'relay on ev/s'.padStart(15)}${'ratio'.padStart(8)}${'round ratios'.padStart(14)}\n`);
+    process.stdout.write(
+      `${'events/commit'.padStart(14)}${'alone ev/s'.padStart(15)}${'relay on ev/s'.padStart(15)}${'ratio'.padStart(8)}${'round ratios'.padStart(14)}\n`,
+    );
     for (const row of relayRows) process.stdout.write(`${row}\n`);
     const worstRelay = Math.min(...relayRatios);
     process.stdout.write(

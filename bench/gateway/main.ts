@@ -101,7 +101,10 @@ async function main() {
     };
     const health = await measure('GET /health', `${base}/health`, concurrency, {}, {});
     await measure('GET /api/v1/me (API token)', `${base}/api/v1/me`, concurrency);
-    await measure('POST …/permissions/check', `${org}/permissions/check`, concurrency, { method: 'POST', body: () => ({ permissions: ['organization.people.view'] }) });
+    await measure('POST …/permissions/check', `${org}/permissions/check`, concurrency, {
+      method: 'POST',
+      body: () => ({ permissions: ['organization.people.view'] }),
+    });
     await measure('GET …/people (first page)', `${org}/people`, concurrency);
     const roles = [seed.memberRole, seed.customRole];
     await measure('PUT …/people/{id}/role (c=8)', `${org}/people/{id}/role`, 8, {
@@ -110,9 +113,13 @@ async function main() {
       url: (worker) => `${org}/people/${seed.userIds[worker]}/role`,
     });
 
-    process.stdout.write(`bench/gateway: ${seconds}s per row, closed loop, ${concurrency} connections (8 for the role change); ${metricsUrl ? 'FerretDB' : 'MongoDB'}\n\n`);
+    process.stdout.write(
+      `bench/gateway: ${seconds}s per row, closed loop, ${concurrency} connections (8 for the role change); ${metricsUrl ? 'FerretDB' : 'MongoDB'}\n\n`,
+    );
     printTable(rows.map((r) => r.result));
-    process.stdout.write(`\n${'request'.padEnd(34)}${'ratio'.padStart(9)}${'NATS/req'.padStart(10)}${'JS API/req'.padStart(12)}${'Mongo/req'.padStart(11)}  statuses\n`);
+    process.stdout.write(
+      `\n${'request'.padEnd(34)}${'ratio'.padStart(9)}${'NATS/req'.padStart(10)}${'JS API/req'.padStart(12)}${'Mongo/req'.padStart(11)}  statuses\n`,
+    );
     for (const { result, per } of rows)
       process.stdout.write(
         `${result.name.padEnd(34)}${(result.rps / health.rps).toFixed(2).padStart(9)}${per.nats.toFixed(2).padStart(10)}${per.jsApi.toFixed(2).padStart(12)}${per.mongo.toFixed(2).padStart(11)}  ${JSON.stringify(result.statuses)}\n`,
@@ -155,7 +162,13 @@ async function call<T>(method: string, url: string, body?: unknown): Promise<T> 
   for (let attempt = 0; ; attempt++) {
     const res = await fetch(url, {
       method,
-      headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json', 'Idempotency-Key': createHash('sha256').update(`${method} ${url} ${JSON.stringify(body)}`).digest('hex') },
+      headers: {
+        Authorization: `Bearer ${TOKEN}`,
+        'Content-Type': 'application/json',
+        'Idempotency-Key': createHash('sha256')
+          .update(`${method} ${url} ${JSON.stringify(body)}`)
+          .digest('hex'),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(300_000),
     });
@@ -182,7 +195,16 @@ async function seedOrganization(base: string) {
   }
   const roleIds: string[] = [];
   for (let i = 0; i < ROLES; i++)
-    roleIds.push((await call<{ id: string }>('POST', `${api}/organizations/${org}/roles`, { name: `Role ${i}`, description: '', scope: 'organization', permissions: ['organization.people.view', 'organization.groups.view'] })).id);
+    roleIds.push(
+      (
+        await call<{ id: string }>('POST', `${api}/organizations/${org}/roles`, {
+          name: `Role ${i}`,
+          description: '',
+          scope: 'organization',
+          permissions: ['organization.people.view', 'organization.groups.view'],
+        })
+      ).id,
+    );
   for (let i = 0; i < GROUPS; i++)
     await call('POST', `${api}/organizations/${org}/groups`, { name: `Group ${i}`, description: '', memberIds: userIds.slice(i * 10, i * 10 + 10) });
   for (let i = 0; i < PROJECTS; i++) await call('POST', `${api}/organizations/${org}/projects`, { name: `project-${i}` });

@@ -24,7 +24,14 @@ export interface LoadOptions {
 }
 
 /** `concurrency` keep-alive loops sending the same request (a GET by default) for `seconds`; latencies in milliseconds. */
-export async function load(name: string, url: string, headers: Record<string, string>, concurrency: number, seconds: number, options: LoadOptions = {}): Promise<LoadResult> {
+export async function load(
+  name: string,
+  url: string,
+  headers: Record<string, string>,
+  concurrency: number,
+  seconds: number,
+  options: LoadOptions = {},
+): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
   let errors = 0;
@@ -34,15 +41,19 @@ export async function load(name: string, url: string, headers: Record<string, st
     new Promise<void>((resolve) => {
       const body = options.body ? JSON.stringify(options.body(worker, n)) : undefined;
       const start = process.hrtime.bigint();
-      const req = http.request(options.url?.(worker) ?? url, { agent, method: options.method ?? 'GET', headers: body ? { ...headers, 'Content-Type': 'application/json' } : headers }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
-          if (res.statusCode !== 200) errors++;
-          statuses[res.statusCode ?? 0] = (statuses[res.statusCode ?? 0] ?? 0) + 1;
-          resolve();
-        });
-      });
+      const req = http.request(
+        options.url?.(worker) ?? url,
+        { agent, method: options.method ?? 'GET', headers: body ? { ...headers, 'Content-Type': 'application/json' } : headers },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+            if (res.statusCode !== 200) errors++;
+            statuses[res.statusCode ?? 0] = (statuses[res.statusCode ?? 0] ?? 0) + 1;
+            resolve();
+          });
+        },
+      );
       req.on('error', () => (errors++, resolve()));
       req.end(body);
     });
@@ -55,7 +66,16 @@ export async function load(name: string, url: string, headers: Record<string, st
   const elapsed = (Date.now() - began) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { name, requests: latencies.length, errors, statuses, seconds: elapsed, rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return {
+    name,
+    requests: latencies.length,
+    errors,
+    statuses,
+    seconds: elapsed,
+    rps: latencies.length / elapsed,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
 }
 
 export function printTable(rows: LoadResult[]): void {

@@ -43,7 +43,28 @@ import {
 import { buildSearchNodes, prefixesOf, searchNodeId, searchNodes } from '../../apps/membership/src/people/people.search';
 import { percentile } from '../lib/http-load';
 
-const FIRST = ['Maria', 'John', 'Aiko', 'Pedro', 'Olga', 'Wei', 'Fatima', 'Liam', 'Noor', 'Sven', 'Chloe', 'Ravi', 'Ines', 'Tomas', 'Yara', 'Kofi', 'Lena', 'Mateo', 'Hana', 'Igor'];
+const FIRST = [
+  'Maria',
+  'John',
+  'Aiko',
+  'Pedro',
+  'Olga',
+  'Wei',
+  'Fatima',
+  'Liam',
+  'Noor',
+  'Sven',
+  'Chloe',
+  'Ravi',
+  'Ines',
+  'Tomas',
+  'Yara',
+  'Kofi',
+  'Lena',
+  'Mateo',
+  'Hana',
+  'Igor',
+];
 const LAST = ['Silva', 'Smith', 'Tanaka', 'Garcia', 'Ivanova', 'Chen', 'Khan', 'Murphy', 'Haddad', 'Berg'];
 
 /** keys far above any JetStream sequence of the run, so seeded documents never collide with projected ones */
@@ -85,11 +106,15 @@ async function seed(client: MongoClient, dbName: string, organizationId: string,
   }
   await flush();
   // the creator, projected before the seeding: rebuild their search nodes together with the seeded people
-  const projected = await peopleOf(db, organizationId).find({ _id: { $lt: positionKey(SEED_BASE) } }).toArray();
-  for (const p of projected) for (const prefix of prefixesOf(p.search).keys()) await searchNodes(db, organizationId).deleteOne({ _id: searchNodeId(organizationId, prefix) });
+  const projected = await peopleOf(db, organizationId)
+    .find({ _id: { $lt: positionKey(SEED_BASE) } })
+    .toArray();
+  for (const p of projected)
+    for (const prefix of prefixesOf(p.search).keys()) await searchNodes(db, organizationId).deleteOne({ _id: searchNodeId(organizationId, prefix) });
   const nodes = buildSearchNodes(organizationId, [...projected, ...all]);
   for (let i = 0; i < nodes.length; i += 100) await searchNodes(db, organizationId).insertMany(nodes.slice(i, i + 100), { ordered: false });
-  if (ownerDoc) await orgMeta(db).updateOne({ _id: organizationId }, { $set: Object.fromEntries(Object.entries(metaGroups).map(([id, v]) => [`groups.${id}`, v])) });
+  if (ownerDoc)
+    await orgMeta(db).updateOne({ _id: organizationId }, { $set: Object.fromEntries(Object.entries(metaGroups).map(([id, v]) => [`groups.${id}`, v])) });
   await orgVersions(db).updateOne({ _id: organizationId }, { $inc: { v: 1, n: all.length } }, { upsert: true });
 }
 
@@ -118,7 +143,13 @@ async function seedAggregate(client: MongoClient, dbName: string, organizationId
         service: 'membership',
         occurredAt: new Date().toISOString(),
         organizationId,
-        data: { organizationId, userId: `${organizationId.slice(0, 24)}${String(j + 100_000).padStart(12, '0')}`, username: `user${j}`, roleId: member, via: 'invite' },
+        data: {
+          organizationId,
+          userId: `${organizationId.slice(0, 24)}${String(j + 100_000).padStart(12, '0')}`,
+          username: `user${j}`,
+          roleId: member,
+          via: 'invite',
+        },
         metadata: meta,
       });
     await store.commits.insertOne({
@@ -148,7 +179,8 @@ async function commandLatency(baseUrl: string, token: string, organizationId: st
       body: JSON.stringify({ name: `Bench group ${i}` }),
     });
     const ms = performance.now() - t0;
-    if (res.status !== 201) return { cold, p50: NaN, p99: NaN, failed: `request ${i} answered ${res.status} ${(await res.text()).slice(0, 200)} after ${ms.toFixed(0)} ms` };
+    if (res.status !== 201)
+      return { cold, p50: NaN, p99: NaN, failed: `request ${i} answered ${res.status} ${(await res.text()).slice(0, 200)} after ${ms.toFixed(0)} ms` };
     if (i === 0) cold = ms;
     else times.push(ms);
   }
@@ -227,7 +259,9 @@ async function main() {
       );
     }
     process.stdout.write(`\nbench/people: ${requests} sequential requests per figure through the gateway; ${infra.description}\n\n`);
-    process.stdout.write(`${'scenario'.padEnd(34)} ${'big p50'.padStart(8)} ${'big p99'.padStart(8)} items   ${'sml p50'.padStart(8)} ${'sml p99'.padStart(8)} items   ratio p50/p99 (big/small)\n`);
+    process.stdout.write(
+      `${'scenario'.padEnd(34)} ${'big p50'.padStart(8)} ${'big p99'.padStart(8)} items   ${'sml p50'.padStart(8)} ${'sml p99'.padStart(8)} items   ratio p50/p99 (big/small)\n`,
+    );
     process.stdout.write(`${rows.join('\n')}\n(ms; big: ${members} members + ${groups} groups, small: 100 members)\n`);
 
     if (commands) {

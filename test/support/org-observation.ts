@@ -48,14 +48,24 @@ async function all<T>(page: (cursor?: string) => Promise<{ items: T[]; nextCurso
 }
 
 /** `userIds` and `projectIds`: whom and where to check (include people who left and projects that are gone). */
-export async function observeOrganization(nc: NatsConnection, organizationId: string, userIds: string[], projectIds: string[]): Promise<OrganizationObservation> {
+export async function observeOrganization(
+  nc: NatsConnection,
+  organizationId: string,
+  userIds: string[],
+  projectIds: string[],
+): Promise<OrganizationObservation> {
   const people = await all<PersonView>((cursor) => ask(nc, MembershipSubjects.listPeople(), { organizationId, limit: 200, cursor }));
   const roles = await all<RoleView>((cursor) => ask(nc, AccessSubjects.listRoles(), { organizationId, limit: 200, cursor }));
   const permissions = PERMISSIONS.map((p) => p.name);
   const checks: Record<string, CheckPermissionsReply> = {};
   for (const userId of userIds)
     for (const projectId of [null, ...projectIds])
-      checks[`${userId}|${projectId ?? '-'}`] = await ask<CheckPermissionsReply>(nc, AuthorizationSubjects.check(), { organizationId, userId, projectId, permissions });
+      checks[`${userId}|${projectId ?? '-'}`] = await ask<CheckPermissionsReply>(nc, AuthorizationSubjects.check(), {
+        organizationId,
+        userId,
+        projectId,
+        permissions,
+      });
   const audit = await all<AuditEntry>((cursor) => ask(nc, AuditLogSubjects.listEntries(), { organizationId, limit: 500, cursor }));
   return { organizationId, people, roles, checks, audit };
 }

@@ -37,11 +37,9 @@ export interface RunningSystem {
  * file's NATS namespace) and the gateway on a free port, talking over real NATS JetStream and FerretDB.
  */
 export async function startSystem(env: Record<string, string> = {}): Promise<RunningSystem> {
-  const envFor = (service: ServiceName) =>
-    serviceTestEnv(service, { BOOTSTRAP_ADMIN_EMAIL: BOOTSTRAP_EMAIL, BOOTSTRAP_ADMIN_TOKEN: BOOTSTRAP_TOKEN, ...env });
+  const envFor = (service: ServiceName) => serviceTestEnv(service, { BOOTSTRAP_ADMIN_EMAIL: BOOTSTRAP_EMAIL, BOOTSTRAP_ADMIN_TOKEN: BOOTSTRAP_TOKEN, ...env });
   const services: Record<string, RunningService> = {};
-  const start = async (name: Exclude<ServiceName, 'gateway'>) =>
-    (services[name] = await startService(loadConfig(name, envFor(name)), MODULES[name]));
+  const start = async (name: Exclude<ServiceName, 'gateway'>) => (services[name] = await startService(loadConfig(name, envFor(name)), MODULES[name]));
   for (const name of SERVICES) await start(name as Exclude<ServiceName, 'gateway'>);
 
   const { natsUrl } = requireInfraEnv();

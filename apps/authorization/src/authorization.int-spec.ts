@@ -102,11 +102,17 @@ describe('authorization service (integration)', () => {
 
   it('follows membership events: creator Owner, member Member, non-members nothing; the very next check sees each write', async () => {
     const { orgId, ownerId } = await newOrganization();
-    expect(await check(orgId, ownerId, ['organization.delete', 'organization.view'])).toEqual({ member: true, allowed: { 'organization.delete': true, 'organization.view': true } });
+    expect(await check(orgId, ownerId, ['organization.delete', 'organization.view'])).toEqual({
+      member: true,
+      allowed: { 'organization.delete': true, 'organization.view': true },
+    });
     for (let i = 0; i < 10; i++) {
       const userId = randomUUID();
       await addMember(orgId, userId);
-      expect(await check(orgId, userId, ['organization.view', 'organization.people.view'])).toEqual({ member: true, allowed: { 'organization.view': true, 'organization.people.view': false } });
+      expect(await check(orgId, userId, ['organization.view', 'organization.people.view'])).toEqual({
+        member: true,
+        allowed: { 'organization.view': true, 'organization.people.view': false },
+      });
       await membershipEvents(orgId, ['organization.member-removed', { userId, username: 'gone', groupIds: [] }]);
       expect((await check(orgId, userId, ['organization.view'])).member).toBe(false);
     }
@@ -130,7 +136,11 @@ describe('authorization service (integration)', () => {
     expect(members.items).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ type: 'user', id: dev, roles: [expect.objectContaining({ name: 'Admin', source: 'project' })] }),
-        expect.objectContaining({ type: 'user', id: ownerId, roles: [expect.objectContaining({ name: 'Admin', source: 'organization', organizationRole: expect.objectContaining({ name: 'Owner' }) })] }),
+        expect.objectContaining({
+          type: 'user',
+          id: ownerId,
+          roles: [expect.objectContaining({ name: 'Admin', source: 'organization', organizationRole: expect.objectContaining({ name: 'Owner' }) })],
+        }),
         expect.objectContaining({ type: 'group', id: groupId, name: 'Devs', roles: [expect.objectContaining({ source: 'organization' })] }),
       ]),
     );
@@ -145,18 +155,30 @@ describe('authorization service (integration)', () => {
     const { orgId, ownerId } = await newOrganization();
     const user = randomUUID();
     await addMember(orgId, user);
-    const role = await rpc<RoleView>(AccessSubjects.createRole(), { organizationId: orgId, name: 'Auditor', description: 'logs', scope: 'organization', permissions: ['organization.audit_logs.view'] }, ownerId);
+    const role = await rpc<RoleView>(
+      AccessSubjects.createRole(),
+      { organizationId: orgId, name: 'Auditor', description: 'logs', scope: 'organization', permissions: ['organization.audit_logs.view'] },
+      ownerId,
+    );
     expect(role).toMatchObject({ name: 'Auditor', builtIn: false, permissions: ['organization.view', 'organization.audit_logs.view'] });
-    await expect(rpc(AccessSubjects.createRole(), { organizationId: orgId, name: 'auditor', description: '', scope: 'organization', permissions: [] }, ownerId)).rejects.toMatchObject({ code: 'ROLE_NAME_TAKEN' });
+    await expect(
+      rpc(AccessSubjects.createRole(), { organizationId: orgId, name: 'auditor', description: '', scope: 'organization', permissions: [] }, ownerId),
+    ).rejects.toMatchObject({ code: 'ROLE_NAME_TAKEN' });
 
     await bind(orgId, 'user', user, role.id);
-    expect((await check(orgId, user, ['organization.audit_logs.view', 'organization.secrets.view'])).allowed).toEqual({ 'organization.audit_logs.view': true, 'organization.secrets.view': false });
+    expect((await check(orgId, user, ['organization.audit_logs.view', 'organization.secrets.view'])).allowed).toEqual({
+      'organization.audit_logs.view': true,
+      'organization.secrets.view': false,
+    });
     const effective = await rpc<EffectivePermissionsReply>(AccessSubjects.effectivePermissions(), { organizationId: orgId, userId: user });
     expect(effective.permissions.map((p) => p.name)).toEqual(['organization.view', 'organization.audit_logs.view']);
     expect(effective.permissions[1].sources).toEqual([{ roleId: role.id, roleName: 'Auditor', via: 'direct', scope: 'organization' }]);
 
     await rpc(AccessSubjects.changeRole(), { organizationId: orgId, roleId: role.id, permissions: ['organization.okta.view'] }, ownerId);
-    expect((await check(orgId, user, ['organization.audit_logs.view', 'organization.okta.view'])).allowed).toEqual({ 'organization.audit_logs.view': false, 'organization.okta.view': true });
+    expect((await check(orgId, user, ['organization.audit_logs.view', 'organization.okta.view'])).allowed).toEqual({
+      'organization.audit_logs.view': false,
+      'organization.okta.view': true,
+    });
     await expect(rpc(AccessSubjects.deleteRole(), { organizationId: orgId, roleId: role.id }, ownerId)).rejects.toMatchObject({ code: 'ROLE_IN_USE' });
     await bind(orgId, 'user', user, builtInRoleId(orgId, 'member'));
     await rpc(AccessSubjects.deleteRole(), { organizationId: orgId, roleId: role.id }, ownerId);
@@ -167,7 +189,10 @@ describe('authorization service (integration)', () => {
     const { orgId, ownerId } = await newOrganization();
     const commandId = randomUUID();
     const body = { organizationId: orgId, name: 'Once', description: '', scope: 'project', permissions: ['project.job.stop'] };
-    const [a, b] = await Promise.all([rpc<RoleView>(AccessSubjects.createRole(), body, ownerId, commandId), rpc<RoleView>(AccessSubjects.createRole(), body, ownerId, commandId)]);
+    const [a, b] = await Promise.all([
+      rpc<RoleView>(AccessSubjects.createRole(), body, ownerId, commandId),
+      rpc<RoleView>(AccessSubjects.createRole(), body, ownerId, commandId),
+    ]);
     const c = await rpc<RoleView>(AccessSubjects.createRole(), body, ownerId, commandId);
     expect(b.id).toBe(a.id);
     expect(c.id).toBe(a.id);
@@ -181,7 +206,15 @@ describe('authorization service (integration)', () => {
     const { orgId, ownerId } = await newOrganization();
     const replica = replicas[0];
     const deps = { store: replica.infra.store, relay: replica.infra.relay, view: replica.app.get<AccessView>(ACCESS_VIEW) };
-    const command = { kind: 'CreateRole' as const, organizationId: orgId, roleId: randomUUID(), name: 'Gated', description: '', scope: 'project' as const, permissions: ['project.job.stop'] };
+    const command = {
+      kind: 'CreateRole' as const,
+      organizationId: orgId,
+      roleId: randomUUID(),
+      name: 'Gated',
+      description: '',
+      scope: 'project' as const,
+      permissions: ['project.job.stop'],
+    };
     const sameMeta = meta(ownerId);
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
@@ -206,16 +239,49 @@ describe('authorization service (integration)', () => {
 
   it('roles: the custom roles from the event store (what membership decides grants with), even before the view has them', async () => {
     const { orgId, ownerId } = await newOrganization();
-    const made = await rpc<RoleView>(AccessSubjects.createRole(), { organizationId: orgId, name: 'Deployer', description: '', scope: 'project', permissions: ['project.job.stop'] }, ownerId);
+    const made = await rpc<RoleView>(
+      AccessSubjects.createRole(),
+      { organizationId: orgId, name: 'Deployer', description: '', scope: 'project', permissions: ['project.job.stop'] },
+      ownerId,
+    );
     expect((await rpc<RolesReply>(AuthorizationSubjects.roles(), { organizationId: orgId })).roles).toEqual([made]);
     // a commit on the access stream that is not published yet (the relay's sweep takes it later): the write side has it
     const store = createEventStore(mongo.db(testDatabaseName('authorization')), { service: 'authorization' });
     const later = randomUUID();
-    await store.append(`access-${orgId}`, 1, [{ type: 'role.changed', version: 1, organizationId: orgId, data: { organizationId: orgId, roleId: made.id, name: 'Deployer', description: 'now', scope: 'project', permissions: ['project.view'], previousName: 'Deployer' } }, { type: 'role.created', version: 1, organizationId: orgId, data: { organizationId: orgId, roleId: later, name: 'Later', description: '', scope: 'organization', permissions: ['organization.view'] } }], { commandId: randomUUID(), meta: meta(ownerId) });
+    await store.append(
+      `access-${orgId}`,
+      1,
+      [
+        {
+          type: 'role.changed',
+          version: 1,
+          organizationId: orgId,
+          data: {
+            organizationId: orgId,
+            roleId: made.id,
+            name: 'Deployer',
+            description: 'now',
+            scope: 'project',
+            permissions: ['project.view'],
+            previousName: 'Deployer',
+          },
+        },
+        {
+          type: 'role.created',
+          version: 1,
+          organizationId: orgId,
+          data: { organizationId: orgId, roleId: later, name: 'Later', description: '', scope: 'organization', permissions: ['organization.view'] },
+        },
+      ],
+      { commandId: randomUUID(), meta: meta(ownerId) },
+    );
     const view = replicas[0].app.get<AccessView>(ACCESS_VIEW);
     expect(view.find(orgId)!.roles.has(later)).toBe(false);
     const { roles } = await rpc<RolesReply>(AuthorizationSubjects.roles(), { organizationId: orgId });
-    expect(roles.map((r) => [r.name, r.description, r.permissions])).toEqual([['Deployer', 'now', ['project.view']], ['Later', '', ['organization.view']]]);
+    expect(roles.map((r) => [r.name, r.description, r.permissions])).toEqual([
+      ['Deployer', 'now', ['project.view']],
+      ['Later', '', ['organization.view']],
+    ]);
     expect(await rpc<RolesReply>(AuthorizationSubjects.roles(), { organizationId: randomUUID() })).toEqual({ roles: [] });
     await expect(rpc(AuthorizationSubjects.roles(), { organizationId: 'nope' })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
@@ -224,10 +290,17 @@ describe('authorization service (integration)', () => {
     const { orgId, ownerId } = await newOrganization();
     const user = randomUUID();
     await addMember(orgId, user);
-    const role = await rpc<RoleView>(AccessSubjects.createRole(), { organizationId: orgId, name: 'Okta', description: '', scope: 'organization', permissions: ['organization.okta.view'] }, ownerId);
+    const role = await rpc<RoleView>(
+      AccessSubjects.createRole(),
+      { organizationId: orgId, name: 'Okta', description: '', scope: 'organization', permissions: ['organization.okta.view'] },
+      ownerId,
+    );
     await rpc(AccessSubjects.deleteRole(), { organizationId: orgId, roleId: role.id }, ownerId);
     await bind(orgId, 'user', user, role.id);
-    expect((await check(orgId, user, ['organization.okta.view', 'organization.secrets.manage'])).allowed).toEqual({ 'organization.okta.view': false, 'organization.secrets.manage': true });
+    expect((await check(orgId, user, ['organization.okta.view', 'organization.secrets.manage'])).allowed).toEqual({
+      'organization.okta.view': false,
+      'organization.secrets.manage': true,
+    });
     const effective = await rpc<EffectivePermissionsReply>(AccessSubjects.effectivePermissions(), { organizationId: orgId, userId: user });
     expect(new Set(effective.permissions.flatMap((p) => p.sources.map((x) => x.roleName)))).toEqual(new Set(['Member']));
   });
@@ -246,7 +319,8 @@ describe('authorization service (integration)', () => {
   });
   // ---------------------------------------------------------------------------------------------- snapshots
 
-  const startReplica = (options?: AuthorizationOptions) => startService(serviceTestConfig('authorization'), (infra) => AuthorizationModule.register(infra, options));
+  const startReplica = (options?: AuthorizationOptions) =>
+    startService(serviceTestConfig('authorization'), (infra) => AuthorizationModule.register(infra, options));
   const viewOf = (r: RunningService) => r.app.get<AccessView>(ACCESS_VIEW);
   const heads = () => mongo.db(testDatabaseName('authorization')).collection<SnapshotHead>('view_snapshots');
   const lastSequence = async () => (await (await nc.jetstreamManager()).streams.info(eventsStreamName())).state.last_seq;
@@ -274,9 +348,20 @@ describe('authorization service (integration)', () => {
     const users = [ownerId, randomUUID(), randomUUID(), randomUUID()];
     const [groupId, p1, p2] = [randomUUID(), randomUUID(), randomUUID()];
     for (const u of users.slice(1)) await addMember(orgId, u);
-    await membershipEvents(orgId, ['group.created', { groupId, name: 'Ops', description: '', memberIds: users.slice(1, 3), roleId: builtInRoleId(orgId, 'member') }]);
-    await membershipEvents(orgId, ['project.created', { projectId: p1, name: 'api', ownerId: users[1] }], ['project.created', { projectId: p2, name: 'web', ownerId: users[2] }]);
-    const role = await rpc<RoleView>(AccessSubjects.createRole(), { organizationId: orgId, name: 'Deployer', description: '', scope: 'project', permissions: ['project.job.stop'] }, ownerId);
+    await membershipEvents(orgId, [
+      'group.created',
+      { groupId, name: 'Ops', description: '', memberIds: users.slice(1, 3), roleId: builtInRoleId(orgId, 'member') },
+    ]);
+    await membershipEvents(
+      orgId,
+      ['project.created', { projectId: p1, name: 'api', ownerId: users[1] }],
+      ['project.created', { projectId: p2, name: 'web', ownerId: users[2] }],
+    );
+    const role = await rpc<RoleView>(
+      AccessSubjects.createRole(),
+      { organizationId: orgId, name: 'Deployer', description: '', scope: 'project', permissions: ['project.job.stop'] },
+      ownerId,
+    );
     await bind(orgId, 'group', groupId, role.id, p2);
     await bind(orgId, 'user', users[3], builtInRoleId(orgId, 'admin'));
     return { orgId, ownerId, users, groupId, projects: [p1, p2], role };
@@ -293,7 +378,11 @@ describe('authorization service (integration)', () => {
     // the tail: written after the snapshot, including access taken away and given
     await membershipEvents(org.orgId, ['group.member-removed', { groupId: org.groupId, groupName: 'Ops', userId: org.users[1] }]);
     await membershipEvents(org.orgId, ['organization.member-removed', { userId: org.users[2], username: 'xavier', groupIds: [org.groupId] }]);
-    await rpc(AccessSubjects.changeRole(), { organizationId: org.orgId, roleId: org.role.id, permissions: ['project.job.stop', 'project.job.rerun'] }, org.ownerId);
+    await rpc(
+      AccessSubjects.changeRole(),
+      { organizationId: org.orgId, roleId: org.role.id, permissions: ['project.job.stop', 'project.job.rerun'] },
+      org.ownerId,
+    );
     const end = await lastSequence();
     expect(end).toBeGreaterThan(snapshotAt);
 
@@ -317,9 +406,17 @@ describe('authorization service (integration)', () => {
   it('snapshots: one of an unknown format or with a damaged chunk is ignored (the next older one, else a full replay)', async () => {
     const org = await populatedOrganization();
     const writer = await startReplica({ snapshots: { everyEvents: 1, everyMs: 0, checkEveryMs: 50 } });
-    const older = (await until('a snapshot at the end of the stream', async () => heads().find({ sequence: await lastSequence() }).next()))!;
+    const older = (await until('a snapshot at the end of the stream', async () =>
+      heads()
+        .find({ sequence: await lastSequence() })
+        .next(),
+    ))!;
     await addMember(org.orgId, randomUUID());
-    const newest = (await until('a newer snapshot', async () => heads().find({ sequence: await lastSequence() }).next()))!;
+    const newest = (await until('a newer snapshot', async () =>
+      heads()
+        .find({ sequence: await lastSequence() })
+        .next(),
+    ))!;
     await writer.close();
     const chunks = mongo.db(testDatabaseName('authorization')).collection<{ _id: string }>('view_snapshot_chunks');
     const start = async () => {

@@ -37,8 +37,7 @@ export const strictValidationPipe = new ValidationPipe({
   whitelist: true,
   forbidNonWhitelisted: true,
   transform: true,
-  exceptionFactory: (errors) =>
-    new BadRequestException({ code: ErrorCode.VALIDATION_FAILED, message: 'request validation failed', errors: flatten(errors) }),
+  exceptionFactory: (errors) => new BadRequestException({ code: ErrorCode.VALIDATION_FAILED, message: 'request validation failed', errors: flatten(errors) }),
 });
 
 const GATEWAY_NATS = Symbol('GATEWAY_NATS');

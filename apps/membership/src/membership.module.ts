@@ -13,7 +13,10 @@ export class MembershipModule {
       async onApplicationBootstrap() {
         // bindings written before they were membership's are imported before any command is decided
         await migrateBindingsOnce(infra, (r) =>
-          infra.logger.info({ lastSequence: r.lastSequence, imported: r.imported.length }, 'role bindings of earlier versions imported into the organization streams'),
+          infra.logger.info(
+            { lastSequence: r.lastSequence, imported: r.imported.length },
+            'role bindings of earlier versions imported into the organization streams',
+          ),
         );
         projection.running = await startPeopleProjection(infra);
         await bootstrapOrganization(infra, infra.config as ServiceConfig<'membership'>);

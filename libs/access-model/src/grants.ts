@@ -58,7 +58,10 @@ export function assertAssignable(org: OrgAccess, actorId: string, roleId: string
   const role = org.roles.get(roleId);
   if (!role) throw notFound('role');
   if (role.scope !== scope)
-    throw new DomainError(ErrorCode.ROLE_SCOPE_MISMATCH, `role ${role.name} is a ${role.scope} role, ${scope === 'organization' ? 'an organization' : 'a project'} role is needed`);
+    throw new DomainError(
+      ErrorCode.ROLE_SCOPE_MISMATCH,
+      `role ${role.name} is a ${role.scope} role, ${scope === 'organization' ? 'an organization' : 'a project'} role is needed`,
+    );
   if (role.id === org.ownerRoleId && !holdsChangeOwner(org, actorId)) throw ownerOnly('giving the Owner role');
   const missing = lacking(org, actorId, role, projectId);
   if (missing.length) throw escalation(missing);

@@ -17,7 +17,15 @@ const op = fc.oneof(
   fc.record({ k: fc.constant('join' as const), user: fc.nat(11), group: fc.nat(4) }),
   fc.record({ k: fc.constant('leave' as const), user: fc.nat(11), group: fc.nat(4) }),
   // custom organization roles (6, 7) often, so that bindings to roles deleted later are common
-  { weight: 2, arbitrary: fc.record({ k: fc.constant('bind' as const), subject: fc.nat(16), project: fc.option(fc.nat(3), { nil: null }), role: fc.oneof(fc.nat(9), fc.integer({ min: 6, max: 7 })) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constant('bind' as const),
+      subject: fc.nat(16),
+      project: fc.option(fc.nat(3), { nil: null }),
+      role: fc.oneof(fc.nat(9), fc.integer({ min: 6, max: 7 })),
+    }),
+  },
   fc.record({ k: fc.constant('unbind' as const), subject: fc.nat(16), project: fc.nat(3) }),
   fc.record({ k: fc.constant('remove-user' as const), user: fc.nat(11) }),
   fc.record({ k: fc.constant('delete-group' as const), group: fc.nat(4) }),
@@ -79,15 +87,24 @@ describe('OrgAccess equals a naive evaluation from the bindings (fast-check)', (
           permsOf.set(r, perms);
         });
         const allRoles = [...BUILT_IN_ROLES.map((d) => builtInRoleId(orgId, d.key)), ...customRoles];
-        const scopeOfRole = (r: string) => (customRoles.includes(r) ? roleScope(customRoles.indexOf(r)) : BUILT_IN_ROLES.find((d) => builtInRoleId(orgId, d.key) === r)!.scope);
+        const scopeOfRole = (r: string) =>
+          customRoles.includes(r) ? roleScope(customRoles.indexOf(r)) : BUILT_IN_ROLES.find((d) => builtInRoleId(orgId, d.key) === r)!.scope;
 
         for (const o of ops) {
-          if (o.k === 'join' && members.has(users[o.user]) && liveGroups.has(groups[o.group]) && !inGroup.some(([u, g]) => u === users[o.user] && g === groups[o.group])) {
+          if (
+            o.k === 'join' &&
+            members.has(users[o.user]) &&
+            liveGroups.has(groups[o.group]) &&
+            !inGroup.some(([u, g]) => u === users[o.user] && g === groups[o.group])
+          ) {
             h.groupMemberAdded(groups[o.group], users[o.user]);
             inGroup.push([users[o.user], groups[o.group]]);
           } else if (o.k === 'leave' && inGroup.some(([u, g]) => u === users[o.user] && g === groups[o.group])) {
             h.groupMemberRemoved(groups[o.group], users[o.user]);
-            inGroup.splice(inGroup.findIndex(([u, g]) => u === users[o.user] && g === groups[o.group]), 1);
+            inGroup.splice(
+              inGroup.findIndex(([u, g]) => u === users[o.user] && g === groups[o.group]),
+              1,
+            );
           } else if (o.k === 'bind' || o.k === 'legacy-bind') {
             const isUser = o.subject < 12;
             const subject = isUser ? users[o.subject] : groups[o.subject - 12];
@@ -110,7 +127,10 @@ describe('OrgAccess equals a naive evaluation from the bindings (fast-check)', (
             bindings = bindings.filter((x) => x !== b);
           } else if (o.k === 'remove-user' && o.user > 0 && members.has(users[o.user])) {
             const u = users[o.user];
-            h.memberRemoved(u, inGroup.filter(([x]) => x === u).map(([, g]) => g));
+            h.memberRemoved(
+              u,
+              inGroup.filter(([x]) => x === u).map(([, g]) => g),
+            );
             members.delete(u);
             bindings = bindings.filter((b) => b.subject !== u);
             for (let i = inGroup.length - 1; i >= 0; i--) if (inGroup[i][0] === u) inGroup.splice(i, 1);
@@ -129,7 +149,10 @@ describe('OrgAccess equals a naive evaluation from the bindings (fast-check)', (
             h.roleDeleted(customRoles[o.role], roleScope(o.role));
             permsOf.delete(customRoles[o.role]);
           } else if (o.k === 'import') {
-            const subjects = [...users.filter((u) => members.has(u)).map((u) => ['user', u] as const), ...groups.filter((g) => liveGroups.has(g)).map((g) => ['group', g] as const)];
+            const subjects = [
+              ...users.filter((u) => members.has(u)).map((u) => ['user', u] as const),
+              ...groups.filter((g) => liveGroups.has(g)).map((g) => ['group', g] as const),
+            ];
             h.bindingsImported(
               subjects.map(([subjectType, subjectId]) => ({
                 subjectType,
@@ -150,7 +173,8 @@ describe('OrgAccess equals a naive evaluation from the bindings (fast-check)', (
           if (!members.has(user) || (project !== null && !liveProjects.has(project))) return false; // a project not in the organization: 404 semantics
           const subjects = new Set([user, ...inGroup.filter(([u]) => u === user).map(([, g]) => g)]);
           // a binding to a role that no longer exists: Member at organization scope, nothing in a project
-          const permsOfBinding = (b: { project: string | null; role: string }) => permsOf.get(b.role) ?? (b.project === null ? permsOf.get(h.role('member'))! : []);
+          const permsOfBinding = (b: { project: string | null; role: string }) =>
+            permsOf.get(b.role) ?? (b.project === null ? permsOf.get(h.role('member'))! : []);
           return bindings.some((b) => {
             if (!subjects.has(b.subject)) return false;
             if (permission.startsWith('organization.')) return b.project === null && permsOfBinding(b).includes(permission);
@@ -166,7 +190,8 @@ describe('OrgAccess equals a naive evaluation from the bindings (fast-check)', (
           for (const p of [null, ...projects]) {
             const { member, allowed } = index.check(u, p, [...ORG_PERMS, ...PROJECT_PERMS]);
             expect(member).toBe(members.has(u) && (p === null || liveProjects.has(p)));
-            for (const perm of [...ORG_PERMS, ...PROJECT_PERMS]) if (allowed[perm] !== naive(u, p, perm)) throw new Error(`${u} ${p} ${perm}: index ${allowed[perm]}`);
+            for (const perm of [...ORG_PERMS, ...PROJECT_PERMS])
+              if (allowed[perm] !== naive(u, p, perm)) throw new Error(`${u} ${p} ${perm}: index ${allowed[perm]}`);
           }
       }),
       { numRuns: 150 },

@@ -126,7 +126,14 @@ describe('OrgAccess: union through groups, bindings following membership events'
     });
     expect(index.check(u, p, ['project.view', 'project.secrets.manage']).allowed).toEqual({ 'project.view': true, 'project.secrets.manage': false });
     expect(index.effectivePermissions(u, p).find((x) => x.name === 'project.view')?.sources).toEqual([
-      { roleId: orgHistory(h.organizationId).role('project-reader'), roleName: 'Reader', via: 'group', groupId: g2, groupName: expect.any(String), scope: 'project' },
+      {
+        roleId: orgHistory(h.organizationId).role('project-reader'),
+        roleName: 'Reader',
+        via: 'group',
+        groupId: g2,
+        groupName: expect.any(String),
+        scope: 'project',
+      },
     ]);
   });
 
@@ -167,7 +174,10 @@ describe('OrgAccess: union through groups, bindings following membership events'
   it('editing a custom role changes its holders at once; deleting it leaves nothing behind', () => {
     const h = orgHistory().created(owner).memberAdded(u).roleCreated(custom, 'organization', ['organization.view', 'organization.okta.view']);
     h.assigned('user', u, custom);
-    expect(h.index().check(u, null, ['organization.okta.view', 'organization.secrets.view']).allowed).toEqual({ 'organization.okta.view': true, 'organization.secrets.view': false });
+    expect(h.index().check(u, null, ['organization.okta.view', 'organization.secrets.view']).allowed).toEqual({
+      'organization.okta.view': true,
+      'organization.secrets.view': false,
+    });
     h.roleChanged(custom, 'organization', ['organization.view']);
     expect(h.index().check(u, null, ['organization.okta.view']).allowed['organization.okta.view']).toBe(false);
   });
@@ -194,7 +204,12 @@ describe('OrgAccess: where bindings come from (membership, legacy authorization,
   it("membership's role.assigned and authorization's legacy one bind alike (same data)", () => {
     const viaMembership = base();
     viaMembership.assigned('user', u, viaMembership.role('admin')).assigned('group', g, viaMembership.role('project-reader'), p);
-    const legacy = orgHistory(viaMembership.organizationId).created(owner).memberAdded(u).groupCreated(g, [u]).projectCreated(p, owner).projectCreated(p2, owner);
+    const legacy = orgHistory(viaMembership.organizationId)
+      .created(owner)
+      .memberAdded(u)
+      .groupCreated(g, [u])
+      .projectCreated(p, owner)
+      .projectCreated(p2, owner);
     legacy.legacyAssigned('user', u, legacy.role('admin')).legacyAssigned('group', g, legacy.role('project-reader'), p);
     expect(legacy.index().bindings()).toEqual(viaMembership.index().bindings());
     expect(viaMembership.index().check(u, null, ['organization.people.manage']).allowed['organization.people.manage']).toBe(true);
@@ -203,7 +218,17 @@ describe('OrgAccess: where bindings come from (membership, legacy authorization,
   it('organization.bindings-imported restates the listed subjects (organization and project roles replaced); later legacy binding events are ignored, membership ones are not', () => {
     const h = base();
     h.legacyAssigned('user', u, h.role('admin')).legacyAssigned('user', u, h.role('project-reader'), p);
-    h.bindingsImported([{ subjectType: 'user', subjectId: u, roleId: h.role('member'), projectRoles: [{ projectId: p2, roleId: h.role('project-contributor') }, { projectId: randomUUID(), roleId: h.role('project-admin') }] }]);
+    h.bindingsImported([
+      {
+        subjectType: 'user',
+        subjectId: u,
+        roleId: h.role('member'),
+        projectRoles: [
+          { projectId: p2, roleId: h.role('project-contributor') },
+          { projectId: randomUUID(), roleId: h.role('project-admin') },
+        ],
+      },
+    ]);
     const imported = h.index();
     expect(imported.imported).toBe(true);
     expect(imported.users.get(u)).toMatchObject({ orgRole: h.role('member'), projectRoles: new Map([[p2, h.role('project-contributor')]]) });
@@ -232,10 +257,16 @@ describe('OrgAccess: where bindings come from (membership, legacy authorization,
     const state = h.index();
     const before = JSON.stringify(state.toSnapshot());
     const other = state.withCustomRoles([{ id: custom, name: 'Okta', description: '', scope: 'organization', permissions: ['organization.okta.manage'] }]);
-    expect(other.check(u, null, ['organization.okta.manage', 'organization.okta.view']).allowed).toEqual({ 'organization.okta.manage': true, 'organization.okta.view': false });
+    expect(other.check(u, null, ['organization.okta.manage', 'organization.okta.view']).allowed).toEqual({
+      'organization.okta.manage': true,
+      'organization.okta.view': false,
+    });
     expect(other.users).toBe(state.users);
     expect(JSON.stringify(state.toSnapshot())).toBe(before);
-    expect(state.withCustomRoles([]).check(u, null, ['organization.okta.view', 'organization.secrets.view']).allowed).toEqual({ 'organization.okta.view': false, 'organization.secrets.view': true });
+    expect(state.withCustomRoles([]).check(u, null, ['organization.okta.view', 'organization.secrets.view']).allowed).toEqual({
+      'organization.okta.view': false,
+      'organization.secrets.view': true,
+    });
   });
 
   it('a snapshot restores the same state (names, descriptions, the import flag, roles, members, bindings, order)', () => {

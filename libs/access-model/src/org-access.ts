@@ -163,7 +163,13 @@ export class OrgAccess {
       imported: this.imported,
       accessVersion: this.accessVersion,
       roles,
-      users: Array.from(this.users.values(), (u) => ({ id: u.id, username: u.username, orgRole: u.orgRole, groups: [...u.groups], projectRoles: [...u.projectRoles] })),
+      users: Array.from(this.users.values(), (u) => ({
+        id: u.id,
+        username: u.username,
+        orgRole: u.orgRole,
+        groups: [...u.groups],
+        projectRoles: [...u.projectRoles],
+      })),
       groups: Array.from(this.groups.values(), (g) => ({
         id: g.id,
         name: g.name,
@@ -181,9 +187,17 @@ export class OrgAccess {
     const org = new OrgAccess(s.id);
     Object.assign(org, { exists: true, name: s.name, slug: s.slug, creatorId: s.creatorId, imported: s.imported, accessVersion: s.accessVersion });
     for (const r of s.roles) org.roles.set(r.id, roleEntry(r));
-    for (const u of s.users) org.users.set(u.id, { id: u.id, username: u.username, orgRole: u.orgRole, groups: new Set(u.groups), projectRoles: new Map(u.projectRoles) });
+    for (const u of s.users)
+      org.users.set(u.id, { id: u.id, username: u.username, orgRole: u.orgRole, groups: new Set(u.groups), projectRoles: new Map(u.projectRoles) });
     for (const g of s.groups)
-      org.groups.set(g.id, { id: g.id, name: g.name, description: g.description, orgRole: g.orgRole, members: new Set(g.members), projectRoles: new Map(g.projectRoles) });
+      org.groups.set(g.id, {
+        id: g.id,
+        name: g.name,
+        description: g.description,
+        orgRole: g.orgRole,
+        members: new Set(g.members),
+        projectRoles: new Map(g.projectRoles),
+      });
     for (const p of s.projects) org.projects.set(p.id, { id: p.id, name: p.name, ownerId: p.ownerId });
     return org;
   }
@@ -218,7 +232,14 @@ export class OrgAccess {
       }
       case 'group.created': {
         const id = d.groupId as string;
-        this.groups.set(id, { id, name: d.name as string, description: d.description as string, orgRole: d.roleId as string, members: new Set(), projectRoles: new Map() });
+        this.groups.set(id, {
+          id,
+          name: d.name as string,
+          description: d.description as string,
+          orgRole: d.roleId as string,
+          members: new Set(),
+          projectRoles: new Map(),
+        });
         for (const userId of d.memberIds as string[]) this.joinGroup(userId, id);
         break;
       }
@@ -261,7 +282,16 @@ export class OrgAccess {
       }
       case 'role.created':
       case 'role.changed':
-        this.roles.set(d.roleId as string, roleEntry({ id: d.roleId as string, name: d.name as string, description: d.description as string, scope: d.scope as RoleScope, permissions: d.permissions as string[] }));
+        this.roles.set(
+          d.roleId as string,
+          roleEntry({
+            id: d.roleId as string,
+            name: d.name as string,
+            description: d.description as string,
+            scope: d.scope as RoleScope,
+            permissions: d.permissions as string[],
+          }),
+        );
         break;
       case 'role.deleted':
         this.roles.delete(d.roleId as string);
@@ -270,7 +300,8 @@ export class OrgAccess {
       case 'role.unassigned':
         // a legacy binding (authorization's stream) published after the import does not count: the import is the truth
         if (event.service === 'authorization' && this.imported) break;
-        if (event.type === 'role.assigned') this.bind(d.subjectType as string, d.subjectId as string, (d.projectId as string | null) ?? null, d.roleId as string);
+        if (event.type === 'role.assigned')
+          this.bind(d.subjectType as string, d.subjectId as string, (d.projectId as string | null) ?? null, d.roleId as string);
         else this.subject(d.subjectType as string, d.subjectId as string)?.projectRoles.delete(d.projectId as string);
         break;
       case 'organization.bindings-imported':

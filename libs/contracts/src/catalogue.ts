@@ -20,7 +20,9 @@ export interface EventDefinition<T extends string = string, D extends TSchema = 
   data: D;
 }
 
-export const defineEvent = <const T extends string, D extends TSchema, const Svc extends ServiceName>(d: EventDefinition<T, D, Svc>): EventDefinition<T, D, Svc> => d;
+export const defineEvent = <const T extends string, D extends TSchema, const Svc extends ServiceName>(
+  d: EventDefinition<T, D, Svc>,
+): EventDefinition<T, D, Svc> => d;
 
 /** The type of an event definition's `data`. */
 export type EventData<E> = E extends EventDefinition<string, infer D> ? Static<D> : never;

@@ -40,8 +40,7 @@ export function renderEventsDoc(): string {
       '| Subject | Type | Version | Organization-scoped | Description |',
       '|---|---|---|---|---|',
       ...EVENT_CATALOGUE.map(
-        (d) =>
-          `| \`${evtSubject(d.service, d.type, d.version)}\` | \`${d.type}\` | ${d.version} | ${d.organizationScoped ? 'yes' : 'no'} | ${d.description} |`,
+        (d) => `| \`${evtSubject(d.service, d.type, d.version)}\` | \`${d.type}\` | ${d.version} | ${d.organizationScoped ? 'yes' : 'no'} | ${d.description} |`,
       ),
       '',
     ];

@@ -89,8 +89,13 @@ export const ENTITY_NAME_MAX = 100;
 export const DESCRIPTION_MAX = 1000;
 
 /** Usernames (handles): ASCII only, so they read the same everywhere; never altered. */
-export const Username = textField('username', 'username', 2, USERNAME_MAX, (s) => s, (v, field) =>
-  USERNAME_PATTERN.test(v) ? null : `${field} must be 2 to 39 letters, digits, "-", "_" or ".", starting with a letter or digit`,
+export const Username = textField(
+  'username',
+  'username',
+  2,
+  USERNAME_MAX,
+  (s) => s,
+  (v, field) => (USERNAME_PATTERN.test(v) ? null : `${field} must be 2 to 39 letters, digits, "-", "_" or ".", starting with a letter or digit`),
 );
 
 const ATEXT = "\\p{L}\\p{M}\\p{N}!#$%&'*+/=?^_`{|}~-";
@@ -104,22 +109,29 @@ const DOMAIN_LABEL = /^[\p{L}\p{N}](?:[\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])
  * compatibility characters such as fullwidth letters (a value that NFKC would change: `ｒｏｏｔ@` is a look-alike
  * of `root@`), so that what is stored is what is shown.
  */
-export const Email = textField('email-address', 'email', 3, EMAIL_MAX, (s) => s.normalize('NFC').trim(), (v, field) => {
-  const common = commonProblem(field, v, CONTROL, INVISIBLE);
-  if (common) return common;
-  if (WHITE_SPACE.test(v)) return `${field} contains white space`;
-  if (v.normalize('NFKC') !== v)
-    return `${field} contains a compatibility character such as a fullwidth letter (${hex([...v].find((c) => c.normalize('NFKC') !== c) ?? v)}); write it plainly`;
-  const at = v.lastIndexOf('@');
-  if (at < 1 || at === v.length - 1) return `${field} must be an address like name@example.com`;
-  const local = v.slice(0, at);
-  const domain = v.slice(at + 1);
-  if (!LOCAL_PART.test(local)) return `${field} has an invalid part before "@" (letters, digits, dots not at either end and !#$%&'*+/=?^_\`{|}~- only)`;
-  const labels = domain.split('.');
-  if (labels.length < 2 || !labels.every((l) => DOMAIN_LABEL.test(l)))
-    return `${field} has an invalid domain (at least two dot-separated labels of letters, digits and "-")`;
-  return null;
-});
+export const Email = textField(
+  'email-address',
+  'email',
+  3,
+  EMAIL_MAX,
+  (s) => s.normalize('NFC').trim(),
+  (v, field) => {
+    const common = commonProblem(field, v, CONTROL, INVISIBLE);
+    if (common) return common;
+    if (WHITE_SPACE.test(v)) return `${field} contains white space`;
+    if (v.normalize('NFKC') !== v)
+      return `${field} contains a compatibility character such as a fullwidth letter (${hex([...v].find((c) => c.normalize('NFKC') !== c) ?? v)}); write it plainly`;
+    const at = v.lastIndexOf('@');
+    if (at < 1 || at === v.length - 1) return `${field} must be an address like name@example.com`;
+    const local = v.slice(0, at);
+    const domain = v.slice(at + 1);
+    if (!LOCAL_PART.test(local)) return `${field} has an invalid part before "@" (letters, digits, dots not at either end and !#$%&'*+/=?^_\`{|}~- only)`;
+    const labels = domain.split('.');
+    if (labels.length < 2 || !labels.every((l) => DOMAIN_LABEL.test(l)))
+      return `${field} has an invalid domain (at least two dot-separated labels of letters, digits and "-")`;
+    return null;
+  },
+);
 
 const nameRules = (v: string, field: string): string | null => commonProblem(field, v, CONTROL, INVISIBLE_IN_NAMES);
 

@@ -21,10 +21,8 @@ function streamPrefix(): string {
   return subjectPrefix().replace(/\.$/, '_').toUpperCase();
 }
 
-export const evtSubject = (service: ServiceName, type: string, version: number): string =>
-  `${subjectPrefix()}evt.${service}.${type}.v${version}`;
-export const cmdSubject = (service: ServiceName, aggregate: string, verbNoun: string): string =>
-  `${subjectPrefix()}cmd.${service}.${aggregate}.${verbNoun}`;
+export const evtSubject = (service: ServiceName, type: string, version: number): string => `${subjectPrefix()}evt.${service}.${type}.v${version}`;
+export const cmdSubject = (service: ServiceName, aggregate: string, verbNoun: string): string => `${subjectPrefix()}cmd.${service}.${aggregate}.${verbNoun}`;
 export const qrySubject = (service: ServiceName, query: string): string => `${subjectPrefix()}qry.${service}.${query}`;
 
 /** All domain events. */

@@ -5,7 +5,6 @@ import type { DomainEvent } from './envelope';
 import { fullEventName, type EventDefinition } from './catalogue';
 import { TEXT_FIELDS, isNormalizedValid } from './fields';
 
-
 /** Schema of the envelope every published event has (see docs/events.md). */
 export const ENVELOPE_SCHEMA = {
   type: 'object',

@@ -57,8 +57,7 @@ export async function handleCommand<S, C>(
       return { state: stored, version: result.commit.toVersion, commit: result.commit, duplicate: false };
     } catch (err) {
       if (!(err instanceof ConcurrencyError)) throw err;
-      if (attempt >= retries)
-        throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'the resource was changed concurrently; try again');
+      if (attempt >= retries) throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'the resource was changed concurrently; try again');
     }
   }
 }

@@ -43,7 +43,10 @@ describe('dead letters: alert and replay (FerretDB and NATS JetStream)', () => {
     const userId = randomUUID();
     for (const [i, name] of names.entries()) {
       const data = { userId, name, previousName: i ? names[i - 1] : 'Initial' };
-      await store.append(`user-${userId}`, i, [{ type: 'user.screen-name-changed', version: 1, data }], { commandId: randomUUID(), meta: systemMeta(randomUUID()) });
+      await store.append(`user-${userId}`, i, [{ type: 'user.screen-name-changed', version: 1, data }], {
+        commandId: randomUUID(),
+        meta: systemMeta(randomUUID()),
+      });
     }
     await relay.flushStream(`user-${userId}`);
     return (await jsm.streams.info(eventsStreamName())).state.last_seq;
@@ -62,10 +65,24 @@ describe('dead letters: alert and replay (FerretDB and NATS JetStream)', () => {
       await view.updateOne({ _id: event.id }, { $set: { name: data.name, sequence: ctx.sequence }, $inc: { applied: 1 } }, { upsert: true });
     };
     const errors: Array<{ fields: Record<string, unknown>; msg: string }> = [];
-    const logger = { warn: () => undefined, info: () => undefined, error: (fields: object, msg: string) => void errors.push({ fields: fields as Record<string, unknown>, msg }) };
+    const logger = {
+      warn: () => undefined,
+      info: () => undefined,
+      error: (fields: object, msg: string) => void errors.push({ fields: fields as Record<string, unknown>, msg }),
+    };
 
     const last = await publishNames('Good one', 'Broken name', 'Broken forever', 'Good two');
-    const running = await runProjection({ name, db, js: nc.jetstream(), jsm, filterSubjects: [allEventsSubject()], apply, maxDeliver: 2, retryDelayMs: 50, logger });
+    const running = await runProjection({
+      name,
+      db,
+      js: nc.jetstream(),
+      jsm,
+      filterSubjects: [allEventsSubject()],
+      apply,
+      maxDeliver: 2,
+      retryDelayMs: 50,
+      logger,
+    });
     try {
       expect(await waitUntilApplied(running, last, 30_000)).toBe(true);
     } finally {
@@ -78,10 +95,16 @@ describe('dead letters: alert and replay (FerretDB and NATS JetStream)', () => {
     const lines = errors.filter((e) => e.msg === 'event dead-lettered');
     expect(lines).toHaveLength(2);
     for (const l of lines) {
-      expect(l.fields).toEqual({ projection: name, seq: expect.any(Number), eventId: expect.stringMatching(/^[0-9a-f-]{36}$/), eventType: 'user.screen-name-changed.v1', reason: 'cannot apply this name' });
+      expect(l.fields).toEqual({
+        projection: name,
+        seq: expect.any(Number),
+        eventId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        eventType: 'user.screen-name-changed.v1',
+        reason: 'cannot apply this name',
+      });
       expect(JSON.stringify(l.fields)).not.toContain('Broken');
     }
-    const brokenSeq = (lines[0].fields.seq as number);
+    const brokenSeq = lines[0].fields.seq as number;
 
     // the fix, then the replay: the fixed one is applied once with its original sequence and leaves the dead-letter stream
     fixed = true;
@@ -92,7 +115,11 @@ describe('dead letters: alert and replay (FerretDB and NATS JetStream)', () => {
 
     // again: nothing changes (the one still failing stays)
     expect(await replayDeadLetters({ name, jsm, apply })).toEqual({ replayed: 0, failed: 1 });
-    expect((await view.find().toArray()).map((d) => [d.name, d.applied]).sort()).toEqual([['Broken name', 1], ['Good one', 1], ['Good two', 1]]);
+    expect((await view.find().toArray()).map((d) => [d.name, d.applied]).sort()).toEqual([
+      ['Broken name', 1],
+      ['Good one', 1],
+      ['Good two', 1],
+    ]);
     expect(await waiting(name)).toBe(1);
     // another projection's dead letters are not touched
     expect(await replayDeadLetters({ name: 'other', jsm, apply })).toEqual({ replayed: 0, failed: 0 });

@@ -9,9 +9,7 @@ export class ConcurrencyError extends Error {
   }
 }
 
-export const isDuplicateKey = (err: unknown): boolean =>
-  typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
-
+export const isDuplicateKey = (err: unknown): boolean => typeof err === 'object' && err !== null && (err as { code?: number }).code === 11000;
 
 /**
  * The positions of an unordered bulk insert that failed on a duplicate key, or undefined when the error is

@@ -28,9 +28,13 @@ describe('event store on a MongoDB-wire server', () => {
     const userId = randomUUID();
     const stream = `user-${userId}`;
     const changed = (name: unknown) => ({ type: 'user.screen-name-changed', version: 1, data: { userId, name, previousName: 'Ada' } });
-    await expect(checked.append(stream, 0, [ev(1)], { commandId: randomUUID(), meta: systemMeta('t1') })).rejects.toThrow(/counter\.incremented\.v1.*undocumented/);
+    await expect(checked.append(stream, 0, [ev(1)], { commandId: randomUUID(), meta: systemMeta('t1') })).rejects.toThrow(
+      /counter\.incremented\.v1.*undocumented/,
+    );
     await expect(checked.append(stream, 0, [changed(42)], { commandId: randomUUID(), meta: systemMeta('t2') })).rejects.toThrow(/data\/name must be string/);
-    await expect(checked.appendMany([{ streamId: stream, expectedVersion: 0, events: [changed('')], commandId: randomUUID() }], systemMeta('t3'))).rejects.toThrow(/refusing to store/);
+    await expect(
+      checked.appendMany([{ streamId: stream, expectedVersion: 0, events: [changed('')], commandId: randomUUID() }], systemMeta('t3')),
+    ).rejects.toThrow(/refusing to store/);
     expect(await checked.commits.countDocuments({ streamId: stream })).toBe(0);
     await checked.append(stream, 0, [changed('Ada L.')], { commandId: randomUUID(), meta: systemMeta('t4') });
     const [stored] = await checked.readStream(stream);
@@ -54,9 +58,7 @@ describe('event store on a MongoDB-wire server', () => {
   it('refuses a stale expected version with a ConcurrencyError', async () => {
     const stream = `counter-${randomUUID()}`;
     await store.append(stream, 0, [ev(1)], { commandId: randomUUID(), meta: systemMeta('c') });
-    await expect(store.append(stream, 0, [ev(2)], { commandId: randomUUID(), meta: systemMeta('c') })).rejects.toBeInstanceOf(
-      ConcurrencyError,
-    );
+    await expect(store.append(stream, 0, [ev(2)], { commandId: randomUUID(), meta: systemMeta('c') })).rejects.toBeInstanceOf(ConcurrencyError);
   });
 
   it('lets exactly one of N concurrent writers take each version: no gaps, no partial commits', async () => {
@@ -106,9 +108,7 @@ describe('event store on a MongoDB-wire server', () => {
       decide: (c, s) => (s.taken >= 3 ? [] : [{ type: 'seat.taken', version: 1, data: { who: c.who } }]),
     };
     const stream = `seats-${randomUUID()}`;
-    await Promise.all(
-      Array.from({ length: 10 }, (_, i) => handleCommand(store, decider, stream, { who: `u${i}` }, systemMeta(randomUUID()), { retries: 20 })),
-    );
+    await Promise.all(Array.from({ length: 10 }, (_, i) => handleCommand(store, decider, stream, { who: `u${i}` }, systemMeta(randomUUID()), { retries: 20 })));
     expect(await store.readStream(stream)).toHaveLength(3);
   });
 

@@ -78,12 +78,7 @@ export function createEventStore(db: Db, options: EventStoreOptions) {
    * Appends `events` at `expectedVersion + 1` in one document. Throws ConcurrencyError when another writer
    * got there first; returns the earlier commit when this command id was already appended.
    */
-  async function append(
-    streamId: string,
-    expectedVersion: number,
-    newEvents: NewEvent[],
-    opts: AppendOptions,
-  ): Promise<AppendResult> {
+  async function append(streamId: string, expectedVersion: number, newEvents: NewEvent[], opts: AppendOptions): Promise<AppendResult> {
     const commit = commitOf(streamId, expectedVersion, newEvents, opts);
     try {
       await commits.insertOne(commit);
@@ -178,11 +173,7 @@ export function createEventStore(db: Db, options: EventStoreOptions) {
    * are typed as the catalogue's: each was checked against its schema when it was appended, and is upcast
    * to its current version here.
    */
-  async function load<S>(
-    streamId: string,
-    evolve: (state: S, event: CatalogueEvent) => S,
-    initialState: S,
-  ): Promise<{ state: S; version: number }> {
+  async function load<S>(streamId: string, evolve: (state: S, event: CatalogueEvent) => S, initialState: S): Promise<{ state: S; version: number }> {
     const events = (await readStream(streamId)) as CatalogueEvent[];
     return {
       state: events.reduce(evolve, initialState),

@@ -51,7 +51,7 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
     return { db, store };
   }
 
-  it('publishes right after the append, with Nats-Msg-Id = event id, in stream order, and stores each stream\'s position', async () => {
+  it("publishes right after the append, with Nats-Msg-Id = event id, in stream order, and stores each stream's position", async () => {
     let relay: OutboxRelay | undefined;
     const { store } = await storeWith('relay_now', () => (relay ? [relay] : []));
     relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), service: 'identity' });
@@ -113,7 +113,7 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
     expectEachOnceInStreamOrder(await readEventsStream(nc), appended);
   });
 
-  it('sends a stream\'s pending events in batches of up to RELAY_BATCH_EVENTS with their acks awaited together, and stores the position in one small write', async () => {
+  it("sends a stream's pending events in batches of up to RELAY_BATCH_EVENTS with their acks awaited together, and stores the position in one small write", async () => {
     const monitored = await new MongoClient(requireInfraEnv().mongoUrl, { monitorCommands: true }).connect();
     try {
       const updates: CommandStartedEvent[] = [];
@@ -148,8 +148,7 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
     const streamId = before[0].streamId;
     const huge = { ...renamed(userId, 7), data: { userId, name: 'x'.repeat(2_000_000), previousName: '' } };
     await store.append(streamId, 6, [huge], { commandId: randomUUID(), meta: systemMeta(randomUUID()) });
-    for (let v = 7; v < 10; v++)
-      await store.append(streamId, v, [renamed(userId, v + 1)], { commandId: randomUUID(), meta: systemMeta(randomUUID()) });
+    for (let v = 7; v < 10; v++) await store.append(streamId, v, [renamed(userId, v + 1)], { commandId: randomUUID(), meta: systemMeta(randomUUID()) });
 
     const relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), service: 'identity', sweepGraceMs: 0 });
     const failure = await relay.sweep().then(
@@ -168,8 +167,7 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
     const { store } = await storeWith('relay_two', () => relays);
     const other = await connectNats(requireInfraEnv().natsUrl, 'outbox-relay-test-2');
     try {
-      for (const conn of [nc, other])
-        relays.push(createOutboxRelay({ commits: store.commits, js: conn.jetstream(), service: 'identity', sweepGraceMs: 0 }));
+      for (const conn of [nc, other]) relays.push(createOutboxRelay({ commits: store.commits, js: conn.jetstream(), service: 'identity', sweepGraceMs: 0 }));
       const appended = (await Promise.all(Array.from({ length: 6 }, (_, i) => appendStream(store, 15, 1 + (i % 3))))).flat();
       // both also sweep while their publishes after the appends are still running
       await Promise.all(relays.map((r) => r.sweep()));
@@ -209,7 +207,7 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
     expectEachOnceInStreamOrder(await readEventsStream(nc), [...late, ...older, ...next.commit.events]);
   });
 
-  it('a sweep that cannot publish a stream keeps its checkpoint before that stream\'s first unpublished commit', async () => {
+  it("a sweep that cannot publish a stream keeps its checkpoint before that stream's first unpublished commit", async () => {
     const { store } = await storeWith('relay_pinned', () => []);
     const userId = randomUUID();
     const huge = { ...renamed(userId, 1), data: { userId, name: 'x'.repeat(2_000_000), previousName: '' } };
@@ -226,7 +224,7 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
     expectEachOnceInStreamOrder(await readEventsStream(nc), appended);
   });
 
-  it('a relay that did not publish a stream\'s earlier commits reads its stored position, not the commits', async () => {
+  it("a relay that did not publish a stream's earlier commits reads its stored position, not the commits", async () => {
     const monitored = await new MongoClient(requireInfraEnv().mongoUrl, { monitorCommands: true }).connect();
     try {
       const db = monitored.db(testDatabaseName('relay_position'));

@@ -69,12 +69,7 @@ describe('projection runner on FerretDB and NATS JetStream', () => {
   const publishMany = (n: number) => publish(...range(1, n).map((i) => `Name ${i}`));
 
   /** Starts a projection over every event of this file; `conn` is the NATS connection it uses. */
-  async function start(
-    name: string,
-    apply: ProjectionOptions['apply'],
-    extra: Partial<ProjectionOptions> = {},
-    conn = nc,
-  ): Promise<RunningProjection> {
+  async function start(name: string, apply: ProjectionOptions['apply'], extra: Partial<ProjectionOptions> = {}, conn = nc): Promise<RunningProjection> {
     const p = await runProjection({
       name,
       db,
@@ -88,8 +83,7 @@ describe('projection runner on FerretDB and NATS JetStream', () => {
     return p;
   }
 
-  const checkpoint = async (name: string) =>
-    (await db.collection<{ _id: string; sequence: number }>(CHECKPOINTS).findOne({ _id: name }))?.sequence;
+  const checkpoint = async (name: string) => (await db.collection<{ _id: string; sequence: number }>(CHECKPOINTS).findOne({ _id: name }))?.sequence;
   const consumerInfo = async (name: string) => (await nc.jetstreamManager()).consumers.info(eventsStreamName(), name);
 
   it('applies every event once in order, checkpoints it, and a real redelivery changes nothing', async () => {

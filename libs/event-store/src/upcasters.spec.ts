@@ -2,8 +2,7 @@ import type { DomainEvent } from '@app/contracts';
 import { asStored } from '@app/testing';
 import { noUpcasters, UpcasterRegistry } from './upcasters';
 
-const stored = (type: string, version: number, data: Record<string, unknown>): DomainEvent =>
-  asStored([{ type, version, data }])[0];
+const stored = (type: string, version: number, data: Record<string, unknown>): DomainEvent => asStored([{ type, version, data }])[0];
 
 describe('UpcasterRegistry', () => {
   // v1 { name }  ->  v2 { fullName }  ->  v3 { fullName, displayName }

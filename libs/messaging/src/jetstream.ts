@@ -1,13 +1,4 @@
-import {
-  connect,
-  DiscardPolicy,
-  nanos,
-  RetentionPolicy,
-  StorageType,
-  type NatsConnection,
-  type JetStreamManager,
-  type StreamConfig,
-} from 'nats';
+import { connect, DiscardPolicy, nanos, RetentionPolicy, StorageType, type NatsConnection, type JetStreamManager, type StreamConfig } from 'nats';
 import { allDeadLettersSubject, allEventsSubject, deadLetterStreamName, eventsStreamName } from '@app/contracts';
 
 /** Duplicate window of the events stream: a re-published event id inside it is dropped by JetStream. */

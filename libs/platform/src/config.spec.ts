@@ -5,7 +5,14 @@ describe('configuration from the environment', () => {
 
   it('applies defaults', () => {
     const c = loadConfig('identity', base);
-    expect(c).toMatchObject({ database: 'identity', LOG_LEVEL: 'info', HTTP_PORT: 0, SESSION_TTL_HOURS: 12, NATS_SUBJECT_PREFIX: '', CONNECT_TIMEOUT_SECONDS: 300 });
+    expect(c).toMatchObject({
+      database: 'identity',
+      LOG_LEVEL: 'info',
+      HTTP_PORT: 0,
+      SESSION_TTL_HOURS: 12,
+      NATS_SUBJECT_PREFIX: '',
+      CONNECT_TIMEOUT_SECONDS: 300,
+    });
     expect(loadConfig('audit-log', base).database).toBe('audit');
     expect(loadConfig('gateway', {}).GATEWAY_PORT).toBe(3000);
   });

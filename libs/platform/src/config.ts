@@ -44,7 +44,11 @@ const serviceSchemas = {
     BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional(),
     BOOTSTRAP_ADMIN_USERNAME: optionalString,
     BOOTSTRAP_ADMIN_TOKEN: z.string().min(20, 'must be at least 20 characters').max(200).optional(),
-    SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 365).default(12),
+    SESSION_TTL_HOURS: z.coerce
+      .number()
+      .positive()
+      .max(24 * 365)
+      .default(12),
   }),
   membership: baseSchema.extend({
     BOOTSTRAP_ORG_NAME: z.string().max(100).optional(),

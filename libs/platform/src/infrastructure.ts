@@ -109,8 +109,7 @@ export async function connectInfrastructure(
 
 /** True when the database answers and NATS is connected. */
 export async function checkInfrastructure(infra: Pick<Infrastructure, 'db' | 'nc'>): Promise<Record<string, 'up' | 'down'>> {
-  const within = <T>(p: Promise<T>) =>
-    Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000))]);
+  const within = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000))]);
   const [mongo, nats] = await Promise.allSettled([within(infra.db.command({ ping: 1 })), within(infra.nc.flush())]);
   return {
     mongodb: mongo.status === 'fulfilled' ? 'up' : 'down',

@@ -52,10 +52,13 @@ const isSecretParam = (name: string): boolean => {
 export function redactUrl(url: string): string {
   const q = url.indexOf('?');
   if (q < 0) return url;
-  const params = url.slice(q + 1).split('&').map((part) => {
-    const name = part.split('=', 1)[0];
-    return isSecretParam(name) ? `${name}=${CENSOR}` : part;
-  });
+  const params = url
+    .slice(q + 1)
+    .split('&')
+    .map((part) => {
+      const name = part.split('=', 1)[0];
+      return isSecretParam(name) ? `${name}=${CENSOR}` : part;
+    });
   return `${url.slice(0, q + 1)}${params.join('&')}`;
 }
 

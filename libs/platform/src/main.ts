@@ -19,10 +19,7 @@ export function exitOnStartFailure(err: unknown, logger?: Logger): never {
 }
 
 /** Process entry of a service: validated config, start, clean stop on SIGINT/SIGTERM (also while connecting). */
-export function runServiceMain(
-  service: Exclude<ServiceName, 'gateway'>,
-  appModule: (infra: Infrastructure) => DynamicModule | Type<unknown>,
-): void {
+export function runServiceMain(service: Exclude<ServiceName, 'gateway'>, appModule: (infra: Infrastructure) => DynamicModule | Type<unknown>): void {
   let running: RunningService | undefined;
   let logger: Logger | undefined;
   const stop = async (signal: string) => {

@@ -85,7 +85,10 @@ export async function startService(
     await app.listen();
     // listening means its subscriptions were sent, not that the broker has them: ready once it answers
     await answering(connected, config.service);
-    health?.serve(() => healthOf(connected), () => connected.metrics.metrics());
+    health?.serve(
+      () => healthOf(connected),
+      () => connected.metrics.metrics(),
+    );
     logger.info({ database: config.database, httpPort: health?.port ?? 0 }, `${config.service} ready`);
     return {
       app,

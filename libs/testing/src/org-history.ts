@@ -35,7 +35,12 @@ export function orgHistory(organizationId: string = randomUUID()) {
       return h.memberAdded(ownerId, 'owner', username);
     },
     memberAdded(userId: string, role: BuiltInRoleKey | string = 'member', username = `u${userId.slice(0, 6)}`) {
-      push('membership', 'organization.member-added', { userId, username, roleId: role.includes('-') && role.length === 36 ? role : h.role(role as BuiltInRoleKey), via: 'invite' });
+      push('membership', 'organization.member-added', {
+        userId,
+        username,
+        roleId: role.includes('-') && role.length === 36 ? role : h.role(role as BuiltInRoleKey),
+        via: 'invite',
+      });
       return h;
     },
     memberRemoved(userId: string, groupIds: string[] = []) {
@@ -82,7 +87,13 @@ export function orgHistory(organizationId: string = randomUUID()) {
       push('authorization', 'role.deleted', { roleId, name: 'r', scope });
       return h;
     },
-    assigned(subjectType: 'user' | 'group', subjectId: string, roleId: string, projectId: string | null = null, service: 'membership' | 'authorization' = 'membership') {
+    assigned(
+      subjectType: 'user' | 'group',
+      subjectId: string,
+      roleId: string,
+      projectId: string | null = null,
+      service: 'membership' | 'authorization' = 'membership',
+    ) {
       push(service, 'role.assigned', { subjectType, subjectId, projectId, roleId, roleName: 'r', previousRoleId: null });
       return h;
     },
@@ -96,7 +107,9 @@ export function orgHistory(organizationId: string = randomUUID()) {
     legacyUnassigned(subjectType: 'user' | 'group', subjectId: string, projectId: string, roleId: string) {
       return h.unassigned(subjectType, subjectId, projectId, roleId, 'authorization');
     },
-    bindingsImported(subjects: Array<{ subjectType: 'user' | 'group'; subjectId: string; roleId: string | null; projectRoles: Array<{ projectId: string; roleId: string }> }>) {
+    bindingsImported(
+      subjects: Array<{ subjectType: 'user' | 'group'; subjectId: string; roleId: string | null; projectRoles: Array<{ projectId: string; roleId: string }> }>,
+    ) {
       push('membership', 'organization.bindings-imported', { subjects });
       return h;
     },
@@ -111,7 +124,15 @@ export function orgHistory(organizationId: string = randomUUID()) {
 
 /** The people of `exampleOrganization`. */
 export function exampleIds() {
-  return { owner: randomUUID(), owner2: randomUUID(), admin: randomUUID(), member: randomUUID(), group: randomUUID(), project: randomUUID(), custom: randomUUID() };
+  return {
+    owner: randomUUID(),
+    owner2: randomUUID(),
+    admin: randomUUID(),
+    member: randomUUID(),
+    group: randomUUID(),
+    project: randomUUID(),
+    custom: randomUUID(),
+  };
 }
 
 /** For decider specs: two Owners, an Admin, a Member in a group, a project (the first Owner's) and a custom organization role "Okta viewer". */

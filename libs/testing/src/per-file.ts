@@ -14,8 +14,7 @@ const usedDatabases = new Set<string>();
 export function requireInfraEnv(): { mongoUrl: string; natsUrl: string } {
   const mongoUrl = process.env.MONGO_URL;
   const natsUrl = process.env.NATS_URL;
-  if (!mongoUrl || !natsUrl)
-    throw new Error('MONGO_URL / NATS_URL are not set: run the tests through jest (its global setup provides them)');
+  if (!mongoUrl || !natsUrl) throw new Error('MONGO_URL / NATS_URL are not set: run the tests through jest (its global setup provides them)');
   return { mongoUrl, natsUrl };
 }
 
@@ -103,7 +102,11 @@ export async function checkContractAndCleanUp(): Promise<void> {
   if (usedDatabases.size) {
     const mongo = await testMongo();
     try {
-      for (const db of usedDatabases) await mongo.db(db).dropDatabase().catch(() => undefined);
+      for (const db of usedDatabases)
+        await mongo
+          .db(db)
+          .dropDatabase()
+          .catch(() => undefined);
       usedDatabases.clear();
     } finally {
       await mongo.close();

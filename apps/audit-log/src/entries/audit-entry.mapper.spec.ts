@@ -97,17 +97,24 @@ const EXAMPLES: Record<string, { event: () => DomainEvent; expect: Array<Partial
     expect: [{ organizationId: ORG2, resource: 'Organization', operation: 'Added', resourceId: ORG2, resourceName: 'Beta' }],
   },
   'organization.member-added.v1': {
-    event: () =>
-      event('organization.member-added', { organizationId: ORG, userId: ALICE, username: 'alice', roleId: MEMBER_ROLE, via: 'invite' }, ORG),
-    expect: [{ organizationId: ORG, resource: 'Member', operation: 'Added', resourceId: ALICE, resourceName: 'alice', metadata: expect.objectContaining({ roleName: 'Member' }) }],
+    event: () => event('organization.member-added', { organizationId: ORG, userId: ALICE, username: 'alice', roleId: MEMBER_ROLE, via: 'invite' }, ORG),
+    expect: [
+      {
+        organizationId: ORG,
+        resource: 'Member',
+        operation: 'Added',
+        resourceId: ALICE,
+        resourceName: 'alice',
+        metadata: expect.objectContaining({ roleName: 'Member' }),
+      },
+    ],
   },
   'organization.member-removed.v1': {
     event: () => event('organization.member-removed', { organizationId: ORG, userId: BOB, username: 'bob', groupIds: [GROUP] }, ORG),
     expect: [{ organizationId: ORG, resource: 'Member', operation: 'Removed', resourceId: BOB, resourceName: 'bob' }],
   },
   'group.created.v1': {
-    event: () =>
-      event('group.created', { organizationId: ORG, groupId: GROUP, name: 'Ops', description: 'd', memberIds: [BOB], roleId: MEMBER_ROLE }, ORG),
+    event: () => event('group.created', { organizationId: ORG, groupId: GROUP, name: 'Ops', description: 'd', memberIds: [BOB], roleId: MEMBER_ROLE }, ORG),
     expect: [{ organizationId: ORG, resource: 'Group', operation: 'Added', resourceId: GROUP, resourceName: 'Ops' }],
   },
   'group.details-changed.v1': {
@@ -116,7 +123,9 @@ const EXAMPLES: Record<string, { event: () => DomainEvent; expect: Array<Partial
   },
   'group.member-added.v1': {
     event: () => event('group.member-added', { organizationId: ORG, groupId: GROUP, groupName: 'Ops', userId: BOB }, ORG),
-    expect: [{ organizationId: ORG, resource: 'Group', operation: 'Modified', resourceId: GROUP, metadata: expect.objectContaining({ userId: BOB, username: 'bob' }) }],
+    expect: [
+      { organizationId: ORG, resource: 'Group', operation: 'Modified', resourceId: GROUP, metadata: expect.objectContaining({ userId: BOB, username: 'bob' }) },
+    ],
   },
   'group.member-removed.v1': {
     event: () => event('group.member-removed', { organizationId: ORG, groupId: GROUP, groupName: 'Ops', userId: BOB }, ORG),
@@ -140,7 +149,11 @@ const EXAMPLES: Record<string, { event: () => DomainEvent; expect: Array<Partial
   },
   'role.created.v1': {
     event: () =>
-      event('role.created', { organizationId: ORG, roleId: ROLE, name: 'Auditor', description: 'd', scope: 'organization', permissions: ['organization.audit_logs.view'] }, ORG),
+      event(
+        'role.created',
+        { organizationId: ORG, roleId: ROLE, name: 'Auditor', description: 'd', scope: 'organization', permissions: ['organization.audit_logs.view'] },
+        ORG,
+      ),
     expect: [{ organizationId: ORG, resource: 'Role', operation: 'Added', resourceId: ROLE, resourceName: 'Auditor' }],
   },
   'role.changed.v1': {
@@ -163,16 +176,33 @@ const EXAMPLES: Record<string, { event: () => DomainEvent; expect: Array<Partial
         { organizationId: ORG, subjectType: 'user', subjectId: BOB, projectId: null, roleId: ROLE, roleName: 'Auditor', previousRoleId: MEMBER_ROLE },
         ORG,
       ),
-    expect: [{ organizationId: ORG, resource: 'Member', operation: 'Modified', resourceId: BOB, resourceName: 'bob', metadata: expect.objectContaining({ roleName: 'Auditor', previousRoleName: 'Member' }) }],
+    expect: [
+      {
+        organizationId: ORG,
+        resource: 'Member',
+        operation: 'Modified',
+        resourceId: BOB,
+        resourceName: 'bob',
+        metadata: expect.objectContaining({ roleName: 'Auditor', previousRoleName: 'Member' }),
+      },
+    ],
   },
   'organization.bindings-imported.v1': {
     event: () =>
-      event('organization.bindings-imported', { organizationId: ORG, subjects: [{ subjectType: 'user', subjectId: BOB, roleId: MEMBER_ROLE, projectRoles: [{ projectId: PROJECT, roleId: ROLE }] }] }, ORG),
+      event(
+        'organization.bindings-imported',
+        { organizationId: ORG, subjects: [{ subjectType: 'user', subjectId: BOB, roleId: MEMBER_ROLE, projectRoles: [{ projectId: PROJECT, roleId: ROLE }] }] },
+        ORG,
+      ),
     expect: [],
   },
   'role.unassigned.v1': {
     event: () =>
-      event('role.unassigned', { organizationId: ORG, subjectType: 'group', subjectId: GROUP, projectId: PROJECT, roleId: ROLE, roleName: 'Project Reader' }, ORG),
+      event(
+        'role.unassigned',
+        { organizationId: ORG, subjectType: 'group', subjectId: GROUP, projectId: PROJECT, roleId: ROLE, roleName: 'Project Reader' },
+        ORG,
+      ),
     expect: [{ organizationId: ORG, resource: 'Project', operation: 'Modified', resourceId: PROJECT, resourceName: 'Apollo' }],
   },
 };
@@ -267,7 +297,15 @@ describe('audit entry mapper', () => {
     for (const [i, name] of ['u1', 'u2', 'u3'].entries()) {
       const userId = `0000000${i}-0000-4000-8000-000000000000`;
       for (const e of [
-        event('user.created', { userId, username: name, email: `${name}@x.io`, name, createdBy: 'organization', managedByOrganizationId: ORG, temporaryPassword: true }),
+        event('user.created', {
+          userId,
+          username: name,
+          email: `${name}@x.io`,
+          name,
+          createdBy: 'organization',
+          managedByOrganizationId: ORG,
+          temporaryPassword: true,
+        }),
         event('organization.member-added', { organizationId: ORG, userId, username: name, roleId: MEMBER_ROLE, via: 'account' }, ORG),
       ]) {
         const r = projectEvent(e, map, i);

@@ -1,12 +1,4 @@
-import {
-  BUILT_IN_ROLE_KEYS,
-  builtInRoleId,
-  stableUuid,
-  type AuditEntry,
-  type AuditOperation,
-  type AuditResource,
-  type DomainEvent,
-} from '@app/contracts';
+import { BUILT_IN_ROLE_KEYS, builtInRoleId, stableUuid, type AuditEntry, type AuditOperation, type AuditResource, type DomainEvent } from '@app/contracts';
 import type { Directory, DirectoryUpdate } from './directory';
 
 /** One entry to write, before it gets its id, time and request context. */
@@ -170,8 +162,7 @@ export const DESCRIBERS: Record<string, Describer> = {
     ];
     // Part of a change already recorded: the creator of an organization (organization.created) and an account
     // this organization just created (user.created). Everyone else (invited, existing accounts) is an entry.
-    const recorded =
-      d.via === 'creator' || d.via === 'bootstrap' || (d.via === 'account' && c.dir.get(d.userId)?.managedBy === d.organizationId);
+    const recorded = d.via === 'creator' || d.via === 'bootstrap' || (d.via === 'account' && c.dir.get(d.userId)?.managedBy === d.organizationId);
     if (recorded) return { drafts: [], updates };
     const role = c.roleName(d.organizationId, d.roleId);
     return one(
@@ -324,7 +315,8 @@ export const DESCRIBERS: Record<string, Describer> = {
  * A role binding: in a project it changes the project's members (resource Project); in the organization it
  * changes the user (Member) or the group (Group).
  */
-function bindingEntry(e: DomainEvent, d: any, c: Ctx, change: 'assigned' | 'unassigned'): Described { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function bindingEntry(e: DomainEvent, d: any, c: Ctx, change: 'assigned' | 'unassigned'): Described {
   const subject = subjectLabel(c, d.subjectType, d.subjectId);
   const metadata = {
     subjectType: d.subjectType,
@@ -332,7 +324,9 @@ function bindingEntry(e: DomainEvent, d: any, c: Ctx, change: 'assigned' | 'unas
     subjectName: c.name(d.subjectId),
     roleId: d.roleId,
     roleName: d.roleName,
-    ...(change === 'assigned' ? { previousRoleId: d.previousRoleId, previousRoleName: d.previousRoleId ? c.roleName(d.organizationId, d.previousRoleId) : null } : {}),
+    ...(change === 'assigned'
+      ? { previousRoleId: d.previousRoleId, previousRoleName: d.previousRoleId ? c.roleName(d.organizationId, d.previousRoleId) : null }
+      : {}),
     ...(d.projectId ? { projectId: d.projectId } : {}),
   };
   if (d.projectId) {
@@ -399,8 +393,7 @@ export type StoredEntry = AuditEntry & {
 export const entryId = (eventId: string, organizationId: string | null, index: number): string =>
   stableUuid(`audit-entry:${eventId}:${organizationId ?? 'none'}:${index}`);
 
-export const sortKeyOf = (timestamp: string, sequence: number, index: number): string =>
-  `${timestamp}|${String(sequence).padStart(12, '0')}|${index}`;
+export const sortKeyOf = (timestamp: string, sequence: number, index: number): string => `${timestamp}|${String(sequence).padStart(12, '0')}|${index}`;
 
 /**
  * Pure: one domain event, the directory as it was before it, and its stream sequence → the entries to write

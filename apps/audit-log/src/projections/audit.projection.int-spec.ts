@@ -24,7 +24,6 @@ import { AuditProjectionHost } from './audit-projection.host';
 
 const DAY = 24 * 3600 * 1000;
 
-
 describe('audit-log projection, queries, rebuild and retention (real FerretDB + NATS JetStream)', () => {
   let mongo: MongoClient;
   let nc: NatsConnection;
@@ -68,7 +67,15 @@ describe('audit-log projection, queries, rebuild and retention (real FerretDB + 
         {
           type: 'user.created',
           version: 1,
-          data: { userId, username, email: `${username}@example.com`, name: username, createdBy: 'organization', managedByOrganizationId: orgId, temporaryPassword: true },
+          data: {
+            userId,
+            username,
+            email: `${username}@example.com`,
+            name: username,
+            createdBy: 'organization',
+            managedByOrganizationId: orgId,
+            temporaryPassword: true,
+          },
         },
       ],
       actor,
@@ -77,7 +84,9 @@ describe('audit-log projection, queries, rebuild and retention (real FerretDB + 
   beforeAll(async () => {
     mongo = await testMongo();
     nc = await testNats();
-    service = await startService(loadConfig('audit-log', serviceTestEnv('audit-log', { AUDIT_RETENTION_DAYS: '30' })), (infra) => AuditLogModule.register(infra));
+    service = await startService(loadConfig('audit-log', serviceTestEnv('audit-log', { AUDIT_RETENTION_DAYS: '30' })), (infra) =>
+      AuditLogModule.register(infra),
+    );
     identity = eventProducer(mongo.db(testDatabaseName('identity')), 'identity', nc);
     membership = eventProducer(mongo.db(testDatabaseName('membership')), 'membership', nc);
     await identity.store.ensureIndexes();
@@ -122,19 +131,41 @@ describe('audit-log projection, queries, rebuild and retention (real FerretDB + 
     await createAccount(carol, 'carol');
     await membership.append(
       streamOf(otherOrg),
-      [{ type: 'organization.member-added', version: 1, organizationId: otherOrg, data: { organizationId: otherOrg, userId: carol, username: 'carol', roleId: builtInRoleId(otherOrg, 'member'), via: 'invite' } }],
+      [
+        {
+          type: 'organization.member-added',
+          version: 1,
+          organizationId: otherOrg,
+          data: { organizationId: otherOrg, userId: carol, username: 'carol', roleId: builtInRoleId(otherOrg, 'member'), via: 'invite' },
+        },
+      ],
       actor,
     );
     // carol is not yet a member of org (only managed by it): join it, then reset her token and rename her
     await membership.append(
       streamOf(org),
-      [{ type: 'organization.member-added', version: 1, organizationId: org, data: { organizationId: org, userId: carol, username: 'carol', roleId: builtInRoleId(org, 'member'), via: 'account' } }],
+      [
+        {
+          type: 'organization.member-added',
+          version: 1,
+          organizationId: org,
+          data: { organizationId: org, userId: carol, username: 'carol', roleId: builtInRoleId(org, 'member'), via: 'account' },
+        },
+      ],
       actor,
     );
     const carolActs = { ...actor, actor: { id: carol, username: 'carol' } };
     await identity.append(`user-${carol}`, [{ type: 'user.api-token-reset', version: 1, data: { userId: carol, tokenId: randomUUID() } }], carolActs);
-    await identity.append(`user-${carol}`, [{ type: 'user.username-changed', version: 1, data: { userId: carol, username: 'caroline', previousUsername: 'carol' } }], carolActs);
-    await identity.append(`user-${carol}`, [{ type: 'user.screen-name-changed', version: 1, data: { userId: carol, name: 'Caroline', previousName: 'carol' } }], carolActs);
+    await identity.append(
+      `user-${carol}`,
+      [{ type: 'user.username-changed', version: 1, data: { userId: carol, username: 'caroline', previousUsername: 'carol' } }],
+      carolActs,
+    );
+    await identity.append(
+      `user-${carol}`,
+      [{ type: 'user.screen-name-changed', version: 1, data: { userId: carol, name: 'Caroline', previousName: 'carol' } }],
+      carolActs,
+    );
 
     for (const o of [org, otherOrg]) {
       const { items } = await list({ organizationId: o, actorId: carol });
@@ -166,7 +197,11 @@ describe('audit-log projection, queries, rebuild and retention (real FerretDB + 
       })),
       actor,
     );
-    await identity.append(`user-${users[0].userId}`, [{ type: 'user.username-changed', version: 1, data: { userId: users[0].userId, username: 'big-renamed', previousUsername: 'big0' } }], actor);
+    await identity.append(
+      `user-${users[0].userId}`,
+      [{ type: 'user.username-changed', version: 1, data: { userId: users[0].userId, username: 'big-renamed', previousUsername: 'big0' } }],
+      actor,
+    );
     expect((await list({ organizationId: big, resource: 'Member', limit: 500 })).items).toHaveLength(200);
     // the rename reaches the organization: the user's membership is in the directory
     expect((await list({ organizationId: big, resource: 'User', operation: 'Modified' })).items.map((e) => e.resourceName)).toEqual(['big-renamed']);
@@ -190,7 +225,25 @@ describe('audit-log projection, queries, rebuild and retention (real FerretDB + 
     // new entries arrive: some newer than everything, one with an old timestamp (a late event)
     for (let i = 0; i < 4; i++) await createAccount(randomUUID(), `late${i}`, pageOrg);
     const old = new Date(Date.now() - 3600_000).toISOString();
-    await identity.append(`user-${randomUUID()}`, [{ type: 'user.created', version: 1, data: { userId: randomUUID(), username: 'older', email: 'older@example.com', name: 'o', createdBy: 'organization', managedByOrganizationId: pageOrg, temporaryPassword: true } }], { ...actor, timestamp: old });
+    await identity.append(
+      `user-${randomUUID()}`,
+      [
+        {
+          type: 'user.created',
+          version: 1,
+          data: {
+            userId: randomUUID(),
+            username: 'older',
+            email: 'older@example.com',
+            name: 'o',
+            createdBy: 'organization',
+            managedByOrganizationId: pageOrg,
+            temporaryPassword: true,
+          },
+        },
+      ],
+      { ...actor, timestamp: old },
+    );
 
     const seen = [...first.items];
     let cursor = first.nextCursor;
@@ -265,9 +318,63 @@ describe('audit-log projection, queries, rebuild and retention (real FerretDB + 
     await createOrg(oldOrg, 'Old');
     const at = (days: number) => new Date(Date.now() - days * DAY).toISOString();
     await createAccount(randomUUID(), 'ancient', oldOrg).then(() => undefined);
-    await identity.append(`user-${randomUUID()}`, [{ type: 'user.created', version: 1, data: { userId: randomUUID(), username: 'forty', email: 'forty@example.com', name: 'f', createdBy: 'organization', managedByOrganizationId: oldOrg, temporaryPassword: true } }], { ...actor, timestamp: at(40) });
-    await identity.append(`user-${randomUUID()}`, [{ type: 'user.created', version: 1, data: { userId: randomUUID(), username: 'twenty', email: 'twenty@example.com', name: 't', createdBy: 'organization', managedByOrganizationId: oldOrg, temporaryPassword: true } }], { ...actor, timestamp: at(20) });
-    await identity.append(`user-${randomUUID()}`, [{ type: 'user.created', version: 1, data: { userId: randomUUID(), username: 'fifty', email: 'fifty@example.com', name: 'f', createdBy: 'organization', managedByOrganizationId: oldOrg, temporaryPassword: true } }], { ...actor, timestamp: at(50) });
+    await identity.append(
+      `user-${randomUUID()}`,
+      [
+        {
+          type: 'user.created',
+          version: 1,
+          data: {
+            userId: randomUUID(),
+            username: 'forty',
+            email: 'forty@example.com',
+            name: 'f',
+            createdBy: 'organization',
+            managedByOrganizationId: oldOrg,
+            temporaryPassword: true,
+          },
+        },
+      ],
+      { ...actor, timestamp: at(40) },
+    );
+    await identity.append(
+      `user-${randomUUID()}`,
+      [
+        {
+          type: 'user.created',
+          version: 1,
+          data: {
+            userId: randomUUID(),
+            username: 'twenty',
+            email: 'twenty@example.com',
+            name: 't',
+            createdBy: 'organization',
+            managedByOrganizationId: oldOrg,
+            temporaryPassword: true,
+          },
+        },
+      ],
+      { ...actor, timestamp: at(20) },
+    );
+    await identity.append(
+      `user-${randomUUID()}`,
+      [
+        {
+          type: 'user.created',
+          version: 1,
+          data: {
+            userId: randomUUID(),
+            username: 'fifty',
+            email: 'fifty@example.com',
+            name: 'f',
+            createdBy: 'organization',
+            managedByOrganizationId: oldOrg,
+            temporaryPassword: true,
+          },
+        },
+      ],
+      { ...actor, timestamp: at(50) },
+    );
     expect((await all({ organizationId: oldOrg, resource: 'User' })).map((e) => e.resourceName)).toEqual(['ancient', 'twenty', 'forty', 'fifty']);
 
     const reply = await natsRequest<ApplyRetentionReply>(nc, AuditLogSubjects.applyRetention(), {});
@@ -275,7 +382,25 @@ describe('audit-log projection, queries, rebuild and retention (real FerretDB + 
     expect((await all({ organizationId: oldOrg, resource: 'User' })).map((e) => e.resourceName)).toEqual(['ancient', 'twenty']);
 
     // the scheduled job does the same on its own
-    await identity.append(`user-${randomUUID()}`, [{ type: 'user.created', version: 1, data: { userId: randomUUID(), username: 'sixty', email: 'sixty@example.com', name: 's', createdBy: 'organization', managedByOrganizationId: oldOrg, temporaryPassword: true } }], { ...actor, timestamp: at(60) });
+    await identity.append(
+      `user-${randomUUID()}`,
+      [
+        {
+          type: 'user.created',
+          version: 1,
+          data: {
+            userId: randomUUID(),
+            username: 'sixty',
+            email: 'sixty@example.com',
+            name: 's',
+            createdBy: 'organization',
+            managedByOrganizationId: oldOrg,
+            temporaryPassword: true,
+          },
+        },
+      ],
+      { ...actor, timestamp: at(60) },
+    );
     expect((await all({ organizationId: oldOrg, resource: 'User' })).map((e) => e.resourceName)).toContain('sixty');
     const stop = scheduleRetention(service.infra, 30, 100);
     try {

@@ -66,8 +66,6 @@ export interface AuditMetrics {
 export function auditMetrics(registry: Registry): AuditMetrics {
   const existing = registry.getSingleMetric('audit_entries_written_total') as Counter | undefined;
   return {
-    entriesWritten:
-      existing ??
-      new Counter({ name: 'audit_entries_written_total', help: 'audit entries written by the projection', registers: [registry] }),
+    entriesWritten: existing ?? new Counter({ name: 'audit_entries_written_total', help: 'audit entries written by the projection', registers: [registry] }),
   };
 }

@@ -19,7 +19,6 @@ import { AUDIT_HOST } from './audit-host.token';
 import { AuditProjectionHost } from './audit-projection.host';
 import { entriesCollection } from './audit.projection';
 
-
 /**
  * Issue item 4: the contract used to refuse valid non-ASCII emails, so the audit projection dead-lettered
  * `user.created` and the next `user.email-changed`. Here a host runs with that old check (a test hook), dead-letters
@@ -81,14 +80,36 @@ describe('audit-log: dead letters replayed after a fix (real FerretDB + NATS Jet
     try {
       await membership.append(`organization-${org}`, [
         { type: 'organization.created', version: 1, organizationId: org, data: { organizationId: org, name: 'Acme', slug: 'acme', ownerId: owner } },
-        { type: 'organization.member-added', version: 1, organizationId: org, data: { organizationId: org, userId: owner, username: 'owner', roleId: builtInRoleId(org, 'owner'), via: 'creator' } },
+        {
+          type: 'organization.member-added',
+          version: 1,
+          organizationId: org,
+          data: { organizationId: org, userId: owner, username: 'owner', roleId: builtInRoleId(org, 'owner'), via: 'creator' },
+        },
       ]);
-      const user = { userId: jose, username: 'jose', email: 'josé@example.com', name: 'José', createdBy: 'organization', managedByOrganizationId: org, temporaryPassword: true };
+      const user = {
+        userId: jose,
+        username: 'jose',
+        email: 'josé@example.com',
+        name: 'José',
+        createdBy: 'organization',
+        managedByOrganizationId: org,
+        temporaryPassword: true,
+      };
       await identity.append(`user-${jose}`, [{ type: 'user.created', version: 1, data: user }], { actor: { id: owner, username: 'owner' } });
       await membership.append(`organization-${org}`, [
-        { type: 'organization.member-added', version: 1, organizationId: org, data: { organizationId: org, userId: jose, username: 'jose', roleId: builtInRoleId(org, 'member'), via: 'account' } },
+        {
+          type: 'organization.member-added',
+          version: 1,
+          organizationId: org,
+          data: { organizationId: org, userId: jose, username: 'jose', roleId: builtInRoleId(org, 'member'), via: 'account' },
+        },
       ]);
-      await identity.append(`user-${jose}`, [{ type: 'user.email-changed', version: 1, data: { userId: jose, email: 'jose@example.com', previousEmail: 'josé@example.com' } }], { actor: { id: jose, username: 'jose' } });
+      await identity.append(
+        `user-${jose}`,
+        [{ type: 'user.email-changed', version: 1, data: { userId: jose, email: 'jose@example.com', previousEmail: 'josé@example.com' } }],
+        { actor: { id: jose, username: 'jose' } },
+      );
       await until('both user events are dead-lettered', async () => (await waiting()) === 2);
     } finally {
       await before.stop();
@@ -115,7 +136,11 @@ describe('audit-log: dead letters replayed after a fix (real FerretDB + NATS Jet
     ]);
 
     // a second replay changes nothing
-    expect(await natsRequest<ReplayDeadLettersReply>(nc, AuditLogSubjects.replayDeadLetters(), {}, 60_000)).toEqual({ projection: 'audit-log', replayed: 0, failed: 0 });
+    expect(await natsRequest<ReplayDeadLettersReply>(nc, AuditLogSubjects.replayDeadLetters(), {}, 60_000)).toEqual({
+      projection: 'audit-log',
+      replayed: 0,
+      failed: 0,
+    });
     expect(await userEntries(jose)).toHaveLength(2);
   });
 });

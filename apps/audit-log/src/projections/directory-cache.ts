@@ -49,7 +49,9 @@ export class DirectoryCache {
       else if (!this.complete) missing.push(id);
     }
     if (missing.length) {
-      for (const r of await directoryCollection(this.db).find({ _id: { $in: missing } }).toArray()) {
+      for (const r of await directoryCollection(this.db)
+        .find({ _id: { $in: missing } })
+        .toArray()) {
         this.remember(r);
         work.set(r._id, copy(r));
       }
@@ -116,4 +118,3 @@ function isDuplicateOnly(err: unknown): boolean {
   const list = e?.writeErrors ? (Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors]) : [];
   return e?.code === 11000 || (list.length > 0 && list.every((w) => w.code === 11000));
 }
-

@@ -42,11 +42,7 @@ export class Lease {
   /** Takes the lease whoever holds it (the rebuild); returns the previous owner. */
   async steal(): Promise<string | undefined> {
     const previous = await this.leases.findOne({ _id: this.name });
-    await this.leases.updateOne(
-      { _id: this.name },
-      { $set: { owner: this.owner, until: new Date(Date.now() + this.ttlMs) } },
-      { upsert: true },
-    );
+    await this.leases.updateOne({ _id: this.name }, { $set: { owner: this.owner, until: new Date(Date.now() + this.ttlMs) } }, { upsert: true });
     return previous && previous.until > new Date() ? previous.owner : undefined;
   }
 

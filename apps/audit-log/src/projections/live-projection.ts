@@ -113,7 +113,14 @@ export function startLiveProjection(options: LiveProjectionOptions): LiveProject
   /** Consumes from the checkpoint on while the lease is held; returns when stopped or the lease is lost. */
   async function runWhileLeader(): Promise<void> {
     const lost = new AbortController();
-    const renew = setInterval(() => void holdLease().then((held) => held || lost.abort(), () => lost.abort()), renewEveryMs);
+    const renew = setInterval(
+      () =>
+        void holdLease().then(
+          (held) => held || lost.abort(),
+          () => lost.abort(),
+        ),
+      renewEveryMs,
+    );
     try {
       await directory.reset();
       consumer = await consumeEvents({
@@ -204,7 +211,10 @@ export function replayAuditDeadLetters(options: {
     async apply(event, ctx) {
       (options.check ?? assertValid)(event);
       const dir = new Map<string, DirectoryRecord>();
-      for (const r of await directoryCollection(db).find({ _id: { $in: referencedIds(event) } }).toArray()) dir.set(r._id, r);
+      for (const r of await directoryCollection(db)
+        .find({ _id: { $in: referencedIds(event) } })
+        .toArray())
+        dir.set(r._id, r);
       const { entries, updates } = projectEvent(event, dir, ctx.sequence);
       await insertEntries(db, entries);
       const idOf = (u: DirectoryUpdate) => (u.op === 'name' ? u.id : u.userId);

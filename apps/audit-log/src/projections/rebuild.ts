@@ -37,8 +37,12 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
   const stream = eventsStreamName();
 
   await auditCheckpoint(db).reset(0);
-  await entriesCollection(db).drop().catch(() => false);
-  await directoryCollection(db).drop().catch(() => false);
+  await entriesCollection(db)
+    .drop()
+    .catch(() => false);
+  await directoryCollection(db)
+    .drop()
+    .catch(() => false);
 
   const lastSequence = (await jsm.streams.info(stream)).state.last_seq;
   const directory = new Map<string, DirectoryRecord>();

@@ -32,7 +32,14 @@ describe('access decider: custom roles', () => {
         type: 'role.created',
         version: 1,
         organizationId: h.organizationId,
-        data: { organizationId: h.organizationId, roleId: create().roleId, name: 'Auditor', description: 'reads logs', scope: 'organization', permissions: ['organization.view', 'organization.audit_logs.view'] },
+        data: {
+          organizationId: h.organizationId,
+          roleId: create().roleId,
+          name: 'Auditor',
+          description: 'reads logs',
+          scope: 'organization',
+          permissions: ['organization.view', 'organization.audit_logs.view'],
+        },
       },
     ]);
     expect(when(h, owner, create({ scope: 'project', permissions: ['project.job.stop'] }))()[0].data.permissions).toEqual(['project.view', 'project.job.stop']);
@@ -53,7 +60,11 @@ describe('access decider: custom roles', () => {
 
   it('PRIVILEGE_ESCALATION: a permission the creator lacks (organization, and project permissions they do not hold everywhere)', () => {
     const h = given();
-    h.roleCreated(randomUUID(), 'organization', ['organization.custom_roles.manage'], 'Role manager').assigned('user', member, [...h.index().roles.values()].find((r) => r.name === 'Role manager')!.id);
+    h.roleCreated(randomUUID(), 'organization', ['organization.custom_roles.manage'], 'Role manager').assigned(
+      'user',
+      member,
+      [...h.index().roles.values()].find((r) => r.name === 'Role manager')!.id,
+    );
     expect(when(h, member, create({ permissions: ['organization.delete'] }))).toThrow(code('PRIVILEGE_ESCALATION'));
     expect(when(h, member, create({ scope: 'project', permissions: ['project.view'] }))).toThrow(code('PRIVILEGE_ESCALATION'));
     expect(when(h, member, create({ permissions: ['organization.custom_roles.manage'] }))()).toHaveLength(1);
@@ -63,7 +74,16 @@ describe('access decider: custom roles', () => {
   it('edits: permissions replace; nothing to do gives no event; built-in ROLE_READ_ONLY; unknown NOT_FOUND; name taken', () => {
     const h = given();
     const [changed] = when(h, owner, { kind: 'ChangeRole', roleId: custom, permissions: ['organization.okta.manage'] })();
-    expect(changed).toMatchObject({ type: 'role.changed', data: { roleId: custom, name: 'Okta viewer', previousName: 'Okta viewer', permissions: ['organization.view', 'organization.okta.manage'], scope: 'organization' } });
+    expect(changed).toMatchObject({
+      type: 'role.changed',
+      data: {
+        roleId: custom,
+        name: 'Okta viewer',
+        previousName: 'Okta viewer',
+        permissions: ['organization.view', 'organization.okta.manage'],
+        scope: 'organization',
+      },
+    });
     expect(when(h, owner, { kind: 'ChangeRole', roleId: custom, name: 'Okta viewer', permissions: ['organization.okta.view'] })()).toEqual([]);
     expect(when(h, owner, { kind: 'ChangeRole', roleId: h.role('member'), name: 'x' })).toThrow(code('ROLE_READ_ONLY'));
     expect(when(h, owner, { kind: 'ChangeRole', roleId: randomUUID(), name: 'x' })).toThrow(code('NOT_FOUND'));
@@ -74,7 +94,9 @@ describe('access decider: custom roles', () => {
 
   it('deletes an unused custom role; ROLE_IN_USE when bound to anyone (user, group, project); ROLE_READ_ONLY for built-ins', () => {
     const h = given();
-    expect(when(h, owner, { kind: 'DeleteRole', roleId: custom })()).toEqual([expect.objectContaining({ type: 'role.deleted', data: expect.objectContaining({ roleId: custom, name: 'Okta viewer' }) })]);
+    expect(when(h, owner, { kind: 'DeleteRole', roleId: custom })()).toEqual([
+      expect.objectContaining({ type: 'role.deleted', data: expect.objectContaining({ roleId: custom, name: 'Okta viewer' }) }),
+    ]);
     expect(when(h, owner, { kind: 'DeleteRole', roleId: h.role('admin') })).toThrow(code('ROLE_READ_ONLY'));
     h.assigned('group', group, custom);
     expect(when(h, owner, { kind: 'DeleteRole', roleId: custom })).toThrow(code('ROLE_IN_USE'));

@@ -22,8 +22,7 @@ const notFound = (what: string) => new DomainError(ErrorCode.NOT_FOUND, `${what}
 
 function validPermissions(scope: RoleScope, permissions: string[]): string[] {
   const wrong = permissions.filter((p) => permissionScope(p) !== scope);
-  if (wrong.length)
-    throw new DomainError(ErrorCode.ROLE_SCOPE_MISMATCH, `not ${scope} permissions: ${wrong.join(', ')}`, { permissions: wrong });
+  if (wrong.length) throw new DomainError(ErrorCode.ROLE_SCOPE_MISMATCH, `not ${scope} permissions: ${wrong.join(', ')}`, { permissions: wrong });
   return normalizePermissions([BASE_PERMISSION[scope], ...permissions]);
 }
 
@@ -68,7 +67,8 @@ export function decideAccess(command: AccessCommand, org: OrgAccess, meta: Comma
       const permissions = command.permissions ? validPermissions(role.scope, command.permissions) : role.permissions;
       if (name !== role.name) assertNameFree(org, role.scope, name, role.id);
       // changing what a role grants (adding or taking away) is for someone who holds all of it, before and after
-      if (permissions.join() !== role.permissions.join()) assertMayDefine(org, actorId, [...new Set([...role.permissions, ...permissions])], 'the role, before or after the change, grants');
+      if (permissions.join() !== role.permissions.join())
+        assertMayDefine(org, actorId, [...new Set([...role.permissions, ...permissions])], 'the role, before or after the change, grants');
       if (name === role.name && description === role.description && permissions.join() === role.permissions.join()) return [];
       return [
         event(orgId, 'role.changed', {

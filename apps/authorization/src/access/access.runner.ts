@@ -16,7 +16,11 @@ export interface AccessResult {
 }
 
 async function streamVersion(store: EventStore, streamId: string): Promise<number> {
-  const [last] = await store.commits.find({ streamId }, { projection: { toVersion: 1 } }).sort({ fromVersion: -1 }).limit(1).toArray();
+  const [last] = await store.commits
+    .find({ streamId }, { projection: { toVersion: 1 } })
+    .sort({ fromVersion: -1 })
+    .limit(1)
+    .toArray();
   return last?.toVersion ?? 0;
 }
 

@@ -72,7 +72,8 @@ export class AccessView {
   ingest(event: DomainEvent | undefined, seq: number): void {
     if (seq <= this.sequence) return;
     if (event?.service === 'identity' && event.type === 'user.username-changed') this.renamed(event.data as { userId: string; username: string });
-    const organizationId = event && RELEVANT.has(event.service) ? ((event.data as { organizationId?: string })?.organizationId ?? event.organizationId) : undefined;
+    const organizationId =
+      event && RELEVANT.has(event.service) ? ((event.data as { organizationId?: string })?.organizationId ?? event.organizationId) : undefined;
     if (event && organizationId) this.org(organizationId).apply(event);
     this.consumed++;
     this.applied.advance(seq);

@@ -40,7 +40,16 @@ const step = fc.oneof(
   fc.record({ k: fc.constant('role-deleted' as const), role: nat(4) }),
   fc.record({ k: fc.constant('assigned' as const), group: fc.boolean(), subject: nat(8), role: nat(10), project: fc.option(nat(4), { nil: null }) }),
   fc.record({ k: fc.constant('unassigned' as const), group: fc.boolean(), subject: nat(8), project: nat(4) }),
-  { weight: 3, arbitrary: fc.record({ k: fc.constant('legacy-assigned' as const), group: fc.boolean(), subject: nat(8), role: nat(10), project: fc.option(nat(4), { nil: null }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      k: fc.constant('legacy-assigned' as const),
+      group: fc.boolean(),
+      subject: nat(8),
+      role: nat(10),
+      project: fc.option(nat(4), { nil: null }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('imported' as const), user: nat(8), role: nat(10), project: nat(4) }) },
   fc.record({ k: fc.constant('group-details-changed' as const), group: nat(4), description: fc.constantFrom('', 'on call', 'ops') }),
   fc.record({ k: fc.constant('renamed' as const), user: nat(8), name: fc.constantFrom('ann', 'bob', 'cy') }),
@@ -72,7 +81,10 @@ function apply(h: History, s: Step): Array<DomainEvent | undefined> {
       h.memberRemoved(USERS[s.user], GROUPS);
       break;
     case 'group-created':
-      h.groupCreated(GROUPS[s.group], s.members.map((m) => USERS[m]));
+      h.groupCreated(
+        GROUPS[s.group],
+        s.members.map((m) => USERS[m]),
+      );
       break;
     case 'group-member-added':
       h.groupMemberAdded(GROUPS[s.group], USERS[s.user]);
@@ -99,13 +111,30 @@ function apply(h: History, s: Step): Array<DomainEvent | undefined> {
       h.roleDeleted(ROLES[s.role], scopeOf(s.role));
       break;
     case 'assigned':
-      h.assigned(s.group ? 'group' : 'user', s.group ? GROUPS[s.subject % GROUPS.length] : USERS[s.subject], roleIn(h, s.role), s.project === null ? null : PROJECTS[s.project]);
+      h.assigned(
+        s.group ? 'group' : 'user',
+        s.group ? GROUPS[s.subject % GROUPS.length] : USERS[s.subject],
+        roleIn(h, s.role),
+        s.project === null ? null : PROJECTS[s.project],
+      );
       break;
     case 'legacy-assigned':
-      h.legacyAssigned(s.group ? 'group' : 'user', s.group ? GROUPS[s.subject % GROUPS.length] : USERS[s.subject], roleIn(h, s.role), s.project === null ? null : PROJECTS[s.project]);
+      h.legacyAssigned(
+        s.group ? 'group' : 'user',
+        s.group ? GROUPS[s.subject % GROUPS.length] : USERS[s.subject],
+        roleIn(h, s.role),
+        s.project === null ? null : PROJECTS[s.project],
+      );
       break;
     case 'imported':
-      h.bindingsImported([{ subjectType: 'user', subjectId: USERS[s.user], roleId: roleIn(h, s.role), projectRoles: [{ projectId: PROJECTS[s.project], roleId: roleIn(h, s.role) }] }]);
+      h.bindingsImported([
+        {
+          subjectType: 'user',
+          subjectId: USERS[s.user],
+          roleId: roleIn(h, s.role),
+          projectRoles: [{ projectId: PROJECTS[s.project], roleId: roleIn(h, s.role) }],
+        },
+      ]);
       break;
     case 'group-details-changed':
       h.groupDetailsChanged(GROUPS[s.group], `g${s.group}`, s.description);
@@ -114,7 +143,15 @@ function apply(h: History, s: Step): Array<DomainEvent | undefined> {
       h.unassigned(s.group ? 'group' : 'user', s.group ? GROUPS[s.subject % GROUPS.length] : USERS[s.subject], PROJECTS[s.project], ROLES[0]);
       break;
     case 'renamed':
-      return [{ ...h.events[0], service: 'identity', type: 'user.username-changed', organizationId: undefined, data: { userId: USERS[s.user], username: s.name, previousUsername: 'x' } } as DomainEvent];
+      return [
+        {
+          ...h.events[0],
+          service: 'identity',
+          type: 'user.username-changed',
+          organizationId: undefined,
+          data: { userId: USERS[s.user], username: s.name, previousUsername: 'x' },
+        } as DomainEvent,
+      ];
     case 'other':
       return [undefined];
   }
@@ -130,7 +167,11 @@ function answers(view: AccessView): unknown[] {
       continue;
     }
     for (const u of USERS) for (const p of [null, ...PROJECTS]) out.push(org.check(u, p, ALL_PERMS), org.effectivePermissions(u, p));
-    out.push(org.owners(), [...org.roles.keys()].map((r) => org.roleInUse(r)), builtInRoleId(orgId, 'owner'));
+    out.push(
+      org.owners(),
+      [...org.roles.keys()].map((r) => org.roleInUse(r)),
+      builtInRoleId(orgId, 'owner'),
+    );
   }
   return out;
 }

@@ -49,7 +49,14 @@ describe('scheduleSnapshots', () => {
   it('writes once both are reached: enough events and enough time since the newest snapshot', async () => {
     const r = recorder();
     const view = viewAt(5);
-    const s = scheduleSnapshots({ view, store: r.store, stream, schedule: { everyEvents: 10, everyMs: 1000, checkEveryMs: 10 }, newest: { sequence: 0, at: Date.now() }, idle: () => true });
+    const s = scheduleSnapshots({
+      view,
+      store: r.store,
+      stream,
+      schedule: { everyEvents: 10, everyMs: 1000, checkEveryMs: 10 },
+      newest: { sequence: 0, at: Date.now() },
+      idle: () => true,
+    });
     await sleep(60);
     for (let q = 6; q <= 12; q++) view.ingest(undefined, q);
     await sleep(50);

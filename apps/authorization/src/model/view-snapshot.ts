@@ -156,7 +156,12 @@ export function snapshotStore(db: Db, opts: { chunkBytes?: number } = {}) {
     /** Keeps the `keep` newest snapshots of this stream; removes the others, and chunks left by dead writers. */
     async prune(stream: StreamIdentity, keep = 2): Promise<void> {
       const kept = (await heads.find(ofStream(stream)).sort({ sequence: -1 }).limit(keep).project<{ _id: string }>({ _id: 1 }).toArray()).map((h) => h._id);
-      const dropped = (await heads.find({ _id: { $nin: kept } }).project<{ _id: string }>({ _id: 1 }).toArray()).map((h) => h._id);
+      const dropped = (
+        await heads
+          .find({ _id: { $nin: kept } })
+          .project<{ _id: string }>({ _id: 1 })
+          .toArray()
+      ).map((h) => h._id);
       if (dropped.length) {
         await heads.deleteMany({ _id: { $in: dropped } });
         await chunks.deleteMany({ snapshot: { $in: dropped } });
@@ -206,7 +211,10 @@ export function scheduleSnapshots(opts: {
     const started = Date.now();
     const head = await store.write(view.snapshot(), stream);
     newest = { sequence: head.sequence, at: head.createdAt.getTime() };
-    opts.logger?.info({ sequence: head.sequence, orgs: head.orgs, bytes: head.bytes, chunks: head.chunks, ms: Date.now() - started }, 'authorization view snapshot written');
+    opts.logger?.info(
+      { sequence: head.sequence, orgs: head.orgs, bytes: head.bytes, chunks: head.chunks, ms: Date.now() - started },
+      'authorization view snapshot written',
+    );
     opts.onWritten?.(head);
     await store.prune(stream);
   };

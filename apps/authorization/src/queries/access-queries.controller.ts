@@ -113,11 +113,18 @@ export class AccessQueriesController {
       if (direct) roles.push({ id: direct.id, name: direct.name, source: 'project' });
       const orgRole = org.orgRoleOf(s);
       const everywhere = orgRole?.projectRoleEverywhere ? org.roles.get(orgRole.projectRoleEverywhere) : undefined;
-      if (orgRole && everywhere) roles.push({ id: everywhere.id, name: everywhere.name, source: 'organization', organizationRole: { id: orgRole.id, name: orgRole.name } });
+      if (orgRole && everywhere)
+        roles.push({ id: everywhere.id, name: everywhere.name, source: 'organization', organizationRole: { id: orgRole.id, name: orgRole.name } });
       return roles.length ? { type, id: s.id, name, roles } : undefined;
     };
-    const users = [...org.users.values()].map((u) => itemOf('user', u, u.username)).filter((x) => x !== undefined).sort(byName);
-    const groups = [...org.groups.values()].map((g) => itemOf('group', g, g.name)).filter((x) => x !== undefined).sort(byName);
+    const users = [...org.users.values()]
+      .map((u) => itemOf('user', u, u.username))
+      .filter((x) => x !== undefined)
+      .sort(byName);
+    const groups = [...org.groups.values()]
+      .map((g) => itemOf('group', g, g.name))
+      .filter((x) => x !== undefined)
+      .sort(byName);
     return paginate([...users, ...groups], b.limit, b.cursor);
   }
 }

@@ -27,7 +27,9 @@ export class BindingResponse {
 class ProjectMemberRole {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() name: string;
-  @ApiProperty({ enum: ['project', 'organization'], description: 'organization: given in every project by the organization role' }) source: 'project' | 'organization';
+  @ApiProperty({ enum: ['project', 'organization'], description: 'organization: given in every project by the organization role' }) source:
+    | 'project'
+    | 'organization';
   @ApiPropertyOptional({ description: 'the organization role it comes from' }) organizationRole?: { id: string; name: string };
 }
 

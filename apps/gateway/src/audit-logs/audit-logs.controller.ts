@@ -41,7 +41,7 @@ export class AuditLogsController {
   @RequirePermission('organization.audit_logs.view')
   @ApiProduces('text/csv')
   @ApiOkResponse({
-    description: 'text/csv with a header row (RFC 4180; cells starting with = + - @ get a leading \')',
+    description: "text/csv with a header row (RFC 4180; cells starting with = + - @ get a leading ')",
     content: { 'text/csv': { schema: { type: 'string' } } },
   })
   async export(

@@ -17,8 +17,7 @@ export type PermissionRequirement =
  * (authorization) enforces it: not a member of `:org` (or `:projectId` not in it) → 404; a member without
  * the permission → 403 FORBIDDEN naming it. A test lists all routes and fails on any without a declaration.
  */
-export const RequirePermission = (permission: string) =>
-  SetMetadata(REQUIRED_PERMISSION, { kind: 'organization', permission } satisfies PermissionRequirement);
+export const RequirePermission = (permission: string) => SetMetadata(REQUIRED_PERMISSION, { kind: 'organization', permission } satisfies PermissionRequirement);
 export const RequireProjectPermission = (permission: string) =>
   SetMetadata(REQUIRED_PERMISSION, { kind: 'project', permission } satisfies PermissionRequirement);
 export const AnyUser = () => SetMetadata(REQUIRED_PERMISSION, { kind: 'any-user' } satisfies PermissionRequirement);

@@ -8,7 +8,6 @@ import type { GatewayRequest } from '../common/request-context';
 import { IS_PUBLIC } from './public.decorator';
 import { REQUIRED_PERMISSION, type PermissionRequirement } from './permission.decorator';
 
-
 const notFound = () => new ServiceError({ code: ErrorCode.NOT_FOUND, message: 'not found' });
 export const forbidden = (permission: string) =>
   new ServiceError({ code: ErrorCode.FORBIDDEN, message: `missing permission ${permission}`, details: { permission } });
@@ -43,7 +42,13 @@ export class PermissionGuard implements CanActivate {
     const permissions = requirement.kind === 'member' ? [] : [requirement.permission];
     const reply = await this.services.call<CheckPermissionsReply>(
       AuthorizationSubjects.check(),
-      { organizationId: org.toLowerCase(), userId: req.user!.userId, projectId: typeof projectId === 'string' ? projectId.toLowerCase() : null, permissions, atLeast: req.ctx.readIndex },
+      {
+        organizationId: org.toLowerCase(),
+        userId: req.user!.userId,
+        projectId: typeof projectId === 'string' ? projectId.toLowerCase() : null,
+        permissions,
+        atLeast: req.ctx.readIndex,
+      },
       req,
     );
     if (!reply.member) throw notFound();

@@ -4,7 +4,13 @@ import { invalidationOf, REVERIFY_AFTER_MS, TokenCache, tokenKey, usable } from 
 const U = '00000000-0000-4000-8000-000000000001';
 const V = '00000000-0000-4000-8000-000000000002';
 const api = (tokenId: string, userId = U): AuthenticatedUser => ({ userId, username: 'ann', tokenKind: 'api', tokenId, expiresAt: null });
-const session = (userId = U): AuthenticatedUser => ({ userId, username: 'ann', tokenKind: 'session', sessionEpoch: 0, expiresAt: new Date(10_000_000).toISOString() });
+const session = (userId = U): AuthenticatedUser => ({
+  userId,
+  username: 'ann',
+  tokenKind: 'session',
+  sessionEpoch: 0,
+  expiresAt: new Date(10_000_000).toISOString(),
+});
 
 function cacheWith(entries: Record<string, AuthenticatedUser>, max?: number) {
   const cache = new TokenCache(max);

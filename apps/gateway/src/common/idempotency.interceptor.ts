@@ -1,5 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { BadRequestException, ConflictException, HttpException, HttpStatus, Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import type { FastifyReply } from 'fastify';
 import type { KV } from 'nats';
@@ -7,24 +17,14 @@ import { from, lastValueFrom, type Observable } from 'rxjs';
 import { ErrorCode } from '@app/contracts';
 import type { GatewayRequest } from './request-context';
 import { ServiceError, serviceUnavailable } from './service-error';
-import {
-  fingerprintOf,
-  HEARTBEAT_MS,
-  IDEMPOTENCY_KEY_PATTERN,
-  openResponse,
-  recordKey,
-  sealResponse,
-  verdict,
-  type IdempotencyRecord,
-} from './idempotency';
+import { fingerprintOf, HEARTBEAT_MS, IDEMPOTENCY_KEY_PATTERN, openResponse, recordKey, sealResponse, verdict, type IdempotencyRecord } from './idempotency';
 
 export const IDEMPOTENCY_KV = Symbol('IDEMPOTENCY_KV');
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const encode = (r: IdempotencyRecord) => new TextEncoder().encode(JSON.stringify(r));
 const decode = (b: Uint8Array) => JSON.parse(new TextDecoder().decode(b)) as IdempotencyRecord;
 const isOutcomeUnknown = (err: unknown) => err instanceof ServiceError && err.reply.code === ErrorCode.OUTCOME_UNKNOWN;
-const stillRunning = () =>
-  new ConflictException({ code: ErrorCode.CONCURRENT_MODIFICATION, message: 'a request with this Idempotency-Key is still running' });
+const stillRunning = () => new ConflictException({ code: ErrorCode.CONCURRENT_MODIFICATION, message: 'a request with this Idempotency-Key is still running' });
 
 /**
  * `Idempotency-Key` on a write: the first request runs and its response is kept 24 h (NATS KV, shared by
@@ -52,8 +52,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       });
     if (header === undefined) return from(this.runWithGeneratedKey(req, http.getResponse<FastifyReply>(), next));
     const status =
-      (Reflect.getMetadata(HTTP_CODE_METADATA, context.getHandler()) as number | undefined) ??
-      (req.method === 'POST' ? HttpStatus.CREATED : HttpStatus.OK);
+      (Reflect.getMetadata(HTTP_CODE_METADATA, context.getHandler()) as number | undefined) ?? (req.method === 'POST' ? HttpStatus.CREATED : HttpStatus.OK);
     return from(this.run(req, http.getResponse<FastifyReply>(), header, status, next));
   }
 

@@ -29,7 +29,12 @@ export type IdempotencyRecord =
  * claim, written although the broker's answer was lost), `replay` the stored response, refuse a `mismatch`
  * (the key was used for another request) or wait while it is `busy` (its holder is alive).
  */
-export function verdict(record: IdempotencyRecord | undefined, fingerprint: string, owner: string, now: number): 'take' | 'continue' | 'replay' | 'mismatch' | 'busy' {
+export function verdict(
+  record: IdempotencyRecord | undefined,
+  fingerprint: string,
+  owner: string,
+  now: number,
+): 'take' | 'continue' | 'replay' | 'mismatch' | 'busy' {
   if (!record) return 'take';
   if (record.fingerprint !== fingerprint) return 'mismatch';
   if (record.state === 'done') return 'replay';
@@ -43,7 +48,9 @@ export const recordKey = (scope: string, key: string): string => createHash('sha
 
 /** The same request: method, path and body. A key reused for another request is refused. */
 export const fingerprintOf = (method: string, url: string, body: unknown): string =>
-  createHash('sha256').update(`${method} ${url}\n${JSON.stringify(body ?? null)}`).digest('hex');
+  createHash('sha256')
+    .update(`${method} ${url}\n${JSON.stringify(body ?? null)}`)
+    .digest('hex');
 
 const cipherKey = (scope: string, key: string): Buffer => Buffer.from(hkdfSync('sha256', key, scope, 'idempotent-response', 32));
 
@@ -51,7 +58,15 @@ export function sealResponse(scope: string, key: string, fingerprint: string, st
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', cipherKey(scope, key), iv);
   const data = Buffer.concat([cipher.update(JSON.stringify(body ?? null), 'utf8'), cipher.final()]);
-  return { state: 'done', fingerprint, startedAt, status, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), body: data.toString('base64') };
+  return {
+    state: 'done',
+    fingerprint,
+    startedAt,
+    status,
+    iv: iv.toString('base64'),
+    tag: cipher.getAuthTag().toString('base64'),
+    body: data.toString('base64'),
+  };
 }
 
 export function openResponse(scope: string, key: string, record: Extract<IdempotencyRecord, { state: 'done' }>): unknown {

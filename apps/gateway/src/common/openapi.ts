@@ -78,7 +78,13 @@ export function completeOpenApi(doc: OpenAPIObject): OpenAPIObject {
         'A write sent without one that times out answers 503 OUTCOME_UNKNOWN with a generated key to retry with.',
       schema: { type: 'string', maxLength: 200 },
     },
-    RequestId: { name: 'X-Request-Id', in: 'header', required: false, description: 'echoed back and written in the logs and the audit log', schema: { type: 'string', maxLength: 200 } },
+    RequestId: {
+      name: 'X-Request-Id',
+      in: 'header',
+      required: false,
+      description: 'echoed back and written in the logs and the audit log',
+      schema: { type: 'string', maxLength: 200 },
+    },
   };
   doc.components = components;
   doc.servers = [{ url: '/', description: 'the gateway serving this document' }];
@@ -93,13 +99,7 @@ export function completeOpenApi(doc: OpenAPIObject): OpenAPIObject {
       const parameters = (op.parameters ??= []);
       parameters.push({ $ref: '#/components/parameters/RequestId' });
       if (WRITE_METHODS.has(method)) parameters.push({ $ref: '#/components/parameters/IdempotencyKey' });
-      const wanted = [
-        ...(reads ? [400] : []),
-        ...(secured ? [401] : []),
-        ...(path.includes('{org}') ? [403, 404] : path.includes('{') ? [404] : []),
-        500,
-        503,
-      ];
+      const wanted = [...(reads ? [400] : []), ...(secured ? [401] : []), ...(path.includes('{org}') ? [403, 404] : path.includes('{') ? [404] : []), 500, 503];
       op.responses = completeResponses(op.responses, wanted);
     }
   }
@@ -112,7 +112,11 @@ function completeResponses(responses: Responses, wanted: number[]): Responses {
     if (!(String(status) in responses))
       out[status] = problemResponse(
         ERROR_MEANINGS[status] ?? TITLES[status] ?? 'error',
-        status === 401 ? { 'WWW-Authenticate': { description: 'Bearer', schema: { type: 'string' } } } : status === 503 ? { 'Retry-After': { schema: { type: 'integer' } } } : undefined,
+        status === 401
+          ? { 'WWW-Authenticate': { description: 'Bearer', schema: { type: 'string' } } }
+          : status === 503
+            ? { 'Retry-After': { schema: { type: 'integer' } } }
+            : undefined,
       );
   for (const [status, response] of Object.entries(responses)) {
     const code = Number(status);
@@ -121,7 +125,10 @@ function completeResponses(responses: Responses, wanted: number[]): Responses {
       const headers = code === 429 ? { 'Retry-After': { description: 'seconds to wait', schema: { type: 'integer' } } } : response.headers;
       out[status] = problemResponse(response.description || ERROR_MEANINGS[code] || 'error', headers);
     } else if (code < 300 && !('$ref' in response))
-      out[status] = { ...response, headers: { ...response.headers, 'X-Request-Id': REQUEST_ID_HEADER, ...(code === 201 ? { Location: LOCATION_HEADER } : {}) } };
+      out[status] = {
+        ...response,
+        headers: { ...response.headers, 'X-Request-Id': REQUEST_ID_HEADER, ...(code === 201 ? { Location: LOCATION_HEADER } : {}) },
+      };
     else out[status] = response;
   }
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => Number(a) - Number(b)));

@@ -23,7 +23,12 @@ describe('OUTCOME_UNKNOWN', () => {
     new ProblemFilter(logger).catch(outcomeUnknown(key), host);
     expect(sent.status).toBe(503);
     expect(sent.headers).toEqual({ 'Retry-After': '1', 'Content-Type': 'application/problem+json; charset=utf-8' });
-    expect(sent.body).toMatchObject({ status: 503, code: 'OUTCOME_UNKNOWN', idempotencyKey: key, detail: expect.stringMatching(/may or may not have been applied/) });
+    expect(sent.body).toMatchObject({
+      status: 503,
+      code: 'OUTCOME_UNKNOWN',
+      idempotencyKey: key,
+      detail: expect.stringMatching(/may or may not have been applied/),
+    });
     expect(logged.join('\n')).toContain('OUTCOME_UNKNOWN');
     expect(logged.join('\n')).not.toContain(key);
   });

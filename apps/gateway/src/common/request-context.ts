@@ -36,7 +36,11 @@ export function mediumOf(req: { headers: IncomingHttpHeaders }): Medium {
  */
 export function openRequestContext(req: { headers: IncomingHttpHeaders; socket: { remoteAddress?: string } }, trustProxy: boolean): RequestContext {
   const given = req.headers['x-request-id'];
-  const forwarded = trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0].trim() : '';
+  const forwarded = trustProxy
+    ? String(req.headers['x-forwarded-for'] ?? '')
+        .split(',')[0]
+        .trim()
+    : '';
   const auth = req.headers.authorization;
   if (auth && /^token\s+/i.test(auth)) req.headers.authorization = auth.replace(/^token\s+/i, 'Bearer ');
   return {

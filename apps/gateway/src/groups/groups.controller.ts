@@ -1,5 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { MembershipSubjects, type GroupView, type Page } from '@app/contracts';
 import { RequirePermission } from '../auth/permission.decorator';
 import { ServicesClient } from '../common/services.client';
@@ -21,7 +30,11 @@ export class GroupsController {
   @ApiBadRequestResponse({ description: 'NOT_A_MEMBER' })
   @ApiConflictResponse({ description: 'GROUP_NAME_TAKEN' })
   create(@Param('org', PathId) org: string, @Body() body: CreateGroupDto, @Req() req: GatewayRequest): Promise<GroupView> {
-    return this.services.call(MembershipSubjects.createGroup(), { organizationId: org, name: body.name, description: body.description ?? '', memberIds: body.memberIds ?? [] }, req);
+    return this.services.call(
+      MembershipSubjects.createGroup(),
+      { organizationId: org, name: body.name, description: body.description ?? '', memberIds: body.memberIds ?? [] },
+      req,
+    );
   }
 
   @ApiOperation({ operationId: 'listGroups', summary: 'List groups' })
@@ -46,7 +59,12 @@ export class GroupsController {
   @ApiOkResponse({ type: GroupResponse })
   @ApiBadRequestResponse({ description: 'NOT_A_MEMBER' })
   @ApiConflictResponse({ description: 'GROUP_NAME_TAKEN' })
-  update(@Param('org', PathId) org: string, @Param('groupId', PathId) groupId: string, @Body() body: UpdateGroupDto, @Req() req: GatewayRequest): Promise<GroupView> {
+  update(
+    @Param('org', PathId) org: string,
+    @Param('groupId', PathId) groupId: string,
+    @Body() body: UpdateGroupDto,
+    @Req() req: GatewayRequest,
+  ): Promise<GroupView> {
     return this.services.call(MembershipSubjects.updateGroup(), { organizationId: org, groupId, ...body }, req);
   }
 

@@ -44,7 +44,7 @@ export class MeController {
     return this.services.call<ResetApiTokenReply>(IdentitySubjects.resetApiToken(), { userId: req.user!.userId }, req);
   }
 
-  @ApiOperation({ operationId: 'getMyApiToken', summary: 'Get your personal API token\'s metadata (never the token)' })
+  @ApiOperation({ operationId: 'getMyApiToken', summary: "Get your personal API token's metadata (never the token)" })
   @Get('token')
   @ApiOkResponse({ type: TokenMetadataResponse })
   tokenMetadata(@Req() req: GatewayRequest): Promise<TokenMetadata> {

@@ -1,5 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import {
   MembershipSubjects,
   temporaryPasswordSeed,
@@ -104,7 +113,10 @@ export class OrganizationsController {
   @HttpCode(200)
   @RequirePermission('organization.people.manage')
   @ApiOkResponse({ type: TemporaryPasswordResponse })
-  @ApiForbiddenResponse({ description: 'NOT_MANAGED_ACCOUNT: the account was not created by this organization; PRIVILEGE_ESCALATION: the person holds permissions the caller lacks (FORBIDDEN for an Owner without organization.change_owner)' })
+  @ApiForbiddenResponse({
+    description:
+      'NOT_MANAGED_ACCOUNT: the account was not created by this organization; PRIVILEGE_ESCALATION: the person holds permissions the caller lacks (FORBIDDEN for an Owner without organization.change_owner)',
+  })
   resetPassword(@Param('org', PathId) org: string, @Param('userId', PathId) userId: string, @Req() req: GatewayRequest): Promise<ResetPasswordReply> {
     return this.services.call(MembershipSubjects.resetPassword(), { organizationId: org, userId }, req);
   }

@@ -127,7 +127,10 @@ export class CreateAccountsDto {
 export class CreateAccountsResponse {
   @ApiProperty({
     type: 'array',
-    items: { type: 'object', properties: { userId: { type: 'string' }, email: { type: 'string' }, username: { type: 'string' }, temporaryPassword: { type: 'string' } } },
+    items: {
+      type: 'object',
+      properties: { userId: { type: 'string' }, email: { type: 'string' }, username: { type: 'string' }, temporaryPassword: { type: 'string' } },
+    },
     description: 'temporary passwords are shown once',
   })
   created: Array<{ userId: string; email: string; username: string; temporaryPassword: string }>;

@@ -1,13 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import {
-  AccessSubjects,
-  AuthorizationSubjects,
-  ErrorCode,
-  PERMISSIONS,
-  type CheckPermissionsReply,
-  type EffectivePermissionsReply,
-} from '@app/contracts';
+import { AccessSubjects, AuthorizationSubjects, ErrorCode, PERMISSIONS, type CheckPermissionsReply, type EffectivePermissionsReply } from '@app/contracts';
 import { AnyUser, OrganizationMember } from '../auth/permission.decorator';
 import { forbidden } from '../auth/permission.guard';
 import { ServicesClient } from '../common/services.client';
@@ -70,7 +63,7 @@ export class PermissionsController {
     return { allowed: reply.allowed };
   }
 
-  @ApiOperation({ operationId: 'getEffectivePermissions', summary: 'Get a person\'s effective permissions and where each comes from' })
+  @ApiOperation({ operationId: 'getEffectivePermissions', summary: "Get a person's effective permissions and where each comes from" })
   @Get('organizations/:org/people/:userId/permissions')
   @OrganizationMember()
   @ApiOkResponse({ type: EffectivePermissionsResponse, description: 'effective permissions, each with the roles it comes from' })

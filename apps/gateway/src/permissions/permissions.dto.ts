@@ -58,7 +58,10 @@ class PermissionSourceResponse {
   @ApiProperty({ enum: ['direct', 'group'] }) via: 'direct' | 'group';
   @ApiPropertyOptional({ format: 'uuid' }) groupId?: string;
   @ApiPropertyOptional() groupName?: string;
-  @ApiProperty({ enum: ['organization', 'project'], description: 'organization: an organization role (for project permissions, the project role it gives in every project)' })
+  @ApiProperty({
+    enum: ['organization', 'project'],
+    description: 'organization: an organization role (for project permissions, the project role it gives in every project)',
+  })
   scope: 'organization' | 'project';
 }
 

@@ -32,7 +32,11 @@ export class ProjectsController {
     const visible = await Promise.all(
       page.items.map((p) =>
         this.services
-          .call<CheckPermissionsReply>(AuthorizationSubjects.check(), { organizationId: org, userId: req.user!.userId, projectId: p.id, permissions: ['project.view'] }, req)
+          .call<CheckPermissionsReply>(
+            AuthorizationSubjects.check(),
+            { organizationId: org, userId: req.user!.userId, projectId: p.id, permissions: ['project.view'] },
+            req,
+          )
           .then((r) => r.member && r.allowed['project.view'] === true),
       ),
     );
@@ -52,7 +56,12 @@ export class ProjectsController {
   @RequireProjectPermission('project.access.manage')
   @ApiOkResponse({ type: ProjectResponse })
   @ApiBadRequestResponse({ description: 'NOT_A_MEMBER: the new owner must belong to the organization' })
-  transfer(@Param('org', PathId) org: string, @Param('projectId', PathId) projectId: string, @Body() body: TransferProjectDto, @Req() req: GatewayRequest): Promise<ProjectView> {
+  transfer(
+    @Param('org', PathId) org: string,
+    @Param('projectId', PathId) projectId: string,
+    @Body() body: TransferProjectDto,
+    @Req() req: GatewayRequest,
+  ): Promise<ProjectView> {
     return this.services.call(MembershipSubjects.transferProject(), { organizationId: org, projectId, userId: body.userId.toLowerCase() }, req);
   }
 

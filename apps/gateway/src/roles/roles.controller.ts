@@ -1,5 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { AccessSubjects, type RolePage, type RoleView } from '@app/contracts';
 import { RequirePermission } from '../auth/permission.decorator';
 import { ServicesClient } from '../common/services.client';
@@ -13,7 +23,7 @@ import { ChangeRoleDto, CreateRoleDto, ListRolesQuery, RolePageResponse, RoleRes
 export class RolesController {
   constructor(private readonly services: ServicesClient) {}
 
-  @ApiOperation({ operationId: 'listRoles', summary: 'List the organization\'s predefined and custom roles' })
+  @ApiOperation({ operationId: 'listRoles', summary: "List the organization's predefined and custom roles" })
   @Get()
   @RequirePermission('organization.custom_roles.view')
   @ApiOkResponse({ type: RolePageResponse, description: 'built-in roles first, then custom roles by name' })
@@ -45,7 +55,12 @@ export class RolesController {
   @RequirePermission('organization.custom_roles.manage')
   @ApiOkResponse({ type: RoleResponse, description: 'permissions replace; holders get them at once' })
   @ApiConflictResponse({ description: 'ROLE_READ_ONLY (built-in), ROLE_NAME_TAKEN' })
-  change(@Param('org', PathId) org: string, @Param('roleId', PathId) roleId: string, @Body() body: ChangeRoleDto, @Req() req: GatewayRequest): Promise<RoleView> {
+  change(
+    @Param('org', PathId) org: string,
+    @Param('roleId', PathId) roleId: string,
+    @Body() body: ChangeRoleDto,
+    @Req() req: GatewayRequest,
+  ): Promise<RoleView> {
     return this.services.call(AccessSubjects.changeRole(), { organizationId: org, roleId, ...body }, req);
   }
 

@@ -32,8 +32,7 @@ export function hasValidChecksum(token: string): boolean {
  * Cheap pre-check before any look-up: a token of the generated length with a wrong checksum is refused.
  * Tokens of other shapes (an operator's BOOTSTRAP_ADMIN_TOKEN) are looked up by hash as they are.
  */
-export const obviouslyForged = (token: string): boolean =>
-  token.length === 76 && /^(ppt_|pps_)/.test(token) && !hasValidChecksum(token);
+export const obviouslyForged = (token: string): boolean => token.length === 76 && /^(ppt_|pps_)/.test(token) && !hasValidChecksum(token);
 
 export const isSessionToken = (token: string): boolean => token.startsWith(SESSION_TOKEN_PREFIX);
 

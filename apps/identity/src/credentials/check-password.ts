@@ -14,12 +14,7 @@ export const invalidCredentials = () => new DomainError(ErrorCode.INVALID_CREDEN
  * compare with), so neither the answer nor its timing tells whether the login exists. Failures are counted
  * per login and per IP (login-throttle.ts).
  */
-export async function checkPassword(
-  db: Db,
-  login: string,
-  password: string,
-  ip?: string,
-): Promise<{ user: UserDocument; credential: PasswordDocument }> {
+export async function checkPassword(db: Db, login: string, password: string, ip?: string): Promise<{ user: UserDocument; credential: PasswordDocument }> {
   const loginText = typeof login === 'string' ? login : '';
   await assertNotThrottled(db, loginText, ip);
   const user = await findUserByLogin(db, loginText);

@@ -36,7 +36,7 @@ describe('passwords', () => {
     expect(generateTemporaryPassword().length).toBeGreaterThanOrEqual(20);
     expect(generateTemporaryPassword()).not.toBe(generateTemporaryPassword());
   });
-  it('a batch\'s temporary passwords repeat for the same seed and index, and cannot be computed from the seed alone', () => {
+  it("a batch's temporary passwords repeat for the same seed and index, and cannot be computed from the seed alone", () => {
     const seed = randomBytes(32).toString('base64url');
     const key = randomBytes(32);
     expect(temporaryPasswordOf(key, seed, 3)).toBe(temporaryPasswordOf(key, seed, 3));

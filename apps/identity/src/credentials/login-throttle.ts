@@ -23,7 +23,9 @@ const ipKey = (ip: string, now: number) => `ip:${ip}:${bucket(now)}`;
 export async function assertNotThrottled(db: Db, login: string, ip: string | undefined): Promise<void> {
   const now = Date.now();
   const ids = [loginKey(login, now), ...(ip ? [ipKey(ip, now)] : [])];
-  const docs = await failures(db).find({ _id: { $in: ids } }).toArray();
+  const docs = await failures(db)
+    .find({ _id: { $in: ids } })
+    .toArray();
   for (const d of docs) {
     const limit = d._id.startsWith('ip:') ? THROTTLE.perIp : THROTTLE.perLogin;
     if (d.count >= limit)
@@ -38,7 +40,9 @@ export async function recordFailure(db: Db, login: string, ip: string | undefine
   const expiresAt = new Date((bucket(now) + 1) * THROTTLE.windowMs);
   for (const _id of [loginKey(login, now), ...(ip ? [ipKey(ip, now)] : [])])
     await failures(db).updateOne({ _id }, { $inc: { count: 1 }, $setOnInsert: { expiresAt } }, { upsert: true });
-  void failures(db).deleteMany({ expiresAt: { $lt: new Date(now) } }).catch(() => undefined);
+  void failures(db)
+    .deleteMany({ expiresAt: { $lt: new Date(now) } })
+    .catch(() => undefined);
 }
 
 export async function clearLoginFailures(db: Db, login: string): Promise<void> {

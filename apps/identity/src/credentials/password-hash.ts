@@ -18,9 +18,7 @@ const KEY_LENGTH = 32;
 
 function derive(password: string, salt: Buffer, opts: { N: number; r: number; p: number }): Promise<Buffer> {
   const options: ScryptOptions = { ...opts, maxmem: 256 * opts.N * opts.r };
-  return new Promise((resolve, reject) =>
-    scrypt(password.normalize('NFC'), salt, KEY_LENGTH, options, (err, key) => (err ? reject(err) : resolve(key))),
-  );
+  return new Promise((resolve, reject) => scrypt(password.normalize('NFC'), salt, KEY_LENGTH, options, (err, key) => (err ? reject(err) : resolve(key))));
 }
 
 const sha256 = (salt: Buffer, password: string): Buffer => createHash('sha256').update(salt).update(password.normalize('NFC'), 'utf8').digest();

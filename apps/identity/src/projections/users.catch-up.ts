@@ -28,4 +28,3 @@ export async function startUsersCatchUp(infra: Infrastructure) {
   infra.onClose.push(async () => void (await running.stop()));
   return running;
 }
-

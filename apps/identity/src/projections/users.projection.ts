@@ -42,7 +42,8 @@ export async function projectUserEvents(db: Db, events: DomainEvent[]): Promise<
     version: fresh[fresh.length - 1].streamVersion,
   };
   if (current) await users.replaceOne({ _id: userId, version: from }, doc);
-  else await users.insertOne(doc).catch((err: { code?: number }) => {
-    if (err.code !== 11000) throw err; // a concurrent projector inserted it first
-  });
+  else
+    await users.insertOne(doc).catch((err: { code?: number }) => {
+      if (err.code !== 11000) throw err; // a concurrent projector inserted it first
+    });
 }

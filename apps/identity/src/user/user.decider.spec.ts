@@ -10,7 +10,15 @@ const otherOrgId = '44444444-4444-4444-8444-444444444444';
 const created = {
   type: 'user.created',
   version: 1,
-  data: { userId, username: 'admin', email: 'admin@example.com', name: 'admin', createdBy: 'bootstrap', managedByOrganizationId: null, temporaryPassword: false },
+  data: {
+    userId,
+    username: 'admin',
+    email: 'admin@example.com',
+    name: 'admin',
+    createdBy: 'bootstrap',
+    managedByOrganizationId: null,
+    temporaryPassword: false,
+  },
 };
 const managed = {
   type: 'user.created',
@@ -26,10 +34,13 @@ describe('user decider', () => {
 
   describe('BootstrapAdmin', () => {
     it('creates the user and issues its token', () => {
-      spec.given().when(bootstrap).then([
-        { type: 'user.created', version: 1, data: created.data },
-        { type: 'user.api-token-reset', version: 1, data: { userId, tokenId } },
-      ]);
+      spec
+        .given()
+        .when(bootstrap)
+        .then([
+          { type: 'user.created', version: 1, data: created.data },
+          { type: 'user.api-token-reset', version: 1, data: { userId, tokenId } },
+        ]);
     });
     it('does nothing for an existing user', () => {
       spec.given(created).when(bootstrap).thenNothing();
@@ -38,25 +49,38 @@ describe('user decider', () => {
 
   describe('CreateAccount', () => {
     it('creates a managed account with a temporary password', () => {
-      spec.given().when(createAccount).then([{ type: 'user.created', version: 1, data: managed.data }]);
+      spec
+        .given()
+        .when(createAccount)
+        .then([{ type: 'user.created', version: 1, data: managed.data }]);
     });
     it('does nothing when the account exists', () => {
       spec.given(managed).when(createAccount).thenNothing();
     });
     it('refuses a malformed username or email', () => {
-      spec.given().when({ ...createAccount, username: '-bad' } as UserCommand).thenThrows('VALIDATION_FAILED');
-      spec.given().when({ ...createAccount, email: 'not-an-email' } as UserCommand).thenThrows('VALIDATION_FAILED');
+      spec
+        .given()
+        .when({ ...createAccount, username: '-bad' } as UserCommand)
+        .thenThrows('VALIDATION_FAILED');
+      spec
+        .given()
+        .when({ ...createAccount, email: 'not-an-email' } as UserCommand)
+        .thenThrows('VALIDATION_FAILED');
     });
   });
 
   describe('ChangeUsername', () => {
     it('emits username-changed', () => {
-      spec.given(created).when({ kind: 'ChangeUsername', userId, username: 'Boss' }).then([
-        { type: 'user.username-changed', data: { userId, username: 'Boss', previousUsername: 'admin' } },
-      ]);
+      spec
+        .given(created)
+        .when({ kind: 'ChangeUsername', userId, username: 'Boss' })
+        .then([{ type: 'user.username-changed', data: { userId, username: 'Boss', previousUsername: 'admin' } }]);
     });
     it('a case change is a change', () => {
-      spec.given(created).when({ kind: 'ChangeUsername', userId, username: 'Admin' }).then([{ type: 'user.username-changed' }]);
+      spec
+        .given(created)
+        .when({ kind: 'ChangeUsername', userId, username: 'Admin' })
+        .then([{ type: 'user.username-changed' }]);
     });
     it('does nothing for the same username', () => {
       spec.given(created).when({ kind: 'ChangeUsername', userId, username: 'admin' }).thenNothing();
@@ -70,9 +94,10 @@ describe('user decider', () => {
 
   describe('ChangeScreenName', () => {
     it('emits screen-name-changed', () => {
-      spec.given(created).when({ kind: 'ChangeScreenName', userId, name: 'The Admin' }).then([
-        { type: 'user.screen-name-changed', data: { userId, name: 'The Admin', previousName: 'admin' } },
-      ]);
+      spec
+        .given(created)
+        .when({ kind: 'ChangeScreenName', userId, name: 'The Admin' })
+        .then([{ type: 'user.screen-name-changed', data: { userId, name: 'The Admin', previousName: 'admin' } }]);
     });
     it('does nothing for the same name; refuses an empty one', () => {
       spec.given(created).when({ kind: 'ChangeScreenName', userId, name: 'admin' }).thenNothing();
@@ -82,9 +107,10 @@ describe('user decider', () => {
 
   describe('ChangeEmail', () => {
     it('emits email-changed', () => {
-      spec.given(created).when({ kind: 'ChangeEmail', userId, email: 'boss@example.com' }).then([
-        { type: 'user.email-changed', data: { userId, email: 'boss@example.com', previousEmail: 'admin@example.com' } },
-      ]);
+      spec
+        .given(created)
+        .when({ kind: 'ChangeEmail', userId, email: 'boss@example.com' })
+        .then([{ type: 'user.email-changed', data: { userId, email: 'boss@example.com', previousEmail: 'admin@example.com' } }]);
     });
     it('does nothing for the same email; refuses a malformed one and an unknown user', () => {
       spec.given(created).when({ kind: 'ChangeEmail', userId, email: 'admin@example.com' }).thenNothing();
@@ -94,17 +120,26 @@ describe('user decider', () => {
   });
 
   describe('SetPassword', () => {
-    const set = (newPassword: string, currentPassword = 'Temporary-123456789012'): UserCommand => ({ kind: 'SetPassword', userId, newPassword, currentPassword });
+    const set = (newPassword: string, currentPassword = 'Temporary-123456789012'): UserCommand => ({
+      kind: 'SetPassword',
+      userId,
+      newPassword,
+      currentPassword,
+    });
     it('at first login clears the temporary flag', () => {
-      spec.given(managed).when(set('a-long-enough-password')).then([
-        { type: 'user.password-set', data: { userId, temporary: false, reason: 'first-login', organizationId: null } },
-      ]);
+      spec
+        .given(managed)
+        .when(set('a-long-enough-password'))
+        .then([{ type: 'user.password-set', data: { userId, temporary: false, reason: 'first-login', organizationId: null } }]);
     });
     it('a later change also ends the other sessions', () => {
-      spec.given(managed, firstLoginDone).when(set('another-good-password', 'a-long-enough-password')).then([
-        { type: 'user.password-set', data: { userId, temporary: false, reason: 'changed', organizationId: null } },
-        { type: 'user.sessions-ended', data: { userId, reason: 'password-changed' } },
-      ]);
+      spec
+        .given(managed, firstLoginDone)
+        .when(set('another-good-password', 'a-long-enough-password'))
+        .then([
+          { type: 'user.password-set', data: { userId, temporary: false, reason: 'changed', organizationId: null } },
+          { type: 'user.sessions-ended', data: { userId, reason: 'password-changed' } },
+        ]);
     });
     it.each([
       ['too short', 'short-pw'],
@@ -120,7 +155,12 @@ describe('user decider', () => {
     });
     it('accepts exactly 10 and 256 characters', () => {
       expect(spec.given(managed).when(set('0123456789')).events()).toHaveLength(1);
-      expect(spec.given(managed).when(set('y'.repeat(256))).events()).toHaveLength(1);
+      expect(
+        spec
+          .given(managed)
+          .when(set('y'.repeat(256)))
+          .events(),
+      ).toHaveLength(1);
     });
     it('refuses an unknown user', () => {
       spec.given().when(set('a-long-enough-password')).thenThrows('NOT_FOUND');
@@ -129,25 +169,37 @@ describe('user decider', () => {
 
   describe('ResetPasswordToTemporary', () => {
     it('by the managing organization: temporary password and every session ended', () => {
-      spec.given(managed, firstLoginDone).when({ kind: 'ResetPasswordToTemporary', userId, organizationId: orgId }).then([
-        { type: 'user.password-set', data: { userId, temporary: true, reason: 'reset', organizationId: orgId } },
-        { type: 'user.sessions-ended', data: { userId, reason: 'password-reset' } },
-      ]);
+      spec
+        .given(managed, firstLoginDone)
+        .when({ kind: 'ResetPasswordToTemporary', userId, organizationId: orgId })
+        .then([
+          { type: 'user.password-set', data: { userId, temporary: true, reason: 'reset', organizationId: orgId } },
+          { type: 'user.sessions-ended', data: { userId, reason: 'password-reset' } },
+        ]);
     });
     it('of an account with a personal API token: the token is revoked too (the account may be compromised)', () => {
       const tokenIssued = { type: 'user.api-token-reset', version: 1, data: { userId, tokenId } };
-      spec.given(managed, firstLoginDone, tokenIssued).when({ kind: 'ResetPasswordToTemporary', userId, organizationId: orgId }).then([
-        { type: 'user.password-set', data: { userId, temporary: true, reason: 'reset', organizationId: orgId } },
-        { type: 'user.sessions-ended', data: { userId, reason: 'password-reset' } },
-        { type: 'user.api-token-revoked', data: { userId, tokenId, reason: 'password-reset', organizationId: orgId } },
-      ]);
+      spec
+        .given(managed, firstLoginDone, tokenIssued)
+        .when({ kind: 'ResetPasswordToTemporary', userId, organizationId: orgId })
+        .then([
+          { type: 'user.password-set', data: { userId, temporary: true, reason: 'reset', organizationId: orgId } },
+          { type: 'user.sessions-ended', data: { userId, reason: 'password-reset' } },
+          { type: 'user.api-token-revoked', data: { userId, tokenId, reason: 'password-reset', organizationId: orgId } },
+        ]);
       // revoked: no current token, and a second reset has nothing more to revoke
       const revoked = { type: 'user.api-token-revoked', version: 1, data: { userId, tokenId, reason: 'password-reset', organizationId: orgId } };
-      expect(spec.given(managed, tokenIssued, revoked).when({ kind: 'ResetPasswordToTemporary', userId, organizationId: orgId }).events().map((e) => e.type)).toEqual([
-        'user.password-set',
-        'user.sessions-ended',
-      ]);
-      spec.given(managed, tokenIssued, revoked).when({ kind: 'ResetApiToken', userId, tokenId }).then([{ type: 'user.api-token-reset', data: { userId, tokenId } }]);
+      expect(
+        spec
+          .given(managed, tokenIssued, revoked)
+          .when({ kind: 'ResetPasswordToTemporary', userId, organizationId: orgId })
+          .events()
+          .map((e) => e.type),
+      ).toEqual(['user.password-set', 'user.sessions-ended']);
+      spec
+        .given(managed, tokenIssued, revoked)
+        .when({ kind: 'ResetApiToken', userId, tokenId })
+        .then([{ type: 'user.api-token-reset', data: { userId, tokenId } }]);
     });
     it('by another organization, or of an account no organization manages: NOT_MANAGED_ACCOUNT', () => {
       spec.given(managed).when({ kind: 'ResetPasswordToTemporary', userId, organizationId: otherOrgId }).thenThrows('NOT_MANAGED_ACCOUNT');
@@ -160,10 +212,16 @@ describe('user decider', () => {
 
   describe('ResetApiToken', () => {
     it('issues the new token id', () => {
-      spec.given(created).when({ kind: 'ResetApiToken', userId, tokenId }).then([{ type: 'user.api-token-reset', data: { userId, tokenId } }]);
+      spec
+        .given(created)
+        .when({ kind: 'ResetApiToken', userId, tokenId })
+        .then([{ type: 'user.api-token-reset', data: { userId, tokenId } }]);
     });
     it('does nothing when the token id is already current', () => {
-      spec.given(created, { type: 'user.api-token-reset', version: 1, data: { userId, tokenId } }).when({ kind: 'ResetApiToken', userId, tokenId }).thenNothing();
+      spec
+        .given(created, { type: 'user.api-token-reset', version: 1, data: { userId, tokenId } })
+        .when({ kind: 'ResetApiToken', userId, tokenId })
+        .thenNothing();
     });
     it('of an unknown user: NOT_FOUND', () => {
       spec.given().when({ kind: 'ResetApiToken', userId, tokenId }).thenThrows('NOT_FOUND');
@@ -175,7 +233,10 @@ describe('user decider', () => {
       spec.given().when(bootstrap).events(),
       spec.given().when(createAccount).events(),
       spec.given(managed).when({ kind: 'SetPassword', userId, newPassword: 'secret-password-1', currentPassword: 'tmp-password-xyz' }).events(),
-      spec.given(managed, firstLoginDone).when({ kind: 'SetPassword', userId, newPassword: 'secret-password-2', currentPassword: 'secret-password-1' }).events(),
+      spec
+        .given(managed, firstLoginDone)
+        .when({ kind: 'SetPassword', userId, newPassword: 'secret-password-2', currentPassword: 'secret-password-1' })
+        .events(),
       spec.given(managed).when({ kind: 'ResetPasswordToTemporary', userId, organizationId: orgId }).events(),
       spec
         .given(managed, { type: 'user.api-token-reset', version: 1, data: { userId, tokenId } })

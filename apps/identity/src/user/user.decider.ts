@@ -106,8 +106,7 @@ export function decideUser(command: UserCommand, state: UserState, _meta: Comman
       mustExist(state);
       const problem = passwordProblem(command.newPassword, state, command.currentPassword);
       if (problem) throw new DomainError(ErrorCode.WEAK_PASSWORD, `password ${problem}`);
-      if (state.passwordTemporary)
-        return [event(UserPasswordSet, { userId: state.id, temporary: false, reason: 'first-login', organizationId: null })];
+      if (state.passwordTemporary) return [event(UserPasswordSet, { userId: state.id, temporary: false, reason: 'first-login', organizationId: null })];
       return [
         event(UserPasswordSet, { userId: state.id, temporary: false, reason: 'changed', organizationId: null }),
         event(UserSessionsEnded, { userId: state.id, reason: 'password-changed' }),

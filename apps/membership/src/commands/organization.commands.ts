@@ -74,18 +74,22 @@ export async function createOrganization(infra: Infrastructure, req: CreateOrgan
   // ids derive from the command id: a copy of the command that runs while the first is still in progress
   // (a client retrying with the same Idempotency-Key) decides on the same organization, group or project
   const organizationId = stableUuid(`organization:${meta.commandId}`);
-  if (!(await infra.reservations.claim('slug', slug, organizationId)))
-    throw new DomainError(ErrorCode.SLUG_TAKEN, `the slug ${slug} is taken`, { slug });
+  if (!(await infra.reservations.claim('slug', slug, organizationId))) throw new DomainError(ErrorCode.SLUG_TAKEN, `the slug ${slug} is taken`, { slug });
   try {
-    await run(infra, {
-      kind: 'CreateOrganization',
-      organizationId,
-      name,
-      slug,
-      ownerId: meta.actor.id,
-      ownerUsername: meta.actor.username ?? meta.actor.id,
-      via: 'creator',
-    }, meta, () => ({ id: organizationId, name, slug }));
+    await run(
+      infra,
+      {
+        kind: 'CreateOrganization',
+        organizationId,
+        name,
+        slug,
+        ownerId: meta.actor.id,
+        ownerUsername: meta.actor.username ?? meta.actor.id,
+        via: 'creator',
+      },
+      meta,
+      () => ({ id: organizationId, name, slug }),
+    );
   } catch (err) {
     await infra.reservations.release('slug', slug, organizationId);
     throw err;
@@ -97,13 +101,24 @@ export async function createOrganization(infra: Infrastructure, req: CreateOrgan
 /** Adds existing users by handle: usernames exactly as written (case included), emails regardless of case. */
 export async function addPeople(infra: Infrastructure, req: AddPeopleRequest, meta: CommandMeta): Promise<AddPeopleReply> {
   requireUuids(req?.organizationId);
-  if (!Array.isArray(req.handles) || req.handles.length === 0 || req.handles.length > 500 || !req.handles.every((h) => typeof h === 'string' && h.length >= 1 && h.length <= 320))
+  if (
+    !Array.isArray(req.handles) ||
+    req.handles.length === 0 ||
+    req.handles.length > 500 ||
+    !req.handles.every((h) => typeof h === 'string' && h.length >= 1 && h.length <= 320)
+  )
     throw invalid('handles must be 1 to 500 usernames or emails');
   if (req.roleId !== undefined && !isUuid(req.roleId)) throw invalid('roleId must be a role id');
   const found = await callService<FindUsersReply>(infra, IdentitySubjects.findUsers(), { handles: req.handles }, meta);
   const result = await run(
     infra,
-    { kind: 'AddMembers', organizationId: req.organizationId, users: found.found.map((f) => ({ userId: f.userId, username: f.username })), roleId: req.roleId, via: 'invite' },
+    {
+      kind: 'AddMembers',
+      organizationId: req.organizationId,
+      users: found.found.map((f) => ({ userId: f.userId, username: f.username })),
+      roleId: req.roleId,
+      via: 'invite',
+    },
     meta,
     (events) => events.map((e) => ({ userId: e.data.userId as string, username: e.data.username as string })),
   );
@@ -151,7 +166,11 @@ export async function removePerson(infra: Infrastructure, req: { organizationId:
  * temporary password hands the account over: the decider's ResetMemberPassword); identity refuses accounts it
  * did not create (NOT_MANAGED_ACCOUNT).
  */
-export async function resetMemberPassword(infra: Infrastructure, req: { organizationId: string; userId: string }, meta: CommandMeta): Promise<ResetPasswordReply> {
+export async function resetMemberPassword(
+  infra: Infrastructure,
+  req: { organizationId: string; userId: string },
+  meta: CommandMeta,
+): Promise<ResetPasswordReply> {
   requireUuids(req?.organizationId, req?.userId);
   await run(infra, { kind: 'ResetMemberPassword', organizationId: req.organizationId, userId: req.userId }, meta);
   return callService<ResetPasswordReply>(infra, IdentitySubjects.resetPassword(), { organizationId: req.organizationId, userId: req.userId }, meta);
@@ -212,7 +231,12 @@ export async function createGroup(infra: Infrastructure, req: CreateGroupRequest
   const description = typeof req.description === 'string' && req.description.length <= 1000 ? req.description : '';
   const memberIds = uuidList(req.memberIds, 'memberIds');
   const groupId = stableUuid(`group:${meta.commandId}`);
-  const result = await run(infra, { kind: 'CreateGroup', organizationId: req.organizationId, groupId, name, description, memberIds }, meta, (events) => events[0]?.data.groupId as string);
+  const result = await run(
+    infra,
+    { kind: 'CreateGroup', organizationId: req.organizationId, groupId, name, description, memberIds },
+    meta,
+    (events) => events[0]?.data.groupId as string,
+  );
   const id = result.reply ?? groupId;
   return groupViewOf(result.state, id, { id: builtInRoleId(req.organizationId, 'member'), name: 'Member' });
 }
@@ -246,12 +270,21 @@ export async function createProject(infra: Infrastructure, req: CreateProjectReq
   requireUuids(req?.organizationId);
   const name = text(req.name, 'name', 100);
   const projectId = stableUuid(`project:${meta.commandId}`);
-  const result = await run(infra, { kind: 'CreateProject', organizationId: req.organizationId, projectId, name, ownerId: meta.actor.id }, meta, (events) => events[0]?.data.projectId as string);
+  const result = await run(
+    infra,
+    { kind: 'CreateProject', organizationId: req.organizationId, projectId, name, ownerId: meta.actor.id },
+    meta,
+    (events) => events[0]?.data.projectId as string,
+  );
   const p = result.state.projects.get(result.reply ?? projectId)!;
   return { id: p.id, name: p.name, ownerId: p.ownerId };
 }
 
-export async function transferProject(infra: Infrastructure, req: { organizationId: string; projectId: string; userId: string }, meta: CommandMeta): Promise<ProjectView> {
+export async function transferProject(
+  infra: Infrastructure,
+  req: { organizationId: string; projectId: string; userId: string },
+  meta: CommandMeta,
+): Promise<ProjectView> {
   requireUuids(req?.organizationId, req?.projectId);
   if (!isUuid(req.userId)) throw invalid('userId must be a user id');
   const result = await run(infra, { kind: 'TransferProject', organizationId: req.organizationId, projectId: req.projectId, ownerId: req.userId }, meta);
@@ -260,7 +293,11 @@ export async function transferProject(infra: Infrastructure, req: { organization
   return { id: p.id, name: p.name, ownerId: p.ownerId };
 }
 
-export async function deleteProject(infra: Infrastructure, req: { organizationId: string; projectId: string }, meta: CommandMeta): Promise<Record<string, never>> {
+export async function deleteProject(
+  infra: Infrastructure,
+  req: { organizationId: string; projectId: string },
+  meta: CommandMeta,
+): Promise<Record<string, never>> {
   requireUuids(req?.organizationId, req?.projectId);
   await run(infra, { kind: 'DeleteProject', organizationId: req.organizationId, projectId: req.projectId }, meta);
   return {};

@@ -56,7 +56,9 @@ export async function migrateBindings(deps: { js: JetStreamClient; jsm: JetStrea
       (result.status === 'appended' ? report.imported : report.importedBefore).push(plan.organizationId);
     } catch (err) {
       if (err instanceof ConcurrencyError)
-        throw new Error(`organization ${plan.organizationId} changed while the migration read the events stream (past version ${plan.expectedVersion}): run it again`);
+        throw new Error(
+          `organization ${plan.organizationId} changed while the migration read the events stream (past version ${plan.expectedVersion}): run it again`,
+        );
       throw err;
     }
     await deps.relay.flushStream(streamId);

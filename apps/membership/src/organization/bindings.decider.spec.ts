@@ -19,30 +19,57 @@ const fresh = (h: History) => {
 const membershipState = (h: History) => h.events.filter((e) => e.service === 'membership').reduce(evolveOrganization, initialOrganizationState);
 /** The custom roles as authorization has them (its stream). */
 const customRoles = (h: History): RoleDefinition[] =>
-  [...h.index().roles.values()].filter((r) => !r.builtIn).map(({ id, name, description, scope, permissions }) => ({ id, name, description, scope, permissions }));
+  [...h.index().roles.values()]
+    .filter((r) => !r.builtIn)
+    .map(({ id, name, description, scope, permissions }) => ({ id, name, description, scope, permissions }));
 
 type WithoutOrg<C> = C extends OrganizationCommand ? Omit<C, 'organizationId'> : never;
 function decide(h: History, actor: string, command: WithoutOrg<OrganizationCommand>, roles = customRoles(h)) {
-  return decideOrganization({ ...command, organizationId: h.organizationId } as OrganizationCommand, membershipState(h), testMeta({ actor: { id: actor } }), roles);
+  return decideOrganization(
+    { ...command, organizationId: h.organizationId } as OrganizationCommand,
+    membershipState(h),
+    testMeta({ actor: { id: actor } }),
+    roles,
+  );
 }
 const when = (h: History, actor: string, command: WithoutOrg<OrganizationCommand>) => () => decide(h, actor, command);
 const code = (c: string) => expect.objectContaining({ code: c });
 
 describe('organization decider: bindings (AssignRole, UnassignRole)', () => {
-  const assign = (subjectId: string, roleId: string, projectId: string | null = null, subjectType: 'user' | 'group' = 'user') =>
-    ({ kind: 'AssignRole' as const, subjectType, subjectId, roleId, projectId });
+  const assign = (subjectId: string, roleId: string, projectId: string | null = null, subjectType: 'user' | 'group' = 'user') => ({
+    kind: 'AssignRole' as const,
+    subjectType,
+    subjectId,
+    roleId,
+    projectId,
+  });
 
   it('binds an organization role, replacing the direct one (previousRoleId); the same role again is nothing', () => {
     const h = given();
     expect(when(h, admin, assign(member, custom))()).toEqual([
-      expect.objectContaining({ type: 'role.assigned', data: { organizationId: h.organizationId, subjectType: 'user', subjectId: member, projectId: null, roleId: custom, roleName: 'Okta viewer', previousRoleId: h.role('member') } }),
+      expect.objectContaining({
+        type: 'role.assigned',
+        data: {
+          organizationId: h.organizationId,
+          subjectType: 'user',
+          subjectId: member,
+          projectId: null,
+          roleId: custom,
+          roleName: 'Okta viewer',
+          previousRoleId: h.role('member'),
+        },
+      }),
     ]);
     expect(when(h, admin, assign(member, h.role('member')))()).toEqual([]);
   });
 
   it('groups get organization and project roles like users', () => {
     const h = given();
-    expect(when(h, admin, assign(group, h.role('project-reader'), project, 'group'))()[0].data).toMatchObject({ subjectType: 'group', projectId: project, previousRoleId: null });
+    expect(when(h, admin, assign(group, h.role('project-reader'), project, 'group'))()[0].data).toMatchObject({
+      subjectType: 'group',
+      projectId: project,
+      previousRoleId: null,
+    });
   });
 
   it('NOT_FOUND: unknown person, group, role or project; NOT_A_MEMBER: project role for a subject outside the organization', () => {
@@ -101,7 +128,17 @@ describe('organization decider: bindings (AssignRole, UnassignRole)', () => {
   it('unassign: removes a direct project binding (user or group); NOT_FOUND when there is none or no such project', () => {
     const h = given();
     expect(when(h, admin, { kind: 'UnassignRole', projectId: project, subjectId: owner })()).toEqual([
-      expect.objectContaining({ type: 'role.unassigned', data: { organizationId: h.organizationId, subjectType: 'user', subjectId: owner, projectId: project, roleId: h.role('project-admin'), roleName: 'Admin' } }),
+      expect.objectContaining({
+        type: 'role.unassigned',
+        data: {
+          organizationId: h.organizationId,
+          subjectType: 'user',
+          subjectId: owner,
+          projectId: project,
+          roleId: h.role('project-admin'),
+          roleName: 'Admin',
+        },
+      }),
     ]);
     expect(when(h, admin, { kind: 'UnassignRole', projectId: project, subjectId: member })).toThrow(code('NOT_FOUND'));
     expect(when(h, admin, { kind: 'UnassignRole', projectId: randomUUID(), subjectId: owner })).toThrow(code('NOT_FOUND'));
@@ -125,6 +162,8 @@ describe('organization decider: bindings (AssignRole, UnassignRole)', () => {
 
   it('deciding a binding without the custom roles is a programming error, not a decision', () => {
     const h = given();
-    expect(() => decideOrganization({ ...assign(member, custom), organizationId: h.organizationId }, membershipState(h), testMeta({ actor: { id: owner } }))).toThrow(/custom roles/);
+    expect(() =>
+      decideOrganization({ ...assign(member, custom), organizationId: h.organizationId }, membershipState(h), testMeta({ actor: { id: owner } })),
+    ).toThrow(/custom roles/);
   });
 });

@@ -54,8 +54,7 @@ function event(def: { type: string; version: number }, organizationId: string, d
 
 function requireMembers(state: OrganizationState, userIds: string[]): void {
   const missing = [...new Set(userIds)].filter((id) => !state.users.has(id));
-  if (missing.length)
-    throw new DomainError(ErrorCode.NOT_A_MEMBER, 'every member must already belong to the organization', { userIds: missing });
+  if (missing.length) throw new DomainError(ErrorCode.NOT_A_MEMBER, 'every member must already belong to the organization', { userIds: missing });
 }
 
 function requireFreeGroupName(state: OrganizationState, name: string, exceptGroupId?: string): void {
@@ -92,7 +91,12 @@ export function weighsRoles(command: OrganizationCommand): boolean {
  * are the organization's custom roles as authorization has them, asked right before deciding (needed when
  * `weighsRoles(command)`).
  */
-export function decideOrganization(command: OrganizationCommand, state: OrganizationState, meta: CommandMeta, customRoles?: readonly RoleDefinition[]): NewEvent[] {
+export function decideOrganization(
+  command: OrganizationCommand,
+  state: OrganizationState,
+  meta: CommandMeta,
+  customRoles?: readonly RoleDefinition[],
+): NewEvent[] {
   const orgId = command.organizationId;
   if (command.kind === 'CreateOrganization') {
     if (state.exists) return [];
@@ -192,9 +196,7 @@ export function decideOrganization(command: OrganizationCommand, state: Organiza
       if (!state.users.has(command.ownerId))
         throw new DomainError(ErrorCode.NOT_A_MEMBER, 'the new owner must be a member of the organization', { userIds: [command.ownerId] });
       if (project.ownerId === command.ownerId) return [];
-      return [
-        event(ProjectOwnerChanged, orgId, { projectId: project.id, name: project.name, ownerId: command.ownerId, previousOwnerId: project.ownerId }),
-      ];
+      return [event(ProjectOwnerChanged, orgId, { projectId: project.id, name: project.name, ownerId: command.ownerId, previousOwnerId: project.ownerId })];
     }
 
     case 'DeleteProject': {

@@ -28,7 +28,11 @@ describe('organization repository: snapshots and concurrent commands (real datab
   async function newOrganization(): Promise<{ organizationId: string; ownerId: string }> {
     const organizationId = randomUUID();
     const ownerId = randomUUID();
-    await runOrganizationCommand(deps, { kind: 'CreateOrganization', organizationId, name: 'Org', slug: 'org', ownerId, ownerUsername: 'owner', via: 'creator' }, meta());
+    await runOrganizationCommand(
+      deps,
+      { kind: 'CreateOrganization', organizationId, name: 'Org', slug: 'org', ownerId, ownerUsername: 'owner', via: 'creator' },
+      meta(),
+    );
     owners.set(organizationId, ownerId);
     return { organizationId, ownerId };
   }
@@ -46,7 +50,11 @@ describe('organization repository: snapshots and concurrent commands (real datab
     const snap = await snapshots(db).findOne({ _id: organizationStreamId(organizationId) });
     expect(snap?.version).toBe(SNAPSHOT_EVERY + 7);
 
-    const added = await runOrganizationCommand(deps, { kind: 'AddMembers', organizationId, users: [{ userId: randomUUID(), username: 'late' }], via: 'invite' }, meta(owners.get(organizationId)));
+    const added = await runOrganizationCommand(
+      deps,
+      { kind: 'AddMembers', organizationId, users: [{ userId: randomUUID(), username: 'late' }], via: 'invite' },
+      meta(owners.get(organizationId)),
+    );
     const looked: unknown[] = [];
     const commits = new Proxy(store.commits, {
       get: (target, prop) => (prop === 'findOne' ? (filter: { _id: string }) => (looked.push(filter._id), target.findOne(filter)) : Reflect.get(target, prop)),
@@ -69,7 +77,11 @@ describe('organization repository: snapshots and concurrent commands (real datab
     const [ann, bob] = memberIds(state, ownerId);
     await runOrganizationCommand(replicaB, { kind: 'RemoveMember', organizationId, userId: ann }, meta());
     await expect(
-      runOrganizationCommand(replicaA, { kind: 'CreateGroup', organizationId, groupId: randomUUID(), name: 'G', description: '', memberIds: [ann, bob] }, meta(ownerId)),
+      runOrganizationCommand(
+        replicaA,
+        { kind: 'CreateGroup', organizationId, groupId: randomUUID(), name: 'G', description: '', memberIds: [ann, bob] },
+        meta(ownerId),
+      ),
     ).rejects.toMatchObject({ code: 'NOT_A_MEMBER', details: { userIds: [ann] } });
     const cachedA = await loadOrganization(replicaA, organizationId);
     const fresh = await loadOrganization(deps, organizationId);
@@ -155,7 +167,11 @@ describe('organization repository: snapshots and concurrent commands (real datab
     const { state } = await addMembers(deps, organizationId, 1);
     const [userId] = memberIds(state, ownerId);
     await Promise.allSettled([
-      runOrganizationCommand(deps, { kind: 'CreateGroup', organizationId, groupId: randomUUID(), name: 'G', description: '', memberIds: [userId] }, meta(ownerId)),
+      runOrganizationCommand(
+        deps,
+        { kind: 'CreateGroup', organizationId, groupId: randomUUID(), name: 'G', description: '', memberIds: [userId] },
+        meta(ownerId),
+      ),
       runOrganizationCommand(deps, { kind: 'RemoveMember', organizationId, userId }, meta()),
     ]);
     const after = (await loadOrganization(deps, organizationId)).state;
@@ -167,12 +183,19 @@ describe('organization repository: snapshots and concurrent commands (real datab
       const { organizationId, ownerId } = await newOrganization();
       const [x] = memberIds((await addMembers(deps, organizationId, 1)).state, ownerId);
       const [bind, removal] = await Promise.allSettled([
-        runOrganizationCommand(replica(), { kind: 'AssignRole', organizationId, subjectType: 'user', subjectId: x, projectId: null, roleId: builtInRoleId(organizationId, 'owner') }, meta(ownerId)),
+        runOrganizationCommand(
+          replica(),
+          { kind: 'AssignRole', organizationId, subjectType: 'user', subjectId: x, projectId: null, roleId: builtInRoleId(organizationId, 'owner') },
+          meta(ownerId),
+        ),
         runOrganizationCommand(replica(), { kind: 'RemoveMember', organizationId, userId: x }, meta(ownerId)),
       ]);
       const codes = [bind, removal].map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as { code: string }).code));
       // the one decided second sees the first: an Owner is not removed, a removed person is not bound
-      expect([['ok', 'OWNER_PROTECTED'], ['NOT_FOUND', 'ok']]).toContainEqual(codes);
+      expect([
+        ['ok', 'OWNER_PROTECTED'],
+        ['NOT_FOUND', 'ok'],
+      ]).toContainEqual(codes);
       const after = (await loadOrganization(deps, organizationId)).state;
       expect(after.users.has(x)).toBe(codes[0] === 'ok');
     }
@@ -182,9 +205,17 @@ describe('organization repository: snapshots and concurrent commands (real datab
     for (let round = 0; round < 5; round++) {
       const { organizationId, ownerId: a } = await newOrganization();
       const [b] = memberIds((await addMembers(deps, organizationId, 1)).state, a);
-      await runOrganizationCommand(deps, { kind: 'AssignRole', organizationId, subjectType: 'user', subjectId: b, projectId: null, roleId: builtInRoleId(organizationId, 'owner') }, meta(a));
+      await runOrganizationCommand(
+        deps,
+        { kind: 'AssignRole', organizationId, subjectType: 'user', subjectId: b, projectId: null, roleId: builtInRoleId(organizationId, 'owner') },
+        meta(a),
+      );
       const demote = (actor: string, target: string) =>
-        runOrganizationCommand(replica(), { kind: 'AssignRole', organizationId, subjectType: 'user', subjectId: target, projectId: null, roleId: builtInRoleId(organizationId, 'admin') }, meta(actor)).then(
+        runOrganizationCommand(
+          replica(),
+          { kind: 'AssignRole', organizationId, subjectType: 'user', subjectId: target, projectId: null, roleId: builtInRoleId(organizationId, 'admin') },
+          meta(actor),
+        ).then(
           () => 'ok',
           (err: { code: string }) => err.code,
         );
@@ -198,7 +229,13 @@ describe('organization repository: snapshots and concurrent commands (real datab
   it('the custom roles are asked on every attempt, after the load: a retry on a version conflict decides with the roles as they are then', async () => {
     const { organizationId, ownerId } = await newOrganization();
     const [x] = memberIds((await addMembers(deps, organizationId, 1)).state, ownerId);
-    const role = { id: randomUUID(), name: 'Okta', description: '', scope: 'organization' as const, permissions: ['organization.view', 'organization.okta.view'] };
+    const role = {
+      id: randomUUID(),
+      name: 'Okta',
+      description: '',
+      scope: 'organization' as const,
+      permissions: ['organization.view', 'organization.okta.view'],
+    };
     let asked = 0;
     const conflicting: OrganizationDeps = {
       db,
@@ -213,7 +250,11 @@ describe('organization repository: snapshots and concurrent commands (real datab
       },
     };
     await expect(
-      runOrganizationCommand(conflicting, { kind: 'AssignRole', organizationId, subjectType: 'user', subjectId: x, projectId: null, roleId: role.id }, meta(ownerId)),
+      runOrganizationCommand(
+        conflicting,
+        { kind: 'AssignRole', organizationId, subjectType: 'user', subjectId: x, projectId: null, roleId: role.id },
+        meta(ownerId),
+      ),
     ).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(asked).toBe(2);
   });

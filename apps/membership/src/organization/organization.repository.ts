@@ -129,7 +129,11 @@ export function loadOrganization(deps: OrganizationDeps, organizationId: string)
 export async function saveSnapshot(db: Db, organizationId: string, state: OrganizationState, version: number): Promise<void> {
   const _id = organizationStreamId(organizationId);
   try {
-    await snapshots(db).replaceOne({ _id, version: { $lt: version } }, { version, format: SNAPSHOT_FORMAT, state: state.toSnapshot(), savedAt: new Date() }, { upsert: true });
+    await snapshots(db).replaceOne(
+      { _id, version: { $lt: version } },
+      { version, format: SNAPSHOT_FORMAT, state: state.toSnapshot(), savedAt: new Date() },
+      { upsert: true },
+    );
   } catch (err) {
     if (!isDuplicateKey(err)) throw err; // a newer snapshot exists: the upsert's insert collided with it
   }

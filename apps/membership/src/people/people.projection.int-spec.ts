@@ -77,7 +77,14 @@ describe('people read model: membership, identity and authorization events (real
       { id: member, name: 'Member', source: 'direct' },
       { id: custom, name: 'Deployers', source: 'group' },
     ]);
-    await apply('role.changed', { roleId: custom, name: 'Shippers', description: '', scope: 'organization', permissions: ['organization.view'], previousName: 'Deployers' });
+    await apply('role.changed', {
+      roleId: custom,
+      name: 'Shippers',
+      description: '',
+      scope: 'organization',
+      permissions: ['organization.view'],
+      previousName: 'Deployers',
+    });
     expect((await person(ann))!.roles[1]).toEqual({ id: custom, name: 'Shippers', source: 'group' });
     expect((await person(group))!.roles).toEqual([{ id: custom, name: 'Shippers', source: 'direct' }]);
     expect((await list({ roleId: custom })).items.map((p) => p.id)).toEqual([ann, group]);
@@ -86,7 +93,14 @@ describe('people read model: membership, identity and authorization events (real
 
   it('role.assigned at organization scope replaces a user’s direct role; project bindings change nothing here', async () => {
     await apply('role.assigned', { subjectType: 'user', subjectId: bob, projectId: null, roleId: admin, roleName: 'Admin', previousRoleId: member });
-    await apply('role.assigned', { subjectType: 'user', subjectId: bob, projectId: randomUUID(), roleId: builtInRoleId(org, 'project-reader'), roleName: 'Reader', previousRoleId: null });
+    await apply('role.assigned', {
+      subjectType: 'user',
+      subjectId: bob,
+      projectId: randomUUID(),
+      roleId: builtInRoleId(org, 'project-reader'),
+      roleName: 'Reader',
+      previousRoleId: null,
+    });
     expect((await person(bob))!.roles).toEqual([{ id: admin, name: 'Admin', source: 'direct' }]);
     expect((await list({ roleId: admin })).items.map((p) => p.id)).toEqual([bob]);
   });

@@ -39,7 +39,9 @@ async function insertPerson(db: Db, organizationId: string, doc: PersonDocument)
   if (await personKeyOf(db, organizationId, doc.id)) return; // applied before
   await peopleOf(db, organizationId).insertOne(doc).catch(ignoreDuplicate);
   await indexPerson(db, organizationId, doc._id, doc.search);
-  await personKeys(db).insertOne({ _id: personKeyId(organizationId, doc.id), key: doc._id }).catch(ignoreDuplicate);
+  await personKeys(db)
+    .insertOne({ _id: personKeyId(organizationId, doc.id), key: doc._id })
+    .catch(ignoreDuplicate);
 }
 
 async function removePerson(db: Db, organizationId: string, subjectId: string): Promise<void> {
@@ -161,7 +163,9 @@ async function applyEvent(db: Db, event: DomainEvent, seq: number): Promise<void
       const groupId = d.groupId as string;
       const memberIds = d.memberIds as string[];
       await insertPerson(db, orgId, groupPersonDocument(positionKey(seq), { groupId, name: d.name as string, roleId: d.roleId as string }));
-      await groupMembers(db).updateOne({ _id: groupId }, { $setOnInsert: { organizationId: orgId, memberIds } }, { upsert: true }).catch(ignoreDuplicate);
+      await groupMembers(db)
+        .updateOne({ _id: groupId }, { $setOnInsert: { organizationId: orgId, memberIds } }, { upsert: true })
+        .catch(ignoreDuplicate);
       await orgMeta(db).updateOne(
         { _id: orgId },
         { $set: { [`groups.${groupId}`]: { name: d.name as string, description: d.description as string, roleId: d.roleId as string, seq } } },
@@ -239,7 +243,8 @@ async function applyEvent(db: Db, event: DomainEvent, seq: number): Promise<void
       await roleNames(db).deleteOne({ _id: d.roleId as string });
       return;
     case 'role.assigned':
-      if (d.projectId === null || d.projectId === undefined) await setOrganizationRole(db, orgId, d.subjectType as string, d.subjectId as string, d.roleId as string);
+      if (d.projectId === null || d.projectId === undefined)
+        await setOrganizationRole(db, orgId, d.subjectType as string, d.subjectId as string, d.roleId as string);
       return;
     case 'organization.bindings-imported':
       for (const b of d.subjects as Array<{ subjectType: string; subjectId: string; roleId: string | null }>)

@@ -166,7 +166,9 @@ export async function listPeople(db: Db, req: ListPeopleRequest): Promise<Page<P
   if (candidates) {
     docs = await fetchMatching(db, req.organizationId, candidates, filter, limit + 1);
   } else {
-    let cursor = peopleOf(db, req.organizationId).find(filter).limit(limit + 1);
+    let cursor = peopleOf(db, req.organizationId)
+      .find(filter)
+      .limit(limit + 1);
     // MongoDB answers this from the _id index in _id order; FerretDB v1 cannot push a sort down (it would
     // read and sort the whole collection) and returns its table in insertion order, which is _id order here.
     if (await servedByMongo(db)) cursor = cursor.sort({ _id: 1 });
@@ -197,7 +199,12 @@ export async function listPeople(db: Db, req: ListPeopleRequest): Promise<Page<P
   return { items, nextCursor: docs.length > limit ? encodeCursor(page[page.length - 1]._id) : null };
 }
 
-function paginateMap<T extends { seq: number }, V>(entries: Record<string, T>, cursor: string | undefined, limit: number, view: (id: string, v: T) => V): Page<V> {
+function paginateMap<T extends { seq: number }, V>(
+  entries: Record<string, T>,
+  cursor: string | undefined,
+  limit: number,
+  view: (id: string, v: T) => V,
+): Page<V> {
   const after = cursor ? Number(decodeCursor(cursor)) : 0;
   const sorted = Object.entries(entries)
     .filter(([, v]) => v.seq > after)

@@ -26,7 +26,15 @@ export const RoleChanged = defineEvent({
   version: 1,
   organizationScoped: true,
   description: 'A custom role was edited; all current values are given (permissions replace the old ones). Its holders get the new permissions at once.',
-  data: S.obj({ organizationId: S.uuid, roleId: S.uuid, name: EntityName.schema, description: Description.schema, scope, permissions, previousName: EntityName.schema }),
+  data: S.obj({
+    organizationId: S.uuid,
+    roleId: S.uuid,
+    name: EntityName.schema,
+    description: Description.schema,
+    scope,
+    permissions,
+    previousName: EntityName.schema,
+  }),
 });
 
 export const RoleDeleted = defineEvent({

@@ -8,9 +8,7 @@ export const UserCreated = defineEvent({
   type: 'user.created',
   version: 1,
   organizationScoped: false,
-  description:
-    'A user account was created, by bootstrap or by an organization (a managed account). ' +
-    'Never carries a password, token or hash.',
+  description: 'A user account was created, by bootstrap or by an organization (a managed account). ' + 'Never carries a password, token or hash.',
   data: S.obj(
     {
       userId: S.uuid,

@@ -162,7 +162,7 @@ export const OrganizationBindingsImported = defineEvent({
   version: 1,
   organizationScoped: true,
   description:
-    'Every role binding of the listed users and groups, restated once by the migration that moved bindings from authorization\'s `access-<organizationId>` stream (legacy `role.assigned` / `role.unassigned` of authorization) to the organization stream (`npm run migrate:bindings`). For each listed subject, `roleId` is its organization role and `projectRoles` its project roles, replacing what it held; later legacy binding events of authorization are ignored. A large organization is restated in several events of one commit. Changes nothing anyone can do: no audit entry.',
+    "Every role binding of the listed users and groups, restated once by the migration that moved bindings from authorization's `access-<organizationId>` stream (legacy `role.assigned` / `role.unassigned` of authorization) to the organization stream (`npm run migrate:bindings`). For each listed subject, `roleId` is its organization role and `projectRoles` its project roles, replacing what it held; later legacy binding events of authorization are ignored. A large organization is restated in several events of one commit. Changes nothing anyone can do: no audit entry.",
   data: S.obj({
     organizationId: S.uuid,
     subjects: S.arrayOf(

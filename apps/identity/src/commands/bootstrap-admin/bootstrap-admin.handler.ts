@@ -22,7 +22,10 @@ export async function bootstrapAdmin(infra: Infrastructure, config: ServiceConfi
   const userId = bootstrapAdminUserId(email);
   if ((await users.countDocuments({}, { limit: 1 })) > 0 && !(await users.findOne({ _id: userId }))) {
     const which = config.BOOTSTRAP_ADMIN_TOKEN ? 'BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_TOKEN are' : 'BOOTSTRAP_ADMIN_EMAIL is';
-    log.warn({ email }, `${which} ignored: users exist already, and the bootstrap admin is only created in an empty database (start with empty databases to use them)`);
+    log.warn(
+      { email },
+      `${which} ignored: users exist already, and the bootstrap admin is only created in an empty database (start with empty databases to use them)`,
+    );
     return;
   }
   const { state } = await infra.store.load(userStreamId(userId), userDecider.evolve, userDecider.initialState);
@@ -38,21 +41,14 @@ export async function bootstrapAdmin(infra: Infrastructure, config: ServiceConfi
   const tokenId = stableUuid(`bootstrap-token:${email.toLowerCase()}`);
   const token = config.BOOTSTRAP_ADMIN_TOKEN ?? generateApiToken();
   const claimed =
-    (await infra.reservations.claim('username', username.toLowerCase(), userId)) &&
-    (await infra.reservations.claim('email', email.toLowerCase(), userId));
+    (await infra.reservations.claim('username', username.toLowerCase(), userId)) && (await infra.reservations.claim('email', email.toLowerCase(), userId));
   if (!claimed) {
     log.warn({ username }, 'bootstrap skipped: username or email already taken');
     return;
   }
   await storeApiToken(infra.db, { _id: hashToken(token), userId, tokenId, createdAt: new Date(), lastUsedAt: null });
   const meta = systemMeta(`bootstrap-admin:${email.toLowerCase()}`);
-  const result = await handleCommand(
-    infra.store,
-    userDecider,
-    userStreamId(userId),
-    { kind: 'BootstrapAdmin', userId, username, email, tokenId },
-    meta,
-  );
+  const result = await handleCommand(infra.store, userDecider, userStreamId(userId), { kind: 'BootstrapAdmin', userId, username, email, tokenId }, meta);
   await infra.reservations.confirm('username', username.toLowerCase(), userId);
   await infra.reservations.confirm('email', email.toLowerCase(), userId);
   await projectUserEvents(infra.db, await infra.store.readStream(userStreamId(userId)));

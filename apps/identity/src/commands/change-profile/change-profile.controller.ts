@@ -21,7 +21,14 @@ export class ChangeProfileController {
     if (username !== undefined) {
       await changeUniqueValue(
         this.infra,
-        { kind: 'username', userId, oldValue: user.username!, newValue: username, takenCode: ErrorCode.USERNAME_TAKEN, takenMessage: `username ${username} is taken` },
+        {
+          kind: 'username',
+          userId,
+          oldValue: user.username!,
+          newValue: username,
+          takenCode: ErrorCode.USERNAME_TAKEN,
+          takenMessage: `username ${username} is taken`,
+        },
         () => runUserCommand(this.infra, { kind: 'ChangeUsername', userId, username }, { ...msg.meta, commandId: `${msg.meta.commandId}:username` }),
       );
     }

@@ -25,7 +25,10 @@ const MAX_ACCOUNTS = 500;
 
 /** `Tom.Fern+ci@x.io` → `Tom.Fern-ci`: the part before `@`, reduced to username characters. */
 export function usernameBaseOf(email: string): string {
-  let base = email.split('@')[0].replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '');
+  let base = email
+    .split('@')[0]
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '');
   base = base.slice(0, USERNAME_MAX - 4);
   if (base.length < 2) base = `${base || 'user'}-user`.slice(0, 10);
   return base;
@@ -51,8 +54,7 @@ interface Account {
 }
 
 /** One document per batch (command id): a second run of the command knows it is a retry. */
-const batches = (db: Db): Collection<{ _id: string; organizationId: string; accounts: number; startedAt: Date }> =>
-  db.collection('account_batches');
+const batches = (db: Db): Collection<{ _id: string; organizationId: string; accounts: number; startedAt: Date }> => db.collection('account_batches');
 
 const invalid = (message: string) => new DomainError(ErrorCode.VALIDATION_FAILED, message);
 
@@ -195,7 +197,12 @@ export async function createAccounts(infra: Infrastructure, req: CreateAccountsR
 
   // an explicit username held by someone else (other than the owner of the same email: that account exists) is refused up front
   const explicit = pending.filter((a) => a.wanted !== undefined);
-  const owners = await infra.reservations.ownersOf(explicit.flatMap((a) => [{ kind: 'username', value: a.wanted!.toLowerCase() }, { kind: 'email', value: a.emailKey }]));
+  const owners = await infra.reservations.ownersOf(
+    explicit.flatMap((a) => [
+      { kind: 'username', value: a.wanted!.toLowerCase() },
+      { kind: 'email', value: a.emailKey },
+    ]),
+  );
   for (const a of explicit) {
     const owner = owners.get(`username:${a.wanted!.toLowerCase()}`);
     if (owner && owner !== a.userId && owner !== owners.get(`email:${a.emailKey}`))
@@ -210,14 +217,22 @@ export async function createAccounts(infra: Infrastructure, req: CreateAccountsR
   const usernames = new Map<string, string>();
   const claimed: ClaimRequest[] = emailClaims.filter((_, i) => gotEmail[i]);
   try {
-    const explicitClaims: ClaimRequest[] = creating.filter((a) => a.wanted !== undefined).map((a) => ({ kind: 'username', value: a.wanted!.toLowerCase(), owner: a.userId }));
+    const explicitClaims: ClaimRequest[] = creating
+      .filter((a) => a.wanted !== undefined)
+      .map((a) => ({ kind: 'username', value: a.wanted!.toLowerCase(), owner: a.userId }));
     const gotUsername = await infra.reservations.claimMany(group, explicitClaims);
     explicitClaims.forEach((c, i) => gotUsername[i] && claimed.push(c));
     const refused = creating.find((a) => a.wanted !== undefined && !gotUsername[explicitClaims.findIndex((c) => c.owner === a.userId)]);
     if (refused) throw new DomainError(ErrorCode.USERNAME_TAKEN, `username ${refused.wanted} is taken`, { username: refused.wanted });
     for (const a of creating) if (a.wanted !== undefined) usernames.set(a.userId, a.wanted);
     const chosen = new Set([...before.values()].map((c) => createdUsername(c).toLowerCase()).concat(explicitClaims.map((c) => c.value)));
-    const derived = await claimDerivedUsernames(infra, group, creating.filter((a) => a.wanted === undefined), chosen, claimed);
+    const derived = await claimDerivedUsernames(
+      infra,
+      group,
+      creating.filter((a) => a.wanted === undefined),
+      chosen,
+      claimed,
+    );
     for (const [userId, username] of derived) usernames.set(userId, username);
   } catch (err) {
     await infra.reservations.releaseMany(group, claimed); // nothing was appended: every value this run claimed is given back
@@ -253,14 +268,19 @@ export async function createAccounts(infra: Infrastructure, req: CreateAccountsR
   const existingOwners = await infra.reservations.ownersOf(existing.map((a) => ({ kind: 'email', value: a.emailKey })));
   const existingIds = existing.map((a) => existingOwners.get(`email:${a.emailKey}`)).filter((id): id is string => id !== undefined && !byUser.has(id));
   const known = new Map(
-    (await usersCollection(infra.db).find({ _id: { $in: existingIds } }, { projection: { username: 1 } }).toArray()).map((u) => [u._id, u.username]),
+    (
+      await usersCollection(infra.db)
+        .find({ _id: { $in: existingIds } }, { projection: { username: 1 } })
+        .toArray()
+    ).map((u) => [u._id, u.username]),
   );
   const reply: CreateAccountsReply = { created: [], existing: [] };
   for (const a of accounts) {
     const created = byUser.get(a.userId);
     const owner = created ? a.userId : existingOwners.get(`email:${a.emailKey}`);
     if (!owner) continue; // released in between; nothing of it was created here
-    const password = temporary.get(a.userId) ?? (created && req.passwordSeed && serverKey ? temporaryPasswordOf(serverKey, req.passwordSeed, a.index) : undefined);
+    const password =
+      temporary.get(a.userId) ?? (created && req.passwordSeed && serverKey ? temporaryPasswordOf(serverKey, req.passwordSeed, a.index) : undefined);
     if (created && password) reply.created.push({ userId: a.userId, email: created.email, username: created.username, temporaryPassword: password });
     else {
       const username = byUser.get(owner)?.username ?? known.get(owner);
