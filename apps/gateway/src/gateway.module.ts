@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { NatsConnection } from 'nats';
 import { ErrorCode, kvBucketName } from '@app/contracts';
-import { connectNats, rpcClient } from '@app/messaging';
+import { connectNats, ensureStreams, rpcClient } from '@app/messaging';
 import type { ServiceConfig } from '@app/platform';
 import { BearerAuthGuard } from './auth/auth.guard';
 import { VERIFIED_TOKENS, VerifiedTokens } from './auth/verified-tokens';
@@ -92,6 +92,8 @@ export class GatewayModule implements OnApplicationShutdown {
           provide: VERIFIED_TOKENS,
           inject: [GATEWAY_NATS],
           useFactory: async (nc: NatsConnection) => {
+            // the gateway may start before any service has created the streams (npm start starts them all at once)
+            await ensureStreams(nc);
             const verified = new VerifiedTokens(nc, config.SERVICE_REQUEST_TIMEOUT_MS, undefined, logger);
             await verified.start();
             return verified;
