@@ -155,12 +155,8 @@ describe('fast path: cached token verification, immediate revocation across gate
     // the gateway's read index only (10): authorization looks nothing up (it would add one per check, 20)
     expect(afterCheck.info - afterMe.info).toBeGreaterThanOrEqual(10);
     expect(afterCheck.info - afterMe.info).toBeLessThan(20);
-
-    // coalesced: concurrent requests share look-ups
-    const all = snapshot();
-    await Promise.all(Array.from({ length: 40 }, () => me(urls[1], u.token).expect(200)));
-    await nc.flush();
-    expect(snapshot().info - all.info).toBeLessThan(40);
+    // concurrent requests share look-ups (streamLastSequence): shown deterministically in
+    // libs/event-store/src/caught-up.spec.ts; through HTTP it depends on how the requests happen to overlap
   });
 
   it('a check with a malformed atLeast is VALIDATION_FAILED', async () => {
