@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { MongoClient } from 'mongodb';
 import type { NatsConnection } from 'nats';
-import { publishedEvents, serviceTestEnv, testMongo, testNats } from '@app/testing';
+import { publishedEvents, testMongo, testNats } from '@app/testing';
 import { startSystem, type RunningSystem } from './support/system';
 import { observeOrganization } from './support/org-observation';
-import { legacyFixture as fixture, loadLegacyFixture } from './support/legacy-fixture';
+import { legacyFixture as fixture, loadLegacyFixture, runMigrationCli } from './support/legacy-fixture';
 
 /**
  * An installation upgraded without running `npm run migrate:bindings`: membership imports the legacy bindings
@@ -38,15 +35,7 @@ describe('membership imports the role bindings of an earlier version when it sta
     const imports = (await publishedEvents(nc)).filter((e) => e.type === 'organization.bindings-imported');
     expect(imports.map((e) => e.organizationId).sort()).toEqual(fixture.organizations.map((o) => o.organizationId).sort());
     // the command line finds nothing left to import
-    const { stdout } = await promisify(execFile)(
-      'npx',
-      ['ts-node', '--transpile-only', '-r', 'tsconfig-paths/register', 'apps/membership/src/cli/migrate-bindings.ts'],
-      {
-        cwd: join(__dirname, '..'),
-        env: { ...process.env, ...serviceTestEnv('membership'), LOG_LEVEL: 'silent' },
-        timeout: 120_000,
-      },
-    );
+    const { stdout } = await runMigrationCli();
     expect(stdout).toMatch(/bindings imported into 0 organization\(s\)/);
   }, 300_000);
 });

@@ -1,15 +1,12 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { MongoClient } from 'mongodb';
 import { JSONCodec, type NatsConnection } from 'nats';
 import { AuthorizationSubjects, MembershipSubjects, PERMISSIONS, systemMeta, type RolesReply } from '@app/contracts';
-import { publishedEvents, serviceTestEnv, testDatabaseName, testMongo, testNats } from '@app/testing';
+import { publishedEvents, testDatabaseName, testMongo, testNats } from '@app/testing';
 import { createEventStore } from '@app/event-store';
 import { loadOrganization } from '../apps/membership/src/organization/organization.repository';
 import { startSystem, type RunningSystem } from './support/system';
-import { legacyFixture, loadLegacyFixture } from './support/legacy-fixture';
+import { legacyFixture, loadLegacyFixture, runMigrationCli } from './support/legacy-fixture';
 import { ask, observeOrganization } from './support/org-observation';
 
 /**
@@ -23,19 +20,13 @@ import { ask, observeOrganization } from './support/org-observation';
  * none of the legacy bindings — answers every check as the old view did.
  */
 const fixture = legacyFixture;
-const run = promisify(execFile);
 const ALL = PERMISSIONS.map((p) => p.name);
 
 describe('npm run migrate:bindings on a history written before bindings moved to membership', () => {
   let mongo: MongoClient;
   let nc: NatsConnection;
   let system: RunningSystem | undefined;
-  const migrate = () =>
-    run('npx', ['ts-node', '--transpile-only', '-r', 'tsconfig-paths/register', 'apps/membership/src/cli/migrate-bindings.ts'], {
-      cwd: join(__dirname, '..'),
-      env: { ...process.env, ...serviceTestEnv('membership'), LOG_LEVEL: 'silent' },
-      timeout: 120_000,
-    });
+  const migrate = runMigrationCli;
 
   beforeAll(async () => {
     mongo = await testMongo();

@@ -1,10 +1,12 @@
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { MongoClient } from 'mongodb';
 import { headers, type NatsConnection } from 'nats';
 import { subjectPrefix } from '@app/contracts';
 import { ensureStreams } from '@app/messaging';
-import { testDatabaseName } from '@app/testing';
+import { serviceTestEnv, testDatabaseName } from '@app/testing';
 import { createEventStore } from '@app/event-store';
 import type { OrganizationObservation } from './org-observation';
 
@@ -38,4 +40,13 @@ export async function loadLegacyFixture(mongo: MongoClient, nc: NatsConnection):
     const ack = await js.publish(`${subjectPrefix()}${m.subject}`, JSON.stringify(m.event), { msgID: m.msgId, headers: h });
     if (ack.seq !== m.seq) throw new Error(`fixture message ${m.msgId} stored at sequence ${ack.seq}, recorded at ${m.seq}`);
   }
+}
+
+/** `npm run migrate:bindings` as an operator runs it, with this test file's membership configuration; its output. */
+export async function runMigrationCli(): Promise<{ stdout: string }> {
+  return promisify(execFile)('npx', ['ts-node', '--transpile-only', '-r', 'tsconfig-paths/register', 'apps/membership/src/cli/migrate-bindings.ts'], {
+    cwd: join(__dirname, '../..'),
+    env: { ...process.env, ...serviceTestEnv('membership'), LOG_LEVEL: 'silent' },
+    timeout: 120_000,
+  });
 }
