@@ -20,11 +20,11 @@ export async function createExpressGatewayApp(config: ServiceConfig<'gateway'>, 
     bodyParser: false,
     abortOnError: false,
   });
-  app.set('trust proxy', false);
+  app.set('trust proxy', config.TRUST_PROXY);
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use((req: Request, res: Response, next: NextFunction) => {
-    const ctx = openRequestContext(req, config.TRUST_PROXY);
+    const ctx = openRequestContext(req);
     Object.assign(req, { ctx, id: ctx.requestId });
     res.setHeader('X-Request-Id', ctx.requestId);
     next();

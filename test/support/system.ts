@@ -25,8 +25,8 @@ export interface RunningSystem {
   services: Record<string, RunningService>;
   startService(name: Exclude<ServiceName, 'gateway'>): Promise<RunningService>;
   stopService(name: Exclude<ServiceName, 'gateway'>): Promise<void>;
-  /** Another gateway on a free port, closed by `close()`; its base URL. */
-  addGateway(): Promise<string>;
+  /** Another gateway on a free port (with `env` on top of the system's), closed by `close()`; its base URL. */
+  addGateway(env?: Record<string, string>): Promise<string>;
   /** Another replica of a service, in the same database and namespace, closed by `close()`. */
   addReplica(name: Exclude<ServiceName, 'gateway'>): Promise<RunningService>;
   close(): Promise<void>;
@@ -44,8 +44,8 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Run
 
   const { natsUrl } = requireInfraEnv();
   const extra: Array<{ close(): Promise<unknown> }> = [];
-  const startGateway = async () => {
-    const app = await createGatewayApp(loadConfig('gateway', { ...envFor('gateway'), NATS_URL: natsUrl, GATEWAY_PORT: '0' }));
+  const startGateway = async (more: Record<string, string> = {}) => {
+    const app = await createGatewayApp(loadConfig('gateway', { ...envFor('gateway'), NATS_URL: natsUrl, GATEWAY_PORT: '0', ...more }));
     await app.listen(0, '127.0.0.1');
     return { app, url: `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}` };
   };
@@ -60,8 +60,8 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Run
       await services[name]?.close();
       delete services[name];
     },
-    async addGateway() {
-      const { app, url } = await startGateway();
+    async addGateway(more) {
+      const { app, url } = await startGateway(more);
       extra.push(app);
       return url;
     },

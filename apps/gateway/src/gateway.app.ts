@@ -20,8 +20,8 @@ export const API_PREFIX = 'api/v1';
 export async function createGatewayApp(config: ServiceConfig<'gateway'>, logger: Logger = createLogger('gateway', config.LOG_LEVEL)) {
   const begin = beginRequest(config, logger);
   const adapter = new FastifyAdapter({
-    // X-Forwarded-For is read by openRequestContext, and only with TRUST_PROXY
-    trustProxy: false,
+    // request.ip: X-Forwarded-For only through the proxies TRUST_PROXY trusts (false, a hop count or addresses)
+    trustProxy: config.TRUST_PROXY,
     bodyLimit: BODY_LIMIT_BYTES,
     // no Nest middleware: the edge below is Fastify hooks
     skipMiddie: true,
@@ -52,7 +52,7 @@ export async function createGatewayApp(config: ServiceConfig<'gateway'>, logger:
 function beginRequest(config: ServiceConfig<'gateway'>, logger: Logger) {
   const accessLog = accessLogger(logger);
   return (request: FastifyRequest, reply: FastifyReply) => {
-    const ctx = ((request as GatewayRequest).ctx = openRequestContext(request, config.TRUST_PROXY));
+    const ctx = ((request as GatewayRequest).ctx = openRequestContext(request));
     reply.header('X-Request-Id', ctx.requestId);
     // pino-http logs the Node request: its id and the parsed query, as on Express
     accessLog(Object.assign(request.raw, { id: ctx.requestId, query: request.query }), reply.raw);

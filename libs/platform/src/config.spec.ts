@@ -25,11 +25,23 @@ describe('configuration from the environment', () => {
     ['identity', { ...base, BOOTSTRAP_ADMIN_TOKEN: 'short' }, 'BOOTSTRAP_ADMIN_TOKEN'],
     ['membership', { ...base, LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     ['gateway', { TRUST_PROXY: 'yes' }, 'TRUST_PROXY'],
+    ['gateway', { TRUST_PROXY: '10.0.0.1,example.com' }, 'TRUST_PROXY'],
+    ['gateway', { TRUST_PROXY: '10.0.0.0/8x' }, 'TRUST_PROXY'],
     ['authorization', { ...base, NATS_SUBJECT_PREFIX: 'a.b' }, 'NATS_SUBJECT_PREFIX'],
     ['gateway', { CONNECT_TIMEOUT_SECONDS: '-1' }, 'CONNECT_TIMEOUT_SECONDS'],
   ] as const)('%s refuses %j naming %s', (service, env, name) => {
     expect(() => loadConfig(service, env)).toThrow(ConfigError);
     expect(() => loadConfig(service, env)).toThrow(new RegExp(`${name}:`));
+  });
+
+  it.each([
+    ['false', false],
+    ['0', false],
+    ['true', 1],
+    ['2', 2],
+    ['10.0.0.1, 10.1.0.0/16,::1', ['10.0.0.1', '10.1.0.0/16', '::1']],
+  ] as const)('TRUST_PROXY=%s is %j (true means one hop: the proxy in front)', (value, expected) => {
+    expect(loadConfig('gateway', { TRUST_PROXY: value }).TRUST_PROXY).toEqual(expected);
   });
 
   it('treats empty variables as unset', () => {

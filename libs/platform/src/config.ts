@@ -1,8 +1,27 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import type { ServiceName } from '@app/contracts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+/**
+ * Which proxies in front of the gateway are trusted to name the client in X-Forwarded-For: `false` (none, the
+ * socket's address is the client), a hop count (`1`: the one load balancer in front; `true` means 1), or a
+ * comma-separated list of proxy addresses or CIDR ranges. The client IP is then the right-most address not
+ * trusted, never an entry a client could write itself ahead of the proxies'.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((v, ctx): false | number | string[] => {
+    if (v === 'false' || v === '0' || v === '') return false;
+    if (v === 'true') return 1;
+    if (/^\d{1,2}$/.test(v)) return Number(v);
+    const list = v.split(',').map((a) => a.trim());
+    if (list.every((a) => /^[0-9a-f.:]+(\/\d{1,3})?$/i.test(a) && isIP(a.split('/')[0]) !== 0)) return list;
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be false, a hop count, or a comma-separated list of proxy addresses or CIDR ranges' });
+    return z.NEVER;
+  });
 const optionalString = z
   .string()
   .optional()
@@ -38,7 +57,7 @@ const serviceSchemas = {
   gateway: baseSchema.extend({
     MONGO_URL: baseSchema.shape.MONGO_URL.optional(),
     GATEWAY_PORT: port.default(3000),
-    TRUST_PROXY: bool.default('false'),
+    TRUST_PROXY: trustProxy.default('false'),
   }),
   identity: baseSchema.extend({
     BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional(),

@@ -31,21 +31,17 @@ export function mediumOf(req: { headers: IncomingHttpHeaders }): Medium {
 }
 
 /**
- * A request's context: its id (X-Request-Id, or generated), client IP (X-Forwarded-For only when the proxy
- * is trusted), medium. Also rewrites `Authorization: Token x` to `Bearer x`.
+ * A request's context: its id (X-Request-Id, or generated), client IP (`req.ip`: Fastify's, which reads
+ * X-Forwarded-For only through the proxies TRUST_PROXY trusts), medium. Also rewrites `Authorization: Token x`
+ * to `Bearer x`.
  */
-export function openRequestContext(req: { headers: IncomingHttpHeaders; socket: { remoteAddress?: string } }, trustProxy: boolean): RequestContext {
+export function openRequestContext(req: { headers: IncomingHttpHeaders; ip?: string; socket: { remoteAddress?: string } }): RequestContext {
   const given = req.headers['x-request-id'];
-  const forwarded = trustProxy
-    ? String(req.headers['x-forwarded-for'] ?? '')
-        .split(',')[0]
-        .trim()
-    : '';
   const auth = req.headers.authorization;
   if (auth && /^token\s+/i.test(auth)) req.headers.authorization = auth.replace(/^token\s+/i, 'Bearer ');
   return {
     requestId: typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID(),
-    ip: (forwarded || req.socket.remoteAddress || '').replace(/^::ffff:/, ''),
+    ip: (req.ip || req.socket.remoteAddress || '').replace(/^::ffff:/, ''),
     userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'].slice(0, 1000) : undefined,
     medium: mediumOf(req),
   };

@@ -25,6 +25,6 @@ export async function checkPassword(db: Db, login: string, password: string, ip?
     await recordFailure(db, loginText, ip);
     throw invalidCredentials();
   }
-  await clearLoginFailures(db, loginText);
+  await clearLoginFailures(db, loginText, ip);
   return { user, credential };
 }

@@ -1,15 +1,22 @@
 import type { Db, MongoClient } from 'mongodb';
 import { ErrorCode } from '@app/contracts';
 import { testDatabaseName, testMongo } from '@app/testing';
-import { assertNotThrottled, recordFailure, THROTTLE } from './login-throttle';
+import { assertNotThrottled, blockFor, clearLoginFailures, recordFailure, THROTTLE } from './login-throttle';
 
-/** The brute-force counters on FerretDB: a window starts at the first failure, so no clock boundary resets it. */
+describe('login throttle: blockFor', () => {
+  it('lets `free` failures pass, then doubles the block from the first delay up to the maximum', () => {
+    expect([1, 5].map((n) => blockFor(n, 5))).toEqual([0, 0]);
+    expect([6, 7, 8].map((n) => blockFor(n, 5))).toEqual([30_000, 60_000, 120_000]);
+    expect(blockFor(1000, 5)).toBe(THROTTLE.maxDelayMs);
+  });
+});
+
+/** The counters on FerretDB: per (login, IP) pair and per IP, with a growing block and no lock-out of others. */
 describe('login throttle (FerretDB)', () => {
   let mongo: MongoClient;
   let db: Db;
-  const minute = 60_000;
-  // one millisecond before a quarter hour of the wall clock: where a fixed clock window would end
-  const boundary = Math.ceil(Date.now() / THROTTLE.windowMs) * THROTTLE.windowMs;
+  const t0 = Date.now();
+  const { free } = THROTTLE.pair;
 
   beforeAll(async () => {
     mongo = await testMongo();
@@ -17,6 +24,7 @@ describe('login throttle (FerretDB)', () => {
   });
   afterAll(async () => mongo.close());
 
+  /** false, or the retryAfterSeconds of the RATE_LIMITED answer */
   const limited = (login: string, ip: string | undefined, now: number) =>
     assertNotThrottled(db, login, ip, now).then(
       () => false,
@@ -26,25 +34,31 @@ describe('login throttle (FerretDB)', () => {
       },
     );
 
-  it('10 failures for one login spread across a quarter hour of the clock are counted together', async () => {
-    for (let i = 0; i < 5; i++) await recordFailure(db, 'Victim', undefined, boundary - 5 + i);
-    for (let i = 0; i < 5; i++) await recordFailure(db, 'victim', undefined, boundary + i);
-    expect(await limited('VICTIM', undefined, boundary + 10)).toBe(15 * 60);
-    // the window is 15 minutes from the first failure: refused until then, accepted after
-    expect(await limited('victim', undefined, boundary - 5 + THROTTLE.windowMs - minute)).toBe(60);
-    expect(await limited('victim', undefined, boundary - 5 + THROTTLE.windowMs)).toBe(false);
+  it('an attacker guessing a login from one address blocks that pair only: the owner logs in from another', async () => {
+    for (let i = 0; i < free; i++) await recordFailure(db, 'Victim', '198.51.100.1', t0 + i);
+    expect(await limited('victim', '198.51.100.1', t0 + free)).toBe(false); // `free` failures cost nothing yet
+    await recordFailure(db, 'victim', '198.51.100.1', t0 + 10);
+    expect(await limited('VICTIM', '198.51.100.1', t0 + 11)).toBe(30);
+    expect(await limited('victim', '198.51.100.2', t0 + 11)).toBe(false);
+    expect(await limited('victim', '198.51.100.1', t0 + 10 + 30_000)).toBe(false); // the block ends
   });
 
-  it('an ended window starts again from one', async () => {
-    const start = boundary + 2 * THROTTLE.windowMs;
-    for (let i = 0; i < 9; i++) await recordFailure(db, 'again', undefined, start + i);
-    await recordFailure(db, 'again', undefined, start + THROTTLE.windowMs + 1);
-    expect(await limited('again', undefined, start + THROTTLE.windowMs + 2)).toBe(false);
+  it('each further failure doubles the block, and a success from the pair clears it', async () => {
+    for (let i = 0; i < free + 3; i++) await recordFailure(db, 'again', '198.51.100.3', t0 + i);
+    expect(await limited('again', '198.51.100.3', t0 + free + 3)).toBe(120);
+    await clearLoginFailures(db, 'again', '198.51.100.3');
+    expect(await limited('again', '198.51.100.3', t0 + free + 4)).toBe(false);
   });
 
-  it('50 failures from one IP across many logins refuse that IP, not another', async () => {
-    for (let i = 0; i < 50; i++) await recordFailure(db, `nobody-${i}`, '203.0.113.7', boundary - 25 + i);
-    expect(await limited('someone-else', '203.0.113.7', boundary + 30)).toBeGreaterThan(0);
-    expect(await limited('someone-else', '203.0.113.8', boundary + 30)).toBe(false);
+  it('a pair forgotten after a day starts again from one', async () => {
+    for (let i = 0; i < free; i++) await recordFailure(db, 'later', '198.51.100.4', t0 + i);
+    await recordFailure(db, 'later', '198.51.100.4', t0 + THROTTLE.forgetAfterMs + free);
+    expect(await limited('later', '198.51.100.4', t0 + THROTTLE.forgetAfterMs + free + 1)).toBe(false);
+  });
+
+  it('50 failures from one address across many logins block that address for every login, not another address', async () => {
+    for (let i = 0; i <= THROTTLE.ip.free; i++) await recordFailure(db, `nobody-${i}`, '203.0.113.7', t0 + i);
+    expect(await limited('someone-else', '203.0.113.7', t0 + 100)).toBe(30);
+    expect(await limited('someone-else', '203.0.113.8', t0 + 100)).toBe(false);
   });
 });

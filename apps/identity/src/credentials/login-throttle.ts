@@ -2,54 +2,72 @@ import type { Db } from 'mongodb';
 import { DomainError, ErrorCode } from '@app/contracts';
 
 /**
- * Brute-force protection: failed password checks are counted per login (lowercased, also for unknown
- * logins) and per client IP, in MongoDB so every replica sees the same counts. A count lives 15 minutes
- * from its first failure (a window that starts with the attack, so no wall-clock boundary halves it).
- * At 10 failures for a login or 50 for an IP, password checks answer RATE_LIMITED (without running scrypt)
- * until that window ends. A successful login clears its login's counter.
+ * Brute-force protection that cannot be used to lock someone out. Failed password checks are counted per
+ * (login, client IP) pair and per client IP, in MongoDB so every replica sees the same counts. A key may fail
+ * `free` times; each failure after that blocks the key for a delay that doubles from `firstDelayMs` up to
+ * `maxDelayMs`; while blocked, password checks of the key answer RATE_LIMITED without running scrypt. So
+ * someone guessing a colleague's password from their own address slows only themselves: the colleague, from
+ * another address, logs in as usual. A key is forgotten `forgetAfterMs` after its last failure, and a
+ * successful login clears its pair. The login is lowercased (unknown logins are counted too).
  */
-export const THROTTLE = { windowMs: 15 * 60_000, perLogin: 10, perIp: 50 };
+export const THROTTLE = {
+  pair: { free: 5 },
+  ip: { free: 50 },
+  firstDelayMs: 30_000,
+  maxDelayMs: 15 * 60_000,
+  forgetAfterMs: 24 * 60 * 60_000,
+};
 
 interface FailureDocument {
   _id: string;
   count: number;
+  blockedUntil: Date;
   expiresAt: Date;
 }
 
 const failures = (db: Db) => db.collection<FailureDocument>('login_failures');
-const loginKey = (login: string) => `login:${String(login).toLowerCase().slice(0, 320)}`;
+const pairKey = (login: string, ip: string | undefined) => `pair:${ip ?? '-'}:${String(login).toLowerCase().slice(0, 320)}`;
 const ipKey = (ip: string) => `ip:${ip}`;
+const keysOf = (login: string, ip: string | undefined) => [
+  { _id: pairKey(login, ip), free: THROTTLE.pair.free },
+  ...(ip ? [{ _id: ipKey(ip), free: THROTTLE.ip.free }] : []),
+];
+
+/** Pure: how long a key that has failed `count` times in a row is blocked after its last failure. */
+export const blockFor = (count: number, free: number): number =>
+  count <= free ? 0 : Math.min(THROTTLE.maxDelayMs, THROTTLE.firstDelayMs * 2 ** Math.min(count - free - 1, 30));
 
 export async function assertNotThrottled(db: Db, login: string, ip: string | undefined, now = Date.now()): Promise<void> {
-  const ids = [loginKey(login), ...(ip ? [ipKey(ip)] : [])];
   const docs = await failures(db)
-    .find({ _id: { $in: ids } })
+    .find({ _id: { $in: keysOf(login, ip).map((k) => k._id) } })
     .toArray();
-  for (const d of docs) {
-    const limit = d._id.startsWith('ip:') ? THROTTLE.perIp : THROTTLE.perLogin;
-    if (d.count >= limit && d.expiresAt.getTime() > now)
-      throw new DomainError(ErrorCode.RATE_LIMITED, 'too many failed attempts; try again later', {
-        retryAfterSeconds: Math.max(1, Math.ceil((d.expiresAt.getTime() - now) / 1000)),
-      });
-  }
+  const until = Math.max(0, ...docs.map((d) => d.blockedUntil?.getTime() ?? 0));
+  if (until > now)
+    throw new DomainError(ErrorCode.RATE_LIMITED, 'too many failed attempts; try again later', {
+      retryAfterSeconds: Math.ceil((until - now) / 1000),
+    });
 }
 
-/**
- * Counts one failure: adds to a live window, or starts a new one when there is none or it ended. Two
- * replicas starting the same new window at once may lose one count, never more.
- */
+/** Counts one failure of each key (a key last failed more than `forgetAfterMs` ago starts again from one). */
 export async function recordFailure(db: Db, login: string, ip: string | undefined, at = Date.now()): Promise<void> {
   const now = new Date(at);
-  for (const _id of [loginKey(login), ...(ip ? [ipKey(ip)] : [])]) {
-    const live = await failures(db).updateOne({ _id, expiresAt: { $gt: now } }, { $inc: { count: 1 } });
-    if (live.matchedCount === 0)
-      await failures(db).updateOne({ _id }, { $set: { count: 1, expiresAt: new Date(now.getTime() + THROTTLE.windowMs) } }, { upsert: true });
+  const expiresAt = new Date(at + THROTTLE.forgetAfterMs);
+  for (const { _id, free } of keysOf(login, ip)) {
+    const live = await failures(db).findOneAndUpdate(
+      { _id, expiresAt: { $gt: now } },
+      { $inc: { count: 1 }, $set: { expiresAt } },
+      { returnDocument: 'after' },
+    );
+    const count = live?.count ?? 1;
+    if (!live) await failures(db).updateOne({ _id }, { $set: { count, expiresAt, blockedUntil: now } }, { upsert: true });
+    const blocked = blockFor(count, free);
+    if (blocked > 0) await failures(db).updateOne({ _id }, { $max: { blockedUntil: new Date(at + blocked) } });
   }
   void failures(db)
     .deleteMany({ expiresAt: { $lt: now } })
     .catch(() => undefined);
 }
 
-export async function clearLoginFailures(db: Db, login: string): Promise<void> {
-  await failures(db).deleteOne({ _id: loginKey(login) });
+export async function clearLoginFailures(db: Db, login: string, ip: string | undefined): Promise<void> {
+  await failures(db).deleteOne({ _id: pairKey(login, ip) });
 }
