@@ -3,7 +3,6 @@ import { z } from 'zod';
 import type { ServiceName } from '@app/contracts';
 
 const port = z.coerce.number().int().min(0).max(65535);
-const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 /**
  * Which proxies in front of the gateway are trusted to name the client in X-Forwarded-For: `false` (none, the
  * socket's address is the client), a hop count (`1`: the one load balancer in front; `true` means 1), or a
