@@ -541,7 +541,7 @@ describe('deploy/', () => {
         'name: MONGO_DB\n          valu: x',
         /unknown field.*valu/,
       ],
-      ['an unknown field in the ConfigMap', 'configmap.yaml', 'data:', 'datas:\n  X: y\ndata:', /unknown field.*datas/],
+      ['an unknown field in the ConfigMap', 'configmap.yaml', '\ndata:', '\ndatas:\n  X: y\ndata:', /unknown field.*datas/],
       ['an unknown kind', 'namespace.yaml', 'kind: Namespace', 'kind: Namespaces', /Namespaces/],
     ])('%s', (_what, file, find, replace, message) => {
       const result = renderEdited(file, find, replace);
