@@ -13,7 +13,6 @@ import (
 	"os"
 
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -75,7 +74,6 @@ func render(dir string) ([]map[string]interface{}, []error) {
 // validate decodes one object into its registered Go type; a kind the scheme does not know (a CRD such as a
 // ServiceMonitor) is an error too, so that a typo in apiVersion or kind cannot pass unchecked.
 func validate(decoder *kjson.Serializer, data []byte) error {
-	var gvk *schema.GroupVersionKind
 	_, gvk, err := decoder.Decode(data, nil, nil)
 	if err != nil {
 		if runtime.IsNotRegisteredError(err) {
