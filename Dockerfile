@@ -3,28 +3,34 @@
 # One image for all five services; the command picks the service:
 #   node -r tsconfig-paths/register dist/apps/<service>/src/main.js
 # with <service> one of gateway, identity, membership, authorization, audit-log (default: gateway).
+#
+# Node 22 LTS (Node 20 reached its end of life in April 2026). The development machines and CI still run
+# Node 20 (package.json `engines`), so both majors must keep working: see docs/operations.md "Image".
+# Only the runtime stage is shipped: no TypeScript, ts-node, compiler or npm cache in it, and only the
+# `dependencies` of package.json in its node_modules (build and test tools are `devDependencies`).
+ARG NODE_IMAGE=node:22-bookworm-slim
 
-# --- build: full dependencies, compile TypeScript to dist/ ------------------------------------------------
-FROM node:20-slim AS build
+# --- build: all dependencies, compile TypeScript to dist/ -------------------------------------------------
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY apps ./apps
 COPY libs ./libs
-# tsc -p tsconfig.build.json -> dist/apps/<svc>/src/main.js and dist/libs/<lib>/src/...
-RUN npm run build
+# tsc -b tsconfig.build.json -> dist/apps/<svc>/src/main.js and dist/libs/<lib>/src/...
+RUN npm run build && rm -f dist/.tsbuildinfo
 
 # --- deps: production dependencies only ------------------------------------------------------------------
-FROM node:20-slim AS deps
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # --- runtime ---------------------------------------------------------------------------------------------
-FROM node:20-slim
+FROM ${NODE_IMAGE}
 # tsconfig.json maps @app/* to libs/*/src relative to its baseUrl ./; TS_NODE_BASEURL makes
-# tsconfig-paths resolve them under dist/ instead.
+# tsconfig-paths (a runtime dependency) resolve them under dist/ instead.
 ENV NODE_ENV=production \
     TS_NODE_BASEURL=./dist
 WORKDIR /app

@@ -1,16 +1,24 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
 /**
  * docker-compose.yml and the Kubernetes manifests under deploy/ are only read, never run, on the machines
- * this project is built on (no Docker, no kubectl). This test parses them and checks the structure that
- * matters: every service is there, probes hit a port the container declares, and every environment variable
- * is one the services actually read (so a typo fails here, not in production).
+ * this project is built on (no Docker, no cluster). This test parses docker-compose.yml, and renders deploy/
+ * with kustomize and checks every rendered object against the Kubernetes API types (both by
+ * scripts/render-manifests, a small Go program built into .tools/bin by scripts/install-manifest-renderer.sh:
+ * an unknown field or a wrong type in any manifest fails it). Then it checks the structure that matters:
+ * every service is there, made from the one template, with its PodDisruptionBudget and
+ * HorizontalPodAutoscaler; probes hit a port the container declares; only the gateway is reachable; every
+ * environment variable is one the services actually read (so a typo fails here, not in production).
  */
 const ROOT = resolve(__dirname, '..');
 const DEPLOY = join(ROOT, 'deploy');
 const APP_SERVICES = ['gateway', 'identity', 'membership', 'authorization', 'audit-log'];
+const BACKENDS = APP_SERVICES.filter((name) => name !== 'gateway');
+const NAMESPACE = 'people-platform';
 
 /** Every variable the services read (libs/platform/src/config.ts). */
 const KNOWN_ENV = new Set([
@@ -58,24 +66,58 @@ interface Container {
   readinessProbe?: Probe;
   livenessProbe?: Probe;
   startupProbe?: Probe;
+  lifecycle?: { preStop?: { exec?: { command?: string[] }; sleep?: { seconds: number } } };
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: { runAsNonRoot?: boolean; readOnlyRootFilesystem?: boolean };
+}
+
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
+}
+
+interface PolicyPeer {
+  podSelector?: LabelSelector;
+  namespaceSelector?: LabelSelector;
+  ipBlock?: unknown;
+}
+
+interface PolicyRule {
+  from?: PolicyPeer[];
+  to?: PolicyPeer[];
+  ports?: { port?: number | string; protocol?: string }[];
+}
+
+interface PodSpec {
+  securityContext?: { runAsNonRoot?: boolean };
+  terminationGracePeriodSeconds?: number;
+  topologySpreadConstraints?: { labelSelector?: LabelSelector }[];
+  containers: Container[];
 }
 
 interface K8sObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string };
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
   data?: Record<string, string>;
   stringData?: Record<string, string>;
   spec?: {
     replicas?: number;
-    selector?: { matchLabels?: Record<string, string>; [label: string]: unknown };
+    selector?: LabelSelector & Record<string, unknown>;
     ports?: { port: number; targetPort?: number | string }[];
-    template?: {
-      metadata?: { labels?: Record<string, string> };
-      spec: { securityContext?: { runAsNonRoot?: boolean }; containers: Container[] };
-    };
+    template?: { metadata?: { labels?: Record<string, string> }; spec: PodSpec };
+    // PodDisruptionBudget
+    maxUnavailable?: number | string;
+    minAvailable?: number | string;
+    // HorizontalPodAutoscaler
+    scaleTargetRef?: { apiVersion: string; kind: string; name: string };
+    minReplicas?: number;
+    maxReplicas?: number;
+    // NetworkPolicy
+    podSelector?: LabelSelector;
+    policyTypes?: string[];
+    ingress?: PolicyRule[];
+    egress?: PolicyRule[];
   };
 }
 
@@ -95,8 +137,54 @@ function envNames(environment: ComposeService['environment']): string[] {
   return Array.isArray(environment) ? environment.map((entry) => entry.split('=')[0]) : Object.keys(environment);
 }
 
+function envMap(environment: ComposeService['environment']): Record<string, string> {
+  if (!environment) return {};
+  if (!Array.isArray(environment)) return environment;
+  return Object.fromEntries(environment.map((entry) => [entry.split('=')[0], entry.slice(entry.indexOf('=') + 1)]));
+}
+
 function unknownEnv(names: string[]): string[] {
   return names.filter((name) => !KNOWN_ENV.has(name));
+}
+
+/** Every file under dir, as paths relative to it. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    return statSync(path).isDirectory() ? filesUnder(path).map((file) => join(entry, file)) : [entry];
+  });
+}
+
+// ---- the renderer: kustomize and a strict check against the Kubernetes API types ----
+
+const RENDERER = join(ROOT, '.tools/bin/render-manifests');
+
+/** Builds (first time, or after its source changed: minutes) or finds (milliseconds) the renderer. */
+function installRenderer(): void {
+  const install = spawnSync('bash', [join(ROOT, 'scripts/install-manifest-renderer.sh')], { encoding: 'utf8' });
+  if (install.status !== 0) {
+    throw new Error(`scripts/install-manifest-renderer.sh failed (it needs Go and the Go module proxy):\n${install.stderr}`);
+  }
+}
+
+/** kustomize build of dir: the objects, or the renderer's errors (kustomize's, or the objects' decoding). */
+function render(dir: string): { objects: K8sObject[]; errors: string } {
+  const run = spawnSync(RENDERER, [dir], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (run.error) throw run.error;
+  return run.status === 0 ? { objects: JSON.parse(run.stdout) as K8sObject[], errors: '' } : { objects: [], errors: run.stderr || `exit ${run.status}` };
+}
+
+/** Does the selector select these labels (Kubernetes' LabelSelector semantics)? */
+function selects(selector: LabelSelector | undefined, labels: Record<string, string>): boolean {
+  if (!selector) return false;
+  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value);
+  const byExpressions = (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+    if (operator === 'In') return key in labels && values.includes(labels[key]);
+    if (operator === 'NotIn') return !(key in labels) || !values.includes(labels[key]);
+    if (operator === 'Exists') return key in labels;
+    return !(key in labels);
+  });
+  return byLabels && byExpressions;
 }
 
 // ---- docker-compose.yml ----
@@ -121,21 +209,42 @@ describe('docker-compose.yml', () => {
     for (const name of APP_SERVICES) expect(services[name].image).toBe(services.gateway.image);
   });
 
-  it.each(APP_SERVICES)('%s runs its main.js with MONGO_URL and NATS_URL, after mongo and nats are healthy', (name) => {
+  it.each(APP_SERVICES)('%s runs its main.js with NATS_URL, after nats is healthy', (name) => {
     const service = services[name];
     expect(service.command).toEqual(['node', '-r', 'tsconfig-paths/register', `dist/apps/${name}/src/main.js`]);
-    expect(envNames(service.environment)).toEqual(expect.arrayContaining(['MONGO_URL', 'NATS_URL']));
-    expect(service.depends_on?.mongo?.condition).toBe('service_healthy');
+    expect(envNames(service.environment)).toContain('NATS_URL');
     expect(service.depends_on?.nats?.condition).toBe('service_healthy');
     expect(service.restart).toBe('unless-stopped');
+  });
+
+  it.each(BACKENDS)('%s also gets MONGO_URL, after mongo is healthy', (name) => {
+    expect(envNames(services[name].environment)).toContain('MONGO_URL');
+    expect(services[name].depends_on?.mongo?.condition).toBe('service_healthy');
+  });
+
+  it('the gateway neither waits for MongoDB nor gets its URL (it never uses it)', () => {
+    expect(Object.keys(services.gateway.depends_on ?? {})).toEqual(['nats']);
+    expect(envNames(services.gateway.environment)).not.toContain('MONGO_URL');
+  });
+
+  it('runs MongoDB with a root user from the environment (with defaults), and the services log in as it', () => {
+    const mongoEnv = envMap(services.mongo.environment);
+    const user = /^\$\{MONGO_ROOT_USERNAME:-[^}]+\}$/;
+    const password = /^\$\{MONGO_ROOT_PASSWORD:-[^}]+\}$/;
+    expect(mongoEnv.MONGO_INITDB_ROOT_USERNAME).toMatch(user);
+    expect(mongoEnv.MONGO_INITDB_ROOT_PASSWORD).toMatch(password);
+    for (const name of BACKENDS) {
+      const url = envMap(services[name].environment).MONGO_URL;
+      expect(url).toBe(`mongodb://${mongoEnv.MONGO_INITDB_ROOT_USERNAME}:${mongoEnv.MONGO_INITDB_ROOT_PASSWORD}@mongo:27017/?authSource=admin`);
+    }
   });
 
   it('publishes the gateway on GATEWAY_PORT (default 3000)', () => {
     expect(services.gateway.ports).toEqual(['${GATEWAY_PORT:-3000}:3000']);
   });
 
-  it('uses only environment variables the services read', () => {
-    const names = Object.values(services).flatMap((service) => envNames(service.environment));
+  it('gives the five services only environment variables they read', () => {
+    const names = APP_SERVICES.flatMap((name) => envNames(services[name].environment));
     expect(unknownEnv(names)).toEqual([]);
   });
 });
@@ -143,31 +252,50 @@ describe('docker-compose.yml', () => {
 // ---- deploy/ (kustomize) ----
 
 describe('deploy/', () => {
-  const yamlFiles = readdirSync(DEPLOY).filter((file) => /\.ya?ml$/.test(file));
-  const [kustomization] = loadYaml<{ resources: string[] }>(join(DEPLOY, 'kustomization.yaml'));
-  const objects = kustomization.resources
-    .filter((file) => existsSync(join(DEPLOY, file))) // a missing one fails the test below
-    .flatMap((file) => loadYaml<K8sObject>(join(DEPLOY, file)));
+  installRenderer();
+  const rendered = render(DEPLOY);
+  const objects = rendered.objects;
+  const yamlFiles = filesUnder(DEPLOY).filter((file) => /\.ya?ml$/.test(file));
   const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata?.name === name);
-  const configMaps = objects.filter((o) => o.kind === 'ConfigMap');
-  const secrets = objects.filter((o) => o.kind === 'Secret');
+  const ofKind = (kind: string) => objects.filter((o) => o.kind === kind);
+  const configMaps = ofKind('ConfigMap');
+  const secrets = ofKind('Secret');
+  const [kustomization] = loadYaml<{ images?: { name: string; newName?: string; newTag?: string }[] }>(join(DEPLOY, 'kustomization.yaml'));
+
+  it('renders with kustomize, every object valid for its Kubernetes API type', () => {
+    expect(rendered.errors).toBe('');
+    expect(objects.length).toBeGreaterThan(0);
+  });
 
   it.each(yamlFiles)('%s parses', (file) => {
     expect(loadYaml(join(DEPLOY, file)).length).toBeGreaterThan(0);
   });
 
-  it('kustomization lists files that exist, and every manifest in deploy/', () => {
-    for (const file of kustomization.resources) expect(existsSync(join(DEPLOY, file))).toBe(true);
-    const manifests = yamlFiles.filter((file) => file !== 'kustomization.yaml');
-    expect([...kustomization.resources].sort()).toEqual(manifests.sort());
+  it('every manifest in deploy/ is reached from kustomization.yaml', () => {
+    const reached = new Set<string>();
+    const walk = (dir: string) => {
+      const [k] = loadYaml<{ resources?: string[]; components?: string[] }>(join(dir, 'kustomization.yaml'));
+      for (const entry of [...(k.resources ?? []), ...(k.components ?? [])]) {
+        const path = resolve(dir, entry);
+        expect(existsSync(path)).toBe(true);
+        if (existsSync(path) && statSync(path).isDirectory()) {
+          reached.add(relative(DEPLOY, join(path, 'kustomization.yaml')));
+          walk(path);
+        } else reached.add(relative(DEPLOY, path));
+      }
+    };
+    walk(DEPLOY);
+    expect([...reached].sort()).toEqual(yamlFiles.filter((file) => file !== 'kustomization.yaml').sort());
   });
 
-  it('every object has apiVersion, kind and a name', () => {
+  it('every object has apiVersion, kind and a name, and all but the Namespace are in it', () => {
     for (const o of objects) {
       expect(o.apiVersion).toEqual(expect.any(String));
       expect(o.kind).toEqual(expect.any(String));
       expect(o.metadata?.name).toEqual(expect.any(String));
+      if (o.kind !== 'Namespace') expect(o.metadata.namespace).toBe(NAMESPACE);
     }
+    expect(find('Namespace', NAMESPACE)).toBeDefined();
   });
 
   it('has one ConfigMap and the Secret people-platform-secrets with MONGO_URL and BOOTSTRAP_ADMIN_TOKEN', () => {
@@ -185,21 +313,86 @@ describe('deploy/', () => {
     expect(unknownEnv(names)).toEqual([]);
   });
 
-  describe.each(APP_SERVICES)('%s Deployment', (name) => {
-    const deployment = find('Deployment', name)!;
+  it('makes the five Deployments from one template: one Deployment manifest, and each service a kustomization of it', () => {
+    const deploymentFiles = yamlFiles.filter((file) => loadYaml<K8sObject>(join(DEPLOY, file)).some((o) => o.kind === 'Deployment'));
+    expect(deploymentFiles).toEqual(['service-template/deployment.yaml']);
+    expect(readdirSync(join(DEPLOY, 'services')).sort()).toEqual([...APP_SERVICES].sort());
+    for (const name of APP_SERVICES) {
+      const [k] = loadYaml<{ resources: string[] }>(join(DEPLOY, 'services', name, 'kustomization.yaml'));
+      expect(k.resources).toContain('../../service-template');
+    }
+    expect(
+      ofKind('Deployment')
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual([...APP_SERVICES].sort());
+  });
+
+  it('the five Deployments differ only in what a service sets (name, labels, container name, main.js, environment, port, readiness path)', () => {
+    const generic = (o: K8sObject) => {
+      const copy = JSON.parse(JSON.stringify(o)) as K8sObject;
+      const pod = copy.spec!.template!;
+      const container = pod.spec.containers[0];
+      copy.metadata = { name: '' };
+      copy.spec!.selector = {};
+      pod.metadata = {};
+      pod.spec.topologySpreadConstraints = [];
+      container.name = '';
+      container.command = container.command?.slice(0, 3);
+      container.env = [];
+      container.envFrom = container.envFrom?.slice(0, 1);
+      container.ports = container.ports?.map((p) => ({ ...p, containerPort: 0 }));
+      container.readinessProbe = { ...container.readinessProbe, httpGet: { ...container.readinessProbe?.httpGet, path: '' } };
+      return copy;
+    };
+    const [first, ...others] = ofKind('Deployment').map(generic);
+    for (const other of others) expect(other).toEqual(first);
+  });
+
+  it('sets the registry for every container: all run the image of kustomization.yaml `images:`', () => {
+    const image = kustomization.images?.find((i) => i.name === 'people-platform');
+    // a registry host in front (a dot or a port in the first path segment), as in the documented placeholder
+    expect(image?.newName).toMatch(/^[a-z0-9.-]+(\.[a-z0-9-]+|:\d+)\/.+/);
+    expect(image?.newTag).toEqual(expect.any(String));
+    const containers = ofKind('Deployment').flatMap((o) => o.spec!.template!.spec.containers);
+    expect(containers).toHaveLength(APP_SERVICES.length);
+    for (const container of containers) expect(container.image).toBe(`${image?.newName}:${image?.newTag}`);
+  });
+
+  describe.each(APP_SERVICES)('%s', (name) => {
+    const deployment = find('Deployment', name);
     const pod = deployment?.spec?.template?.spec;
+    const podLabels = deployment?.spec?.template?.metadata?.labels ?? {};
     const container = pod?.containers.find((c) => c.name === name);
     const envValue = (key: string) => container?.env?.find((e) => e.name === key)?.value;
 
     /** The containerPort a probe or Service port refers to, by name or by number. */
     const declaredPort = (port: number | string | undefined) => container?.ports?.find((p) => p.name === port || p.containerPort === port)?.containerPort;
 
-    it('exists with 2 replicas, a selector matching its pod labels, and a container running its main.js', () => {
+    it('has a Deployment whose selector matches its pod labels, its container running its main.js', () => {
       expect(deployment).toBeDefined();
-      expect(deployment.spec?.replicas).toBe(2);
-      expect(deployment.spec?.template?.metadata?.labels).toMatchObject(deployment.spec?.selector?.matchLabels ?? { missing: 'selector' });
-      expect(container?.image).toEqual(expect.any(String));
+      expect(podLabels).toMatchObject(deployment?.spec?.selector?.matchLabels ?? { missing: 'selector' });
+      expect(deployment?.spec?.selector?.matchLabels).toEqual({ 'app.kubernetes.io/name': name });
       expect(container?.command).toEqual(['node', '-r', 'tsconfig-paths/register', `dist/apps/${name}/src/main.js`]);
+      for (const constraint of pod?.topologySpreadConstraints ?? []) expect(constraint.labelSelector).toEqual(deployment?.spec?.selector);
+    });
+
+    it('runs 2 to 6 replicas, counted by its HorizontalPodAutoscaler only (no replicas in the Deployment)', () => {
+      expect(deployment?.spec?.replicas).toBeUndefined();
+      const hpa = find('HorizontalPodAutoscaler', name);
+      expect(hpa?.apiVersion).toBe('autoscaling/v2');
+      expect(hpa?.spec?.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name });
+      expect(hpa?.spec?.minReplicas).toBe(2);
+      expect(hpa?.spec?.maxReplicas).toBeGreaterThan(2);
+    });
+
+    it('has a PodDisruptionBudget over its pods that keeps at least one of the 2 running', () => {
+      const pdb = find('PodDisruptionBudget', name);
+      expect(pdb?.apiVersion).toBe('policy/v1');
+      expect(pdb?.spec?.selector).toEqual(deployment?.spec?.selector);
+      expect(pdb?.spec?.maxUnavailable).toBe(1);
+      // and no other budget covers its pods (two budgets over one pod block evictions)
+      expect(ofKind('PodDisruptionBudget').filter((o) => selects(o.spec?.selector, podLabels))).toHaveLength(1);
     });
 
     it('listens on the port it declares (GATEWAY_PORT / HTTP_PORT)', () => {
@@ -217,12 +410,21 @@ describe('deploy/', () => {
       for (const probe of probes) expect(declaredPort(probe.httpGet?.port)).toBeDefined();
     });
 
+    it('waits in preStop before SIGTERM (endpoints removed first), within its termination grace period', () => {
+      const preStop = container?.lifecycle?.preStop;
+      const seconds = preStop?.sleep?.seconds ?? (preStop?.exec?.command?.[0] === 'sleep' ? Number(preStop.exec.command[1]) : NaN);
+      expect(seconds).toBeGreaterThanOrEqual(5);
+      // the grace period counts the preStop time; the process needs time to stop after it
+      expect(pod?.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(seconds + 20);
+    });
+
     it('takes its environment from the ConfigMap (and the Secret, when it refers to one, exists)', () => {
       const configMapRefs = (container?.envFrom ?? []).flatMap((e) => (e.configMapRef ? [e.configMapRef.name] : []));
       const secretRefs = (container?.envFrom ?? []).flatMap((e) => (e.secretRef ? [e.secretRef.name] : []));
       expect(configMapRefs).toEqual([configMaps[0]?.metadata.name]);
       for (const secret of secretRefs) expect(find('Secret', secret)).toBeDefined();
-      if (name !== 'gateway') expect(secretRefs).toEqual(['people-platform-secrets']);
+      // the gateway needs neither MONGO_URL nor the bootstrap token
+      expect(secretRefs).toEqual(name === 'gateway' ? [] : ['people-platform-secrets']);
     });
 
     it('has resource requests and limits, and runs as non-root on a read-only root filesystem', () => {
@@ -231,6 +433,49 @@ describe('deploy/', () => {
       expect(container?.securityContext?.runAsNonRoot ?? pod?.securityContext?.runAsNonRoot).toBe(true);
       expect(container?.securityContext?.readOnlyRootFilesystem).toBe(true);
     });
+
+    // NetworkPolicies: what applies to this service's pods (policies in its namespace whose podSelector selects them)
+    const policies = ofKind('NetworkPolicy').filter((o) => selects(o.spec?.podSelector, podLabels));
+    const ingressRules = policies.flatMap((o) => o.spec?.ingress ?? []);
+    const egressPorts = policies.flatMap((o) => o.spec?.egress ?? []).flatMap((rule) => (rule.ports ?? []).map((p) => `${p.port}/${p.protocol ?? 'TCP'}`));
+
+    it('is isolated by NetworkPolicies both ways (a default deny selects it)', () => {
+      expect(policies.some((o) => o.spec?.policyTypes?.includes('Ingress'))).toBe(true);
+      expect(policies.some((o) => o.spec?.policyTypes?.includes('Egress'))).toBe(true);
+      // every egress rule names its ports: nothing is open to every port
+      for (const rule of policies.flatMap((o) => o.spec?.egress ?? [])) expect(rule.ports?.length).toBeGreaterThan(0);
+    });
+
+    if (name === 'gateway') {
+      it('is reachable from outside on its HTTP port only, and reaches DNS and NATS only', () => {
+        expect(ingressRules).toHaveLength(1);
+        expect(ingressRules[0].from).toBeUndefined(); // any source
+        expect(ingressRules[0].ports?.map((p) => declaredPort(p.port))).toEqual([3000]);
+        expect([...new Set(egressPorts)].sort()).toEqual(['4222/TCP', '53/TCP', '53/UDP']);
+      });
+    } else {
+      it('is not reachable by anyone (no ingress rule), and reaches DNS, NATS and MongoDB only', () => {
+        expect(ingressRules).toEqual([]);
+        expect([...new Set(egressPorts)].sort()).toEqual(['27017/TCP', '4222/TCP', '53/TCP', '53/UDP']);
+      });
+    }
+  });
+
+  it('lets the services reach NATS and MongoDB pods that run in the namespace', () => {
+    const servicePod = { 'app.kubernetes.io/name': 'identity', 'app.kubernetes.io/part-of': NAMESPACE };
+    for (const [server, port] of [
+      ['nats', 4222],
+      ['mongodb', 27017],
+    ] as const) {
+      const rules = ofKind('NetworkPolicy')
+        .filter((o) => selects(o.spec?.podSelector, { 'app.kubernetes.io/name': server }))
+        .flatMap((o) => o.spec?.ingress ?? []);
+      const allowed = rules.some(
+        (rule) =>
+          (rule.from ?? []).some((peer) => !peer.namespaceSelector && selects(peer.podSelector, servicePod)) && (rule.ports ?? []).some((p) => p.port === port),
+      );
+      expect(allowed).toBe(true);
+    }
   });
 
   it('exposes the gateway with a Service on port 80 to its container port 3000', () => {
@@ -245,7 +490,63 @@ describe('deploy/', () => {
   });
 
   it('has no Service for the NATS-only services', () => {
-    const services = objects.filter((o) => o.kind === 'Service').map((o) => o.metadata.name);
+    const services = ofKind('Service').map((o) => o.metadata.name);
     expect(services).toEqual(['gateway']);
+  });
+
+  // ---- the renderer catches what a YAML parse cannot ----
+
+  describe('a broken manifest fails the rendering', () => {
+    let copy: string;
+    beforeEach(() => {
+      copy = mkdtempSync(join(tmpdir(), 'deploy-'));
+      cpSync(DEPLOY, copy, { recursive: true });
+    });
+    afterEach(() => rmSync(copy, { recursive: true, force: true }));
+
+    /** Renders the copy of deploy/ with `find` replaced by `replace` in one of its files. */
+    const renderEdited = (file: string, find: string, replace: string) => {
+      const path = join(copy, file);
+      const text = readFileSync(path, 'utf8');
+      expect(text).toContain(find);
+      writeFileSync(path, text.replace(find, replace));
+      return render(copy);
+    };
+
+    it('renders the unchanged copy', () => {
+      expect(render(copy).errors).toBe('');
+    });
+
+    it.each([
+      [
+        'an unknown field in the template',
+        'service-template/deployment.yaml',
+        'terminationGracePeriodSeconds: 30',
+        'terminationGracePeriodSecond: 30',
+        /unknown field.*terminationGracePeriodSecond/,
+      ],
+      [
+        'an unknown field in a container',
+        'service-template/deployment.yaml',
+        'imagePullPolicy: IfNotPresent',
+        'imagePullPolicy: IfNotPresent\n          imagePullSecret: x',
+        /unknown field.*imagePullSecret/,
+      ],
+      ['a wrong type in the template', 'service-template/hpa.yaml', 'minReplicas: 2', 'minReplicas: two', /minReplicas/],
+      ['a wrong type in a NetworkPolicy', 'network-policies.yaml', 'policyTypes:\n    - Ingress\n    - Egress', 'policyTypes: Ingress', /policyTypes/],
+      [
+        'an unknown field in a service patch',
+        'services/identity/kustomization.yaml',
+        'name: MONGO_DB',
+        'name: MONGO_DB\n          valu: x',
+        /unknown field.*valu/,
+      ],
+      ['an unknown field in the ConfigMap', 'configmap.yaml', '\ndata:', '\ndatas:\n  X: y\ndata:', /unknown field.*datas/],
+      ['an unknown kind', 'namespace.yaml', 'kind: Namespace', 'kind: Namespaces', /Namespaces/],
+    ])('%s', (_what, file, find, replace, message) => {
+      const result = renderEdited(file, find, replace);
+      expect(result.objects).toEqual([]);
+      expect(result.errors).toMatch(message);
+    });
   });
 });
