@@ -144,10 +144,8 @@ function customRolesOf(deps: OrganizationDeps, organizationId: string, meta: Com
   return deps.customRoles(organizationId, meta);
 }
 
-export interface OrganizationResult<R> extends CommandResult<OrganizationState, R> {
-  /** the command's reply: computed from its events and the state they were decided on (with the custom roles), or the first reply when the command id was seen before */
-  reply: R;
-}
+/** `reply`: computed from the events and the state they were decided on (with the custom roles), or the first reply when the command id was seen before */
+export type OrganizationResult<R> = CommandResult<OrganizationState, R>;
 
 /**
  * The store's runner (`handleCommand`) with membership's plug-ins: load from the cache or the latest snapshot
@@ -180,15 +178,16 @@ export function runOrganizationCommand<R = undefined>(
       reply: (events, state, roles) => reply(events, roles ? state.withCustomRoles(roles) : state),
       afterCommit: async (result, loaded) => {
         if (result.duplicate) return;
+        // first: the runner has evolved the loaded (perhaps cached) state in place with the committed events
+        // (evolveOrganization), so its version must follow before anything here can fail
+        loaded.state = result.state;
+        loaded.version = result.version;
+        deps.cache?.set(organizationId, loaded);
         await appliedCommands(deps.db)
           .insertOne({ _id: meta.commandId, commitId: result.commit._id })
           .catch((err) => {
             if (!isDuplicateKey(err)) throw err;
           });
-        // the cached state was evolved in place with the committed events (evolveOrganization)
-        loaded.state = result.state;
-        loaded.version = result.version;
-        deps.cache?.set(organizationId, loaded);
         if (loaded.version - loaded.snapshotVersion >= SNAPSHOT_EVERY) {
           await saveSnapshot(deps.db, organizationId, loaded.state, loaded.version);
           loaded.snapshotVersion = loaded.version;
