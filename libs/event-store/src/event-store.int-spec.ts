@@ -108,7 +108,11 @@ describe('event store on a MongoDB-wire server', () => {
       decide: (c, s) => (s.taken >= 3 ? [] : [{ type: 'seat.taken', version: 1, data: { who: c.who } }]),
     };
     const stream = `seats-${randomUUID()}`;
-    await Promise.all(Array.from({ length: 10 }, (_, i) => handleCommand(store, decider, stream, { who: `u${i}` }, systemMeta(randomUUID()), { retries: 20 })));
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        handleCommand({ ...decider, store, streamId: stream, command: { who: `u${i}` }, meta: systemMeta(randomUUID()), retries: 20 }),
+      ),
+    );
     expect(await store.readStream(stream)).toHaveLength(3);
   });
 
@@ -120,8 +124,8 @@ describe('event store on a MongoDB-wire server', () => {
     };
     const stream = `counter-${randomUUID()}`;
     const meta = systemMeta(randomUUID());
-    const a = await handleCommand(store, decider, stream, {}, meta);
-    const b = await handleCommand(store, decider, stream, {}, meta);
+    const a = await handleCommand({ ...decider, store, streamId: stream, command: {}, meta });
+    const b = await handleCommand({ ...decider, store, streamId: stream, command: {}, meta });
     expect(a.duplicate).toBe(false);
     expect(b.duplicate).toBe(true);
     expect(b.commit?._id).toBe(a.commit?._id);
@@ -150,9 +154,9 @@ describe('event store on a MongoDB-wire server', () => {
         return store.load(...args);
       },
     } as EventStore;
-    const a = handleCommand(slowStore, decider, stream, {}, meta);
+    const a = handleCommand({ ...decider, store: slowStore, streamId: stream, command: {}, meta });
     await new Promise((r) => setTimeout(r, 50)); // A is in its load
-    const b = await handleCommand(store, decider, stream, {}, meta);
+    const b = await handleCommand({ ...decider, store, streamId: stream, command: {}, meta });
     bDone();
     const resultA = await a;
     expect(b.duplicate).toBe(false);

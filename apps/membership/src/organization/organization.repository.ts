@@ -1,7 +1,7 @@
 import type { Collection, Db } from 'mongodb';
 import { OrgAccess, type OrgAccessSnapshot, type RoleDefinition } from '@app/access-model';
-import { DomainError, ErrorCode, type CommandMeta, type DomainEvent, type NewEvent } from '@app/contracts';
-import { ConcurrencyError, isDuplicateKey, type CommitDocument, type EventStore } from '@app/event-store';
+import type { CommandMeta, DomainEvent, NewEvent } from '@app/contracts';
+import { handleCommand, isDuplicateKey, type CommandResult, type CommitDocument, type EventStore } from '@app/event-store';
 import { decideOrganization, weighsRoles, type OrganizationCommand } from './organization.decider';
 import { evolveOrganization, initialOrganizationState, organizationStreamId, type OrganizationState } from './organization.state';
 
@@ -144,20 +144,16 @@ function customRolesOf(deps: OrganizationDeps, organizationId: string, meta: Com
   return deps.customRoles(organizationId, meta);
 }
 
-export interface OrganizationResult<R> {
-  state: OrganizationState;
-  version: number;
-  events: NewEvent[];
-  commit?: CommitDocument;
-  /** the command's reply: computed from its events and the state they were decided on (with the custom roles), or the first reply when the command id was seen before */
-  reply: R;
-}
+/** `reply`: computed from the events and the state they were decided on (with the custom roles), or the first reply when the command id was seen before */
+export type OrganizationResult<R> = CommandResult<OrganizationState, R>;
 
 /**
- * Load (cache or snapshot, plus newer commits) → ask authorization for the custom roles when the decision
- * weighs roles → decide → append, retried on a version conflict so every decision is made on the latest state
- * (the roles asked again). A command id that was appended before returns its first reply. Writes a snapshot
- * every SNAPSHOT_EVERY events.
+ * The store's runner (`handleCommand`) with membership's plug-ins: load from the cache or the latest snapshot
+ * plus the newer commits; look the command id up in `organization_commands`; ask authorization for the custom
+ * roles when the decision weighs roles (on every attempt: a retry after a version conflict asks again);
+ * after the append, record the command id, keep the new state in the cache, write a snapshot every
+ * SNAPSHOT_EVERY events and publish the commit. Up to `retries` decisions after the first, with a little
+ * random back-off. Commands on one organization run one at a time in this process (the cache's lock).
  */
 export function runOrganizationCommand<R = undefined>(
   deps: OrganizationDeps,
@@ -166,44 +162,40 @@ export function runOrganizationCommand<R = undefined>(
   reply: (events: NewEvent[], state: OrganizationState) => R = () => undefined as R,
   retries = 10,
 ): Promise<OrganizationResult<R>> {
-  const run = async (): Promise<OrganizationResult<R>> => {
-    const streamId = organizationStreamId(command.organizationId);
-    for (let attempt = 0; ; attempt++) {
-      // load first, then look the command id up (see handleCommand in libs/event-store)
-      const loaded = await loadUnlocked(deps, command.organizationId);
-      const earlier = await earlierCommit(deps, meta.commandId);
-      if (earlier) return { state: loaded.state, version: loaded.version, events: [], commit: earlier, reply: earlier.reply as R };
-      const roles = weighsRoles(command) ? await customRolesOf(deps, command.organizationId, meta) : undefined;
-      const events = decideOrganization(command, loaded.state, meta, roles);
-      const decidedOn = roles ? loaded.state.withCustomRoles(roles) : loaded.state;
-      if (events.length === 0) return { state: loaded.state, version: loaded.version, events, reply: reply(events, decidedOn) };
-      const outcome = reply(events, decidedOn);
-      try {
-        const result = await deps.store.append(streamId, loaded.version, events, { commandId: meta.commandId, meta, reply: outcome ?? null });
-        if (result.status === 'duplicate') {
-          const again = await loadUnlocked(deps, command.organizationId);
-          return { state: again.state, version: again.version, events: [], commit: result.commit, reply: result.commit.reply as R };
-        }
+  const { organizationId } = command;
+  const streamId = organizationStreamId(organizationId);
+  const run = () =>
+    handleCommand({
+      store: deps.store,
+      streamId,
+      command,
+      meta,
+      decide: decideOrganization,
+      evolve: evolveOrganization,
+      load: () => loadUnlocked(deps, organizationId),
+      findEarlier: (commandId) => earlierCommit(deps, commandId),
+      input: async () => (weighsRoles(command) ? customRolesOf(deps, organizationId, meta) : undefined),
+      reply: (events, state, roles) => reply(events, roles ? state.withCustomRoles(roles) : state),
+      afterCommit: async (result, loaded) => {
+        if (result.duplicate) return;
+        // first: the runner has evolved the loaded (perhaps cached) state in place with the committed events
+        // (evolveOrganization), so its version must follow before anything here can fail
+        loaded.state = result.state;
+        loaded.version = result.version;
+        deps.cache?.set(organizationId, loaded);
         await appliedCommands(deps.db)
           .insertOne({ _id: meta.commandId, commitId: result.commit._id })
           .catch((err) => {
             if (!isDuplicateKey(err)) throw err;
           });
-        loaded.state = result.commit.events.reduce(evolveOrganization, loaded.state);
-        loaded.version = result.commit.toVersion;
-        deps.cache?.set(command.organizationId, loaded);
         if (loaded.version - loaded.snapshotVersion >= SNAPSHOT_EVERY) {
-          await saveSnapshot(deps.db, command.organizationId, loaded.state, loaded.version);
+          await saveSnapshot(deps.db, organizationId, loaded.state, loaded.version);
           loaded.snapshotVersion = loaded.version;
         }
         await deps.flush?.(streamId);
-        return { state: loaded.state, version: loaded.version, events, commit: result.commit, reply: outcome };
-      } catch (err) {
-        if (!(err instanceof ConcurrencyError)) throw err;
-        if (attempt >= retries) throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'the organization was changed concurrently; try again');
-        await new Promise((r) => setTimeout(r, Math.random() * 20 * (attempt + 1)));
-      }
-    }
-  };
-  return deps.cache ? deps.cache.exclusive(command.organizationId, run) : run();
+      },
+      retries,
+      conflictMessage: 'the organization was changed concurrently; try again',
+    });
+  return deps.cache ? deps.cache.exclusive(organizationId, run) : run();
 }

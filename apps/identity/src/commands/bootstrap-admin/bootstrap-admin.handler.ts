@@ -48,7 +48,8 @@ export async function bootstrapAdmin(infra: Infrastructure, config: ServiceConfi
   }
   await storeApiToken(infra.db, { _id: hashToken(token), userId, tokenId, createdAt: new Date(), lastUsedAt: null });
   const meta = systemMeta(`bootstrap-admin:${email.toLowerCase()}`);
-  const result = await handleCommand(infra.store, userDecider, userStreamId(userId), { kind: 'BootstrapAdmin', userId, username, email, tokenId }, meta);
+  const command = { kind: 'BootstrapAdmin' as const, userId, username, email, tokenId };
+  const result = await handleCommand({ ...userDecider, store: infra.store, streamId: userStreamId(userId), command, meta });
   await infra.reservations.confirm('username', username.toLowerCase(), userId);
   await infra.reservations.confirm('email', email.toLowerCase(), userId);
   await projectUserEvents(infra.db, await infra.store.readStream(userStreamId(userId)));
