@@ -5,8 +5,8 @@ import { requireInfraEnv } from '@app/testing';
 import { BOOTSTRAP_TOKEN, natsQuery, startSystem, type RunningSystem } from './support/system';
 
 /**
- * The fast request path (docs/identity.md "Verified tokens at the gateway"): API tokens verified once and
- * cached by each gateway, invalidated by identity's events, with a read index so that a revocation answered
+ * The fast request path (docs/identity.md "Verified tokens at the gateway"): API tokens and sessions verified
+ * once and cached by each gateway, invalidated by identity's events, with a read index so that a revocation answered
  * through one gateway is refused by the very next request through another; guarded requests cost one hop.
  */
 describe('fast path: cached token verification, immediate revocation across gateways and identity replicas', () => {
@@ -80,35 +80,53 @@ describe('fast path: cached token verification, immediate revocation across gate
     }
   });
 
-  it('password reset by the organization: API token and session refused at once through the other gateway', async () => {
+  it('password reset by the organization: API token and session (both cached) refused at once through the other gateway', async () => {
     const u = await account();
     await warm(u.token);
+    await warm(u.session);
     await request(urls[0]).post(`/api/v1/organizations/${org}/people/${u.userId}/password`).set(owner).expect(200);
     await me(urls[1], u.token).expect(401);
     await me(urls[1], u.session).expect(401);
+    await me(urls[0], u.session).expect(401);
   });
 
-  it('logout and password change: the sessions are refused at once through the other gateway', async () => {
-    const u = await account();
-    await warm(u.session);
-    await request(urls[0]).post('/api/v1/auth/logout').set(auth(u.session)).expect(204);
-    await me(urls[1], u.session).expect(401);
+  const login = async (username: string, password: string) =>
+    (await request(urls[0]).post('/api/v1/auth/login').send({ login: username, password }).expect(200)).body.token as string;
 
-    const login = async () =>
-      (
-        await request(urls[0])
-          .post('/api/v1/auth/login')
-          .send({ login: `fast${n}`, password: u.password })
-          .expect(200)
-      ).body.token as string;
-    const [a, b] = [await login(), await login()];
+  it('logout through one gateway: every session of the caller (cached by the other) is refused by its very next request', async () => {
+    for (const [a, b] of [
+      [0, 1],
+      [1, 0],
+    ]) {
+      const u = await account();
+      const other = await login(`fast${n}`, u.password);
+      await warm(u.session);
+      await warm(other);
+      await request(urls[b]).post('/api/v1/auth/logout').set(auth(u.session)).expect(204);
+      await me(urls[a], u.session).expect(401);
+      await me(urls[a], other).expect(401);
+      await me(urls[b], other).expect(401);
+      await me(urls[a], u.token).expect(200); // the API token is not a session
+      // a new login works again, and logging out with an ended session is refused
+      const again = await login(`fast${n}`, u.password);
+      await me(urls[a], again).expect(200);
+      await request(urls[a]).post('/api/v1/auth/logout').set(auth(u.session)).expect(401);
+      await me(urls[b], again).expect(200);
+    }
+  });
+
+  it('password change: the sessions (cached) are refused at once through the other gateway', async () => {
+    const u = await account();
+    const [a, b] = [await login(`fast${n}`, u.password), await login(`fast${n}`, u.password)];
     await warm(a);
+    await warm(b);
     await request(urls[0])
       .post('/api/v1/auth/password')
       .send({ login: `fast${n}`, currentPassword: u.password, newPassword: `${u.password} again` })
       .expect(200);
     await me(urls[1], a).expect(401);
     await me(urls[1], b).expect(401);
+    await me(urls[0], a).expect(401);
     await me(urls[1], u.token).expect(200); // the API token is not a session
   });
 
@@ -122,6 +140,17 @@ describe('fast path: cached token verification, immediate revocation across gate
     for (const url of urls) await check(url).expect(200);
     await request(urls[0]).delete(`/api/v1/organizations/${org}/people/${u.userId}`).set(owner).expect(204);
     await check(urls[1]).expect(404);
+  });
+
+  it('a cached session: N requests with one session cost one verify-token (no request to identity but the route’s own)', async () => {
+    const u = await account();
+    const verify = IdentitySubjects.verifyToken();
+    await nc.flush();
+    const [verifyBefore, getUserBefore] = [count(verify), count(IdentitySubjects.getUser())];
+    for (let i = 0; i < 20; i++) await me(urls[1], u.session).expect(200);
+    await nc.flush();
+    expect(count(verify) - verifyBefore).toBe(1);
+    expect(count(IdentitySubjects.getUser()) - getUserBefore).toBe(20); // GET /me's own hop
   });
 
   it('the cache is used: N requests with one token cost one verify-token; a check costs no stream look-up in authorization', async () => {

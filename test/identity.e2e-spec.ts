@@ -144,11 +144,15 @@ describe('identity: accounts, login, profile (API.md)', () => {
   });
 
   describe('logout', () => {
-    it('revokes the session token (204), which is 401 from then on; other sessions go on', async () => {
+    it('ends every session of the caller (204): each is 401 from then on; the API token and a new login go on', async () => {
       const other = (await http.post('/api/v1/auth/login').send({ login: 'tom', password: tomPassword }).expect(200)).body.token;
       secrets.push(other);
+      await http.get('/api/v1/me').set(bearer(tomSession)).expect(200);
       await http.post('/api/v1/auth/logout').set(bearer(other)).expect(204);
-      expectProblem(await http.get('/api/v1/me').set(bearer(other)), 401, 'UNAUTHENTICATED');
+      for (const s of [other, tomSession]) expectProblem(await http.get('/api/v1/me').set(bearer(s)), 401, 'UNAUTHENTICATED');
+      await http.get('/api/v1/me').set(bearer(BOOTSTRAP_TOKEN)).expect(200);
+      tomSession = (await http.post('/api/v1/auth/login').send({ login: 'tom', password: tomPassword }).expect(200)).body.token;
+      secrets.push(tomSession);
       await http.get('/api/v1/me').set(bearer(tomSession)).expect(200);
     });
 

@@ -31,6 +31,8 @@ const PEOPLE = 1000;
 const GROUPS = 50;
 const ROLES = 20;
 const PROJECTS = 100;
+/** how long the people list may take to catch up with the seeding (BENCH_PEOPLE_WAIT_S) */
+const PEOPLE_WAIT_MS = Number(process.env.BENCH_PEOPLE_WAIT_S ?? 1800) * 1000;
 
 interface Counters {
   nats: number;
@@ -57,6 +59,9 @@ async function main() {
     natsUrl = nats.url;
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-gateway-'));
+  // the services' log lines (npm start's output), kept after the run
+  const logFile = join(tmpdir(), `bench-gateway-${process.pid}.log`);
+  process.stdout.write(`the stack's output goes to ${logFile}\n`);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const env = {
@@ -68,7 +73,6 @@ async function main() {
     BOOTSTRAP_ADMIN_EMAIL: 'bench@example.com',
     BOOTSTRAP_ADMIN_TOKEN: TOKEN,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-    QUIET: '1',
   };
   const mongo = await MongoClient.connect(mongoUrl);
   const nc = await connect({ servers: natsUrl });
@@ -78,12 +82,16 @@ async function main() {
 
   let stack: ChildProcess | undefined;
   try {
-    const cold = await startStack(env, base).then((r) => ((stack = r.child), r.allReadyMs));
+    const cold = await startStack(env, base, undefined, logFile).then((r) => ((stack = r.child), r.allReadyMs));
     process.stdout.write(`stack ready (first start, empty databases): ${(cold / 1000).toFixed(1)} s\n`);
     const seed = await seedOrganization(base);
     process.stdout.write(`seeded: ${PEOPLE} people, ${GROUPS} groups, ${ROLES} custom roles, ${PROJECTS} projects in ${(seed.ms / 1000).toFixed(0)} s\n`);
+    // the people list answers 503 until membership's people projection has applied the seeding (slow on FerretDB, docs/membership.md)
+    const caughtUp = await untilOk(`${base}/api/v1/organizations/${seed.org}/people`, PEOPLE_WAIT_MS);
+    process.stdout.write(`people list caught up ${(caughtUp / 1000).toFixed(0)} s after the seeding\n`);
+    const session = await sessionOf(base, 'p0', seed.temporaryPassword);
     await stopStack(stack);
-    const warm = await startStack(env, base).then((r) => ((stack = r.child), r.allReadyMs));
+    const warm = await startStack(env, base, undefined, logFile).then((r) => ((stack = r.child), r.allReadyMs));
     process.stdout.write(`stack ready (second start, data present): ${(warm / 1000).toFixed(1)} s\n\n`);
 
     const auth = { Authorization: `Bearer ${TOKEN}` };
@@ -101,6 +109,7 @@ async function main() {
     };
     const health = await measure('GET /health', `${base}/health`, concurrency, {}, {});
     await measure('GET /api/v1/me (API token)', `${base}/api/v1/me`, concurrency);
+    await measure('GET /api/v1/me (session)', `${base}/api/v1/me`, concurrency, {}, { Authorization: `Bearer ${session}` });
     await measure('POST …/permissions/check', `${org}/permissions/check`, concurrency, {
       method: 'POST',
       body: () => ({ permissions: ['organization.people.view'] }),
@@ -187,11 +196,13 @@ async function seedOrganization(base: string) {
   const api = `${base}/api/v1`;
   const org = (await call<{ id: string }>('POST', `${api}/organizations`, { name: `Bench ${Date.now()}` })).id;
   const userIds: string[] = [];
+  let temporaryPassword = '';
   const batch = 100;
   for (let i = 0; i < PEOPLE; i += batch) {
     const accounts = Array.from({ length: Math.min(batch, PEOPLE - i) }, (_, k) => ({ email: `p${i + k}@bench.example.com`, username: `p${i + k}` }));
-    const reply = await call<{ created: Array<{ userId: string }> }>('POST', `${api}/organizations/${org}/accounts`, { accounts });
+    const reply = await call<{ created: Array<{ userId: string; temporaryPassword: string }> }>('POST', `${api}/organizations/${org}/accounts`, { accounts });
     userIds.push(...reply.created.map((c) => c.userId));
+    temporaryPassword ||= reply.created[0].temporaryPassword;
   }
   const roleIds: string[] = [];
   for (let i = 0; i < ROLES; i++)
@@ -211,7 +222,32 @@ async function seedOrganization(base: string) {
   for (let i = 100; i < 200; i++) await call('PUT', `${api}/organizations/${org}/people/${userIds[i]}/role`, { roleId: roleIds[i % ROLES] });
   const roles = await call<{ items: Array<{ id: string; name: string }> }>('GET', `${api}/organizations/${org}/roles?scope=organization`);
   const memberRole = roles.items.find((r) => r.name === 'Member')!.id;
-  return { org, userIds, memberRole, customRole: roleIds[0], ms: Date.now() - began };
+  return { org, userIds, temporaryPassword, memberRole, customRole: roleIds[0], ms: Date.now() - began };
+}
+
+/**
+ * A login session of `login` (a plain member of the seeded organization): its first password change, which
+ * answers a session; when that timed out after all (its outcome unknown, the temporary password maybe gone),
+ * a login with the new password.
+ */
+async function sessionOf(base: string, login: string, temporaryPassword: string): Promise<string> {
+  const password = 'bench-session-password';
+  try {
+    return (await call<{ token: string }>('POST', `${base}/api/v1/auth/password`, { login, currentPassword: temporaryPassword, newPassword: password })).token;
+  } catch {
+    return (await call<{ token: string }>('POST', `${base}/api/v1/auth/login`, { login, password })).token;
+  }
+}
+
+/** ms until `url` answers 200 with the bench's token (polled every second), or throws after `timeoutMs`. */
+async function untilOk(url: string, timeoutMs: number): Promise<number> {
+  const began = Date.now();
+  for (;;) {
+    const res = await fetch(url, { headers: { Authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(30_000) }).catch(() => undefined);
+    if (res?.ok) return Date.now() - began;
+    if (Date.now() - began > timeoutMs) throw new Error(`${url} did not answer 200 within ${timeoutMs / 1000} s (last: ${res?.status ?? 'no answer'})`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 main().catch((err) => {

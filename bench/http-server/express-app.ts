@@ -8,11 +8,20 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { raw, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
+import pinoHttp from 'pino-http';
 import { createLogger, PinoNestLogger, type ServiceConfig } from '@app/platform';
 import { GatewayModule } from '../../apps/gateway/src/gateway.module';
-import { accessLogger, configureGateway } from '../../apps/gateway/src/gateway.app';
+import { configureGateway } from '../../apps/gateway/src/gateway.app';
 import { openRequestContext } from '../../apps/gateway/src/common/request-context';
 import { BODY_LIMIT_BYTES, edgeCheck, parseJsonBody } from '../../apps/gateway/src/common/json-body';
+
+/** pino-http's request log lines, as the Express gateway wrote them (the Fastify gateway now writes its own, cheaper line). */
+const accessLogger = (logger: Logger) =>
+  pinoHttp({
+    logger,
+    customProps: (req) => ({ requestId: req.id }),
+    autoLogging: { ignore: (req) => req.url === '/metrics' || /^\/health(\/ready|\/serving)?$/.test(req.url ?? '') },
+  });
 
 export async function createExpressGatewayApp(config: ServiceConfig<'gateway'>, logger: Logger = createLogger('gateway', config.LOG_LEVEL)) {
   const app = await NestFactory.create<NestExpressApplication>(GatewayModule.register(config, logger), {

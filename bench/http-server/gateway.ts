@@ -1,7 +1,7 @@
 /**
  * One gateway process of bench/http-server: `gateway.ts express|fastify` builds the gateway app on that
  * platform (express: express-app.ts, or EXPRESS_GATEWAY_APP, the gateway.app.ts of another build, e.g. an
- * older commit unpacked), listens on a free loopback port and sends the port to its parent (IPC), and its
+ * older commit unpacked; fastify: this tree's gateway.app.ts, or GATEWAY_APP, another build's), listens on a free loopback port and sends the port to its parent (IPC), and its
  * CPU time when asked. Configuration from the environment, as the gateway's own main.ts reads it.
  */
 import 'reflect-metadata';
@@ -16,7 +16,8 @@ async function main() {
   const platform = process.argv[2];
   const other = process.env.EXPRESS_GATEWAY_APP;
   const express: Build = other ? ((await import(other)) as { createGatewayApp: Build }).createGatewayApp : createExpressGatewayApp;
-  const build = platform === 'express' ? express : platform === 'fastify' ? createGatewayApp : undefined;
+  const fastify: Build = process.env.GATEWAY_APP ? ((await import(process.env.GATEWAY_APP)) as { createGatewayApp: Build }).createGatewayApp : createGatewayApp;
+  const build = platform === 'express' ? express : platform === 'fastify' ? fastify : undefined;
   if (!build) throw new Error(`usage: gateway.ts express|fastify (got ${platform})`);
   const app = await build(loadConfig('gateway'));
   await app.listen(0, '127.0.0.1');

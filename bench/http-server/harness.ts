@@ -60,7 +60,17 @@ export function cpuMs(child: ChildProcess): Promise<number> {
 }
 
 /** Both gateways up (production defaults: access log at info, here to /dev/null; no trust in proxies), and how to stop it all. */
-export async function startBench(): Promise<{ gateways: Record<Platform, Gateway>; stop(): Promise<void> }> {
+export function startBench(): Promise<{ gateways: Record<Platform, Gateway>; stop(): Promise<void> }> {
+  return startGateways({ express: { platform: 'express' }, fastify: { platform: 'fastify' } });
+}
+
+/**
+ * One gateway process per variant, each on its platform with its own environment on top of the defaults
+ * (access log at info, to /dev/null; no trust in proxies), one identity stub for all; and how to stop it all.
+ */
+export async function startGateways<K extends string>(
+  variants: Record<K, { platform: Platform; env?: Record<string, string> }>,
+): Promise<{ gateways: Record<K, Gateway>; stop(): Promise<void> }> {
   let server: LocalServer | undefined;
   let natsUrl = process.env.NATS_URL;
   if (!natsUrl) {
@@ -69,19 +79,20 @@ export async function startBench(): Promise<{ gateways: Record<Platform, Gateway
   }
   const prefix = `benchhttp${randomBytes(3).toString('hex')}.`;
   const nc = await connect({ servers: natsUrl });
-  const gateways: Partial<Record<Platform, Gateway>> = {};
+  const gateways: Partial<Record<K, Gateway>> = {};
   const stop = async () => {
-    for (const gw of Object.values(gateways)) gw.child.disconnect();
+    for (const gw of Object.values<Gateway | undefined>(gateways)) gw?.child.disconnect();
     await nc.drain().catch(() => undefined);
     await server?.stop();
   };
   try {
     stubIdentity(nc, prefix);
     const env = { ...process.env, NATS_URL: natsUrl, NATS_SUBJECT_PREFIX: prefix, LOG_LEVEL: 'info', GATEWAY_PORT: '0', TRUST_PROXY: 'false' };
-    for (const p of PLATFORMS) gateways[p] = await startGateway(p, env);
+    for (const [name, v] of Object.entries(variants) as Array<[K, { platform: Platform; env?: Record<string, string> }]>)
+      gateways[name] = await startGateway(v.platform, { ...env, ...v.env });
   } catch (err) {
     await stop();
     throw err;
   }
-  return { gateways: gateways as Record<Platform, Gateway>, stop };
+  return { gateways: gateways as Record<K, Gateway>, stop };
 }

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '../..');
@@ -19,11 +20,14 @@ const status = (url: string) =>
 
 /**
  * Starts the stack as `npm start` does (scripts/start.js, each service its own process) and times it from the
- * spawn until the gateway is ready and until every service is up.
+ * spawn until the gateway is ready and until every service is up. `logFile`: where its output (the services'
+ * log lines) is appended, so that a failure can be read afterwards; otherwise it is dropped.
  */
-export async function startStack(env: NodeJS.ProcessEnv, base: string, timeoutMs = 180_000): Promise<StartedStack> {
+export async function startStack(env: NodeJS.ProcessEnv, base: string, timeoutMs = 180_000, logFile?: string): Promise<StartedStack> {
   const began = Date.now();
-  const child = spawn(process.execPath, [join(ROOT, 'scripts/start.js')], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const out = logFile ? openSync(logFile, 'a') : 'ignore';
+  const child = spawn(process.execPath, [join(ROOT, 'scripts/start.js')], { cwd: ROOT, env, stdio: ['ignore', out, 'inherit'] });
+  if (typeof out === 'number') closeSync(out);
   let exited = false;
   child.on('exit', () => (exited = true));
   let gatewayReadyMs: number | undefined;

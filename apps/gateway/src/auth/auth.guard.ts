@@ -20,9 +20,9 @@ const unauthenticated = () => new UnauthorizedException({ code: ErrorCode.UNAUTH
 
 /**
  * Global guard: every route needs a valid token unless it is marked @Public(). The request first waits for
- * its read index (the events stream as of its arrival, applied by this gateway); then a cached API token
- * answers without a hop, anything else is verified by identity (and an API token's answer cached). So a
- * revoked token fails on the very next request on any replica (docs/identity.md).
+ * its read index (the events stream as of its arrival, applied by this gateway); then a cached API token or
+ * session answers without a hop, anything else is verified by identity (and its answer cached). So a
+ * revoked token or ended session fails on the very next request on any replica (docs/identity.md).
  */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {

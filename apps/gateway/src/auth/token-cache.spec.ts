@@ -34,6 +34,12 @@ describe('verified-token cache: invalidation rules', () => {
     expect(keys(cache, 's', 'other')).toEqual(['other']);
   });
 
+  it('sessions-ended by a logout drops the user’s sessions and keeps their API token', () => {
+    const cache = cacheWith({ a: api('t1'), s1: session(), s2: session(), other: session(V) });
+    cache.apply(invalidationOf('user.sessions-ended', { userId: U, reason: 'logout' })!, 5);
+    expect(keys(cache, 'a', 's1', 's2', 'other')).toEqual(['a', 'other']);
+  });
+
   it('username-changed updates the cached principals; other events change nothing', () => {
     const cache = cacheWith({ a: api('t1') });
     cache.apply(invalidationOf('user.username-changed', { userId: U, username: 'bob', previousUsername: 'ann' })!, 5);

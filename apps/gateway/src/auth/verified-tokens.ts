@@ -6,7 +6,7 @@ import { invalidationOf, TokenCache, tokenKey } from './token-cache';
 export const VERIFIED_TOKENS = Symbol('VERIFIED_TOKENS');
 
 /**
- * The gateway's verified API tokens (token-cache.ts), kept true by identity's events, and the read index
+ * The gateway's verified API tokens and sessions (token-cache.ts), kept true by identity's events, and the read index
  * every request waits for: the events stream's last sequence as of the request's arrival, looked up once for
  * all the requests that arrived while no look-up was in flight. A request may use the cache (and
  * authorization's check is asked to reflect at least that sequence) only once this process's consumer applied
@@ -64,8 +64,11 @@ export class VerifiedTokens {
     return this.cache.get(tokenKey(token), Date.now());
   }
 
-  /** Keeps identity's answer for an API token (sessions end by logout, which is no event: never cached). */
+  /**
+   * Keeps identity's answer for an API token or a session: every way either ends is an event the cache applies
+   * (logout too: `user.sessions-ended`, reason `logout`), and a session is never used past its `expiresAt`.
+   */
   remember(token: string, user: AuthenticatedUser, seenSeq: number): void {
-    if (user.tokenKind === 'api') this.cache.put(tokenKey(token), user, seenSeq, Date.now());
+    this.cache.put(tokenKey(token), user, seenSeq, Date.now());
   }
 }

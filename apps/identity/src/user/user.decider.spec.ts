@@ -228,6 +228,26 @@ describe('user decider', () => {
     });
   });
 
+  describe('EndSessions (logout)', () => {
+    const ended = { type: 'user.sessions-ended', version: 1, data: { userId, reason: 'logout' } };
+    it('ends every session of the user', () => {
+      spec
+        .given(managed, firstLoginDone)
+        .when({ kind: 'EndSessions', userId, epoch: 0 })
+        .then([{ type: 'user.sessions-ended', data: { userId, reason: 'logout' } }]);
+    });
+    it('does nothing when the session logging out has ended already (its epoch is past)', () => {
+      spec.given(managed, firstLoginDone, ended).when({ kind: 'EndSessions', userId, epoch: 0 }).thenNothing();
+      spec
+        .given(managed, firstLoginDone, ended)
+        .when({ kind: 'EndSessions', userId, epoch: 1 })
+        .then([{ type: 'user.sessions-ended', data: { userId, reason: 'logout' } }]);
+    });
+    it('of an unknown user: NOT_FOUND', () => {
+      spec.given().when({ kind: 'EndSessions', userId, epoch: 0 }).thenThrows('NOT_FOUND');
+    });
+  });
+
   it('every event it emits is valid against the catalogue and carries no secret', () => {
     const runs = [
       spec.given().when(bootstrap).events(),
@@ -245,6 +265,7 @@ describe('user decider', () => {
       spec.given(created).when({ kind: 'ChangeUsername', userId, username: 'boss' }).events(),
       spec.given(created).when({ kind: 'ChangeScreenName', userId, name: 'Boss' }).events(),
       spec.given(created).when({ kind: 'ChangeEmail', userId, email: 'boss@example.com' }).events(),
+      spec.given(managed).when({ kind: 'EndSessions', userId, epoch: 0 }).events(),
     ];
     for (const events of runs) {
       for (const e of asStored(events)) expect(validateEvent({ ...e, streamId: `user-${userId}` })).toEqual([]);

@@ -34,7 +34,9 @@ export type UserCommand =
   /** `currentPassword`: the password the user proved they know (the temporary one at first login) */
   | { kind: 'SetPassword'; userId: string; newPassword: string; currentPassword: string }
   | { kind: 'ResetPasswordToTemporary'; userId: string; organizationId: string }
-  | { kind: 'ResetApiToken'; userId: string; tokenId: string };
+  | { kind: 'ResetApiToken'; userId: string; tokenId: string }
+  /** logout: ends every session of the user, if the one logging out (of `epoch`) has not ended already */
+  | { kind: 'EndSessions'; userId: string; epoch: number };
 
 const event = (def: { type: string; version: number }, data: Record<string, unknown>): NewEvent => ({
   type: def.type,
@@ -128,6 +130,10 @@ export function decideUser(command: UserCommand, state: UserState, _meta: Comman
       mustExist(state);
       if (command.tokenId === state.tokenId) return [];
       return [event(UserApiTokenReset, { userId: command.userId, tokenId: command.tokenId })];
+    case 'EndSessions':
+      mustExist(state);
+      if ((state.sessionEpoch ?? 0) !== command.epoch) return [];
+      return [event(UserSessionsEnded, { userId: state.id, reason: 'logout' })];
   }
 }
 

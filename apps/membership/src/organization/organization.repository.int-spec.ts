@@ -69,6 +69,19 @@ describe('organization repository: snapshots and concurrent commands (real datab
     expect(loaded.state.users.size).toBe(SNAPSHOT_EVERY + 7);
   });
 
+  it('writes a snapshot of an organization whose people hold project roles (nested arrays, which FerretDB refuses in a document)', async () => {
+    const { organizationId, ownerId } = await newOrganization();
+    const projectId = randomUUID();
+    await runOrganizationCommand(deps, { kind: 'CreateProject', organizationId, projectId, name: 'P', ownerId }, meta(ownerId));
+    const added = await addMembers(deps, organizationId, SNAPSHOT_EVERY);
+    const snap = await snapshots(db).findOne({ _id: organizationStreamId(organizationId) });
+    expect(snap?.version).toBe(added.version);
+    const loaded = await loadOrganization(deps, organizationId);
+    expect(loaded.snapshotVersion).toBe(added.version);
+    expect(loaded.state.users.get(ownerId)!.projectRoles.get(projectId)).toBeDefined();
+    expect(loaded.state.toSnapshot()).toEqual(added.state.toSnapshot());
+  });
+
   it('a replica’s cached state picks up what another replica appended (only the newer commits are read)', async () => {
     const { organizationId, ownerId } = await newOrganization();
     const replicaA = replica();

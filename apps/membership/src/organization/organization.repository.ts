@@ -7,14 +7,20 @@ import { evolveOrganization, initialOrganizationState, organizationStreamId, typ
 
 /** A snapshot is written when the stream has grown this many events past the last one. */
 export const SNAPSHOT_EVERY = 100;
-/** 2: the shared access state (`OrgAccessSnapshot`); a snapshot of another format is ignored (the stream is replayed) */
-export const SNAPSHOT_FORMAT = 2;
+/**
+ * 3: the shared access state (`OrgAccessSnapshot`) as a JSON string; a snapshot of another format is ignored (the
+ * stream is replayed). As a string because the state holds nested arrays (a user's project roles are
+ * `[projectId, roleId]` pairs), which FerretDB v1 refuses in a document ("nested arrays are not supported"):
+ * format 2 stored the state as a document, and once someone held a project role every snapshot write failed.
+ */
+export const SNAPSHOT_FORMAT = 3;
 
 interface SnapshotDocument {
   _id: string;
   version: number;
   format?: number;
-  state: OrgAccessSnapshot;
+  /** `JSON.stringify` of the `OrgAccessSnapshot` */
+  state: string;
   savedAt: Date;
 }
 
@@ -109,7 +115,7 @@ async function loadUnlocked(deps: OrganizationDeps, organizationId: string): Pro
     const snap = await snapshots(deps.db).findOne({ _id: streamId });
     loaded =
       snap?.format === SNAPSHOT_FORMAT
-        ? { state: OrgAccess.fromSnapshot(snap.state), version: snap.version, snapshotVersion: snap.version }
+        ? { state: OrgAccess.fromSnapshot(JSON.parse(snap.state) as OrgAccessSnapshot), version: snap.version, snapshotVersion: snap.version }
         : { state: initialOrganizationState, version: 0, snapshotVersion: 0 };
   }
   for (const e of await commitsAfter(deps.store.commits, streamId, loaded.version)) {
@@ -131,7 +137,7 @@ export async function saveSnapshot(db: Db, organizationId: string, state: Organi
   try {
     await snapshots(db).replaceOne(
       { _id, version: { $lt: version } },
-      { version, format: SNAPSHOT_FORMAT, state: state.toSnapshot(), savedAt: new Date() },
+      { version, format: SNAPSHOT_FORMAT, state: JSON.stringify(state.toSnapshot()), savedAt: new Date() },
       { upsert: true },
     );
   } catch (err) {

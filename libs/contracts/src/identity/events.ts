@@ -99,9 +99,10 @@ export const UserSessionsEnded = defineEvent({
   organizationScoped: false,
   description:
     'Every login session of the user ended at once (their password was reset by the managing organization, or changed by ' +
-    'the user). Session tokens issued before this event are rejected from then on. The personal API token is not ' +
+    'the user, or the user logged out: `logout` ends every session of the caller). Session tokens issued before this event are ' +
+    'rejected from then on. The personal API token is not ' +
     'affected by this event (a reset by the organization revokes it with `user.api-token-revoked`).',
-  data: S.obj({ userId: S.uuid, reason: S.oneOf('password-reset', 'password-changed') }),
+  data: S.obj({ userId: S.uuid, reason: S.oneOf('password-reset', 'password-changed', 'logout') }),
 });
 
 export const IDENTITY_EVENTS = [
