@@ -17,7 +17,7 @@ export const API_PREFIX = 'api/v1';
 
 /** Builds the HTTP gateway on Fastify (not listening yet). docs/http.md says what its edge accepts. */
 export async function createGatewayApp(config: ServiceConfig<'gateway'>, logger: Logger = createLogger('gateway', config.LOG_LEVEL)) {
-  const begin = beginRequest(config);
+  const begin = beginRequest();
   const adapter = new FastifyAdapter({
     // request.ip: X-Forwarded-For only through the proxies TRUST_PROXY trusts (false, a hop count or addresses)
     trustProxy: config.TRUST_PROXY,
@@ -48,7 +48,7 @@ export async function createGatewayApp(config: ServiceConfig<'gateway'>, logger:
 }
 
 /** A request's start: its context and id (X-Request-Id on the answer). */
-function beginRequest(config: ServiceConfig<'gateway'>) {
+function beginRequest() {
   return (request: FastifyRequest, reply: FastifyReply) => {
     const ctx = ((request as GatewayRequest).ctx = openRequestContext(request));
     reply.header('X-Request-Id', ctx.requestId);
