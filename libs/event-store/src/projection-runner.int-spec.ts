@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, MongoClient } from 'mongodb';
 import { JSONCodec, type NatsConnection } from 'nats';
-import { allEventsSubject, deadLetterStreamName, deadLetterSubject, eventsStreamName, isEvent, systemMeta, UserScreenNameChanged, type DomainEvent } from '@app/contracts';
+import {
+  allEventsSubject,
+  deadLetterStreamName,
+  deadLetterSubject,
+  eventsStreamName,
+  isEvent,
+  systemMeta,
+  UserScreenNameChanged,
+  type DomainEvent,
+} from '@app/contracts';
 import { connectNats, ensureStreams } from '@app/messaging';
 import { requireInfraEnv, testDatabaseName, testMongo } from '@app/testing';
 import { CHECKPOINTS } from './commit';
