@@ -1,6 +1,17 @@
 import request from 'supertest';
-import type { JetStreamManager, NatsConnection } from 'nats';
-import { deadLetterStreamName, slugify, stableUuid, type AuditEntry } from '@app/contracts';
+import { randomUUID } from 'node:crypto';
+import { JSONCodec, type JetStreamManager, type NatsConnection } from 'nats';
+import {
+  AccessSubjects,
+  AuditLogSubjects,
+  deadLetterStreamName,
+  IdentitySubjects,
+  MembershipSubjects,
+  slugify,
+  stableUuid,
+  systemMeta,
+  type AuditEntry,
+} from '@app/contracts';
 import { testDatabaseName, testMongo, testNats } from '@app/testing';
 import { BOOTSTRAP_EMAIL, BOOTSTRAP_TOKEN, eventually, startSystem, type RunningSystem } from './support/system';
 
@@ -21,6 +32,7 @@ describe('text fields through the gateway (emails, names, descriptions)', () => 
   const auth = { Authorization: `Bearer ${BOOTSTRAP_TOKEN}` };
 
   const identityCommits = async () => (await testMongo()).db(testDatabaseName('identity')).collection('event_commits').countDocuments();
+  const authorizationCommits = async () => (await testMongo()).db(testDatabaseName('authorization')).collection('event_commits').countDocuments();
   const membershipCommits = async () => (await testMongo()).db(testDatabaseName('membership')).collection('event_commits').countDocuments();
   const deadLetters = async () => (await jsm.streams.info(deadLetterStreamName())).state.messages;
   const auditEntries = async (): Promise<AuditEntry[]> =>
@@ -121,5 +133,35 @@ describe('text fields through the gateway (emails, names, descriptions)', () => 
       'the group in the audit log',
     );
     expect(await deadLetters()).toBe(0);
+  });
+
+  it('a message sent straight over NATS, past the gateway, is checked at the edge of each service: a bad field is VALIDATION_FAILED naming it and changes nothing; ids are lower-cased', async () => {
+    const me = (await http.get('/api/v1/me').set(auth).expect(200)).body as { id: string; username: string };
+    const send = async (subject: string, body: unknown) => {
+      const meta = { ...systemMeta(randomUUID()), actor: { id: me.id, username: me.username }, medium: 'api' as const };
+      const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data: { meta, body } }), { timeout: 20_000 });
+      return JSONCodec<{ response?: unknown; err?: { code: string; message: string } }>().decode(reply.data);
+    };
+    const before = { identity: await identityCommits(), membership: await membershipCommits(), authorization: await authorizationCommits() };
+    const bidi = 'Evil\u202Egnp.exe';
+    expect((await send(IdentitySubjects.changeEmail(), { userId: me.id, email: 'ro\u200bot@example.com' })).err).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: 'email contains an invisible character (U+200B)',
+    });
+    expect((await send(MembershipSubjects.createGroup(), { organizationId: orgId, name: bidi, description: '', memberIds: [] })).err).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: 'name contains a bidirectional control character (U+202E)',
+    });
+    expect((await send(AccessSubjects.createRole(), { organizationId: orgId, name: 'Fine', scope: 'galaxy', permissions: [] })).err).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: 'scope must be organization or project',
+    });
+    expect((await send(AuditLogSubjects.listEntries(), { organizationId: orgId, resource: 'Planet' })).err).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: 'unknown resource',
+    });
+    expect({ identity: await identityCommits(), membership: await membershipCommits(), authorization: await authorizationCommits() }).toEqual(before);
+    // normalized at the edge: an organization id in upper case names the same organization
+    expect((await send(MembershipSubjects.getOrganization(), { organizationId: orgId.toUpperCase() })).response).toMatchObject({ id: orgId });
   });
 });

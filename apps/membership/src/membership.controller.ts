@@ -8,10 +8,19 @@ import {
   type CreateMemberAccountsRequest,
   type CreateOrganizationRequest,
   type CreateProjectRequest,
+  type DeleteGroupRequest,
+  type DeleteProjectRequest,
+  type GetGroupRequest,
   type GetOrganizationRequest,
+  type GetProjectRequest,
+  type ListGroupsRequest,
   type ListPeopleRequest,
+  type ListProjectsRequest,
   type Message,
   type MyOrganizationsRequest,
+  type RemovePersonRequest,
+  type ResetMemberPasswordRequest,
+  type TransferProjectRequest,
   type UnassignRoleRequest,
   type UpdateGroupRequest,
 } from '@app/contracts';
@@ -26,7 +35,7 @@ export interface ProjectionHandle {
   running?: RunningProjection;
 }
 
-/** Commands change one organization's stream; queries read the people read model after it caught up. */
+/** Commands change one organization's stream; queries read the people read model after it caught up. Bodies arrive checked against their schemas (MembershipRequests). */
 @Controller()
 export class MembershipController {
   constructor(
@@ -46,13 +55,13 @@ export class MembershipController {
   @MessagePattern(MembershipSubjects.myOrganizations())
   async myOrganizations(@Payload() m: Message<MyOrganizationsRequest>) {
     await this.caughtUp();
-    return queries.myOrganizations(this.infra.db, m.body?.userId);
+    return queries.myOrganizations(this.infra.db, m.body.userId);
   }
 
   @MessagePattern(MembershipSubjects.getOrganization())
   async getOrganization(@Payload() m: Message<GetOrganizationRequest>) {
     await this.caughtUp();
-    const meta = await queries.getMeta(this.infra.db, m.body?.organizationId);
+    const meta = await queries.getMeta(this.infra.db, m.body.organizationId);
     if (m.body.userId !== undefined) await queries.requireMember(this.infra.db, meta._id, m.body.userId);
     return queries.organizationView(meta);
   }
@@ -74,12 +83,12 @@ export class MembershipController {
   }
 
   @MessagePattern(MembershipSubjects.removePerson())
-  removePerson(@Payload() m: Message<{ organizationId: string; userId: string }>) {
+  removePerson(@Payload() m: Message<RemovePersonRequest>) {
     return commands.removePerson(this.infra, m.body, m.meta);
   }
 
   @MessagePattern(MembershipSubjects.resetPassword())
-  resetPassword(@Payload() m: Message<{ organizationId: string; userId: string }>) {
+  resetPassword(@Payload() m: Message<ResetMemberPasswordRequest>) {
     return commands.resetMemberPassword(this.infra, m.body, m.meta);
   }
 
@@ -104,18 +113,18 @@ export class MembershipController {
   }
 
   @MessagePattern(MembershipSubjects.deleteGroup())
-  deleteGroup(@Payload() m: Message<{ organizationId: string; groupId: string }>) {
+  deleteGroup(@Payload() m: Message<DeleteGroupRequest>) {
     return commands.deleteGroup(this.infra, m.body, m.meta);
   }
 
   @MessagePattern(MembershipSubjects.listGroups())
-  async listGroups(@Payload() m: Message<{ organizationId: string; limit?: number; cursor?: string }>) {
+  async listGroups(@Payload() m: Message<ListGroupsRequest>) {
     await this.caughtUp();
     return queries.listGroups(this.infra.db, m.body);
   }
 
   @MessagePattern(MembershipSubjects.getGroup())
-  async getGroup(@Payload() m: Message<{ organizationId: string; groupId: string }>) {
+  async getGroup(@Payload() m: Message<GetGroupRequest>) {
     await this.caughtUp();
     return queries.getGroup(this.infra.db, m.body);
   }
@@ -126,24 +135,24 @@ export class MembershipController {
   }
 
   @MessagePattern(MembershipSubjects.listProjects())
-  async listProjects(@Payload() m: Message<{ organizationId: string; limit?: number; cursor?: string }>) {
+  async listProjects(@Payload() m: Message<ListProjectsRequest>) {
     await this.caughtUp();
     return queries.listProjects(this.infra.db, m.body);
   }
 
   @MessagePattern(MembershipSubjects.getProject())
-  async getProject(@Payload() m: Message<{ organizationId: string; projectId: string }>) {
+  async getProject(@Payload() m: Message<GetProjectRequest>) {
     await this.caughtUp();
     return queries.getProject(this.infra.db, m.body);
   }
 
   @MessagePattern(MembershipSubjects.transferProject())
-  transferProject(@Payload() m: Message<{ organizationId: string; projectId: string; userId: string }>) {
+  transferProject(@Payload() m: Message<TransferProjectRequest>) {
     return commands.transferProject(this.infra, m.body, m.meta);
   }
 
   @MessagePattern(MembershipSubjects.deleteProject())
-  deleteProject(@Payload() m: Message<{ organizationId: string; projectId: string }>) {
+  deleteProject(@Payload() m: Message<DeleteProjectRequest>) {
     return commands.deleteProject(this.infra, m.body, m.meta);
   }
 }

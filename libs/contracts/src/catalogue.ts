@@ -34,6 +34,10 @@ export type EventOf<E> = E extends EventDefinition<infer T, infer D, infer Svc> 
 export const isEvent = <E extends EventDefinition>(event: DomainEvent, def: E): event is DomainEvent & EventOf<E> =>
   event.type === def.type && event.service === def.service && event.version === def.version;
 
+/** Whether a new event (what a decider returned) is of the definition, narrowing its `data`. */
+export const isNewEvent = <E extends EventDefinition>(event: NewEvent, def: E): event is NewEvent & { type: E['type']; data: EventData<E> } =>
+  event.type === def.type && event.version === def.version;
+
 /** A new event of a definition, typed by its schema (what deciders return). */
 export const newEvent = <E extends EventDefinition>(def: E, data: EventData<E>, organizationId?: string): NewEvent =>
   organizationId === undefined

@@ -1,5 +1,4 @@
 import { Type, type TString } from '@sinclair/typebox';
-import { EMAIL_MAX, NAME_MAX, USERNAME_MAX, USERNAME_PATTERN } from './identity/messages';
 
 /**
  * The one definition of every free-text field that crosses a process boundary (see docs/text-fields.md).
@@ -84,6 +83,12 @@ function textField(
 }
 
 const trim = (s: string): string => s.trim();
+
+/** Rules shared by the gateway's DTOs and identity's own checks (API.md "Accounts, login, profile"). */
+export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{1,38}$/;
+export const USERNAME_MAX = 39;
+export const NAME_MAX = 200;
+export const EMAIL_MAX = 320;
 
 export const ENTITY_NAME_MAX = 100;
 export const DESCRIPTION_MAX = 1000;

@@ -11,3 +11,5 @@ export * from './audit-log';
 export * from './validate-event';
 export * from './ids';
 export * from './fields';
+export * from './message-schema';
+export * from './message-contracts';

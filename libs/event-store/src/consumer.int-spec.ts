@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, MongoClient } from 'mongodb';
-import type { JetStreamManager, NatsConnection } from 'nats';
-import { deadLetterStreamName, deadLetterSubject, eventsStreamName } from '@app/contracts';
+import { JSONCodec, type JetStreamManager, type NatsConnection } from 'nats';
+import { deadLetterStreamName, deadLetterSubject, eventMetadata, eventsStreamName, evtSubject, systemMeta } from '@app/contracts';
 import { connectNats, ensureStreams } from '@app/messaging';
 import { eventProducer, requireInfraEnv, testDatabaseName, testMongo } from '@app/testing';
 import { waitUntilApplied } from './caught-up';
@@ -128,6 +128,42 @@ describe('consumeEvents: ordered, batches, dead letters, checkpoint, bounded sto
     });
     expect(await waitUntilApplied(view, seqs[4], 15_000)).toBe(true);
     expect([counted.length, await deadLetters('counted-only')]).toEqual([2, 0]);
+  });
+
+  it('checks every event against the catalogue once, before apply: one that breaks its schema is dead-lettered and never applied', async () => {
+    const [before] = await publish('Before');
+    // published straight to the stream, past the event store's check on append
+    const userId = randomUUID();
+    const broken = {
+      id: randomUUID(),
+      type: 'user.screen-name-changed',
+      version: 1,
+      streamId: `user-${userId}`,
+      streamVersion: 1,
+      service: 'identity',
+      occurredAt: new Date().toISOString(),
+      data: { userId, name: 42, previousName: 'Initial' },
+      metadata: eventMetadata(systemMeta('broken')),
+    };
+    const brokenSeq = (await nc.jetstream().publish(evtSubject('identity', broken.type, 1), JSONCodec().encode(broken))).seq;
+    const [after] = await publish('After');
+    const applied: number[] = [];
+    const letters: string[] = [];
+    try {
+      const c = await consume({
+        name: 'contract-checked',
+        start: before - 1,
+        apply: (events) => void applied.push(...events.filter((e) => e.event).map((e) => e.sequence)),
+        onDeadLetter: (e, reason) => void letters.push(`${e?.id}: ${reason}`),
+      });
+      expect(await waitUntilApplied(c, after, 10_000)).toBe(true);
+      expect(applied).toEqual([before, after]);
+      expect(applied).not.toContain(brokenSeq);
+      expect(letters).toEqual([`${broken.id}: user.screen-name-changed.v1 does not match the event catalogue: data/name must be string`]);
+      expect(await deadLetters('contract-checked')).toBe(1);
+    } finally {
+      await jsm.streams.deleteMessage(eventsStreamName(), brokenSeq); // the file's contract check after it is about the system's events
+    }
   });
 
   it('resumes after its checkpoint; stop waits at most graceMs for a hanging apply, which the next consumer applies again', async () => {

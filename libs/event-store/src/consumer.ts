@@ -1,5 +1,5 @@
 import { AckPolicy, DeliverPolicy, JSONCodec, headers, nanos, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
-import { allEventsSubject, deadLetterSubject, eventsStreamName, type DomainEvent } from '@app/contracts';
+import { allEventsSubject, catalogueEvent, deadLetterSubject, eventsStreamName, type CatalogueEvent, type DomainEvent } from '@app/contracts';
 import { Position, type Progress } from './caught-up';
 import { noUpcasters, type UpcasterRegistry } from './upcasters';
 
@@ -8,8 +8,11 @@ export interface StreamEvent {
   /** JetStream stream sequence: a global, gap-free order of all events */
   sequence: number;
   subject: string;
-  /** the event (upcast); undefined when this consumer does not decode its subject, or could not decode it (then it is dead-lettered) */
-  event?: DomainEvent;
+  /**
+   * the event (upcast, checked against the event catalogue: typed as its union); undefined when this consumer
+   * does not decode its subject, or could not decode or check it (then it is dead-lettered)
+   */
+  event?: CatalogueEvent;
   /** how many times this event has been tried (1 the first time) */
   deliveries: number;
 }
@@ -97,8 +100,10 @@ class Stopped extends Error {}
 
 interface Decoded {
   m: JsMsg;
-  event?: DomainEvent;
-  /** why it could not be decoded */
+  event?: CatalogueEvent;
+  /** an event decoded but refused by the catalogue check: only for the dead letter's log line and `onDeadLetter` */
+  refused?: DomainEvent;
+  /** why it could not be decoded or checked */
   error?: string;
 }
 
@@ -150,10 +155,17 @@ export async function consumeEvents(options: ConsumeOptions): Promise<EventConsu
 
   const decode = (m: JsMsg): Decoded => {
     if (options.decode && !options.decode(m.subject)) return { m };
+    let event: DomainEvent;
     try {
-      return { m, event: upcasters.upcast(codec.decode(m.data)) };
+      event = upcasters.upcast(codec.decode(m.data));
     } catch (err) {
       return { m, error: `cannot decode: ${(err as Error).message}` };
+    }
+    // the one contract check of a consumed event, for every consumer alike: what apply gets is typed by the catalogue
+    try {
+      return { m, event: catalogueEvent(event) };
+    } catch (err) {
+      return { m, refused: event, error: (err as Error).message };
     }
   };
   const deliveries = (m: JsMsg, attempt: number) => (durable ? m.info.deliveryCount - 1 : 0) + attempt;
@@ -212,8 +224,8 @@ export async function consumeEvents(options: ConsumeOptions): Promise<EventConsu
       await options.checkpoint?.write(last);
     });
     for (const d of letters) {
-      options.logger?.error(deadLetterLogFields(name, d.m.seq, d.event, dead.get(d.m.seq)!), 'event dead-lettered');
-      options.onDeadLetter?.(d.event, dead.get(d.m.seq)!);
+      options.logger?.error(deadLetterLogFields(name, d.m.seq, d.event ?? d.refused, dead.get(d.m.seq)!), 'event dead-lettered');
+      options.onDeadLetter?.(d.event ?? d.refused, dead.get(d.m.seq)!);
     }
     progress.advance(last);
     if (durable) for (const d of fresh) d.m.ack();

@@ -159,13 +159,16 @@ export function createEventStore(db: Db, options: EventStoreOptions) {
     return commit;
   }
 
-  /** Events of a stream in order, upcast to their current versions. */
-  async function readStream(streamId: string, afterVersion = 0): Promise<DomainEvent[]> {
+  /**
+   * Events of a stream in order, upcast to their current versions, typed as the catalogue's: each was checked
+   * against its schema when it was appended (`validate`).
+   */
+  async function readStream(streamId: string, afterVersion = 0): Promise<CatalogueEvent[]> {
     const docs = await commits
       .find({ streamId, toVersion: { $gt: afterVersion } }, { projection: { events: 1 } })
       .sort({ fromVersion: 1 })
       .toArray();
-    return docs.flatMap((d) => d.events.filter((e) => e.streamVersion > afterVersion).map((e) => upcasters.upcast(e)));
+    return docs.flatMap((d) => d.events.filter((e) => e.streamVersion > afterVersion).map((e) => upcasters.upcast(e) as CatalogueEvent));
   }
 
   /**
@@ -174,7 +177,7 @@ export function createEventStore(db: Db, options: EventStoreOptions) {
    * to its current version here.
    */
   async function load<S>(streamId: string, evolve: (state: S, event: CatalogueEvent) => S, initialState: S): Promise<{ state: S; version: number }> {
-    const events = (await readStream(streamId)) as CatalogueEvent[];
+    const events = await readStream(streamId);
     return {
       state: events.reduce(evolve, initialState),
       version: events.length ? events[events.length - 1].streamVersion : 0,

@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, MongoClient } from 'mongodb';
 import { JSONCodec, type NatsConnection } from 'nats';
-import { allEventsSubject, deadLetterStreamName, deadLetterSubject, eventsStreamName, systemMeta, type DomainEvent } from '@app/contracts';
+import {
+  allEventsSubject,
+  deadLetterStreamName,
+  deadLetterSubject,
+  eventsStreamName,
+  isEvent,
+  systemMeta,
+  UserScreenNameChanged,
+  type DomainEvent,
+} from '@app/contracts';
 import { connectNats, ensureStreams } from '@app/messaging';
 import { requireInfraEnv, testDatabaseName, testMongo } from '@app/testing';
 import { CHECKPOINTS } from './commit';
@@ -147,7 +156,7 @@ describe('projection runner on FerretDB and NATS JetStream', () => {
     const p = await start(
       'poisoned',
       async (e, ctx) => {
-        if (e.data.name === 'Poison') {
+        if (isEvent(e, UserScreenNameChanged) && e.data.name === 'Poison') {
           tries.push(ctx.deliveries);
           throw new Error('cannot apply this one');
         }

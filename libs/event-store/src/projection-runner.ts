@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import { JSONCodec, type JetStreamClient, type JetStreamManager } from 'nats';
-import { deadLetterStreamName, deadLetterSubject, type DomainEvent } from '@app/contracts';
+import { catalogueEvent, deadLetterStreamName, deadLetterSubject, type CatalogueEvent, type DomainEvent } from '@app/contracts';
 import { CHECKPOINTS } from './commit';
 import { consumeEvents, deadLetterLogFields, type Checkpoint, type ConsumerLogger, type EventConsumer } from './consumer';
 import { noUpcasters, type UpcasterRegistry } from './upcasters';
@@ -22,7 +22,7 @@ export interface ProjectionOptions {
   /** subjects to consume, e.g. `evt.>` */
   filterSubjects: string[];
   /** must be idempotent: the same event applied twice leaves the same state */
-  apply: (event: DomainEvent, ctx: ProjectionContext) => Promise<void>;
+  apply: (event: CatalogueEvent, ctx: ProjectionContext) => Promise<void>;
   /** tries before an event is sent to the dead-letter subject */
   maxDeliver?: number;
   upcasters?: UpcasterRegistry;
@@ -92,7 +92,7 @@ export interface ReplayDeadLettersOptions {
   name: string;
   jsm: JetStreamManager;
   /** the projection's apply (idempotent), given the event's original stream sequence */
-  apply: (event: DomainEvent, ctx: ProjectionContext) => Promise<void>;
+  apply: (event: CatalogueEvent, ctx: ProjectionContext) => Promise<void>;
   upcasters?: UpcasterRegistry;
   logger?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
 }
@@ -127,7 +127,7 @@ export async function replayDeadLetters(options: ReplayDeadLettersOptions): Prom
     try {
       event = codec.decode(m.data);
       const sequence = Number(m.header?.get('Original-Sequence') ?? 0);
-      await options.apply(upcasters.upcast(event as DomainEvent), { sequence, deliveries: 1 });
+      await options.apply(catalogueEvent(upcasters.upcast(event as DomainEvent)), { sequence, deliveries: 1 });
     } catch (err) {
       result.failed++;
       options.logger?.warn(deadLetterLogFields(name, seq, event, (err as Error).message ?? String(err)), 'dead letter failed again; kept');

@@ -3,3 +3,4 @@ export * from './rpc';
 export * from './microservice';
 export * from './meta.guard';
 export * from './rpc-client';
+export * from './message-contract.guard';

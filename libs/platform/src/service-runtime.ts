@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { MessagePattern } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import { qrySubject, systemMeta, type HealthReply, type ServiceName } from '@app/contracts';
-import { callService, DomainErrorFilter, MessageMetaGuard, natsMicroserviceOptions } from '@app/messaging';
+import { callService, DomainErrorFilter, MessageContractGuard, MessageMetaGuard, natsMicroserviceOptions } from '@app/messaging';
 import type { UpcasterRegistry } from '@app/event-store';
 import { createLogger, PinoNestLogger } from './logger';
 import { checkInfrastructure, connectInfrastructure, INFRA, type Infrastructure } from './infrastructure';
@@ -81,7 +81,8 @@ export async function startService(
       abortOnError: false,
     });
     app.useGlobalFilters(new DomainErrorFilter((err) => logger.error({ err }, 'unexpected error in handler')));
-    app.useGlobalGuards(new MessageMetaGuard());
+    // meta first (command id, actor), then the body against its subject's schema: handlers get checked, typed bodies
+    app.useGlobalGuards(new MessageMetaGuard(), new MessageContractGuard());
     await app.listen();
     // listening means its subscriptions were sent, not that the broker has them: ready once it answers
     await answering(connected, config.service);

@@ -1,4 +1,13 @@
-import { BUILT_IN_ROLE_KEYS, builtInRoleId, stableUuid, type AuditEntry, type AuditOperation, type AuditResource, type DomainEvent } from '@app/contracts';
+import {
+  BUILT_IN_ROLE_KEYS,
+  builtInRoleId,
+  stableUuid,
+  type AuditEntry,
+  type AuditOperation,
+  type AuditResource,
+  type CatalogueEvent,
+  type DomainEvent,
+} from '@app/contracts';
 import type { Directory, DirectoryUpdate } from './directory';
 
 /** One entry to write, before it gets its id, time and request context. */
@@ -30,7 +39,11 @@ interface Ctx {
 /** Thrown for an event the audit log cannot map: the projection retries it, then dead-letters it. */
 export class UnmappableEvent extends Error {}
 
-type Describer = (e: DomainEvent, data: any, c: Ctx) => Described; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** The events of one type, as the consumer hands them over (checked against the catalogue): `data` typed by its schema. */
+type EventOfType<T extends CatalogueEvent['type']> = Extract<CatalogueEvent, { type: T }>;
+type Describer<E extends CatalogueEvent = CatalogueEvent> = (e: E, data: E['data'], c: Ctx) => Described;
+/** Every event type of the catalogue (all at version 1 today; a new version is a new key) with its describer. */
+type Describers = { [T in CatalogueEvent['type'] as `${T}.v1`]: Describer<EventOfType<T>> };
 
 const one = (d: Draft, updates: DirectoryUpdate[] = []): Described => ({ drafts: [d], updates });
 /** the event's own organization (organization-scoped events) */
@@ -46,7 +59,7 @@ const subjectLabel = (c: Ctx, type: string, id: string) => `${type} ${c.name(id)
  * has an entry (a unit test checks it); an event that is the consequence of another one already recorded
  * maps to no entry on purpose, and says why. docs/audit-log.md has the same table.
  */
-export const DESCRIBERS: Record<string, Describer> = {
+export const DESCRIBERS: Describers = {
   // ---------------------------------------------------------------- identity (user events, not organization-scoped)
   'user.created.v1': (e, d, c) =>
     one(
@@ -315,8 +328,9 @@ export const DESCRIBERS: Record<string, Describer> = {
  * A role binding: in a project it changes the project's members (resource Project); in the organization it
  * changes the user (Member) or the group (Group).
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function bindingEntry(e: DomainEvent, d: any, c: Ctx, change: 'assigned' | 'unassigned'): Described {
+type Binding = EventOfType<'role.assigned' | 'role.unassigned'>;
+const previousOf = (d: Binding['data']): string | null | undefined => ('previousRoleId' in d ? d.previousRoleId : undefined);
+function bindingEntry(e: Binding, d: Binding['data'], c: Ctx, change: 'assigned' | 'unassigned'): Described {
   const subject = subjectLabel(c, d.subjectType, d.subjectId);
   const metadata = {
     subjectType: d.subjectType,
@@ -324,9 +338,7 @@ function bindingEntry(e: DomainEvent, d: any, c: Ctx, change: 'assigned' | 'unas
     subjectName: c.name(d.subjectId),
     roleId: d.roleId,
     roleName: d.roleName,
-    ...(change === 'assigned'
-      ? { previousRoleId: d.previousRoleId, previousRoleName: d.previousRoleId ? c.roleName(d.organizationId, d.previousRoleId) : null }
-      : {}),
+    ...(change === 'assigned' ? { previousRoleId: previousOf(d), previousRoleName: previousOf(d) ? c.roleName(d.organizationId, previousOf(d)!) : null } : {}),
     ...(d.projectId ? { projectId: d.projectId } : {}),
   };
   if (d.projectId) {
@@ -399,11 +411,13 @@ export const sortKeyOf = (timestamp: string, sequence: number, index: number): s
  * Pure: one domain event, the directory as it was before it, and its stream sequence → the entries to write
  * and the directory updates it implies. Throws UnmappableEvent for a type without a mapping.
  */
-export function projectEvent(event: DomainEvent, dir: Directory, sequence: number): { entries: StoredEntry[]; updates: DirectoryUpdate[] } {
-  const describe = DESCRIBERS[`${event.type}.v${event.version}`];
+export function projectEvent(event: CatalogueEvent, dir: Directory, sequence: number): { entries: StoredEntry[]; updates: DirectoryUpdate[] } {
+  const key = `${event.type}.v${event.version}`;
+  // the table is keyed by the event's own type: the describer found takes this event (the one widening here)
+  const describe = Object.hasOwn(DESCRIBERS, key) ? (DESCRIBERS as unknown as Record<string, Describer>)[key] : undefined;
   if (!describe) throw new UnmappableEvent(`no audit mapping for ${event.type}.v${event.version}`);
   const c = context(dir);
-  const { drafts, updates = [] } = describe(event, event.data ?? {}, c);
+  const { drafts, updates = [] } = describe(event, event.data, c);
   const timestamp = new Date(event.occurredAt).toISOString();
   // an unauthenticated request (POST /auth/password) acts on the user it names: that user is the actor
   const subject = (event.data as { userId?: unknown } | undefined)?.userId;

@@ -1,8 +1,7 @@
 import type { Collection, Db, IndexDescription } from 'mongodb';
 import { Counter, type Registry } from 'prom-client';
-import { validateEvent, type DomainEvent } from '@app/contracts';
 import { ensureIndexes } from '@app/event-store';
-import { UnmappableEvent, type StoredEntry } from '../entries/audit-entry.mapper';
+import type { StoredEntry } from '../entries/audit-entry.mapper';
 import type { DirectoryRecord } from '../entries/directory';
 
 export type AuditEntryDocument = Omit<StoredEntry, 'id'> & { _id: string };
@@ -51,12 +50,6 @@ export async function insertEntries(db: Db, entries: StoredEntry[]): Promise<num
     const e = err as { insertedCount?: number; result?: { insertedCount?: number } };
     return e.insertedCount ?? e.result?.insertedCount ?? 0;
   }
-}
-
-/** A published event that breaks the contract cannot be mapped: retried, then dead-lettered. */
-export function assertValid(event: DomainEvent): void {
-  const problems = validateEvent(event);
-  if (problems.length) throw new UnmappableEvent(`invalid event: ${problems.slice(0, 3).join('; ')}`);
 }
 
 export interface AuditMetrics {

@@ -1,10 +1,10 @@
 import type { Db } from 'mongodb';
 import { DeliverPolicy, JSONCodec, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
-import { allEventsSubject, eventsStreamName, type DomainEvent, type RebuildReply } from '@app/contracts';
+import { allEventsSubject, catalogueEvent, eventsStreamName, type DomainEvent, type RebuildReply } from '@app/contracts';
 import { publishDeadLetter } from '@app/event-store';
 import { projectEvent, type StoredEntry } from '../entries/audit-entry.mapper';
 import { applyToMap, type DirectoryRecord } from '../entries/directory';
-import { AUDIT_PROJECTION, assertValid, directoryCollection, ensureAuditIndexes, entriesCollection, insertEntries } from './audit.projection';
+import { AUDIT_PROJECTION, directoryCollection, ensureAuditIndexes, entriesCollection, insertEntries } from './audit.projection';
 import { auditCheckpoint } from './live-projection';
 
 const codec = JSONCodec<DomainEvent>();
@@ -74,8 +74,8 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
       let event: DomainEvent | undefined;
       try {
         event = codec.decode(m.data);
-        assertValid(event);
-        const { entries: made, updates } = projectEvent(event, directory, m.seq);
+        // the rebuild reads the stream itself: its own edge, the same catalogue check as consumeEvents
+        const { entries: made, updates } = projectEvent(catalogueEvent(event), directory, m.seq);
         applyToMap(directory, updates);
         batch.push(...made);
       } catch (err) {

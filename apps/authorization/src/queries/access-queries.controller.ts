@@ -27,11 +27,11 @@ import type { GroupEntry, UserEntry } from '@app/access-model';
 import { AccessRoles } from '../access/access-roles';
 import { ACCESS_VIEW } from '../access/access.tokens';
 import type { AccessView } from '../model/access-view';
-import { caughtUpOrg, invalid, isUuid, paginate, requireUuids, toRoleView } from './views';
+import { caughtUpOrg, isUuid, paginate, toRoleView } from './views';
 
 const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
 
-/** Checks and reads, answered from the in-memory view after it caught up with the events stream (the custom roles for membership's decisions: from the event store). */
+/** Bodies arrive checked against their schemas (AuthorizationRequests, AccessRequests: ids lower-cased). Checks and reads, answered from the in-memory view after it caught up with the events stream (the custom roles for membership's decisions: from the event store). */
 @Controller()
 export class AccessQueriesController {
   constructor(
@@ -41,30 +41,24 @@ export class AccessQueriesController {
 
   @MessagePattern(AuthorizationSubjects.check())
   async check(@Payload() msg: Message<CheckPermissionsRequest>): Promise<CheckPermissionsReply> {
-    const b = msg.body ?? ({} as CheckPermissionsRequest);
-    if (!Array.isArray(b.permissions) || b.permissions.some((p) => typeof p !== 'string')) throw invalid('permissions must be a list of names');
+    const b = msg.body;
     // the gateway names the sequence it read when the request arrived (one hop); others get a stream look-up
-    if (b.atLeast !== undefined && (!Number.isSafeInteger(b.atLeast) || b.atLeast < 0)) throw invalid('atLeast must be a stream sequence');
     await (b.atLeast === undefined ? this.view.catchUp() : this.view.waitForSequence(b.atLeast));
-    const org = isUuid(b.organizationId) ? this.view.find(b.organizationId.toLowerCase()) : undefined;
-    const projectId = typeof b.projectId === 'string' ? b.projectId.toLowerCase() : null;
-    if (!org || typeof b.userId !== 'string') return { member: false, allowed: Object.fromEntries(b.permissions.map((p) => [p, false])) };
-    return org.check(b.userId.toLowerCase(), projectId, b.permissions);
+    const org = isUuid(b.organizationId) ? this.view.find(b.organizationId) : undefined;
+    if (!org) return { member: false, allowed: Object.fromEntries(b.permissions.map((p) => [p, false])) };
+    return org.check(b.userId, b.projectId ?? null, b.permissions);
   }
 
   /** The custom roles of the organization as the access stream in the event store has them (membership decides grants with them). */
   @MessagePattern(AuthorizationSubjects.roles())
   async roles(@Payload() msg: Message<RolesRequest>): Promise<RolesReply> {
-    requireUuids({ organizationId: msg.body?.organizationId });
-    const roles = await this.accessRoles.of(msg.body.organizationId.toLowerCase());
+    const roles = await this.accessRoles.of(msg.body.organizationId);
     return { roles: roles.map((r) => ({ ...r, builtIn: false })) };
   }
 
   @MessagePattern(AccessSubjects.listRoles())
   async listRoles(@Payload() msg: Message<ListRolesRequest>): Promise<RolePage> {
-    const b = msg.body ?? ({} as ListRolesRequest);
-    requireUuids({ organizationId: b.organizationId });
-    if (b.scope !== undefined && b.scope !== 'organization' && b.scope !== 'project') throw invalid('scope must be organization or project');
+    const b = msg.body;
     const org = await caughtUpOrg(this.view, b.organizationId);
     const builtIn = BUILT_IN_ROLES.map((d) => org.roles.get(builtInRoleId(org.id, d.key))!);
     const custom = [...org.roles.values()].filter((r) => !r.builtIn).sort(byName);
@@ -74,9 +68,8 @@ export class AccessQueriesController {
 
   @MessagePattern(AccessSubjects.getRole())
   async getRole(@Payload() msg: Message<GetRoleRequest>): Promise<RoleView> {
-    const b = msg.body ?? ({} as GetRoleRequest);
-    requireUuids({ organizationId: b.organizationId, roleId: b.roleId });
-    const role = (await caughtUpOrg(this.view, b.organizationId)).roles.get(b.roleId.toLowerCase());
+    const b = msg.body;
+    const role = (await caughtUpOrg(this.view, b.organizationId)).roles.get(b.roleId);
     if (!role) throw new DomainError(ErrorCode.NOT_FOUND, 'role not found');
     return toRoleView(role);
   }
@@ -84,12 +77,10 @@ export class AccessQueriesController {
   /** Effective permissions of a member, each with where it came from; NOT_FOUND for a non-member or a project of another organization. */
   @MessagePattern(AccessSubjects.effectivePermissions())
   async effectivePermissions(@Payload() msg: Message<EffectivePermissionsRequest>): Promise<EffectivePermissionsReply> {
-    const b = msg.body ?? ({} as EffectivePermissionsRequest);
-    requireUuids({ organizationId: b.organizationId, userId: b.userId });
-    const projectId = b.projectId ? b.projectId.toLowerCase() : null;
-    if (projectId !== null && !isUuid(projectId)) throw invalid('projectId must be a UUID');
+    const b = msg.body;
+    const projectId = b.projectId ?? null;
     const org = await caughtUpOrg(this.view, b.organizationId);
-    const userId = b.userId.toLowerCase();
+    const userId = b.userId;
     if (!org.users.has(userId)) throw new DomainError(ErrorCode.NOT_FOUND, 'person not found');
     if (projectId !== null && !org.projects.has(projectId)) throw new DomainError(ErrorCode.NOT_FOUND, 'project not found');
     return {
@@ -102,10 +93,9 @@ export class AccessQueriesController {
   /** Users and groups with a role in the project: bound on it, or through an organization role that gives one everywhere. */
   @MessagePattern(AccessSubjects.projectMembers())
   async projectMembers(@Payload() msg: Message<ProjectMembersRequest>): Promise<ProjectMembersPage> {
-    const b = msg.body ?? ({} as ProjectMembersRequest);
-    requireUuids({ organizationId: b.organizationId, projectId: b.projectId });
+    const b = msg.body;
     const org = await caughtUpOrg(this.view, b.organizationId);
-    const projectId = b.projectId.toLowerCase();
+    const projectId = b.projectId;
     if (!org.projects.has(projectId)) throw new DomainError(ErrorCode.NOT_FOUND, 'project not found');
     const itemOf = (type: 'user' | 'group', s: UserEntry | GroupEntry, name: string): ProjectMemberView | undefined => {
       const roles: ProjectMemberView['roles'] = [];

@@ -6,15 +6,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const isUuid = (v: unknown): v is string => typeof v === 'string' && UUID.test(v);
 
-export function invalid(message: string): DomainError {
-  return new DomainError(ErrorCode.VALIDATION_FAILED, message);
-}
-
-/** Ids of a request must be UUIDs (a malformed message is refused before anything is read). */
-export function requireUuids(fields: Record<string, unknown>): void {
-  for (const [name, value] of Object.entries(fields)) if (!isUuid(value)) throw invalid(`${name} must be a UUID`);
-}
-
 export function toRoleView(role: RoleEntry): RoleView {
   return { id: role.id, name: role.name, description: role.description, scope: role.scope, permissions: [...role.permissions], builtIn: role.builtIn };
 }
@@ -22,19 +13,18 @@ export function toRoleView(role: RoleEntry): RoleView {
 /** The organization's index after the view caught up; NOT_FOUND when no such organization exists. */
 export async function caughtUpOrg(view: AccessView, organizationId: string): Promise<OrgAccess> {
   await view.catchUp();
-  const org = view.find(organizationId.toLowerCase());
+  const org = view.find(organizationId);
   if (!org) throw new DomainError(ErrorCode.NOT_FOUND, 'organization not found');
   return org;
 }
 
-/** Offset pagination with an opaque cursor; `limit` 1..500, default 50. */
-export function paginate<T>(items: T[], limit: unknown, cursor: unknown): { items: T[]; nextCursor: string | null } {
-  const size = limit === undefined ? 50 : Number(limit);
-  if (!Number.isInteger(size) || size < 1 || size > 500) throw invalid('limit must be an integer from 1 to 500');
+/** Offset pagination with an opaque cursor; `limit` (1..500, the message contract's) default 50. */
+export function paginate<T>(items: T[], limit: number | undefined, cursor: string | undefined): { items: T[]; nextCursor: string | null } {
+  const size = limit ?? 50;
   let offset = 0;
-  if (cursor !== undefined && cursor !== null && cursor !== '') {
-    offset = Number(Buffer.from(String(cursor), 'base64url').toString('utf8').replace(/^o:/, ''));
-    if (!Number.isInteger(offset) || offset < 0) throw invalid('cursor is not valid');
+  if (cursor !== undefined && cursor !== '') {
+    offset = Number(Buffer.from(cursor, 'base64url').toString('utf8').replace(/^o:/, ''));
+    if (!Number.isInteger(offset) || offset < 0) throw new DomainError(ErrorCode.VALIDATION_FAILED, 'cursor is not valid');
   }
   const page = items.slice(offset, offset + size);
   const next = offset + size < items.length ? Buffer.from(`o:${offset + size}`, 'utf8').toString('base64url') : null;

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { AuthenticatedUser } from '@app/contracts';
+import {
+  isEvent,
+  UserApiTokenReset,
+  UserApiTokenRevoked,
+  UserSessionsEnded,
+  UserUsernameChanged,
+  type AuthenticatedUser,
+  type CatalogueEvent,
+} from '@app/contracts';
 
 /** A cached entry older than this is verified by identity again (which also keeps `lastUsedAt` true). */
 export const REVERIFY_AFTER_MS = 60_000;
@@ -18,22 +26,19 @@ export type Invalidation =
 /** The cache key: SHA-256 of the presented token (the token itself is never kept). */
 export const tokenKey = (token: string): string => createHash('sha256').update(token, 'utf8').digest('base64');
 
-/** Pure: the invalidation an identity event means for cached principals, or none. */
-export function invalidationOf(type: string, data: Record<string, unknown>): Invalidation | undefined {
-  const userId = data.userId;
-  if (typeof userId !== 'string') return undefined;
-  switch (type) {
-    case 'user.api-token-reset':
-      return { userId, drop: (p) => p.tokenKind === 'api' && p.tokenId !== data.tokenId };
-    case 'user.api-token-revoked':
-      return { userId, drop: (p) => p.tokenKind === 'api' };
-    case 'user.sessions-ended':
-      return { userId, drop: (p) => p.tokenKind === 'session' };
-    case 'user.username-changed':
-      return typeof data.username === 'string' ? { userId, update: (p) => ({ ...p, username: data.username as string }) } : undefined;
-    default:
-      return undefined;
+/** Pure: the invalidation an identity event (checked against the catalogue by the consumer) means for cached principals, or none. */
+export function invalidationOf(event: CatalogueEvent): Invalidation | undefined {
+  if (isEvent(event, UserApiTokenReset)) {
+    const { userId, tokenId } = event.data;
+    return { userId, drop: (p) => p.tokenKind === 'api' && p.tokenId !== tokenId };
   }
+  if (isEvent(event, UserApiTokenRevoked)) return { userId: event.data.userId, drop: (p) => p.tokenKind === 'api' };
+  if (isEvent(event, UserSessionsEnded)) return { userId: event.data.userId, drop: (p) => p.tokenKind === 'session' };
+  if (isEvent(event, UserUsernameChanged)) {
+    const { userId, username } = event.data;
+    return { userId, update: (p) => ({ ...p, username }) };
+  }
+  return undefined;
 }
 
 /** Pure: whether a cached principal may answer a request at `now`. */

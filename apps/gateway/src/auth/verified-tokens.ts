@@ -41,7 +41,7 @@ export class VerifiedTokens {
       publishDeadLetters: false,
       apply: (events) => {
         for (const { event, sequence } of events) {
-          const inv = event ? invalidationOf(event.type, event.data) : undefined;
+          const inv = event ? invalidationOf(event) : undefined;
           if (inv) this.cache.apply(inv, sequence);
         }
       },

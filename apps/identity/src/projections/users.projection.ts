@@ -1,5 +1,5 @@
 import type { Collection, Db } from 'mongodb';
-import { catalogueEvent, type DomainEvent } from '@app/contracts';
+import type { CatalogueEvent } from '@app/contracts';
 import { ensureIndexes } from '@app/event-store';
 import { evolveUser, initialUserState, type UserState } from '../user/user.state';
 
@@ -24,16 +24,16 @@ export async function ensureUserIndexes(db: Db): Promise<void> {
  * Applies events of one user to the read model. Idempotent: an event at or below the stored version is
  * ignored, so replays and redeliveries change nothing.
  */
-export async function projectUserEvents(db: Db, events: DomainEvent[]): Promise<void> {
+export async function projectUserEvents(db: Db, events: CatalogueEvent[]): Promise<void> {
   if (!events.length) return;
   const users = usersCollection(db);
-  const userId = (events[0].data as { userId: string }).userId;
+  const userId = events[0].streamId.slice('user-'.length);
   const current = await users.findOne({ _id: userId });
   const from = current?.version ?? 0;
   const fresh = events.filter((e) => e.streamVersion > from);
   if (!fresh.length) return;
   const { _id: _ignored, version: _v, usernameLower: _u, emailLower: _e, ...state } = current ?? ({} as UserDocument);
-  const next = fresh.map(catalogueEvent).reduce(evolveUser, current ? (state as UserState) : initialUserState);
+  const next = fresh.reduce(evolveUser, current ? (state as UserState) : initialUserState);
   const doc: UserDocument = {
     ...next,
     _id: userId,

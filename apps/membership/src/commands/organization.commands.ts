@@ -1,11 +1,14 @@
 import {
   builtInRoleId,
-  checkText,
-  Description,
   DomainError,
-  EntityName,
   ErrorCode,
+  GroupCreated,
   IdentitySubjects,
+  isNewEvent,
+  OrganizationMemberAdded,
+  ProjectCreated,
+  RoleAssigned,
+  SLUG_PATTERN,
   slugify,
   stableUuid,
   type AddPeopleReply,
@@ -18,12 +21,17 @@ import {
   type CreateMemberAccountsRequest,
   type CreateOrganizationRequest,
   type CreateProjectRequest,
+  type DeleteGroupRequest,
+  type DeleteProjectRequest,
   type FindUsersReply,
   type GroupView,
   type NewEvent,
   type OrganizationView,
   type ProjectView,
+  type RemovePersonRequest,
+  type ResetMemberPasswordRequest,
   type ResetPasswordReply,
+  type TransferProjectRequest,
   type UnassignRoleRequest,
   type UpdateGroupRequest,
 } from '@app/contracts';
@@ -35,25 +43,11 @@ import type { OrganizationState } from '../organization/organization.state';
 import { callService } from '../common/rpc';
 import { builtInRoleName } from '../people/people.model';
 
-export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const invalid = (message: string) => new DomainError(ErrorCode.VALIDATION_FAILED, message);
-const isUuid = (v: unknown): v is string => typeof v === 'string' && UUID.test(v);
-function requireUuids(...values: unknown[]): void {
-  if (!values.every(isUuid)) throw new DomainError(ErrorCode.NOT_FOUND, 'not found');
-}
-/** A name (organization, group, project) or a description as libs/contracts/src/fields.ts defines them (its limits are the kind's). */
-function text(value: unknown, field: 'name' | 'description', _max?: number, _min?: number): string {
-  const r = checkText(field === 'description' ? Description : EntityName, value, field);
-  if (r.problem !== null) throw invalid(r.problem);
-  return r.value;
-}
-function uuidList(value: unknown, field: string): string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value) || value.length > 1000 || !value.every(isUuid)) throw invalid(`${field} must be a list of user ids`);
-  return value;
-}
+/*
+ * Every request arrives checked and normalized against its schema (libs/contracts/src/membership/messages.ts:
+ * ids lower-cased, names and descriptions as fields.ts defines them) by the messaging guard; what is left here
+ * is what the request alone cannot tell.
+ */
 
 /**
  * Runs a command on the organization's stream: every rule, the grants included, is the decider's. A command id
@@ -64,9 +58,10 @@ function run<R>(infra: Infrastructure, command: OrganizationCommand, meta: Comma
 }
 
 export async function createOrganization(infra: Infrastructure, req: CreateOrganizationRequest, meta: CommandMeta): Promise<OrganizationView> {
-  const name = text(req?.name, 'name', 100);
-  const slug = req.slug === undefined ? slugify(name) : req.slug;
-  if (typeof slug !== 'string' || !SLUG_PATTERN.test(slug)) throw invalid('slug must be lowercase letters, digits and "-" (1 to 50)');
+  const name = req.name;
+  const slug = req.slug ?? slugify(name);
+  // a slug made of the name may still be unfit (a name of symbols only): the contract checks only one given
+  if (!SLUG_PATTERN.test(slug)) throw new DomainError(ErrorCode.VALIDATION_FAILED, 'slug must be lowercase letters, digits and "-" (1 to 50)');
   if (!meta.actor.id || meta.actor.id === 'anonymous') throw new DomainError(ErrorCode.UNAUTHENTICATED, 'a user must create the organization');
   // a retried command (same id, e.g. a gateway that died mid-request) gets its first outcome
   const earlier = await earlierCommit(organizationDeps(infra), meta.commandId);
@@ -100,15 +95,6 @@ export async function createOrganization(infra: Infrastructure, req: CreateOrgan
 
 /** Adds existing users by handle: usernames exactly as written (case included), emails regardless of case. */
 export async function addPeople(infra: Infrastructure, req: AddPeopleRequest, meta: CommandMeta): Promise<AddPeopleReply> {
-  requireUuids(req?.organizationId);
-  if (
-    !Array.isArray(req.handles) ||
-    req.handles.length === 0 ||
-    req.handles.length > 500 ||
-    !req.handles.every((h) => typeof h === 'string' && h.length >= 1 && h.length <= 320)
-  )
-    throw invalid('handles must be 1 to 500 usernames or emails');
-  if (req.roleId !== undefined && !isUuid(req.roleId)) throw invalid('roleId must be a role id');
   const found = await callService<FindUsersReply>(infra, IdentitySubjects.findUsers(), { handles: req.handles }, meta);
   const result = await run(
     infra,
@@ -120,7 +106,7 @@ export async function addPeople(infra: Infrastructure, req: AddPeopleRequest, me
       via: 'invite',
     },
     meta,
-    (events) => events.map((e) => ({ userId: e.data.userId as string, username: e.data.username as string })),
+    (events) => events.flatMap((e) => (isNewEvent(e, OrganizationMemberAdded) ? [{ userId: e.data.userId, username: e.data.username }] : [])),
   );
   const added = result.reply;
   const addedIds = new Set(added.map((a) => a.userId));
@@ -133,8 +119,6 @@ export async function addPeople(infra: Infrastructure, req: AddPeopleRequest, me
 
 /** Identity creates the accounts (managed by this organization); they and the existing users join. */
 export async function createAccounts(infra: Infrastructure, req: CreateMemberAccountsRequest, meta: CommandMeta): Promise<CreateAccountsReply> {
-  requireUuids(req?.organizationId);
-  if (req.roleId !== undefined && !isUuid(req.roleId)) throw invalid('roleId must be a role id');
   // the role is decided (AddMembers of nobody) before any account exists, so a refusal leaves nothing behind
   await run(infra, { kind: 'AddMembers', organizationId: req.organizationId, users: [], roleId: req.roleId, via: 'account' }, meta);
   // One batch in identity (docs/membership.md "Accounts"): a few seconds for 500 accounts. The long wait is
@@ -155,8 +139,7 @@ export async function createAccounts(infra: Infrastructure, req: CreateMemberAcc
 }
 
 /** Owners (OWNER_PROTECTED) come from the bindings on the same stream: no window for a concurrent "make X Owner". */
-export async function removePerson(infra: Infrastructure, req: { organizationId: string; userId: string }, meta: CommandMeta): Promise<Record<string, never>> {
-  requireUuids(req?.organizationId, req?.userId);
+export async function removePerson(infra: Infrastructure, req: RemovePersonRequest, meta: CommandMeta): Promise<Record<string, never>> {
   await run(infra, { kind: 'RemoveMember', organizationId: req.organizationId, userId: req.userId }, meta);
   return {};
 }
@@ -166,51 +149,36 @@ export async function removePerson(infra: Infrastructure, req: { organizationId:
  * temporary password hands the account over: the decider's ResetMemberPassword); identity refuses accounts it
  * did not create (NOT_MANAGED_ACCOUNT).
  */
-export async function resetMemberPassword(
-  infra: Infrastructure,
-  req: { organizationId: string; userId: string },
-  meta: CommandMeta,
-): Promise<ResetPasswordReply> {
-  requireUuids(req?.organizationId, req?.userId);
+export async function resetMemberPassword(infra: Infrastructure, req: ResetMemberPasswordRequest, meta: CommandMeta): Promise<ResetPasswordReply> {
   await run(infra, { kind: 'ResetMemberPassword', organizationId: req.organizationId, userId: req.userId }, meta);
   return callService<ResetPasswordReply>(infra, IdentitySubjects.resetPassword(), { organizationId: req.organizationId, userId: req.userId }, meta);
 }
 
-function requireBodyUuids(fields: Record<string, unknown>): void {
-  for (const [name, value] of Object.entries(fields)) if (!isUuid(value)) throw invalid(`${name} must be a UUID`);
-}
+const roleNameOf = (e: NewEvent | undefined): string | undefined => (e && isNewEvent(e, RoleAssigned) ? e.data.roleName : undefined);
 
 /** A user's or group's organization role, or its role in a project (the gateway has checked the route's permission). */
 export async function assignRole(infra: Infrastructure, req: AssignRoleRequest, meta: CommandMeta): Promise<BindingView> {
-  requireBodyUuids({ organizationId: req?.organizationId, subjectId: req?.subjectId, roleId: req?.roleId });
-  if (req.subjectType !== 'user' && req.subjectType !== 'group') throw invalid('subjectType must be user or group');
-  const projectId = req.projectId ? req.projectId.toLowerCase() : null;
-  if (projectId !== null && !isUuid(projectId)) throw invalid('projectId must be a UUID');
+  const projectId = req.projectId ?? null;
   const command = {
     kind: 'AssignRole' as const,
-    organizationId: req.organizationId.toLowerCase(),
+    organizationId: req.organizationId,
     subjectType: req.subjectType,
-    subjectId: req.subjectId.toLowerCase(),
+    subjectId: req.subjectId,
     projectId,
-    roleId: req.roleId.toLowerCase(),
+    roleId: req.roleId,
   };
   const result = await run(infra, command, meta, (events, state) => ({
     subjectType: command.subjectType,
     subjectId: command.subjectId,
     projectId,
-    role: { id: command.roleId, name: (events[0]?.data.roleName as string | undefined) ?? state.roles.get(command.roleId)?.name ?? '' },
+    role: { id: command.roleId, name: roleNameOf(events[0]) ?? state.roles.get(command.roleId)?.name ?? '' },
   }));
   return result.reply;
 }
 
 /** A user or group loses the role bound to it on a project. */
 export async function unassignRole(infra: Infrastructure, req: UnassignRoleRequest, meta: CommandMeta): Promise<Record<string, never>> {
-  requireBodyUuids({ organizationId: req?.organizationId, projectId: req?.projectId, subjectId: req?.subjectId });
-  await run(
-    infra,
-    { kind: 'UnassignRole', organizationId: req.organizationId.toLowerCase(), projectId: req.projectId.toLowerCase(), subjectId: req.subjectId.toLowerCase() },
-    meta,
-  );
+  await run(infra, { kind: 'UnassignRole', organizationId: req.organizationId, projectId: req.projectId, subjectId: req.subjectId }, meta);
   return {};
 }
 
@@ -226,33 +194,29 @@ function groupViewOf(state: OrganizationState, groupId: string, role: { id: stri
 }
 
 export async function createGroup(infra: Infrastructure, req: CreateGroupRequest, meta: CommandMeta): Promise<GroupView> {
-  requireUuids(req?.organizationId);
-  const name = text(req.name, 'name', 100);
-  const description = typeof req.description === 'string' && req.description.length <= 1000 ? req.description : '';
-  const memberIds = uuidList(req.memberIds, 'memberIds');
+  const { name, description = '', memberIds = [] } = req;
   const groupId = stableUuid(`group:${meta.commandId}`);
   const result = await run(
     infra,
     { kind: 'CreateGroup', organizationId: req.organizationId, groupId, name, description, memberIds },
     meta,
-    (events) => events[0]?.data.groupId as string,
+    (events) => events.find((e) => isNewEvent(e, GroupCreated))?.data.groupId,
   );
   const id = result.reply ?? groupId;
   return groupViewOf(result.state, id, { id: builtInRoleId(req.organizationId, 'member'), name: 'Member' });
 }
 
 export async function updateGroup(infra: Infrastructure, req: UpdateGroupRequest, meta: CommandMeta): Promise<GroupView> {
-  requireUuids(req?.organizationId, req?.groupId);
   const result = await run(
     infra,
     {
       kind: 'UpdateGroup',
       organizationId: req.organizationId,
       groupId: req.groupId,
-      name: req.name === undefined ? undefined : text(req.name, 'name', 100),
-      description: req.description === undefined ? undefined : text(req.description, 'description', 1000, 0),
-      addMemberIds: uuidList(req.addMemberIds, 'addMemberIds'),
-      removeMemberIds: uuidList(req.removeMemberIds, 'removeMemberIds'),
+      name: req.name,
+      description: req.description,
+      addMemberIds: req.addMemberIds ?? [],
+      removeMemberIds: req.removeMemberIds ?? [],
     },
     meta,
   );
@@ -260,45 +224,32 @@ export async function updateGroup(infra: Infrastructure, req: UpdateGroupRequest
   return groupViewOf(result.state, req.groupId, groupRole(result.state, req.groupId));
 }
 
-export async function deleteGroup(infra: Infrastructure, req: { organizationId: string; groupId: string }, meta: CommandMeta): Promise<Record<string, never>> {
-  requireUuids(req?.organizationId, req?.groupId);
+export async function deleteGroup(infra: Infrastructure, req: DeleteGroupRequest, meta: CommandMeta): Promise<Record<string, never>> {
   await run(infra, { kind: 'DeleteGroup', organizationId: req.organizationId, groupId: req.groupId }, meta);
   return {};
 }
 
 export async function createProject(infra: Infrastructure, req: CreateProjectRequest, meta: CommandMeta): Promise<ProjectView> {
-  requireUuids(req?.organizationId);
-  const name = text(req.name, 'name', 100);
+  const { name } = req;
   const projectId = stableUuid(`project:${meta.commandId}`);
   const result = await run(
     infra,
     { kind: 'CreateProject', organizationId: req.organizationId, projectId, name, ownerId: meta.actor.id },
     meta,
-    (events) => events[0]?.data.projectId as string,
+    (events) => events.find((e) => isNewEvent(e, ProjectCreated))?.data.projectId,
   );
   const p = result.state.projects.get(result.reply ?? projectId)!;
   return { id: p.id, name: p.name, ownerId: p.ownerId };
 }
 
-export async function transferProject(
-  infra: Infrastructure,
-  req: { organizationId: string; projectId: string; userId: string },
-  meta: CommandMeta,
-): Promise<ProjectView> {
-  requireUuids(req?.organizationId, req?.projectId);
-  if (!isUuid(req.userId)) throw invalid('userId must be a user id');
+export async function transferProject(infra: Infrastructure, req: TransferProjectRequest, meta: CommandMeta): Promise<ProjectView> {
   const result = await run(infra, { kind: 'TransferProject', organizationId: req.organizationId, projectId: req.projectId, ownerId: req.userId }, meta);
   const p = result.state.projects.get(req.projectId);
   if (!p) throw new DomainError(ErrorCode.NOT_FOUND, 'project not found');
   return { id: p.id, name: p.name, ownerId: p.ownerId };
 }
 
-export async function deleteProject(
-  infra: Infrastructure,
-  req: { organizationId: string; projectId: string },
-  meta: CommandMeta,
-): Promise<Record<string, never>> {
-  requireUuids(req?.organizationId, req?.projectId);
+export async function deleteProject(infra: Infrastructure, req: DeleteProjectRequest, meta: CommandMeta): Promise<Record<string, never>> {
   await run(infra, { kind: 'DeleteProject', organizationId: req.organizationId, projectId: req.projectId }, meta);
   return {};
 }

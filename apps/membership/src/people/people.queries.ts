@@ -3,8 +3,12 @@ import {
   builtInRoleId,
   DomainError,
   ErrorCode,
+  type GetGroupRequest,
+  type GetProjectRequest,
   type GroupView,
+  type ListGroupsRequest,
   type ListPeopleRequest,
+  type ListProjectsRequest,
   type OrganizationView,
   type Page,
   type PersonView,
@@ -50,7 +54,6 @@ export async function waitForReadModel(deps: { db: Db; jsm: JetStreamManager; pr
  */
 const metaCache = new WeakMap<Db, Map<string, { v: number; meta: OrganizationMetaDocument }>>();
 export async function getMeta(db: Db, organizationId: string): Promise<OrganizationMetaDocument> {
-  if (typeof organizationId !== 'string') throw notFound('organization');
   const v = (await orgVersions(db).findOne({ _id: organizationId }))?.v ?? 0;
   let cache = metaCache.get(db);
   if (!cache) metaCache.set(db, (cache = new Map()));
@@ -86,11 +89,8 @@ function decodeCursor(cursor: string | undefined): string {
   if (!/^[0-9]{16}$/.test(key)) throw new DomainError(ErrorCode.VALIDATION_FAILED, 'cursor is not valid');
   return key;
 }
-export function limitOf(limit: number | undefined): number {
-  if (limit === undefined) return DEFAULT_LIMIT;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new DomainError(ErrorCode.VALIDATION_FAILED, `limit must be 1 to ${MAX_LIMIT}`);
-  return limit;
-}
+/** The page size (the message contract keeps it within 1..MAX_LIMIT). */
+export const limitOf = (limit: number | undefined): number => limit ?? DEFAULT_LIMIT;
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
@@ -145,12 +145,8 @@ export async function listPeople(db: Db, req: ListPeopleRequest): Promise<Page<P
   const limit = limitOf(req.limit);
   const afterKey = decodeCursor(req.cursor);
   const filter: Filter<PersonDocument> = { _id: { $gt: afterKey } };
-  if (req.type !== undefined) {
-    if (req.type !== 'user' && req.type !== 'group') throw new DomainError(ErrorCode.VALIDATION_FAILED, 'type must be user or group');
-    filter.type = req.type;
-  }
+  if (req.type !== undefined) filter.type = req.type;
   if (req.search !== undefined && req.search.trim() !== '') {
-    if (typeof req.search !== 'string' || req.search.length > 200) throw new DomainError(ErrorCode.VALIDATION_FAILED, 'search is too long');
     filter.search = { $regex: `^${escapeRegex(req.search.trim().toLowerCase())}` };
   }
   if (req.roleId !== undefined) {
@@ -159,7 +155,7 @@ export async function listPeople(db: Db, req: ListPeopleRequest): Promise<Page<P
       .map(([id]) => id);
     filter.$or = [{ roleId: req.roleId }, ...(viaGroups.length ? [{ groupIds: { $in: viaGroups } }] : [])];
   }
-  const search = typeof req.search === 'string' ? req.search.trim().toLowerCase() : '';
+  const search = req.search?.trim().toLowerCase() ?? '';
   let candidates = search ? await searchCandidates(db, req.organizationId, search, afterKey) : undefined;
   if (candidates?.length && !(await lookUpsAreCheaper(db, req.organizationId, candidates.length, limit + 1))) candidates = undefined;
   let docs: PersonDocument[];
@@ -224,22 +220,22 @@ async function groupView(db: Db, meta: OrganizationMetaDocument, groupId: string
   return { id: groupId, name: g.name, description: g.description, memberIds: members?.memberIds ?? [], role: role(g.roleId) };
 }
 
-export async function listGroups(db: Db, req: { organizationId: string; limit?: number; cursor?: string }): Promise<Page<GroupView>> {
+export async function listGroups(db: Db, req: ListGroupsRequest): Promise<Page<GroupView>> {
   const meta = await getMeta(db, req.organizationId);
   const page = paginateMap(meta.groups, req.cursor, limitOf(req.limit), (id) => id);
   return { items: await Promise.all(page.items.map((id) => groupView(db, meta, id))), nextCursor: page.nextCursor };
 }
 
-export async function getGroup(db: Db, req: { organizationId: string; groupId: string }): Promise<GroupView> {
+export async function getGroup(db: Db, req: GetGroupRequest): Promise<GroupView> {
   return groupView(db, await getMeta(db, req.organizationId), req.groupId);
 }
 
-export async function listProjects(db: Db, req: { organizationId: string; limit?: number; cursor?: string }): Promise<Page<ProjectView>> {
+export async function listProjects(db: Db, req: ListProjectsRequest): Promise<Page<ProjectView>> {
   const meta = await getMeta(db, req.organizationId);
   return paginateMap(meta.projects, req.cursor, limitOf(req.limit), (id, p) => ({ id, name: p.name, ownerId: p.ownerId }));
 }
 
-export async function getProject(db: Db, req: { organizationId: string; projectId: string }): Promise<ProjectView> {
+export async function getProject(db: Db, req: GetProjectRequest): Promise<ProjectView> {
   const meta = await getMeta(db, req.organizationId);
   const p = Object.hasOwn(meta.projects, req.projectId) ? meta.projects[req.projectId] : undefined;
   if (!p) throw notFound('project');

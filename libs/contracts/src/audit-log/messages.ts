@@ -1,3 +1,5 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { M } from '../message-schema';
 import { cmdSubject, qrySubject } from '../subjects';
 
 export const AuditLogSubjects = {
@@ -19,25 +21,29 @@ export type AuditOperation = (typeof AUDIT_OPERATIONS)[number];
 export const AUDIT_PAGE_DEFAULT = 50;
 export const AUDIT_PAGE_MAX = 500;
 
-export interface ListEntriesRequest {
-  /** the organization whose log is read; `null` lists entries that belong to no organization */
-  organizationId?: string | null;
-  /** ISO date-times, both inclusive */
-  from?: string;
-  to?: string;
-  actorId?: string;
-  resource?: AuditResource;
-  operation?: AuditOperation;
-  /** opaque, from the previous page's `nextCursor` */
-  cursor?: string;
-  /** default 50, at most 500 */
-  limit?: number;
-  /**
-   * default true: before answering, wait (a few seconds at most) until the projection has handled every
-   * event in the stream as of the request. Pages after the first of an export pass false.
-   */
-  consistent?: boolean;
-}
+export const ListEntriesRequest = M.obj(
+  {
+    /** the organization whose log is read; `null` lists entries that belong to no organization */
+    organizationId: Type.Union([M.str('organizationId must be a string'), Type.Null()]),
+    /** ISO date-times, both inclusive (parsed by the query, which names the one it cannot read) */
+    from: M.str('from must be an ISO date-time', { maxLength: 100 }),
+    to: M.str('to must be an ISO date-time', { maxLength: 100 }),
+    actorId: M.str('actorId must be a string', { maxLength: 200 }),
+    resource: M.oneOf('unknown resource', ...AUDIT_RESOURCES),
+    operation: M.oneOf('unknown operation', ...AUDIT_OPERATIONS),
+    /** opaque, from the previous page's `nextCursor` */
+    cursor: M.str('cursor is not one this API returned'),
+    /** default 50, at most 500 */
+    limit: M.int(`limit must be 1 to ${AUDIT_PAGE_MAX}`, { minimum: 1, maximum: AUDIT_PAGE_MAX }),
+    /**
+     * default true: before answering, wait (a few seconds at most) until the projection has handled every
+     * event in the stream as of the request. Pages after the first of an export pass false.
+     */
+    consistent: M.bool('consistent must be true or false'),
+  },
+  [],
+);
+export type ListEntriesRequest = Static<typeof ListEntriesRequest>;
 
 export interface ListEntriesReply {
   items: AuditEntry[];
@@ -89,3 +95,12 @@ export interface AuditEntry {
   requestId: string | null;
   metadata: Record<string, unknown>;
 }
+
+/** The body of every message the audit log takes, by the key of its subject (checked at the edge, libs/messaging). */
+export const AuditLogRequests = {
+  health: M.none(),
+  listEntries: ListEntriesRequest,
+  rebuild: M.none(),
+  applyRetention: M.none(),
+  replayDeadLetters: M.none(),
+} satisfies Record<keyof typeof AuditLogSubjects, TSchema>;

@@ -1,3 +1,6 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Description, EntityName } from '../fields';
+import { M } from '../message-schema';
 import { cmdSubject, qrySubject } from '../subjects';
 
 /**
@@ -16,27 +19,38 @@ export const AuthorizationSubjects = {
   roles: () => qrySubject('authorization', 'roles'),
 };
 
-export interface RolesRequest {
-  organizationId: string;
-}
+const orgId = M.uuid('organizationId must be a UUID');
+const SCOPE_MESSAGE = 'scope must be organization or project';
+const scope = () => M.oneOf(SCOPE_MESSAGE, 'organization', 'project');
+const limit = M.int('limit must be an integer from 1 to 500', { minimum: 1, maximum: 500 });
+/** opaque, checked by the query that made it */
+const cursor = M.str('cursor is not valid', { maxLength: 200 });
+
+export const RolesRequest = M.obj({ organizationId: orgId });
+export type RolesRequest = Static<typeof RolesRequest>;
 
 export interface RolesReply {
   /** custom roles only (built-in ones are the same in every organization, `BUILT_IN_ROLES`) */
   roles: RoleView[];
 }
 
-export interface CheckPermissionsRequest {
-  organizationId: string;
-  userId: string;
-  /** when set, project permissions are evaluated in this project (404 semantics: member=false if it is not in the organization) */
-  projectId?: string | null;
-  permissions: string[];
-  /**
-   * the events stream's sequence the answer must reflect at least (the gateway's read index, taken when the
-   * request arrived); without it authorization looks the stream's last sequence up itself
-   */
-  atLeast?: number;
-}
+/** Ids that are not UUIDs are nobody's: the answer is `member: false`, not a refusal. */
+export const CheckPermissionsRequest = M.obj(
+  {
+    organizationId: M.str('organizationId must be a string', { lowercase: true }),
+    userId: M.str('userId must be a string', { lowercase: true }),
+    /** when set, project permissions are evaluated in this project (404 semantics: member=false if it is not in the organization) */
+    projectId: Type.Union([M.str('projectId must be a string', { lowercase: true }), Type.Null()]),
+    permissions: M.list(Type.String(), 'permissions must be a list of names'),
+    /**
+     * the events stream's sequence the answer must reflect at least (the gateway's read index, taken when the
+     * request arrived); without it authorization looks the stream's last sequence up itself
+     */
+    atLeast: M.int('atLeast must be a stream sequence', { minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+  },
+  ['organizationId', 'userId', 'permissions'],
+);
+export type CheckPermissionsRequest = Static<typeof CheckPermissionsRequest>;
 
 export interface CheckPermissionsReply {
   /** false: the user is not a member of the organization (or the project is not in it) → the gateway answers 404 */
@@ -82,45 +96,43 @@ export interface RolePage {
   nextCursor: string | null;
 }
 
-export interface CreateRoleRequest {
-  organizationId: string;
-  name: string;
-  description: string;
-  scope: RoleScope;
-  permissions: string[];
-}
+const roleId = M.uuid('roleId must be a UUID');
+const permissionNames = M.list(Type.String({ maxLength: 100 }), 'permissions must be a list of permission names', { maxItems: 200 });
 
-export interface ChangeRoleRequest {
-  organizationId: string;
-  roleId: string;
-  name?: string;
-  description?: string;
-  /** replaces the role's permissions */
-  permissions?: string[];
-}
+/** `description` defaults to empty. */
+export const CreateRoleRequest = M.obj(
+  { organizationId: orgId, scope: scope(), name: M.text(EntityName), description: M.text(Description), permissions: permissionNames },
+  ['organizationId', 'scope', 'name', 'permissions'],
+);
+export type CreateRoleRequest = Static<typeof CreateRoleRequest>;
 
-export interface DeleteRoleRequest {
-  organizationId: string;
-  roleId: string;
-}
+export const ChangeRoleRequest = M.obj(
+  {
+    organizationId: orgId,
+    roleId,
+    name: M.text(EntityName),
+    description: M.text(Description),
+    /** replaces the role's permissions */
+    permissions: permissionNames,
+  },
+  ['organizationId', 'roleId'],
+);
+export type ChangeRoleRequest = Static<typeof ChangeRoleRequest>;
 
-export interface ListRolesRequest {
-  organizationId: string;
-  scope?: RoleScope;
-  limit?: number;
-  cursor?: string;
-}
+export const DeleteRoleRequest = M.obj({ organizationId: orgId, roleId });
+export type DeleteRoleRequest = Static<typeof DeleteRoleRequest>;
 
-export interface GetRoleRequest {
-  organizationId: string;
-  roleId: string;
-}
+export const ListRolesRequest = M.obj({ organizationId: orgId, scope: scope(), limit, cursor }, ['organizationId']);
+export type ListRolesRequest = Static<typeof ListRolesRequest>;
 
-export interface EffectivePermissionsRequest {
-  organizationId: string;
-  userId: string;
-  projectId?: string | null;
-}
+export const GetRoleRequest = M.obj({ organizationId: orgId, roleId });
+export type GetRoleRequest = Static<typeof GetRoleRequest>;
+
+export const EffectivePermissionsRequest = M.obj(
+  { organizationId: orgId, userId: M.uuid('userId must be a UUID'), projectId: M.nullableUuid('projectId must be a UUID') },
+  ['organizationId', 'userId'],
+);
+export type EffectivePermissionsRequest = Static<typeof EffectivePermissionsRequest>;
 
 /** Where a permission comes from: a role bound to the user (`direct`) or to one of their groups, at organization or project scope. */
 export interface PermissionSource {
@@ -145,12 +157,11 @@ export interface EffectivePermissionsReply {
   permissions: EffectivePermission[];
 }
 
-export interface ProjectMembersRequest {
-  organizationId: string;
-  projectId: string;
-  limit?: number;
-  cursor?: string;
-}
+export const ProjectMembersRequest = M.obj({ organizationId: orgId, projectId: M.uuid('projectId must be a UUID'), limit, cursor }, [
+  'organizationId',
+  'projectId',
+]);
+export type ProjectMembersRequest = Static<typeof ProjectMembersRequest>;
 
 export interface ProjectMemberView {
   type: 'user' | 'group';
@@ -165,3 +176,20 @@ export interface ProjectMembersPage {
   items: ProjectMemberView[];
   nextCursor: string | null;
 }
+
+/** The body of every message authorization takes, by the key of its subject (checked at the edge, libs/messaging). */
+export const AuthorizationRequests = {
+  health: M.none(),
+  check: CheckPermissionsRequest,
+  roles: RolesRequest,
+} satisfies Record<keyof typeof AuthorizationSubjects, TSchema>;
+
+export const AccessRequests = {
+  createRole: CreateRoleRequest,
+  changeRole: ChangeRoleRequest,
+  deleteRole: DeleteRoleRequest,
+  listRoles: ListRolesRequest,
+  getRole: GetRoleRequest,
+  effectivePermissions: EffectivePermissionsRequest,
+  projectMembers: ProjectMembersRequest,
+} satisfies Record<keyof typeof AccessSubjects, TSchema>;

@@ -1,4 +1,8 @@
 import { hkdfSync } from 'node:crypto';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ErrorCode } from '../errors';
+import { Email, PersonName, Username } from '../fields';
+import { M } from '../message-schema';
 import { cmdSubject, qrySubject } from '../subjects';
 
 export const IdentitySubjects = {
@@ -18,17 +22,19 @@ export const IdentitySubjects = {
   resetApiToken: () => cmdSubject('identity', 'user', 'reset-api-token'),
 };
 
-/** Rules shared by the gateway's DTOs and identity's own checks (API.md "Accounts, login, profile"). */
-export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{1,38}$/;
-export const USERNAME_MAX = 39;
-export const NAME_MAX = 200;
-export const EMAIL_MAX = 320;
+/** Rules shared by the gateway's DTOs and identity's own checks (API.md "Accounts, login, profile"); the text limits are fields.ts's. */
+export { USERNAME_PATTERN, USERNAME_MAX, NAME_MAX, EMAIL_MAX } from '../fields';
 export const PASSWORD_MIN = 10;
 export const PASSWORD_MAX = 256;
 
-export interface VerifyTokenRequest {
-  token: string;
-}
+/** Anything but a plausible token is refused as every unknown token is (the secret never named). */
+export const VerifyTokenRequest = M.obj({
+  token: M.str('missing, unknown, expired or revoked token', { minLength: 10, maxLength: 500, code: ErrorCode.UNAUTHENTICATED }),
+});
+export type VerifyTokenRequest = Static<typeof VerifyTokenRequest>;
+
+/** A user id that is not a string is nobody's. */
+const userId = M.str('user not found', { code: ErrorCode.NOT_FOUND });
 export interface AuthenticatedUser {
   userId: string;
   username: string;
@@ -42,9 +48,8 @@ export interface AuthenticatedUser {
   expiresAt?: string | null;
 }
 
-export interface GetUserRequest {
-  userId: string;
-}
+export const GetUserRequest = M.obj({ userId });
+export type GetUserRequest = Static<typeof GetUserRequest>;
 export interface UserProfile {
   id: string;
   username: string;
@@ -53,25 +58,35 @@ export interface UserProfile {
   createdAt: string;
 }
 
+export const MAX_ACCOUNTS = 500;
+export const PASSWORD_SEED_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+const ACCOUNTS_MESSAGE = `organizationId and 1 to ${MAX_ACCOUNTS} accounts are required`;
+
 /** Accounts created by an organization (membership calls this), with temporary passwords shown once. */
-export interface CreateAccountsRequest {
-  organizationId: string;
-  accounts: Array<{ email: string; username?: string; name?: string }>;
-  /**
-   * A secret (256 bits, base64url) from which the n-th account's temporary password is derived, so that
-   * the same command sent again returns the same passwords (see `temporaryPasswordSeed`). Never stored or
-   * logged. Without it the passwords are random, and a repeated command lists the accounts it had already
-   * created under `existing`.
-   */
-  passwordSeed?: string;
-}
+export const CreateAccountsRequest = M.obj(
+  {
+    organizationId: M.str(ACCOUNTS_MESSAGE),
+    accounts: Type.Array(M.obj({ email: M.text(Email), username: M.text(Username), name: M.text(PersonName) }, ['email']), {
+      minItems: 1,
+      maxItems: MAX_ACCOUNTS,
+      'x-refusal': { code: ErrorCode.VALIDATION_FAILED, message: ACCOUNTS_MESSAGE },
+    }),
+    /**
+     * A secret (256 bits, base64url) from which the n-th account's temporary password is derived, so that
+     * the same command sent again returns the same passwords (see `temporaryPasswordSeed`). Never stored or
+     * logged. Without it the passwords are random, and a repeated command lists the accounts it had already
+     * created under `existing`.
+     */
+    passwordSeed: M.str('passwordSeed must be 43 characters of base64url', { pattern: PASSWORD_SEED_PATTERN.source }),
+  },
+  ['organizationId', 'accounts'],
+);
+export type CreateAccountsRequest = Static<typeof CreateAccountsRequest>;
 export interface CreateAccountsReply {
   created: Array<{ userId: string; email: string; username: string; temporaryPassword: string }>;
   /** `username` when identity knows the user (membership needs it to add them; not part of the HTTP reply) */
   existing: Array<{ userId: string; email: string; username?: string }>;
 }
-
-export const PASSWORD_SEED_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * The password seed of an account batch sent under an Idempotency-Key: derived (HKDF) from the client's key
@@ -81,11 +96,13 @@ export const PASSWORD_SEED_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 export const temporaryPasswordSeed = (scope: string, idempotencyKey: string): string =>
   Buffer.from(hkdfSync('sha256', idempotencyKey, scope, 'account-temporary-passwords', 32)).toString('base64url');
 
-export interface LoginRequest {
+const credentials = 'login and passwords must be strings';
+export const LoginRequest = M.obj({
   /** email or username */
-  login: string;
-  password: string;
-}
+  login: M.str(credentials),
+  password: M.str(credentials),
+});
+export type LoginRequest = Static<typeof LoginRequest>;
 export interface SessionReply {
   token: string;
   expiresAt: string;
@@ -94,39 +111,29 @@ export interface LoginReply extends SessionReply {
   user: UserProfile;
 }
 
-export interface ChangePasswordRequest {
-  login: string;
-  currentPassword: string;
-  newPassword: string;
-}
+export const ChangePasswordRequest = M.obj({ login: M.str(credentials), currentPassword: M.str(credentials), newPassword: M.str(credentials) });
+export type ChangePasswordRequest = Static<typeof ChangePasswordRequest>;
 
-export interface LogoutRequest {
-  token: string;
-}
+/** Without a token there is nothing to end. */
+export const LogoutRequest = M.obj({ token: M.str('token must be a string') }, []);
+export type LogoutRequest = Static<typeof LogoutRequest>;
 
 /** Reset by the managing organization (membership calls this after its permission check). */
-export interface ResetPasswordRequest {
-  organizationId: string;
-  userId: string;
-}
+export const ResetPasswordRequest = M.obj({ organizationId: M.str('organizationId must be a string'), userId });
+export type ResetPasswordRequest = Static<typeof ResetPasswordRequest>;
 export interface ResetPasswordReply {
   temporaryPassword: string;
   /** the user's personal API token was revoked by this reset (false: they had none) */
   apiTokenRevoked: boolean;
 }
 
-export interface ChangeProfileRequest {
-  userId: string;
-  name?: string;
-  username?: string;
-}
-export interface ChangeEmailRequest {
-  userId: string;
-  email: string;
-}
-export interface ResetApiTokenRequest {
-  userId: string;
-}
+/** Both checked before either is applied: a bad name does not leave a changed username behind. */
+export const ChangeProfileRequest = M.obj({ userId, username: M.text(Username), name: M.text(PersonName) }, ['userId']);
+export type ChangeProfileRequest = Static<typeof ChangeProfileRequest>;
+export const ChangeEmailRequest = M.obj({ userId, email: M.text(Email) });
+export type ChangeEmailRequest = Static<typeof ChangeEmailRequest>;
+export const ResetApiTokenRequest = M.obj({ userId });
+export type ResetApiTokenRequest = Static<typeof ResetApiTokenRequest>;
 export interface ResetApiTokenReply {
   /** the secret, shown once */
   token: string;
@@ -146,10 +153,28 @@ export interface TokenMetadata {
 }
 
 /** Look-up by handle (for adding people): a username matches exactly (case included), an email regardless of case. */
-export interface FindUsersRequest {
-  handles: string[];
-}
+export const FindUsersRequest = M.obj({ handles: M.list(M.str('', { maxLength: 320 }), 'handles must be up to 500 strings', { maxItems: 500 }) });
+export type FindUsersRequest = Static<typeof FindUsersRequest>;
 export interface FindUsersReply {
   found: Array<{ handle: string; userId: string; username: string; email: string }>;
   notFound: string[];
 }
+
+/** The body of every message identity takes, by the key of its subject (checked at the edge, libs/messaging). */
+export const IdentityRequests = {
+  health: M.none(),
+  verifyToken: VerifyTokenRequest,
+  getUser: GetUserRequest,
+  getTokenMetadata: GetUserRequest,
+  findUsers: FindUsersRequest,
+  /** identity bootstraps its admin itself at start-up (BOOTSTRAP_ADMIN_*): nothing is taken over NATS */
+  bootstrap: M.none(),
+  createAccounts: CreateAccountsRequest,
+  login: LoginRequest,
+  logout: LogoutRequest,
+  changePassword: ChangePasswordRequest,
+  resetPassword: ResetPasswordRequest,
+  changeProfile: ChangeProfileRequest,
+  changeEmail: ChangeEmailRequest,
+  resetApiToken: ResetApiTokenRequest,
+} satisfies Record<keyof typeof IdentitySubjects, TSchema>;

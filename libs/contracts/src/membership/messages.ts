@@ -1,3 +1,7 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ErrorCode } from '../errors';
+import { Description, EntityName } from '../fields';
+import { M } from '../message-schema';
 import { cmdSubject, qrySubject } from '../subjects';
 
 /**
@@ -62,18 +66,30 @@ export interface OrganizationView {
   slug: string;
 }
 
-export interface CreateOrganizationRequest {
-  name: string;
-  slug?: string;
-}
-export interface MyOrganizationsRequest {
-  userId: string;
-}
+/** Ids of what a request acts on (the path of the HTTP route): a malformed one is nothing there, NOT_FOUND. */
+const target = (what = 'not found') => M.uuid(what, ErrorCode.NOT_FOUND);
+const orgId = target();
+const SLUG_MESSAGE = 'slug must be lowercase letters, digits and "-" (1 to 50)';
+export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$/;
+const limit = M.int('limit must be 1 to 500', { minimum: 1, maximum: 500 });
+/** opaque, checked by the query that made it */
+const cursor = M.str('cursor is not valid', { maxLength: 200 });
+const userIds = (field: string) => M.list(M.uuid(''), `${field} must be a list of user ids`, { maxItems: 1000 });
+
+/** `slug` defaults to one made of the name. */
+export const CreateOrganizationRequest = M.obj({ name: M.text(EntityName), slug: M.str(SLUG_MESSAGE, { pattern: SLUG_PATTERN.source }) }, ['name']);
+export type CreateOrganizationRequest = Static<typeof CreateOrganizationRequest>;
+export const MyOrganizationsRequest = M.obj({ userId: M.str('not found', { code: ErrorCode.NOT_FOUND }) });
+export type MyOrganizationsRequest = Static<typeof MyOrganizationsRequest>;
 /** `userId` set: NOT_FOUND unless they are a member (defence in depth behind the gateway's guard) */
-export interface GetOrganizationRequest {
-  organizationId: string;
-  userId?: string;
-}
+export const GetOrganizationRequest = M.obj(
+  {
+    organizationId: M.str('organization not found', { code: ErrorCode.NOT_FOUND, lowercase: true }),
+    userId: M.str('organization not found', { code: ErrorCode.NOT_FOUND }),
+  },
+  ['organizationId'],
+);
+export type GetOrganizationRequest = Static<typeof GetOrganizationRequest>;
 
 export interface PersonView {
   type: 'user' | 'group';
@@ -85,43 +101,58 @@ export interface PersonView {
   groups: Array<{ id: string; name: string }>;
 }
 
-export interface ListPeopleRequest {
-  organizationId: string;
-  search?: string;
-  type?: 'user' | 'group';
-  roleId?: string;
-  limit?: number;
-  cursor?: string;
-}
+const orgPathId = M.str('organization not found', { code: ErrorCode.NOT_FOUND, lowercase: true });
 
-export interface AddPeopleRequest {
-  organizationId: string;
-  handles: string[];
-  /** already checked as assignable by the gateway; default Member */
-  roleId?: string;
-}
+export const ListPeopleRequest = M.obj(
+  {
+    organizationId: orgPathId,
+    search: M.str('search is too long', { maxLength: 200 }),
+    type: M.oneOf('type must be user or group', 'user', 'group'),
+    roleId: M.str('roleId must be a role id', { lowercase: true }),
+    limit,
+    cursor,
+  },
+  ['organizationId'],
+);
+export type ListPeopleRequest = Static<typeof ListPeopleRequest>;
+
+const roleId = M.uuid('roleId must be a role id');
+
+export const AddPeopleRequest = M.obj(
+  {
+    organizationId: orgId,
+    handles: M.list(M.str('', { minLength: 1, maxLength: 320 }), 'handles must be 1 to 500 usernames or emails', { minItems: 1, maxItems: 500 }),
+    /** already checked as assignable by the gateway; default Member */
+    roleId,
+  },
+  ['organizationId', 'handles'],
+);
+export type AddPeopleRequest = Static<typeof AddPeopleRequest>;
 export interface AddPeopleReply {
   added: Array<{ userId: string; username: string }>;
   notFound: string[];
   alreadyMembers: string[];
 }
 
-export interface CreateMemberAccountsRequest {
-  organizationId: string;
-  accounts: Array<{ email: string; username?: string; name?: string }>;
-  roleId?: string;
-  /** passed on to identity (CreateAccountsRequest.passwordSeed); the gateway derives it from the Idempotency-Key */
-  passwordSeed?: string;
-}
+/** The accounts are identity's to check (CreateAccountsRequest): they are passed on as they are. */
+export const CreateMemberAccountsRequest = M.obj(
+  {
+    organizationId: orgId,
+    accounts: Type.Array(Type.Object({ email: Type.String(), username: Type.Optional(Type.String()), name: Type.Optional(Type.String()) }), {
+      'x-refusal': { code: ErrorCode.VALIDATION_FAILED, message: 'accounts must be a list of { email, username?, name? }' },
+    }),
+    roleId,
+    /** passed on to identity (CreateAccountsRequest.passwordSeed); the gateway derives it from the Idempotency-Key */
+    passwordSeed: M.str('passwordSeed must be 43 characters of base64url'),
+  },
+  ['organizationId', 'accounts'],
+);
+export type CreateMemberAccountsRequest = Static<typeof CreateMemberAccountsRequest>;
 
-export interface RemovePersonRequest {
-  organizationId: string;
-  userId: string;
-}
-export interface ResetMemberPasswordRequest {
-  organizationId: string;
-  userId: string;
-}
+export const RemovePersonRequest = M.obj({ organizationId: orgId, userId: target() });
+export type RemovePersonRequest = Static<typeof RemovePersonRequest>;
+export const ResetMemberPasswordRequest = M.obj({ organizationId: orgId, userId: target() });
+export type ResetMemberPasswordRequest = Static<typeof ResetMemberPasswordRequest>;
 
 export interface GroupView {
   id: string;
@@ -130,70 +161,59 @@ export interface GroupView {
   memberIds: string[];
   role: { id: string; name: string };
 }
-export interface CreateGroupRequest {
-  organizationId: string;
-  name: string;
-  description: string;
-  memberIds: string[];
-}
-export interface UpdateGroupRequest {
-  organizationId: string;
-  groupId: string;
-  name?: string;
-  description?: string;
-  addMemberIds?: string[];
-  removeMemberIds?: string[];
-}
-export interface DeleteGroupRequest {
-  organizationId: string;
-  groupId: string;
-}
-export interface ListGroupsRequest {
-  organizationId: string;
-  limit?: number;
-  cursor?: string;
-}
-export interface GetGroupRequest {
-  organizationId: string;
-  groupId: string;
-}
+/** `description` defaults to empty, `memberIds` to none. */
+export const CreateGroupRequest = M.obj(
+  { organizationId: orgId, name: M.text(EntityName), description: M.text(Description), memberIds: userIds('memberIds') },
+  ['organizationId', 'name'],
+);
+export type CreateGroupRequest = Static<typeof CreateGroupRequest>;
+export const UpdateGroupRequest = M.obj(
+  {
+    organizationId: orgId,
+    groupId: target(),
+    name: M.text(EntityName),
+    description: M.text(Description),
+    addMemberIds: userIds('addMemberIds'),
+    removeMemberIds: userIds('removeMemberIds'),
+  },
+  ['organizationId', 'groupId'],
+);
+export type UpdateGroupRequest = Static<typeof UpdateGroupRequest>;
+export const DeleteGroupRequest = M.obj({ organizationId: orgId, groupId: target() });
+export type DeleteGroupRequest = Static<typeof DeleteGroupRequest>;
+export const ListGroupsRequest = M.obj({ organizationId: orgPathId, limit, cursor }, ['organizationId']);
+export type ListGroupsRequest = Static<typeof ListGroupsRequest>;
+export const GetGroupRequest = M.obj({ organizationId: orgPathId, groupId: M.str('group not found', { code: ErrorCode.NOT_FOUND, lowercase: true }) });
+export type GetGroupRequest = Static<typeof GetGroupRequest>;
 
 export interface ProjectView {
   id: string;
   name: string;
   ownerId: string;
 }
-export interface CreateProjectRequest {
-  organizationId: string;
-  name: string;
-}
-export interface ListProjectsRequest {
-  organizationId: string;
-  limit?: number;
-  cursor?: string;
-}
-export interface GetProjectRequest {
-  organizationId: string;
-  projectId: string;
-}
-export interface TransferProjectRequest {
-  organizationId: string;
-  projectId: string;
-  userId: string;
-}
-export interface DeleteProjectRequest {
-  organizationId: string;
-  projectId: string;
-}
+export const CreateProjectRequest = M.obj({ organizationId: orgId, name: M.text(EntityName) });
+export type CreateProjectRequest = Static<typeof CreateProjectRequest>;
+export const ListProjectsRequest = M.obj({ organizationId: orgPathId, limit, cursor }, ['organizationId']);
+export type ListProjectsRequest = Static<typeof ListProjectsRequest>;
+export const GetProjectRequest = M.obj({ organizationId: orgPathId, projectId: M.str('project not found', { code: ErrorCode.NOT_FOUND, lowercase: true }) });
+export type GetProjectRequest = Static<typeof GetProjectRequest>;
+export const TransferProjectRequest = M.obj({ organizationId: orgId, projectId: target(), userId: M.uuid('userId must be a user id') });
+export type TransferProjectRequest = Static<typeof TransferProjectRequest>;
+export const DeleteProjectRequest = M.obj({ organizationId: orgId, projectId: target() });
+export type DeleteProjectRequest = Static<typeof DeleteProjectRequest>;
 
-export interface AssignRoleRequest {
-  organizationId: string;
-  subjectType: 'user' | 'group';
-  subjectId: string;
-  /** null: the organization role of the subject */
-  projectId: string | null;
-  roleId: string;
-}
+export const AssignRoleRequest = M.obj(
+  {
+    organizationId: M.uuid('organizationId must be a UUID'),
+    subjectId: M.uuid('subjectId must be a UUID'),
+    roleId: M.uuid('roleId must be a UUID'),
+    subjectType: M.oneOf('subjectType must be user or group', 'user', 'group'),
+    /** null or absent: the organization role of the subject */
+    projectId: M.nullableUuid('projectId must be a UUID'),
+  },
+  ['organizationId', 'subjectId', 'roleId', 'subjectType'],
+);
+export type AssignRoleRequest = Static<typeof AssignRoleRequest>;
 
 export interface BindingView {
   subjectType: 'user' | 'group';
@@ -202,8 +222,34 @@ export interface BindingView {
   role: { id: string; name: string };
 }
 
-export interface UnassignRoleRequest {
-  organizationId: string;
-  projectId: string;
-  subjectId: string;
-}
+export const UnassignRoleRequest = M.obj({
+  organizationId: M.uuid('organizationId must be a UUID'),
+  projectId: M.uuid('projectId must be a UUID'),
+  subjectId: M.uuid('subjectId must be a UUID'),
+});
+export type UnassignRoleRequest = Static<typeof UnassignRoleRequest>;
+
+/** The body of every message membership takes, by the key of its subject (checked at the edge, libs/messaging). */
+export const MembershipRequests = {
+  health: M.none(),
+  createOrganization: CreateOrganizationRequest,
+  myOrganizations: MyOrganizationsRequest,
+  getOrganization: GetOrganizationRequest,
+  listPeople: ListPeopleRequest,
+  addPeople: AddPeopleRequest,
+  createAccounts: CreateMemberAccountsRequest,
+  removePerson: RemovePersonRequest,
+  resetPassword: ResetMemberPasswordRequest,
+  createGroup: CreateGroupRequest,
+  updateGroup: UpdateGroupRequest,
+  deleteGroup: DeleteGroupRequest,
+  listGroups: ListGroupsRequest,
+  getGroup: GetGroupRequest,
+  createProject: CreateProjectRequest,
+  listProjects: ListProjectsRequest,
+  getProject: GetProjectRequest,
+  transferProject: TransferProjectRequest,
+  deleteProject: DeleteProjectRequest,
+  assignRole: AssignRoleRequest,
+  unassignRole: UnassignRoleRequest,
+} satisfies Record<keyof typeof MembershipSubjects, TSchema>;

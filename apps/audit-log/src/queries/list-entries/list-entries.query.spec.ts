@@ -1,4 +1,10 @@
+import { checkMessage, ListEntriesRequest } from '@app/contracts';
 import { decodeCursor, encodeCursor, pageFilter, pageLimit } from './list-entries.query';
+
+const refusal = (body: unknown) => {
+  const r = checkMessage(ListEntriesRequest, body);
+  return r.ok ? undefined : r.refusal;
+};
 
 const KEY = '2026-03-01T10:00:00.000Z|000000000042|0';
 
@@ -24,13 +30,17 @@ describe('audit list query', () => {
       resource: 'Group',
       operation: 'Removed',
     });
-    expect(() => pageFilter({ organizationId: 'o', resource: 'Planet' as never })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    // unknown values: refused by the message contract at the service's edge
+    expect(refusal({ organizationId: 'o', resource: 'Planet' })).toEqual({ code: 'VALIDATION_FAILED', message: 'unknown resource' });
+    expect(refusal({ organizationId: 'o', operation: 'Exploded' })).toEqual({ code: 'VALIDATION_FAILED', message: 'unknown operation' });
+    expect(refusal({ organizationId: 'o', resource: 'Group', operation: 'Removed' })).toBeUndefined();
     expect(() => pageFilter({ organizationId: 'o', from: 'yesterday' })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
   });
 
   it('limits pages to 1..500, 50 by default', () => {
     expect(pageLimit(undefined)).toBe(50);
     expect(pageLimit(500)).toBe(500);
-    for (const bad of [0, 501, 2.5, 'x']) expect(() => pageLimit(bad)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    expect(refusal({ limit: 500 })).toBeUndefined();
+    for (const bad of [0, 501, 2.5, 'x']) expect(refusal({ limit: bad })).toEqual({ code: 'VALIDATION_FAILED', message: 'limit must be 1 to 500' });
   });
 });

@@ -1,10 +1,9 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { Email, ErrorCode, IdentitySubjects, type ChangeEmailRequest, type Message, type UserProfile } from '@app/contracts';
+import { ErrorCode, IdentitySubjects, type ChangeEmailRequest, type Message, type UserProfile } from '@app/contracts';
 import { INFRA, type Infrastructure } from '@app/platform';
 import { changeUniqueValue, runUserCommand } from '../../user/user-command.runner';
 import { getExistingUser, toProfile } from '../../projections/users.read';
-import { validText } from '../../user/user.decider';
 
 @Controller()
 export class ChangeEmailController {
@@ -12,8 +11,7 @@ export class ChangeEmailController {
 
   @MessagePattern(IdentitySubjects.changeEmail())
   async change(@Payload() msg: Message<ChangeEmailRequest>): Promise<UserProfile> {
-    const { userId } = msg.body ?? ({} as ChangeEmailRequest);
-    const email = validText(Email, msg.body?.email);
+    const { userId, email } = msg.body;
     const user = await getExistingUser(this.infra.db, userId);
     await changeUniqueValue(
       this.infra,

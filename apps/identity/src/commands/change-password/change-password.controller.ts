@@ -19,7 +19,7 @@ export class ChangePasswordController {
    */
   @MessagePattern(IdentitySubjects.changePassword())
   async change(@Payload() msg: Message<ChangePasswordRequest>): Promise<SessionReply> {
-    const { login, currentPassword, newPassword } = msg.body ?? ({} as ChangePasswordRequest);
+    const { login, currentPassword, newPassword } = msg.body;
     const { user } = await checkPassword(this.infra.db, login, currentPassword, msg.meta?.ip);
     const result = await runUserCommand(this.infra, { kind: 'SetPassword', userId: user._id, newPassword, currentPassword }, msg.meta);
     await storePassword(this.infra.db, user._id, await hashPassword(newPassword), false);

@@ -1,10 +1,9 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { ErrorCode, IdentitySubjects, PersonName, Username, type ChangeProfileRequest, type Message, type UserProfile } from '@app/contracts';
+import { ErrorCode, IdentitySubjects, type ChangeProfileRequest, type Message, type UserProfile } from '@app/contracts';
 import { INFRA, type Infrastructure } from '@app/platform';
 import { changeUniqueValue, runUserCommand } from '../../user/user-command.runner';
 import { getExistingUser, toProfile } from '../../projections/users.read';
-import { validText } from '../../user/user.decider';
 
 @Controller()
 export class ChangeProfileController {
@@ -13,10 +12,8 @@ export class ChangeProfileController {
   /** `{ name?, username? }`: two commands (ChangeScreenName, ChangeUsername), each idempotent by its own id. */
   @MessagePattern(IdentitySubjects.changeProfile())
   async change(@Payload() msg: Message<ChangeProfileRequest>): Promise<UserProfile> {
-    const { userId } = msg.body ?? ({} as ChangeProfileRequest);
-    // both checked before either is applied: a bad name does not leave a changed username behind
-    const username = msg.body?.username === undefined ? undefined : validText(Username, msg.body.username);
-    const name = msg.body?.name === undefined ? undefined : validText(PersonName, msg.body.name);
+    // both checked at the edge before either is applied: a bad name does not leave a changed username behind
+    const { userId, username, name } = msg.body;
     const user = await getExistingUser(this.infra.db, userId);
     if (username !== undefined) {
       await changeUniqueValue(

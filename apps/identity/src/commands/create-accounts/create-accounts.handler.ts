@@ -1,27 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
-import {
-  DomainError,
-  ErrorCode,
-  PASSWORD_SEED_PATTERN,
-  stableUuid,
-  Email,
-  PersonName,
-  Username,
-  USERNAME_MAX,
-  type CommandMeta,
-  type CreateAccountsReply,
-  type CreateAccountsRequest,
-} from '@app/contracts';
+import { DomainError, ErrorCode, stableUuid, USERNAME_MAX, type CommandMeta, type CreateAccountsReply, type CreateAccountsRequest } from '@app/contracts';
 import { duplicateKeyIndexes, isDuplicateKey, type ClaimRequest, type CommitDocument } from '@app/event-store';
 import type { Infrastructure } from '@app/platform';
 import { generateTemporaryPassword, hashTemporaryPassword, temporaryPasswordKey, temporaryPasswordOf } from '../../credentials/password-hash';
 import { passwords } from '../../credentials/credentials.repository';
 import { usersCollection, type UserDocument } from '../../projections/users.projection';
-import { decideUser, validText } from '../../user/user.decider';
+import { decideUser } from '../../user/user.decider';
 import { evolveUser, initialUserState, userStreamId } from '../../user/user.state';
-
-const MAX_ACCOUNTS = 500;
 
 /** `Tom.Fern+ci@x.io` → `Tom.Fern-ci`: the part before `@`, reduced to username characters. */
 export function usernameBaseOf(email: string): string {
@@ -56,19 +42,10 @@ interface Account {
 /** One document per batch (command id): a second run of the command knows it is a retry. */
 const batches = (db: Db): Collection<{ _id: string; organizationId: string; accounts: number; startedAt: Date }> => db.collection('account_batches');
 
-const invalid = (message: string) => new DomainError(ErrorCode.VALIDATION_FAILED, message);
-
 /** Everything that can be refused from the request alone, before anything is written. */
 function accountsOf(req: CreateAccountsRequest, meta: CommandMeta): Account[] {
-  if (!req || typeof req.organizationId !== 'string' || !Array.isArray(req.accounts) || req.accounts.length === 0 || req.accounts.length > MAX_ACCOUNTS)
-    throw invalid(`organizationId and 1 to ${MAX_ACCOUNTS} accounts are required`);
-  if (req.passwordSeed !== undefined && (typeof req.passwordSeed !== 'string' || !PASSWORD_SEED_PATTERN.test(req.passwordSeed)))
-    throw invalid('passwordSeed must be 43 characters of base64url');
-  // every account is checked (and normalized) with the contract's definitions before any is created
-  return req.accounts.map((a, index) => {
-    const email = validText(Email, a?.email, `accounts[${index}].email`);
-    const wanted = a?.username === undefined ? undefined : validText(Username, a.username, `accounts[${index}].username`);
-    const name = a?.name === undefined ? undefined : validText(PersonName, a.name, `accounts[${index}].name`) || undefined;
+  // every account arrives checked and normalized with the contract's definitions (CreateAccountsRequest)
+  return req.accounts.map(({ email, username: wanted, name }, index) => {
     const account: Account = { index, userId: accountUserId(meta.commandId, index), email, emailKey: email.toLowerCase(), wanted, name };
     // the decider's own checks (the username is checked above, or derived valid)
     decideUser(createCommand(account, req.organizationId, wanted ?? 'placeholder'), initialUserState, meta);

@@ -32,7 +32,7 @@ export class ResetApiTokenController {
   @MessagePattern(IdentitySubjects.resetApiToken())
   async reset(@Payload() msg: Message<ResetApiTokenRequest>): Promise<ResetApiTokenReply> {
     const db = this.infra.db;
-    const userId = msg.body?.userId;
+    const { userId } = msg.body;
     const token = generateApiToken();
     const tokenId = stableUuid(`api-token:${msg.meta.commandId}`);
     const createdAt = new Date();

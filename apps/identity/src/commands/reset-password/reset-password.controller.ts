@@ -21,7 +21,7 @@ export class ResetPasswordController {
    */
   @MessagePattern(IdentitySubjects.resetPassword())
   async reset(@Payload() msg: Message<ResetPasswordRequest>): Promise<ResetPasswordReply> {
-    const { userId, organizationId } = msg.body ?? ({} as ResetPasswordRequest);
+    const { userId, organizationId } = msg.body;
     await getExistingUser(this.infra.db, userId);
     const result = await runUserCommand(this.infra, { kind: 'ResetPasswordToTemporary', userId, organizationId }, msg.meta);
     const apiTokenRevoked = !!result.commit?.events.some((e) => e.type === UserApiTokenRevoked.type);

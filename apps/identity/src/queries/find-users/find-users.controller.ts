@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { DomainError, ErrorCode, IdentitySubjects, type FindUsersReply, type FindUsersRequest, type Message } from '@app/contracts';
+import { IdentitySubjects, type FindUsersReply, type FindUsersRequest, type Message } from '@app/contracts';
 import { INFRA, type Infrastructure } from '@app/platform';
 import { usersCollection } from '../../projections/users.projection';
 
@@ -11,9 +11,7 @@ export class FindUsersController {
   /** Handles → users. `tomfern` does not find `TomFern` (API.md); `TOM@x.io` finds `tom@x.io`. */
   @MessagePattern(IdentitySubjects.findUsers())
   async find(@Payload() msg: Message<FindUsersRequest>): Promise<FindUsersReply> {
-    const handles = msg.body?.handles;
-    if (!Array.isArray(handles) || handles.length > 500 || handles.some((h) => typeof h !== 'string' || h.length > 320))
-      throw new DomainError(ErrorCode.VALIDATION_FAILED, 'handles must be up to 500 strings');
+    const { handles } = msg.body;
     const reply: FindUsersReply = { found: [], notFound: [] };
     for (const handle of handles) {
       const user = await usersCollection(this.infra.db).findOne(

@@ -12,7 +12,7 @@ export class GetTokenMetadataController {
   /** The current personal API token's id, when it was issued and last used (to the minute); never the secret. */
   @MessagePattern(IdentitySubjects.getTokenMetadata())
   async get(@Payload() msg: Message<GetUserRequest>): Promise<TokenMetadata> {
-    const user = await getExistingUser(this.infra.db, msg.body?.userId);
+    const user = await getExistingUser(this.infra.db, msg.body.userId);
     const doc = user.tokenId ? await apiTokens(this.infra.db).findOne({ userId: user._id, tokenId: user.tokenId }) : null;
     return {
       tokenId: user.tokenId ?? null,
