@@ -7,12 +7,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import pinoHttp from 'pino-http';
 import type { Logger } from 'pino';
 import { ErrorCode } from '@app/contracts';
-import { createLogger, PinoNestLogger, type ServiceConfig } from '@app/platform';
+import { createLogger, createProcessMetrics, PinoNestLogger, serveMetrics, type ServiceConfig } from '@app/platform';
 import { GatewayModule } from './gateway.module';
 import { openRequestContext, type GatewayRequest } from './common/request-context';
 import { BODY_LIMIT_BYTES, edgeCheck, parseJsonBody } from './common/json-body';
 import { completeOpenApi } from './common/openapi';
 import { ProblemFilter } from './common/problem.filter';
+import { observeHttpRequests } from './common/http-metrics';
 
 export const API_PREFIX = 'api/v1';
 
@@ -39,12 +40,19 @@ export async function createGatewayApp(config: ServiceConfig<'gateway'>, logger:
       new ProblemFilter(logger).send(new BadRequestException({ code: ErrorCode.VALIDATION_FAILED, message: 'the request URL is not valid' }), request, reply);
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.register(config, logger), adapter, {
+  const metrics = createProcessMetrics('gateway');
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.register(config, logger, metrics), adapter, {
     logger: new PinoNestLogger(logger),
     bodyParser: false,
     abortOnError: false,
   });
   readRequests(adapter.getInstance(), begin);
+  observeHttpRequests(adapter.getInstance(), metrics.registry);
+  // `/metrics` on its own port (METRICS_PORT, 0: none), never on the public one; it closes with the app
+  if (config.METRICS_PORT > 0) {
+    const server = await serveMetrics(config.METRICS_PORT, () => metrics.registry.metrics());
+    adapter.getInstance().addHook('onClose', () => server.close());
+  }
   return configureGateway(app);
 }
 
@@ -88,14 +96,13 @@ export const accessLogger = (logger: Logger) =>
     autoLogging: { ignore: (req) => req.url === '/metrics' || /^\/health(\/ready|\/serving)?$/.test(req.url ?? '') },
   });
 
-/** What does not depend on the HTTP server: the API prefix (health and metrics outside it), shutdown hooks, OpenAPI. */
+/** What does not depend on the HTTP server: the API prefix (health outside it), shutdown hooks, OpenAPI. */
 export function configureGateway<A extends INestApplication>(app: A): A {
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health', method: RequestMethod.GET },
       { path: 'health/serving', method: RequestMethod.GET },
       { path: 'health/ready', method: RequestMethod.GET },
-      { path: 'metrics', method: RequestMethod.GET },
     ],
   });
   app.enableShutdownHooks();

@@ -88,7 +88,9 @@ export class ConfigError extends Error {}
 /** The metrics port must not be the public one: `/metrics` is never served to the API's clients. */
 function samePorts(data: object): Array<{ path: string[]; message: string }> {
   const { GATEWAY_PORT, METRICS_PORT } = data as { GATEWAY_PORT?: number; METRICS_PORT?: number };
-  return METRICS_PORT && METRICS_PORT === GATEWAY_PORT ? [{ path: ['METRICS_PORT'], message: 'must differ from GATEWAY_PORT (metrics are never served on the public port)' }] : [];
+  return METRICS_PORT && METRICS_PORT === GATEWAY_PORT
+    ? [{ path: ['METRICS_PORT'], message: 'must differ from GATEWAY_PORT (metrics are never served on the public port)' }]
+    : [];
 }
 
 /** Reads and validates the environment; a wrong value stops start-up with a message naming it. */
