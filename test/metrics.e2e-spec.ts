@@ -82,7 +82,7 @@ describe('metrics (METRICS_PORT, per-route HTTP, NATS requests, outbox, projecti
 
   it('counts HTTP requests per route pattern and status class, with latency, never the raw URL', async () => {
     const samples = await gatewayMetrics();
-    const people = { route: '/api/v1/organizations/:organizationId/people', method: 'GET' };
+    const people = { route: '/api/v1/organizations/:org/people', method: 'GET' };
     expect(total(samples, 'http_requests_total', { ...people, status_class: '2xx', service: 'gateway' })).toBeGreaterThanOrEqual(1);
     expect(total(samples, 'http_request_duration_seconds_count', people)).toBeGreaterThanOrEqual(1);
     expect(total(samples, 'http_request_duration_seconds_sum', people)).toBeGreaterThan(0);
@@ -120,9 +120,9 @@ describe('metrics (METRICS_PORT, per-route HTTP, NATS requests, outbox, projecti
       expect(present(samples, 'outbox_oldest_unpublished_age_seconds', { service: name })).toBe(true);
     }
     const membership = await serviceMetrics('membership');
-    expect(total(membership, 'projection_applied_sequence', { projection: 'people' })).toBeGreaterThan(0);
-    expect(present(membership, 'projection_lag_events', { projection: 'people' })).toBe(true);
-    expect(present(membership, 'projection_lag_seconds', { projection: 'people' })).toBe(true);
+    expect(total(membership, 'projection_applied_sequence', { projection: 'membership-people' })).toBeGreaterThan(0);
+    expect(present(membership, 'projection_lag_events', { projection: 'membership-people' })).toBe(true);
+    expect(present(membership, 'projection_lag_seconds', { projection: 'membership-people' })).toBe(true);
     const others: Array<[string, string]> = [
       ['identity', 'identity-users'],
       ['authorization', 'authorization-view'],
