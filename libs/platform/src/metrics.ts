@@ -32,7 +32,7 @@ export function createProcessMetrics(service: ServiceName): ProcessMetrics {
   });
 
   const watched = new Map<string, () => ConsumerLag>();
-  const lagGauge = (name: string, help: string, value: (lag: ConsumerLag) => number) =>
+  const lagGauge = ({ name, help }: { name: string; help: string }, value: (lag: ConsumerLag) => number) =>
     new Gauge({
       name,
       help,
@@ -43,9 +43,12 @@ export function createProcessMetrics(service: ServiceName): ProcessMetrics {
         for (const [projection, lag] of watched) this.set({ projection }, value(lag()));
       },
     });
-  lagGauge('projection_lag_events', 'events of the stream a projection (consumer) has not applied yet', (lag) => lag.events);
-  lagGauge('projection_lag_seconds', 'age of the oldest event a projection has received and not applied yet (0: caught up)', (lag) => lag.seconds);
-  lagGauge('projection_applied_sequence', 'last events-stream sequence a projection has applied in this process', (lag) => lag.applied);
+  lagGauge({ name: 'projection_lag_events', help: 'events of the stream a projection (consumer) has not applied yet' }, (lag) => lag.events);
+  lagGauge(
+    { name: 'projection_lag_seconds', help: 'age of the oldest event a projection has received and not applied yet (0: caught up)' },
+    (lag) => lag.seconds,
+  );
+  lagGauge({ name: 'projection_applied_sequence', help: 'last events-stream sequence a projection has applied in this process' }, (lag) => lag.applied);
 
   return {
     registry,
