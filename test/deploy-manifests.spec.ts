@@ -549,7 +549,7 @@ describe('deploy/', () => {
         const k = join(copy, 'kustomization.yaml');
         writeFileSync(k, readFileSync(k, 'utf8').replace('# components:\n#   - components/monitoring', 'components:\n  - components/monitoring'));
         const c = join(copy, 'components/monitoring/kustomization.yaml');
-        writeFileSync(c, readFileSync(c, 'utf8').replace(/^  - (service|pod)-monitor\.yaml\n/gm, ''));
+        writeFileSync(c, readFileSync(c, 'utf8').replace(/^ {2}- (service|pod)-monitor\.yaml\n/gm, ''));
         const result = render(copy);
         expect(result.errors).toBe('');
         const policy = result.objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'prometheus-scrape');
