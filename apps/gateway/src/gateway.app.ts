@@ -50,7 +50,10 @@ export async function createGatewayApp(config: ServiceConfig<'gateway'>, logger:
   observeHttpRequests(adapter.getInstance(), metrics.registry);
   // `/metrics` on its own port (METRICS_PORT, 0: none), never on the public one; it closes with the app
   if (config.METRICS_PORT > 0) {
-    const server = await serveMetrics(config.METRICS_PORT, () => metrics.registry.metrics());
+    const server = await serveMetrics(config.METRICS_PORT, () => metrics.registry.metrics()).catch(async (err: unknown) => {
+      await app.close();
+      throw err;
+    });
     adapter.getInstance().addHook('onClose', () => server.close());
   }
   return configureGateway(app);

@@ -9,11 +9,11 @@ import {
   createReservations,
   type EventStore,
   type OutboxRelay,
+  type ConsumerMetrics,
   type Reservations,
   type UpcasterRegistry,
 } from '@app/event-store';
 import { ensureStreams, rpcClient } from '@app/messaging';
-import type { ConsumerMetrics } from '@app/event-store';
 import { createProcessMetrics, outboxGauges } from './metrics';
 import { createLogger } from './logger';
 import { connectMongo, connectNatsWithRetry } from './connect';
