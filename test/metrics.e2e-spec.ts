@@ -80,6 +80,11 @@ describe('metrics (METRICS_PORT, per-route HTTP, NATS requests, outbox, projecti
     await request(system.metricsUrl).get('/health').expect(404);
   });
 
+  it('a METRICS_PORT in use stops the gateway with a message naming it', async () => {
+    const taken = new URL(system.metricsUrl).port;
+    await expect(system.addGateway({ METRICS_PORT: taken })).rejects.toThrow(`METRICS_PORT ${taken} is already in use`);
+  });
+
   it('counts HTTP requests per route pattern and status class, with latency, never the raw URL', async () => {
     const samples = await gatewayMetrics();
     const people = { route: '/api/v1/organizations/:org/people', method: 'GET' };
