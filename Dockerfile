@@ -40,6 +40,6 @@ COPY --from=build /app/dist ./dist
 # The files stay owned by root and read-only for the process; it runs as the image's unprivileged user
 # (uid 1000), so it also works with a read-only root filesystem.
 USER node
-# gateway: GATEWAY_PORT (3000); other services: health and metrics on HTTP_PORT (8080 in compose and deploy/)
-EXPOSE 3000 8080
+# gateway: GATEWAY_PORT (3000) and /metrics on METRICS_PORT (9464); other services: health and metrics on HTTP_PORT (8080 in compose and deploy/)
+EXPOSE 3000 8080 9464
 CMD ["node", "-r", "tsconfig-paths/register", "dist/apps/gateway/src/main.js"]

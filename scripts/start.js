@@ -10,7 +10,7 @@
  * 2. The five services at once, while the servers are still starting, each its own `node dist/apps/<service>/src/main.js` (path aliases resolved
  *    by tsconfig-paths against dist/): identity, membership, authorization and audit-log each on a free
  *    HTTP_PORT for /health/ready, the gateway on GATEWAY_PORT (default 3000, checked free before anything
- *    starts). Their JSON log lines go to stdout as `[service] {...}`; QUIET=1 keeps only warnings and errors
+ *    starts) with its /metrics on METRICS_PORT when set, else a free port. Their JSON log lines go to stdout as `[service] {...}`; QUIET=1 keeps only warnings and errors
  *    (as `[service] warn: …`, the same line from several services once) and lines that are not JSON.
  *    A service that cannot reach MongoDB or NATS says so within seconds and gives up after
  *    CONNECT_TIMEOUT_SECONDS (30 here), which stops everything.
@@ -431,7 +431,9 @@ async function main() {
     ...SERVICES.map(async (name) => {
       const port = name === 'gateway' ? gatewayPort : await freePort();
       if (stopping) return;
-      const portEnv = name === 'gateway' ? { GATEWAY_PORT: String(port) } : { HTTP_PORT: String(port) };
+      // the gateway's /metrics: METRICS_PORT when set, else a free port (two npm starts must not both want 9464)
+      const portEnv =
+        name === 'gateway' ? { GATEWAY_PORT: String(port), METRICS_PORT: env.METRICS_PORT || String(await freePort()) } : { HTTP_PORT: String(port) };
       run(name, 'service', process.execPath, ['-r', 'tsconfig-paths/register', path.join(DIST, `apps/${name}/src/main.js`)], portEnv);
       await waitReady(name, port);
     }),

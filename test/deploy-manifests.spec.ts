@@ -30,6 +30,7 @@ const KNOWN_ENV = new Set([
   'HTTP_PORT',
   'SERVICE_REQUEST_TIMEOUT_MS',
   'GATEWAY_PORT',
+  'METRICS_PORT',
   'TRUST_PROXY',
   'BOOTSTRAP_ADMIN_EMAIL',
   'BOOTSTRAP_ADMIN_USERNAME',
@@ -285,6 +286,11 @@ describe('deploy/', () => {
       }
     };
     walk(DEPLOY);
+    // and the optional components (enabled under `components:`), each from its own kustomization.yaml
+    for (const component of readdirSync(join(DEPLOY, 'components'))) {
+      reached.add(join('components', component, 'kustomization.yaml'));
+      walk(join(DEPLOY, 'components', component));
+    }
     expect([...reached].sort()).toEqual(yamlFiles.filter((file) => file !== 'kustomization.yaml').sort());
   });
 
@@ -341,7 +347,8 @@ describe('deploy/', () => {
       container.command = container.command?.slice(0, 3);
       container.env = [];
       container.envFrom = container.envFrom?.slice(0, 1);
-      container.ports = container.ports?.map((p) => ({ ...p, containerPort: 0 }));
+      // the gateway's second port, `metrics` (METRICS_PORT)
+      container.ports = container.ports?.filter((p) => p.name !== 'metrics').map((p) => ({ ...p, containerPort: 0 }));
       container.readinessProbe = { ...container.readinessProbe, httpGet: { ...container.readinessProbe?.httpGet, path: '' } };
       return copy;
     };
@@ -399,7 +406,21 @@ describe('deploy/', () => {
       const portVariable = name === 'gateway' ? 'GATEWAY_PORT' : 'HTTP_PORT';
       const expected = name === 'gateway' ? 3000 : 8080;
       expect(Number(envValue(portVariable))).toBe(expected);
-      expect(container?.ports?.map((p) => p.containerPort)).toEqual([expected]);
+      expect(container?.ports?.filter((p) => p.name !== 'metrics').map((p) => p.containerPort)).toEqual([expected]);
+    });
+
+    it('serves /metrics on a port named `metrics` (the gateway: METRICS_PORT, apart from its API) or on its HTTP_PORT (a service)', () => {
+      const metrics = container?.ports?.find((p) => p.name === 'metrics');
+      if (name === 'gateway') {
+        expect(Number(envValue('METRICS_PORT'))).toBe(9464);
+        expect(metrics?.containerPort).toBe(9464);
+        expect(Number(envValue('METRICS_PORT'))).not.toBe(Number(envValue('GATEWAY_PORT')));
+      } else {
+        expect(metrics).toBeUndefined();
+        expect(envValue('METRICS_PORT')).toBeUndefined();
+      }
+      const annotations = (deployment?.spec?.template?.metadata as { annotations?: Record<string, string> } | undefined)?.annotations;
+      expect(Number(annotations?.['prometheus.io/port'])).toBe(name === 'gateway' ? 9464 : 8080);
     });
 
     it('probes its own readiness (a service /health/ready, the gateway /health/serving) and GET /health (liveness) on a declared port', () => {
@@ -487,6 +508,57 @@ describe('deploy/', () => {
     const target = container.ports?.find((p) => p.name === port?.targetPort || p.containerPort === port?.targetPort);
     expect(target?.containerPort).toBe(3000);
     expect(gateway.spec?.template?.metadata?.labels).toMatchObject(service?.spec?.selector ?? { missing: 'selector' });
+  });
+
+  it("names the gateway's metrics port on its Service too (for a ServiceMonitor), apart from the public port 80", () => {
+    const ports = (find('Service', 'gateway')?.spec?.ports ?? []) as { name?: string; port: number; targetPort?: number | string }[];
+    expect(ports.map((p) => [p.name, p.port, p.targetPort])).toEqual([
+      ['http', 80, 'http'],
+      ['metrics', 9464, 'metrics'],
+    ]);
+  });
+
+  describe('the optional monitoring component (components/monitoring)', () => {
+    const dir = join(DEPLOY, 'components/monitoring');
+    const [component] = loadYaml<{ kind: string; resources: string[] }>(join(dir, 'kustomization.yaml'));
+    const objectsOf = (kind: string) => component.resources.flatMap((file) => loadYaml<K8sObject>(join(dir, file))).filter((o) => o.kind === kind);
+
+    it('is not in the default rendering (its kinds are CRDs the renderer and a cluster without the operator refuse)', () => {
+      expect(component.kind).toBe('Component');
+      expect(objects.filter((o) => ['ServiceMonitor', 'PodMonitor'].includes(o.kind))).toEqual([]);
+    });
+
+    it("scrapes the gateway Service's `metrics` port and the four services' `http` port", () => {
+      const [serviceMonitor] = objectsOf('ServiceMonitor') as Array<K8sObject & { spec: { endpoints: { port: string; path: string }[] } }>;
+      expect(serviceMonitor.apiVersion).toBe('monitoring.coreos.com/v1');
+      const gatewayService = find('Service', 'gateway')!;
+      expect(selects(serviceMonitor.spec.selector as LabelSelector, gatewayService.metadata.labels ?? {})).toBe(true);
+      expect(serviceMonitor.spec.endpoints.map((e) => [e.port, e.path])).toEqual([['metrics', '/metrics']]);
+      const [podMonitor] = objectsOf('PodMonitor') as Array<K8sObject & { spec: { podMetricsEndpoints: { port: string; path: string }[] } }>;
+      expect(podMonitor.apiVersion).toBe('monitoring.coreos.com/v1');
+      const selected = ofKind('Deployment').filter((d) => selects(podMonitor.spec.selector as LabelSelector, d.spec!.template!.metadata?.labels ?? {}));
+      expect(selected.map((d) => d.metadata.name).sort()).toEqual([...BACKENDS].sort());
+      expect(podMonitor.spec.podMetricsEndpoints.map((e) => [e.port, e.path])).toEqual([['http', '/metrics']]);
+      for (const d of selected) expect(d.spec!.template!.spec.containers[0].ports?.find((p) => p.name === 'http')?.containerPort).toBe(8080);
+    });
+
+    it('renders, enabled, with its NetworkPolicy valid (the CRD objects left out: the renderer knows only built-in types)', () => {
+      const copy = mkdtempSync(join(tmpdir(), 'deploy-monitoring-'));
+      try {
+        cpSync(DEPLOY, copy, { recursive: true });
+        const k = join(copy, 'kustomization.yaml');
+        writeFileSync(k, readFileSync(k, 'utf8').replace('# components:\n#   - components/monitoring', 'components:\n  - components/monitoring'));
+        const c = join(copy, 'components/monitoring/kustomization.yaml');
+        writeFileSync(c, readFileSync(c, 'utf8').replace(/^ {2}- (service|pod)-monitor\.yaml\n/gm, ''));
+        const result = render(copy);
+        expect(result.errors).toBe('');
+        const policy = result.objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'prometheus-scrape');
+        expect(policy?.metadata.namespace).toBe(NAMESPACE);
+        expect(policy?.spec?.ingress?.[0].ports?.map((p) => p.port)).toEqual(['metrics', 8080]);
+      } finally {
+        rmSync(copy, { recursive: true, force: true });
+      }
+    });
   });
 
   it('has no Service for the NATS-only services', () => {

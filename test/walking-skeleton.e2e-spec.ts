@@ -59,13 +59,14 @@ describe('walking skeleton: gateway → NATS → services → JetStream → audi
     expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('serves OpenAPI at /docs-json and /docs, and Prometheus metrics at /metrics', async () => {
+  it('serves OpenAPI at /docs-json and /docs, and Prometheus metrics at /metrics on the metrics port (not the public one)', async () => {
     const spec = await request(system.baseUrl).get('/docs-json').expect(200);
     expect(spec.body.openapi).toMatch(/^3\./);
     expect(Object.keys(spec.body.paths)).toContain('/api/v1/me');
     await request(system.baseUrl).get('/docs').expect(200);
-    const metrics = await request(system.baseUrl).get('/metrics').expect(200);
+    const metrics = await request(system.metricsUrl).get('/metrics').expect(200);
     expect(metrics.text).toContain('process_cpu_user_seconds_total');
+    await request(system.baseUrl).get('/metrics').expect(404);
   });
 
   it('the bootstrap events reach the audit log through JetStream and can be read back with a NATS query', async () => {

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import type { DynamicModule, Type } from '@nestjs/common';
 import { SERVICES, type ServiceName } from '@app/contracts';
@@ -21,6 +22,8 @@ const MODULES: Record<Exclude<ServiceName, 'gateway'>, (infra: Infrastructure) =
 
 export interface RunningSystem {
   baseUrl: string;
+  /** the gateway's metrics port (METRICS_PORT), e.g. `${metricsUrl}/metrics` */
+  metricsUrl: string;
   gateway: INestApplication;
   services: Record<string, RunningService>;
   startService(name: Exclude<ServiceName, 'gateway'>): Promise<RunningService>;
@@ -45,14 +48,18 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Run
   const { natsUrl } = requireInfraEnv();
   const extra: Array<{ close(): Promise<unknown> }> = [];
   const startGateway = async (more: Record<string, string> = {}) => {
-    const app = await createGatewayApp(loadConfig('gateway', { ...envFor('gateway'), NATS_URL: natsUrl, GATEWAY_PORT: '0', ...more }));
+    const metricsPort = String(await freePort());
+    const app = await createGatewayApp(
+      loadConfig('gateway', { ...envFor('gateway'), NATS_URL: natsUrl, GATEWAY_PORT: '0', METRICS_PORT: metricsPort, ...more }),
+    );
     await app.listen(0, '127.0.0.1');
-    return { app, url: `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}` };
+    return { app, url: `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`, metricsUrl: `http://127.0.0.1:${metricsPort}` };
   };
-  const { app: gateway, url: baseUrl } = await startGateway();
+  const { app: gateway, url: baseUrl, metricsUrl } = await startGateway();
 
   return {
     baseUrl,
+    metricsUrl,
     gateway,
     services,
     startService: start,
@@ -76,6 +83,17 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Run
       for (const s of Object.values(services)) await s.close();
     },
   };
+}
+
+/** A port free right now (the OS's choice), for a server that takes its port from the configuration. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** Polls `fn` until it returns a truthy value (or throws after `timeoutMs`). */

@@ -37,6 +37,7 @@ export class AuthorizationModule {
               snapshots,
               logger: infra.logger,
               onPoison: () => infra.deadLetters.inc({ projection: 'authorization-view' }),
+              metrics: infra.consumerMetrics,
             });
             infra.onClose.push(() => running.stop());
             const view = running.view;

@@ -6,12 +6,13 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ErrorCode } from '@app/contracts';
-import { createLogger, PinoNestLogger, redactUrl, type ServiceConfig } from '@app/platform';
+import { createLogger, createProcessMetrics, PinoNestLogger, redactUrl, serveMetrics, type ServiceConfig } from '@app/platform';
 import { GatewayModule } from './gateway.module';
 import { openRequestContext, type GatewayRequest } from './common/request-context';
 import { BODY_LIMIT_BYTES, edgeCheck, parseJsonBody } from './common/json-body';
 import { completeOpenApi } from './common/openapi';
 import { ProblemFilter } from './common/problem.filter';
+import { observeHttpRequests } from './common/http-metrics';
 
 export const API_PREFIX = 'api/v1';
 
@@ -38,12 +39,22 @@ export async function createGatewayApp(config: ServiceConfig<'gateway'>, logger:
       new ProblemFilter(logger).send(new BadRequestException({ code: ErrorCode.VALIDATION_FAILED, message: 'the request URL is not valid' }), request, reply);
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.register(config, logger), adapter, {
+  const metrics = createProcessMetrics('gateway');
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.register(config, logger, metrics), adapter, {
     logger: new PinoNestLogger(logger),
     bodyParser: false,
     abortOnError: false,
   });
   readRequests(adapter.getInstance(), begin, accessLog(logger));
+  observeHttpRequests(adapter.getInstance(), metrics.registry);
+  // `/metrics` on its own port (METRICS_PORT, 0: none), never on the public one; it closes with the app
+  if (config.METRICS_PORT > 0) {
+    const server = await serveMetrics(config.METRICS_PORT, () => metrics.registry.metrics()).catch(async (err: unknown) => {
+      await app.close();
+      throw err;
+    });
+    adapter.getInstance().addHook('onClose', () => server.close());
+  }
   return configureGateway(app);
 }
 
@@ -55,8 +66,8 @@ function beginRequest() {
   };
 }
 
-/** Probes and scrapes (every few seconds from the kubelet and Prometheus) are not logged. */
-const UNLOGGED = /^\/(metrics|health(\/ready|\/serving)?)$/;
+/** Probes (every few seconds from the kubelet) are not logged; metrics are on their own port. */
+const UNLOGGED = /^\/health(\/ready|\/serving)?$/;
 
 /**
  * The access log: one pino line per answered request, from Fastify's `onResponse` hook, with a few fields
@@ -108,14 +119,13 @@ function readRequests(fastify: FastifyInstance, begin: ReturnType<typeof beginRe
   fastify.addHook('preValidation', (request, _reply, done) => done(edgeCheck(request.query, request.body)));
 }
 
-/** What does not depend on the HTTP server: the API prefix (health and metrics outside it), shutdown hooks, OpenAPI. */
+/** What does not depend on the HTTP server: the API prefix (health outside it), shutdown hooks, OpenAPI. */
 export function configureGateway<A extends INestApplication>(app: A): A {
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health', method: RequestMethod.GET },
       { path: 'health/serving', method: RequestMethod.GET },
       { path: 'health/ready', method: RequestMethod.GET },
-      { path: 'metrics', method: RequestMethod.GET },
     ],
   });
   app.enableShutdownHooks();

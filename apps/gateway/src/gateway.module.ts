@@ -2,11 +2,10 @@ import { BadRequestException, Inject, Module, ValidationPipe, type DynamicModule
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ClientsModule, Transport } from '@nestjs/microservices';
 import type { Logger } from 'pino';
-import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { NatsConnection } from 'nats';
 import { ErrorCode, kvBucketName } from '@app/contracts';
 import { connectNats, ensureStreams, rpcClient } from '@app/messaging';
-import type { ServiceConfig } from '@app/platform';
+import { createProcessMetrics, type ProcessMetrics, type ServiceConfig } from '@app/platform';
 import { BearerAuthGuard } from './auth/auth.guard';
 import { VERIFIED_TOKENS, VerifiedTokens } from './auth/verified-tokens';
 import { ProblemFilter } from './common/problem.filter';
@@ -14,7 +13,7 @@ import { IDEMPOTENCY_TTL_MS } from './common/idempotency';
 import { IDEMPOTENCY_KV, IdempotencyInterceptor } from './common/idempotency.interceptor';
 import { LocationInterceptor } from './common/location.interceptor';
 import { GATEWAY_CONFIG, NATS_CLIENT, RPC_CLIENT, ServicesClient } from './common/services.client';
-import { HealthController, METRICS } from './health/health.controller';
+import { HealthController } from './health/health.controller';
 import { MeController } from './me/me.controller';
 import { AuthController } from './auth/auth.controller';
 import { OrganizationsController } from './organizations/organizations.controller';
@@ -54,10 +53,7 @@ export class GatewayModule implements OnApplicationShutdown {
     await this.nc.drain().catch(() => undefined);
   }
 
-  static register(config: ServiceConfig<'gateway'>, logger: Logger): DynamicModule {
-    const metrics = new Registry();
-    metrics.setDefaultLabels({ service: 'gateway' });
-    collectDefaultMetrics({ register: metrics });
+  static register(config: ServiceConfig<'gateway'>, logger: Logger, metrics: ProcessMetrics = createProcessMetrics('gateway')): DynamicModule {
     return {
       module: GatewayModule,
       imports: [
@@ -81,7 +77,6 @@ export class GatewayModule implements OnApplicationShutdown {
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
-        { provide: METRICS, useValue: metrics },
         { provide: GATEWAY_NATS, useFactory: () => connectNats(config.NATS_URL, 'gateway') },
         {
           provide: IDEMPOTENCY_KV,
@@ -99,7 +94,7 @@ export class GatewayModule implements OnApplicationShutdown {
             return verified;
           },
         },
-        { provide: RPC_CLIENT, inject: [GATEWAY_NATS], useFactory: rpcClient },
+        { provide: RPC_CLIENT, inject: [GATEWAY_NATS], useFactory: (nc: NatsConnection) => rpcClient(nc, metrics.rpc) },
         ServicesClient,
         { provide: APP_GUARD, useClass: BearerAuthGuard },
         { provide: APP_GUARD, useClass: PermissionGuard },

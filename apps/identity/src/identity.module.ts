@@ -16,6 +16,7 @@ import { bootstrapAdmin } from './commands/bootstrap-admin/bootstrap-admin.handl
 import { ensureUserIndexes } from './projections/users.projection';
 import { startUsersCatchUp } from './projections/users.catch-up';
 import { ensureCredentialIndexes } from './credentials/credentials.repository';
+import { loginMetrics } from './credentials/login-metrics';
 
 @Module({})
 export class IdentityModule {
@@ -26,6 +27,7 @@ export class IdentityModule {
         await ensureCredentialIndexes(infra.db);
         await bootstrapAdmin(infra, infra.config as ServiceConfig<'identity'>, infra.logger);
         await startUsersCatchUp(infra);
+        loginMetrics(infra.metrics); // the counters are there (at 0) before the first login
       }
     }
     return {

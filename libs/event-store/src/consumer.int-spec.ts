@@ -5,7 +5,7 @@ import { deadLetterStreamName, deadLetterSubject, eventMetadata, eventsStreamNam
 import { connectNats, ensureStreams } from '@app/messaging';
 import { eventProducer, requireInfraEnv, testDatabaseName, testMongo } from '@app/testing';
 import { waitUntilApplied } from './caught-up';
-import { consumeEvents, type ConsumeOptions, type EventConsumer, type Rejected } from './consumer';
+import { consumeEvents, type ConsumeOptions, type ConsumerLag, type ConsumerMetrics, type EventConsumer, type Rejected } from './consumer';
 import { mongoCheckpoint } from './projection-runner';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -193,5 +193,38 @@ describe('consumeEvents: ordered, batches, dead letters, checkpoint, bounded sto
     release?.(); // the first consumer's apply ends late: it changes nothing that was not already there
     await a.done;
     expect(await checkpoint.read()).toBe(seqs[3]);
+  });
+
+  it('reports its lag to the metrics sink while it runs: events not applied yet, the age of the oldest, the sequence applied', async () => {
+    const seqs = await publish('First', 'Slow', 'Third');
+    let release: (() => void) | undefined;
+    const watched = new Map<string, () => ConsumerLag>();
+    let unwatched = 0;
+    const metrics: ConsumerMetrics = {
+      watch(name, lag) {
+        watched.set(name, lag);
+        return () => void unwatched++;
+      },
+    };
+    const c = await consume({
+      name: 'lagging',
+      start: seqs[0] - 1,
+      metrics,
+      apply: async ([e]) => {
+        if (nameOf(e) === 'Slow') await new Promise<void>((r) => (release = r));
+      },
+    });
+    expect([...watched.keys()]).toEqual(['lagging']);
+    expect(await waitUntilApplied(c, seqs[0], 10_000)).toBe(true);
+    await sleep(300);
+    const behind = watched.get('lagging')!();
+    expect(behind.applied).toBe(seqs[0]);
+    expect(behind.events).toBe(2); // 'Slow' being applied, 'Third' waiting
+    expect(behind.seconds).toBeGreaterThanOrEqual(0.25);
+    release?.();
+    expect(await waitUntilApplied(c, seqs[2], 10_000)).toBe(true);
+    expect(watched.get('lagging')!()).toEqual({ applied: seqs[2], events: 0, seconds: 0 });
+    await c.stop(1000);
+    expect(unwatched).toBe(1);
   });
 });

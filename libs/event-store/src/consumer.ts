@@ -77,11 +77,31 @@ export interface ConsumeOptions {
   logger?: ConsumerLogger;
   /** called once per dead letter (the metric) */
   onDeadLetter?: (event: DomainEvent | undefined, reason: string) => void;
+  /** the process's metrics: the consumer's lag is read from it on each scrape while it runs */
+  metrics?: ConsumerMetrics;
+}
+
+/** How far behind the stream a consumer is. */
+export interface ConsumerLag {
+  /** the last stream sequence applied */
+  applied: number;
+  /** events received and not applied yet, plus those the stream holds beyond them (0: caught up) */
+  events: number;
+  /** how long ago the oldest event received and not applied yet was stored in the stream (0: none waiting) */
+  seconds: number;
+}
+
+/** Where consumers report themselves (the process's metrics registry implements it; libs import no registry). */
+export interface ConsumerMetrics {
+  /** `lag` is read on every scrape until the returned function is called (the consumer ended) */
+  watch(name: string, lag: () => ConsumerLag): () => void;
 }
 
 export interface EventConsumer extends Progress {
   /** events delivered but not applied yet, plus those the stream holds beyond them (0: caught up) */
   pending(): number;
+  /** `pending()`, the sequence applied and the age of the oldest event waiting */
+  lag(): ConsumerLag;
   /** resolves when the consumer has ended (stopped, aborted, or its subscription failed) */
   readonly done: Promise<void>;
   /**
@@ -139,6 +159,8 @@ export async function consumeEvents(options: ConsumeOptions): Promise<EventConsu
   let ended = false;
   let streamPending = 0;
   const queue: JsMsg[] = [];
+  /** the batch being applied (out of the queue) */
+  let applying: JsMsg[] = [];
 
   const halt = () => {
     stopping = true;
@@ -255,7 +277,7 @@ export async function consumeEvents(options: ConsumeOptions): Promise<EventConsu
           wake = undefined;
           continue;
         }
-        const batch = queue.splice(0, maxBatch);
+        const batch = (applying = queue.splice(0, maxBatch));
         resumeReader?.();
         resumeReader = undefined;
         // durable: "in progress" restarts the ack wait while this runs, so a slow database is not taken for a
@@ -273,6 +295,7 @@ export async function consumeEvents(options: ConsumeOptions): Promise<EventConsu
         try {
           await handle(batch);
         } finally {
+          applying = [];
           clearInterval(working);
         }
       }
@@ -284,11 +307,21 @@ export async function consumeEvents(options: ConsumeOptions): Promise<EventConsu
     }
   })();
 
+  const pending = () => queue.length + streamPending;
+  const lag = (): ConsumerLag => {
+    const oldest = applying[0] ?? queue[0];
+    const waitingMs = oldest ? Date.now() - oldest.info.timestampNanos / 1e6 : 0;
+    return { applied: progress.position(), events: pending() + applying.length, seconds: Math.max(0, waitingMs) / 1000 };
+  };
+  const unwatch = options.metrics?.watch(name, lag);
+  if (unwatch) void done.finally(unwatch);
+
   return {
     position: () => progress.position(),
     onAdvance: (listener) => progress.onAdvance(listener),
     ...(durable && options.checkpoint ? { shared: () => options.checkpoint!.read() } : {}),
-    pending: () => queue.length + streamPending,
+    pending,
+    lag,
     done,
     async stop(graceMs = 5000) {
       halt();

@@ -67,6 +67,7 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
       expect(p.subject).toBe(evtSubject('identity', p.event.type, p.event.version));
     }
     expect(await unpublishedCommits(store.commits)).toBe(0);
+    expect(relay.backlog()).toEqual({ commits: 0, oldestCommittedAt: undefined });
     const positions = await store.commits.db.collection(OUTBOX_POSITIONS).find().sort({ version: 1 }).toArray();
     expect(positions.map((p) => p.version)).toEqual([5, 9]);
     // the relay never updates a commit
@@ -160,6 +161,9 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
     expect(published.map((p) => p.event.streamVersion)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(await unpublishedCommits(store.commits)).toBe(4);
     expect(failure).toMatch(/version 7\) is \d+ bytes, more than NATS accepts/);
+    // the backlog it reports (metrics): the 4 commits it found and could not publish, the oldest the huge one's
+    const hugeCommit = await store.commits.findOne({ streamId, fromVersion: 7 });
+    expect(relay.backlog()).toEqual({ commits: 4, oldestCommittedAt: hugeCommit!.committedAt });
   });
 
   it('two relays publishing the same streams at once still give each event once, in stream order', async () => {
@@ -371,9 +375,13 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
       const during = (await Promise.all(Array.from({ length: 10 }, () => appendStream(store, 10, 2)))).flat();
       expect(during).toHaveLength(200);
       expect(await unpublishedCommits(store.commits)).toBe(100);
+      const waiting = relay.backlog();
+      expect(waiting.commits).toBe(100);
+      expect(Date.now() - waiting.oldestCommittedAt!.getTime()).toBeGreaterThanOrEqual(0);
 
       server = await startNatsServer(bin!, dataDir, port);
       await until('every commit is published', async () => (await unpublishedCommits(store.commits)) === 0);
+      expect(relay.backlog().commits).toBe(0);
 
       expectEachOnceInStreamOrder(await readEventsStream(ownNc), [...before, ...during]);
     });

@@ -134,6 +134,8 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
    * sweep retries them and does not move its checkpoint past that time
    */
   const failedSince = new Map<string, Date>();
+  /** per stream, the commits this process knows are not published yet (version → commit time): the backlog it reports */
+  const unpublished = new Map<string, Map<number, Date>>();
   let writes: Promise<void> = Promise.resolve();
   let writeTimer: NodeJS.Timeout | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -144,7 +146,20 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
 
   const known = (streamId: string) => publishedUpTo.get(streamId) ?? 0;
 
+  function track(list: CommitDocument[]): void {
+    for (const c of list) {
+      if (c.toVersion <= known(c.streamId)) continue;
+      const waiting = unpublished.get(c.streamId) ?? new Map<number, Date>();
+      unpublished.set(c.streamId, waiting.set(c.toVersion, c.committedAt));
+    }
+  }
+
   function remember(streamId: string, version: number): void {
+    const waiting = unpublished.get(streamId);
+    if (waiting) {
+      for (const v of waiting.keys()) if (v <= version) waiting.delete(v);
+      if (waiting.size === 0) unpublished.delete(streamId);
+    }
     if (known(streamId) >= version) return;
     if (publishedUpTo.size >= 10_000) publishedUpTo.clear();
     publishedUpTo.set(streamId, version);
@@ -237,6 +252,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     let commitIndex = 0; // the first commit of `pending` not wholly acked
     try {
       pending = await pendingCommits(streamId, mine, scan);
+      track(pending);
       const events = pending.flatMap((c) => c.events.map(message));
       // An event NATS would refuse before sending is never put in a batch: the events after it would go out
       // and reach JetStream before it. The stream stops there.
@@ -306,6 +322,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
 
   /** Publish right after an append; a failure is left to the sweep. */
   function onAppended(commit: CommitDocument): void {
+    track([commit]);
     publishStream(commit.streamId, commit).catch((err: Error) =>
       logger?.warn({ err: err.message, streamId: commit.streamId }, 'publish after append failed; the sweep will retry'),
     );
@@ -396,5 +413,20 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     await latest.get(streamId);
   }
 
-  return { publishStream, onAppended, sweep, start, stop, flush, flushStream };
+  /**
+   * What this process knows is waiting to be published (appended here, or found by its rounds and sweeps, and
+   * not acked yet): how many commits, and the commit time of the oldest. No query: read on every scrape.
+   */
+  function backlog(): { commits: number; oldestCommittedAt?: Date } {
+    let commits = 0;
+    let oldest: number | undefined;
+    for (const waiting of unpublished.values())
+      for (const at of waiting.values()) {
+        commits++;
+        if (oldest === undefined || at.getTime() < oldest) oldest = at.getTime();
+      }
+    return { commits, oldestCommittedAt: oldest === undefined ? undefined : new Date(oldest) };
+  }
+
+  return { publishStream, onAppended, sweep, start, stop, flush, flushStream, backlog };
 }

@@ -2,7 +2,7 @@ import type { Db } from 'mongodb';
 import { JSONCodec, type JetStreamClient, type JetStreamManager } from 'nats';
 import { catalogueEvent, deadLetterStreamName, deadLetterSubject, type CatalogueEvent, type DomainEvent } from '@app/contracts';
 import { CHECKPOINTS } from './commit';
-import { consumeEvents, deadLetterLogFields, type Checkpoint, type ConsumerLogger, type EventConsumer } from './consumer';
+import { consumeEvents, deadLetterLogFields, type Checkpoint, type ConsumerLogger, type ConsumerMetrics, type EventConsumer } from './consumer';
 import { noUpcasters, type UpcasterRegistry } from './upcasters';
 
 const codec = JSONCodec();
@@ -32,6 +32,8 @@ export interface ProjectionOptions {
   retryDelayMs?: number;
   logger?: ConsumerLogger;
   onDeadLetter?: (event: unknown, error: string) => void;
+  /** the process's metrics (lag per projection) */
+  metrics?: ConsumerMetrics;
 }
 
 export type RunningProjection = EventConsumer;
@@ -81,6 +83,7 @@ export function runProjection(options: ProjectionOptions): Promise<RunningProjec
     retryDelayMs: options.retryDelayMs,
     logger: options.logger,
     onDeadLetter: options.onDeadLetter,
+    metrics: options.metrics,
     async apply(events) {
       for (const { event, sequence, deliveries } of events) if (event) await options.apply(event, { sequence, deliveries });
     },

@@ -19,14 +19,37 @@ export interface RpcClient {
   request<T>(subject: string, message: Message, timeoutMs?: number): Promise<T>;
 }
 
+/** How a request ended: a reply, an error reply, or the request itself failed (nothing done / outcome unknown). */
+export type RpcOutcome = 'ok' | 'error' | 'unavailable' | 'unknown';
+
+/** Where a connection's client reports each request (the process's metrics); `subject` is `subjectLabel`'s. */
+export interface RpcMetrics {
+  observe(subject: string, seconds: number, outcome: RpcOutcome): void;
+}
+
 const codec = JSONCodec();
 const DEFAULT_TIMEOUT_MS = 10_000;
 const clients = new WeakMap<NatsConnection, RpcClient>();
+const sinks = new WeakMap<NatsConnection, RpcMetrics>();
+
+/**
+ * A subject as a metric label: without the namespace prefix, and with any segment that looks like an id (a
+ * UUID, a number, a long hex string) as `:id`, so the label's values stay as few as the subjects in the code.
+ */
+export function subjectLabel(subject: string): string {
+  const prefix = subjectPrefix();
+  const bare = prefix && subject.startsWith(prefix) ? subject.slice(prefix.length) : subject;
+  return bare
+    .split('.')
+    .map((segment) => (/^(\d+|[0-9a-f]{16,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.test(segment) ? ':id' : segment))
+    .join('.');
+}
 
 export const isCommandSubject = (subject: string): boolean => subject.startsWith(`${subjectPrefix()}cmd.`);
 
-/** The request/reply client of a connection (one per connection). */
-export function rpcClient(nc: NatsConnection): RpcClient {
+/** The request/reply client of a connection (one per connection); `metrics`, when given, sees every request on it. */
+export function rpcClient(nc: NatsConnection, metrics?: RpcMetrics): RpcClient {
+  if (metrics) sinks.set(nc, metrics);
   let client = clients.get(nc);
   if (!client) clients.set(nc, (client = createRpcClient(nc)));
   return client;
@@ -50,21 +73,37 @@ function createRpcClient(nc: NatsConnection): RpcClient {
 
   return {
     async request<T>(subject: string, message: Message, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<T> {
-      if (!up || nc.isClosed() || nc.isDraining()) throw new RpcFailure(ErrorCode.SERVICE_UNAVAILABLE, 'the broker connection is down; nothing was sent');
-      let data: Uint8Array;
+      const sink = sinks.get(nc);
+      if (!sink) return send<T>(subject, message, timeoutMs);
+      const started = process.hrtime.bigint();
+      const observe = (outcome: RpcOutcome) => sink.observe(subjectLabel(subject), Number(process.hrtime.bigint() - started) / 1e9, outcome);
       try {
-        data = (await nc.request(subject, codec.encode({ pattern: subject, id: randomUUID(), data: message }), { timeout: timeoutMs })).data;
+        const reply = await send<T>(subject, message, timeoutMs);
+        observe('ok');
+        return reply;
       } catch (err) {
-        throw failure(subject, err as NatsError);
+        const code = (err as DomainError).code;
+        observe(!(err instanceof RpcFailure) ? 'error' : code === ErrorCode.OUTCOME_UNKNOWN ? 'unknown' : 'unavailable');
+        throw err;
       }
-      const reply = codec.decode(data) as { response?: T; err?: unknown };
-      if (reply.err !== undefined && reply.err !== null) {
-        if (isErrorReply(reply.err)) throw new DomainError(reply.err.code, reply.err.message, reply.err.details);
-        throw new DomainError(ErrorCode.INTERNAL, 'internal error');
-      }
-      return reply.response as T;
     },
   };
+
+  async function send<T>(subject: string, message: Message, timeoutMs: number): Promise<T> {
+    if (!up || nc.isClosed() || nc.isDraining()) throw new RpcFailure(ErrorCode.SERVICE_UNAVAILABLE, 'the broker connection is down; nothing was sent');
+    let data: Uint8Array;
+    try {
+      data = (await nc.request(subject, codec.encode({ pattern: subject, id: randomUUID(), data: message }), { timeout: timeoutMs })).data;
+    } catch (err) {
+      throw failure(subject, err as NatsError);
+    }
+    const reply = codec.decode(data) as { response?: T; err?: unknown };
+    if (reply.err !== undefined && reply.err !== null) {
+      if (isErrorReply(reply.err)) throw new DomainError(reply.err.code, reply.err.message, reply.err.details);
+      throw new DomainError(ErrorCode.INTERNAL, 'internal error');
+    }
+    return reply.response as T;
+  }
 }
 
 function failure(subject: string, err: NatsError): RpcFailure {

@@ -15,10 +15,15 @@ describe('configuration from the environment', () => {
     });
     expect(loadConfig('audit-log', base).database).toBe('audit');
     expect(loadConfig('gateway', {}).GATEWAY_PORT).toBe(3000);
+    expect(loadConfig('gateway', {}).METRICS_PORT).toBe(9464);
+    expect(loadConfig('gateway', { METRICS_PORT: '0' }).METRICS_PORT).toBe(0);
   });
 
   it.each([
     ['gateway', { GATEWAY_PORT: 'abc' }, 'GATEWAY_PORT'],
+    ['gateway', { METRICS_PORT: '70000' }, 'METRICS_PORT'],
+    ['gateway', { GATEWAY_PORT: '8080', METRICS_PORT: '8080' }, 'METRICS_PORT'],
+    ['gateway', { METRICS_PORT: '3000' }, 'METRICS_PORT'],
     ['identity', { ...base, MONGO_URL: 'postgres://x' }, 'MONGO_URL'],
     ['identity', { NATS_URL: 'nats://x:1' }, 'MONGO_URL'],
     ['identity', { ...base, BOOTSTRAP_ADMIN_EMAIL: 'not-an-email' }, 'BOOTSTRAP_ADMIN_EMAIL'],

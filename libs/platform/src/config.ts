@@ -56,6 +56,8 @@ const serviceSchemas = {
   gateway: baseSchema.extend({
     MONGO_URL: baseSchema.shape.MONGO_URL.optional(),
     GATEWAY_PORT: port.default(3000),
+    // Prometheus `/metrics`, on its own port, never on the public one (0: off)
+    METRICS_PORT: port.default(9464),
     TRUST_PROXY: trustProxy.default('false'),
   }),
   identity: baseSchema.extend({
@@ -83,12 +85,21 @@ export type ServiceConfig<S extends ServiceName> = z.infer<(typeof serviceSchema
 
 export class ConfigError extends Error {}
 
+/** The metrics port must not be the public one: `/metrics` is never served to the API's clients. */
+function samePorts(data: object): Array<{ path: string[]; message: string }> {
+  const { GATEWAY_PORT, METRICS_PORT } = data as { GATEWAY_PORT?: number; METRICS_PORT?: number };
+  return METRICS_PORT && METRICS_PORT === GATEWAY_PORT
+    ? [{ path: ['METRICS_PORT'], message: 'must differ from GATEWAY_PORT (metrics are never served on the public port)' }]
+    : [];
+}
+
 /** Reads and validates the environment; a wrong value stops start-up with a message naming it. */
 export function loadConfig<S extends ServiceName>(service: S, env: NodeJS.ProcessEnv = process.env): ServiceConfig<S> {
   const relevant = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
   const parsed = serviceSchemas[service].safeParse(relevant);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  const issues = parsed.success ? samePorts(parsed.data) : parsed.error.issues;
+  if (!parsed.success || issues.length) {
+    const lines = issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration of ${service}:\n${lines.join('\n')}`);
   }
   const data = parsed.data as Record<string, unknown>;

@@ -1,4 +1,4 @@
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { HealthReply } from '@app/contracts';
 
 export interface HealthServer {
@@ -22,6 +22,38 @@ const send = (res: ServerResponse, status: number, body: unknown, type = 'applic
  * - `GET /metrics` (Prometheus): 503 until `serve()`.
  * A port in use fails at once, naming `portName`.
  */
+/** A port that serves Prometheus metrics only: `GET /metrics`; anything else is a 404. */
+export async function serveMetrics(port: number, metrics: () => Promise<string>, opts: { host?: string; portName?: string } = {}): Promise<MetricsServer> {
+  const server = createServer((req, res) => {
+    if ((req.url ?? '').split('?')[0] !== '/metrics') return send(res, 404, { message: 'not found' });
+    if (req.method !== 'GET') return send(res, 405, { message: 'GET only' });
+    void metrics().then(
+      (text) => send(res, 200, text, 'text/plain; version=0.0.4'),
+      () => send(res, 500, { message: 'metrics failed' }),
+    );
+  });
+  await listen(server, port, opts.host, opts.portName ?? 'METRICS_PORT');
+  return { port: (server.address() as { port: number }).port, close: () => closeServer(server) };
+}
+
+export interface MetricsServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+function listen(server: Server, port: number, host = '0.0.0.0', portName: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new Error(`${portName} ${port} is already in use`) : err));
+    server.listen(port, host, () => resolve());
+  });
+}
+
+const closeServer = (server: Server) =>
+  new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+
 export async function serveHealth(service: string, port: number, opts: { host?: string; portName?: string } = {}): Promise<HealthServer> {
   let check: (() => Promise<HealthReply>) | undefined;
   let metrics: (() => Promise<string>) | undefined;
@@ -47,12 +79,7 @@ export async function serveHealth(service: string, port: number, opts: { host?: 
     }
     send(res, 404, { message: 'not found' });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new Error(`${opts.portName ?? 'HTTP_PORT'} ${port} is already in use`) : err),
-    );
-    server.listen(port, opts.host ?? '0.0.0.0', () => resolve());
-  });
+  await listen(server, port, opts.host, opts.portName ?? 'HTTP_PORT');
   return {
     port: (server.address() as { port: number }).port,
     serve(c, m) {
@@ -64,10 +91,6 @@ export async function serveHealth(service: string, port: number, opts: { host?: 
       check = undefined;
       status = 'stopping';
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }

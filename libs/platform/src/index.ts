@@ -5,3 +5,4 @@ export * from './health-server';
 export * from './infrastructure';
 export * from './service-runtime';
 export * from './main';
+export * from './metrics';

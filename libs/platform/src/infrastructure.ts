@@ -1,7 +1,7 @@
 import type { Db, MongoClient } from 'mongodb';
 import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
 import type { ServiceName } from '@app/contracts';
 import {
   createEventStore,
@@ -9,10 +9,12 @@ import {
   createReservations,
   type EventStore,
   type OutboxRelay,
+  type ConsumerMetrics,
   type Reservations,
   type UpcasterRegistry,
 } from '@app/event-store';
-import { ensureStreams } from '@app/messaging';
+import { ensureStreams, rpcClient } from '@app/messaging';
+import { createProcessMetrics, outboxGauges } from './metrics';
 import { createLogger } from './logger';
 import { connectMongo, connectNatsWithRetry } from './connect';
 import type { ServiceConfig } from './config';
@@ -31,7 +33,9 @@ export interface Infrastructure {
   relay: OutboxRelay;
   reservations: Reservations;
   metrics: Registry;
-  deadLetters: Counter;
+  /** consumers report their lag here (`metrics` option of consumeEvents / runProjection) */
+  consumerMetrics: ConsumerMetrics;
+  deadLetters: Counter<'projection'>;
   /** things to stop before the connections close (projections, timers) */
   onClose: Array<() => Promise<void>>;
   close(): Promise<void>;
@@ -58,6 +62,9 @@ export async function connectInfrastructure(
   }
   const [mongo, nc] = [mongoResult.value, natsResult.value];
   const db = mongo.db(config.database);
+  const metrics = createProcessMetrics(service);
+  // every request this process sends (callService) is timed
+  rpcClient(nc, metrics.rpc);
   await ensureStreams(nc);
   const js = nc.jetstream();
   const jsm = await nc.jetstreamManager();
@@ -71,16 +78,7 @@ export async function connectInfrastructure(
   await store.ensureIndexes();
   relay = createOutboxRelay({ commits: store.commits, js, service, logger });
   relay.start();
-
-  const metrics = new Registry();
-  metrics.setDefaultLabels({ service });
-  collectDefaultMetrics({ register: metrics });
-  const deadLetters = new Counter({
-    name: 'dead_letter_events_total',
-    help: 'events sent to the dead-letter subject after repeated failures',
-    labelNames: ['projection'],
-    registers: [metrics],
-  });
+  outboxGauges(metrics.registry, relay.backlog);
 
   const infra: Infrastructure = {
     service,
@@ -94,8 +92,9 @@ export async function connectInfrastructure(
     store,
     relay,
     reservations: createReservations(db),
-    metrics,
-    deadLetters,
+    metrics: metrics.registry,
+    consumerMetrics: metrics.consumers,
+    deadLetters: metrics.deadLetters,
     onClose: [],
     async close() {
       for (const stop of infra.onClose.reverse()) await stop().catch(() => undefined);

@@ -38,6 +38,7 @@ export class AuditProjectionHost implements Progress {
       renewEveryMs: this.options.renewEveryMs,
       logger: this.infra.logger,
       onDeadLetter: () => this.infra.deadLetters.inc({ projection: AUDIT_PROJECTION }),
+      metrics: this.infra.consumerMetrics,
       onEntries: (n) => this.metrics.entriesWritten.inc(n),
       check: this.options.check,
     });

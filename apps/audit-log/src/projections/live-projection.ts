@@ -6,6 +6,7 @@ import {
   mongoCheckpoint,
   Position,
   replayDeadLetters,
+  type ConsumerMetrics,
   type EventConsumer,
   type Progress,
   type Rejected,
@@ -31,6 +32,8 @@ export interface LiveProjectionOptions {
   renewEveryMs?: number;
   logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
   onDeadLetter?: () => void;
+  /** the process's metrics (the projection's lag while this replica holds the lease) */
+  metrics?: ConsumerMetrics;
   onEntries?: (n: number) => void;
   /** an extra contract check before an event is mapped (none by default: consumeEvents checked it against the catalogue); tests pass an older one */
   check?: (event: DomainEvent) => void;
@@ -136,6 +139,7 @@ export function startLiveProjection(options: LiveProjectionOptions): LiveProject
         signal: lost.signal,
         logger: options.logger,
         onDeadLetter: options.onDeadLetter,
+        metrics: options.metrics,
         async apply(batch) {
           const { entries, records, rejected } = await compute(batch);
           if (!(await holdLease())) {

@@ -1,6 +1,6 @@
 import type { JetStreamClient, JetStreamManager } from 'nats';
 import { eventsStreamName, parseEventSubject } from '@app/contracts';
-import { consumeEvents, streamLastSequence, type Rejected, type UpcasterRegistry } from '@app/event-store';
+import { consumeEvents, streamLastSequence, type ConsumerMetrics, type Rejected, type UpcasterRegistry } from '@app/event-store';
 import { AccessView } from './access-view';
 import { scheduleSnapshots, type SnapshotHead, type SnapshotSchedule, type SnapshotStore, type StreamIdentity } from './view-snapshot';
 
@@ -41,6 +41,7 @@ export async function startAccessView(opts: {
   snapshots?: { store: SnapshotStore; schedule: SnapshotSchedule; onWritten?: (head: SnapshotHead) => void };
   logger?: Logger;
   onPoison?: () => void;
+  metrics?: ConsumerMetrics;
 }): Promise<RunningAccessView> {
   const stream = eventsStreamName();
   const started = Date.now();
@@ -70,6 +71,7 @@ export async function startAccessView(opts: {
     publishDeadLetters: false,
     logger: opts.logger,
     onDeadLetter: opts.onPoison,
+    metrics: opts.metrics,
     apply(events) {
       // never block the view on one event: skip it (a dead letter) and go on
       const rejected: Rejected[] = [];

@@ -1,15 +1,13 @@
-import { Controller, Get, Header, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { ClientProxy } from '@nestjs/microservices';
 import type { FastifyReply } from 'fastify';
 import type { NatsConnection } from 'nats';
-import type { Registry } from 'prom-client';
 import { qrySubject, SERVICES, type HealthReply } from '@app/contracts';
 import { within } from '@app/platform';
 import { Public } from '../auth/public.decorator';
 import { NATS_CLIENT, ServicesClient } from '../common/services.client';
 
-export const METRICS = Symbol('METRICS');
 const CHECK_MS = 2000;
 
 /**
@@ -26,7 +24,6 @@ export class HealthController {
   constructor(
     private readonly services: ServicesClient,
     @Inject(NATS_CLIENT) private readonly client: ClientProxy,
-    @Inject(METRICS) private readonly metrics: Registry,
   ) {}
 
   /** Liveness: the process answers. */
@@ -61,12 +58,6 @@ export class HealthController {
     const ok = Object.values(checks).every((s) => s === 'up');
     res.status(ok ? 200 : 503);
     return { status: ok ? 'up' : 'degraded', checks };
-  }
-
-  @Get('metrics')
-  @Header('Content-Type', 'text/plain; version=0.0.4')
-  async prometheus(): Promise<string> {
-    return this.metrics.metrics();
   }
 
   private async natsUp(): Promise<boolean> {

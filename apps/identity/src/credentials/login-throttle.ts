@@ -37,19 +37,28 @@ const keysOf = (login: string, ip: string | undefined) => [
 export const blockFor = (count: number, free: number): number =>
   count <= free ? 0 : Math.min(THROTTLE.maxDelayMs, THROTTLE.firstDelayMs * 2 ** Math.min(count - free - 1, 30));
 
-export async function assertNotThrottled(db: Db, login: string, ip: string | undefined, now = Date.now()): Promise<void> {
+/** What the throttle counts (identity's metrics, login-metrics.ts). */
+export interface LoginMetrics {
+  failure(): void;
+  lockedOut(): void;
+}
+
+export async function assertNotThrottled(db: Db, login: string, ip: string | undefined, now = Date.now(), metrics?: LoginMetrics): Promise<void> {
   const docs = await failures(db)
     .find({ _id: { $in: keysOf(login, ip).map((k) => k._id) } })
     .toArray();
   const until = Math.max(0, ...docs.map((d) => d.blockedUntil?.getTime() ?? 0));
-  if (until > now)
+  if (until > now) {
+    metrics?.lockedOut();
     throw new DomainError(ErrorCode.RATE_LIMITED, 'too many failed attempts; try again later', {
       retryAfterSeconds: Math.ceil((until - now) / 1000),
     });
+  }
 }
 
 /** Counts one failure of each key (a key last failed more than `forgetAfterMs` ago starts again from one). */
-export async function recordFailure(db: Db, login: string, ip: string | undefined, at = Date.now()): Promise<void> {
+export async function recordFailure(db: Db, login: string, ip: string | undefined, at = Date.now(), metrics?: LoginMetrics): Promise<void> {
+  metrics?.failure();
   const now = new Date(at);
   const expiresAt = new Date(at + THROTTLE.forgetAfterMs);
   for (const { _id, free } of keysOf(login, ip)) {

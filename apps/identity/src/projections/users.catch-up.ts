@@ -17,6 +17,7 @@ export async function startUsersCatchUp(infra: Infrastructure) {
     filterSubjects: [serviceEventsSubject('identity')],
     logger: infra.logger,
     onDeadLetter: () => infra.deadLetters.inc({ projection: 'identity-users' }),
+    metrics: infra.consumerMetrics,
     apply: async (event) => {
       if (!event.streamId.startsWith('user-')) return;
       // the usual case: the command already did it (reading the stream costs a scan of every commit on FerretDB)

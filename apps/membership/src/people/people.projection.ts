@@ -268,6 +268,7 @@ export async function startPeopleProjection(infra: Infrastructure): Promise<Runn
     filterSubjects: [allEventsSubject()],
     logger: infra.logger,
     onDeadLetter: () => infra.deadLetters.inc({ projection: PEOPLE_PROJECTION }),
+    metrics: infra.consumerMetrics,
     apply: (event, ctx) => applyPeopleEvent(infra.db, event, ctx.sequence),
   });
   infra.onClose.push(async () => void (await running.stop()));

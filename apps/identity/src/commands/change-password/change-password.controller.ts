@@ -3,6 +3,7 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import { IdentitySubjects, type ChangePasswordRequest, type Message, type SessionReply } from '@app/contracts';
 import { INFRA, type Infrastructure } from '@app/platform';
 import { checkPassword } from '../../credentials/check-password';
+import { loginMetrics } from '../../credentials/login-metrics';
 import { hashPassword } from '../../credentials/password-hash';
 import { storePassword } from '../../credentials/credentials.repository';
 import { openSession } from '../../credentials/sessions';
@@ -20,7 +21,7 @@ export class ChangePasswordController {
   @MessagePattern(IdentitySubjects.changePassword())
   async change(@Payload() msg: Message<ChangePasswordRequest>): Promise<SessionReply> {
     const { login, currentPassword, newPassword } = msg.body;
-    const { user } = await checkPassword(this.infra.db, login, currentPassword, msg.meta?.ip);
+    const { user } = await checkPassword(this.infra.db, login, currentPassword, msg.meta?.ip, loginMetrics(this.infra.metrics));
     const result = await runUserCommand(this.infra, { kind: 'SetPassword', userId: user._id, newPassword, currentPassword }, msg.meta);
     await storePassword(this.infra.db, user._id, await hashPassword(newPassword), false);
     return openSession(this.infra, user._id, result.state.sessionEpoch ?? 0);

@@ -3,6 +3,7 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import { DomainError, ErrorCode, IdentitySubjects, type LoginReply, type LoginRequest, type Message } from '@app/contracts';
 import { INFRA, type Infrastructure } from '@app/platform';
 import { checkPassword } from '../../credentials/check-password';
+import { loginMetrics } from '../../credentials/login-metrics';
 import { openSession } from '../../credentials/sessions';
 import { toProfile } from '../../projections/users.read';
 
@@ -13,7 +14,7 @@ export class LoginController {
   /** Email or username + password → a session token. A temporary password must be changed first. */
   @MessagePattern(IdentitySubjects.login())
   async login(@Payload() msg: Message<LoginRequest>): Promise<LoginReply> {
-    const { user, credential } = await checkPassword(this.infra.db, msg.body.login, msg.body.password, msg.meta?.ip);
+    const { user, credential } = await checkPassword(this.infra.db, msg.body.login, msg.body.password, msg.meta?.ip, loginMetrics(this.infra.metrics));
     if (credential.temporary || user.passwordTemporary)
       throw new DomainError(ErrorCode.PASSWORD_CHANGE_REQUIRED, 'the password is temporary: set a new one with POST /auth/password');
     const session = await openSession(this.infra, user._id, user.sessionEpoch ?? 0);
