@@ -1,7 +1,21 @@
 import { PageQuery } from '../common/page.dto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsOptional,
+  IsString,
+  IsUUID,
+  isUUID,
+  Length,
+  Matches,
+  MaxLength,
+  ValidateBy,
+  ValidateNested,
+} from 'class-validator';
 import { Email, EMAIL_MAX, EntityName, NAME_MAX, PersonName, Username, USERNAME_PATTERN } from '@app/contracts';
 import { IsTextField } from '../common/text-fields.dto';
 
@@ -16,6 +30,13 @@ export class CreateOrganizationDto {
   @IsOptional()
   @IsString()
   @Matches(SLUG_PATTERN, { message: 'slug must be 1 to 50 lowercase letters, digits or "-", not starting or ending with "-"' })
+  @ValidateBy({
+    name: 'not-uuid-shaped',
+    validator: {
+      validate: (v: unknown) => !isUUID(v),
+      defaultMessage: () => 'slug must not have the form of a UUID: a path segment of that form is an organization id',
+    },
+  })
   slug?: string;
 }
 
