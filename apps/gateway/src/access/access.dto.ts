@@ -1,15 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsUUID } from 'class-validator';
+import { IsIn } from 'class-validator';
+import { IsRoleRef, ROLE_REF_DESCRIPTION } from '../common/role-ref';
 
 export class AssignRoleDto {
-  @ApiProperty({ format: 'uuid' })
-  @IsUUID()
+  @ApiProperty({ description: `an organization-scope role: ${ROLE_REF_DESCRIPTION} (Admin: the organization Admin)`, example: 'Admin' })
+  @IsRoleRef()
   roleId: string;
 }
 
 export class AssignProjectRoleDto {
-  @ApiProperty({ format: 'uuid', description: 'a project-scope role' })
-  @IsUUID()
+  @ApiProperty({ description: `a project-scope role: ${ROLE_REF_DESCRIPTION} (Admin: the project Admin)`, example: 'Contributor' })
+  @IsRoleRef()
   roleId: string;
 
   @ApiProperty({ enum: ['user', 'group'] })

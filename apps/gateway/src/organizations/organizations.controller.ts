@@ -23,6 +23,7 @@ import { AnyUser, RequirePermission } from '../auth/permission.decorator';
 import { ServicesClient } from '../common/services.client';
 import type { GatewayRequest } from '../common/request-context';
 import { PathId } from '../common/path-id.pipe';
+import { optionalRoleIdOf } from '../common/role-ref';
 import {
   AddPeopleDto,
   AddPeopleResponse,
@@ -72,7 +73,11 @@ export class OrganizationsController {
   @RequirePermission('organization.people.view')
   @ApiOkResponse({ type: PeoplePage })
   people(@Param('org', PathId) org: string, @Query() query: ListPeopleQuery, @Req() req: GatewayRequest): Promise<Page<PersonView>> {
-    return this.services.call(MembershipSubjects.listPeople(), { organizationId: org, ...query }, req);
+    return this.services.call(
+      MembershipSubjects.listPeople(),
+      { organizationId: org, ...query, roleId: optionalRoleIdOf(org, query.roleId, 'organization') },
+      req,
+    );
   }
 
   @ApiOperation({ operationId: 'addPeople', summary: 'Add existing users by username or email' })
@@ -82,7 +87,11 @@ export class OrganizationsController {
   @ApiOkResponse({ type: AddPeopleResponse, description: 'usernames match exactly (case included), emails regardless of case' })
   @ApiForbiddenResponse({ description: 'PRIVILEGE_ESCALATION: the role grants permissions the caller lacks; FORBIDDEN: Owner needs organization.change_owner' })
   addPeople(@Param('org', PathId) org: string, @Body() body: AddPeopleDto, @Req() req: GatewayRequest): Promise<AddPeopleReply> {
-    return this.services.call(MembershipSubjects.addPeople(), { organizationId: org, handles: body.handles, roleId: body.roleId }, req);
+    return this.services.call(
+      MembershipSubjects.addPeople(),
+      { organizationId: org, handles: body.handles, roleId: optionalRoleIdOf(org, body.roleId, 'organization') },
+      req,
+    );
   }
 
   @ApiOperation({ operationId: 'createAccounts', summary: 'Create accounts with temporary passwords (shown once)' })
@@ -95,7 +104,12 @@ export class OrganizationsController {
     // under an Idempotency-Key a retry gets the same temporary passwords (docs/identity.md "Account batches")
     const key = req.ctx.idempotencyKey;
     const passwordSeed = key === undefined ? undefined : temporaryPasswordSeed(req.user?.userId ?? 'anonymous', key);
-    return this.services.call(MembershipSubjects.createAccounts(), { organizationId: org, accounts, roleId: body.roleId, passwordSeed }, req, 60_000);
+    return this.services.call(
+      MembershipSubjects.createAccounts(),
+      { organizationId: org, accounts, roleId: optionalRoleIdOf(org, body.roleId, 'organization'), passwordSeed },
+      req,
+      60_000,
+    );
   }
 
   @ApiOperation({ operationId: 'removePerson', summary: 'Remove a person from the organization' })

@@ -18,6 +18,7 @@ import {
 } from 'class-validator';
 import { Email, EMAIL_MAX, EntityName, NAME_MAX, PersonName, Username, USERNAME_PATTERN } from '@app/contracts';
 import { IsTextField } from '../common/text-fields.dto';
+import { IsRoleRef, ROLE_REF_DESCRIPTION } from '../common/role-ref';
 
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$/;
 
@@ -63,9 +64,9 @@ export class ListPeopleQuery extends PageQuery {
   @IsIn(['user', 'group'])
   type?: 'user' | 'group';
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'held directly or through a group' })
+  @ApiPropertyOptional({ description: `held directly or through a group: ${ROLE_REF_DESCRIPTION} (organization scope)` })
   @IsOptional()
-  @IsUUID()
+  @IsRoleRef()
   roleId?: string;
 }
 
@@ -101,9 +102,9 @@ export class AddPeopleDto {
   @Length(1, EMAIL_MAX, { each: true })
   handles: string[];
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'an organization role; default Member' })
+  @ApiPropertyOptional({ description: `an organization role, default Member: ${ROLE_REF_DESCRIPTION}`, example: 'Member' })
   @IsOptional()
-  @IsUUID()
+  @IsRoleRef()
   roleId?: string;
 }
 
@@ -139,9 +140,9 @@ export class CreateAccountsDto {
   @Type(() => NewAccountDto)
   accounts: NewAccountDto[];
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'an organization role; default Member' })
+  @ApiPropertyOptional({ description: `an organization role, default Member: ${ROLE_REF_DESCRIPTION}`, example: 'Member' })
   @IsOptional()
-  @IsUUID()
+  @IsRoleRef()
   roleId?: string;
 }
 
