@@ -70,13 +70,15 @@ export class AccessController {
     type: ProjectMembersResponse,
     description: 'users and groups with project roles, including those given by organization roles (source: organization)',
   })
-  members(
+  async members(
     @Param('org', PathId) org: string,
     @Param('projectId', PathId) projectId: string,
     @Query() query: PageQuery,
     @Req() req: GatewayRequest,
   ): Promise<ProjectMembersPage> {
-    return this.services.call(AccessSubjects.projectMembers(), { organizationId: org, projectId, ...query }, req);
+    const page = await this.services.call<ProjectMembersPage>(AccessSubjects.projectMembers(), { organizationId: org, projectId, ...query }, req);
+    // `name` of a user is their username here (the display name in people): `username` says so (docs/api.md)
+    return { ...page, items: page.items.map((m) => (m.type === 'user' ? { ...m, username: m.name } : m)) };
   }
 
   @ApiOperation({ operationId: 'setProjectMemberRole', summary: "Set a user's or group's role in a project" })

@@ -37,7 +37,8 @@ class ProjectMemberRole {
 class ProjectMember {
   @ApiProperty({ enum: ['user', 'group'] }) type: 'user' | 'group';
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ description: 'username or group name' }) name: string;
+  @ApiProperty({ description: "a user's username (kept for compatibility; the same as `username`), a group's name" }) name: string;
+  @ApiPropertyOptional({ description: "a user's username (handle); absent for a group" }) username?: string;
   @ApiProperty({ type: [ProjectMemberRole] }) roles: ProjectMemberRole[];
 }
 

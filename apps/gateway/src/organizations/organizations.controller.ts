@@ -37,6 +37,9 @@ import {
   TemporaryPasswordResponse,
 } from './organizations.dto';
 
+/** `id` next to `userId` in the items of account and people replies: the same name as in every list (docs/api.md "One name per concept"). */
+const withId = <T extends { userId: string }>(item: T): T & { id: string } => ({ id: item.userId, ...item });
+
 @ApiTags('organizations and people')
 @ApiBearerAuth()
 @Controller('organizations')
@@ -86,12 +89,13 @@ export class OrganizationsController {
   @RequirePermission('organization.people.invite')
   @ApiOkResponse({ type: AddPeopleResponse, description: 'usernames match exactly (case included), emails regardless of case' })
   @ApiForbiddenResponse({ description: 'PRIVILEGE_ESCALATION: the role grants permissions the caller lacks; FORBIDDEN: Owner needs organization.change_owner' })
-  addPeople(@Param('org', PathId) org: string, @Body() body: AddPeopleDto, @Req() req: GatewayRequest): Promise<AddPeopleReply> {
-    return this.services.call(
+  async addPeople(@Param('org', PathId) org: string, @Body() body: AddPeopleDto, @Req() req: GatewayRequest): Promise<AddPeopleReply> {
+    const reply = await this.services.call<AddPeopleReply>(
       MembershipSubjects.addPeople(),
       { organizationId: org, handles: body.handles, roleId: optionalRoleIdOf(org, body.roleId, 'organization') },
       req,
     );
+    return { ...reply, added: reply.added.map(withId) };
   }
 
   @ApiOperation({ operationId: 'createAccounts', summary: 'Create accounts with temporary passwords (shown once)' })
@@ -99,17 +103,18 @@ export class OrganizationsController {
   @RequirePermission('organization.people.manage')
   @ApiCreatedResponse({ type: CreateAccountsResponse })
   @ApiConflictResponse({ description: 'USERNAME_TAKEN' })
-  createAccounts(@Param('org', PathId) org: string, @Body() body: CreateAccountsDto, @Req() req: GatewayRequest): Promise<CreateAccountsReply> {
+  async createAccounts(@Param('org', PathId) org: string, @Body() body: CreateAccountsDto, @Req() req: GatewayRequest): Promise<CreateAccountsReply> {
     const accounts = body.accounts.map((a) => ({ email: a.email, username: a.username, name: a.name }));
     // under an Idempotency-Key a retry gets the same temporary passwords (docs/identity.md "Account batches")
     const key = req.ctx.idempotencyKey;
     const passwordSeed = key === undefined ? undefined : temporaryPasswordSeed(req.user?.userId ?? 'anonymous', key);
-    return this.services.call(
+    const reply = await this.services.call<CreateAccountsReply>(
       MembershipSubjects.createAccounts(),
       { organizationId: org, accounts, roleId: optionalRoleIdOf(org, body.roleId, 'organization'), passwordSeed },
       req,
       60_000,
     );
+    return { created: reply.created.map(withId), existing: reply.existing.map(withId) };
   }
 
   @ApiOperation({ operationId: 'removePerson', summary: 'Remove a person from the organization' })

@@ -82,8 +82,8 @@ class GroupRef {
 export class PersonResponse {
   @ApiProperty({ enum: ['user', 'group'] }) type: 'user' | 'group';
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty() name: string;
-  @ApiPropertyOptional() username?: string;
+  @ApiProperty({ description: "a user's display name (their handle is `username`), a group's name" }) name: string;
+  @ApiPropertyOptional({ description: "a user's username (handle)" }) username?: string;
   @ApiPropertyOptional() email?: string;
   @ApiProperty({ type: [RoleRef] }) roles: RoleRef[];
   @ApiProperty({ type: [GroupRef] }) groups: GroupRef[];
@@ -109,8 +109,18 @@ export class AddPeopleDto {
 }
 
 export class AddPeopleResponse {
-  @ApiProperty({ type: 'array', items: { type: 'object', properties: { userId: { type: 'string' }, username: { type: 'string' } } } })
-  added: Array<{ userId: string; username: string }>;
+  @ApiProperty({
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: {
+        id: { type: 'string', format: 'uuid' },
+        userId: { type: 'string', format: 'uuid', description: 'the same as id' },
+        username: { type: 'string' },
+      },
+    },
+  })
+  added: Array<{ id: string; userId: string; username: string }>;
   @ApiProperty({ type: [String] }) notFound: string[];
   @ApiProperty({ type: [String] }) alreadyMembers: string[];
 }
@@ -151,13 +161,29 @@ export class CreateAccountsResponse {
     type: 'array',
     items: {
       type: 'object',
-      properties: { userId: { type: 'string' }, email: { type: 'string' }, username: { type: 'string' }, temporaryPassword: { type: 'string' } },
+      properties: {
+        id: { type: 'string', format: 'uuid' },
+        userId: { type: 'string', format: 'uuid', description: 'the same as id' },
+        email: { type: 'string' },
+        username: { type: 'string' },
+        temporaryPassword: { type: 'string' },
+      },
     },
     description: 'temporary passwords are shown once',
   })
-  created: Array<{ userId: string; email: string; username: string; temporaryPassword: string }>;
-  @ApiProperty({ type: 'array', items: { type: 'object', properties: { userId: { type: 'string' }, email: { type: 'string' } } } })
-  existing: Array<{ userId: string; email: string }>;
+  created: Array<{ id: string; userId: string; email: string; username: string; temporaryPassword: string }>;
+  @ApiProperty({
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: {
+        id: { type: 'string', format: 'uuid' },
+        userId: { type: 'string', format: 'uuid', description: 'the same as id' },
+        email: { type: 'string' },
+      },
+    },
+  })
+  existing: Array<{ id: string; userId: string; email: string }>;
 }
 
 export class TemporaryPasswordResponse {
