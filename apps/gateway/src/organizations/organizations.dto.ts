@@ -8,7 +8,6 @@ import {
   IsIn,
   IsOptional,
   IsString,
-  IsUUID,
   isUUID,
   Length,
   Matches,
