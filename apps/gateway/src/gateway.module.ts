@@ -33,7 +33,7 @@ export function flatten(errors: ValidationError[], parent = ''): Array<{ field: 
     const field = parent ? `${parent}.${e.property}` : e.property;
     const missing = e.value === undefined && !e.constraints?.whitelistValidation;
     const own =
-      missing && e.constraints ? [{ field, message: `${field} is required` }] : Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
+      missing && e.constraints ? [{ field, message: `${e.property} is required` }] : Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
     return [...own, ...flatten(e.children ?? [], field)];
   });
 }
