@@ -415,6 +415,7 @@ describe('authorization: roles, bindings, checks, enforcement (API.md, RBAC.md)'
             type: 'user',
             id: ownerId,
             name: expect.any(String),
+            username: expect.any(String),
             roles: [
               { id: role('project-admin'), name: 'Admin', source: 'project' },
               { id: role('project-admin'), name: 'Admin', source: 'organization', organizationRole: { id: role('owner'), name: 'Owner' } },
@@ -424,6 +425,7 @@ describe('authorization: roles, bindings, checks, enforcement (API.md, RBAC.md)'
             type: 'user',
             id: admin.userId,
             name: 'ada',
+            username: 'ada',
             roles: [{ id: role('project-admin'), name: 'Admin', source: 'organization', organizationRole: { id: role('admin'), name: 'Admin' } }],
           },
         ]),

@@ -146,7 +146,7 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
         .set(admin)
         .send({ accounts: [{ email: 'ANN@example.com' }] })
         .expect(201);
-      expect(res.body).toEqual({ created: [], existing: [{ userId: users.ann.userId, email: 'ANN@example.com' }] });
+      expect(res.body).toEqual({ created: [], existing: [{ id: users.ann.userId, userId: users.ann.userId, email: 'ANN@example.com' }] });
       expect((await people(orgB.id, '?search=ann')).items.map((p: { id: string }) => p.id)).toEqual([users.ann.userId]);
     });
 
@@ -181,8 +181,8 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
         .expect(200);
       expect(res.body).toEqual({
         added: [
-          { userId: users.TomFern.userId, username: 'TomFern' },
-          { userId: users.bob.userId, username: 'bob' },
+          { id: users.TomFern.userId, userId: users.TomFern.userId, username: 'TomFern' },
+          { id: users.bob.userId, userId: users.bob.userId, username: 'bob' },
         ],
         notFound: ['tomfern', 'nobody-here'],
         alreadyMembers: ['ann'],

@@ -23,10 +23,16 @@ import { PermissionGuard } from './auth/permission.guard';
 import { AUTHORIZATION_CONTROLLERS } from './access/authorization.controllers';
 import { AuditLogsController } from './audit-logs/audit-logs.controller';
 
-function flatten(errors: ValidationError[], parent = ''): Array<{ field: string; message: string }> {
+/**
+ * The `errors` of a refused body or query: one `{ field, message }` per broken rule. A required field that is
+ * missing gets one message saying so, not those of every rule its absent value breaks ("must be a UUID").
+ */
+export function flatten(errors: ValidationError[], parent = ''): Array<{ field: string; message: string }> {
   return errors.flatMap((e) => {
     const field = parent ? `${parent}.${e.property}` : e.property;
-    const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
+    const missing = e.value === undefined && !e.constraints?.whitelistValidation;
+    const own =
+      missing && e.constraints ? [{ field, message: `${e.property} is required` }] : Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
     return [...own, ...flatten(e.children ?? [], field)];
   });
 }

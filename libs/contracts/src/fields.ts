@@ -59,6 +59,12 @@ export interface TextField {
   schema: TString;
 }
 
+/** What is wrong with a value that is not a string: missing, or of which type (never the value itself). */
+export function typeProblem(field: string, value: unknown): string {
+  if (value === undefined) return `${field} is required`;
+  return `${field} must be a string, not ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}`;
+}
+
 function textField(
   format: string,
   label: string,
@@ -73,9 +79,10 @@ function textField(
     maxLength,
     normalize,
     problem(value, field = label) {
-      if (typeof value !== 'string') return `${field} must be a string`;
+      if (typeof value !== 'string') return typeProblem(field, value);
       const n = length(value);
-      if (n < minLength || n > maxLength) return `${field} must be ${minLength} to ${maxLength} characters`;
+      if (n < minLength) return minLength === 1 ? `${field} must not be empty` : `${field} must be at least ${minLength} characters (it has ${n})`;
+      if (n > maxLength) return `${field} must be at most ${maxLength} characters (it has ${n})`;
       return rules(value, field);
     },
     schema: Type.String({ format, minLength, maxLength }),

@@ -16,6 +16,7 @@ import type { GatewayRequest } from '../common/request-context';
 import { PathId } from '../common/path-id.pipe';
 import { AssignProjectRoleDto, AssignRoleDto, BindingResponse, ProjectMembersResponse } from './access.dto';
 import { PageQuery } from '../common/page.dto';
+import { roleIdOf } from '../common/role-ref';
 
 /** Role bindings (membership's organization commands): the organization role of a person or group, project roles of users and groups; project members (authorization's view). */
 @ApiTags('roles and permissions')
@@ -39,7 +40,7 @@ export class AccessController {
   ): Promise<BindingView> {
     return this.services.call(
       MembershipSubjects.assignRole(),
-      { organizationId: org, subjectType: 'user', subjectId: userId, projectId: null, roleId: body.roleId.toLowerCase() },
+      { organizationId: org, subjectType: 'user', subjectId: userId, projectId: null, roleId: roleIdOf(org, body.roleId, 'organization') },
       req,
     );
   }
@@ -57,7 +58,7 @@ export class AccessController {
   ): Promise<BindingView> {
     return this.services.call(
       MembershipSubjects.assignRole(),
-      { organizationId: org, subjectType: 'group', subjectId: groupId, projectId: null, roleId: body.roleId.toLowerCase() },
+      { organizationId: org, subjectType: 'group', subjectId: groupId, projectId: null, roleId: roleIdOf(org, body.roleId, 'organization') },
       req,
     );
   }
@@ -69,13 +70,15 @@ export class AccessController {
     type: ProjectMembersResponse,
     description: 'users and groups with project roles, including those given by organization roles (source: organization)',
   })
-  members(
+  async members(
     @Param('org', PathId) org: string,
     @Param('projectId', PathId) projectId: string,
     @Query() query: PageQuery,
     @Req() req: GatewayRequest,
   ): Promise<ProjectMembersPage> {
-    return this.services.call(AccessSubjects.projectMembers(), { organizationId: org, projectId, ...query }, req);
+    const page = await this.services.call<ProjectMembersPage>(AccessSubjects.projectMembers(), { organizationId: org, projectId, ...query }, req);
+    // `name` of a user is their username here (the display name in people): `username` says so (docs/api.md)
+    return { ...page, items: page.items.map((m) => (m.type === 'user' ? { ...m, username: m.name } : m)) };
   }
 
   @ApiOperation({ operationId: 'setProjectMemberRole', summary: "Set a user's or group's role in a project" })
@@ -93,7 +96,7 @@ export class AccessController {
   ): Promise<BindingView> {
     return this.services.call(
       MembershipSubjects.assignRole(),
-      { organizationId: org, subjectType: body.subjectType, subjectId, projectId, roleId: body.roleId.toLowerCase() },
+      { organizationId: org, subjectType: body.subjectType, subjectId, projectId, roleId: roleIdOf(org, body.roleId, 'project') },
       req,
     );
   }

@@ -1,15 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsUUID } from 'class-validator';
+import { IsIn } from 'class-validator';
+import { IsRoleRef, ROLE_REF_DESCRIPTION } from '../common/role-ref';
 
 export class AssignRoleDto {
-  @ApiProperty({ format: 'uuid' })
-  @IsUUID()
+  @ApiProperty({ description: `an organization-scope role: ${ROLE_REF_DESCRIPTION} (Admin: the organization Admin)`, example: 'Admin' })
+  @IsRoleRef()
   roleId: string;
 }
 
 export class AssignProjectRoleDto {
-  @ApiProperty({ format: 'uuid', description: 'a project-scope role' })
-  @IsUUID()
+  @ApiProperty({ description: `a project-scope role: ${ROLE_REF_DESCRIPTION} (Admin: the project Admin)`, example: 'Contributor' })
+  @IsRoleRef()
   roleId: string;
 
   @ApiProperty({ enum: ['user', 'group'] })
@@ -36,7 +37,8 @@ class ProjectMemberRole {
 class ProjectMember {
   @ApiProperty({ enum: ['user', 'group'] }) type: 'user' | 'group';
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ description: 'username or group name' }) name: string;
+  @ApiProperty({ description: "a user's username (kept for compatibility; the same as `username`), a group's name" }) name: string;
+  @ApiPropertyOptional({ description: "a user's username (handle); absent for a group" }) username?: string;
   @ApiProperty({ type: [ProjectMemberRole] }) roles: ProjectMemberRole[];
 }
 

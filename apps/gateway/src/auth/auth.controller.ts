@@ -61,7 +61,7 @@ export class AuthController {
   @ApiForbiddenResponse({ description: 'FORBIDDEN: called with a personal API token instead of a session token' })
   async logout(@Req() req: GatewayRequest): Promise<void> {
     if (req.user?.tokenKind !== 'session')
-      throw new ForbiddenException({ code: ErrorCode.FORBIDDEN, message: 'logout needs a session token (use POST /me/token to replace an API token)' });
+      throw new ForbiddenException({ code: ErrorCode.FORBIDDEN, message: 'logout needs a session token (use POST /api/v1/me/token to replace an API token)' });
     const token = String(req.headers.authorization ?? '').replace(/^bearer\s+/i, '');
     await this.services.call(IdentitySubjects.logout(), { token }, req);
   }

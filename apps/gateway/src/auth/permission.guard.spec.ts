@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Reflector } from '@nestjs/core';
 import type { ExecutionContext } from '@nestjs/common';
-import type { CheckPermissionsReply, CheckPermissionsRequest } from '@app/contracts';
+import { MembershipSubjects, type CheckPermissionsReply, type CheckPermissionsRequest } from '@app/contracts';
 import type { ServicesClient } from '../common/services.client';
 import { PermissionGuard } from './permission.guard';
 import { AnyUser, OrganizationMember, RequirePermission, RequireProjectPermission } from './permission.decorator';
@@ -20,14 +20,21 @@ class Routes {
 }
 
 /** The guard against a fake authorization answer (no transport): what it asks and what it decides. */
-function run(handler: keyof Routes, params: Record<string, string>, answer: (req: CheckPermissionsRequest) => CheckPermissionsReply) {
+function run(
+  handler: keyof Routes,
+  params: Record<string, string>,
+  answer: (req: CheckPermissionsRequest) => CheckPermissionsReply,
+  guard?: PermissionGuard,
+  services?: { call: (subject: string, body: CheckPermissionsRequest) => Promise<unknown> },
+) {
   const asked: CheckPermissionsRequest[] = [];
-  const services = {
-    call: async (_subject: string, body: CheckPermissionsRequest) => {
+  const fake = services ?? {
+    call: async (subject: string, body: CheckPermissionsRequest) => {
       asked.push(body);
-      return answer(body);
+      // membership's answer to "the caller's organizations": the one organization `acme`
+      return subject === MembershipSubjects.myOrganizations() ? { items: [{ id: ORG, name: 'Acme', slug: 'acme' }], nextCursor: null } : answer(body);
     },
-  } as unknown as ServicesClient;
+  };
   const req = { params, user: { userId: 'u1' }, ctx: {} };
   const context = {
     getType: () => 'http',
@@ -35,7 +42,7 @@ function run(handler: keyof Routes, params: Record<string, string>, answer: (req
     getClass: () => Routes,
     switchToHttp: () => ({ getRequest: () => req }),
   } as unknown as ExecutionContext;
-  return { asked, result: new PermissionGuard(new Reflector(), services).canActivate(context) };
+  return { asked, req, result: (guard ?? new PermissionGuard(new Reflector(), fake as unknown as ServicesClient)).canActivate(context) };
 }
 
 const allow = (b: CheckPermissionsRequest): CheckPermissionsReply => ({ member: true, allowed: Object.fromEntries(b.permissions.map((p) => [p, true])) });
@@ -75,7 +82,8 @@ describe('PermissionGuard', () => {
 
   it('a malformed :org or :projectId is NOT_FOUND without asking', async () => {
     for (const [h, params] of [
-      ['people', { org: 'acme' }],
+      ['people', { org: 'not a slug!' }],
+      ['people', { org: '-acme' }],
       ['deleteProject', { org: ORG, projectId: 'x' }],
       ['deleteProject', { org: ORG }],
     ] as const) {
@@ -83,5 +91,29 @@ describe('PermissionGuard', () => {
       await expect(result).rejects.toEqual(code('NOT_FOUND'));
       expect(asked).toEqual([]);
     }
+  });
+
+  it("a slug is resolved once to the id, from the caller's organizations, and replaces :org for the handler", async () => {
+    const { asked, req, result } = run('people', { org: 'acme' }, allow);
+    await expect(result).resolves.toBe(true);
+    expect(req.params.org).toBe(ORG);
+    expect(asked).toEqual([{ userId: 'u1' }, { organizationId: ORG, userId: 'u1', projectId: null, permissions: ['organization.people.view'] }]);
+  });
+
+  it('a known slug is answered from the cache; an unknown slug is NOT_FOUND', async () => {
+    const subjects: string[] = [];
+    const services = {
+      call: async (subject: string) => {
+        subjects.push(subject);
+        return subject === MembershipSubjects.myOrganizations()
+          ? { items: [{ id: ORG, name: 'Acme', slug: 'acme' }], nextCursor: null }
+          : allow({ permissions: [] } as never);
+      },
+    };
+    const guard = new PermissionGuard(new Reflector(), services as unknown as ServicesClient);
+    await expect(run('member', { org: 'acme' }, allow, guard).result).resolves.toBe(true);
+    await expect(run('member', { org: 'ACME' }, allow, guard).result).resolves.toBe(true);
+    expect(subjects.filter((s) => s === MembershipSubjects.myOrganizations())).toHaveLength(1);
+    await expect(run('member', { org: 'nobody' }, allow, guard).result).rejects.toEqual(code('NOT_FOUND'));
   });
 });

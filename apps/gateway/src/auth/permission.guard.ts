@@ -1,10 +1,11 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthorizationSubjects, ErrorCode, type CheckPermissionsReply } from '@app/contracts';
+import { AuthorizationSubjects, ErrorCode, MembershipSubjects, type CheckPermissionsReply, type OrganizationView, type Page } from '@app/contracts';
 import { UUID_PATTERN } from '../common/path-id.pipe';
 import { ServiceError } from '../common/service-error';
 import { ServicesClient } from '../common/services.client';
 import type { GatewayRequest } from '../common/request-context';
+import { resolveOrganization, SlugCache } from './organization-slugs';
 import { IS_PUBLIC } from './public.decorator';
 import { REQUIRED_PERMISSION, type PermissionRequirement } from './permission.decorator';
 
@@ -16,10 +17,13 @@ export const forbidden = (permission: string) =>
  * Global guard, after the bearer guard: enforces what the route declares (permission.decorator.ts). Not a
  * member of `:org` (or `:projectId` not in it, or either not a UUID) → 404 NOT_FOUND, so existence is not
  * leaked; a member without the permission → 403 FORBIDDEN naming it. A route that declares nothing is refused
- * (and a test makes sure none exists).
+ * (and a test makes sure none exists). `:org` may be a slug: resolved here, once, to the id, which replaces it
+ * in the request's parameters, so handlers and their pipes only ever see the id (docs/api.md "Addressing").
  */
 @Injectable()
 export class PermissionGuard implements CanActivate {
+  private readonly slugs = new SlugCache();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly services: ServicesClient,
@@ -35,15 +39,19 @@ export class PermissionGuard implements CanActivate {
 
     const req = context.switchToHttp().getRequest<GatewayRequest>();
     const params = (req.params ?? {}) as Record<string, unknown>;
-    const org = params.org;
     const projectId = requirement.kind === 'project' ? params.projectId : undefined;
-    if (typeof org !== 'string' || !UUID_PATTERN.test(org)) throw notFound();
     if (requirement.kind === 'project' && (typeof projectId !== 'string' || !UUID_PATTERN.test(projectId))) throw notFound();
+    const org = await resolveOrganization(params.org, this.slugs, async () => {
+      const mine = await this.services.call<Page<OrganizationView>>(MembershipSubjects.myOrganizations(), { userId: req.user!.userId }, req);
+      return mine.items;
+    });
+    if (!org) throw notFound();
+    params.org = org;
     const permissions = requirement.kind === 'member' ? [] : [requirement.permission];
     const reply = await this.services.call<CheckPermissionsReply>(
       AuthorizationSubjects.check(),
       {
-        organizationId: org.toLowerCase(),
+        organizationId: org,
         userId: req.user!.userId,
         projectId: typeof projectId === 'string' ? projectId.toLowerCase() : null,
         permissions,

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsOptional, IsUUID } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsOptional, IsUUID, ValidateBy } from 'class-validator';
 import { Description, EntityName } from '@app/contracts';
 import { IsTextField } from '../common/text-fields.dto';
 import { NameDescriptionPatch } from '../common/name-description.dto';
@@ -23,6 +23,27 @@ export class CreateGroupDto {
 }
 
 export class UpdateGroupDto extends NameDescriptionPatch {
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: 1000,
+    description: 'the full new member list (user ids of members of the organization), as on create; not together with addMemberIds or removeMemberIds',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @IsUUID(undefined, { each: true })
+  @ValidateBy({
+    name: 'member-list-alone',
+    validator: {
+      validate: (_: unknown, args) => {
+        const o = args?.object as UpdateGroupDto | undefined;
+        return o?.addMemberIds === undefined && o?.removeMemberIds === undefined;
+      },
+      defaultMessage: () => 'memberIds (the full new member list) cannot be combined with addMemberIds or removeMemberIds',
+    },
+  })
+  memberIds?: string[];
+
   @ApiPropertyOptional({ type: [String], maxItems: 1000 })
   @IsOptional()
   @IsArray()

@@ -23,6 +23,7 @@ import { AnyUser, RequirePermission } from '../auth/permission.decorator';
 import { ServicesClient } from '../common/services.client';
 import type { GatewayRequest } from '../common/request-context';
 import { PathId } from '../common/path-id.pipe';
+import { optionalRoleIdOf } from '../common/role-ref';
 import {
   AddPeopleDto,
   AddPeopleResponse,
@@ -35,6 +36,9 @@ import {
   PeoplePage,
   TemporaryPasswordResponse,
 } from './organizations.dto';
+
+/** `id` next to `userId` in the items of account and people replies: the same name as in every list (docs/api.md "One name per concept"). */
+const withId = <T extends { userId: string }>(item: T): T & { id: string } => ({ id: item.userId, ...item });
 
 @ApiTags('organizations and people')
 @ApiBearerAuth()
@@ -72,7 +76,11 @@ export class OrganizationsController {
   @RequirePermission('organization.people.view')
   @ApiOkResponse({ type: PeoplePage })
   people(@Param('org', PathId) org: string, @Query() query: ListPeopleQuery, @Req() req: GatewayRequest): Promise<Page<PersonView>> {
-    return this.services.call(MembershipSubjects.listPeople(), { organizationId: org, ...query }, req);
+    return this.services.call(
+      MembershipSubjects.listPeople(),
+      { organizationId: org, ...query, roleId: optionalRoleIdOf(org, query.roleId, 'organization') },
+      req,
+    );
   }
 
   @ApiOperation({ operationId: 'addPeople', summary: 'Add existing users by username or email' })
@@ -81,8 +89,13 @@ export class OrganizationsController {
   @RequirePermission('organization.people.invite')
   @ApiOkResponse({ type: AddPeopleResponse, description: 'usernames match exactly (case included), emails regardless of case' })
   @ApiForbiddenResponse({ description: 'PRIVILEGE_ESCALATION: the role grants permissions the caller lacks; FORBIDDEN: Owner needs organization.change_owner' })
-  addPeople(@Param('org', PathId) org: string, @Body() body: AddPeopleDto, @Req() req: GatewayRequest): Promise<AddPeopleReply> {
-    return this.services.call(MembershipSubjects.addPeople(), { organizationId: org, handles: body.handles, roleId: body.roleId }, req);
+  async addPeople(@Param('org', PathId) org: string, @Body() body: AddPeopleDto, @Req() req: GatewayRequest): Promise<AddPeopleReply> {
+    const reply = await this.services.call<AddPeopleReply>(
+      MembershipSubjects.addPeople(),
+      { organizationId: org, handles: body.handles, roleId: optionalRoleIdOf(org, body.roleId, 'organization') },
+      req,
+    );
+    return { ...reply, added: reply.added.map(withId) };
   }
 
   @ApiOperation({ operationId: 'createAccounts', summary: 'Create accounts with temporary passwords (shown once)' })
@@ -90,12 +103,18 @@ export class OrganizationsController {
   @RequirePermission('organization.people.manage')
   @ApiCreatedResponse({ type: CreateAccountsResponse })
   @ApiConflictResponse({ description: 'USERNAME_TAKEN' })
-  createAccounts(@Param('org', PathId) org: string, @Body() body: CreateAccountsDto, @Req() req: GatewayRequest): Promise<CreateAccountsReply> {
+  async createAccounts(@Param('org', PathId) org: string, @Body() body: CreateAccountsDto, @Req() req: GatewayRequest): Promise<CreateAccountsReply> {
     const accounts = body.accounts.map((a) => ({ email: a.email, username: a.username, name: a.name }));
     // under an Idempotency-Key a retry gets the same temporary passwords (docs/identity.md "Account batches")
     const key = req.ctx.idempotencyKey;
     const passwordSeed = key === undefined ? undefined : temporaryPasswordSeed(req.user?.userId ?? 'anonymous', key);
-    return this.services.call(MembershipSubjects.createAccounts(), { organizationId: org, accounts, roleId: body.roleId, passwordSeed }, req, 60_000);
+    const reply = await this.services.call<CreateAccountsReply>(
+      MembershipSubjects.createAccounts(),
+      { organizationId: org, accounts, roleId: optionalRoleIdOf(org, body.roleId, 'organization'), passwordSeed },
+      req,
+      60_000,
+    );
+    return { created: reply.created.map(withId), existing: reply.existing.map(withId) };
   }
 
   @ApiOperation({ operationId: 'removePerson', summary: 'Remove a person from the organization' })

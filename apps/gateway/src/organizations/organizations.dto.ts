@@ -1,9 +1,23 @@
 import { PageQuery } from '../common/page.dto';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsOptional,
+  IsString,
+  isUUID,
+  Length,
+  Matches,
+  MaxLength,
+  ValidateBy,
+  ValidateNested,
+} from 'class-validator';
 import { Email, EMAIL_MAX, EntityName, NAME_MAX, PersonName, Username, USERNAME_PATTERN } from '@app/contracts';
 import { IsTextField } from '../common/text-fields.dto';
+import { IsRoleRef, ROLE_REF_DESCRIPTION } from '../common/role-ref';
 
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$/;
 
@@ -16,6 +30,13 @@ export class CreateOrganizationDto {
   @IsOptional()
   @IsString()
   @Matches(SLUG_PATTERN, { message: 'slug must be 1 to 50 lowercase letters, digits or "-", not starting or ending with "-"' })
+  @ValidateBy({
+    name: 'not-uuid-shaped',
+    validator: {
+      validate: (v: unknown) => !isUUID(v),
+      defaultMessage: () => 'slug must not have the form of a UUID: a path segment of that form is an organization id',
+    },
+  })
   slug?: string;
 }
 
@@ -42,9 +63,9 @@ export class ListPeopleQuery extends PageQuery {
   @IsIn(['user', 'group'])
   type?: 'user' | 'group';
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'held directly or through a group' })
+  @ApiPropertyOptional({ description: `held directly or through a group: ${ROLE_REF_DESCRIPTION} (organization scope)` })
   @IsOptional()
-  @IsUUID()
+  @IsRoleRef()
   roleId?: string;
 }
 
@@ -60,8 +81,8 @@ class GroupRef {
 export class PersonResponse {
   @ApiProperty({ enum: ['user', 'group'] }) type: 'user' | 'group';
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty() name: string;
-  @ApiPropertyOptional() username?: string;
+  @ApiProperty({ description: "a user's display name (their handle is `username`), a group's name" }) name: string;
+  @ApiPropertyOptional({ description: "a user's username (handle)" }) username?: string;
   @ApiPropertyOptional() email?: string;
   @ApiProperty({ type: [RoleRef] }) roles: RoleRef[];
   @ApiProperty({ type: [GroupRef] }) groups: GroupRef[];
@@ -80,15 +101,25 @@ export class AddPeopleDto {
   @Length(1, EMAIL_MAX, { each: true })
   handles: string[];
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'an organization role; default Member' })
+  @ApiPropertyOptional({ description: `an organization role, default Member: ${ROLE_REF_DESCRIPTION}`, example: 'Member' })
   @IsOptional()
-  @IsUUID()
+  @IsRoleRef()
   roleId?: string;
 }
 
 export class AddPeopleResponse {
-  @ApiProperty({ type: 'array', items: { type: 'object', properties: { userId: { type: 'string' }, username: { type: 'string' } } } })
-  added: Array<{ userId: string; username: string }>;
+  @ApiProperty({
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: {
+        id: { type: 'string', format: 'uuid' },
+        userId: { type: 'string', format: 'uuid', description: 'the same as id' },
+        username: { type: 'string' },
+      },
+    },
+  })
+  added: Array<{ id: string; userId: string; username: string }>;
   @ApiProperty({ type: [String] }) notFound: string[];
   @ApiProperty({ type: [String] }) alreadyMembers: string[];
 }
@@ -118,9 +149,9 @@ export class CreateAccountsDto {
   @Type(() => NewAccountDto)
   accounts: NewAccountDto[];
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'an organization role; default Member' })
+  @ApiPropertyOptional({ description: `an organization role, default Member: ${ROLE_REF_DESCRIPTION}`, example: 'Member' })
   @IsOptional()
-  @IsUUID()
+  @IsRoleRef()
   roleId?: string;
 }
 
@@ -129,13 +160,29 @@ export class CreateAccountsResponse {
     type: 'array',
     items: {
       type: 'object',
-      properties: { userId: { type: 'string' }, email: { type: 'string' }, username: { type: 'string' }, temporaryPassword: { type: 'string' } },
+      properties: {
+        id: { type: 'string', format: 'uuid' },
+        userId: { type: 'string', format: 'uuid', description: 'the same as id' },
+        email: { type: 'string' },
+        username: { type: 'string' },
+        temporaryPassword: { type: 'string' },
+      },
     },
     description: 'temporary passwords are shown once',
   })
-  created: Array<{ userId: string; email: string; username: string; temporaryPassword: string }>;
-  @ApiProperty({ type: 'array', items: { type: 'object', properties: { userId: { type: 'string' }, email: { type: 'string' } } } })
-  existing: Array<{ userId: string; email: string }>;
+  created: Array<{ id: string; userId: string; email: string; username: string; temporaryPassword: string }>;
+  @ApiProperty({
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: {
+        id: { type: 'string', format: 'uuid' },
+        userId: { type: 'string', format: 'uuid', description: 'the same as id' },
+        email: { type: 'string' },
+      },
+    },
+  })
+  existing: Array<{ id: string; userId: string; email: string }>;
 }
 
 export class TemporaryPasswordResponse {

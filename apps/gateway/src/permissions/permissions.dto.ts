@@ -37,7 +37,7 @@ export class CheckPermissionsDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
-  @IsIn(NAMES, { each: true, message: 'each permission must be a name from the catalogue (GET /permissions)' })
+  @IsIn(NAMES, { each: true, message: 'each permission must be a name from the catalogue (GET /api/v1/permissions)' })
   permissions: string[];
 }
 

@@ -1,5 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { AuthorizationSubjects, MembershipSubjects, type CheckPermissionsReply, type Page, type ProjectView } from '@app/contracts';
 import { RequirePermission, RequireProjectPermission } from '../auth/permission.decorator';
 import { ServicesClient } from '../common/services.client';
@@ -18,6 +27,7 @@ export class ProjectsController {
   @Post()
   @RequirePermission('organization.projects.create')
   @ApiCreatedResponse({ type: ProjectResponse, description: 'the creator owns it (and holds project Admin on it)' })
+  @ApiConflictResponse({ description: 'PROJECT_NAME_TAKEN: another project of the organization has this name (case-insensitive)' })
   create(@Param('org', PathId) org: string, @Body() body: CreateProjectDto, @Req() req: GatewayRequest): Promise<ProjectView> {
     return this.services.call(MembershipSubjects.createProject(), { organizationId: org, name: body.name }, req);
   }

@@ -10,6 +10,7 @@ const bob = '44444444-4444-4444-8444-444444444444';
 const stranger = '55555555-5555-4555-8555-555555555555';
 const groupId = '66666666-6666-4666-8666-666666666666';
 const projectId = '77777777-7777-4777-8777-777777777777';
+const otherProjectId = '99999999-9999-4999-8999-999999999999';
 const memberRole = builtInRoleId(organizationId, 'member');
 
 const create: OrganizationCommand = { kind: 'CreateOrganization', organizationId, name: 'Acme', slug: 'acme', ownerId, ownerUsername: 'owner', via: 'creator' };
@@ -363,6 +364,16 @@ describe('organization decider', () => {
         .given(...org, project)
         .when({ kind: 'CreateProject', organizationId, projectId, name: 'API', ownerId: ann })
         .thenNothing());
+    it('refuses a name another project of the organization has, regardless of case (PROJECT_NAME_TAKEN)', () =>
+      spec
+        .given(...org, project)
+        .when({ kind: 'CreateProject', organizationId, projectId: otherProjectId, name: ' api ', ownerId: bob })
+        .thenThrows('PROJECT_NAME_TAKEN'));
+    it("frees a deleted project's name", () =>
+      spec
+        .given(...org, project, ev('project.deleted', { projectId, name: 'API' }))
+        .when({ kind: 'CreateProject', organizationId, projectId: otherProjectId, name: 'Api', ownerId: bob })
+        .then([{ type: 'project.created', data: { organizationId, projectId: otherProjectId, name: 'Api', ownerId: bob } }]));
     it('transfers ownership to a member', () => {
       spec
         .given(...org, project)

@@ -63,6 +63,13 @@ function requireFreeGroupName(state: OrganizationState, name: string, exceptGrou
   if (taken) throw new DomainError(ErrorCode.GROUP_NAME_TAKEN, `a group named ${name} already exists`, { name });
 }
 
+/** Project names are unique per organization regardless of case, as group names (histories with duplicates keep them). */
+function requireFreeProjectName(state: OrganizationState, name: string): void {
+  const wanted = name.trim().toLowerCase();
+  if ([...state.projects.values()].some((p) => p.name.trim().toLowerCase() === wanted))
+    throw new DomainError(ErrorCode.PROJECT_NAME_TAKEN, `a project named ${name} already exists`, { name });
+}
+
 /**
  * Whether deciding the command weighs what people hold (a grant, a binding, a password reset, a role's name):
  * then it needs the organization's custom roles, which authorization defines, as input.
@@ -188,6 +195,7 @@ export function decideOrganization(
     case 'CreateProject':
       if (state.projects.has(command.projectId)) return [];
       if (!state.users.has(command.ownerId)) throw notFound('organization');
+      requireFreeProjectName(state, command.name);
       return [event(ProjectCreated, orgId, { projectId: command.projectId, name: command.name, ownerId: command.ownerId })];
 
     case 'TransferProject': {

@@ -16,7 +16,7 @@ export class LoginController {
   async login(@Payload() msg: Message<LoginRequest>): Promise<LoginReply> {
     const { user, credential } = await checkPassword(this.infra.db, msg.body.login, msg.body.password, msg.meta?.ip, loginMetrics(this.infra.metrics));
     if (credential.temporary || user.passwordTemporary)
-      throw new DomainError(ErrorCode.PASSWORD_CHANGE_REQUIRED, 'the password is temporary: set a new one with POST /auth/password');
+      throw new DomainError(ErrorCode.PASSWORD_CHANGE_REQUIRED, 'the password is temporary: set a new one with POST /api/v1/auth/password');
     const session = await openSession(this.infra, user._id, user.sessionEpoch ?? 0);
     return { ...session, user: toProfile(user) };
   }
