@@ -55,6 +55,20 @@ describe('gateway health: readiness is the gateway’s own, backends are reporte
       }
       await http.get('/health/ready').expect(200);
     });
+
+    it('stopped by a signal: readiness answers 503 at once while requests are served for the grace period, then the port closes', async () => {
+      const gateway = await createGatewayApp(loadConfig('gateway', { ...serviceTestEnv('gateway'), GATEWAY_PORT: '0', SHUTDOWN_GRACE_SECONDS: '2' }));
+      await gateway.listen(0, '127.0.0.1');
+      const url = `http://127.0.0.1:${(gateway.getHttpServer().address() as { port: number }).port}`;
+      await request(url).get('/health/serving').expect(200);
+      const closed = (gateway as unknown as { close(signal: string): Promise<void> }).close('SIGTERM'); // as Nest's shutdown hook calls it on a signal
+      await new Promise((r) => setTimeout(r, 200));
+      await request(url).get('/health/serving').expect(503);
+      expect((await request(url).get('/health/ready')).status).toBe(503);
+      await request(url).get('/api/v1/me').set(auth).expect(200);
+      await closed;
+      await expect(request(url).get('/health')).rejects.toThrow(/ECONNREFUSED/);
+    });
   });
 
   describe('its NATS connection down', () => {

@@ -67,7 +67,7 @@ describe('message contracts: every NATS request body has one schema, checked at 
       'projectId must be a UUID',
     );
     expect(refusal(CreateAccountsRequest, { organizationId: 'o', accounts: [{ email: 'a@example.com' }, { name: 'Bo' }] })?.message).toBe(
-      'accounts[1].email must be a string',
+      'accounts[1].email is required',
     );
     expect(refusal(CreateAccountsRequest, { organizationId: 'o', accounts: [{ email: 'not an address' }] })?.message).toBe(
       'accounts[0].email contains white space',

@@ -59,6 +59,8 @@ const serviceSchemas = {
     // Prometheus `/metrics`, on its own port, never on the public one (0: off)
     METRICS_PORT: port.default(9464),
     TRUST_PROXY: trustProxy.default('false'),
+    // on SIGTERM: readiness answers 503 and requests are still served this long, then the server closes
+    SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(300).default(5),
   }),
   identity: baseSchema.extend({
     BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional(),

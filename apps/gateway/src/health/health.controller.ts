@@ -1,12 +1,12 @@
-import { Controller, Get, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Inject, Res, ServiceUnavailableException, type BeforeApplicationShutdown } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { ClientProxy } from '@nestjs/microservices';
 import type { FastifyReply } from 'fastify';
 import type { NatsConnection } from 'nats';
 import { qrySubject, SERVICES, type HealthReply } from '@app/contracts';
-import { within } from '@app/platform';
+import { within, type ServiceConfig } from '@app/platform';
 import { Public } from '../auth/public.decorator';
-import { NATS_CLIENT, ServicesClient } from '../common/services.client';
+import { GATEWAY_CONFIG, NATS_CLIENT, ServicesClient } from '../common/services.client';
 
 const CHECK_MS = 2000;
 
@@ -15,16 +15,26 @@ const CHECK_MS = 2000;
  * contract defines it (NATS, every service and its database); the Kubernetes readiness probe asks
  * `/health/serving`, the gateway's own (its NATS connection, the only thing it needs to serve), so a backend
  * that is down makes the routes that need it answer 503 SERVICE_UNAVAILABLE without taking every gateway out
- * of rotation.
+ * of rotation. On SIGTERM both answer 503 at once while requests are still served for SHUTDOWN_GRACE_SECONDS, so
+ * the load balancer stops sending before the server closes (with Kubernetes' preStop delay on top).
  */
 @ApiExcludeController()
 @Public()
 @Controller()
-export class HealthController {
+export class HealthController implements BeforeApplicationShutdown {
+  private draining = false;
+
   constructor(
     private readonly services: ServicesClient,
     @Inject(NATS_CLIENT) private readonly client: ClientProxy,
+    @Inject(GATEWAY_CONFIG) private readonly config: ServiceConfig<'gateway'>,
   ) {}
+
+  /** Nest calls this before it closes the HTTP server: with a signal (a real stop), readiness first, then the grace period. */
+  async beforeApplicationShutdown(signal?: string): Promise<void> {
+    this.draining = true;
+    if (signal) await new Promise((resolve) => setTimeout(resolve, this.config.SHUTDOWN_GRACE_SECONDS * 1000));
+  }
 
   /** Liveness: the process answers. */
   @Get('health')
@@ -35,6 +45,7 @@ export class HealthController {
   /** The gateway can serve: its NATS connection answers a round trip (the readiness probe). */
   @Get('health/serving')
   async serving() {
+    if (this.draining) throw new ServiceUnavailableException({ code: 'SERVICE_UNAVAILABLE', message: 'shutting down' });
     if (!(await this.natsUp())) throw new ServiceUnavailableException({ code: 'SERVICE_UNAVAILABLE', message: 'not ready: the NATS connection is down' });
     return { status: 'ready', checks: { nats: 'up' } };
   }
@@ -55,7 +66,7 @@ export class HealthController {
       }),
     );
     const checks: Record<string, 'up' | 'down'> = { nats, ...Object.fromEntries(results) };
-    const ok = Object.values(checks).every((s) => s === 'up');
+    const ok = !this.draining && Object.values(checks).every((s) => s === 'up');
     res.status(ok ? 200 : 503);
     return { status: ok ? 'up' : 'degraded', checks };
   }
