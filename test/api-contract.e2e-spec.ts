@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import request from 'supertest';
 import { ErrorCode } from '@app/contracts';
 import { BOOTSTRAP_TOKEN, startSystem, type RunningSystem } from './support/system';
@@ -21,6 +26,22 @@ describe('API contract: the OpenAPI document and the headers it promises', () =>
       for (const [method, op] of Object.entries(item as Json)) operations.push({ method, path, op: op as Json });
   });
   afterAll(() => system?.close());
+
+  it('redocly lint (recommended rules) finds no error in the served document', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openapi-'));
+    try {
+      const file = join(dir, 'openapi.json');
+      writeFileSync(file, JSON.stringify(doc));
+      const cli = join(__dirname, '..', 'node_modules', '.bin', 'redocly');
+      const run = await promisify(execFile)(cli, ['lint', '--extends=recommended', '--format=json', file], {
+        env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+      }).catch((err: { stdout: string }) => err);
+      const problems = (JSON.parse(run.stdout) as { problems: Array<{ severity: string; ruleId: string; message: string }> }).problems;
+      expect(problems.filter((p) => p.severity === 'error')).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('every operation has a summary and a unique camelCase operation id, and the servers and security scheme are described', () => {
     expect(operations.length).toBeGreaterThan(40);
