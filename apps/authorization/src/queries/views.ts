@@ -1,5 +1,5 @@
 import { DomainError, ErrorCode, type RoleView } from '@app/contracts';
-import type { AccessView } from '../model/access-view';
+import type { AccessView } from '../view/access-view';
 import type { OrgAccess, RoleEntry } from '@app/access-model';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

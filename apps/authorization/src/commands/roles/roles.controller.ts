@@ -16,7 +16,7 @@ import {
 import { INFRA, type Infrastructure } from '@app/platform';
 import { ACCESS_VIEW } from '../../access/access.tokens';
 import { runAccessCommand } from '../../access/access.runner';
-import type { AccessView } from '../../model/access-view';
+import type { AccessView } from '../../view/access-view';
 import { toRoleView } from '../../queries/views';
 
 /**

@@ -2,7 +2,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { AuthorizationSubjects, type CheckPermissionsReply, type CheckPermissionsRequest, type Message } from '@app/contracts';
 import { ACCESS_VIEW } from '../../access/access.tokens';
-import type { AccessView } from '../../model/access-view';
+import type { AccessView } from '../../view/access-view';
 import { isUuid } from '../views';
 
 /** Bodies arrive checked against their schemas (AuthorizationRequests: ids lower-cased). Answered from the in-memory view after it caught up with the events stream. */

@@ -10,7 +10,7 @@ import {
   type Message,
 } from '@app/contracts';
 import { ACCESS_VIEW } from '../../access/access.tokens';
-import type { AccessView } from '../../model/access-view';
+import type { AccessView } from '../../view/access-view';
 import { caughtUpOrg } from '../views';
 
 @Controller()

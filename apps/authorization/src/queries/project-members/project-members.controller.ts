@@ -11,7 +11,7 @@ import {
 } from '@app/contracts';
 import type { GroupEntry, UserEntry } from '@app/access-model';
 import { ACCESS_VIEW } from '../../access/access.tokens';
-import type { AccessView } from '../../model/access-view';
+import type { AccessView } from '../../view/access-view';
 import { byName, caughtUpOrg, paginate } from '../views';
 
 @Controller()

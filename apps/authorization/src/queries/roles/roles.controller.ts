@@ -13,7 +13,7 @@ import {
   type RoleView,
 } from '@app/contracts';
 import { ACCESS_VIEW } from '../../access/access.tokens';
-import type { AccessView } from '../../model/access-view';
+import type { AccessView } from '../../view/access-view';
 import { byName, caughtUpOrg, paginate, toRoleView } from '../views';
 
 /** The roles of an organization (built-in first, then custom by name) and one role, from the view after it caught up. */
