@@ -44,8 +44,8 @@ async function main() {
   const { orgHistory } = await import('../../libs/testing/src/org-history');
   const { AuthorizationModule } = await import('../../apps/authorization/src/authorization.module');
   const { ACCESS_VIEW } = await import('../../apps/authorization/src/access/access.tokens');
-  const { snapshotStore } = await import('../../apps/authorization/src/model/view-snapshot');
-  const { AccessView } = await import('../../apps/authorization/src/model/access-view');
+  const { snapshotStore } = await import('../../apps/authorization/src/view/view-snapshot');
+  const { AccessView } = await import('../../apps/authorization/src/view/access-view');
   type View = InstanceType<typeof AccessView>;
   const { loadConfig, startService } = await import('@app/platform');
   const { provideTestInfrastructure } = await import('../../libs/testing/src/infra');

@@ -21,8 +21,8 @@ import { serviceTestConfig, testDatabaseName, testMongo, testNats } from '@app/t
 import { AuthorizationModule, type AuthorizationOptions } from './authorization.module';
 import { ACCESS_VIEW } from './access/access.tokens';
 import { runAccessCommand } from './access/access.runner';
-import type { AccessView } from './model/access-view';
-import { SNAPSHOT_FORMAT, snapshotStore, type SnapshotHead } from './model/view-snapshot';
+import type { AccessView } from './view/access-view';
+import { SNAPSHOT_FORMAT, snapshotStore, type SnapshotHead } from './view/view-snapshot';
 
 /**
  * Authorization against real FerretDB and NATS JetStream: membership events (people, groups, projects and the

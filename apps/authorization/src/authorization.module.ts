@@ -3,10 +3,14 @@ import { Gauge } from 'prom-client';
 import type { Infrastructure } from '@app/platform';
 import { AccessRoles } from './access/access-roles';
 import { ACCESS_VIEW } from './access/access.tokens';
-import { startAccessView } from './model/view.consumer';
-import { DEFAULT_SNAPSHOT_SCHEDULE, snapshotStore, type SnapshotSchedule } from './model/view-snapshot';
-import { AccessController } from './commands/access.controller';
-import { AccessQueriesController } from './queries/access-queries.controller';
+import { startAccessView } from './view/view.consumer';
+import { DEFAULT_SNAPSHOT_SCHEDULE, snapshotStore, type SnapshotSchedule } from './view/view-snapshot';
+import { RoleCommandsController } from './commands/roles/roles.controller';
+import { CheckController } from './queries/check/check.controller';
+import { CustomRolesController } from './queries/custom-roles/custom-roles.controller';
+import { RoleQueriesController } from './queries/roles/roles.controller';
+import { EffectivePermissionsController } from './queries/effective-permissions/effective-permissions.controller';
+import { ProjectMembersController } from './queries/project-members/project-members.controller';
 
 export interface AuthorizationOptions {
   /** when the view writes its snapshots (docs/authorization.md, "Snapshots"); `false`: neither read nor write them */
@@ -18,7 +22,14 @@ export class AuthorizationModule {
   static register(infra: Infrastructure, options: AuthorizationOptions = {}): DynamicModule {
     return {
       module: AuthorizationModule,
-      controllers: [AccessController, AccessQueriesController],
+      controllers: [
+        RoleCommandsController,
+        CheckController,
+        CustomRolesController,
+        RoleQueriesController,
+        EffectivePermissionsController,
+        ProjectMembersController,
+      ],
       providers: [
         { provide: AccessRoles, useFactory: () => new AccessRoles(infra.store) },
         {

@@ -1,7 +1,20 @@
 import { Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Infrastructure, ServiceConfig } from '@app/platform';
 import { bootstrapOrganization } from './commands/bootstrap-organization/bootstrap-organization.handler';
-import { MembershipController, PEOPLE_PROJECTION_HANDLE, type ProjectionHandle } from './membership.controller';
+import { CreateOrganizationController } from './commands/create-organization/create-organization.controller';
+import { AddPeopleController } from './commands/add-people/add-people.controller';
+import { CreateAccountsController } from './commands/create-accounts/create-accounts.controller';
+import { RemovePersonController } from './commands/remove-person/remove-person.controller';
+import { ResetMemberPasswordController } from './commands/reset-member-password/reset-member-password.controller';
+import { AssignRoleController } from './commands/assign-role/assign-role.controller';
+import { UnassignRoleController } from './commands/unassign-role/unassign-role.controller';
+import { GroupCommandsController } from './commands/groups/groups.controller';
+import { ProjectCommandsController } from './commands/projects/projects.controller';
+import { OrganizationsController } from './queries/organizations/organizations.controller';
+import { ListPeopleController } from './queries/list-people/list-people.controller';
+import { GroupQueriesController } from './queries/groups/groups.controller';
+import { ProjectQueriesController } from './queries/projects/projects.controller';
+import { PEOPLE_PROJECTION_HANDLE, type ProjectionHandle } from './queries/read-model';
 import { startPeopleProjection } from './people/people.projection';
 import { migrateBindingsOnce } from './migrations/migrate-bindings';
 
@@ -24,7 +37,23 @@ export class MembershipModule {
     }
     return {
       module: MembershipModule,
-      controllers: [MembershipController],
+      // one controller per use case (or small group of closely related patterns): commands change one
+      // organization's stream, queries read the people read model after it caught up
+      controllers: [
+        CreateOrganizationController,
+        AddPeopleController,
+        CreateAccountsController,
+        RemovePersonController,
+        ResetMemberPasswordController,
+        AssignRoleController,
+        UnassignRoleController,
+        GroupCommandsController,
+        ProjectCommandsController,
+        OrganizationsController,
+        ListPeopleController,
+        GroupQueriesController,
+        ProjectQueriesController,
+      ],
       providers: [MembershipStartup, { provide: PEOPLE_PROJECTION_HANDLE, useValue: projection }],
     };
   }

@@ -1,6 +1,6 @@
 import type { CommandMeta, DomainEvent } from '@app/contracts';
 import { handleCommand, type EventStore, type OutboxRelay } from '@app/event-store';
-import type { AccessView } from '../model/access-view';
+import type { AccessView } from '../view/access-view';
 import { accessStreamId, decideAccess, type AccessCommand } from './access.decider';
 
 export interface AccessDeps {

@@ -1,8 +1,11 @@
 import { DomainError, ErrorCode, type RoleView } from '@app/contracts';
-import type { AccessView } from '../model/access-view';
+import type { AccessView } from '../view/access-view';
 import type { OrgAccess, RoleEntry } from '@app/access-model';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Sorts by name (roles, project members). */
+export const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
 
 export const isUuid = (v: unknown): v is string => typeof v === 'string' && UUID.test(v);
 

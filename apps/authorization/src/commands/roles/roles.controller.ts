@@ -14,18 +14,18 @@ import {
   type RoleView,
 } from '@app/contracts';
 import { INFRA, type Infrastructure } from '@app/platform';
-import { ACCESS_VIEW } from '../access/access.tokens';
-import { runAccessCommand } from '../access/access.runner';
-import type { AccessView } from '../model/access-view';
-import { toRoleView } from '../queries/views';
+import { ACCESS_VIEW } from '../../access/access.tokens';
+import { runAccessCommand } from '../../access/access.runner';
+import type { AccessView } from '../../view/access-view';
+import { toRoleView } from '../../queries/views';
 
 /**
- * Commands on the access aggregate of an organization: its custom roles (bindings are membership's). Bodies
- * arrive checked against their schemas (AccessRequests: ids lower-cased, names and descriptions as fields.ts
- * defines them).
+ * Create, change and delete a custom role: the commands on the access aggregate of an organization (bindings are
+ * membership's). Bodies arrive checked against their schemas (AccessRequests: ids lower-cased, names and
+ * descriptions as fields.ts defines them).
  */
 @Controller()
-export class AccessController {
+export class RoleCommandsController {
   constructor(
     @Inject(INFRA) private readonly infra: Infrastructure,
     @Inject(ACCESS_VIEW) private readonly view: AccessView,
@@ -42,7 +42,7 @@ export class AccessController {
   }
 
   @MessagePattern(AccessSubjects.createRole())
-  async createRole(@Payload() msg: Message<CreateRoleRequest>): Promise<RoleView> {
+  async create(@Payload() msg: Message<CreateRoleRequest>): Promise<RoleView> {
     const b = msg.body;
     const command = {
       kind: 'CreateRole' as const,
@@ -58,7 +58,7 @@ export class AccessController {
   }
 
   @MessagePattern(AccessSubjects.changeRole())
-  async changeRole(@Payload() msg: Message<ChangeRoleRequest>): Promise<RoleView> {
+  async change(@Payload() msg: Message<ChangeRoleRequest>): Promise<RoleView> {
     const b = msg.body;
     await runAccessCommand(
       this.deps,
@@ -69,7 +69,7 @@ export class AccessController {
   }
 
   @MessagePattern(AccessSubjects.deleteRole())
-  async deleteRole(@Payload() msg: Message<DeleteRoleRequest>): Promise<Record<string, never>> {
+  async delete(@Payload() msg: Message<DeleteRoleRequest>): Promise<Record<string, never>> {
     const b = msg.body;
     await runAccessCommand(this.deps, { kind: 'DeleteRole', organizationId: b.organizationId, roleId: b.roleId }, msg.meta);
     return {};

@@ -1,0 +1,22 @@
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { AuthorizationSubjects, type CheckPermissionsReply, type CheckPermissionsRequest, type Message } from '@app/contracts';
+import { ACCESS_VIEW } from '../../access/access.tokens';
+import type { AccessView } from '../../view/access-view';
+import { isUuid } from '../views';
+
+/** Bodies arrive checked against their schemas (AuthorizationRequests: ids lower-cased). Answered from the in-memory view after it caught up with the events stream. */
+@Controller()
+export class CheckController {
+  constructor(@Inject(ACCESS_VIEW) private readonly view: AccessView) {}
+
+  @MessagePattern(AuthorizationSubjects.check())
+  async check(@Payload() msg: Message<CheckPermissionsRequest>): Promise<CheckPermissionsReply> {
+    const b = msg.body;
+    // the gateway names the sequence it read when the request arrived (one hop); others get a stream look-up
+    await (b.atLeast === undefined ? this.view.catchUp() : this.view.waitForSequence(b.atLeast));
+    const org = isUuid(b.organizationId) ? this.view.find(b.organizationId) : undefined;
+    if (!org) return { member: false, allowed: Object.fromEntries(b.permissions.map((p) => [p, false])) };
+    return org.check(b.userId, b.projectId ?? null, b.permissions);
+  }
+}
