@@ -4,6 +4,7 @@ import { bootstrapOrganization } from './commands/bootstrap-organization/bootstr
 import { MembershipController, PEOPLE_PROJECTION_HANDLE, type ProjectionHandle } from './membership.controller';
 import { startPeopleProjection } from './people/people.projection';
 import { migrateBindingsOnce } from './migrations/migrate-bindings';
+import { startCustomRoles } from './organization/organization.deps';
 
 @Module({})
 export class MembershipModule {
@@ -18,6 +19,7 @@ export class MembershipModule {
             'role bindings of earlier versions imported into the organization streams',
           ),
         );
+        await startCustomRoles(infra);
         projection.running = await startPeopleProjection(infra);
         await bootstrapOrganization(infra, infra.config as ServiceConfig<'membership'>);
       }

@@ -108,9 +108,15 @@ export async function commitsAfter(commits: Collection<CommitDocument>, streamId
   }
 }
 
-async function loadUnlocked(deps: OrganizationDeps, organizationId: string): Promise<LoadedOrganization> {
+/**
+ * `trustCache`: a cached state is used as it is, without looking for newer commits (the first attempt of a
+ * command: if another replica appended meanwhile, the append at the cached version conflicts and the next
+ * attempt loads with the look-up).
+ */
+async function loadUnlocked(deps: OrganizationDeps, organizationId: string, trustCache = false): Promise<LoadedOrganization> {
   const streamId = organizationStreamId(organizationId);
   let loaded = deps.cache?.get(organizationId);
+  if (loaded && trustCache) return loaded;
   if (!loaded) {
     const snap = await snapshots(deps.db).findOne({ _id: streamId });
     loaded =
@@ -170,15 +176,16 @@ export function runOrganizationCommand<R = undefined>(
 ): Promise<OrganizationResult<R>> {
   const { organizationId } = command;
   const streamId = organizationStreamId(organizationId);
-  const run = () =>
-    handleCommand({
+  const run = () => {
+    let attempts = 0;
+    return handleCommand({
       store: deps.store,
       streamId,
       command,
       meta,
       decide: decideOrganization,
       evolve: evolveOrganization,
-      load: () => loadUnlocked(deps, organizationId),
+      load: () => loadUnlocked(deps, organizationId, attempts++ === 0),
       findEarlier: (commandId) => earlierCommit(deps, commandId),
       input: async () => (weighsRoles(command) ? customRolesOf(deps, organizationId, meta) : undefined),
       reply: (events, state, roles) => reply(events, roles ? state.withCustomRoles(roles) : state),
@@ -189,19 +196,22 @@ export function runOrganizationCommand<R = undefined>(
         loaded.state = result.state;
         loaded.version = result.version;
         deps.cache?.set(organizationId, loaded);
-        await appliedCommands(deps.db)
+        // the command-id marker and the publish do not depend on each other: one round trip instead of two
+        const marker = appliedCommands(deps.db)
           .insertOne({ _id: meta.commandId, commitId: result.commit._id })
           .catch((err) => {
             if (!isDuplicateKey(err)) throw err;
           });
-        if (loaded.version - loaded.snapshotVersion >= SNAPSHOT_EVERY) {
+        const snapshot = async () => {
+          if (loaded.version - loaded.snapshotVersion < SNAPSHOT_EVERY) return;
           await saveSnapshot(deps.db, organizationId, loaded.state, loaded.version);
           loaded.snapshotVersion = loaded.version;
-        }
-        await deps.flush?.(streamId);
+        };
+        await Promise.all([marker, snapshot(), deps.flush?.(streamId)]);
       },
       retries,
       conflictMessage: 'the organization was changed concurrently; try again',
     });
+  };
   return deps.cache ? deps.cache.exclusive(organizationId, run) : run();
 }
