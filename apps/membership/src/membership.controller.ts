@@ -16,14 +16,14 @@ import {
   type UpdateGroupRequest,
 } from '@app/contracts';
 import { INFRA, type Infrastructure } from '@app/platform';
-import type { RunningProjection } from '@app/event-store';
+import type { Progress } from '@app/event-store';
 import * as commands from './commands/organization.commands';
 import * as queries from './people/people.queries';
 
 export const PEOPLE_PROJECTION_HANDLE = Symbol('PEOPLE_PROJECTION_HANDLE');
 /** filled in at start-up, once the projection runs */
 export interface ProjectionHandle {
-  running?: RunningProjection;
+  running?: Progress;
 }
 
 /** Commands change one organization's stream; queries read the people read model after it caught up. */

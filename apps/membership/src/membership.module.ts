@@ -20,7 +20,7 @@ export class MembershipModule {
           ),
         );
         await startCustomRoles(infra);
-        projection.running = await startPeopleProjection(infra);
+        projection.running = startPeopleProjection(infra);
         await bootstrapOrganization(infra, infra.config as ServiceConfig<'membership'>);
       }
     }
