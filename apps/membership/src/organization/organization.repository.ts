@@ -108,15 +108,9 @@ export async function commitsAfter(commits: Collection<CommitDocument>, streamId
   }
 }
 
-/**
- * `trustCache`: a cached state is used as it is, without looking for newer commits (the first attempt of a
- * command: if another replica appended meanwhile, the append at the cached version conflicts and the next
- * attempt loads with the look-up).
- */
-async function loadUnlocked(deps: OrganizationDeps, organizationId: string, trustCache = false): Promise<LoadedOrganization> {
+async function loadUnlocked(deps: OrganizationDeps, organizationId: string): Promise<LoadedOrganization> {
   const streamId = organizationStreamId(organizationId);
   let loaded = deps.cache?.get(organizationId);
-  if (loaded && trustCache) return loaded;
   if (!loaded) {
     const snap = await snapshots(deps.db).findOne({ _id: streamId });
     loaded =
@@ -176,16 +170,15 @@ export function runOrganizationCommand<R = undefined>(
 ): Promise<OrganizationResult<R>> {
   const { organizationId } = command;
   const streamId = organizationStreamId(organizationId);
-  const run = () => {
-    let attempts = 0;
-    return handleCommand({
+  const run = () =>
+    handleCommand({
       store: deps.store,
       streamId,
       command,
       meta,
       decide: decideOrganization,
       evolve: evolveOrganization,
-      load: () => loadUnlocked(deps, organizationId, attempts++ === 0),
+      load: () => loadUnlocked(deps, organizationId),
       findEarlier: (commandId) => earlierCommit(deps, commandId),
       input: async () => (weighsRoles(command) ? customRolesOf(deps, organizationId, meta) : undefined),
       reply: (events, state, roles) => reply(events, roles ? state.withCustomRoles(roles) : state),
@@ -212,6 +205,5 @@ export function runOrganizationCommand<R = undefined>(
       retries,
       conflictMessage: 'the organization was changed concurrently; try again',
     });
-  };
   return deps.cache ? deps.cache.exclusive(organizationId, run) : run();
 }

@@ -93,7 +93,8 @@ class PeopleBatch {
   readonly keys: Documents<PersonKeyDocument>;
   readonly users: Documents<UserDocument>;
   readonly meta: Documents<OrganizationMetaDocument>;
-  readonly versions: Documents<{ _id: string; v: number; n?: number }>;
+  /** per organization, how much its `organization_versions_view` counters go up (`$inc`: no read needed) */
+  readonly versions = new Map<string, { v: number; n: number }>();
   readonly members: Documents<GroupMembersDocument>;
   readonly roles: Documents<RoleNameDocument>;
   private readonly peopleByOrg = new Map<string, Documents<PersonDocument>>();
@@ -103,7 +104,6 @@ class PeopleBatch {
     this.keys = new Documents(personKeys(db));
     this.users = new Documents(usersView(db));
     this.meta = new Documents(orgMeta(db));
-    this.versions = new Documents(orgVersions(db));
     this.members = new Documents(groupMembers(db));
     this.roles = new Documents(roleNames(db));
   }
@@ -132,7 +132,9 @@ class PeopleBatch {
     await this.meta.write();
     await this.users.write();
     await this.roles.write();
-    await this.versions.write();
+    const inc = [...this.versions].map(([_id, by]) => ({ updateOne: { filter: { _id }, update: { $inc: by }, upsert: true } }));
+    for (let i = 0; i < inc.length; i += WRITE_CHUNK) await orgVersions(this.db).bulkWrite(inc.slice(i, i + WRITE_CHUNK), { ordered: false });
+    this.versions.clear();
   }
 }
 
@@ -264,22 +266,15 @@ const organizationOf = (event: DomainEvent): string | undefined =>
 async function prefetch(b: PeopleBatch, events: Array<{ event: DomainEvent }>): Promise<void> {
   const keyIds = new Map<string, Set<string>>();
   const userIds = new Set<string>();
-  const orgIds = new Set<string>();
   const subject = (orgId: string, id: unknown) => typeof id === 'string' && (keyIds.get(orgId) ?? keyIds.set(orgId, new Set()).get(orgId)!).add(id);
   for (const { event } of events) {
     const d = event.data as Record<string, unknown>;
     const orgId = organizationOf(event);
     if (typeof d.userId === 'string') userIds.add(d.userId);
     if (!orgId) continue;
-    orgIds.add(orgId);
     for (const id of [d.userId, d.groupId, d.subjectId, ...((d.memberIds as unknown[]) ?? [])]) subject(orgId, id);
   }
-  await Promise.all([
-    b.keys.load([...keyIds].flatMap(([orgId, ids]) => [...ids].map((id) => personKeyId(orgId, id)))),
-    b.users.load(userIds),
-    b.meta.load(orgIds),
-    b.versions.load(orgIds),
-  ]);
+  await Promise.all([b.keys.load([...keyIds].flatMap(([orgId, ids]) => [...ids].map((id) => personKeyId(orgId, id)))), b.users.load(userIds)]);
   for (const [orgId, ids] of keyIds) {
     const keys: string[] = [];
     for (const id of ids) {
@@ -304,8 +299,8 @@ export async function applyPeopleBatch(db: Db, events: Array<{ event: DomainEven
     const orgId = organizationOf(event);
     const size = SIZE_CHANGES[event.type] ?? 0;
     if (orgId && (META_EVENTS.has(event.type) || size)) {
-      const version = (await b.versions.get(orgId)) ?? { _id: orgId, v: 0 };
-      b.versions.put({ ...version, v: version.v + 1, n: (version.n ?? 0) + size });
+      const by = b.versions.get(orgId) ?? { v: 0, n: 0 };
+      b.versions.set(orgId, { v: by.v + 1, n: by.n + size });
     }
   }
   await b.write();
