@@ -126,7 +126,8 @@ async function main() {
   const singleCommands = commands;
 
   const out = (s: string) => process.stdout.write(`${s}\n`);
-  out(`bench/people-projection: ${people} people; ${process.env.MONGO_URL.includes('ferret') ? 'FerretDB' : 'MongoDB-wire'} (${process.env.MONGO_URL})`);
+  const info = await db.command({ buildInfo: 1 });
+  out(`bench/people-projection: ${people} people; ${'ferretdb' in info || 'ferretdbVersion' in info ? 'FerretDB' : 'MongoDB'} ${String(info.version)}`);
   out(
     `seeding: ${seeded} events applied in ${(seedMs / 1000).toFixed(1)} s = ${((seeded * 1000) / seedMs).toFixed(0)} events/s, ${(seedCommands / seeded).toFixed(2)} Mongo commands/event`,
   );

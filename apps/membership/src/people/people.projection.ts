@@ -1,6 +1,6 @@
-import type { AnyBulkWriteOperation, Collection, Db, Filter, WithoutId } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db, Filter, OptionalUnlessRequiredId, WithoutId } from 'mongodb';
 import { allEventsSubject, type DomainEvent } from '@app/contracts';
-import { runLeasedProjection, type LeasedProjection, type StreamEvent } from '@app/event-store';
+import { duplicateKeyIndexes, runLeasedProjection, type LeasedProjection, type StreamEvent } from '@app/event-store';
 import type { Infrastructure } from '@app/platform';
 import {
   groupMembers,
@@ -29,6 +29,8 @@ export const PEOPLE_PROJECTION = 'membership-people';
 export const PEOPLE_BATCH = 500;
 /** Statements per write command: FerretDB v1.24 can deadlock on an update command of more than 100. */
 const WRITE_CHUNK = 50;
+/** New documents per insert command. */
+const INSERT_CHUNK = 500;
 /** More look-ups than this in one collection are read with one `$in` query (FerretDB: one scan instead of many). */
 const LOOKUP_ONE_BY_ONE_MAX = 20;
 
@@ -39,9 +41,17 @@ const LOOKUP_ONE_BY_ONE_MAX = 20;
  */
 class Documents<T extends { _id: string }> {
   private readonly docs = new Map<string, T | null>();
+  /** ids found in the database when read */
+  private readonly stored = new Set<string>();
   private readonly dirty = new Set<string>();
 
   constructor(readonly collection: Collection<T>) {}
+
+  private found(_id: string, doc: T | null): void {
+    if (this.docs.has(_id)) return;
+    this.docs.set(_id, doc);
+    if (doc) this.stored.add(_id);
+  }
 
   async load(ids: Iterable<string>): Promise<void> {
     const missing = [...new Set(ids)].filter((id) => !this.docs.has(id));
@@ -52,15 +62,12 @@ class Documents<T extends { _id: string }> {
     for (let i = 0; i < missing.length; i += 1000) {
       const chunk = missing.slice(i, i + 1000);
       const found = new Map((await this.collection.find({ _id: { $in: chunk } } as Filter<T>).toArray()).map((d) => [d._id as string, d as T]));
-      for (const id of chunk) if (!this.docs.has(id)) this.docs.set(id, found.get(id) ?? null);
+      for (const id of chunk) this.found(id, found.get(id) ?? null);
     }
   }
 
   async get(_id: string): Promise<T | null> {
-    if (!this.docs.has(_id)) {
-      const doc = (await this.collection.findOne({ _id } as Filter<T>)) as T | null;
-      if (!this.docs.has(_id)) this.docs.set(_id, doc);
-    }
+    if (!this.docs.has(_id)) this.found(_id, (await this.collection.findOne({ _id } as Filter<T>)) as T | null);
     return this.docs.get(_id)!;
   }
 
@@ -74,14 +81,35 @@ class Documents<T extends { _id: string }> {
     this.dirty.add(_id);
   }
 
+  /**
+   * New documents in `insertMany`s (FerretDB: one command for many rows, where an upsert first looks for the
+   * row), the others replaced or deleted by `_id`. One that another writer inserted meanwhile (a leader whose
+   * lease ran out mid-batch) is replaced instead.
+   */
   async write(): Promise<void> {
-    const ops = [...this.dirty].map((_id): AnyBulkWriteOperation<T> => {
-      const doc = this.docs.get(_id);
-      return doc
-        ? { replaceOne: { filter: { _id } as Filter<T>, replacement: withoutUndefined(doc) as WithoutId<T>, upsert: true } }
-        : { deleteOne: { filter: { _id } as Filter<T> } };
+    const inserts: T[] = [];
+    const ops: Array<AnyBulkWriteOperation<T>> = [];
+    const replace = (doc: T): AnyBulkWriteOperation<T> => ({
+      replaceOne: { filter: { _id: doc._id } as Filter<T>, replacement: withoutUndefined(doc) as WithoutId<T>, upsert: true },
     });
+    for (const _id of this.dirty) {
+      const doc = this.docs.get(_id);
+      if (doc && !this.stored.has(_id)) inserts.push(withoutUndefined(doc));
+      else if (doc) ops.push(replace(doc));
+      else if (this.stored.has(_id)) ops.push({ deleteOne: { filter: { _id } as Filter<T> } });
+    }
+    for (let i = 0; i < inserts.length; i += INSERT_CHUNK) {
+      const chunk = inserts.slice(i, i + INSERT_CHUNK);
+      await this.collection.insertMany(chunk as OptionalUnlessRequiredId<T>[], { ordered: false }).catch((err) => {
+        const taken = duplicateKeyIndexes(err);
+        if (!taken) throw err;
+        ops.push(...taken.map((k) => replace(chunk[k])));
+      });
+    }
     for (let i = 0; i < ops.length; i += WRITE_CHUNK) await this.collection.bulkWrite(ops.slice(i, i + WRITE_CHUNK), { ordered: false });
+    for (const _id of this.dirty)
+      if (this.docs.get(_id)) this.stored.add(_id);
+      else this.stored.delete(_id);
     this.dirty.clear();
   }
 }
@@ -283,6 +311,25 @@ async function prefetch(b: PeopleBatch, events: Array<{ event: DomainEvent }>): 
     }
     await b.people(orgId).load(keys);
   }
+  // the search nodes of the people the batch adds, with the profiles as the batch leaves them (a node missed
+  // here, e.g. of a rename, is read when it is needed)
+  const profiles = new Map<string, { username?: string; name?: string; email?: string }>();
+  const nodes = new Map<string, Set<string>>();
+  for (const { event } of events) {
+    const d = event.data as Record<string, string | undefined>;
+    const orgId = organizationOf(event);
+    if (event.type.startsWith('user.') && d.userId) {
+      const known = profiles.get(d.userId) ?? { ...((await b.users.get(d.userId)) ?? {}) };
+      profiles.set(d.userId, { ...known, ...withoutUndefined({ username: d.username, name: d.name, email: d.email }) });
+    } else if (orgId && (event.type === 'organization.member-added' || event.type === 'group.created')) {
+      const profile = d.userId ? (profiles.get(d.userId) ?? (await b.users.get(d.userId)) ?? {}) : {};
+      const name = d.userId ? (profile.name ?? profile.username ?? d.username) : d.name;
+      const terms = searchTerms({ username: d.userId ? (profile.username ?? d.username) : undefined, name, email: profile.email });
+      const ofOrg = nodes.get(orgId) ?? nodes.set(orgId, new Set()).get(orgId)!;
+      for (const prefix of prefixesOf(terms).keys()) ofOrg.add(searchNodeId(orgId, prefix));
+    }
+  }
+  for (const [orgId, ids] of nodes) await b.search(orgId).load(ids);
 }
 
 /**
