@@ -77,6 +77,7 @@ class Documents<T extends { _id: string }> {
   }
 
   delete(_id: string): void {
+    if (!this.docs.has(_id)) this.stored.add(_id); // not read: it may be stored
     this.docs.set(_id, null);
     this.dirty.add(_id);
   }
