@@ -261,6 +261,10 @@ const META_EVENTS = new Set([
   'organization.bindings-imported',
 ]);
 
+/** A user's organization role is not in `organizations_view` (a group's is): no new version for it. */
+const changesMeta = (event: DomainEvent): boolean =>
+  META_EVENTS.has(event.type) && !(event.type === 'role.assigned' && (event.data as { subjectType?: string }).subjectType === 'user');
+
 const SIZE_CHANGES: Record<string, number> = {
   'organization.member-added': 1,
   'group.created': 1,
@@ -346,7 +350,7 @@ export async function applyPeopleBatch(db: Db, events: Array<{ event: DomainEven
     await applyEvent(b, event, sequence);
     const orgId = organizationOf(event);
     const size = SIZE_CHANGES[event.type] ?? 0;
-    if (orgId && (META_EVENTS.has(event.type) || size)) {
+    if (orgId && (changesMeta(event) || size)) {
       const by = b.versions.get(orgId) ?? { v: 0, n: 0 };
       b.versions.set(orgId, { v: by.v + 1, n: by.n + size });
     }
