@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { connect, type NatsConnection } from 'nats';
-import { AuthorizationSubjects, eventsStreamName, IdentitySubjects, subjectPrefix } from '@app/contracts';
+import { AuthorizationSubjects, builtInRoleId, eventsStreamName, IdentitySubjects, subjectPrefix } from '@app/contracts';
 import { requireInfraEnv } from '@app/testing';
 import { BOOTSTRAP_TOKEN, natsQuery, startSystem, type RunningSystem } from './support/system';
 
@@ -186,6 +186,22 @@ describe('fast path: cached token verification, immediate revocation across gate
     expect(afterCheck.info - afterMe.info).toBeLessThan(20);
     // concurrent requests share look-ups (streamLastSequence): shown deterministically in
     // libs/event-store/src/caught-up.spec.ts; through HTTP it depends on how the requests happen to overlap
+  });
+
+  it('a role change takes the custom roles from membership’s view of the role events, not from a request to authorization', async () => {
+    const u = await account();
+    const role = (
+      await request(urls[0])
+        .post(`/api/v1/organizations/${org}/roles`)
+        .set(owner)
+        .send({ name: 'Fast Path Viewers', description: '', scope: 'organization', permissions: ['organization.view'] })
+        .expect(201)
+    ).body;
+    const asked = count(AuthorizationSubjects.roles());
+    // the role created a moment ago (it is known: no 404), then a built-in one, then the custom one again
+    for (const roleId of [role.id as string, builtInRoleId(org, 'member'), role.id as string])
+      await request(urls[0]).put(`/api/v1/organizations/${org}/people/${u.userId}/role`).set(owner).send({ roleId }).expect(200);
+    expect(count(AuthorizationSubjects.roles()) - asked).toBe(0);
   });
 
   it('a check with a malformed atLeast is VALIDATION_FAILED', async () => {

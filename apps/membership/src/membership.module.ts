@@ -17,6 +17,7 @@ import { ProjectQueriesController } from './queries/projects/projects.controller
 import { PEOPLE_PROJECTION_HANDLE, type ProjectionHandle } from './queries/read-model';
 import { startPeopleProjection } from './people/people.projection';
 import { migrateBindingsOnce } from './migrations/migrate-bindings';
+import { startCustomRoles } from './organization/organization.deps';
 
 @Module({})
 export class MembershipModule {
@@ -31,7 +32,8 @@ export class MembershipModule {
             'role bindings of earlier versions imported into the organization streams',
           ),
         );
-        projection.running = await startPeopleProjection(infra);
+        await startCustomRoles(infra);
+        projection.running = startPeopleProjection(infra);
         await bootstrapOrganization(infra, infra.config as ServiceConfig<'membership'>);
       }
     }

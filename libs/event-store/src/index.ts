@@ -9,3 +9,5 @@ export * from './projection-runner';
 export * from './upcasters';
 export * from './command-handler';
 export * from './indexes';
+export * from './lease';
+export * from './leased-projection';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Db, MongoClient } from 'mongodb';
+import { MongoClient, type Db } from 'mongodb';
 import { builtInRoleId, systemMeta, type CommandMeta } from '@app/contracts';
 import { createEventStore, type EventStore } from '@app/event-store';
-import { testDatabaseName, testMongo } from '@app/testing';
+import { requireInfraEnv, testDatabaseName, testMongo } from '@app/testing';
 import { loadOrganization, OrganizationCache, runOrganizationCommand, SNAPSHOT_EVERY, snapshots, type OrganizationDeps } from './organization.repository';
 import { evolveOrganization, initialOrganizationState, organizationStreamId } from './organization.state';
 
@@ -43,6 +43,36 @@ describe('organization repository: snapshots and concurrent commands (real datab
       { kind: 'AddMembers', organizationId, users: Array.from({ length: n }, (_, i) => ({ userId: randomUUID(), username: `u${i}` })), via: 'invite' },
       meta(owners.get(organizationId)),
     );
+
+  it('a role change on a cached organization costs four MongoDB commands: the newer commits (none), the command-id look-up, the append, the marker', async () => {
+    const counted = await new MongoClient(requireInfraEnv().mongoUrl, { monitorCommands: true }).connect();
+    let commands: string[] = [];
+    counted.on('commandStarted', (e) => commands.push(`${e.commandName} ${String(e.command[e.commandName])}`));
+    const countedDb = counted.db(db.databaseName);
+    const one: OrganizationDeps = {
+      db: countedDb,
+      store: createEventStore(countedDb, { service: 'membership' }),
+      cache: new OrganizationCache(),
+      customRoles: async () => [],
+    };
+    try {
+      const { organizationId, ownerId } = await newOrganization();
+      await addMembers(one, organizationId, 2);
+      const userId = memberIds((await loadOrganization(one, organizationId)).state, ownerId)[0];
+      for (const role of ['admin', 'member'] as const) {
+        commands = [];
+        const assigned = await runOrganizationCommand(
+          one,
+          { kind: 'AssignRole', organizationId, subjectType: 'user', subjectId: userId, projectId: null, roleId: builtInRoleId(organizationId, role) },
+          meta(ownerId),
+        );
+        expect(assigned.events).toHaveLength(1);
+        expect(commands).toEqual(['find event_commits', 'find organization_commands', 'insert event_commits', 'insert organization_commands']);
+      }
+    } finally {
+      await counted.close();
+    }
+  });
 
   it('writes a snapshot every SNAPSHOT_EVERY events and loads from it plus the newer commits only, to the same state as a full replay', async () => {
     const { organizationId } = await newOrganization();

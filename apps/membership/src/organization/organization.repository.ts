@@ -189,16 +189,18 @@ export function runOrganizationCommand<R = undefined>(
         loaded.state = result.state;
         loaded.version = result.version;
         deps.cache?.set(organizationId, loaded);
-        await appliedCommands(deps.db)
+        // the command-id marker and the publish do not depend on each other: one round trip instead of two
+        const marker = appliedCommands(deps.db)
           .insertOne({ _id: meta.commandId, commitId: result.commit._id })
           .catch((err) => {
             if (!isDuplicateKey(err)) throw err;
           });
-        if (loaded.version - loaded.snapshotVersion >= SNAPSHOT_EVERY) {
+        const snapshot = async () => {
+          if (loaded.version - loaded.snapshotVersion < SNAPSHOT_EVERY) return;
           await saveSnapshot(deps.db, organizationId, loaded.state, loaded.version);
           loaded.snapshotVersion = loaded.version;
-        }
-        await deps.flush?.(streamId);
+        };
+        await Promise.all([marker, snapshot(), deps.flush?.(streamId)]);
       },
       retries,
       conflictMessage: 'the organization was changed concurrently; try again',

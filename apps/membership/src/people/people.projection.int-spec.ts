@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db, MongoClient } from 'mongodb';
 import { builtInRoleId, type DomainEvent } from '@app/contracts';
 import { testDatabaseName, testMongo } from '@app/testing';
-import { applyPeopleEvent } from './people.projection';
+import { applyPeopleBatch, applyPeopleEvent } from './people.projection';
 import { getGroup, listPeople, myOrganizations } from './people.queries';
 
 describe('people read model: membership, identity and authorization events (real database)', () => {
@@ -154,5 +154,73 @@ describe('people read model: membership, identity and authorization events (real
     await apply('group.deleted', { groupId: group, name: 'Devs' });
     expect((await person(bob))!.groups).toEqual([]);
     expect((await list({ type: 'group' })).items).toEqual([]);
+  });
+});
+
+describe('people read model: a batch of events (real database)', () => {
+  let mongo: MongoClient;
+  let one: Db;
+  let batched: Db;
+  const org = randomUUID();
+  const member = builtInRoleId(org, 'member');
+  const admin = builtInRoleId(org, 'admin');
+  const users = Array.from({ length: 30 }, (_, i) => ({ id: randomUUID(), name: `Person ${i}`, username: `p${i}` }));
+  const group = randomUUID();
+  const custom = randomUUID();
+
+  const event = (type: string, data: Record<string, unknown>, scoped = true) =>
+    ({
+      id: randomUUID(),
+      type,
+      version: 1,
+      streamId: 's',
+      streamVersion: 1,
+      service: 'x',
+      occurredAt: new Date().toISOString(),
+      ...(scoped ? { organizationId: org } : {}),
+      data: scoped ? { organizationId: org, ...data } : data,
+      metadata: { actor: { id: 'system' }, correlationId: 'c', causationId: 'c', medium: 'system' },
+    }) as DomainEvent;
+  // more look-ups of one collection than are read one by one (`$in`), and events on documents of the same batch
+  const events = [
+    event('organization.created', { name: 'Org', slug: 'org', ownerId: users[0].id }),
+    ...users.map((u) => event('user.created', { userId: u.id, username: u.username, email: `${u.username}@example.com`, name: u.name }, false)),
+    ...users.map((u) => event('organization.member-added', { userId: u.id, username: u.username, roleId: member, via: 'account' })),
+    event('role.created', { roleId: custom, name: 'Deployers', description: '', scope: 'organization', permissions: ['organization.view'] }),
+    event('group.created', { groupId: group, name: 'Devs', description: 'd', memberIds: users.slice(0, 5).map((u) => u.id), roleId: member }),
+    event('role.assigned', { subjectType: 'group', subjectId: group, projectId: null, roleId: custom, roleName: 'Deployers', previousRoleId: member }),
+    event('role.assigned', { subjectType: 'user', subjectId: users[7].id, projectId: null, roleId: admin, roleName: 'Admin', previousRoleId: member }),
+    event('user.screen-name-changed', { userId: users[8].id, name: 'Zed Quux', previousName: users[8].name }, false),
+    event('group.member-added', { groupId: group, groupName: 'Devs', userId: users[9].id }),
+    event('group.member-removed', { groupId: group, groupName: 'Devs', userId: users[1].id }),
+    event('organization.member-removed', { userId: users[2].id, username: users[2].username, groupIds: [group] }),
+    event('project.created', { projectId: randomUUID(), name: 'P', ownerId: users[0].id }),
+  ].map((e, i) => ({ event: e, sequence: i + 1 }));
+
+  const readModel = async (db: Db) => ({
+    page: await listPeople(db, { organizationId: org, limit: 500 }),
+    zed: (await listPeople(db, { organizationId: org, search: 'zed' })).items.map((p) => p.id),
+    p1: (await listPeople(db, { organizationId: org, search: 'p1' })).items.map((p) => p.id),
+    group: await getGroup(db, { organizationId: org, groupId: group }),
+    removed: await myOrganizations(db, users[2].id),
+    kept: await myOrganizations(db, users[3].id),
+  });
+
+  beforeAll(async () => {
+    mongo = await testMongo();
+    one = mongo.db(testDatabaseName('people-one-by-one'));
+    batched = mongo.db(testDatabaseName('people-batched'));
+  });
+  afterAll(() => mongo?.close());
+
+  it('ends where applying the events one by one ends, and applying the batch again changes nothing', async () => {
+    for (const { event: e, sequence } of events) await applyPeopleEvent(one, e, sequence);
+    await applyPeopleBatch(batched, events);
+    const expected = await readModel(one);
+    expect(expected.page.items).toHaveLength(30); // 30 members, one removed, and the group
+    expect(expected.zed).toEqual([users[8].id]);
+    expect(await readModel(batched)).toEqual(expected);
+    await applyPeopleBatch(batched, events);
+    expect(await readModel(batched)).toEqual(expected);
   });
 });

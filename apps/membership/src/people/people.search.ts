@@ -42,34 +42,21 @@ export function prefixesOf(terms: string[]): Map<string, string[]> {
   return out;
 }
 
-/** Idempotent: a person already in a node is not added again. */
-export async function indexPerson(db: Db, organizationId: string, key: string, terms: string[]): Promise<void> {
-  const nodes = searchNodes(db, organizationId);
-  for (const [prefix, ts] of prefixesOf(terms)) {
-    const _id = searchNodeId(organizationId, prefix);
-    const node = await nodes.findOne({ _id });
-    const entry = [key, ...ts].join('\t');
-    if (!node) {
-      await nodes.insertOne({ _id, n: 1, e: [entry] });
-    } else if (node.e.some((x) => keyOf(x) === key)) {
-      continue;
-    } else if (node.n === node.e.length && node.e.length < SEARCH_NODE_CAP) {
-      await nodes.updateOne({ _id }, { $push: { e: entry }, $inc: { n: 1 } });
-    } else {
-      await nodes.updateOne({ _id }, { $inc: { n: 1 } });
-    }
-  }
+/**
+ * The node of `prefix` with the person added (`terms`: theirs with that prefix), or undefined when it holds them
+ * already (idempotent). Past SEARCH_NODE_CAP, or once a node has overflowed, only `n` counts them.
+ */
+export function withPerson(node: SearchNode | null, prefix: string, key: string, terms: string[]): SearchNode | undefined {
+  const entry = [key, ...terms].join('\t');
+  if (!node) return { _id: prefix, n: 1, e: [entry] };
+  if (node.e.some((x) => keyOf(x) === key)) return undefined;
+  if (node.n === node.e.length && node.e.length < SEARCH_NODE_CAP) return { ...node, n: node.n + 1, e: [...node.e, entry] };
+  return { ...node, n: node.n + 1 };
 }
 
-export async function unindexPerson(db: Db, organizationId: string, key: string, terms: string[]): Promise<void> {
-  const nodes = searchNodes(db, organizationId);
-  for (const prefix of prefixesOf(terms).keys()) {
-    const _id = searchNodeId(organizationId, prefix);
-    const node = await nodes.findOne({ _id });
-    if (!node) continue;
-    const kept = node.e.filter((x) => keyOf(x) !== key);
-    await nodes.updateOne({ _id }, { $set: { e: kept, n: Math.max(0, node.n - 1) } });
-  }
+/** The node without the person (its count one lower). */
+export function withoutPerson(node: SearchNode, key: string): SearchNode {
+  return { ...node, e: node.e.filter((x) => keyOf(x) !== key), n: Math.max(0, node.n - 1) };
 }
 
 /** Nodes of many people at once (bulk seeding), built exactly as indexPerson would, people in key order. */

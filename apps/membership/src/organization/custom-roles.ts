@@ -1,0 +1,80 @@
+import type { RoleDefinition } from '@app/access-model';
+import { type DomainEvent, type RoleScope } from '@app/contracts';
+import { consumeEvents, Position, streamLastSequence, waitUntilApplied, type EventConsumer, type StreamEvent } from '@app/event-store';
+import type { JetStreamClient, JetStreamManager } from 'nats';
+
+/** Per organization, its custom roles by id, as authorization's role events define them. */
+export type CustomRoleMap = Map<string, Map<string, RoleDefinition>>;
+
+const ROLE_EVENTS = new Set(['role.created', 'role.changed', 'role.deleted']);
+
+/** Folds one event into the map (pure apart from the map it is given); every other event is ignored. */
+export function applyRoleEvent(roles: CustomRoleMap, event: DomainEvent): void {
+  if (event.service !== 'authorization' || !ROLE_EVENTS.has(event.type)) return;
+  const d = event.data as { roleId: string; organizationId?: string; name?: string; description?: string; scope?: RoleScope; permissions?: string[] };
+  const organizationId = (d.organizationId ?? event.organizationId) as string | undefined;
+  if (!organizationId) return;
+  let ofOrg = roles.get(organizationId.toLowerCase());
+  if (!ofOrg) roles.set(organizationId.toLowerCase(), (ofOrg = new Map()));
+  if (event.type === 'role.deleted') ofOrg.delete(d.roleId);
+  else
+    ofOrg.set(d.roleId, {
+      id: d.roleId,
+      name: d.name as string,
+      description: d.description ?? '',
+      scope: d.scope as RoleScope,
+      permissions: [...(d.permissions ?? [])],
+    });
+}
+
+/** Role events are `evt.authorization.role.<verb>.v<N>` (after the namespace prefix): only those are decoded. */
+const isRoleSubject = (subject: string) => /(^|\.)evt\.authorization\.role\.(created|changed|deleted)\.v\d+$/.test(subject);
+
+export interface CustomRolesView {
+  /**
+   * The organization's custom roles as every role event published before this call began defines them (the
+   * events stream's last sequence now, one shared stream-info look-up, and a wait until the view has applied
+   * it); undefined when the view is not there yet within `waitMs` (e.g. still replaying at start-up).
+   */
+  current(organizationId: string, waitMs?: number): Promise<RoleDefinition[] | undefined>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Authorization's custom roles, kept in membership's memory from the role events of the events stream
+ * (`consumeEvents`, ordered: every replica reads the stream itself; only the role subjects are decoded). It
+ * replaces the `qry.authorization.roles` request (and authorization's read of its access stream) before each
+ * decision that weighs roles: a role command answers once its events are in JetStream, so waiting until the view
+ * has applied the stream's last sequence gives the same roles as asking authorization's write side.
+ */
+export async function startCustomRolesView(infra: { js: JetStreamClient; jsm: JetStreamManager; logger?: EventConsumerLogger }): Promise<CustomRolesView> {
+  const roles: CustomRoleMap = new Map();
+  const progress = new Position();
+  const consumer: EventConsumer = await consumeEvents({
+    name: 'membership-custom-roles',
+    js: infra.js,
+    jsm: infra.jsm,
+    mode: 'ordered',
+    start: 0,
+    progress,
+    maxBatch: 1000,
+    publishDeadLetters: false,
+    decode: isRoleSubject,
+    logger: infra.logger,
+    apply(batch: StreamEvent[]) {
+      for (const e of batch) if (e.event) applyRoleEvent(roles, e.event);
+    },
+  });
+  return {
+    async current(organizationId, waitMs = 200) {
+      const last = await streamLastSequence(infra.jsm);
+      if (!(await waitUntilApplied(progress, last, waitMs))) return undefined;
+      return [...(roles.get(organizationId.toLowerCase())?.values() ?? [])].map((r) => ({ ...r, permissions: [...r.permissions] }));
+    },
+    async stop() {
+      await consumer.stop();
+    },
+  };
+}
+
+type EventConsumerLogger = { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
