@@ -323,6 +323,9 @@ describe('authorization service (integration)', () => {
     startService(serviceTestConfig('authorization'), (infra) => AuthorizationModule.register(infra, options));
   const viewOf = (r: RunningService) => r.app.get<AccessView>(ACCESS_VIEW);
   const heads = () => mongo.db(testDatabaseName('authorization')).collection<SnapshotHead>('view_snapshots');
+  /** a snapshot write is a few FerretDB writes, slow when the machine runs many test files at once */
+  const SNAPSHOT_WAIT_MS = 60_000;
+  jest.setTimeout(3 * SNAPSHOT_WAIT_MS);
   const lastSequence = async () => (await (await nc.jetstreamManager()).streams.info(eventsStreamName())).state.last_seq;
   async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
     for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
@@ -371,7 +374,7 @@ describe('authorization service (integration)', () => {
     const org = await populatedOrganization();
     const writer = await startReplica({ snapshots: { everyEvents: 1, everyMs: 0, checkEveryMs: 50 } });
     const snapshotAt = await lastSequence();
-    const head = await until('a snapshot at the end of the stream', () => heads().find({ sequence: snapshotAt }).next());
+    const head = await until('a snapshot at the end of the stream', () => heads().find({ sequence: snapshotAt }).next(), SNAPSHOT_WAIT_MS);
     expect(head).toMatchObject({ format: SNAPSHOT_FORMAT, chunks: 1 });
     await writer.close();
 
@@ -406,16 +409,22 @@ describe('authorization service (integration)', () => {
   it('snapshots: one of an unknown format or with a damaged chunk is ignored (the next older one, else a full replay)', async () => {
     const org = await populatedOrganization();
     const writer = await startReplica({ snapshots: { everyEvents: 1, everyMs: 0, checkEveryMs: 50 } });
-    const older = (await until('a snapshot at the end of the stream', async () =>
-      heads()
-        .find({ sequence: await lastSequence() })
-        .next(),
+    const older = (await until(
+      'a snapshot at the end of the stream',
+      async () =>
+        heads()
+          .find({ sequence: await lastSequence() })
+          .next(),
+      SNAPSHOT_WAIT_MS,
     ))!;
     await addMember(org.orgId, randomUUID());
-    const newest = (await until('a newer snapshot', async () =>
-      heads()
-        .find({ sequence: await lastSequence() })
-        .next(),
+    const newest = (await until(
+      'a newer snapshot',
+      async () =>
+        heads()
+          .find({ sequence: await lastSequence() })
+          .next(),
+      SNAPSHOT_WAIT_MS,
     ))!;
     await writer.close();
     const chunks = mongo.db(testDatabaseName('authorization')).collection<{ _id: string }>('view_snapshot_chunks');
@@ -454,7 +463,7 @@ describe('authorization service (integration)', () => {
     const org = await populatedOrganization();
     const writer = await startReplica({ snapshots: { everyEvents: 1, everyMs: 0, checkEveryMs: 50 } });
     const at = await lastSequence();
-    await until('a snapshot at the end of the stream', () => heads().find({ sequence: at }).next());
+    await until('a snapshot at the end of the stream', () => heads().find({ sequence: at }).next(), SNAPSHOT_WAIT_MS);
     await writer.close();
     await addMember(org.orgId, randomUUID());
     const jsm = await nc.jetstreamManager();
