@@ -65,20 +65,7 @@ export class GroupsController {
     @Body() body: UpdateGroupDto,
     @Req() req: GatewayRequest,
   ): Promise<GroupView> {
-    const { memberIds, ...rest } = body;
-    const members = memberIds === undefined ? {} : await this.membershipChange(org, groupId, memberIds, req);
-    return this.services.call(MembershipSubjects.updateGroup(), { organizationId: org, groupId, ...rest, ...members }, req);
-  }
-
-  /**
-   * `memberIds` (the full new list) as the additions and removals from the members the group has now (read
-   * just before; docs/api.md "One name per concept"). A group that is not there is NOT_FOUND here as in the update.
-   */
-  private async membershipChange(org: string, groupId: string, memberIds: string[], req: GatewayRequest) {
-    const group = await this.services.call<GroupView>(MembershipSubjects.getGroup(), { organizationId: org, groupId }, req);
-    const wanted = new Set(memberIds.map((id) => id.toLowerCase()));
-    const current = new Set(group.memberIds);
-    return { addMemberIds: [...wanted].filter((id) => !current.has(id)), removeMemberIds: [...current].filter((id) => !wanted.has(id)) };
+    return this.services.call(MembershipSubjects.updateGroup(), { organizationId: org, groupId, ...body }, req);
   }
 
   @ApiOperation({ operationId: 'deleteGroup', summary: 'Delete a group' })

@@ -266,6 +266,33 @@ describe('organization decider', () => {
           { type: 'group.member-removed', data: { organizationId, groupId, groupName: 'Core', userId: ann } },
         ]);
     });
+    it('memberIds, the whole new list, is decided against the members the group has on this stream', () => {
+      spec
+        .given(...org, group)
+        .when(update({ memberIds: [bob] }), asOwner)
+        .then([
+          { type: 'group.member-added', data: { organizationId, groupId, groupName: 'Devs', userId: bob } },
+          { type: 'group.member-removed', data: { organizationId, groupId, groupName: 'Devs', userId: ann } },
+        ]);
+      // bob joined in the meantime (another command decided first): a list naming him keeps him, one without him removes him
+      const bobJoined = ev('group.member-added', { groupId, groupName: 'Devs', userId: bob });
+      spec
+        .given(...org, group, bobJoined)
+        .when(update({ memberIds: [ann, bob] }), asOwner)
+        .thenNothing();
+      spec
+        .given(...org, group, bobJoined)
+        .when(update({ memberIds: [ann] }), asOwner)
+        .then([{ type: 'group.member-removed', data: { organizationId, groupId, groupName: 'Devs', userId: bob } }]);
+      spec
+        .given(...org, group)
+        .when(update({ memberIds: [bob], addMemberIds: [bob] }), asOwner)
+        .thenThrows('VALIDATION_FAILED');
+      spec
+        .given(...org, group)
+        .when(update({ memberIds: [stranger] }), asOwner)
+        .thenThrows('NOT_A_MEMBER');
+    });
     it('refuses adding a non-member', () =>
       spec
         .given(...org, group)

@@ -37,6 +37,8 @@ export type OrganizationCommand =
       description?: string;
       addMemberIds?: string[];
       removeMemberIds?: string[];
+      /** the whole new member list: its difference with the members the group has is decided here, on this state */
+      memberIds?: string[];
     })
   | (Scoped & { kind: 'DeleteGroup'; groupId: string })
   | (Scoped & { kind: 'CreateProject'; projectId: string; name: string; ownerId: string })
@@ -85,7 +87,7 @@ export function weighsRoles(command: OrganizationCommand): boolean {
     case 'CreateGroup':
       return command.memberIds.length > 0;
     case 'UpdateGroup':
-      return !!(command.addMemberIds?.length || command.removeMemberIds?.length);
+      return !!(command.addMemberIds?.length || command.removeMemberIds?.length || command.memberIds);
     default:
       return true;
   }
@@ -167,6 +169,22 @@ export function decideOrganization(
     case 'UpdateGroup': {
       const group = org.groups.get(command.groupId);
       if (!group) throw notFound('group');
+      if (command.memberIds) {
+        if (command.addMemberIds?.length || command.removeMemberIds?.length)
+          throw new DomainError(ErrorCode.VALIDATION_FAILED, 'memberIds (the whole list) cannot be combined with addMemberIds or removeMemberIds');
+        const wanted = new Set(command.memberIds);
+        return decideOrganization(
+          {
+            ...command,
+            memberIds: undefined,
+            addMemberIds: [...wanted].filter((id) => !group.members.has(id)),
+            removeMemberIds: [...group.members].filter((id) => !wanted.has(id)),
+          },
+          state,
+          meta,
+          customRoles,
+        );
+      }
       if (command.addMemberIds?.length) assertMayJoin(org, actorId, group);
       if (command.removeMemberIds?.length) assertMayEmpty(org, actorId, group, 'leave');
       const name = command.name ?? group.name;

@@ -175,6 +175,8 @@ export const UpdateGroupRequest = M.obj(
     description: M.text(Description),
     addMemberIds: userIds('addMemberIds'),
     removeMemberIds: userIds('removeMemberIds'),
+    /** the whole new member list (instead of addMemberIds/removeMemberIds): decided on the group as it is then */
+    memberIds: userIds('memberIds'),
   },
   ['organizationId', 'groupId'],
 );

@@ -63,6 +63,7 @@ export class GroupCommandsController {
         description: req.description,
         addMemberIds: req.addMemberIds ?? [],
         removeMemberIds: req.removeMemberIds ?? [],
+        memberIds: req.memberIds,
       },
       m.meta,
     );
