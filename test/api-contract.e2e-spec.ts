@@ -48,6 +48,20 @@ describe('API contract: the OpenAPI document and the headers it promises', () =>
     for (const { method, path, op } of operations) {
       expect({ at: `${method} ${path}`, summary: typeof op.summary }).toEqual({ at: `${method} ${path}`, summary: 'string' });
       expect(op.operationId).toMatch(/^[a-z][A-Za-z]+$/);
+      // a description that says who may call it, and an example of every JSON body
+      expect({ at: `${method} ${path}`, description: op.description }).toEqual({
+        at: `${method} ${path}`,
+        description: expect.stringMatching(/No authentication|Any authenticated user|Any member|Needs the (organization|project) permission `[a-z_.]+`/),
+      });
+      const body = op.requestBody?.content?.['application/json'];
+      if (body) {
+        const schema = body.schema.$ref ? doc.components.schemas[body.schema.$ref.split('/').pop()] : body.schema;
+        const propertyExamples = Object.values((schema.properties ?? {}) as Json).some((p) => 'example' in p);
+        expect({ at: `${method} ${path}`, example: Boolean(body.example ?? body.examples) || propertyExamples }).toEqual({
+          at: `${method} ${path}`,
+          example: true,
+        });
+      }
     }
     expect(new Set(operations.map((o) => o.op.operationId)).size).toBe(operations.length);
     expect(doc.servers).toEqual([expect.objectContaining({ url: '/' })]);

@@ -1,4 +1,5 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiExtension } from '@nestjs/swagger';
 
 export const REQUIRED_PERMISSION = 'requiredPermission';
 
@@ -17,8 +18,11 @@ export type PermissionRequirement =
  * (authorization) enforces it: not a member of `:org` (or `:projectId` not in it) → 404; a member without
  * the permission → 403 FORBIDDEN naming it. A test lists all routes and fails on any without a declaration.
  */
-export const RequirePermission = (permission: string) => SetMetadata(REQUIRED_PERMISSION, { kind: 'organization', permission } satisfies PermissionRequirement);
-export const RequireProjectPermission = (permission: string) =>
-  SetMetadata(REQUIRED_PERMISSION, { kind: 'project', permission } satisfies PermissionRequirement);
-export const AnyUser = () => SetMetadata(REQUIRED_PERMISSION, { kind: 'any-user' } satisfies PermissionRequirement);
-export const OrganizationMember = () => SetMetadata(REQUIRED_PERMISSION, { kind: 'member' } satisfies PermissionRequirement);
+/** The requirement as route metadata (for the guard) and as `x-permission` in the OpenAPI operation (its description). */
+const requires = (requirement: PermissionRequirement) =>
+  applyDecorators(SetMetadata(REQUIRED_PERMISSION, requirement), ApiExtension('x-permission', requirement));
+
+export const RequirePermission = (permission: string) => requires({ kind: 'organization', permission });
+export const RequireProjectPermission = (permission: string) => requires({ kind: 'project', permission });
+export const AnyUser = () => requires({ kind: 'any-user' });
+export const OrganizationMember = () => requires({ kind: 'member' });

@@ -1,6 +1,7 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
-import type { HeadersObject, ResponseObject, ResponsesObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { HeadersObject, OperationObject, ResponseObject, ResponsesObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { ErrorCode } from '@app/contracts';
+import type { PermissionRequirement } from '../auth/permission.decorator';
 import { TITLES } from './service-error';
 
 type Responses = ResponsesObject;
@@ -95,6 +96,10 @@ export function completeOpenApi(doc: OpenAPIObject): OpenAPIObject {
       if (!op) continue;
       const secured = (op.security?.length ?? 0) > 0;
       if (!secured) op.security = [];
+      op.description ??= describe(op, secured);
+      const body = op.requestBody && 'content' in op.requestBody ? op.requestBody.content['application/json'] : undefined;
+      const schemaName = body?.schema && '$ref' in body.schema ? body.schema.$ref.split('/').pop()! : '';
+      if (body && !body.example && !body.examples && REQUEST_EXAMPLES[schemaName]) body.example = REQUEST_EXAMPLES[schemaName];
       const reads = Boolean(op.requestBody) || (op.parameters?.length ?? 0) > 0;
       const parameters = (op.parameters ??= []);
       parameters.push({ $ref: '#/components/parameters/RequestId' });
@@ -105,6 +110,40 @@ export function completeOpenApi(doc: OpenAPIObject): OpenAPIObject {
   }
   return doc;
 }
+
+/** Who may call an operation, from its `x-permission` (the decorators the permission guard reads) or its security. */
+function describe(op: OperationObject & { 'x-permission'?: PermissionRequirement }, secured: boolean): string {
+  const who = (r: PermissionRequirement | undefined): string => {
+    if (!secured) return 'No authentication.';
+    switch (r?.kind) {
+      case 'organization':
+        return `Needs the organization permission \`${r.permission}\`: a caller who is not a member of the organization gets 404, a member without the permission 403.`;
+      case 'project':
+        return `Needs the project permission \`${r.permission}\` in this project: a caller who is not a member of the organization, or a project of another organization, gets 404; a member without the permission 403.`;
+      case 'member':
+        return 'Any member of the organization (anyone else gets 404).';
+      default:
+        return 'Any authenticated user (a personal API token or a session token).';
+    }
+  };
+  return `${op.summary ?? ''}. ${who(op['x-permission'])}`.replace(/^\. /, '');
+}
+
+/** An example of every JSON request body whose DTO has none of its own (what a client would send). */
+const REQUEST_EXAMPLES: Record<string, Record<string, unknown>> = {
+  LoginDto: { login: 'ann', password: 'correct horse battery staple' },
+  ChangePasswordDto: { login: 'ann', currentPassword: 'the temporary password', newPassword: 'correct horse battery staple' },
+  UpdateProfileDto: { name: 'Ann Smith', username: 'ann' },
+  ChangeEmailDto: { email: 'ann@example.com' },
+  CreateOrganizationDto: { name: 'Acme', slug: 'acme' },
+  CreateGroupDto: { name: 'Developers', description: 'Everyone who ships code', memberIds: ['6f1c2a4e-8d5b-4c1a-9f3e-2b7d6a5c4e3f'] },
+  UpdateGroupDto: { description: 'Everyone who ships code', addMemberIds: ['6f1c2a4e-8d5b-4c1a-9f3e-2b7d6a5c4e3f'] },
+  CreateProjectDto: { name: 'api' },
+  TransferProjectDto: { userId: '6f1c2a4e-8d5b-4c1a-9f3e-2b7d6a5c4e3f' },
+  CreateRoleDto: { name: 'Deployer', description: 'Runs and stops jobs', scope: 'project', permissions: ['project.job.run', 'project.job.stop'] },
+  ChangeRoleDto: { permissions: ['project.job.run', 'project.job.stop', 'project.job.rerun'] },
+  CheckPermissionsDto: { projectId: '0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b', permissions: ['project.job.run', 'project.view'] },
+};
 
 function completeResponses(responses: Responses, wanted: number[]): Responses {
   const out: Responses = {};
