@@ -101,7 +101,7 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
   const replayed = Date.now();
 
   const records = [...directory.values()];
-  for (let i = 0; i < records.length; i += batchSize) await directoryCollection(db).insertMany(records.slice(i, i + batchSize), { ordered: false });
+  for (let i = 0; i < records.length; i += batchSize) await writeDirectory(db, records.slice(i, i + batchSize));
   const directoryWritten = Date.now();
   await ensureAuditIndexes(db);
   const indexed = Date.now();
@@ -119,4 +119,20 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
   };
   options.logger?.info(reply, 'audit log rebuilt');
   return reply;
+}
+
+/**
+ * The rebuilt directory, written in one unordered insert; a record that exists already was written meanwhile by
+ * the live projection's last batch (its stop is bounded: a batch still running after the grace period goes on)
+ * and is replaced by the rebuilt one, which folds every event up to the rebuilt sequence.
+ */
+export async function writeDirectory(db: Db, records: DirectoryRecord[]): Promise<void> {
+  try {
+    await directoryCollection(db).insertMany(records, { ordered: false });
+  } catch (err) {
+    const e = err as { code?: number; writeErrors?: Array<{ code: number; index: number }> | { code: number; index: number } };
+    const failed = e.writeErrors === undefined ? [] : Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors];
+    if (failed.length === 0 || failed.some((w) => w.code !== 11000)) throw err;
+    for (const { index } of failed) await directoryCollection(db).replaceOne({ _id: records[index]._id }, records[index], { upsert: true });
+  }
 }
