@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DomainEvent } from '@app/contracts';
+import type { CatalogueEvent } from '@app/contracts';
 import { applyRoleEvent, type CustomRoleMap } from './custom-roles';
 
 const org = randomUUID();
@@ -16,7 +16,7 @@ const event = (type: string, data: Record<string, unknown>, service = 'authoriza
     organizationId: org,
     data,
     metadata: {},
-  }) as unknown as DomainEvent;
+  }) as unknown as CatalogueEvent;
 
 describe("membership's view of the custom roles (role events of authorization)", () => {
   it('follows role.created, role.changed and role.deleted of each organization, and nothing else', () => {

@@ -1,30 +1,22 @@
 import type { RoleDefinition } from '@app/access-model';
-import { type DomainEvent, type RoleScope } from '@app/contracts';
+import { isEvent, RoleChanged, RoleCreated, RoleDeleted, type CatalogueEvent } from '@app/contracts';
 import { consumeEvents, Position, streamLastSequence, waitUntilApplied, type EventConsumer, type StreamEvent } from '@app/event-store';
 import type { JetStreamClient, JetStreamManager } from 'nats';
 
 /** Per organization, its custom roles by id, as authorization's role events define them. */
 export type CustomRoleMap = Map<string, Map<string, RoleDefinition>>;
 
-const ROLE_EVENTS = new Set(['role.created', 'role.changed', 'role.deleted']);
-
 /** Folds one event into the map (pure apart from the map it is given); every other event is ignored. */
-export function applyRoleEvent(roles: CustomRoleMap, event: DomainEvent): void {
-  if (event.service !== 'authorization' || !ROLE_EVENTS.has(event.type)) return;
-  const d = event.data as { roleId: string; organizationId?: string; name?: string; description?: string; scope?: RoleScope; permissions?: string[] };
-  const organizationId = (d.organizationId ?? event.organizationId) as string | undefined;
+export function applyRoleEvent(roles: CustomRoleMap, event: CatalogueEvent): void {
+  const role = isEvent(event, RoleCreated) || isEvent(event, RoleChanged) ? event.data : undefined;
+  const gone = isEvent(event, RoleDeleted) ? event.data : undefined;
+  const organizationId = (role ?? gone)?.organizationId.toLowerCase();
   if (!organizationId) return;
-  let ofOrg = roles.get(organizationId.toLowerCase());
-  if (!ofOrg) roles.set(organizationId.toLowerCase(), (ofOrg = new Map()));
-  if (event.type === 'role.deleted') ofOrg.delete(d.roleId);
-  else
-    ofOrg.set(d.roleId, {
-      id: d.roleId,
-      name: d.name as string,
-      description: d.description ?? '',
-      scope: d.scope as RoleScope,
-      permissions: [...(d.permissions ?? [])],
-    });
+  let ofOrg = roles.get(organizationId);
+  if (!ofOrg) roles.set(organizationId, (ofOrg = new Map()));
+  if (gone) ofOrg.delete(gone.roleId);
+  else if (role)
+    ofOrg.set(role.roleId, { id: role.roleId, name: role.name, description: role.description, scope: role.scope, permissions: [...role.permissions] });
 }
 
 /** Role events are `evt.authorization.role.<verb>.v<N>` (after the namespace prefix): only those are decoded. */
