@@ -29,6 +29,10 @@ export interface LeasedProjectionOptions {
   /** how often the lease is renewed, and looked for by the replicas without it (default 5 s) */
   renewEveryMs?: number;
   leaseTtlMs?: number;
+  /** the lease to hold (default one of its own, named after the projection); given when others steal it, e.g. a rebuild */
+  lease?: Lease;
+  /** called each time this replica becomes the leader, before it consumes (e.g. to drop caches another leader made stale) */
+  onLeader?: () => Promise<void>;
   logger?: ConsumerLogger;
   onDeadLetter?: () => void;
   /** the process's metrics: the consumer's lag while this replica holds the lease */
@@ -54,7 +58,7 @@ class LeaseLost extends Error {}
 export function runLeasedProjection(options: LeasedProjectionOptions): LeasedProjection {
   const { db, name } = options;
   const renewEveryMs = options.renewEveryMs ?? 5000;
-  const lease = new Lease(db, name, randomUUID(), options.leaseTtlMs ?? 20_000);
+  const lease = options.lease ?? new Lease(db, name, randomUUID(), options.leaseTtlMs ?? 20_000);
   const checkpoint = mongoCheckpoint(db, name);
   const applied = new Position();
   let stopped = false;
@@ -81,6 +85,7 @@ export function runLeasedProjection(options: LeasedProjectionOptions): LeasedPro
       renewEveryMs,
     );
     try {
+      await options.onLeader?.();
       consumer = await consumeEvents({
         name,
         js: options.js,

@@ -2,12 +2,10 @@ import type { Db } from 'mongodb';
 import type { JetStreamClient, JetStreamManager } from 'nats';
 import type { CatalogueEvent, DomainEvent } from '@app/contracts';
 import {
-  consumeEvents,
   mongoCheckpoint,
-  Position,
   replayDeadLetters,
+  runLeasedProjection,
   type ConsumerMetrics,
-  type EventConsumer,
   type Progress,
   type Rejected,
   type ReplayDeadLettersResult,
@@ -18,8 +16,6 @@ import { applyToMap, referencedIds, type DirectoryRecord, type DirectoryUpdate }
 import { AUDIT_PROJECTION, directoryCollection, insertEntries } from './audit.projection';
 import { DirectoryCache, type ChangedRecords } from './directory-cache';
 import type { Lease } from './lease';
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 export interface LiveProjectionOptions {
   db: Db;
@@ -42,14 +38,13 @@ export interface LiveProjectionOptions {
 }
 
 export interface LiveProjection extends Progress {
-  stop(): Promise<void>;
+  /** stops after the batch being applied, waiting at most `graceMs` (default 5 s) for it */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** The audit projection's checkpoint (`projection_checkpoints`, `_id: audit-log`); a rebuild resets it. */
 export const auditCheckpoint = (db: Db) => mongoCheckpoint(db, AUDIT_PROJECTION);
 export const readCheckpoint = (db: Db): Promise<number> => auditCheckpoint(db).read();
-
-const STOP_GRACE_MS = 5000;
 
 /**
  * The live audit projection, in batches, on the shared consumer (`consumeEvents`, `ordered` mode). The replica
@@ -64,13 +59,7 @@ const STOP_GRACE_MS = 5000;
  * the replica then waits for the lease again.
  */
 export function startLiveProjection(options: LiveProjectionOptions): LiveProjection {
-  const { db, lease } = options;
-  const renewEveryMs = options.renewEveryMs ?? 5000;
-  const applied = new Position();
-  let stopped = false;
-  let consumer: EventConsumer | undefined;
-  let wakeStop: (() => void) | undefined;
-  const stoppedSignal = new Promise<void>((r) => (wakeStop = r));
+  const { db } = options;
   const directory = new DirectoryCache(db, options.directoryCacheMax ?? 500_000);
 
   /** Pure part of a batch: the entries and directory updates to write, and the events that cannot be mapped. */
@@ -106,92 +95,28 @@ export function startLiveProjection(options: LiveProjectionOptions): LiveProject
     return { entries, records: directory.changed(dir, updates), rejected };
   }
 
-  let lastRenew = 0;
-  async function holdLease(): Promise<boolean> {
-    if (Date.now() - lastRenew < renewEveryMs) return true;
-    const held = await lease.acquire();
-    if (held) lastRenew = Date.now();
-    return held;
-  }
-
-  /** Consumes from the checkpoint on while the lease is held; returns when stopped or the lease is lost. */
-  async function runWhileLeader(): Promise<void> {
-    const lost = new AbortController();
-    const renew = setInterval(
-      () =>
-        void holdLease().then(
-          (held) => held || lost.abort(),
-          () => lost.abort(),
-        ),
-      renewEveryMs,
-    );
-    try {
-      await directory.reset();
-      consumer = await consumeEvents({
-        name: AUDIT_PROJECTION,
-        js: options.js,
-        jsm: options.jsm,
-        mode: 'ordered',
-        checkpoint: auditCheckpoint(db),
-        progress: applied,
-        maxBatch: options.maxBatch ?? 1000,
-        maxDeliver: Infinity,
-        signal: lost.signal,
-        logger: options.logger,
-        onDeadLetter: options.onDeadLetter,
-        metrics: options.metrics,
-        async apply(batch) {
-          const { entries, records, rejected } = await compute(batch);
-          if (!(await holdLease())) {
-            lost.abort();
-            throw new LeaseLost();
-          }
-          for (let i = 0; i < entries.length; i += 1000) await insertEntries(db, entries.slice(i, i + 1000));
-          await directory.write(records);
-          directory.commit(records);
-          options.onEntries?.(entries.length);
-          return rejected;
-        },
-      });
-      if (stopped) void consumer.stop(0);
-      await consumer.done;
-    } finally {
-      clearInterval(renew);
-    }
-  }
-
-  const loop = (async () => {
-    while (!stopped) {
-      try {
-        if (await lease.acquire()) {
-          lastRenew = Date.now();
-          await runWhileLeader();
-        } else await Promise.race([sleep(renewEveryMs), stoppedSignal]);
-      } catch (err) {
-        if (stopped) break;
-        options.logger?.error({ projection: AUDIT_PROJECTION, err: (err as Error).message }, 'audit projection stopped; restarting');
-        await Promise.race([sleep(1000), stoppedSignal]);
-      }
-    }
-  })();
-
-  return {
-    position: () => applied.position(),
-    onAdvance: (listener) => applied.onAdvance(listener),
-    shared: () => readCheckpoint(db),
-    /**
-     * Stops after the batch being applied, waiting at most `STOP_GRACE_MS` for it: a batch on a slow database
-     * (hundreds of events after an account batch, on FerretDB) must not hold up a shutdown for minutes. A batch
-     * left unfinished is not checkpointed and keeps the lease until it expires, so the next leader applies it
-     * again (entry ids are deterministic: nothing twice).
-     */
-    async stop() {
-      stopped = true;
-      wakeStop?.();
-      const finished = (await consumer?.stop(STOP_GRACE_MS)) ?? true;
-      if (finished && (await Promise.race([loop.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]))) await lease.release();
+  return runLeasedProjection({
+    name: AUDIT_PROJECTION,
+    db,
+    js: options.js,
+    jsm: options.jsm,
+    lease: options.lease,
+    onLeader: () => directory.reset(),
+    maxBatch: options.maxBatch ?? 1000,
+    maxDeliver: Infinity,
+    renewEveryMs: options.renewEveryMs,
+    logger: options.logger,
+    onDeadLetter: options.onDeadLetter,
+    metrics: options.metrics,
+    async apply(batch) {
+      const { entries, records, rejected } = await compute(batch);
+      for (let i = 0; i < entries.length; i += 1000) await insertEntries(db, entries.slice(i, i + 1000));
+      await directory.write(records);
+      directory.commit(records);
+      options.onEntries?.(entries.length);
+      return rejected;
     },
-  };
+  });
 }
 
 /**
@@ -233,10 +158,4 @@ export function replayAuditDeadLetters(options: {
       for (const r of touched.values()) await directoryCollection(db).replaceOne({ _id: r._id }, r, { upsert: true });
     },
   });
-}
-
-class LeaseLost extends Error {
-  constructor() {
-    super('the audit projection lease is held by another replica');
-  }
 }
