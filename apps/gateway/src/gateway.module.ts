@@ -87,14 +87,14 @@ export class GatewayModule implements OnApplicationShutdown {
         {
           provide: IDEMPOTENCY_KV,
           inject: [GATEWAY_NATS],
-          useFactory: (nc: NatsConnection) => nc.jetstream().views.kv(kvBucketName('IDEMPOTENCY'), { ttl: IDEMPOTENCY_TTL_MS, history: 1 }),
+          useFactory: (nc: NatsConnection) => nc.jetstream().views.kv(kvBucketName('IDEMPOTENCY'), { ttl: IDEMPOTENCY_TTL_MS, history: 1, replicas: config.NATS_STREAM_REPLICAS }),
         },
         {
           provide: VERIFIED_TOKENS,
           inject: [GATEWAY_NATS],
           useFactory: async (nc: NatsConnection) => {
             // the gateway may start before any service has created the streams (npm start starts them all at once)
-            await ensureStreams(nc);
+            await ensureStreams(nc, { replicas: config.NATS_STREAM_REPLICAS });
             const verified = new VerifiedTokens(nc, config.SERVICE_REQUEST_TIMEOUT_MS, undefined, logger);
             await verified.start();
             return verified;

@@ -29,12 +29,21 @@ async function upsertStream(jsm: JetStreamManager, config: Partial<StreamConfig>
   }
 }
 
+export interface StreamOptions {
+  /**
+   * copies of each stream (and KV bucket) in a JetStream cluster: 1 on one server, 3 on a cluster of three
+   * (NATS_STREAM_REPLICAS; docs/scaling.md). A stream created with another count is updated to this one.
+   */
+  replicas?: number;
+}
+
 /**
  * The events stream keeps every domain event (limits retention without limits) so a new consumer can
  * replay from the start; dead letters live in their own stream so they never reach `evt.>` consumers.
  */
-export async function ensureStreams(nc: NatsConnection): Promise<void> {
+export async function ensureStreams(nc: NatsConnection, opts: StreamOptions = {}): Promise<void> {
   const jsm = await nc.jetstreamManager();
+  const num_replicas = opts.replicas ?? 1;
   await upsertStream(jsm, {
     name: eventsStreamName(),
     subjects: [allEventsSubject()],
@@ -45,6 +54,7 @@ export async function ensureStreams(nc: NatsConnection): Promise<void> {
     max_bytes: -1,
     max_age: 0,
     duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+    num_replicas,
   });
   await upsertStream(jsm, {
     name: deadLetterStreamName(),
@@ -52,5 +62,6 @@ export async function ensureStreams(nc: NatsConnection): Promise<void> {
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     max_age: 0,
+    num_replicas,
   });
 }

@@ -12,7 +12,9 @@ describe('configuration from the environment', () => {
       SESSION_TTL_HOURS: 12,
       NATS_SUBJECT_PREFIX: '',
       CONNECT_TIMEOUT_SECONDS: 300,
+      NATS_STREAM_REPLICAS: 1,
     });
+    expect(loadConfig('gateway', { NATS_STREAM_REPLICAS: '3' }).NATS_STREAM_REPLICAS).toBe(3);
     expect(loadConfig('audit-log', base).database).toBe('audit');
     expect(loadConfig('gateway', {}).GATEWAY_PORT).toBe(3000);
     expect(loadConfig('gateway', {}).METRICS_PORT).toBe(9464);
@@ -34,6 +36,8 @@ describe('configuration from the environment', () => {
     ['gateway', { TRUST_PROXY: '10.0.0.0/8x' }, 'TRUST_PROXY'],
     ['authorization', { ...base, NATS_SUBJECT_PREFIX: 'a.b' }, 'NATS_SUBJECT_PREFIX'],
     ['gateway', { CONNECT_TIMEOUT_SECONDS: '-1' }, 'CONNECT_TIMEOUT_SECONDS'],
+    ['membership', { ...base, NATS_STREAM_REPLICAS: '0' }, 'NATS_STREAM_REPLICAS'],
+    ['gateway', { NATS_STREAM_REPLICAS: 'three' }, 'NATS_STREAM_REPLICAS'],
   ] as const)('%s refuses %j naming %s', (service, env, name) => {
     expect(() => loadConfig(service, env)).toThrow(ConfigError);
     expect(() => loadConfig(service, env)).toThrow(new RegExp(`${name}:`));

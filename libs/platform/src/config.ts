@@ -45,6 +45,8 @@ const baseSchema = z.object({
     .string()
     .regex(/^([A-Za-z0-9_-]+\.)?$/, 'must be empty or look like "name."')
     .default(''),
+  // copies of the streams and KV buckets in a JetStream cluster (3 on a cluster of three; docs/scaling.md)
+  NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
   HTTP_PORT: port.default(0),
   SERVICE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),

@@ -65,7 +65,7 @@ export async function connectInfrastructure(
   const metrics = createProcessMetrics(service);
   // every request this process sends (callService) is timed
   rpcClient(nc, metrics.rpc);
-  await ensureStreams(nc);
+  await ensureStreams(nc, { replicas: config.NATS_STREAM_REPLICAS });
   const js = nc.jetstream();
   const jsm = await nc.jetstreamManager();
 
