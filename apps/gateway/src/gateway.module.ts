@@ -4,7 +4,7 @@ import { ClientsModule, Transport } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import type { NatsConnection } from 'nats';
 import { ErrorCode, kvBucketName } from '@app/contracts';
-import { connectNats, ensureStreams, rpcClient } from '@app/messaging';
+import { connectNats, ensureStreams, retryTransient, rpcClient } from '@app/messaging';
 import { createProcessMetrics, type ProcessMetrics, type ServiceConfig } from '@app/platform';
 import { BearerAuthGuard } from './auth/auth.guard';
 import { VERIFIED_TOKENS, VerifiedTokens } from './auth/verified-tokens';
@@ -87,7 +87,8 @@ export class GatewayModule implements OnApplicationShutdown {
         {
           provide: IDEMPOTENCY_KV,
           inject: [GATEWAY_NATS],
-          useFactory: (nc: NatsConnection) => nc.jetstream().views.kv(kvBucketName('IDEMPOTENCY'), { ttl: IDEMPOTENCY_TTL_MS, history: 1, replicas: config.NATS_STREAM_REPLICAS }),
+          useFactory: (nc: NatsConnection) =>
+            retryTransient(() => nc.jetstream().views.kv(kvBucketName('IDEMPOTENCY'), { ttl: IDEMPOTENCY_TTL_MS, history: 1, replicas: config.NATS_STREAM_REPLICAS })),
         },
         {
           provide: VERIFIED_TOKENS,

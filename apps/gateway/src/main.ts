@@ -11,7 +11,7 @@ let logger: Logger | undefined;
 async function main() {
   const config = loadConfig('gateway');
   logger = createLogger('gateway', config.LOG_LEVEL);
-  const early = config.GATEWAY_PORT > 0 ? await serveHealth('gateway', config.GATEWAY_PORT, { portName: 'GATEWAY_PORT' }) : undefined;
+  const early = config.GATEWAY_PORT > 0 ? await serveHealth('gateway', config.GATEWAY_PORT, { portName: 'GATEWAY_PORT', api: true }) : undefined;
   await waitForNats(config.NATS_URL, 'gateway', { logger, timeoutMs: config.CONNECT_TIMEOUT_SECONDS * 1000 });
   const app = await createGatewayApp(config, logger);
   await early?.close();

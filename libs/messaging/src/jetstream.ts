@@ -14,18 +14,45 @@ export async function connectNats(url: string, name: string): Promise<NatsConnec
   });
 }
 
-async function upsertStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+/** Whether every field of `wanted` has the value `current` has (a changed config needs an update). */
+const sameConfig = (current: object, wanted: object) =>
+  Object.entries(wanted).every(([k, v]) => JSON.stringify((current as Record<string, unknown>)[k]) === JSON.stringify(v));
+
+/**
+ * A JetStream API error that passes: a request timeout or "temporarily unavailable" while a cluster elects its
+ * leaders (a fresh cluster, a node restarting), when several processes create the same replicated stream at once.
+ */
+const transient = (err: unknown) => /timeout|temporarily unavailable|no responders|leader/i.test((err as Error).message ?? '');
+
+/** `fn` again (up to 8 times, about 9 s of pauses) while it fails with a transient JetStream API error. */
+export async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!transient(err) || attempt >= 8) throw err;
+      await new Promise((r) => setTimeout(r, 250 * attempt));
+    }
+  }
+}
+
+const upsertStream = (jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }) => retryTransient(() => upsertStreamOnce(jsm, config));
+
+async function upsertStreamOnce(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  let current: StreamConfig | undefined;
   try {
-    await jsm.streams.info(config.name);
-    await jsm.streams.update(config.name, config);
+    current = (await jsm.streams.info(config.name)).config;
   } catch (err) {
     if (!/not found/i.test((err as Error).message)) throw err;
-    try {
-      await jsm.streams.add(config);
-    } catch (e) {
-      // another process created it in between
-      if (!/already in use|exists/i.test((e as Error).message)) throw e;
-    }
+  }
+  // an update only when something differs: every replica of every service runs this at start, and on a
+  // cluster an update is a proposal to the stream's group
+  if (current) return void (sameConfig(current, config) || (await jsm.streams.update(config.name, config)));
+  try {
+    await jsm.streams.add(config);
+  } catch (e) {
+    // another process created it in between
+    if (!/already in use|exists/i.test((e as Error).message)) throw e;
   }
 }
 

@@ -54,13 +54,32 @@ const closeServer = (server: Server) =>
     server.closeAllConnections();
   });
 
-export async function serveHealth(service: string, port: number, opts: { host?: string; portName?: string } = {}): Promise<HealthServer> {
+const starting = (res: ServerResponse) => {
+  res.writeHead(503, { 'Content-Type': 'application/problem+json', 'Cache-Control': 'no-store', 'Retry-After': '1' });
+  res.end(
+    JSON.stringify({
+      type: 'https://docs.people-platform.dev/problems/service-unavailable',
+      title: 'Service Unavailable',
+      status: 503,
+      detail: 'the gateway is starting; nothing was done, send the request again',
+      code: 'SERVICE_UNAVAILABLE',
+    }),
+  );
+};
+
+/**
+ * `api`: the port is the gateway's public one, opened early: a request to the API (`/api/…`) that reaches it
+ * before the gateway serves is `503 SERVICE_UNAVAILABLE` (problem+json, `Retry-After: 1`; nothing was done, the
+ * client sends it again, e.g. to another replica), not a 405 or 404 that would read as the API's own answer.
+ */
+export async function serveHealth(service: string, port: number, opts: { host?: string; portName?: string; api?: boolean } = {}): Promise<HealthServer> {
   let check: (() => Promise<HealthReply>) | undefined;
   let metrics: (() => Promise<string>) | undefined;
   let status = 'starting';
   const notReady = () => ({ service, ok: false, status, checks: {} });
   const server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
+    if (opts.api && path.startsWith('/api/')) return starting(res);
     if (req.method !== 'GET') return send(res, 405, { message: 'GET only' });
     if (path === '/health') return send(res, 200, { status: 'ok', service });
     if (path === '/health/ready') {

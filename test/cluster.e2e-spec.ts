@@ -1,0 +1,286 @@
+import { randomUUID } from 'node:crypto';
+import { connect, type NatsConnection } from 'nats';
+import { builtInRoleId, eventsStreamName, validateEvent } from '@app/contracts';
+import { publishedEvents, requireInfraEnv, testDatabaseName } from '@app/testing';
+import { BOOTSTRAP_EMAIL, BOOTSTRAP_TOKEN, eventually } from './support/system';
+import { buildServices, startNatsCluster, startServiceProcess, streamStateByNode, type NatsCluster, type ServiceProcess } from './support/cluster';
+
+/**
+ * The scale-out topology (docs/scaling.md "Cluster topology"), as separate processes: a JetStream cluster of
+ * three nats-servers (streams and KV buckets with three replicas) and two replicas of every service, the two
+ * gateways used alternately. The main flows, then a bounded burst of writes during which one NATS node and
+ * one replica of every service are killed with SIGKILL and started again: nothing answered 2xx is lost,
+ * nothing retried with its Idempotency-Key is applied twice, and the stream's replicas agree.
+ * The slow part of the suite (.ci/run says so): about two minutes on 2 cores.
+ */
+const SERVICES = ['identity', 'membership', 'authorization', 'audit-log', 'gateway'] as const;
+const api = (path: string) => `/api/v1${path}`;
+const log = (msg: string) => process.stdout.write(`[cluster] ${msg}\n`);
+
+interface Answer {
+  status: number;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  headers: Headers;
+}
+
+describe('scale-out: a NATS cluster of three and two replicas of every service', () => {
+  let cluster: NatsCluster;
+  let nc: NatsConnection;
+  let dist = '';
+  let env: Record<string, string> = {};
+  const replicas: Record<string, ServiceProcess[]> = {};
+  let gateways: string[] = [];
+  let turn = 0;
+  /** the next gateway, alternately */
+  const next = () => gateways[turn++ % gateways.length];
+
+  async function call(method: string, path: string, opts: { token?: string; body?: unknown; key?: string; base?: string } = {}): Promise<Answer> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    if (opts.key) headers['idempotency-key'] = opts.key;
+    const res = await fetch(`${opts.base ?? next()}${api(path)}`, {
+      method,
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      signal: AbortSignal.timeout(15_000),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+  }
+  const admin = { token: BOOTSTRAP_TOKEN };
+  async function expectStatus(status: number, p: Promise<Answer>): Promise<Answer> {
+    const a = await p;
+    if (a.status !== status) throw new Error(`expected ${status}, got ${a.status}: ${JSON.stringify(a.body)}`);
+    return a;
+  }
+
+  beforeAll(async () => {
+    const began = Date.now();
+    dist = buildServices();
+    log(`services compiled in ${Date.now() - began} ms`);
+    cluster = await startNatsCluster(3);
+    log(`NATS cluster of 3 up at ${Date.now() - began} ms`);
+    env = {
+      MONGO_URL: requireInfraEnv().mongoUrl,
+      NATS_URL: cluster.url,
+      NATS_SUBJECT_PREFIX: process.env.NATS_SUBJECT_PREFIX!,
+      NATS_STREAM_REPLICAS: '3',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+      BOOTSTRAP_ADMIN_EMAIL: BOOTSTRAP_EMAIL,
+      BOOTSTRAP_ADMIN_TOKEN: BOOTSTRAP_TOKEN,
+      CONNECT_TIMEOUT_SECONDS: '60',
+      SHUTDOWN_GRACE_SECONDS: '0',
+    };
+    // both replicas of every service at once: the identity pair races on the bootstrap admin
+    for (const replica of [1, 2]) {
+      const started = await Promise.allSettled(
+        SERVICES.map(async (service) => {
+          const p = await startServiceProcess(dist, service, replica, { ...env, MONGO_DB: testDatabaseName(service) });
+          (replicas[service] ??= []).push(p);
+        }),
+      );
+      const failed = started.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    }
+    gateways = replicas.gateway.map((g) => `http://127.0.0.1:${g.port}`);
+    log(`10 service processes ready at ${Date.now() - began} ms`);
+    nc = await connect({ servers: cluster.url.split(',') });
+  }, 240_000);
+
+  afterAll(async () => {
+    await nc?.close();
+    await Promise.all(Object.values(replicas).flatMap((ps) => ps.map((p) => p.stop())));
+    await cluster?.stop();
+  }, 60_000);
+
+  it('the events stream and the idempotency bucket have three replicas, current on every node', async () => {
+    const jsm = await nc.jetstreamManager();
+    expect((await jsm.streams.info(eventsStreamName())).config.num_replicas).toBe(3);
+    const kv = (await jsm.streams.list().next()).find((s) => s.config.name.endsWith('IDEMPOTENCY'));
+    expect(kv?.config.num_replicas).toBe(3);
+    const info = await jsm.streams.info(eventsStreamName());
+    expect(info.cluster?.replicas).toHaveLength(2); // the leader and two followers
+  });
+
+  it('bootstrap converges on one admin although both identity (and membership) replicas started at once', async () => {
+    for (const base of gateways) await expectStatus(200, call('GET', '/me', { ...admin, base }));
+    const events = await publishedEvents(nc);
+    expect(events.filter((e) => e.type === 'user.created')).toHaveLength(1);
+  });
+
+  let org = '';
+  const user = { id: '', token: '', username: 'dora' };
+  let customRole = '';
+
+  it('accounts, login and forced change, organization, people, groups, custom roles, projects: each write seen by the next request through the other gateway', async () => {
+    org = (await expectStatus(201, call('POST', '/organizations', { ...admin, body: { name: 'Cluster Org' } }))).body.id;
+    await expectStatus(200, call('GET', `/organizations/${org}`, admin));
+
+    const created = (
+      await expectStatus(201, call('POST', `/organizations/${org}/accounts`, { ...admin, body: { accounts: [{ email: 'dora@example.com', username: 'dora' }] } }))
+    ).body.created[0];
+    user.id = created.userId;
+    const login = await call('POST', '/auth/login', { body: { login: 'dora', password: created.temporaryPassword } });
+    expect([login.status, login.body.code]).toEqual([403, 'PASSWORD_CHANGE_REQUIRED']);
+    user.token = (
+      await expectStatus(
+        200,
+        call('POST', '/auth/password', { body: { login: 'dora', currentPassword: created.temporaryPassword, newPassword: 'correct horse battery dora' } }),
+      )
+    ).body.token;
+    expect((await expectStatus(200, call('GET', '/me', { token: user.token }))).body.username).toBe('dora');
+
+    const people = (await expectStatus(200, call('GET', `/organizations/${org}/people?search=dora`, admin))).body.items;
+    expect(people.map((p: { id: string }) => p.id)).toEqual([user.id]);
+
+    const group = (
+      await expectStatus(201, call('POST', `/organizations/${org}/groups`, { ...admin, body: { name: 'Builders', description: '', memberIds: [user.id] } }))
+    ).body.id;
+    expect((await expectStatus(200, call('GET', `/organizations/${org}/groups/${group}`, admin))).body.memberIds).toEqual([user.id]);
+
+    customRole = (
+      await expectStatus(
+        201,
+        call('POST', `/organizations/${org}/roles`, {
+          ...admin,
+          body: { name: 'Auditor', description: '', scope: 'organization', permissions: ['organization.audit_logs.view'] },
+        }),
+      )
+    ).body.id;
+    await expectStatus(200, call('PUT', `/organizations/${org}/people/${user.id}/role`, { ...admin, body: { roleId: customRole } }));
+    const check = await expectStatus(
+      200,
+      call('POST', `/organizations/${org}/permissions/check`, { ...admin, body: { userId: user.id, permissions: ['organization.audit_logs.view'] } }),
+    );
+    expect(check.body.allowed).toEqual({ 'organization.audit_logs.view': true });
+    await expectStatus(200, call('GET', `/organizations/${org}/audit-logs`, { token: user.token }));
+
+    const project = (await expectStatus(201, call('POST', `/organizations/${org}/projects`, { ...admin, body: { name: 'cluster-project' } }))).body.id;
+    await expectStatus(200, call('GET', `/organizations/${org}/projects/${project}`, admin));
+    await expectStatus(
+      200,
+      call('PUT', `/organizations/${org}/projects/${project}/members/${user.id}/role`, {
+        ...admin,
+        body: { roleId: builtInRoleId(org, 'project-reader'), subjectType: 'user' },
+      }),
+    );
+    await expectStatus(200, call('GET', `/organizations/${org}/projects/${project}/members`, { token: user.token }));
+  });
+
+  it('revocation takes effect on the next request through either gateway', async () => {
+    for (const base of gateways) await expectStatus(200, call('GET', `/organizations/${org}/audit-logs`, { token: user.token, base }));
+    await expectStatus(200, call('PATCH', `/organizations/${org}/roles/${customRole}`, { ...admin, body: { permissions: [] }, base: gateways[0] }));
+    for (const base of [gateways[1], gateways[0]]) expect((await call('GET', `/organizations/${org}/audit-logs`, { token: user.token, base })).status).toBe(403);
+    await expectStatus(204, call('POST', '/auth/logout', { token: user.token, base: gateways[1] }));
+    for (const base of gateways) expect((await call('GET', '/me', { token: user.token, base })).status).toBe(401);
+  });
+
+  it('one audit entry per change, and every event of the stream keeps the contract', async () => {
+    const entries = await eventually(
+      async () => {
+        const items = (await call('GET', `/organizations/${org}/audit-logs?limit=500`, admin)).body?.items;
+        return items?.some((e: { resource: string; operation: string }) => e.resource === 'Role' && e.operation === 'Modified') ? items : undefined;
+      },
+      20_000,
+      'the audit entry of the role change',
+    );
+    const key = (e: { resource: string; operation: string; resourceId: string }) => `${e.resource} ${e.operation} ${e.resourceId}`;
+    const counts = new Map<string, number>();
+    for (const e of entries) counts.set(key(e), (counts.get(key(e)) ?? 0) + 1);
+    for (const k of ['Organization Added', 'User Added', 'Group Added', 'Role Added', 'Project Added'])
+      expect([...counts].filter(([c]) => c.startsWith(k)).map(([, n]) => n)).toEqual([1]);
+    expect(new Set(entries.map((e: { id: string }) => e.id)).size).toBe(entries.length);
+    const events = await publishedEvents(nc);
+    expect(events.flatMap((e) => validateEvent(e).map((p) => `${e.type}: ${p}`))).toEqual([]);
+  });
+
+  it('a burst of writes while one NATS node and one replica of every service are killed (SIGKILL) and restarted: nothing lost, nothing twice', async () => {
+    const WRITES = 40;
+    const began = Date.now();
+    const answered: Array<{ email: string; userId: string; attempts: number; statuses: number[] }> = [];
+    /** like a client behind a load balancer: a refused connection, a 5xx or a 409 on a key still pending is retried on the other gateway with the same key */
+    const write = async (i: number) => {
+      const email = `burst${i}@example.com`;
+      const key = randomUUID();
+      const statuses: number[] = [];
+      for (let attempt = 1; attempt <= 60; attempt++) {
+        const a = await call('POST', `/organizations/${org}/accounts`, { ...admin, key, body: { accounts: [{ email }] } }).catch(() => ({ status: 0 }) as Answer);
+        statuses.push(a.status);
+        if (a.status === 201) {
+          const userId = a.body.created[0]?.userId ?? a.body.existing[0]?.userId;
+          return answered.push({ email, userId, attempts: attempt, statuses });
+        }
+        if (a.status !== 0 && a.status < 500 && a.status !== 409) throw new Error(`write ${i}: ${a.status} ${JSON.stringify(a.body)}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      throw new Error(`write ${i} never succeeded: ${statuses.join(',')}`);
+    };
+    const queue = Array.from({ length: WRITES }, (_, i) => i);
+    const workers = Array.from({ length: 4 }, async () => {
+      for (let i = queue.shift(); i !== undefined; i = queue.shift()) await write(i);
+    });
+
+    // the faults, while the writes are in flight: the events stream's leader node and replica 1 of every service
+    await eventually(async () => answered.length >= 5, 30_000, 'the first writes');
+    const streamState = await streamStateByNode(cluster, eventsStreamName());
+    const leaderName = streamState.find((s) => s.cluster?.leader)?.cluster?.leader ?? 'n1';
+    const node = cluster.nodes.find((n) => n.name === `nats ${leaderName}`) ?? cluster.nodes[0];
+    const victims = SERVICES.map((s) => replicas[s][0]);
+    await Promise.all([node.kill9(), ...victims.map((v) => v.kill9())]);
+    log(`killed ${node.name} (the EVENTS leader) and ${victims.map((v) => v.name).join(', ')} after ${answered.length} writes`);
+    await new Promise((r) => setTimeout(r, 2000));
+    await node.restart();
+    for (const v of victims) await v.restart();
+    log(`restarted them ${Date.now() - began} ms into the burst`);
+    await Promise.all(workers);
+    log(
+      `burst of ${WRITES} writes done in ${Date.now() - began} ms; retried: ${answered.filter((a) => a.attempts > 1).length} (${answered
+        .filter((a) => a.attempts > 1)
+        .map((a) => a.statuses.join('→'))
+        .join(' ')})`,
+    );
+    expect(answered).toHaveLength(WRITES);
+
+    // every write answered 2xx is there once: people list, checks, audit log, events
+    const people = await eventually(async () => {
+      const items = (await call('GET', `/organizations/${org}/people?search=burst&limit=500`, admin)).body?.items;
+      return items?.length >= WRITES ? items : undefined;
+    }, 20_000);
+    const ids = people.map((p: { id: string }) => p.id).sort();
+    expect(ids).toEqual(answered.map((a) => a.userId).sort());
+    const checked = await call('POST', `/organizations/${org}/permissions/check`, {
+      ...admin,
+      body: { userId: answered[WRITES - 1].userId, permissions: ['organization.view'] },
+    });
+    expect(checked.body.allowed).toEqual({ 'organization.view': true });
+    for (const a of answered.filter((x) => x.attempts > 1)) {
+      const c = await call('POST', `/organizations/${org}/permissions/check`, { ...admin, body: { userId: a.userId, permissions: ['organization.view'] } });
+      expect(c.body.allowed).toEqual({ 'organization.view': true });
+    }
+    const userEntries = await eventually(
+      async () => {
+        const items = (await call('GET', `/organizations/${org}/audit-logs?resource=User&operation=Added&limit=500`, admin)).body?.items;
+        return items?.filter((e: { resourceName: string }) => e.resourceName.startsWith('burst')).length >= WRITES ? items : undefined;
+      },
+      30_000,
+      'the audit entries of the burst',
+    );
+    const perUser = new Map<string, number>();
+    for (const e of userEntries) perUser.set(e.resourceId, (perUser.get(e.resourceId) ?? 0) + 1);
+    for (const a of answered) expect([a.email, perUser.get(a.userId)]).toEqual([a.email, 1]);
+    const events = await publishedEvents(nc);
+    const createdOf = (email: string) => events.filter((e) => e.type === 'user.created' && (e.data as { email?: string }).email === email);
+    for (const a of answered) expect([a.email, createdOf(a.email).length]).toEqual([a.email, 1]);
+
+    // the stream's three replicas agree
+    const agreed = await eventually(
+      async () => {
+        const states = await streamStateByNode(cluster, eventsStreamName());
+        return states.every((s) => s.lastSeq !== undefined && s.lastSeq === states[0].lastSeq && s.messages === states[0].messages) ? states : undefined;
+      },
+      30_000,
+      'the three replicas of the events stream to agree',
+    );
+    expect(agreed[0].messages).toBe(events.length);
+  });
+});
