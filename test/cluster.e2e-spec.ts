@@ -117,7 +117,10 @@ describe('scale-out: a NATS cluster of three and two replicas of every service',
     await expectStatus(200, call('GET', `/organizations/${org}`, admin));
 
     const created = (
-      await expectStatus(201, call('POST', `/organizations/${org}/accounts`, { ...admin, body: { accounts: [{ email: 'dora@example.com', username: 'dora' }] } }))
+      await expectStatus(
+        201,
+        call('POST', `/organizations/${org}/accounts`, { ...admin, body: { accounts: [{ email: 'dora@example.com', username: 'dora' }] } }),
+      )
     ).body.created[0];
     user.id = created.userId;
     const login = await call('POST', '/auth/login', { body: { login: 'dora', password: created.temporaryPassword } });
@@ -170,7 +173,8 @@ describe('scale-out: a NATS cluster of three and two replicas of every service',
   it('revocation takes effect on the next request through either gateway', async () => {
     for (const base of gateways) await expectStatus(200, call('GET', `/organizations/${org}/audit-logs`, { token: user.token, base }));
     await expectStatus(200, call('PATCH', `/organizations/${org}/roles/${customRole}`, { ...admin, body: { permissions: [] }, base: gateways[0] }));
-    for (const base of [gateways[1], gateways[0]]) expect((await call('GET', `/organizations/${org}/audit-logs`, { token: user.token, base })).status).toBe(403);
+    for (const base of [gateways[1], gateways[0]])
+      expect((await call('GET', `/organizations/${org}/audit-logs`, { token: user.token, base })).status).toBe(403);
     await expectStatus(204, call('POST', '/auth/logout', { token: user.token, base: gateways[1] }));
     for (const base of gateways) expect((await call('GET', '/me', { token: user.token, base })).status).toBe(401);
   });
@@ -204,7 +208,9 @@ describe('scale-out: a NATS cluster of three and two replicas of every service',
       const key = randomUUID();
       const statuses: number[] = [];
       for (let attempt = 1; attempt <= 60; attempt++) {
-        const a = await call('POST', `/organizations/${org}/accounts`, { ...admin, key, body: { accounts: [{ email }] } }).catch(() => ({ status: 0 }) as Answer);
+        const a = await call('POST', `/organizations/${org}/accounts`, { ...admin, key, body: { accounts: [{ email }] } }).catch(
+          () => ({ status: 0 }) as Answer,
+        );
         statuses.push(a.status);
         if (a.status === 201) {
           const userId = a.body.created[0]?.userId ?? a.body.existing[0]?.userId;

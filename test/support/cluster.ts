@@ -22,7 +22,14 @@ export interface ManagedProcess {
   stop(): Promise<void>;
 }
 
-function managed(name: string, bin: string, args: string[], env: NodeJS.ProcessEnv, readyPort: number, readyTimeoutMs: number): ManagedProcess & { start(): Promise<void> } {
+function managed(
+  name: string,
+  bin: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  readyPort: number,
+  readyTimeoutMs: number,
+): ManagedProcess & { start(): Promise<void> } {
   let proc: ChildProcess | undefined;
   let out = '';
   const alive = () => !!proc && proc.exitCode === null && proc.signalCode === null;
@@ -92,7 +99,11 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
   const bin = findBinary('nats-server', [process.env.NATS_SERVER_BIN]);
   if (!bin) throw new Error('nats-server not found (PATH, /usr/sbin, .tools/bin or NATS_SERVER_BIN)');
   const ports = { client: [] as number[], route: [] as number[], monitor: [] as number[] };
-  for (let i = 0; i < size; i++) ports.client.push(await freePort()), ports.route.push(await freePort()), ports.monitor.push(await freePort());
+  for (let i = 0; i < size; i++) {
+    ports.client.push(await freePort());
+    ports.route.push(await freePort());
+    ports.monitor.push(await freePort());
+  }
   const dirs = ports.client.map(() => mkdtempSync(join(tmpdir(), 'nats-cluster-')));
   const nodes = dirs.map((dir, i) => ({
     ...managed(`nats n${i + 1}`, bin, natsClusterArgs(i, ports, dir), process.env, ports.client[i], 30_000),
@@ -138,7 +149,10 @@ export async function jsz(monitorUrl: string): Promise<Jsz | undefined> {
 }
 
 /** What each node of the cluster holds of a stream: its message count and last sequence (undefined: none). */
-export async function streamStateByNode(cluster: NatsCluster, stream: string): Promise<Array<{ node: string; messages?: number; lastSeq?: number; cluster?: StreamCluster }>> {
+export async function streamStateByNode(
+  cluster: NatsCluster,
+  stream: string,
+): Promise<Array<{ node: string; messages?: number; lastSeq?: number; cluster?: StreamCluster }>> {
   return Promise.all(
     cluster.nodes.map(async (n) => {
       const details = (await jsz(n.monitorUrl))?.account_details?.flatMap((a) => a.stream_detail ?? []) ?? [];

@@ -88,7 +88,9 @@ export class GatewayModule implements OnApplicationShutdown {
           provide: IDEMPOTENCY_KV,
           inject: [GATEWAY_NATS],
           useFactory: (nc: NatsConnection) =>
-            retryTransient(() => nc.jetstream().views.kv(kvBucketName('IDEMPOTENCY'), { ttl: IDEMPOTENCY_TTL_MS, history: 1, replicas: config.NATS_STREAM_REPLICAS })),
+            retryTransient(() =>
+              nc.jetstream().views.kv(kvBucketName('IDEMPOTENCY'), { ttl: IDEMPOTENCY_TTL_MS, history: 1, replicas: config.NATS_STREAM_REPLICAS }),
+            ),
         },
         {
           provide: VERIFIED_TOKENS,

@@ -1,7 +1,8 @@
 import type { RoleDefinition } from '@app/access-model';
-import { isEvent, RoleChanged, RoleCreated, RoleDeleted, type CatalogueEvent } from '@app/contracts';
+import { eventsStreamName, isEvent, RoleChanged, RoleCreated, RoleDeleted, type CatalogueEvent } from '@app/contracts';
 import { consumeEvents, Position, streamLastSequence, waitUntilApplied, type EventConsumer, type StreamEvent } from '@app/event-store';
 import type { JetStreamClient, JetStreamManager } from 'nats';
+import { restoreSnapshot, snapshotOf, type CustomRolesSnapshotStore, type StreamIdentity } from './custom-roles-snapshot';
 
 /** Per organization, its custom roles by id, as authorization's role events define them. */
 export type CustomRoleMap = Map<string, Map<string, RoleDefinition>>;
@@ -32,22 +33,50 @@ export interface CustomRolesView {
   stop(): Promise<void>;
 }
 
+export interface CustomRolesSnapshots {
+  store: CustomRolesSnapshotStore;
+  /** a snapshot is written when at least this many stream messages were applied since the newest one (default 10,000) */
+  everyEvents?: number;
+  /** …and at least this long after it (default 60 s) */
+  everyMs?: number;
+  /** how often that is looked at (default 1 s) */
+  checkEveryMs?: number;
+}
+
 /**
  * Authorization's custom roles, kept in membership's memory from the role events of the events stream
  * (`consumeEvents`, ordered: every replica reads the stream itself; only the role subjects are decoded). It
  * replaces the `qry.authorization.roles` request (and authorization's read of its access stream) before each
  * decision that weighs roles: a role command answers once its events are in JetStream, so waiting until the view
  * has applied the stream's last sequence gives the same roles as asking authorization's write side.
+ *
+ * With `snapshots` it starts from the newest snapshot of the view in membership's database and reads the stream
+ * only after its sequence (so start-up does not grow with the history), and writes one now and then (when
+ * caught up, and when no other replica wrote one recently). A stream that no longer holds the events after the
+ * snapshot (trimmed) is refused: a view with a hole could keep a role that the missing events deleted.
  */
-export async function startCustomRolesView(infra: { js: JetStreamClient; jsm: JetStreamManager; logger?: EventConsumerLogger }): Promise<CustomRolesView> {
-  const roles: CustomRoleMap = new Map();
+export async function startCustomRolesView(infra: {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  logger?: EventConsumerLogger;
+  snapshots?: CustomRolesSnapshots;
+}): Promise<CustomRolesView & { startedFrom: number }> {
+  const info = await infra.jsm.streams.info(eventsStreamName());
+  const stream = { name: info.config.name, created: info.created };
+  const snapshot = await infra.snapshots?.store.newest(stream, info.state.last_seq);
+  const from = snapshot?.sequence ?? 0;
+  if (info.state.messages > 0 && info.state.first_seq > from + 1)
+    throw new Error(
+      `custom-roles view: the events stream starts at sequence ${info.state.first_seq}, but the view has only sequence ${from} (snapshot or start): the events in between are gone`,
+    );
+  const roles: CustomRoleMap = snapshot ? restoreSnapshot(snapshot) : new Map();
   const progress = new Position();
   const consumer: EventConsumer = await consumeEvents({
     name: 'membership-custom-roles',
     js: infra.js,
     jsm: infra.jsm,
     mode: 'ordered',
-    start: 0,
+    start: from,
     progress,
     maxBatch: 1000,
     publishDeadLetters: false,
@@ -57,14 +86,61 @@ export async function startCustomRolesView(infra: { js: JetStreamClient; jsm: Je
       for (const e of batch) if (e.event) applyRoleEvent(roles, e.event);
     },
   });
+  const writer = infra.snapshots && scheduleSnapshots(infra.snapshots, stream, roles, progress, () => consumer.pending() === 0, snapshot, infra.logger);
   return {
+    startedFrom: from,
     async current(organizationId, waitMs = 200) {
       const last = await streamLastSequence(infra.jsm);
       if (!(await waitUntilApplied(progress, last, waitMs))) return undefined;
       return [...(roles.get(organizationId.toLowerCase())?.values() ?? [])].map((r) => ({ ...r, permissions: [...r.permissions] }));
     },
     async stop() {
+      await writer?.stop();
       await consumer.stop();
+    },
+  };
+}
+
+/**
+ * Every `checkEveryMs`: a snapshot at the position applied, when the view is caught up, `everyEvents` messages
+ * past the newest snapshot (this replica's or another's) and `everyMs` after it; one write at a time.
+ */
+function scheduleSnapshots(
+  opts: CustomRolesSnapshots,
+  stream: StreamIdentity,
+  roles: CustomRoleMap,
+  progress: Position,
+  idle: () => boolean,
+  restored: { sequence: number; createdAt: Date } | undefined,
+  logger?: EventConsumerLogger,
+) {
+  const everyEvents = opts.everyEvents ?? 10_000;
+  const everyMs = opts.everyMs ?? 60_000;
+  let newest = { sequence: restored?.sequence ?? 0, at: restored?.createdAt.getTime() ?? 0 };
+  const due = (n: { sequence: number; at: number }) => progress.position() - n.sequence >= everyEvents && Date.now() - n.at >= everyMs;
+  let writing: Promise<void> | undefined;
+  const tick = async () => {
+    if (!due(newest) || !idle()) return;
+    const other = await opts.store.newestHead(stream);
+    if (other && other.sequence >= newest.sequence) newest = other;
+    if (!due(newest)) return;
+    // the copy is synchronous: the map exactly as applied up to this position (a role event applied twice
+    // after a restore sets or deletes the same role again, so a copy a little ahead of it is harmless too)
+    const s = snapshotOf(roles, progress.position());
+    await opts.store.write(stream, s);
+    newest = { sequence: s.sequence, at: Date.now() };
+  };
+  const timer = setInterval(() => {
+    if (writing) return;
+    writing = tick()
+      .catch((err: unknown) => logger?.warn({ err }, 'custom-roles view: snapshot not written'))
+      .finally(() => (writing = undefined));
+  }, opts.checkEveryMs ?? 1000);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await writing;
     },
   };
 }

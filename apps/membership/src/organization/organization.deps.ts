@@ -1,15 +1,16 @@
 import { AuthorizationSubjects, type CommandMeta, type RolesReply, type RolesRequest } from '@app/contracts';
 import type { Infrastructure } from '@app/platform';
 import { callService } from '../common/rpc';
-import { startCustomRolesView, type CustomRolesView } from './custom-roles';
+import { startCustomRolesView, type CustomRolesSnapshots, type CustomRolesView } from './custom-roles';
+import { customRolesSnapshotStore } from './custom-roles-snapshot';
 import { OrganizationCache, type OrganizationDeps } from './organization.repository';
 
 const caches = new WeakMap<Infrastructure, OrganizationCache>();
 const views = new WeakMap<Infrastructure, CustomRolesView>();
 
 /** Starts this process's view of the custom roles (docs/membership.md "The role change's work"); stopped on close. */
-export async function startCustomRoles(infra: Infrastructure): Promise<void> {
-  const view = await startCustomRolesView(infra);
+export async function startCustomRoles(infra: Infrastructure, snapshots: Omit<CustomRolesSnapshots, 'store'> | false = {}): Promise<void> {
+  const view = await startCustomRolesView({ ...infra, snapshots: snapshots ? { ...snapshots, store: customRolesSnapshotStore(infra.db) } : undefined });
   views.set(infra, view);
   infra.onClose.push(() => view.stop());
 }
