@@ -51,6 +51,7 @@ let stopping = false;
 let localServers = false; // whether the databases live under DATA_DIR
 let docker; // the `docker compose up` process, when that is how the system runs
 let building; // the `tsc -b` process while it runs
+let TOPOLOGY = { replicas: 1, natsCluster: 1 };
 
 const say = (msg) => process.stdout.write(`${msg}\n`);
 const fail = (msg) => (process.stderr.write(`npm start: ${msg}\n`), process.exit(1));
@@ -77,6 +78,69 @@ const portFree = (port, host = '127.0.0.1') =>
     srv.listen(port, host, () => srv.close(() => ok(true)));
   });
 const preferredPort = async (port) => ((await portFree(port)) ? port : freePort());
+
+/**
+ * Scale-out on one machine (docs/scaling.md "Cluster topology"): REPLICAS processes of every service (default 1)
+ * and a JetStream cluster of NATS_CLUSTER nats-servers (default 1: one plain server). Both 1: as before.
+ */
+function topology() {
+  const count = (name, max) => {
+    const v = env[name] || '1';
+    if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max) fail(`invalid ${name} "${v}": must be a number from 1 to ${max}`);
+    return Number(v);
+  };
+  const natsCluster = count('NATS_CLUSTER', 5);
+  if (natsCluster === 2) fail('invalid NATS_CLUSTER "2": a JetStream cluster needs a majority of its nodes, so 1, 3 or more');
+  return { replicas: count('REPLICAS', 8), natsCluster };
+}
+
+/**
+ * NATS_CLUSTER > 1: that many `nats-server -js` in one cluster on loopback (client ports from 4223 when free,
+ * routes between all of them, each its own store under DATA_DIR/nats-n<i>); the streams get
+ * min(3, size) replicas (NATS_STREAM_REPLICAS, unless set). Returns the promises of their ports.
+ */
+async function startNatsCluster(natsBin, size) {
+  const ports = [];
+  for (let i = 0; i < size; i++) ports.push({ client: await preferredPort(4223 + i), route: await freePort(), monitor: await freePort() });
+  const routes = ports.map((p) => `nats://127.0.0.1:${p.route}`).join(',');
+  env.NATS_URL = ports.map((p) => `nats://127.0.0.1:${p.client}`).join(',');
+  env.NATS_STREAM_REPLICAS ||= String(Math.min(3, size));
+  return ports.map((p, i) => {
+    const dir = path.join(DATA_DIR, `nats-n${i + 1}`);
+    fs.mkdirSync(dir, { recursive: true });
+    const args = ['-a', '127.0.0.1', '-p', String(p.client), '-m', String(p.monitor), '-js', '-sd', dir];
+    args.push('--server_name', `n${i + 1}`, '--cluster_name', 'people-platform', '--cluster', `nats://127.0.0.1:${p.route}`, '--routes', routes);
+    const c = run(`nats-n${i + 1}`, 'infra', natsBin, args);
+    return waitForPort(c, p.client).then(
+      () => !stopping && say(`✔ nats-server n${i + 1} (JetStream cluster) on nats://127.0.0.1:${p.client}, data in ${dir}`),
+    );
+  });
+}
+
+/**
+ * REPLICAS > 1: the gateways listen on free ports and this small round-robin takes GATEWAY_PORT: each new
+ * connection goes to the next gateway, or the one after when that one refuses (stopped, restarting).
+ */
+function startRoundRobin(port, backends) {
+  let next = 0;
+  const server = net.createServer((client) => {
+    client.pause();
+    const attempt = (left) => {
+      const backend = backends[next++ % backends.length];
+      const upstream = net.connect(backend, '127.0.0.1');
+      upstream.once('connect', () => {
+        upstream.on('error', () => client.destroy());
+        client.on('error', () => upstream.destroy());
+        client.pipe(upstream).pipe(client);
+        client.resume();
+      });
+      upstream.once('error', () => (left > 1 ? attempt(left - 1) : client.destroy()));
+    };
+    attempt(backends.length);
+  });
+  server.listen(port, '0.0.0.0');
+  return server;
+}
 
 /**
  * The reaper (scripts/start-reaper.js) stops the children listed to it when this script's end of its stdin
@@ -169,7 +233,7 @@ function run(name, kind, bin, args, extraEnv = {}) {
   proc.on('exit', (code, signal) => {
     tellReaper(`-${proc.pid}`);
     if (stopping) return;
-    const why = `${name} exited (${signal ?? `code ${code}`})${ready.size < SERVICES.length ? ' during start-up' : ''}`;
+    const why = `${name} exited (${signal ?? `code ${code}`})${ready.size < SERVICES.length * TOPOLOGY.replicas ? ' during start-up' : ''}`;
     const tail = kind === 'infra' ? `\n${child.tail.join('\n')}` : '';
     process.stderr.write(`✖ ${why}${tail}\n`);
     void shutdown(1);
@@ -227,7 +291,8 @@ async function startInfrastructure() {
   lockDataDir();
   const up = [];
   const started = (c, port, what) => up.push(waitForPort(c, port).then(() => !stopping && say(`✔ ${what}`)));
-  if (natsBin) {
+  if (natsBin && TOPOLOGY.natsCluster > 1) up.push(...(await startNatsCluster(natsBin, TOPOLOGY.natsCluster)));
+  else if (natsBin) {
     const port = await preferredPort(4223);
     const dir = path.join(DATA_DIR, 'nats');
     fs.mkdirSync(dir, { recursive: true });
@@ -392,8 +457,37 @@ async function banner(gatewayPort, admin, began) {
   say(`  try    curl -H "Authorization: Bearer ${bearer}" ${base}/api/v1/me`);
 }
 
+/**
+ * Spawns every service (REPLICAS processes of each, `name#<n>` in the log when more than one) and returns the
+ * promises of their readiness. One gateway takes GATEWAY_PORT itself; several listen on free ports behind the
+ * round-robin on GATEWAY_PORT.
+ */
+async function startServices(gatewayPort) {
+  const { replicas } = TOPOLOGY;
+  const gatewayPorts = [];
+  const starts = [];
+  for (const name of SERVICES)
+    for (let r = 1; r <= replicas; r++) {
+      const label = replicas > 1 ? `${name}#${r}` : name;
+      const port = name === 'gateway' && replicas === 1 ? gatewayPort : await freePort();
+      if (stopping) return [];
+      if (name === 'gateway') gatewayPorts.push(port);
+      // the gateway's /metrics: METRICS_PORT when set (the first gateway), else a free port (two npm starts must not both want 9464)
+      const metricsPort = (r === 1 && env.METRICS_PORT) || String(await freePort());
+      const portEnv = name === 'gateway' ? { GATEWAY_PORT: String(port), METRICS_PORT: metricsPort } : { HTTP_PORT: String(port) };
+      run(label, 'service', process.execPath, ['-r', 'tsconfig-paths/register', path.join(DIST, `apps/${name}/src/main.js`)], portEnv);
+      starts.push(waitReady(label, port));
+    }
+  if (replicas > 1) {
+    startRoundRobin(gatewayPort, gatewayPorts);
+    say(`✔ round-robin on port ${gatewayPort} over the gateways on ${gatewayPorts.join(', ')}`);
+  }
+  return starts;
+}
+
 async function main() {
   const began = Date.now();
+  TOPOLOGY = topology();
   const gw = env.GATEWAY_PORT || '3000';
   if (!/^\d{1,5}$/.test(gw) || Number(gw) > 65535) fail(`invalid GATEWAY_PORT "${gw}": must be a port number (0 picks a free one)`);
   const gatewayPort = Number(gw) || (await freePort());
@@ -426,18 +520,7 @@ async function main() {
   env.BOOTSTRAP_ADMIN_TOKEN = admin.token;
   // compiled JavaScript; tsconfig.json's @app/* paths resolved under dist/
   env.TS_NODE_BASEURL = DIST;
-  await Promise.all([
-    infrastructure.up,
-    ...SERVICES.map(async (name) => {
-      const port = name === 'gateway' ? gatewayPort : await freePort();
-      if (stopping) return;
-      // the gateway's /metrics: METRICS_PORT when set, else a free port (two npm starts must not both want 9464)
-      const portEnv =
-        name === 'gateway' ? { GATEWAY_PORT: String(port), METRICS_PORT: env.METRICS_PORT || String(await freePort()) } : { HTTP_PORT: String(port) };
-      run(name, 'service', process.execPath, ['-r', 'tsconfig-paths/register', path.join(DIST, `apps/${name}/src/main.js`)], portEnv);
-      await waitReady(name, port);
-    }),
-  ]);
+  await Promise.all([infrastructure.up, ...(await startServices(gatewayPort))]);
   if (!stopping) await banner(gatewayPort, admin, began);
 }
 
