@@ -219,7 +219,8 @@ describe('scale-out: a NATS cluster of three and two replicas of every service',
         if (a.status !== 0 && a.status < 500 && a.status !== 409) throw new Error(`write ${i}: ${a.status} ${JSON.stringify(a.body)}`);
         await new Promise((r) => setTimeout(r, 500));
       }
-      throw new Error(`write ${i} never succeeded: ${statuses.join(',')}`);
+      const logs = replicas.gateway.map((g) => `${g.name}:\n${g.output().slice(-1500)}`).join('\n');
+      throw new Error(`write ${i} never succeeded: ${statuses.join(',')}\n${logs}`);
     };
     const queue = Array.from({ length: WRITES }, (_, i) => i);
     const workers = Array.from({ length: 4 }, async () => {

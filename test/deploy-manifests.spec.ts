@@ -26,6 +26,7 @@ const KNOWN_ENV = new Set([
   'MONGO_DB',
   'NATS_URL',
   'NATS_SUBJECT_PREFIX',
+  'NATS_STREAM_REPLICAS',
   'LOG_LEVEL',
   'HTTP_PORT',
   'SERVICE_REQUEST_TIMEOUT_MS',
@@ -51,6 +52,7 @@ interface ComposeService {
   restart?: string;
   healthcheck?: { test?: unknown };
   ports?: string[];
+  profiles?: string[];
 }
 
 interface Probe {
@@ -194,13 +196,43 @@ describe('docker-compose.yml', () => {
   const [compose] = loadYaml<{ services: Record<string, ComposeService> }>(join(ROOT, 'docker-compose.yml'));
   const services = compose.services;
 
-  it('has mongo, nats and the five services', () => {
-    expect(Object.keys(services).sort()).toEqual(['mongo', 'nats', ...APP_SERVICES].sort());
+  const byDefault = Object.fromEntries(Object.entries(services).filter(([, s]) => !s.profiles));
+
+  it('has mongo, nats and the five services (without a profile)', () => {
+    expect(Object.keys(byDefault).sort()).toEqual(['mongo', 'nats', ...APP_SERVICES].sort());
     expect(services.mongo.image).toBe('mongo:7');
     expect(services.nats.image).toMatch(/^nats:2\.10/);
     expect(services.nats.command).toEqual(['-js', '-sd', '/data', '-m', '8222']);
     expect(services.mongo.healthcheck?.test).toBeDefined();
     expect(services.nats.healthcheck?.test).toBeDefined();
+  });
+
+  it('profile cluster: three NATS nodes routed to each other, a second replica of every service, and the env file that points them at the cluster', () => {
+    const cluster = Object.entries(services).filter(([, s]) => s.profiles?.includes('cluster'));
+    expect(cluster.map(([name]) => name).sort()).toEqual(['nats-1', 'nats-2', 'nats-3', ...APP_SERVICES.map((n) => `${n}-2`)].sort());
+    const routes = 'nats://nats-1:6222,nats://nats-2:6222,nats://nats-3:6222';
+    for (const n of [1, 2, 3]) {
+      const command = services[`nats-${n}`].command ?? [];
+      expect(command).toEqual(expect.arrayContaining(['-js', '--server_name', `nats-${n}`, '--cluster_name', 'people-platform', '--routes', routes]));
+    }
+    for (const name of APP_SERVICES) {
+      const second = services[`${name}-2`];
+      expect(second.command).toEqual(services[name].command);
+      expect(envMap(second.environment)).toEqual(envMap(services[name].environment));
+      expect(second.build === undefined || second.build === 'null').toBe(true); // `!reset null`: one service builds the image
+    }
+    expect(services['gateway-2'].ports).toEqual(['${GATEWAY_PORT_2:-3001}:3000']);
+    expect(envMap(services.gateway.environment)).toMatchObject({
+      NATS_URL: '${NATS_URL:-nats://nats:4222}',
+      NATS_STREAM_REPLICAS: '${NATS_STREAM_REPLICAS:-1}',
+    });
+    const envFile = Object.fromEntries(
+      readFileSync(join(ROOT, 'compose.cluster.env'), 'utf8')
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#'))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    expect(envFile).toEqual({ COMPOSE_PROFILES: 'cluster', NATS_URL: 'nats://nats-1:4222,nats://nats-2:4222,nats://nats-3:4222', NATS_STREAM_REPLICAS: '3' });
   });
 
   it('builds the one image once, from the Dockerfile', () => {
@@ -259,7 +291,9 @@ describe('deploy/', () => {
   const yamlFiles = filesUnder(DEPLOY).filter((file) => /\.ya?ml$/.test(file));
   const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata?.name === name);
   const ofKind = (kind: string) => objects.filter((o) => o.kind === kind);
-  const configMaps = ofKind('ConfigMap');
+  /** the NATS cluster (deploy/nats): its own objects, not the platform's */
+  const isNats = (o: K8sObject) => o.metadata.labels?.['app.kubernetes.io/name'] === 'nats';
+  const configMaps = ofKind('ConfigMap').filter((o) => !isNats(o));
   const secrets = ofKind('Secret');
   const [kustomization] = loadYaml<{ images?: { name: string; newName?: string; newTag?: string }[] }>(join(DEPLOY, 'kustomization.yaml'));
 
@@ -314,7 +348,7 @@ describe('deploy/', () => {
     const names = [
       ...configMaps.flatMap((o) => Object.keys(o.data ?? {})),
       ...secrets.flatMap((o) => Object.keys({ ...o.data, ...o.stringData })),
-      ...objects.flatMap((o) => (o.spec?.template?.spec.containers ?? []).flatMap((c) => (c.env ?? []).map((e) => e.name))),
+      ...objects.filter((o) => !isNats(o)).flatMap((o) => (o.spec?.template?.spec.containers ?? []).flatMap((c) => (c.env ?? []).map((e) => e.name))),
     ];
     expect(unknownEnv(names)).toEqual([]);
   });
@@ -562,8 +596,26 @@ describe('deploy/', () => {
   });
 
   it('has no Service for the NATS-only services', () => {
-    const services = ofKind('Service').map((o) => o.metadata.name);
+    const services = ofKind('Service')
+      .filter((o) => !isNats(o))
+      .map((o) => o.metadata.name);
     expect(services).toEqual(['gateway']);
+  });
+
+  it('runs a NATS JetStream cluster of three (StatefulSet, a volume each, routes through the headless Service) and the streams with three replicas', () => {
+    const nats = find('StatefulSet', 'nats') as K8sObject & {
+      spec: { replicas: number; serviceName: string; volumeClaimTemplates: Array<{ metadata: { name: string } }> };
+    };
+    expect(nats.spec.replicas).toBe(3);
+    expect(nats.spec.serviceName).toBe('nats-cluster');
+    expect(nats.spec.volumeClaimTemplates.map((v) => v.metadata.name)).toEqual(['data']);
+    expect(find('Service', 'nats-cluster')).toBeDefined();
+    const conf = find('ConfigMap', 'nats-config')?.data?.['nats.conf'] ?? '';
+    for (const i of [0, 1, 2]) expect(conf).toContain(`nats://nats-${i}.nats-cluster:6222`);
+    expect(conf).toMatch(/jetstream \{\s+store_dir: \/data/);
+    const platform = find('ConfigMap', 'people-platform-config')?.data ?? {};
+    expect(platform).toMatchObject({ NATS_URL: 'nats://nats:4222', NATS_STREAM_REPLICAS: '3' });
+    expect(find('Service', 'nats')?.spec?.selector).toEqual({ 'app.kubernetes.io/name': 'nats' });
   });
 
   // ---- the renderer catches what a YAML parse cannot ----
