@@ -93,11 +93,13 @@ describe('scale-out: a NATS cluster of three and two replicas of every service',
     await cluster?.stop();
   }, 60_000);
 
-  it('the events stream and the idempotency bucket have three replicas, current on every node', async () => {
+  it('the events stream and the idempotency bucket have three replicas; the bucket has no direct gets', async () => {
     const jsm = await nc.jetstreamManager();
     expect((await jsm.streams.info(eventsStreamName())).config.num_replicas).toBe(3);
     const kv = (await jsm.streams.list().next()).find((s) => s.config.name.endsWith('IDEMPOTENCY'));
     expect(kv?.config.num_replicas).toBe(3);
+    // its gets are answered by the leader: a follower just restarted may answer a direct get with an old revision
+    expect(kv?.config.allow_direct).toBe(false);
     const info = await jsm.streams.info(eventsStreamName());
     expect(info.cluster?.replicas).toHaveLength(2); // the leader and two followers
   });

@@ -87,9 +87,14 @@ export class GatewayModule implements OnApplicationShutdown {
         {
           provide: IDEMPOTENCY_KV,
           inject: [GATEWAY_NATS],
+          // allow_direct false: every get is answered by the stream's leader. A direct get may be answered by a
+          // follower, which after a restart can hold an old revision (nats-server #4162, fixed in 2.9.17): the
+          // compare-and-set that takes over a dead holder's key then fails on every try (409 for as long)
           useFactory: (nc: NatsConnection) =>
             retryTransient(() =>
-              nc.jetstream().views.kv(kvBucketName('IDEMPOTENCY'), { ttl: IDEMPOTENCY_TTL_MS, history: 1, replicas: config.NATS_STREAM_REPLICAS }),
+              nc
+                .jetstream()
+                .views.kv(kvBucketName('IDEMPOTENCY'), { ttl: IDEMPOTENCY_TTL_MS, history: 1, replicas: config.NATS_STREAM_REPLICAS, allow_direct: false }),
             ),
         },
         {
