@@ -48,6 +48,19 @@ describe('scale-out: a NATS cluster of three and two replicas of every service',
     return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
   }
   const admin = { token: BOOTSTRAP_TOKEN };
+  /**
+   * A write as a careful client sends it: with an Idempotency-Key, sent again with the same key (up to 10 times)
+   * on a 503 (SERVICE_UNAVAILABLE: nothing done; OUTCOME_UNKNOWN: continue it), so that a loaded machine does not
+   * fail the flows; the first answer of another status is the answer.
+   */
+  async function write(method: string, path: string, opts: { token?: string; body?: unknown; base?: string } = {}): Promise<Answer> {
+    const key = randomUUID();
+    for (let attempt = 1; ; attempt++) {
+      const a = await call(method, path, { ...opts, key });
+      if (a.status !== 503 || attempt >= 10) return a;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
   async function expectStatus(status: number, p: Promise<Answer>): Promise<Answer> {
     const a = await p;
     if (a.status !== status) throw new Error(`expected ${status}, got ${a.status}: ${JSON.stringify(a.body)}`);
@@ -69,6 +82,8 @@ describe('scale-out: a NATS cluster of three and two replicas of every service',
       BOOTSTRAP_ADMIN_EMAIL: BOOTSTRAP_EMAIL,
       BOOTSTRAP_ADMIN_TOKEN: BOOTSTRAP_TOKEN,
       CONNECT_TIMEOUT_SECONDS: '60',
+      // ten processes and three nats-servers on 2 shared cores: a service's answer can take longer than 5 s
+      SERVICE_REQUEST_TIMEOUT_MS: '10000',
       SHUTDOWN_GRACE_SECONDS: '0',
     };
     // both replicas of every service at once: the identity pair races on the bootstrap admin
@@ -115,22 +130,22 @@ describe('scale-out: a NATS cluster of three and two replicas of every service',
   let customRole = '';
 
   it('accounts, login and forced change, organization, people, groups, custom roles, projects: each write seen by the next request through the other gateway', async () => {
-    org = (await expectStatus(201, call('POST', '/organizations', { ...admin, body: { name: 'Cluster Org' } }))).body.id;
+    org = (await expectStatus(201, write('POST', '/organizations', { ...admin, body: { name: 'Cluster Org' } }))).body.id;
     await expectStatus(200, call('GET', `/organizations/${org}`, admin));
 
     const created = (
       await expectStatus(
         201,
-        call('POST', `/organizations/${org}/accounts`, { ...admin, body: { accounts: [{ email: 'dora@example.com', username: 'dora' }] } }),
+        write('POST', `/organizations/${org}/accounts`, { ...admin, body: { accounts: [{ email: 'dora@example.com', username: 'dora' }] } }),
       )
     ).body.created[0];
     user.id = created.userId;
-    const login = await call('POST', '/auth/login', { body: { login: 'dora', password: created.temporaryPassword } });
+    const login = await write('POST', '/auth/login', { body: { login: 'dora', password: created.temporaryPassword } });
     expect([login.status, login.body.code]).toEqual([403, 'PASSWORD_CHANGE_REQUIRED']);
     user.token = (
       await expectStatus(
         200,
-        call('POST', '/auth/password', { body: { login: 'dora', currentPassword: created.temporaryPassword, newPassword: 'correct horse battery dora' } }),
+        write('POST', '/auth/password', { body: { login: 'dora', currentPassword: created.temporaryPassword, newPassword: 'correct horse battery dora' } }),
       )
     ).body.token;
     expect((await expectStatus(200, call('GET', '/me', { token: user.token }))).body.username).toBe('dora');
@@ -139,32 +154,32 @@ describe('scale-out: a NATS cluster of three and two replicas of every service',
     expect(people.map((p: { id: string }) => p.id)).toEqual([user.id]);
 
     const group = (
-      await expectStatus(201, call('POST', `/organizations/${org}/groups`, { ...admin, body: { name: 'Builders', description: '', memberIds: [user.id] } }))
+      await expectStatus(201, write('POST', `/organizations/${org}/groups`, { ...admin, body: { name: 'Builders', description: '', memberIds: [user.id] } }))
     ).body.id;
     expect((await expectStatus(200, call('GET', `/organizations/${org}/groups/${group}`, admin))).body.memberIds).toEqual([user.id]);
 
     customRole = (
       await expectStatus(
         201,
-        call('POST', `/organizations/${org}/roles`, {
+        write('POST', `/organizations/${org}/roles`, {
           ...admin,
           body: { name: 'Auditor', description: '', scope: 'organization', permissions: ['organization.audit_logs.view'] },
         }),
       )
     ).body.id;
-    await expectStatus(200, call('PUT', `/organizations/${org}/people/${user.id}/role`, { ...admin, body: { roleId: customRole } }));
+    await expectStatus(200, write('PUT', `/organizations/${org}/people/${user.id}/role`, { ...admin, body: { roleId: customRole } }));
     const check = await expectStatus(
       200,
-      call('POST', `/organizations/${org}/permissions/check`, { ...admin, body: { userId: user.id, permissions: ['organization.audit_logs.view'] } }),
+      write('POST', `/organizations/${org}/permissions/check`, { ...admin, body: { userId: user.id, permissions: ['organization.audit_logs.view'] } }),
     );
     expect(check.body.allowed).toEqual({ 'organization.audit_logs.view': true });
     await expectStatus(200, call('GET', `/organizations/${org}/audit-logs`, { token: user.token }));
 
-    const project = (await expectStatus(201, call('POST', `/organizations/${org}/projects`, { ...admin, body: { name: 'cluster-project' } }))).body.id;
+    const project = (await expectStatus(201, write('POST', `/organizations/${org}/projects`, { ...admin, body: { name: 'cluster-project' } }))).body.id;
     await expectStatus(200, call('GET', `/organizations/${org}/projects/${project}`, admin));
     await expectStatus(
       200,
-      call('PUT', `/organizations/${org}/projects/${project}/members/${user.id}/role`, {
+      write('PUT', `/organizations/${org}/projects/${project}/members/${user.id}/role`, {
         ...admin,
         body: { roleId: builtInRoleId(org, 'project-reader'), subjectType: 'user' },
       }),
@@ -174,10 +189,10 @@ describe('scale-out: a NATS cluster of three and two replicas of every service',
 
   it('revocation takes effect on the next request through either gateway', async () => {
     for (const base of gateways) await expectStatus(200, call('GET', `/organizations/${org}/audit-logs`, { token: user.token, base }));
-    await expectStatus(200, call('PATCH', `/organizations/${org}/roles/${customRole}`, { ...admin, body: { permissions: [] }, base: gateways[0] }));
+    await expectStatus(200, write('PATCH', `/organizations/${org}/roles/${customRole}`, { ...admin, body: { permissions: [] }, base: gateways[0] }));
     for (const base of [gateways[1], gateways[0]])
       expect((await call('GET', `/organizations/${org}/audit-logs`, { token: user.token, base })).status).toBe(403);
-    await expectStatus(204, call('POST', '/auth/logout', { token: user.token, base: gateways[1] }));
+    await expectStatus(204, write('POST', '/auth/logout', { token: user.token, base: gateways[1] }));
     for (const base of gateways) expect((await call('GET', '/me', { token: user.token, base })).status).toBe(401);
   });
 
@@ -205,7 +220,7 @@ describe('scale-out: a NATS cluster of three and two replicas of every service',
     const began = Date.now();
     const answered: Array<{ email: string; userId: string; attempts: number; statuses: string[] }> = [];
     /** like a client behind a load balancer: a refused connection, a 5xx or a 409 on a key still pending is retried on the other gateway with the same key */
-    const write = async (i: number) => {
+    const burstWrite = async (i: number) => {
       const email = `burst${i}@example.com`;
       const key = randomUUID();
       const statuses: string[] = [];
@@ -226,7 +241,7 @@ describe('scale-out: a NATS cluster of three and two replicas of every service',
     };
     const queue = Array.from({ length: WRITES }, (_, i) => i);
     const workers = Array.from({ length: 4 }, async () => {
-      for (let i = queue.shift(); i !== undefined; i = queue.shift()) await write(i);
+      for (let i = queue.shift(); i !== undefined; i = queue.shift()) await burstWrite(i);
     });
 
     // the faults, while the writes are in flight: the events stream's leader node and replica 1 of every service
