@@ -63,7 +63,7 @@ async function main() {
         occurredAt: new Date().toISOString(),
         organizationId: org,
         data: first ? data : { ...data, previousName: `Role ${r}` },
-        metadata: {},
+        metadata: { actor: { id: 'system', username: 'system' }, correlationId: `c${i}`, causationId: `c${i}`, medium: 'system' },
       };
       return { subject: evtSubject('authorization', type, 1), event };
     }
@@ -86,6 +86,10 @@ async function main() {
       JSON.stringify(roles?.sort((a, b) => a.id.localeCompare(b.id))) ===
       JSON.stringify([...(model.get(orgs[0])?.values() ?? [])].sort((a, b) => a.id.localeCompare(b.id)));
     await view.stop();
+    if (!same)
+      process.stdout.write(
+        `  differs: view ${JSON.stringify(roles).slice(0, 300)} model ${JSON.stringify([...(model.get(orgs[0])?.values() ?? [])]).slice(0, 300)}\n`,
+      );
     return { ms, from: view.startedFrom, same };
   };
 
