@@ -309,4 +309,46 @@ describe('npm start (scripts/start.js)', () => {
     expect(out).toMatch(/✖ [\w-]+ exited \(code 1\) during start-up/);
     expect(out).not.toContain('    at '); // no stack trace
   }, 60_000);
+
+  it('REPLICAS=2 NATS_CLUSTER=3: a JetStream cluster of three, two processes of every service, the round-robin on GATEWAY_PORT over both gateways; SIGTERM stops all', async () => {
+    const clusterDir = mkdtempSync(join(tmpdir(), 'start-script-cluster-'));
+    const port = await freePort();
+    try {
+      running = startScript({ ...OWN_SERVERS, DATA_DIR: clusterDir, GATEWAY_PORT: String(port), REPLICAS: '2', NATS_CLUSTER: '3' });
+      await waitForOutput(running, /^ {2}try {4}curl .*\n/m, 180_000);
+      const out = running.output();
+      for (const n of [1, 2, 3]) expect(out).toMatch(new RegExp(`✔ nats-server n${n} \\(JetStream cluster\\)`));
+      for (const service of ['identity', 'membership', 'authorization', 'audit-log', 'gateway'])
+        for (const r of [1, 2]) expect(out).toContain(`✔ ${service}#${r} ready`);
+      const rr = /✔ round-robin on port (\d+) over the gateways on (\d+), (\d+)/.exec(out);
+      expect(rr?.[1]).toBe(String(port));
+      const token = readFileSync(join(clusterDir, 'admin-token'), 'utf8').trim();
+      // a new connection per request (no keep-alive): the round-robin sends them to both gateways
+      for (let i = 0; i < 4; i++) {
+        const res = await fetch(`http://127.0.0.1:${port}/api/v1/me`, { headers: { authorization: `Bearer ${token}`, connection: 'close' } });
+        expect(res.status).toBe(200);
+      }
+      for (const gw of [rr![2], rr![3]]) expect((await fetch(`http://127.0.0.1:${gw}/health/ready`)).status).toBe(200);
+      const children = descendants(running.proc.pid!);
+      expect(children.filter((c) => /nats-server/.test(c.args))).toHaveLength(3);
+      expect(children.filter((c) => /apps\/[a-z-]+\/src\/main\.js/.test(c.args))).toHaveLength(10);
+      await stopsCleanly(
+        running,
+        children.map((c) => c.pid),
+      );
+    } finally {
+      rmSync(clusterDir, { recursive: true, force: true });
+    }
+  }, 240_000);
+
+  it('NATS_CLUSTER=2 or an invalid REPLICAS is refused before anything starts, naming the variable', async () => {
+    for (const [name, value, message] of [
+      ['NATS_CLUSTER', '2', /invalid NATS_CLUSTER "2": a JetStream cluster needs a majority/],
+      ['REPLICAS', 'two', /invalid REPLICAS "two": must be a number from 1 to 8/],
+    ] as const) {
+      const s = startScript({ DATA_DIR: dataDir, GATEWAY_PORT: String(await freePort()), [name]: value });
+      expect(await s.exited).toEqual({ code: 1, signal: null });
+      expect(s.output()).toMatch(message);
+    }
+  });
 });
