@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
 import type { RoleDefinition } from '@app/access-model';
-import type { CustomRoleMap } from './custom-roles';
 
 /**
  * Snapshots of membership's custom-roles view (docs/membership.md "Custom roles view: snapshots"): the map at
@@ -11,6 +10,9 @@ import type { CustomRoleMap } from './custom-roles';
  * snapshot without one is incomplete and never read.
  */
 export const CUSTOM_ROLES_SNAPSHOT_FORMAT = 1;
+
+/** Per organization, its custom roles by id, as authorization's role events define them. */
+export type CustomRoleMap = Map<string, Map<string, RoleDefinition>>;
 
 /** Which events stream the sequence refers to: a stream deleted and made again restarts at 1. */
 export interface StreamIdentity {

@@ -2,10 +2,9 @@ import type { RoleDefinition } from '@app/access-model';
 import { eventsStreamName, isEvent, RoleChanged, RoleCreated, RoleDeleted, type CatalogueEvent } from '@app/contracts';
 import { consumeEvents, Position, streamLastSequence, waitUntilApplied, type EventConsumer, type StreamEvent } from '@app/event-store';
 import type { JetStreamClient, JetStreamManager } from 'nats';
-import { restoreSnapshot, snapshotOf, type CustomRolesSnapshotStore, type StreamIdentity } from './custom-roles-snapshot';
+import { restoreSnapshot, snapshotOf, type CustomRoleMap, type CustomRolesSnapshotStore, type StreamIdentity } from './custom-roles-snapshot';
 
-/** Per organization, its custom roles by id, as authorization's role events define them. */
-export type CustomRoleMap = Map<string, Map<string, RoleDefinition>>;
+export type { CustomRoleMap };
 
 /** Folds one event into the map (pure apart from the map it is given); every other event is ignored. */
 export function applyRoleEvent(roles: CustomRoleMap, event: CatalogueEvent): void {
