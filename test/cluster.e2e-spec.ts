@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
-import { builtInRoleId, eventsStreamName, validateEvent } from '@app/contracts';
+import { builtInRoleId, eventsStreamName, kvBucketName, validateEvent } from '@app/contracts';
 import { publishedEvents, requireInfraEnv, testDatabaseName } from '@app/testing';
 import { BOOTSTRAP_EMAIL, BOOTSTRAP_TOKEN, eventually } from './support/system';
 import { buildServices, startNatsCluster, startServiceProcess, streamStateByNode, type NatsCluster, type ServiceProcess } from './support/cluster';
@@ -48,6 +48,18 @@ describe('scale-out: a NATS cluster of three and two replicas of every service',
     return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
   }
   const admin = { token: BOOTSTRAP_TOKEN };
+  /** The admin's idempotency record of `key` as the bucket's leader holds it (for a failure's message). */
+  async function idempotencyRecord(key: string): Promise<string> {
+    try {
+      const me = (await call('GET', '/me', admin)).body.id as string;
+      const kv = await nc.jetstream().views.kv(kvBucketName('IDEMPOTENCY'), { allow_direct: false });
+      const entry = await kv.get(createHash('sha256').update(`${me}\0${key}`).digest('hex'));
+      const record = entry && JSON.parse(new TextDecoder().decode(entry.value));
+      return JSON.stringify({ revision: entry?.revision, operation: entry?.operation, ...record, body: undefined, now: Date.now() });
+    } catch (err) {
+      return `unreadable: ${(err as Error).message}`;
+    }
+  }
   /**
    * A write as a careful client sends it: with an Idempotency-Key, sent again with the same key (up to 10 times)
    * on a 503 (SERVICE_UNAVAILABLE: nothing done; OUTCOME_UNKNOWN: continue it), so that a loaded machine does not
@@ -237,7 +249,7 @@ describe('scale-out: a NATS cluster of three and two replicas of every service',
         await new Promise((r) => setTimeout(r, 500));
       }
       const logs = replicas.gateway.map((g) => `${g.name}:\n${g.output().slice(-1500)}`).join('\n');
-      throw new Error(`write ${i} never succeeded: ${statuses.join(',')}\n${logs}`);
+      throw new Error(`write ${i} never succeeded: ${statuses.join(',')}\nits idempotency record: ${await idempotencyRecord(key)}\n${logs}`);
     };
     const queue = Array.from({ length: WRITES }, (_, i) => i);
     const workers = Array.from({ length: 4 }, async () => {
