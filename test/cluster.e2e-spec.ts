@@ -231,12 +231,16 @@ describe('scale-out: a NATS cluster of three and two replicas of every service',
     const WRITES = 40;
     const began = Date.now();
     const answered: Array<{ email: string; userId: string; attempts: number; statuses: string[] }> = [];
-    /** like a client behind a load balancer: a refused connection, a 5xx or a 409 on a key still pending is retried on the other gateway with the same key */
+    /**
+     * like a client behind a load balancer: a refused connection, a 5xx or a 409 on a key still pending is retried
+     * on the other gateway with the same key, for up to 180 tries (about 90 s): a key whose first attempt died with
+     * its gateway was answered 409 for 30 s and more in some runs (docs/scaling.md "Seen, not changed")
+     */
     const burstWrite = async (i: number) => {
       const email = `burst${i}@example.com`;
       const key = randomUUID();
       const statuses: string[] = [];
-      for (let attempt = 1; attempt <= 60; attempt++) {
+      for (let attempt = 1; attempt <= 180; attempt++) {
         const a = await call('POST', `/organizations/${org}/accounts`, { ...admin, key, body: { accounts: [{ email }] } }).catch(
           () => ({ status: 0 }) as Answer,
         );
@@ -269,6 +273,8 @@ describe('scale-out: a NATS cluster of three and two replicas of every service',
     await Promise.all(victims.map((v) => v.restart()));
     log(`restarted them ${Date.now() - began} ms into the burst`);
     await Promise.all(workers);
+    const streak = Math.max(0, ...answered.map((a) => a.statuses.filter((x) => x.startsWith('409')).length));
+    log(`most 409 answers to one key: ${streak}`);
     log(
       `burst of ${WRITES} writes done in ${Date.now() - began} ms; retried: ${answered.filter((a) => a.attempts > 1).length} (${answered
         .filter((a) => a.attempts > 1)
