@@ -71,6 +71,8 @@ const serviceSchemas = {
       .positive()
       .max(24 * 365)
       .default(12),
+    // the longest a service account's token may live (docs/identity.md "Service accounts"); 0: no maximum
+    SERVICE_ACCOUNT_TOKEN_MAX_DAYS: z.coerce.number().int().min(0).max(3650).default(365),
   }),
   membership: baseSchema.extend({
     BOOTSTRAP_ORG_NAME: z.string().max(100).optional(),

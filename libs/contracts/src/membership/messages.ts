@@ -53,6 +53,13 @@ export const MembershipSubjects = {
   assignRole: () => cmdSubject('membership', 'organization', 'assign-role'),
   /** UnassignRoleRequest → {}: a user or group loses the role bound on a project (NOT_FOUND) */
   unassignRole: () => cmdSubject('membership', 'organization', 'unassign-role'),
+  /**
+   * AddServiceAccountRequest → {}: a service account (identity's) joins the organization with a role the actor
+   * may grant, never Owner (PRIVILEGE_ESCALATION, FORBIDDEN)
+   */
+  addServiceAccount: () => cmdSubject('membership', 'organization', 'add-service-account'),
+  /** ServiceAccountRolesRequest → ServiceAccountRolesReply: the organization and project roles bound to each (directly) */
+  serviceAccountRoles: () => qrySubject('membership', 'service-account-roles'),
 };
 
 export interface Page<T> {
@@ -231,6 +238,20 @@ export const UnassignRoleRequest = M.obj({
 });
 export type UnassignRoleRequest = Static<typeof UnassignRoleRequest>;
 
+export const AddServiceAccountRequest = M.obj(
+  { organizationId: orgId, serviceAccountId: M.uuid('serviceAccountId must be a UUID'), name: M.str('name must be a string', { maxLength: 39 }), roleId },
+  ['organizationId', 'serviceAccountId', 'name'],
+);
+export type AddServiceAccountRequest = Static<typeof AddServiceAccountRequest>;
+export const ServiceAccountRolesRequest = M.obj({ organizationId: orgId, ids: userIds('ids') });
+export type ServiceAccountRolesRequest = Static<typeof ServiceAccountRolesRequest>;
+export interface ServiceAccountRoles {
+  /** the organization role bound to it directly (null: not a member) */
+  role: { id: string; name: string } | null;
+  projectRoles: Array<{ projectId: string; roleId: string; roleName: string }>;
+}
+export type ServiceAccountRolesReply = Record<string, ServiceAccountRoles>;
+
 /** The body of every message membership takes, by the key of its subject (checked at the edge, libs/messaging). */
 export const MembershipRequests = {
   health: M.none(),
@@ -254,4 +275,6 @@ export const MembershipRequests = {
   deleteProject: DeleteProjectRequest,
   assignRole: AssignRoleRequest,
   unassignRole: UnassignRoleRequest,
+  addServiceAccount: AddServiceAccountRequest,
+  serviceAccountRoles: ServiceAccountRolesRequest,
 } satisfies Record<keyof typeof MembershipSubjects, TSchema>;
