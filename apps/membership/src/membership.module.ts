@@ -10,6 +10,8 @@ import { AssignRoleController } from './commands/assign-role/assign-role.control
 import { UnassignRoleController } from './commands/unassign-role/unassign-role.controller';
 import { GroupCommandsController } from './commands/groups/groups.controller';
 import { ProjectCommandsController } from './commands/projects/projects.controller';
+import { AddServiceAccountController } from './commands/add-service-account/add-service-account.controller';
+import { ServiceAccountRolesController } from './queries/service-account-roles/service-account-roles.controller';
 import { OrganizationsController } from './queries/organizations/organizations.controller';
 import { ListPeopleController } from './queries/list-people/list-people.controller';
 import { GroupQueriesController } from './queries/groups/groups.controller';
@@ -55,6 +57,8 @@ export class MembershipModule {
         ListPeopleController,
         GroupQueriesController,
         ProjectQueriesController,
+        AddServiceAccountController,
+        ServiceAccountRolesController,
       ],
       providers: [MembershipStartup, { provide: PEOPLE_PROJECTION_HANDLE, useValue: projection }],
     };

@@ -27,6 +27,8 @@ export interface UserEntry {
   groups: Set<string>;
   /** projectId → role bound to the user directly on that project */
   projectRoles: Map<string, string>;
+  /** a service account of the organization (`organization.member-added` via `service-account`), not a person */
+  serviceAccount?: boolean;
 }
 
 export interface GroupEntry {
@@ -78,7 +80,7 @@ export interface OrgAccessSnapshot {
   accessVersion: number;
   /** custom roles, in the state's order */
   roles: RoleDefinition[];
-  users: Array<{ id: string; username: string; orgRole: string | null; groups: string[]; projectRoles: Array<[string, string]> }>;
+  users: Array<{ id: string; username: string; orgRole: string | null; groups: string[]; projectRoles: Array<[string, string]>; serviceAccount?: boolean }>;
   groups: Array<{ id: string; name: string; description: string; orgRole: string | null; members: string[]; projectRoles: Array<[string, string]> }>;
   projects: ProjectEntry[];
 }
@@ -169,6 +171,7 @@ export class OrgAccess {
         orgRole: u.orgRole,
         groups: [...u.groups],
         projectRoles: [...u.projectRoles],
+        ...(u.serviceAccount ? { serviceAccount: true } : {}),
       })),
       groups: Array.from(this.groups.values(), (g) => ({
         id: g.id,
@@ -188,7 +191,14 @@ export class OrgAccess {
     Object.assign(org, { exists: true, name: s.name, slug: s.slug, creatorId: s.creatorId, imported: s.imported, accessVersion: s.accessVersion });
     for (const r of s.roles) org.roles.set(r.id, roleEntry(r));
     for (const u of s.users)
-      org.users.set(u.id, { id: u.id, username: u.username, orgRole: u.orgRole, groups: new Set(u.groups), projectRoles: new Map(u.projectRoles) });
+      org.users.set(u.id, {
+        id: u.id,
+        username: u.username,
+        orgRole: u.orgRole,
+        groups: new Set(u.groups),
+        projectRoles: new Map(u.projectRoles),
+        ...(u.serviceAccount ? { serviceAccount: true } : {}),
+      });
     for (const g of s.groups)
       org.groups.set(g.id, {
         id: g.id,
@@ -220,7 +230,15 @@ export class OrgAccess {
         if (existing) {
           existing.orgRole = d.roleId as string;
           existing.username = d.username as string;
-        } else this.users.set(id, { id, username: d.username as string, orgRole: d.roleId as string, groups: new Set(), projectRoles: new Map() });
+        } else
+          this.users.set(id, {
+            id,
+            username: d.username as string,
+            orgRole: d.roleId as string,
+            groups: new Set(),
+            projectRoles: new Map(),
+            ...(d.via === 'service-account' ? { serviceAccount: true } : {}),
+          });
         break;
       }
       case 'organization.member-removed': {
