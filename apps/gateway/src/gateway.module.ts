@@ -18,6 +18,7 @@ import { MeController } from './me/me.controller';
 import { AuthController } from './auth/auth.controller';
 import { OrganizationsController } from './organizations/organizations.controller';
 import { GroupsController } from './groups/groups.controller';
+import { ServiceAccountsController } from './service-accounts/service-accounts.controller';
 import { ProjectsController } from './projects/projects.controller';
 import { PermissionGuard } from './auth/permission.guard';
 import { AUTHORIZATION_CONTROLLERS } from './access/authorization.controllers';
@@ -77,6 +78,7 @@ export class GatewayModule implements OnApplicationShutdown {
         MeController,
         OrganizationsController,
         GroupsController,
+        ServiceAccountsController,
         ProjectsController,
         ...AUTHORIZATION_CONTROLLERS,
         AuditLogsController,

@@ -81,13 +81,13 @@ describe('organization decider', () => {
         .then([{ data: expect.objectContaining({ roleId: adminRole, via: 'service-account' }) }]);
     });
     it('is never made Owner: directly, by joining a group holding Owner, or by its group becoming Owner', () => {
-      const assign = (subjectType: 'user' | 'group', subjectId: string): OrganizationCommand => ({
+      const assign = (subjectType: 'user' | 'group', subjectId: string, roleId = owner): OrganizationCommand => ({
         kind: 'AssignRole',
         organizationId,
         subjectType,
         subjectId,
         projectId: null,
-        roleId: owner,
+        roleId,
       });
       spec
         .given(...org, saJoined)
@@ -117,7 +117,7 @@ describe('organization decider', () => {
         .then([{ type: 'group.member-added' }]);
       spec
         .given(...org, saJoined, group, saInGroup)
-        .when({ ...assign('group', groupId), roleId: adminRole }, asOwner)
+        .when(assign('group', groupId, adminRole), asOwner)
         .then([{ type: 'role.assigned' }]);
     });
     it('the state knows it is a service account, through a snapshot too', () => {
