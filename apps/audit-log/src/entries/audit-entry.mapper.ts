@@ -79,7 +79,7 @@ export const DESCRIBERS: Describers = {
       ],
     ),
   // ---------------------------------------------------------------- identity: service accounts (organization-scoped)
-  // the token's name and id, never the token; the account's name stays in the entries after its deletion
+  // the token's name, never the token (nor its id, as for personal tokens); the account's name stays in the entries after its deletion
   'service-account.created.v1': (e, d) =>
     one(
       {
@@ -144,7 +144,7 @@ export const DESCRIBERS: Describers = {
       resourceName: c.name(d.serviceAccountId),
       operation: 'Modified',
       description: `created token ${d.name}${d.expiresAt ? ` (expires ${d.expiresAt})` : ''}`,
-      metadata: { tokenId: d.tokenId, tokenName: d.name, expiresAt: d.expiresAt },
+      metadata: { tokenName: d.name, expiresAt: d.expiresAt },
     }),
   'service-account.token-revoked.v1': (e, d, c) =>
     one({
@@ -154,7 +154,7 @@ export const DESCRIBERS: Describers = {
       resourceName: c.name(d.serviceAccountId),
       operation: 'Modified',
       description: `revoked token ${d.name}`,
-      metadata: { tokenId: d.tokenId, tokenName: d.name },
+      metadata: { tokenName: d.name },
     }),
   'user.api-token-reset.v1': (e, d, c) =>
     one({
