@@ -96,6 +96,10 @@ describe('service accounts (API.md "Additions")', () => {
 
   it('never as Owner (403 PRIVILEGE_ESCALATION, nothing left behind); bad input is 400 and changes nothing', async () => {
     expectProblem(await http.post(sas()).set(admin).send({ name: 'would-own', roleId: 'Owner' }), 403, 'PRIVILEGE_ESCALATION');
+    expectProblem(await http.post(sas()).set(member).send({ name: 'would-own' }), 403, 'FORBIDDEN');
+    // refused before identity created anything
+    const identityCommits = mongo.db(testDatabaseName('identity')).collection('event_commits');
+    expect(await identityCommits.countDocuments({ 'events.data.name': 'would-own' })).toBe(0);
     for (const body of [
       { name: 'has space' },
       { name: 'x', plan: 'gold' },

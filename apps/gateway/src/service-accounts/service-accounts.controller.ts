@@ -77,16 +77,18 @@ export class ServiceAccountsController {
   @ApiForbiddenResponse({ description: 'PRIVILEGE_ESCALATION: Owner, or a role granting permissions the caller lacks' })
   @ApiConflictResponse({ description: 'SERVICE_ACCOUNT_NAME_TAKEN (names are unique in the organization regardless of case)' })
   async create(@Param('org', PathId) org: string, @Body() body: CreateServiceAccountDto, @Req() req: GatewayRequest) {
+    const roleId = optionalRoleIdOf(org, body.roleId, 'organization');
+    // the role first (nothing created when it is refused), then the account, then it joins with the role
+    await this.services.call(MembershipSubjects.addServiceAccount(), { organizationId: org, roleId, checkOnly: true }, req);
     const sa = await this.services.call<ServiceAccountView>(
       IdentitySubjects.createServiceAccount(),
       { organizationId: org, name: body.name, description: body.description ?? '', createdBy: req.user!.userId },
       req,
     );
-    const roleId = optionalRoleIdOf(org, body.roleId, 'organization');
     try {
       await this.services.call(MembershipSubjects.addServiceAccount(), { organizationId: org, serviceAccountId: sa.id, name: sa.name, roleId }, req);
     } catch (err) {
-      // the role was refused (escalation, Owner, unknown role): the account it was for goes again
+      // the role was refused after all (the actor's own roles changed in between): the account goes again
       if (refused(err)) await this.services.call(IdentitySubjects.deleteServiceAccount(), { organizationId: org, serviceAccountId: sa.id }, req);
       throw err;
     }

@@ -66,6 +66,20 @@ describe('organization decider', () => {
         .when(addSa(), asOwner)
         .thenNothing();
     });
+    it('checkOnly: the role rules only, nothing added', () => {
+      spec
+        .given(...org)
+        .when({ ...addSa(adminRole), checkOnly: true } as OrganizationCommand, asOwner)
+        .thenNothing();
+      spec
+        .given(...org)
+        .when({ ...addSa(owner), checkOnly: true } as OrganizationCommand, asOwner)
+        .thenThrows('PRIVILEGE_ESCALATION');
+      spec
+        .given(...org)
+        .when({ ...addSa(adminRole), checkOnly: true } as OrganizationCommand, as(ann))
+        .thenThrows('PRIVILEGE_ESCALATION');
+    });
     it('never as Owner, even by an Owner; never with a role beyond the actor', () => {
       spec
         .given(...org)

@@ -37,7 +37,7 @@ export type OrganizationCommand =
   | (Scoped & { kind: 'CreateOrganization'; name: string; slug: string; ownerId: string; ownerUsername: string; via: 'creator' | 'bootstrap' })
   | (Scoped & { kind: 'AddMembers'; users: Array<{ userId: string; username: string }>; roleId?: string; via: 'invite' | 'account' })
   /** a service account (identity's) joins with a role the actor may grant, never Owner */
-  | (Scoped & { kind: 'AddServiceAccount'; serviceAccountId: string; name: string; roleId?: string })
+  | (Scoped & { kind: 'AddServiceAccount'; serviceAccountId: string; name: string; roleId?: string; checkOnly?: boolean })
   | (Scoped & { kind: 'RemoveMember'; userId: string })
   | (Scoped & { kind: 'CreateGroup'; groupId: string; name: string; description: string; memberIds: string[] })
   | (Scoped & {
@@ -149,7 +149,7 @@ export function decideOrganization(
       const roleId = command.roleId ?? builtInRoleId(orgId, 'member');
       if (roleId === org.ownerRoleId) throw new DomainError(ErrorCode.PRIVILEGE_ESCALATION, 'a service account never holds the Owner role');
       assertAssignable(org, actorId, roleId, 'organization');
-      if (state.users.has(command.serviceAccountId)) return [];
+      if (command.checkOnly || state.users.has(command.serviceAccountId)) return [];
       return [event(OrganizationMemberAdded, orgId, { userId: command.serviceAccountId, username: command.name, roleId, via: 'service-account' })];
     }
 

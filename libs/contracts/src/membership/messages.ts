@@ -238,9 +238,16 @@ export const UnassignRoleRequest = M.obj({
 });
 export type UnassignRoleRequest = Static<typeof UnassignRoleRequest>;
 
+/** `checkOnly`: only whether the actor may give a service account that role (before identity creates it); nothing is added */
 export const AddServiceAccountRequest = M.obj(
-  { organizationId: orgId, serviceAccountId: M.uuid('serviceAccountId must be a UUID'), name: M.str('name must be a string', { maxLength: 39 }), roleId },
-  ['organizationId', 'serviceAccountId', 'name'],
+  {
+    organizationId: orgId,
+    serviceAccountId: M.uuid('serviceAccountId must be a UUID'),
+    name: M.str('name must be a string', { maxLength: 39 }),
+    roleId,
+    checkOnly: M.bool('checkOnly must be a boolean'),
+  },
+  ['organizationId'],
 );
 export type AddServiceAccountRequest = Static<typeof AddServiceAccountRequest>;
 export const ServiceAccountRolesRequest = M.obj({ organizationId: orgId, ids: userIds('ids') });
