@@ -183,6 +183,17 @@ describe('service accounts (API.md "Additions")', () => {
         .expect(201)
     ).body;
     expect(group.memberIds).toEqual([saId]);
+    // a project role, like a user's
+    const project = (await http.post(`/api/v1/organizations/${orgA}/projects`).set(admin).send({ name: 'api' }).expect(201)).body;
+    await http
+      .put(`/api/v1/organizations/${orgA}/projects/${project.id}/members/${saId}/role`)
+      .set(admin)
+      .send({ subjectType: 'user', roleId: 'Contributor' })
+      .expect(200);
+    expect((await http.get(`${sas()}/${saId}`).set(admin).expect(200)).body.projectRoles).toEqual([
+      { projectId: project.id, roleId: expect.any(String), roleName: 'Contributor' },
+    ]);
+    await http.get(`/api/v1/organizations/${orgA}/projects/${project.id}`).set(auth(token1)).expect(200);
     expectProblem(await http.put(`/api/v1/organizations/${orgA}/people/${saId}/role`).set(admin).send({ roleId: 'Owner' }), 403, 'PRIVILEGE_ESCALATION');
     await http.put(`/api/v1/organizations/${orgA}/people/${saId}/role`).set(admin).send({ roleId: 'Admin' }).expect(200);
     expect((await http.get(`${sas()}/${saId}`).set(admin).expect(200)).body.role).toEqual({ id: expect.any(String), name: 'Admin' });
