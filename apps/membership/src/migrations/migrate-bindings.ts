@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import { JSONCodec, type JetStreamClient, type JetStreamManager } from 'nats';
-import { eventsStreamName, systemMeta, type DomainEvent } from '@app/contracts';
+import { eventsStreamName, systemMeta, type DomainEvent, type Naming } from '@app/contracts';
 import { ConcurrencyError, type EventStore, type OutboxRelay } from '@app/event-store';
 import { organizationStreamId } from '../organization/organization.state';
 import { importPlans, LegacyHistoryFold } from './bindings-import';
@@ -18,8 +18,8 @@ export interface MigrationReport {
 const codec = JSONCodec<DomainEvent>();
 
 /** Every event of the events stream up to its last sequence now, in order, through `fold`. */
-async function readHistory(js: JetStreamClient, jsm: JetStreamManager, fold: LegacyHistoryFold): Promise<{ events: number; lastSequence: number }> {
-  const stream = eventsStreamName();
+async function readHistory(js: JetStreamClient, jsm: JetStreamManager, naming: Naming, fold: LegacyHistoryFold): Promise<{ events: number; lastSequence: number }> {
+  const stream = eventsStreamName(naming);
   const lastSequence = (await jsm.streams.info(stream)).state.last_seq;
   let events = 0;
   if (lastSequence === 0) return { events, lastSequence };
@@ -44,9 +44,15 @@ async function readHistory(js: JetStreamClient, jsm: JetStreamManager, fold: Leg
  * `migrate-bindings:<organizationId>` makes a second append of the same import impossible. An organization that
  * changed after the stream was read refuses the append (ConcurrencyError): run it again.
  */
-export async function migrateBindings(deps: { js: JetStreamClient; jsm: JetStreamManager; store: EventStore; relay: OutboxRelay }): Promise<MigrationReport> {
+export async function migrateBindings(deps: {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  naming: Naming;
+  store: EventStore;
+  relay: OutboxRelay;
+}): Promise<MigrationReport> {
   const fold = new LegacyHistoryFold();
-  const read = await readHistory(deps.js, deps.jsm, fold);
+  const read = await readHistory(deps.js, deps.jsm, deps.naming, fold);
   const report: MigrationReport = { ...read, imported: [], importedBefore: [] };
   for (const plan of importPlans(fold)) {
     const streamId = organizationStreamId(plan.organizationId);
