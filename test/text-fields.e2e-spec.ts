@@ -12,7 +12,7 @@ import {
   systemMeta,
   type AuditEntry,
 } from '@app/contracts';
-import { testDatabaseName, testMongo, testNats } from '@app/testing';
+import { testDatabaseName, testMongo, testNats, testNaming } from '@app/testing';
 import { BOOTSTRAP_EMAIL, BOOTSTRAP_TOKEN, eventually, startSystem, type RunningSystem } from './support/system';
 
 const ORG_NAME = 'Text Fields Org';
@@ -34,7 +34,7 @@ describe('text fields through the gateway (emails, names, descriptions)', () => 
   const identityCommits = async () => (await testMongo()).db(testDatabaseName('identity')).collection('event_commits').countDocuments();
   const authorizationCommits = async () => (await testMongo()).db(testDatabaseName('authorization')).collection('event_commits').countDocuments();
   const membershipCommits = async () => (await testMongo()).db(testDatabaseName('membership')).collection('event_commits').countDocuments();
-  const deadLetters = async () => (await jsm.streams.info(deadLetterStreamName())).state.messages;
+  const deadLetters = async () => (await jsm.streams.info(deadLetterStreamName(testNaming()))).state.messages;
   const auditEntries = async (): Promise<AuditEntry[]> =>
     (await http.get(`/api/v1/organizations/${orgId}/audit-logs`).query({ limit: 500 }).set(auth).expect(200)).body.items;
 

@@ -13,7 +13,7 @@ import {
   type ReplayDeadLettersReply,
 } from '@app/contracts';
 import { loadConfig, startService, type RunningService } from '@app/platform';
-import { eventProducer, natsRequest, serviceTestEnv, testDatabaseName, testMongo, testNats } from '@app/testing';
+import { eventProducer, natsRequest, serviceTestEnv, testDatabaseName, testMongo, testNats, testNaming } from '@app/testing';
 import { AuditLogModule } from '../audit-log.module';
 import { AUDIT_HOST } from './audit-host.token';
 import { AuditProjectionHost } from './audit-projection.host';
@@ -44,7 +44,9 @@ describe('audit-log: dead letters replayed after a fix (real FerretDB + NATS Jet
     if (problems.length) throw new Error(`invalid event: ${problems.join('; ')}`);
   };
   const waiting = async () =>
-    (await jsm.streams.info(deadLetterStreamName(), { subjects_filter: deadLetterSubject('audit-log') })).state.subjects?.[deadLetterSubject('audit-log')] ?? 0;
+    (await jsm.streams.info(deadLetterStreamName(testNaming()), { subjects_filter: testNaming().subject(deadLetterSubject('audit-log')) })).state.subjects?.[
+      testNaming().subject(deadLetterSubject('audit-log'))
+    ] ?? 0;
   const until = async (what: string, check: () => Promise<boolean>) => {
     const deadline = Date.now() + 20_000;
     while (!(await check())) {
