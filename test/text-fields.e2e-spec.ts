@@ -139,7 +139,8 @@ describe('text fields through the gateway (emails, names, descriptions)', () => 
     const me = (await http.get('/api/v1/me').set(auth).expect(200)).body as { id: string; username: string };
     const send = async (subject: string, body: unknown) => {
       const meta = { ...systemMeta(randomUUID()), actor: { id: me.id, username: me.username }, medium: 'api' as const };
-      const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data: { meta, body } }), { timeout: 20_000 });
+      const wire = testNaming().subject(subject); // this file's namespace, as the services have it from their configs
+      const reply = await nc.request(wire, JSONCodec().encode({ pattern: wire, id: randomUUID(), data: { meta, body } }), { timeout: 20_000 });
       return JSONCodec<{ response?: unknown; err?: { code: string; message: string } }>().decode(reply.data);
     };
     const before = { identity: await identityCommits(), membership: await membershipCommits(), authorization: await authorizationCommits() };

@@ -25,6 +25,7 @@ import {
   BUILT_IN_ROLES,
   PERMISSIONS,
   builtInRoleId,
+  catalogueEvent,
   eventsStreamName,
   evtSubject,
   deadLetterStreamName,
@@ -247,7 +248,7 @@ async function main() {
   const small = organizationEvents(SMALL);
   const index = (org: Org) => {
     const idx = new OrgAccess(org.orgId);
-    for (const e of org.events) idx.apply(e);
+    for (const e of org.events) idx.apply(catalogueEvent(e));
     return idx;
   };
   const tBuild = process.hrtime.bigint();

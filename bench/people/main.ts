@@ -162,7 +162,7 @@ async function seedAggregate(client: MongoClient, dbName: string, organizationId
       published: true,
       committedAt: new Date(),
     });
-    state = events.reduce(evolveOrganization, state);
+    state = events.map(catalogueEvent).reduce(evolveOrganization, state);
     version += events.length;
   }
   await saveSnapshot(db, organizationId, state, version);

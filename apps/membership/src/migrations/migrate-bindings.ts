@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import { JSONCodec, type JetStreamClient, type JetStreamManager } from 'nats';
-import { eventsStreamName, systemMeta, type DomainEvent, type Naming } from '@app/contracts';
+import { catalogueEvent, eventsStreamName, systemMeta, type DomainEvent, type Naming } from '@app/contracts';
 import { ConcurrencyError, type EventStore, type OutboxRelay } from '@app/event-store';
 import { organizationStreamId } from '../organization/organization.state';
 import { importPlans, LegacyHistoryFold } from './bindings-import';
@@ -18,7 +18,12 @@ export interface MigrationReport {
 const codec = JSONCodec<DomainEvent>();
 
 /** Every event of the events stream up to its last sequence now, in order, through `fold`. */
-async function readHistory(js: JetStreamClient, jsm: JetStreamManager, naming: Naming, fold: LegacyHistoryFold): Promise<{ events: number; lastSequence: number }> {
+async function readHistory(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  naming: Naming,
+  fold: LegacyHistoryFold,
+): Promise<{ events: number; lastSequence: number }> {
   const stream = eventsStreamName(naming);
   const lastSequence = (await jsm.streams.info(stream)).state.last_seq;
   let events = 0;
@@ -26,7 +31,7 @@ async function readHistory(js: JetStreamClient, jsm: JetStreamManager, naming: N
   const messages = await (await js.consumers.get(stream)).consume({ max_messages: 1000 });
   try {
     for await (const m of messages) {
-      fold.apply(codec.decode(m.data));
+      fold.apply(catalogueEvent(codec.decode(m.data))); // the stream's one contract check, as consumeEvents makes it
       events++;
       if (m.info.streamSequence >= lastSequence) break;
     }
