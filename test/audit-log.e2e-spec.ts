@@ -268,7 +268,10 @@ describe('audit log through the gateway (API.md "Audit log")', () => {
   it('npm run audit:rebuild rebuilds the same entries, ids included', async () => {
     const before = await allEntries(orgId);
     const out = await new Promise<string>((ok, fail) => {
-      const p = spawn('npm', ['run', '--silent', 'audit:rebuild'], { cwd: resolve(__dirname, '..'), env: { ...process.env, NATS_SUBJECT_PREFIX: testPrefix() } });
+      const p = spawn('npm', ['run', '--silent', 'audit:rebuild'], {
+        cwd: resolve(__dirname, '..'),
+        env: { ...process.env, NATS_SUBJECT_PREFIX: testPrefix() },
+      });
       let text = '';
       p.stdout.on('data', (d: Buffer) => (text += d.toString()));
       p.stderr.on('data', (d: Buffer) => (text += d.toString()));

@@ -1,15 +1,6 @@
 import fc from 'fast-check';
 import { actorHolds, CHANGE_OWNER, OrgAccess, permissionIndex, type RoleDefinition } from '../libs/access-model/src';
-import {
-  BUILT_IN_ROLES,
-  catalogueEvent,
-  DomainError,
-  PERMISSIONS,
-  builtInRoleId,
-  type CommandMeta,
-  type DomainEvent,
-  type NewEvent,
-} from '../libs/contracts/src';
+import { BUILT_IN_ROLES, catalogueEvent, DomainError, PERMISSIONS, builtInRoleId, type CommandMeta, type NewEvent } from '../libs/contracts/src';
 import { decideAccess, type AccessCommand } from '../apps/authorization/src/access/access.decider';
 import { decideOrganization, weighsRoles, type OrganizationCommand } from '../apps/membership/src/organization/organization.decider';
 import { evolveOrganization, initialOrganizationState, type OrganizationState } from '../apps/membership/src/organization/organization.state';

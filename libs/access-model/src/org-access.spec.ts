@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ORGANIZATION_PERMISSIONS, PERMISSIONS, PROJECT_PERMISSIONS, type DomainEvent } from '@app/contracts';
+import { ORGANIZATION_PERMISSIONS, PERMISSIONS, PROJECT_PERMISSIONS } from '@app/contracts';
 import { OrgAccess } from './org-access';
 import { orgHistory } from '@app/testing';
 

@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { connect, JSONCodec, type NatsConnection } from 'nats';
-import { deadLetterStreamName, eventsStreamName, kvBucketName, subjectNaming, validateEvent, type DomainEvent, type Naming, type ServiceName } from '@app/contracts';
+import {
+  deadLetterStreamName,
+  eventsStreamName,
+  kvBucketName,
+  subjectNaming,
+  validateEvent,
+  type DomainEvent,
+  type Naming,
+  type ServiceName,
+} from '@app/contracts';
 import { loadConfig, type ServiceConfig } from '@app/platform';
 
 /**

@@ -74,7 +74,13 @@ export class AuditProjectionHost implements Progress {
       if (await this.lease.steal()) await sleep((this.options.renewEveryMs ?? 5000) + 500);
       const renew = setInterval(() => void this.lease.acquire().catch(() => undefined), 2000);
       try {
-        const r = await replayAuditDeadLetters({ db: this.infra.db, jsm: this.infra.jsm, naming: this.infra.naming, logger: this.infra.logger, check: this.options.check });
+        const r = await replayAuditDeadLetters({
+          db: this.infra.db,
+          jsm: this.infra.jsm,
+          naming: this.infra.naming,
+          logger: this.infra.logger,
+          check: this.options.check,
+        });
         return { projection: AUDIT_PROJECTION, ...r };
       } finally {
         clearInterval(renew);

@@ -67,7 +67,11 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
 
   if (lastSequence > 0) {
     // an ordered (ephemeral, flow-controlled) consumer; one filter subject as a string: a list needs NATS 2.10
-    const consumer = await js.consumers.get(stream, { filterSubjects: naming.subject(allEventsSubject()), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: 1 });
+    const consumer = await js.consumers.get(stream, {
+      filterSubjects: naming.subject(allEventsSubject()),
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: 1,
+    });
     const messages = await consumer.consume({ max_messages: 2000 });
     let batch: StoredEntry[] = [];
     const handle = async (m: JsMsg) => {

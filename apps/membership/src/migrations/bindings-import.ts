@@ -1,5 +1,5 @@
 import { OrgAccess, type SubjectBindings } from '@app/access-model';
-import { OrganizationBindingsImported, type CatalogueEvent, type DomainEvent, type NewEvent } from '@app/contracts';
+import { OrganizationBindingsImported, type CatalogueEvent, type NewEvent } from '@app/contracts';
 import { organizationStreamId } from '../organization/organization.state';
 
 /**

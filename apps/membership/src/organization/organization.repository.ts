@@ -1,6 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import { OrgAccess, type OrgAccessSnapshot, type RoleDefinition } from '@app/access-model';
-import type { CatalogueEvent, CommandMeta, DomainEvent, NewEvent } from '@app/contracts';
+import type { CatalogueEvent, CommandMeta, NewEvent } from '@app/contracts';
 import { handleCommand, isDuplicateKey, type CommandResult, type CommitDocument, type EventStore } from '@app/event-store';
 import { decideOrganization, weighsRoles, type OrganizationCommand } from './organization.decider';
 import { evolveOrganization, initialOrganizationState, organizationStreamId, type OrganizationState } from './organization.state';
