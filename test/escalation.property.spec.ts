@@ -103,7 +103,7 @@ class World {
     for (const e of events) {
       const version = ++this.versions[service];
       const event = catalogueEvent({
-        id: `${service}-${version}`,
+        id: `00000000-0000-4000-8000-${String(service === 'authorization' ? 1 : 2)}${String(version).padStart(11, '0')}`,
         type: e.type,
         version: e.version,
         streamId: service === 'authorization' ? `access-${ORG}` : `organization-${ORG}`,

@@ -149,7 +149,7 @@ function apply(h: History, s: Step): Array<CatalogueEvent | undefined> {
           service: 'identity',
           type: 'user.username-changed',
           organizationId: undefined,
-          data: { userId: USERS[s.user], username: s.name, previousUsername: 'x' },
+          data: { userId: USERS[s.user], username: s.name, previousUsername: 'previous' },
         }),
       ];
     case 'other':
