@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { JSONCodec, type NatsConnection } from 'nats';
 import { eventMetadata, eventsStreamName, evtSubject, systemMeta } from '@app/contracts';
-import { testNats } from '@app/testing';
+import { testNats, testNaming, testPrefix } from '@app/testing';
 import { BOOTSTRAP_TOKEN, eventually, startSystem, type RunningSystem } from './support/system';
 
 /** One sample of a Prometheus text exposition. */
@@ -102,7 +102,7 @@ describe('metrics (METRICS_PORT, per-route HTTP, NATS requests, outbox, projecti
     const samples = await gatewayMetrics();
     expect(total(samples, 'nats_request_duration_seconds_count', { subject: 'qry.authorization.check', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
     expect(total(samples, 'nats_request_duration_seconds_count', { subject: 'cmd.identity.session.login', outcome: 'error' })).toBe(7);
-    const prefix = process.env.NATS_SUBJECT_PREFIX!;
+    const prefix = testPrefix();
     expect(prefix).not.toBe('');
     const subjects = samples.filter((s) => s.name === 'nats_request_duration_seconds_count').map((s) => s.labels.subject);
     expect(subjects.length).toBeGreaterThan(0);
@@ -156,7 +156,7 @@ describe('metrics (METRICS_PORT, per-route HTTP, NATS requests, outbox, projecti
       data: {},
       metadata: { ...eventMetadata(systemMeta(id)), causationId: id },
     };
-    const ack = await nc.jetstream().publish(evtSubject('identity', poison.type, 1), JSONCodec().encode(poison), { msgID: id });
+    const ack = await nc.jetstream().publish(testNaming().subject(evtSubject('identity', poison.type, 1)), JSONCodec().encode(poison), { msgID: id });
     try {
       await eventually(
         async () => total(await serviceMetrics('audit-log'), 'dead_letter_events_total', { projection: 'audit-log' }) >= 1,
@@ -165,7 +165,7 @@ describe('metrics (METRICS_PORT, per-route HTTP, NATS requests, outbox, projecti
       );
     } finally {
       // not left for the contract check at the end of the file
-      await (await nc.jetstreamManager()).streams.deleteMessage(eventsStreamName(), ack.seq);
+      await (await nc.jetstreamManager()).streams.deleteMessage(eventsStreamName(testNaming()), ack.seq);
     }
   });
 });

@@ -20,7 +20,7 @@ import { percentile } from '../lib/http-load';
 async function main() {
   const people = Number(process.argv[2] ?? 1000);
   const singles = Number(process.argv[3] ?? 30);
-  process.env.NATS_SUBJECT_PREFIX = `bench${randomBytes(3).toString('hex')}.`;
+  const prefix = `bench${randomBytes(3).toString('hex')}.`;
   let stop = async () => undefined as unknown;
   if (!process.env.MONGO_URL || !process.env.NATS_URL) {
     const infra = await provideTestInfrastructure();
@@ -28,7 +28,8 @@ async function main() {
     process.env.NATS_URL = infra.natsUrl;
     stop = infra.stop;
   }
-  const { builtInRoleId, evtSubject, eventsStreamName } = await import('@app/contracts');
+  const { builtInRoleId, evtSubject, eventsStreamName, subjectNaming } = await import('@app/contracts');
+  const naming = subjectNaming(prefix);
   const { ensureStreams } = await import('@app/messaging');
   const { startPeopleProjection, PEOPLE_PROJECTION } = await import('../../apps/membership/src/people/people.projection');
 
@@ -40,7 +41,7 @@ async function main() {
   // this bench's own reads (the checkpoint polls) on a client that is not counted
   const probe = await MongoClient.connect(process.env.MONGO_URL);
   const nc = await connect({ servers: process.env.NATS_URL.split(',') });
-  await ensureStreams(nc);
+  await ensureStreams(nc, naming);
   const js = nc.jetstream();
   const jsm = await nc.jetstreamManager();
   const codec = JSONCodec();
@@ -60,7 +61,7 @@ async function main() {
       data: scoped ? { organizationId: org, ...data } : data,
       metadata: meta,
     };
-    last = (await js.publish(evtSubject(service as 'membership', type, 1), codec.encode(event))).seq;
+    last = (await js.publish(naming.subject(evtSubject(service as 'membership', type, 1)), codec.encode(event))).seq;
   };
 
   const member = builtInRoleId(org, 'member');
@@ -99,7 +100,7 @@ async function main() {
     while ((await checkpoint()) < seq) await new Promise((r) => setTimeout(r, 10));
   };
   const logger = { warn: () => undefined, error: (o: object, m: string) => process.stderr.write(`${m} ${JSON.stringify(o)}\n`), info: () => undefined };
-  const infra = { db, js, jsm, logger, deadLetters: { inc: () => undefined }, onClose: [] as Array<() => Promise<unknown>> };
+  const infra = { db, js, jsm, naming, logger, deadLetters: { inc: () => undefined }, onClose: [] as Array<() => Promise<unknown>> };
   commands = 0;
   const t0 = Date.now();
   await startPeopleProjection(infra as never);
@@ -136,7 +137,7 @@ async function main() {
   );
   for (const close of infra.onClose) await close();
   await db.dropDatabase().catch(() => undefined);
-  await jsm.streams.delete(eventsStreamName()).catch(() => undefined);
+  await jsm.streams.delete(eventsStreamName(naming)).catch(() => undefined);
   await mongo.close();
   await probe.close();
   await nc.close();

@@ -162,7 +162,7 @@ async function seedAggregate(client: MongoClient, dbName: string, organizationId
       published: true,
       committedAt: new Date(),
     });
-    state = events.reduce(evolveOrganization, state);
+    state = events.map(catalogueEvent).reduce(evolveOrganization, state);
     version += events.length;
   }
   await saveSnapshot(db, organizationId, state, version);
@@ -211,7 +211,7 @@ async function main() {
   const infra = await provideTestInfrastructure();
   process.env.MONGO_URL = infra.mongoUrl;
   process.env.NATS_URL = infra.natsUrl;
-  process.env.NATS_SUBJECT_PREFIX = `bench${randomBytes(3).toString('hex')}.`;
+  process.env.TEST_SUBJECT_PREFIX = `bench${randomBytes(3).toString('hex')}.`; // the namespace test/support/system gives the services
   process.env.TEST_LOG_LEVEL = 'silent';
   const { startSystem, BOOTSTRAP_TOKEN } = await import('../../test/support/system');
   const { checkContractAndCleanUp, testDatabaseName } = await import('../../libs/testing/src/per-file');

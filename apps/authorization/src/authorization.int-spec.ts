@@ -17,7 +17,7 @@ import {
 } from '@app/contracts';
 import { createEventStore, createOutboxRelay, type EventStore, type OutboxRelay } from '@app/event-store';
 import { startService, type RunningService } from '@app/platform';
-import { serviceTestConfig, testDatabaseName, testMongo, testNats } from '@app/testing';
+import { serviceTestConfig, testDatabaseName, testMongo, testNats, testNaming } from '@app/testing';
 import { AuthorizationModule, type AuthorizationOptions } from './authorization.module';
 import { ACCESS_VIEW } from './access/access.tokens';
 import { runAccessCommand } from './access/access.runner';
@@ -86,7 +86,7 @@ describe('authorization service (integration)', () => {
     mongo = await testMongo();
     nc = await testNats();
     const db = mongo.db(testDatabaseName('membership'));
-    relay = createOutboxRelay({ commits: db.collection('commits'), js: nc.jetstream(), service: 'membership' });
+    relay = createOutboxRelay({ commits: db.collection('commits'), js: nc.jetstream(), naming: testNaming(), service: 'membership' });
     membership = createEventStore(db, { service: 'membership', onAppended: (c) => relay.onAppended(c) });
     await membership.ensureIndexes();
     // the events stream exists once a service has started
@@ -326,7 +326,7 @@ describe('authorization service (integration)', () => {
   /** a snapshot write is a few FerretDB writes, slow when the machine runs many test files at once */
   const SNAPSHOT_WAIT_MS = 60_000;
   jest.setTimeout(3 * SNAPSHOT_WAIT_MS);
-  const lastSequence = async () => (await (await nc.jetstreamManager()).streams.info(eventsStreamName())).state.last_seq;
+  const lastSequence = async () => (await (await nc.jetstreamManager()).streams.info(eventsStreamName(testNaming()))).state.last_seq;
   async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
     for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
       const found = await probe();
@@ -451,7 +451,10 @@ describe('authorization service (integration)', () => {
     const view = viewOf(replicas[0]);
     await view.catchUp();
     const store = snapshotStore(mongo.db(testDatabaseName('authorization')), { chunkBytes: 200 });
-    const stream = { name: eventsStreamName(), created: (await (await nc.jetstreamManager()).streams.info(eventsStreamName())).created };
+    const stream = {
+      name: eventsStreamName(testNaming()),
+      created: (await (await nc.jetstreamManager()).streams.info(eventsStreamName(testNaming()))).created,
+    };
     const head = await store.write(view.snapshot(), stream);
     expect(head.chunks).toBeGreaterThan(3);
     const loaded = await store.load(stream, head.sequence);
@@ -468,7 +471,7 @@ describe('authorization service (integration)', () => {
     await addMember(org.orgId, randomUUID());
     const jsm = await nc.jetstreamManager();
 
-    await jsm.streams.purge(eventsStreamName(), { seq: at + 1 }); // everything up to the snapshot is gone
+    await jsm.streams.purge(eventsStreamName(testNaming()), { seq: at + 1 }); // everything up to the snapshot is gone
     const r = await startReplica();
     await viewOf(r).catchUp();
     // started from the snapshot and consumed only the tail (the added member, and whatever another
@@ -478,7 +481,7 @@ describe('authorization service (integration)', () => {
     expect(viewOf(r).find(org.orgId)!.owners()).toEqual([org.ownerId]);
     await r.close();
 
-    await jsm.streams.purge(eventsStreamName(), { seq: at + 2 }); // and the first event after it
+    await jsm.streams.purge(eventsStreamName(testNaming()), { seq: at + 2 }); // and the first event after it
     await expect(startReplica()).rejects.toThrow(/events stream starts at sequence .* needs it from/);
     await expect(startReplica({ snapshots: false })).rejects.toThrow(/needs it from 1/);
   });

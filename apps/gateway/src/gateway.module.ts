@@ -3,7 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ClientsModule, Transport } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import type { NatsConnection } from 'nats';
-import { ErrorCode, kvBucketName } from '@app/contracts';
+import { ErrorCode, kvBucketName, subjectNaming } from '@app/contracts';
 import { connectNats, ensureStreams, rpcClient } from '@app/messaging';
 import { createProcessMetrics, type ProcessMetrics, type ServiceConfig } from '@app/platform';
 import { BearerAuthGuard } from './auth/auth.guard';
@@ -61,6 +61,8 @@ export class GatewayModule implements OnApplicationShutdown {
   }
 
   static register(config: ServiceConfig<'gateway'>, logger: Logger, metrics: ProcessMetrics = createProcessMetrics('gateway')): DynamicModule {
+    // the installation's namespace on the NATS server: requests, streams and the idempotency bucket
+    const naming = subjectNaming(config.NATS_SUBJECT_PREFIX);
     return {
       module: GatewayModule,
       imports: [
@@ -89,20 +91,20 @@ export class GatewayModule implements OnApplicationShutdown {
         {
           provide: IDEMPOTENCY_KV,
           inject: [GATEWAY_NATS],
-          useFactory: (nc: NatsConnection) => nc.jetstream().views.kv(kvBucketName('IDEMPOTENCY'), { ttl: IDEMPOTENCY_TTL_MS, history: 1 }),
+          useFactory: (nc: NatsConnection) => nc.jetstream().views.kv(kvBucketName(naming, 'IDEMPOTENCY'), { ttl: IDEMPOTENCY_TTL_MS, history: 1 }),
         },
         {
           provide: VERIFIED_TOKENS,
           inject: [GATEWAY_NATS],
           useFactory: async (nc: NatsConnection) => {
             // the gateway may start before any service has created the streams (npm start starts them all at once)
-            await ensureStreams(nc);
-            const verified = new VerifiedTokens(nc, config.SERVICE_REQUEST_TIMEOUT_MS, undefined, logger);
+            await ensureStreams(nc, naming);
+            const verified = new VerifiedTokens(nc, naming, config.SERVICE_REQUEST_TIMEOUT_MS, undefined, logger);
             await verified.start();
             return verified;
           },
         },
-        { provide: RPC_CLIENT, inject: [GATEWAY_NATS], useFactory: (nc: NatsConnection) => rpcClient(nc, metrics.rpc) },
+        { provide: RPC_CLIENT, inject: [GATEWAY_NATS], useFactory: (nc: NatsConnection) => rpcClient(nc, { naming, metrics: metrics.rpc }) },
         ServicesClient,
         { provide: APP_GUARD, useClass: BearerAuthGuard },
         { provide: APP_GUARD, useClass: PermissionGuard },

@@ -1,6 +1,6 @@
 import type { Collection } from 'mongodb';
 import { JSONCodec, headers, type JetStreamClient, type NatsConnection, type PubAck } from 'nats';
-import { evtSubject, type DomainEvent, type ServiceName } from '@app/contracts';
+import { evtSubject, type DomainEvent, type Naming, type ServiceName } from '@app/contracts';
 import { OUTBOX_POSITIONS, OUTBOX_SWEEP, type CommitDocument, type OutboxPosition, type OutboxSweepCheckpoint } from './commit';
 import { duplicateKeyIndexes, isDuplicateKey } from './errors';
 
@@ -12,6 +12,8 @@ export interface OutboxRelayOptions {
   /** the store's commits; the relay keeps its positions and the sweep's checkpoint in the same database */
   commits: Collection<CommitDocument>;
   js: JetStreamClient;
+  /** the namespace events are published in (the service's configuration) */
+  naming: Naming;
   service: ServiceName;
   logger?: RelayLogger;
   sweepIntervalMs?: number;
@@ -114,7 +116,7 @@ export async function unpublishedCommits(commits: Collection<CommitDocument>): P
  * reaches JetStream in stream order, and where that ends: docs/architecture.md, "Outbox".
  */
 export function createOutboxRelay(options: OutboxRelayOptions) {
-  const { commits, js, service, logger } = options;
+  const { commits, js, naming, service, logger } = options;
   const positions = positionsOf(commits);
   const checkpoints = commits.db.collection<OutboxSweepCheckpoint>(OUTBOX_SWEEP);
   /** per stream, its latest round (running or waiting); rounds of one stream run one after another */
@@ -207,7 +209,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   function publish({ event, data }: Message): Promise<PubAck> {
     const h = headers();
     h.set('Correlation-Id', event.metadata.correlationId);
-    return js.publish(evtSubject(service, event.type, event.version), data, { msgID: event.id, headers: h });
+    return js.publish(naming.subject(evtSubject(service, event.type, event.version)), data, { msgID: event.id, headers: h });
   }
 
   /** The stored position of a stream (a lookup by _id: no scan on FerretDB either), or what this process knows if further. */

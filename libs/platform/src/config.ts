@@ -113,3 +113,13 @@ export function loadConfig<S extends ServiceName>(service: S, env: NodeJS.Proces
     database: (data.MONGO_DB as string | undefined) ?? DEFAULT_DATABASES[service],
   } as ServiceConfig<S>;
 }
+
+export type NatsConfig = Pick<z.infer<typeof baseSchema>, 'NATS_URL' | 'NATS_SUBJECT_PREFIX'>;
+
+/** The NATS part of the configuration only (URL and subject prefix), validated as for the services: for the CLIs that only talk to a service. */
+export function loadNatsConfig(env: NodeJS.ProcessEnv = process.env): NatsConfig {
+  const relevant = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const parsed = baseSchema.pick({ NATS_URL: true, NATS_SUBJECT_PREFIX: true }).safeParse(relevant);
+  if (!parsed.success) throw new ConfigError(`invalid configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  return parsed.data;
+}

@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, type DomainEvent } from '@app/contracts';
+import { DomainError, ErrorCode, type CatalogueEvent } from '@app/contracts';
 import { OrgAccess, type OrgAccessSnapshot } from '@app/access-model';
 import { Position, waitUntil, waitUntilApplied } from '@app/event-store';
 
@@ -69,7 +69,7 @@ export class AccessView {
   }
 
   /** Applies one event at stream sequence `seq` (a sequence at or below the position is a redelivery: ignored). */
-  ingest(event: DomainEvent | undefined, seq: number): void {
+  ingest(event: CatalogueEvent | undefined, seq: number): void {
     if (seq <= this.sequence) return;
     if (event?.service === 'identity' && event.type === 'user.username-changed') this.renamed(event.data as { userId: string; username: string });
     const organizationId =

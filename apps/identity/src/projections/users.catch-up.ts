@@ -22,6 +22,7 @@ export async function startUsersCatchUp(infra: Infrastructure) {
     db: infra.db,
     js: infra.js,
     jsm: infra.jsm,
+    naming: infra.naming,
     filterSubjects: [serviceEventsSubject('identity')],
     logger: infra.logger,
     onDeadLetter: () => infra.deadLetters.inc({ projection: 'identity-users' }),

@@ -1,5 +1,5 @@
 import type { RoleDefinition } from '@app/access-model';
-import { isEvent, RoleChanged, RoleCreated, RoleDeleted, type CatalogueEvent } from '@app/contracts';
+import { isEvent, RoleChanged, RoleCreated, RoleDeleted, type CatalogueEvent, type Naming } from '@app/contracts';
 import { consumeEvents, Position, streamLastSequence, waitUntilApplied, type EventConsumer, type StreamEvent } from '@app/event-store';
 import type { JetStreamClient, JetStreamManager } from 'nats';
 
@@ -39,13 +39,19 @@ export interface CustomRolesView {
  * decision that weighs roles: a role command answers once its events are in JetStream, so waiting until the view
  * has applied the stream's last sequence gives the same roles as asking authorization's write side.
  */
-export async function startCustomRolesView(infra: { js: JetStreamClient; jsm: JetStreamManager; logger?: EventConsumerLogger }): Promise<CustomRolesView> {
+export async function startCustomRolesView(infra: {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  naming: Naming;
+  logger?: EventConsumerLogger;
+}): Promise<CustomRolesView> {
   const roles: CustomRoleMap = new Map();
   const progress = new Position();
   const consumer: EventConsumer = await consumeEvents({
     name: 'membership-custom-roles',
     js: infra.js,
     jsm: infra.jsm,
+    naming: infra.naming,
     mode: 'ordered',
     start: 0,
     progress,
@@ -59,7 +65,7 @@ export async function startCustomRolesView(infra: { js: JetStreamClient; jsm: Je
   });
   return {
     async current(organizationId, waitMs = 200) {
-      const last = await streamLastSequence(infra.jsm);
+      const last = await streamLastSequence(infra.jsm, infra.naming);
       if (!(await waitUntilApplied(progress, last, waitMs))) return undefined;
       return [...(roles.get(organizationId.toLowerCase())?.values() ?? [])].map((r) => ({ ...r, permissions: [...r.permissions] }));
     },

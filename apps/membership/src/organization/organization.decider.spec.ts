@@ -1,4 +1,4 @@
-import { builtInRoleId, type NewEvent } from '@app/contracts';
+import { builtInRoleId, catalogueEvent, type NewEvent } from '@app/contracts';
 import { asStored, deciderSpec, testMeta } from '@app/testing';
 import { decideOrganization, organizationDecider, type OrganizationCommand } from './organization.decider';
 import { evolveOrganization, initialOrganizationState } from './organization.state';
@@ -135,7 +135,9 @@ describe('organization decider', () => {
         .then([{ type: 'role.assigned' }]);
     });
     it('the state knows it is a service account, through a snapshot too', () => {
-      const state = asStored([...org, saJoined]).reduce(evolveOrganization, initialOrganizationState);
+      const state = asStored([...org, saJoined])
+        .map(catalogueEvent)
+        .reduce(evolveOrganization, initialOrganizationState);
       expect(state.users.get(sa)?.serviceAccount).toBe(true);
       expect(state.users.get(ann)?.serviceAccount).toBeUndefined();
       expect(OrgAccess.fromSnapshot(JSON.parse(JSON.stringify(state.toSnapshot()))).users.get(sa)?.serviceAccount).toBe(true);
@@ -556,7 +558,9 @@ describe('organization decider', () => {
   describe('state', () => {
     it('member removal takes the user out of every group; the initial state is never changed', () => {
       const removed = ev('organization.member-removed', { userId: ann, username: 'ann', groupIds: [groupId] });
-      const state = asStored([...org, group, removed]).reduce(evolveOrganization, initialOrganizationState);
+      const state = asStored([...org, group, removed])
+        .map(catalogueEvent)
+        .reduce(evolveOrganization, initialOrganizationState);
       expect(Object.fromEntries([...state.users.values()].map((u) => [u.id, u.username]))).toEqual({ [ownerId]: 'owner', [bob]: 'bob' });
       expect([...state.groups.get(groupId)!.members]).toEqual([]);
       expect(initialOrganizationState.users.size).toBe(0);

@@ -1,6 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import { OrgAccess, type OrgAccessSnapshot, type RoleDefinition } from '@app/access-model';
-import type { CommandMeta, DomainEvent, NewEvent } from '@app/contracts';
+import type { CatalogueEvent, CommandMeta, NewEvent } from '@app/contracts';
 import { handleCommand, isDuplicateKey, type CommandResult, type CommitDocument, type EventStore } from '@app/event-store';
 import { decideOrganization, weighsRoles, type OrganizationCommand } from './organization.decider';
 import { evolveOrganization, initialOrganizationState, organizationStreamId, type OrganizationState } from './organization.state';
@@ -98,8 +98,8 @@ export interface OrganizationDeps {
  * `streamId` decodes every commit of the service), and on MongoDB it is the `_id` index. Membership
  * registers no upcasters, so events are used as stored.
  */
-export async function commitsAfter(commits: Collection<CommitDocument>, streamId: string, version: number): Promise<DomainEvent[]> {
-  const events: DomainEvent[] = [];
+export async function commitsAfter(commits: Collection<CommitDocument>, streamId: string, version: number): Promise<CatalogueEvent[]> {
+  const events: CatalogueEvent[] = [];
   for (let v = version; ; ) {
     const commit = await commits.findOne({ _id: `${streamId}@${v + 1}` });
     if (!commit) return events;

@@ -516,6 +516,7 @@ export function startPeopleProjection(infra: Infrastructure): LeasedProjection {
     db: infra.db,
     js: infra.js,
     jsm: infra.jsm,
+    naming: infra.naming,
     subjects: [allEventsSubject()],
     maxBatch: PEOPLE_BATCH,
     logger: infra.logger,

@@ -9,6 +9,7 @@ import {
   type ListGroupsRequest,
   type ListPeopleRequest,
   type ListProjectsRequest,
+  type Naming,
   type OrganizationView,
   type Page,
   type PersonView,
@@ -41,9 +42,9 @@ const notFound = (what: string) => new DomainError(ErrorCode.NOT_FOUND, `${what}
  * the call (every write that returned before this query started is in it). The projection's shared checkpoint
  * counts, so it also works when another replica applied the events.
  */
-export async function waitForReadModel(deps: { db: Db; jsm: JetStreamManager; projection?: Progress }, timeoutMs = 10_000): Promise<void> {
+export async function waitForReadModel(deps: { db: Db; jsm: JetStreamManager; naming: Naming; projection?: Progress }, timeoutMs = 10_000): Promise<void> {
   const progress = deps.projection ?? sharedProgress(() => mongoCheckpoint(deps.db, PEOPLE_PROJECTION).read()); // not started here yet
-  if (!(await waitUntilApplied(progress, await streamLastSequence(deps.jsm), timeoutMs)))
+  if (!(await waitUntilApplied(progress, await streamLastSequence(deps.jsm, deps.naming), timeoutMs)))
     throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'the people list is catching up; try again');
 }
 

@@ -10,5 +10,5 @@ export interface ProjectionHandle {
 
 /** Queries read the people read model after it caught up with the events stream. */
 export function caughtUp(infra: Infrastructure, projection: ProjectionHandle) {
-  return waitForReadModel({ db: infra.db, jsm: infra.jsm, projection: projection.running });
+  return waitForReadModel({ db: infra.db, jsm: infra.jsm, naming: infra.naming, projection: projection.running });
 }
