@@ -1,0 +1,3 @@
+export function AuditLogs() {
+  return <h1>AuditLogs</h1>;
+}

@@ -1,0 +1,3 @@
+export function Groups() {
+  return <h1>Groups</h1>;
+}
