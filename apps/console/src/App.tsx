@@ -44,7 +44,7 @@ function Shell({ path }: { path: string }) {
   useEffect(() => {
     if (path !== '/' || !orgs.data) return;
     const first = orgs.data.items[0];
-    navigate(first ? `/o/${first.slug}/people` : '/organizations', true);
+    navigate(first ? `/o/${first.slug}` : '/organizations', true);
   }, [path, orgs.data]);
 
   const signOut = async () => {
@@ -63,7 +63,7 @@ function Shell({ path }: { path: string }) {
         {orgs.data && orgs.data.items.length > 0 && (
           <label className="switcher">
             Organization
-            <select value={orgRef ?? ''} onChange={(e) => e.target.value && navigate(`/o/${e.target.value}/people`)}>
+            <select value={orgRef ?? ''} onChange={(e) => e.target.value && navigate(`/o/${e.target.value}`)}>
               {!orgRef && <option value="">Choose…</option>}
               {orgs.data.items.map((o) => (
                 <option key={o.id} value={o.slug}>
@@ -109,8 +109,10 @@ function OrgPages({ orgRef, path }: { orgRef: string; path: string }) {
   }
   if (!ctx.data) return <main aria-busy="true">Loading…</main>;
   const { org, permissions } = ctx.data;
-  const value = { org, permissions, can: (p: string) => permissions.has(p), reloadPermissions: () => setTick((t) => t + 1) };
   const visible = ORG_PAGES.filter((p) => permissions.has(p.needs));
+  // `/o/:org`: the first page the viewer may see
+  if (!sub && visible[0]) return <Redirect to={`/o/${org.slug}/${visible[0].path}`} />;
+  const value = { org, permissions, can: (p: string) => permissions.has(p), reloadPermissions: () => setTick((t) => t + 1) };
   return (
     <OrgContext.Provider value={value}>
       <div className="org">
@@ -143,6 +145,11 @@ function OrgPages({ orgRef, path }: { orgRef: string; path: string }) {
       </div>
     </OrgContext.Provider>
   );
+}
+
+function Redirect({ to }: { to: string }) {
+  useEffect(() => navigate(to, true), [to]);
+  return null;
 }
 
 function NotFound() {

@@ -30,7 +30,10 @@ export async function loadOrgContext(orgRef: string, userId: string) {
 /** The organization roles the viewer may give: those whose every permission they hold; Owner also needs organization.change_owner. */
 export function grantable(roles: Role[], permissions: Set<string>): Role[] {
   return roles.filter(
-    (r) => r.scope === 'organization' && r.permissions.every((p) => permissions.has(p)) && (r.name !== 'Owner' || !r.builtIn || permissions.has('organization.change_owner')),
+    (r) =>
+      r.scope === 'organization' &&
+      r.permissions.every((p) => permissions.has(p)) &&
+      (r.name !== 'Owner' || !r.builtIn || permissions.has('organization.change_owner')),
   );
 }
 

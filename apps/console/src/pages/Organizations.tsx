@@ -12,7 +12,7 @@ export function Organizations({ orgs, reload }: { orgs: Organization[]; reload: 
     e.preventDefault();
     const org = await ok(api.POST('/api/v1/organizations', { body: { name, ...(slug ? { slug } : {}) } }));
     reload();
-    navigate(`/o/${org.slug}/people`);
+    navigate(`/o/${org.slug}`);
   });
   return (
     <>
@@ -36,7 +36,7 @@ export function Organizations({ orgs, reload }: { orgs: Organization[]; reload: 
                 <td>{o.name}</td>
                 <td>{o.slug}</td>
                 <td>
-                  <Link to={`/o/${o.slug}/people`} aria-label={`Switch to ${o.name}`}>
+                  <Link to={`/o/${o.slug}`} aria-label={`Switch to ${o.name}`}>
                     Switch
                   </Link>
                 </td>

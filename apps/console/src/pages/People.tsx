@@ -12,7 +12,10 @@ export function People() {
   const [search, setSearch] = useState('');
   const query = useDebounced(search.trim());
   const fetchPage = useCallback(
-    (cursor?: string) => ok(api.GET('/api/v1/organizations/{org}/people', { params: { path: { org: org.id }, query: { limit: 50, cursor, ...(query ? { search: query } : {}) } } })),
+    (cursor?: string) =>
+      ok(
+        api.GET('/api/v1/organizations/{org}/people', { params: { path: { org: org.id }, query: { limit: 50, cursor, ...(query ? { search: query } : {}) } } }),
+      ),
     [org.id, query],
   );
   const people = usePaged(fetchPage, [fetchPage]);
@@ -32,7 +35,9 @@ export function People() {
         )}
       </div>
       <div className="toolbar">
-        <Field label="Search people">{(id) => <input id={id} type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="Name, username or email" />}</Field>
+        <Field label="Search people">
+          {(id) => <input id={id} type="search" value={search} onChange={(e) => setSearch(e.target.value)} placeholder="Name, username or email" />}
+        </Field>
       </div>
       <ErrorText error={people.error} />
       <table className="people">
@@ -65,20 +70,32 @@ export function People() {
               </td>
               <td>{p.groups.map((g) => g.name).join(', ') || '—'}</td>
               {manage && (
-                <td className="row-actions">
-                  <button type="button" className="secondary" onClick={() => setActing({ kind: 'role', person: p })} aria-label={`Change Role of ${p.username ?? p.name}`}>
-                    Change Role
-                  </button>
-                  {p.type === 'user' && (
-                    <>
-                      <button type="button" className="secondary" onClick={() => setActing({ kind: 'password', person: p })} aria-label={`Reset password of ${p.username}`}>
-                        Reset password
-                      </button>
-                      <button type="button" className="danger" onClick={() => setActing({ kind: 'remove', person: p })} aria-label={`Remove ${p.username}`}>
-                        Remove
-                      </button>
-                    </>
-                  )}
+                <td>
+                  <div className="row-actions">
+                    <button
+                      type="button"
+                      className="secondary"
+                      onClick={() => setActing({ kind: 'role', person: p })}
+                      aria-label={`Change Role of ${p.username ?? p.name}`}
+                    >
+                      Change Role
+                    </button>
+                    {p.type === 'user' && (
+                      <>
+                        <button
+                          type="button"
+                          className="secondary"
+                          onClick={() => setActing({ kind: 'password', person: p })}
+                          aria-label={`Reset password of ${p.username}`}
+                        >
+                          Reset password
+                        </button>
+                        <button type="button" className="danger" onClick={() => setActing({ kind: 'remove', person: p })} aria-label={`Remove ${p.username}`}>
+                          Remove
+                        </button>
+                      </>
+                    )}
+                  </div>
                 </td>
               )}
             </tr>
@@ -121,13 +138,22 @@ function RoleSelect({ roles, value, onChange, label = 'Role' }: { roles: Role[];
 }
 
 /** Change Role of a user or a group: only the roles the viewer may give are offered; the API still decides. */
-export function ChangeRole({ subject, roles, onClose }: { subject: { type: string; id: string; name: string; username?: string }; roles: Role[]; onClose: () => void }) {
+export function ChangeRole({
+  subject,
+  roles,
+  onClose,
+}: {
+  subject: { type: string; id: string; name: string; username?: string };
+  roles: Role[];
+  onClose: () => void;
+}) {
   const { org, permissions } = useOrg();
   const offered = grantable(roles, permissions);
   const [roleId, setRoleId] = useState(offered.find((r) => r.name === 'Member')?.id ?? offered[0]?.id ?? '');
   const change = useAction(async (e: FormEvent) => {
     e.preventDefault();
-    if (subject.type === 'group') await ok(api.PUT('/api/v1/organizations/{org}/groups/{groupId}/role', { params: { path: { org: org.id, groupId: subject.id } }, body: { roleId } }));
+    if (subject.type === 'group')
+      await ok(api.PUT('/api/v1/organizations/{org}/groups/{groupId}/role', { params: { path: { org: org.id, groupId: subject.id } }, body: { roleId } }));
     else await ok(api.PUT('/api/v1/organizations/{org}/people/{userId}/role', { params: { path: { org: org.id, userId: subject.id } }, body: { roleId } }));
     onClose();
   });
@@ -200,7 +226,9 @@ function InviteUsers({ roles }: { roles: Role[] }) {
     e.preventDefault();
     const list = handles.split(/[\s,]+/).filter(Boolean);
     if (list.length === 0) throw new Error('Type at least one username or email.');
-    setResult(await ok(api.POST('/api/v1/organizations/{org}/people', { params: { path: { org: org.id } }, body: { handles: list, ...(roleId ? { roleId } : {}) } })));
+    setResult(
+      await ok(api.POST('/api/v1/organizations/{org}/people', { params: { path: { org: org.id } }, body: { handles: list, ...(roleId ? { roleId } : {}) } })),
+    );
   });
   return (
     <form onSubmit={invite.run}>
@@ -214,9 +242,7 @@ function InviteUsers({ roles }: { roles: Role[] }) {
       <ErrorText error={invite.error} />
       {result && (
         <div role="status" className="result">
-          <p>
-            Added: {result.added.length ? result.added.map((a) => a.username).join(', ') : 'no one'}.
-          </p>
+          <p>Added: {result.added.length ? result.added.map((a) => a.username).join(', ') : 'no one'}.</p>
           {result.notFound.length > 0 && (
             <div className="error">
               <p>Not found (check the exact spelling and case):</p>
@@ -243,7 +269,9 @@ function CreateAccounts({ roles }: { roles: Role[] }) {
     e.preventDefault();
     const accounts = rows.filter((r) => r.email.trim()).map((r) => ({ email: r.email.trim(), ...(r.username.trim() ? { username: r.username.trim() } : {}) }));
     if (accounts.length === 0) throw new Error('Type at least one email.');
-    setResult(await ok(api.POST('/api/v1/organizations/{org}/accounts', { params: { path: { org: org.id } }, body: { accounts, ...(roleId ? { roleId } : {}) } })));
+    setResult(
+      await ok(api.POST('/api/v1/organizations/{org}/accounts', { params: { path: { org: org.id } }, body: { accounts, ...(roleId ? { roleId } : {}) } })),
+    );
   });
   if (result)
     return (
@@ -283,7 +311,9 @@ function CreateAccounts({ roles }: { roles: Role[] }) {
         <fieldset key={i} className="account-row">
           <legend>Account {i + 1}</legend>
           <Field label={`Email of account ${i + 1}`}>
-            {(id) => <input id={id} type="email" value={row.email} onChange={(e) => setRows(rows.map((r, j) => (j === i ? { ...r, email: e.target.value } : r)))} />}
+            {(id) => (
+              <input id={id} type="email" value={row.email} onChange={(e) => setRows(rows.map((r, j) => (j === i ? { ...r, email: e.target.value } : r)))} />
+            )}
           </Field>
           <Field label={`Username of account ${i + 1} (optional)`}>
             {(id) => <input id={id} value={row.username} onChange={(e) => setRows(rows.map((r, j) => (j === i ? { ...r, username: e.target.value } : r)))} />}
@@ -371,7 +401,8 @@ function RemovePerson({ person, onClose }: { person: Person; onClose: () => void
           <ul>
             {owned.map((p) => (
               <li key={p.id}>
-                <Link to={`/o/${org.slug}/projects?project=${p.id}`}>{p.name}</Link> <TransferOwnership project={p} exclude={person.id} onDone={() => remove.setError(undefined)} />
+                <Link to={`/o/${org.slug}/projects?project=${p.id}`}>{p.name}</Link>{' '}
+                <TransferOwnership project={p} exclude={person.id} onDone={() => remove.setError(undefined)} />
               </li>
             ))}
           </ul>
@@ -389,7 +420,12 @@ export function TransferOwnership({ project, exclude, onDone }: { project: { id:
   const [userId, setUserId] = useState('');
   const [done, setDone] = useState(false);
   const candidates = useLoad(
-    () => ok(api.GET('/api/v1/organizations/{org}/people', { params: { path: { org: org.id }, query: { type: 'user', limit: 20, ...(query ? { search: query } : {}) } } })),
+    () =>
+      ok(
+        api.GET('/api/v1/organizations/{org}/people', {
+          params: { path: { org: org.id }, query: { type: 'user', limit: 20, ...(query ? { search: query } : {}) } },
+        }),
+      ),
     [org.id, query],
   );
   const users = (candidates.data?.items ?? []).filter((u) => u.id !== exclude);
@@ -402,7 +438,9 @@ export function TransferOwnership({ project, exclude, onDone }: { project: { id:
   if (done) return <span className="ok">ownership transferred</span>;
   return (
     <form className="inline" onSubmit={transfer.run} aria-label={`Transfer ownership of ${project.name}`}>
-      <Field label={`Find the new owner of ${project.name}`}>{(id) => <input id={id} type="search" value={search} onChange={(e) => setSearch(e.target.value)} />}</Field>
+      <Field label={`Find the new owner of ${project.name}`}>
+        {(id) => <input id={id} type="search" value={search} onChange={(e) => setSearch(e.target.value)} />}
+      </Field>
       <Field label={`New owner of ${project.name}`}>
         {(id) => (
           <select id={id} value={userId} onChange={(e) => setUserId(e.target.value)} required>

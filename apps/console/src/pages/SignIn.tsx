@@ -35,7 +35,9 @@ export function SignIn() {
       <h1>Sign in</h1>
       {session.expired() && <p className="notice">Your session has ended. Sign in again.</p>}
       <form onSubmit={signIn.run}>
-        <Field label="Username or email">{(id) => <input id={id} autoComplete="username" required value={login} onChange={(e) => setLogin(e.target.value)} />}</Field>
+        <Field label="Username or email">
+          {(id) => <input id={id} autoComplete="username" required value={login} onChange={(e) => setLogin(e.target.value)} />}
+        </Field>
         <Field label="Password">
           {(id) => <input id={id} type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />}
         </Field>
