@@ -52,3 +52,20 @@ export async function loadRoles(orgId: string, scope: 'organization' | 'project'
   } while (cursor);
   return roles;
 }
+
+export type Person = Schemas['PersonResponse'];
+
+/** The first `limit` users and groups of the organization (names for ids in pickers and lists; search finds the rest). */
+export async function loadPeople(orgId: string, query: { search?: string; type?: 'user' | 'group'; limit?: number } = {}): Promise<Person[]> {
+  const page = await ok(
+    api.GET('/api/v1/organizations/{org}/people', {
+      params: {
+        path: { org: orgId },
+        query: { limit: query.limit ?? 100, ...(query.search ? { search: query.search } : {}), ...(query.type ? { type: query.type } : {}) },
+      },
+    }),
+  );
+  return page.items;
+}
+
+export const personLabel = (p: Pick<Person, 'name' | 'username'>) => p.username ?? p.name;
