@@ -74,9 +74,10 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
-/** Signs in through the Sign in page with a username or email and a password. */
-export async function signIn(page: Page, login: string, password: string): Promise<void> {
-  await page.goto('/sign-in');
+/** Signs in through the Sign in page with a username or email and a password (`goto: false`: the page is already on its way there). */
+export async function signIn(page: Page, login: string, password: string, { goto = true } = {}): Promise<void> {
+  if (goto) await page.goto('/sign-in');
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
   await page.getByLabel('Username or email').fill(login);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();

@@ -138,4 +138,68 @@ describe('web console: sign-in, People, Groups (browser)', () => {
     await expect(owner.getByRole('alert').textContent()).resolves.toMatch(/owner/i);
     await owner.getByRole('button', { name: 'Cancel' }).click();
   });
+
+  it('a group with a custom role that may view the audit log: its member sees the Audit logs page, a Member without it does not', async () => {
+    // the custom role, found with the permission search of Settings → Roles → New Role
+    await admin.getByRole('link', { name: 'Settings → Roles' }).click();
+    await admin.getByRole('button', { name: 'New Role' }).click();
+    const editor = admin.getByRole('dialog', { name: 'New Role' });
+    await editor.getByLabel('Role name').fill('Auditor');
+    await editor.getByLabel('Description').fill('Reads the audit log');
+    await editor.getByLabel('Search permissions').fill('audit_logs.view');
+    await editor.getByRole('checkbox', { name: /organization\.audit_logs\.view/ }).check();
+    await screenshot(admin, 'roles-new-role');
+    await editor.getByRole('button', { name: 'Save changes' }).click();
+    await admin.locator('tr[data-role="Auditor"]').waitFor();
+
+    // Create group with ann; a new group shows the Member role; Modify Role gives it Auditor
+    await admin.getByRole('link', { name: 'Groups', exact: true }).click();
+    await admin.getByRole('button', { name: 'Create group' }).click();
+    const create = admin.getByRole('dialog', { name: 'Create group' });
+    await create.getByLabel('Group name').fill('Auditors');
+    await create.getByLabel('Description').fill('People who read the audit log');
+    await create.getByLabel('Find people').fill('ann');
+    await create.getByRole('checkbox', { name: /^ann/ }).check();
+    await expect(seriousViolations(admin)).resolves.toEqual([]);
+    await create.getByRole('button', { name: 'Create group' }).click();
+    const row = admin.locator('tr[data-group="Auditors"]');
+    await row.getByRole('cell', { name: 'Member', exact: true }).waitFor();
+    await admin.getByRole('button', { name: 'Modify Role of Auditors' }).click();
+    const role = admin.getByRole('dialog', { name: 'Modify Role of Auditors' });
+    await role.getByLabel('Role').selectOption({ label: 'Auditor (custom)' });
+    await role.getByRole('button', { name: 'Save changes' }).click();
+    await row.getByRole('cell', { name: 'Auditor', exact: true }).waitFor();
+    await row.getByRole('cell', { name: 'ann', exact: true }).waitFor();
+    await expect(seriousViolations(admin)).resolves.toEqual([]);
+    await screenshot(admin, 'groups');
+
+    // ann, through the group, sees the Audit logs page and its entries
+    const ann = await openConsole(browser);
+    await signIn(ann, 'ann', 'ann-own-password-1');
+    await ann.getByRole('link', { name: 'Audit logs' }).click();
+    await ann.getByRole('heading', { name: 'Audit logs' }).waitFor();
+    await ann.locator('tbody tr').first().waitFor();
+    await expect(ann.getByRole('link', { name: 'People', exact: true }).count()).resolves.toBe(0);
+    expect(pageProblems(ann)).toEqual([]);
+    await ann.close();
+
+    // Modify group: ann leaves it, and with it the page
+    await admin.getByRole('button', { name: 'Modify group Auditors' }).click();
+    const modify = admin.getByRole('dialog', { name: 'Modify group Auditors' });
+    await modify.getByLabel('Find people').fill('ann');
+    await modify.getByRole('checkbox', { name: /^ann/ }).uncheck();
+    await modify.getByRole('button', { name: 'Save changes' }).click();
+    await row.getByRole('cell', { name: '—', exact: true }).waitFor();
+
+    const member = await openConsole(browser);
+    await signIn(member, 'ann', 'ann-own-password-1');
+    await member.getByRole('link', { name: 'Groups', exact: true }).waitFor();
+    await expect(member.getByRole('link', { name: 'Audit logs' }).count()).resolves.toBe(0);
+    await member.goto('/o/acme/audit-logs'); // a reload: signed out, then back to the page asked for
+    await signIn(member, 'ann', 'ann-own-password-1', { goto: false });
+    await member.waitForURL('**/o/acme/audit-logs');
+    await expect(member.getByRole('alert').textContent()).resolves.toContain('organization.audit_logs.view');
+    await screenshot(member, 'audit-logs-refused');
+    await member.close();
+  });
 });

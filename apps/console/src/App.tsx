@@ -61,9 +61,9 @@ function Shell({ path }: { path: string }) {
           People platform
         </Link>
         {orgs.data && orgs.data.items.length > 0 && (
-          <label className="switcher">
-            Organization
-            <select value={orgRef ?? ''} onChange={(e) => e.target.value && navigate(`/o/${e.target.value}`)}>
+          <div className="switcher">
+            <label htmlFor="org-switcher">Organization</label>
+            <select id="org-switcher" value={orgRef ?? ''} onChange={(e) => e.target.value && navigate(`/o/${e.target.value}`)}>
               {!orgRef && <option value="">Choose…</option>}
               {orgs.data.items.map((o) => (
                 <option key={o.id} value={o.slug}>
@@ -71,7 +71,7 @@ function Shell({ path }: { path: string }) {
                 </option>
               ))}
             </select>
-          </label>
+          </div>
         )}
         <nav aria-label="Account" className="account">
           <Link to="/organizations">Organizations</Link>

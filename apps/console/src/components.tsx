@@ -20,7 +20,7 @@ export function MemberPicker({ value, onChange, known = {} }: { value: string[];
     <fieldset>
       <legend>Members</legend>
       <Field label="Find people">{(id) => <input id={id} type="search" value={search} onChange={(e) => setSearch(e.target.value)} />}</Field>
-      <div className="perm-list" role="group" aria-label="People found">
+      <div className="perm-list" role="group" aria-label="People found" tabIndex={0}>
         {(found.data ?? []).map((p) => (
           <label key={p.id}>
             <input type="checkbox" checked={value.includes(p.id)} onChange={(e) => toggle(p, e.target.checked)} />

@@ -84,7 +84,10 @@ export function Roles() {
                       aria-label={`View permissions of ${r.name}`}
                       title="View permissions"
                     >
-                      <span aria-hidden="true">👁</span>
+                      <svg aria-hidden="true" width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2">
+                        <path d="M1 12s4-7 11-7 11 7 11 7-4 7-11 7S1 12 1 12z" />
+                        <circle cx="12" cy="12" r="3" />
+                      </svg>
                     </button>
                     {manage && !r.builtIn && (
                       <>
@@ -133,7 +136,7 @@ function PermissionList({
   return (
     <>
       <Field label="Search permissions">{(id) => <input id={id} type="search" value={search} onChange={(e) => setSearch(e.target.value)} />}</Field>
-      <div className="perm-list" role="group" aria-label="Permissions">
+      <div className="perm-list" role="group" aria-label="Permissions" tabIndex={0}>
         {shown.map((p) => (
           <label key={p.name}>
             <input
