@@ -132,6 +132,19 @@ describe('web console: sign-in, People, Groups (browser)', () => {
     await change.getByRole('button', { name: 'Save changes' }).click();
     await admin.locator('tr[data-person="Bobby"]', { hasText: 'Admin' }).waitFor();
 
+    // an Admin (no organization.change_owner) is not offered Owner
+    const bobby = await openConsole(browser);
+    await signIn(bobby, 'Bobby', fresh);
+    await bobby.getByLabel('New password', { exact: true }).fill('bobby-own-password-1');
+    await bobby.getByLabel('New password again').fill('bobby-own-password-1');
+    await bobby.getByRole('button', { name: 'Set password' }).click();
+    await bobby.getByRole('button', { name: 'Change Role of ann' }).click();
+    const offered = await bobby.getByRole('dialog', { name: 'Change Role of ann' }).getByLabel('Role').locator('option').allTextContents();
+    expect(offered).toEqual(expect.arrayContaining(['Admin', 'Member']));
+    expect(offered).not.toContain('Owner');
+    expect(pageProblems(bobby)).toEqual([]);
+    await bobby.close();
+
     await admin.getByRole('button', { name: 'Remove admin' }).click();
     const owner = admin.getByRole('dialog', { name: 'Remove admin' });
     await owner.getByRole('button', { name: 'Remove from organization' }).click();
