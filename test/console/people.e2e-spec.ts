@@ -92,8 +92,13 @@ describe('web console: sign-in, People, Groups (browser)', () => {
 
   it('a created account signs in with its temporary password and must choose a new one first', async () => {
     const ann = await openConsole(browser);
+    await ann.goto('/');
+    await ann.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await expect(seriousViolations(ann)).resolves.toEqual([]);
+    await screenshot(ann, 'sign-in');
     await signIn(ann, 'ann@example.com', temporary.ann);
     await ann.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+    await expect(seriousViolations(ann)).resolves.toEqual([]);
     await screenshot(ann, 'choose-new-password');
     await ann.getByLabel('New password', { exact: true }).fill('ann-own-password-1');
     await ann.getByLabel('New password again').fill('ann-own-password-1');
@@ -212,6 +217,7 @@ describe('web console: sign-in, People, Groups (browser)', () => {
     await signIn(member, 'ann', 'ann-own-password-1', { goto: false });
     await member.waitForURL('**/o/acme/audit-logs');
     await expect(member.getByRole('alert').textContent()).resolves.toContain('organization.audit_logs.view');
+    await expect(seriousViolations(member)).resolves.toEqual([]);
     await screenshot(member, 'audit-logs-refused');
     await member.close();
   });

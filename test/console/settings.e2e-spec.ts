@@ -123,6 +123,7 @@ describe('web console: Profile, Organizations, Roles, Projects, Audit logs (brow
     await editor.getByRole('checkbox', { name: /project\.job\.stop/ }).check();
     await editor.getByRole('button', { name: 'Save changes' }).click();
     await admin.locator('tr[data-role="Deployer"]').getByRole('cell', { name: '3', exact: true }).waitFor();
+    await expect(seriousViolations(admin)).resolves.toEqual([]);
     await screenshot(admin, 'roles');
 
     await admin.getByRole('button', { name: 'Edit role Deployer' }).click();
@@ -201,6 +202,8 @@ describe('web console: Profile, Organizations, Roles, Projects, Audit logs (brow
     await expect(seriousViolations(admin)).resolves.toEqual([]);
     await screenshot(admin, 'projects-members');
     await members.getByRole('button', { name: 'Close' }).click();
+    await admin.getByRole('button', { name: 'Delete project web' }).waitFor();
+    await expect(seriousViolations(admin)).resolves.toEqual([]);
     await screenshot(admin, 'projects');
   });
 

@@ -17,7 +17,7 @@ export function Projects() {
   const people = useLoad(() => (can('organization.people.view') ? loadPeople(org.id, { limit: 500 }) : Promise.resolve([])), [org.id]);
   const names = Object.fromEntries((people.data ?? []).map((p) => [p.id, personLabel(p)]));
   const [name, setName] = useState('');
-  const [open, setOpen] = useState<{ kind: 'members' | 'transfer' | 'delete'; project: Project }>();
+  const [open, setOpen] = useState<{ kind: 'members' | 'transfer' | 'delete'; project: Project; manage?: boolean }>();
   const highlighted = new URLSearchParams(window.location.search).get('project');
   useEffect(() => {
     if (highlighted) document.getElementById(`project-${highlighted}`)?.scrollIntoView();
@@ -55,36 +55,19 @@ export function Projects() {
         </thead>
         <tbody>
           {projects.items.map((p) => (
-            <tr key={p.id} id={`project-${p.id}`} data-project={p.name} className={p.id === highlighted ? 'highlight' : undefined}>
-              <td>
-                <strong>{p.name}</strong>
-              </td>
-              <td>{names[p.ownerId] ?? p.ownerId}</td>
-              <td>
-                <div className="row-actions">
-                  <button type="button" className="secondary" onClick={() => setOpen({ kind: 'members', project: p })} aria-label={`Members of ${p.name}`}>
-                    Members
-                  </button>
-                  <button
-                    type="button"
-                    className="secondary"
-                    onClick={() => setOpen({ kind: 'transfer', project: p })}
-                    aria-label={`Transfer ownership of ${p.name}`}
-                  >
-                    Transfer ownership
-                  </button>
-                  <button type="button" className="danger" onClick={() => setOpen({ kind: 'delete', project: p })} aria-label={`Delete project ${p.name}`}>
-                    Delete
-                  </button>
-                </div>
-              </td>
-            </tr>
+            <ProjectRow
+              key={p.id}
+              project={p}
+              owner={names[p.ownerId] ?? p.ownerId}
+              highlighted={p.id === highlighted}
+              onOpen={(kind, manage) => setOpen({ kind, project: p, manage })}
+            />
           ))}
         </tbody>
       </table>
       {!projects.loading && projects.items.length === 0 && !projects.error && <p>No projects you can see.</p>}
       {projects.hasMore && <LoadMore onMore={projects.loadMore} loading={projects.loading} />}
-      {open?.kind === 'members' && <ProjectMembers project={open.project} onClose={close} />}
+      {open?.kind === 'members' && <ProjectMembers project={open.project} manage={Boolean(open.manage)} onClose={close} />}
       {open?.kind === 'transfer' && (
         <Dialog title={`Transfer ownership of ${open.project.name}`} onClose={close}>
           <p>Owner now: {names[open.project.ownerId] ?? open.project.ownerId}</p>
@@ -96,7 +79,71 @@ export function Projects() {
   );
 }
 
-function ProjectMembers({ project, onClose }: { project: Project; onClose: () => void }) {
+const PROJECT_ACTIONS = ['project.access.view', 'project.access.manage', 'project.delete'];
+
+/** A project and the actions the viewer may take on it (their permissions in that project, asked once per row). */
+function ProjectRow({
+  project: p,
+  owner,
+  highlighted,
+  onOpen,
+}: {
+  project: Project;
+  owner: string;
+  highlighted: boolean;
+  onOpen: (kind: 'members' | 'transfer' | 'delete', manage: boolean) => void;
+}) {
+  const { org } = useOrg();
+  const allowed = useLoad(
+    () =>
+      ok(
+        api.POST('/api/v1/organizations/{org}/permissions/check', {
+          params: { path: { org: org.id } },
+          body: { projectId: p.id, permissions: PROJECT_ACTIONS },
+        }),
+      ).then((r) => r.allowed),
+    [org.id, p.id],
+  ).data;
+  return (
+    <tr id={`project-${p.id}`} data-project={p.name} className={highlighted ? 'highlight' : undefined}>
+      <td>
+        <strong>{p.name}</strong>
+      </td>
+      <td>{owner}</td>
+      <td>
+        <div className="row-actions">
+          {allowed?.['project.access.view'] && (
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => onOpen('members', Boolean(allowed['project.access.manage']))}
+              aria-label={`Members of ${p.name}`}
+            >
+              Members
+            </button>
+          )}
+          {allowed?.['project.access.manage'] && (
+            <button type="button" className="secondary" onClick={() => onOpen('transfer', true)} aria-label={`Transfer ownership of ${p.name}`}>
+              Transfer ownership
+            </button>
+          )}
+          {allowed?.['project.delete'] && (
+            <button
+              type="button"
+              className="danger"
+              onClick={() => onOpen('delete', Boolean(allowed['project.access.manage']))}
+              aria-label={`Delete project ${p.name}`}
+            >
+              Delete
+            </button>
+          )}
+        </div>
+      </td>
+    </tr>
+  );
+}
+
+function ProjectMembers({ project, manage, onClose }: { project: Project; manage: boolean; onClose: () => void }) {
   const { org, can } = useOrg();
   const members = useLoad(
     () => ok(api.GET('/api/v1/organizations/{org}/projects/{projectId}/members', { params: { path: { org: org.id, projectId: project.id } } })),
@@ -146,7 +193,7 @@ function ProjectMembers({ project, onClose }: { project: Project; onClose: () =>
               </td>
               <td>{m.roles.map((r) => `${r.name} (${r.source === 'organization' ? 'from the organization role' : 'project'})`).join(', ')}</td>
               <td>
-                {m.roles.some((r) => r.source === 'project') && (
+                {manage && m.roles.some((r) => r.source === 'project') && (
                   <button
                     type="button"
                     className="secondary"
@@ -162,37 +209,41 @@ function ProjectMembers({ project, onClose }: { project: Project; onClose: () =>
         </tbody>
       </table>
       <ErrorText error={remove.error} />
-      <h3>Give a project role</h3>
-      <form className="inline" onSubmit={assign.run}>
-        <Field label="Person or group">
-          {(id) => (
-            <select id={id} value={subject} onChange={(e) => setSubject(e.target.value)} required>
-              <option value="">Choose…</option>
-              {(candidates.data ?? []).map((c) => (
-                <option key={c.id} value={c.id}>
-                  {personLabel(c)}
-                  {c.type === 'group' ? ' (group)' : ''}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label="Project role">
-          {(id) => (
-            <select id={id} value={roleId} onChange={(e) => setRoleId(e.target.value)}>
-              {(roles.data ?? []).map((r) => (
-                <option key={r.id} value={r.id}>
-                  {r.name}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <button type="submit" disabled={assign.pending}>
-          Save changes
-        </button>
-      </form>
-      <ErrorText error={assign.error} />
+      {manage && (
+        <>
+          <h3>Give a project role</h3>
+          <form className="inline" onSubmit={assign.run}>
+            <Field label="Person or group">
+              {(id) => (
+                <select id={id} value={subject} onChange={(e) => setSubject(e.target.value)} required>
+                  <option value="">Choose…</option>
+                  {(candidates.data ?? []).map((c) => (
+                    <option key={c.id} value={c.id}>
+                      {personLabel(c)}
+                      {c.type === 'group' ? ' (group)' : ''}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            <Field label="Project role">
+              {(id) => (
+                <select id={id} value={roleId} onChange={(e) => setRoleId(e.target.value)}>
+                  {(roles.data ?? []).map((r) => (
+                    <option key={r.id} value={r.id}>
+                      {r.name}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            <button type="submit" disabled={assign.pending}>
+              Save changes
+            </button>
+          </form>
+          <ErrorText error={assign.error} />
+        </>
+      )}
     </Dialog>
   );
 }
