@@ -1,30 +1,14 @@
 /**
  * The console's typed API client types (apps/console/src/api/schema.d.ts), generated from the gateway's
- * OpenAPI document, which is built here without any infrastructure (Nest's preview mode instantiates nothing,
- * so no NATS connection is made). `npm run console:client` rewrites the file; test/console/console-client.spec.ts
+ * OpenAPI document, built without any infrastructure (scripts/gateway-openapi.ts). `npm run console:client` rewrites the file; test/console/console-client.spec.ts
  * fails when the committed file differs from what the current gateway generates.
  */
-import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
 import openapiTS, { astToString } from 'openapi-typescript';
-import { createLogger, loadConfig } from '../libs/platform/src';
-import { GatewayModule } from '../apps/gateway/src/gateway.module';
-import { configureGateway, openApiDocument } from '../apps/gateway/src/gateway.app';
+import { gatewayOpenApi } from './gateway-openapi';
 
 export const CONSOLE_SCHEMA = join(__dirname, '../apps/console/src/api/schema.d.ts');
-
-/** The gateway's OpenAPI document, as GET /docs-json serves it. */
-export async function gatewayOpenApi() {
-  const config = loadConfig('gateway', { NATS_URL: 'nats://127.0.0.1:4222', GATEWAY_PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'silent' });
-  const app = await NestFactory.create(GatewayModule.register(config, createLogger('gateway', 'silent')), new FastifyAdapter(), {
-    preview: true,
-    logger: false,
-  });
-  return openApiDocument(configureGateway(app));
-}
 
 export async function generateConsoleSchema(): Promise<string> {
   const ast = await openapiTS(JSON.parse(JSON.stringify(await gatewayOpenApi())));
