@@ -6,6 +6,9 @@ import { Dialog, ErrorText, Field, LoadMore, ShownOnce, useAction, useDebounced,
 
 type Person = Schemas['PersonResponse'];
 
+/** Service accounts (a newer API) are listed too, with Change Role only. */
+const TYPE_LABEL: Record<string, string> = { user: 'User', group: 'Group', service_account: 'Service account' };
+
 /** One list of the organization's users and groups, with their roles (and where each comes from) and groups. */
 export function People() {
   const { org, can, permissions } = useOrg();
@@ -58,7 +61,7 @@ export function People() {
                 {p.username && <div className="muted">@{p.username}</div>}
                 {p.email && <div className="muted">{p.email}</div>}
               </td>
-              <td>{p.type === 'group' ? 'Group' : 'User'}</td>
+              <td>{TYPE_LABEL[p.type] ?? p.type}</td>
               <td>
                 <ul className="plain">
                   {p.roles.map((r) => (
