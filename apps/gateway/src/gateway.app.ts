@@ -13,6 +13,7 @@ import { BODY_LIMIT_BYTES, edgeCheck, parseJsonBody } from './common/json-body';
 import { completeOpenApi } from './common/openapi';
 import { ProblemFilter } from './common/problem.filter';
 import { observeHttpRequests } from './common/http-metrics';
+import { serveConsole } from './console/console-files';
 
 export const API_PREFIX = 'api/v1';
 
@@ -46,6 +47,7 @@ export async function createGatewayApp(config: ServiceConfig<'gateway'>, logger:
     abortOnError: false,
   });
   readRequests(adapter.getInstance(), begin, accessLog(logger));
+  await serveConsole(adapter.getInstance());
   observeHttpRequests(adapter.getInstance(), metrics.registry);
   // `/metrics` on its own port (METRICS_PORT, 0: none), never on the public one; it closes with the app
   if (config.METRICS_PORT > 0) {
@@ -129,7 +131,13 @@ export function configureGateway<A extends INestApplication>(app: A): A {
     ],
   });
   app.enableShutdownHooks();
-  const doc = completeOpenApi(
+  SwaggerModule.setup('docs', app, openApiDocument(app), { jsonDocumentUrl: 'docs-json' });
+  return app;
+}
+
+/** The OpenAPI document of an app whose global prefix is set (also of one made with `preview: true`, no infrastructure). */
+export function openApiDocument(app: INestApplication) {
+  return completeOpenApi(
     SwaggerModule.createDocument(
       app,
       new DocumentBuilder()
@@ -140,6 +148,4 @@ export function configureGateway<A extends INestApplication>(app: A): A {
         .build(),
     ),
   );
-  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
-  return app;
 }
