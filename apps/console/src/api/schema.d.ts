@@ -52,7 +52,7 @@ export interface paths {
         put?: never;
         /**
          * End every login session of the caller
-         * @description End every login session of the caller. Any authenticated user (a personal API token or a session token).
+         * @description End every login session of the caller. Any authenticated user (a personal API token or a session token); a service account gets 403.
          */
         post: operations["logout"];
         delete?: never;
@@ -70,7 +70,7 @@ export interface paths {
         };
         /**
          * Get your profile
-         * @description Get your profile. Any authenticated user (a personal API token or a session token).
+         * @description Get your profile. Any authenticated user (a personal API token or a session token), or a service account's token.
          */
         get: operations["getMe"];
         put?: never;
@@ -80,7 +80,7 @@ export interface paths {
         head?: never;
         /**
          * Change your username or screen name
-         * @description Change your username or screen name. Any authenticated user (a personal API token or a session token).
+         * @description Change your username or screen name. Any authenticated user (a personal API token or a session token); a service account gets 403.
          */
         patch: operations["updateMe"];
         trace?: never;
@@ -95,7 +95,7 @@ export interface paths {
         get?: never;
         /**
          * Change your email address
-         * @description Change your email address. Any authenticated user (a personal API token or a session token).
+         * @description Change your email address. Any authenticated user (a personal API token or a session token); a service account gets 403.
          */
         put: operations["changeMyEmail"];
         post?: never;
@@ -114,13 +114,13 @@ export interface paths {
         };
         /**
          * Get your personal API token's metadata (never the token)
-         * @description Get your personal API token's metadata (never the token). Any authenticated user (a personal API token or a session token).
+         * @description Get your personal API token's metadata (never the token). Any authenticated user (a personal API token or a session token); a service account gets 403.
          */
         get: operations["getMyApiToken"];
         put?: never;
         /**
          * Reset your personal API token (the new token is shown once)
-         * @description Reset your personal API token (the new token is shown once). Any authenticated user (a personal API token or a session token).
+         * @description Reset your personal API token (the new token is shown once). Any authenticated user (a personal API token or a session token); a service account gets 403.
          */
         post: operations["resetMyApiToken"];
         delete?: never;
@@ -138,13 +138,13 @@ export interface paths {
         };
         /**
          * List the organizations you belong to
-         * @description List the organizations you belong to. Any authenticated user (a personal API token or a session token).
+         * @description List the organizations you belong to. Any authenticated user (a personal API token or a session token), or a service account's token.
          */
         get: operations["listMyOrganizations"];
         put?: never;
         /**
          * Create an organization (you become its Owner)
-         * @description Create an organization (you become its Owner). Any authenticated user (a personal API token or a session token).
+         * @description Create an organization (you become its Owner). Any authenticated user (a personal API token or a session token); a service account gets 403.
          */
         post: operations["createOrganization"];
         delete?: never;
@@ -309,6 +309,98 @@ export interface paths {
         patch: operations["updateGroup"];
         trace?: never;
     };
+    "/api/v1/organizations/{org}/service-accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the organization's service accounts
+         * @description List the organization's service accounts. Needs the organization permission `organization.service_accounts.view`: a caller who is not a member of the organization gets 404, a member without the permission 403.
+         */
+        get: operations["listServiceAccounts"];
+        put?: never;
+        /**
+         * Create a service account (a non-human member, authenticated by its tokens)
+         * @description Create a service account (a non-human member, authenticated by its tokens). Needs the organization permission `organization.service_accounts.manage`: a caller who is not a member of the organization gets 404, a member without the permission 403.
+         */
+        post: operations["createServiceAccount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{org}/service-accounts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a service account with its tokens' metadata
+         * @description Get a service account with its tokens' metadata. Needs the organization permission `organization.service_accounts.view`: a caller who is not a member of the organization gets 404, a member without the permission 403.
+         */
+        get: operations["getServiceAccount"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a service account (every token dies at once)
+         * @description Delete a service account (every token dies at once). Needs the organization permission `organization.service_accounts.manage`: a caller who is not a member of the organization gets 404, a member without the permission 403.
+         */
+        delete: operations["deleteServiceAccount"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename, describe, deactivate or reactivate a service account
+         * @description Rename, describe, deactivate or reactivate a service account. Needs the organization permission `organization.service_accounts.manage`: a caller who is not a member of the organization gets 404, a member without the permission 403.
+         */
+        patch: operations["updateServiceAccount"];
+        trace?: never;
+    };
+    "/api/v1/organizations/{org}/service-accounts/{id}/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a token for a service account (shown once)
+         * @description Create a token for a service account (shown once). Needs the organization permission `organization.service_accounts.manage`: a caller who is not a member of the organization gets 404, a member without the permission 403.
+         */
+        post: operations["createServiceAccountToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{org}/service-accounts/{id}/tokens/{tokenId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke one of a service account's tokens
+         * @description Revoke one of a service account's tokens. Needs the organization permission `organization.service_accounts.manage`: a caller who is not a member of the organization gets 404, a member without the permission 403.
+         */
+        delete: operations["revokeServiceAccountToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/organizations/{org}/projects": {
         parameters: {
             query?: never;
@@ -438,7 +530,7 @@ export interface paths {
         };
         /**
          * List every permission the product knows
-         * @description List every permission the product knows. Any authenticated user (a personal API token or a session token).
+         * @description List every permission the product knows. Any authenticated user (a personal API token or a session token); a service account gets 403.
          */
         get: operations["listPermissions"];
         put?: never;
@@ -649,7 +741,7 @@ export interface components {
             createdAt: string;
         };
         LoginResponse: {
-            /** @description session token (`pps_…`), shown once */
+            /** @description session token (`ppl_…`), shown once */
             token: string;
             /** Format: date-time */
             expiresAt: string;
@@ -670,7 +762,7 @@ export interface components {
             newPassword: string;
         };
         SessionResponse: {
-            /** @description session token (`pps_…`), shown once */
+            /** @description session token (`ppl_…`), shown once */
             token: string;
             /** Format: date-time */
             expiresAt: string;
@@ -850,6 +942,103 @@ export interface components {
             memberIds?: string[];
             addMemberIds?: string[];
             removeMemberIds?: string[];
+        };
+        ProjectRole: {
+            /** Format: uuid */
+            projectId: string;
+            /** Format: uuid */
+            roleId: string;
+            roleName: string;
+        };
+        ServiceAccountResponse: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            type: "service_account";
+            name: string;
+            description: string;
+            role: components["schemas"]["RoleRef"] | null;
+            projectRoles: components["schemas"]["ProjectRole"][];
+            active: boolean;
+            /**
+             * Format: uuid
+             * @description the user (or service account) who created it
+             */
+            createdBy: string;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ServiceAccountPage: {
+            items: components["schemas"]["ServiceAccountResponse"][];
+            nextCursor: string | null;
+        };
+        CreateServiceAccountDto: {
+            /** @description a handle, unique in the organization regardless of case */
+            name: string;
+            /** @default  */
+            description: string;
+            /** @description a role id, or the name of a built-in role (case-sensitive): Owner, Admin, Member, Contributor, Reader; default Member, never Owner */
+            roleId?: string;
+        };
+        TokenMetadataItem: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string | null;
+            /**
+             * Format: date-time
+             * @description to the minute
+             */
+            lastUsedAt: string | null;
+        };
+        ServiceAccountDetailResponse: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            type: "service_account";
+            name: string;
+            description: string;
+            role: components["schemas"]["RoleRef"] | null;
+            projectRoles: components["schemas"]["ProjectRole"][];
+            active: boolean;
+            /**
+             * Format: uuid
+             * @description the user (or service account) who created it
+             */
+            createdBy: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description never the tokens themselves */
+            tokens: components["schemas"]["TokenMetadataItem"][];
+        };
+        UpdateServiceAccountDto: {
+            /** @description a handle, unique in the organization regardless of case */
+            name?: string;
+            description?: string;
+            /** @description false: every token is refused until it is true again */
+            active?: boolean;
+        };
+        CreateServiceAccountTokenDto: {
+            name: string;
+            /**
+             * Format: date-time
+             * @description when the token stops working; in the future and at most the configured maximum from now (default: that maximum)
+             */
+            expiresAt?: string;
+        };
+        CreatedTokenResponse: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string | null;
+            /** @description the token (`pps_…`), shown once */
+            token: string;
         };
         CreateProjectDto: {
             name: string;
@@ -1036,7 +1225,7 @@ export interface components {
             timestamp: string;
             actor: components["schemas"]["AuditActor"];
             /** @enum {string} */
-            resource: "User" | "Organization" | "Group" | "Role" | "Project" | "Member";
+            resource: "User" | "Organization" | "Group" | "Role" | "Project" | "Member" | "ServiceAccount";
             resourceId: string;
             resourceName: string | null;
             /** @enum {string} */
@@ -1070,7 +1259,7 @@ export interface components {
              * @example NOT_FOUND
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "INVALID_CREDENTIALS" | "PASSWORD_CHANGE_REQUIRED" | "WEAK_PASSWORD" | "USERNAME_TAKEN" | "EMAIL_TAKEN" | "SLUG_TAKEN" | "ALREADY_MEMBER" | "NOT_A_MEMBER" | "OWNS_PROJECTS" | "OWNER_PROTECTED" | "LAST_OWNER" | "ROLE_READ_ONLY" | "ROLE_IN_USE" | "ROLE_NAME_TAKEN" | "ROLE_SCOPE_MISMATCH" | "PRIVILEGE_ESCALATION" | "GROUP_NAME_TAKEN" | "PROJECT_NAME_TAKEN" | "NOT_MANAGED_ACCOUNT" | "CONCURRENT_MODIFICATION" | "RATE_LIMITED" | "UNSUPPORTED_MEDIA_TYPE" | "SERVICE_UNAVAILABLE" | "OUTCOME_UNKNOWN" | "INTERNAL";
+            code: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "INVALID_CREDENTIALS" | "PASSWORD_CHANGE_REQUIRED" | "WEAK_PASSWORD" | "USERNAME_TAKEN" | "EMAIL_TAKEN" | "SLUG_TAKEN" | "ALREADY_MEMBER" | "NOT_A_MEMBER" | "OWNS_PROJECTS" | "OWNER_PROTECTED" | "LAST_OWNER" | "ROLE_READ_ONLY" | "ROLE_IN_USE" | "ROLE_NAME_TAKEN" | "ROLE_SCOPE_MISMATCH" | "PRIVILEGE_ESCALATION" | "GROUP_NAME_TAKEN" | "PROJECT_NAME_TAKEN" | "SERVICE_ACCOUNT_NAME_TAKEN" | "NOT_MANAGED_ACCOUNT" | "CONCURRENT_MODIFICATION" | "RATE_LIMITED" | "UNSUPPORTED_MEDIA_TYPE" | "SERVICE_UNAVAILABLE" | "OUTCOME_UNKNOWN" | "INTERNAL";
             /** @description VALIDATION_FAILED: one entry per refused field */
             errors?: {
                 field?: string;
@@ -1347,6 +1536,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description with a service account's token: `{ id, type: 'service_account', name, organizationId }` */
             200: {
                 headers: {
                     /** @description the request id (the one the client sent, or a generated one) */
@@ -2799,6 +2989,669 @@ export interface operations {
             };
             /** @description GROUP_NAME_TAKEN */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description INTERNAL: an unexpected error; nothing secret is in the body */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE (nothing was done; retry) or OUTCOME_UNKNOWN (retry with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listServiceAccounts: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description opaque, from nextCursor */
+                cursor?: string;
+            };
+            header?: {
+                /** @description echoed back and written in the logs and the audit log */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description the request id (the one the client sent, or a generated one) */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountPage"];
+                };
+            };
+            /** @description VALIDATION_FAILED (or another 400 code): the request is malformed; nothing changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no token, an unknown or revoked token, or an ended session */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN: the caller lacks the permission the operation needs (named in `detail`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND: no such resource, or the caller is not a member of the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description INTERNAL: an unexpected error; nothing secret is in the body */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE (nothing was done; retry) or OUTCOME_UNKNOWN (retry with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createServiceAccount: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description echoed back and written in the logs and the audit log */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description Makes a write safe to retry: the same key with the same request gets the first answer again for 24 hours, and the write is applied once. A write sent without one that times out answers 503 OUTCOME_UNKNOWN with a generated key to retry with. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "ci-deploy",
+                 *       "description": "Deploys from the CI pipeline",
+                 *       "roleId": "Member"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateServiceAccountDto"];
+            };
+        };
+        responses: {
+            /** @description it has no token yet: create one with POST …/tokens */
+            201: {
+                headers: {
+                    /** @description the request id (the one the client sent, or a generated one) */
+                    "X-Request-Id"?: string;
+                    /** @description the created resource (when the answer has an `id`) */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountResponse"];
+                };
+            };
+            /** @description VALIDATION_FAILED (or another 400 code): the request is malformed; nothing changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no token, an unknown or revoked token, or an ended session */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PRIVILEGE_ESCALATION: Owner, or a role granting permissions the caller lacks */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND: no such resource, or the caller is not a member of the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description SERVICE_ACCOUNT_NAME_TAKEN (names are unique in the organization regardless of case) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description INTERNAL: an unexpected error; nothing secret is in the body */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE (nothing was done; retry) or OUTCOME_UNKNOWN (retry with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getServiceAccount: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description echoed back and written in the logs and the audit log */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                org: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description the request id (the one the client sent, or a generated one) */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountDetailResponse"];
+                };
+            };
+            /** @description VALIDATION_FAILED (or another 400 code): the request is malformed; nothing changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no token, an unknown or revoked token, or an ended session */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN: the caller lacks the permission the operation needs (named in `detail`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND: no such resource, or the caller is not a member of the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description INTERNAL: an unexpected error; nothing secret is in the body */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE (nothing was done; retry) or OUTCOME_UNKNOWN (retry with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteServiceAccount: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description echoed back and written in the logs and the audit log */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description Makes a write safe to retry: the same key with the same request gets the first answer again for 24 hours, and the write is applied once. A write sent without one that times out answers 503 OUTCOME_UNKNOWN with a generated key to retry with. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                org: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description gone from the organization, its groups and every role binding; its tokens are refused */
+            204: {
+                headers: {
+                    /** @description the request id (the one the client sent, or a generated one) */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VALIDATION_FAILED (or another 400 code): the request is malformed; nothing changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no token, an unknown or revoked token, or an ended session */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN: the caller lacks the permission the operation needs (named in `detail`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND: no such resource, or the caller is not a member of the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description OWNS_PROJECTS: transfer its projects first */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description INTERNAL: an unexpected error; nothing secret is in the body */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE (nothing was done; retry) or OUTCOME_UNKNOWN (retry with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateServiceAccount: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description echoed back and written in the logs and the audit log */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description Makes a write safe to retry: the same key with the same request gets the first answer again for 24 hours, and the write is applied once. A write sent without one that times out answers 503 OUTCOME_UNKNOWN with a generated key to retry with. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                org: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "active": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateServiceAccountDto"];
+            };
+        };
+        responses: {
+            /** @description deactivated: every token is refused from the next request on */
+            200: {
+                headers: {
+                    /** @description the request id (the one the client sent, or a generated one) */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceAccountResponse"];
+                };
+            };
+            /** @description VALIDATION_FAILED (or another 400 code): the request is malformed; nothing changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no token, an unknown or revoked token, or an ended session */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN: the caller lacks the permission the operation needs (named in `detail`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND: no such resource, or the caller is not a member of the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description SERVICE_ACCOUNT_NAME_TAKEN */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description INTERNAL: an unexpected error; nothing secret is in the body */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE (nothing was done; retry) or OUTCOME_UNKNOWN (retry with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createServiceAccountToken: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description echoed back and written in the logs and the audit log */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description Makes a write safe to retry: the same key with the same request gets the first answer again for 24 hours, and the write is applied once. A write sent without one that times out answers 503 OUTCOME_UNKNOWN with a generated key to retry with. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                org: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "pipeline",
+                 *       "expiresAt": "2027-06-30T00:00:00Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateServiceAccountTokenDto"];
+            };
+        };
+        responses: {
+            /** @description the token is in this answer only; only its hash is stored */
+            201: {
+                headers: {
+                    /** @description the request id (the one the client sent, or a generated one) */
+                    "X-Request-Id"?: string;
+                    /** @description the created resource (when the answer has an `id`) */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedTokenResponse"];
+                };
+            };
+            /** @description VALIDATION_FAILED (or another 400 code): the request is malformed; nothing changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no token, an unknown or revoked token, or an ended session */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN: the caller lacks the permission the operation needs (named in `detail`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND: no such resource, or the caller is not a member of the organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description INTERNAL: an unexpected error; nothing secret is in the body */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description SERVICE_UNAVAILABLE (nothing was done; retry) or OUTCOME_UNKNOWN (retry with the same Idempotency-Key) */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeServiceAccountToken: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description echoed back and written in the logs and the audit log */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /** @description Makes a write safe to retry: the same key with the same request gets the first answer again for 24 hours, and the write is applied once. A write sent without one that times out answers 503 OUTCOME_UNKNOWN with a generated key to retry with. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                org: string;
+                id: string;
+                tokenId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the token is refused from the next request on */
+            204: {
+                headers: {
+                    /** @description the request id (the one the client sent, or a generated one) */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VALIDATION_FAILED (or another 400 code): the request is malformed; nothing changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no token, an unknown or revoked token, or an ended session */
+            401: {
+                headers: {
+                    /** @description Bearer */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description FORBIDDEN: the caller lacks the permission the operation needs (named in `detail`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description NOT_FOUND: no such resource, or the caller is not a member of the organization */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4486,7 +5339,7 @@ export interface operations {
                 to?: string;
                 /** @description user id of the actor (or `system`) */
                 actorId?: string;
-                resource?: "User" | "Organization" | "Group" | "Role" | "Project" | "Member";
+                resource?: "User" | "Organization" | "Group" | "Role" | "Project" | "Member" | "ServiceAccount";
                 operation?: "Added" | "Removed" | "Modified";
                 /** @description opaque: the `nextCursor` of the previous page */
                 cursor?: string;
@@ -4582,7 +5435,7 @@ export interface operations {
                 to?: string;
                 /** @description user id of the actor (or `system`) */
                 actorId?: string;
-                resource?: "User" | "Organization" | "Group" | "Role" | "Project" | "Member";
+                resource?: "User" | "Organization" | "Group" | "Role" | "Project" | "Member" | "ServiceAccount";
                 operation?: "Added" | "Removed" | "Modified";
             };
             header?: {
