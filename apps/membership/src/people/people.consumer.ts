@@ -1,5 +1,5 @@
 import { DomainError, ErrorCode, eventsStreamName } from '@app/contracts';
-import { consumeEvents, Position, streamLastSequence, waitUntilApplied, type EventConsumer } from '@app/event-store';
+import { consumeEvents, Position, streamLastSequence, waitUntilApplied, type ConsumerMetrics, type EventConsumer } from '@app/event-store';
 import type { Infrastructure } from '@app/platform';
 import { loadPeopleSnapshot, writePeopleSnapshot } from './people.snapshot';
 import { applyPeopleEvent, emptyModel, modelFromSnapshot, snapshotOf, type PeopleModel } from './people.view';
@@ -33,7 +33,11 @@ export interface RunningPeopleView {
  * `snapshotEveryEvents` past the stored one (the head names the newest; an older one is not written over it).
  */
 export async function startPeopleView(
-  infra: Pick<Infrastructure, 'db' | 'js' | 'jsm' | 'logger' | 'consumerMetrics' | 'deadLetters'>,
+  infra: Pick<Infrastructure, 'db' | 'js' | 'jsm'> & {
+    logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+    consumerMetrics?: ConsumerMetrics;
+    deadLetters?: { inc(labels: { projection: string }): void };
+  },
   options: PeopleViewOptions = {},
 ): Promise<RunningPeopleView> {
   const stream = await infra.jsm.streams.info(eventsStreamName());
@@ -58,7 +62,7 @@ export async function startPeopleView(
     maxBatch: 1000,
     publishDeadLetters: false,
     logger: infra.logger,
-    onDeadLetter: () => infra.deadLetters.inc({ projection: PEOPLE_VIEW }),
+    onDeadLetter: () => infra.deadLetters?.inc({ projection: PEOPLE_VIEW }),
     metrics: infra.consumerMetrics,
     apply(batch) {
       for (const e of batch) applyPeopleEvent(model, e.event, e.sequence);

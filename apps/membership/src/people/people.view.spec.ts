@@ -27,7 +27,7 @@ describe('people model: membership, identity and authorization events', () => {
       ...(scoped ? { organizationId: org } : {}),
       data: scoped ? { organizationId: org, ...data } : data,
       metadata: { actor: { id: 'system' }, correlationId: 'c', causationId: 'c', medium: 'system' },
-    } as CatalogueEvent;
+    } as unknown as CatalogueEvent;
     const at = ++seq;
     applyPeopleEvent(db, event, at);
     return { event, at };
@@ -170,7 +170,7 @@ describe('people model: a snapshot, then the rest of the stream', () => {
       ...(scoped ? { organizationId: org } : {}),
       data: scoped ? { organizationId: org, ...data } : data,
       metadata: { actor: { id: 'system' }, correlationId: 'c', causationId: 'c', medium: 'system' },
-    }) as CatalogueEvent;
+    }) as unknown as CatalogueEvent;
   const events = [
     event('organization.created', { name: 'Org', slug: 'org', ownerId: users[0].id }),
     ...users.map((u) => event('user.created', { userId: u.id, username: u.username, email: `${u.username}@example.com`, name: u.name }, false)),
@@ -248,7 +248,7 @@ describe('people model: pages and search in a larger organization', () => {
         ...(scoped ? { organizationId: org } : {}),
         data: scoped ? { organizationId: org, ...data } : data,
         metadata: { actor: { id: 'system' }, correlationId: 'c', causationId: 'c', medium: 'system' },
-      } as CatalogueEvent,
+      } as unknown as CatalogueEvent,
       ++seq,
     );
   const ids = Array.from({ length: 3000 }, () => randomUUID());
