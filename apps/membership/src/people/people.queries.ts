@@ -34,10 +34,17 @@ const BUILT_IN_NAMES: Record<BuiltInRoleKey, string> = {
   'project-reader': 'Reader',
 };
 
+/** role id → name of an organization's built-in roles (ids are hashes: computed once per organization) */
+const builtIns = new Map<string, Map<string, string>>();
+
 /** Name of a built-in role of the organization, or undefined for a custom role. */
 export function builtInRoleName(organizationId: string, roleId: string): string | undefined {
-  const key = BUILT_IN_ROLE_KEYS.find((k) => builtInRoleId(organizationId, k) === roleId);
-  return key ? BUILT_IN_NAMES[key] : undefined;
+  let names = builtIns.get(organizationId);
+  if (!names) {
+    if (builtIns.size >= 10_000) builtIns.clear();
+    builtIns.set(organizationId, (names = new Map(BUILT_IN_ROLE_KEYS.map((k) => [builtInRoleId(organizationId, k), BUILT_IN_NAMES[k]]))));
+  }
+  return names.get(roleId);
 }
 
 export const memberRoleOf = (organizationId: string) => builtInRoleId(organizationId, 'member');

@@ -351,8 +351,13 @@ export function modelFromSnapshot(s: PeopleSnapshot): PeopleModel {
   if (s.format !== SNAPSHOT_FORMAT) throw new Error(`unknown people snapshot format ${String(s.format)}`);
   const m = emptyModel();
   m.sequence = s.sequence;
-  for (const [id, username, name, email] of s.users)
-    m.users.set(id, { ...(username !== null && { username }), ...(name !== null && { name }), ...(email !== null && { email }), orgIds: new Set() });
+  for (const [id, username, name, email] of s.users) {
+    const profile: Profile = { orgIds: new Set() };
+    if (username !== null) profile.username = username;
+    if (name !== null) profile.name = name;
+    if (email !== null) profile.email = email;
+    m.users.set(id, profile);
+  }
   for (const [id, name] of s.roleNames) m.roleNames.set(id, name);
   for (const o of s.orgs) {
     const groups = new Map(
