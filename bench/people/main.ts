@@ -110,7 +110,13 @@ function* seedEvents(organizationId: string, members: number, groups: number, pr
         },
         false,
       );
-    yield envelope('membership', 'organization.member-added', { organizationId, userId, username: profiles ? `user${i}` : usernameOf(i), roleId: member, via: 'account' });
+    yield envelope('membership', 'organization.member-added', {
+      organizationId,
+      userId,
+      username: profiles ? `user${i}` : usernameOf(i),
+      roleId: member,
+      via: 'account',
+    });
     if (groups) for (const g of new Set([i % groups, ...(i % 3 === 0 ? [(i * 7 + 1) % groups] : [])])) groupMembers[g].push(userId);
   }
   for (let g = 0; g < groups; g++)
@@ -318,10 +324,13 @@ async function main() {
     await measure(people(small), BOOTSTRAP_TOKEN, 1);
     await system.stopService('audit-log');
     const t0 = performance.now();
-    const published = await publish(infra.natsUrl, (function* () {
-      yield* seedEvents(big, members - 1, groups, false);
-      yield* seedEvents(small, 99, 0, false);
-    })());
+    const published = await publish(
+      infra.natsUrl,
+      (function* () {
+        yield* seedEvents(big, members - 1, groups, false);
+        yield* seedEvents(small, 99, 0, false);
+      })(),
+    );
     const publishedS = (performance.now() - t0) / 1000;
     const rare = usernameOf(42);
     await waitForList(people(small, `?search=${usernameOf(98)}`), BOOTSTRAP_TOKEN, (n) => n === 1);
@@ -358,7 +367,8 @@ async function main() {
     process.stdout.write(`${rows.join('\n')}\n(ms; big: ${members} members + ${groups} groups, small: 100 members)\n`);
 
     // membership again, from the snapshot its view wrote (a snapshot every 10,000 events, when idle)
-    const head = async () => (await client.db(dbName).collection<{ _id: string; sequence: number }>('people_view_snapshot').findOne({ _id: 'head' }))?.sequence ?? 0;
+    const head = async () =>
+      (await client.db(dbName).collection<{ _id: string; sequence: number }>('people_view_snapshot').findOne({ _id: 'head' }))?.sequence ?? 0;
     const until = Date.now() + 60_000;
     while ((await head()) < published && Date.now() < until) await new Promise((r) => setTimeout(r, 500));
     const snapshotAt = await head();

@@ -26,7 +26,10 @@ describe('people view: events stream, snapshots, and queries without database re
   let added = 0;
 
   const start = async (database: Db, options = {}) => {
-    const view = await startPeopleView({ db: database, js: nc.jetstream(), jsm: await nc.jetstreamManager(), logger }, { snapshotCheckMs: 100_000, ...options });
+    const view = await startPeopleView(
+      { db: database, js: nc.jetstream(), jsm: await nc.jetstreamManager(), logger },
+      { snapshotCheckMs: 100_000, ...options },
+    );
     views.push(view);
     return view;
   };
@@ -85,7 +88,12 @@ describe('people view: events stream, snapshots, and queries without database re
     identity = eventProducer(events, 'identity', nc);
     await membership.store.ensureIndexes();
     await membership.append(stream, [
-      { type: 'organization.created', version: 1, organizationId: org, data: { organizationId: org, name: 'Org', slug: `org-${org.slice(0, 8)}`, ownerId: randomUUID() } },
+      {
+        type: 'organization.created',
+        version: 1,
+        organizationId: org,
+        data: { organizationId: org, name: 'Org', slug: `org-${org.slice(0, 8)}`, ownerId: randomUUID() },
+      },
     ]);
     await addMembers(300);
   }, 120_000);
@@ -115,7 +123,9 @@ describe('people view: events stream, snapshots, and queries without database re
   it('read-your-writes: a query after an append sees it (the view waits for the stream’s last sequence)', async () => {
     const view = views[0];
     await addMembers(1);
-    expect((await view.current()).orgs.get(org)!.order.at(-1)!.id).toBe(listPeople(await view.current(), { organizationId: org, search: `user${added - 1}@` }).items[0].id);
+    expect((await view.current()).orgs.get(org)!.order.at(-1)!.id).toBe(
+      listPeople(await view.current(), { organizationId: org, search: `user${added - 1}@` }).items[0].id,
+    );
   });
 
   it('starts from the newest snapshot and reads only the stream after it; ends where a full replay ends', async () => {

@@ -90,8 +90,7 @@ export function buildIndex<P extends Indexed>(people: Iterable<P>): TermIndex<P>
   return { sorted: sorted.sort(byTerm), recent: [], recentSorted: true, dead: 0 };
 }
 
-const countIn = <P extends Indexed>(entries: Array<Entry<P>>, prefix: string): number =>
-  lowerBound(entries, `${prefix}\uffff`) - lowerBound(entries, prefix);
+const countIn = <P extends Indexed>(entries: Array<Entry<P>>, prefix: string): number => lowerBound(entries, `${prefix}\uffff`) - lowerBound(entries, prefix);
 
 function sortRecent<P extends Indexed>(index: TermIndex<P>): void {
   if (index.recentSorted) return;

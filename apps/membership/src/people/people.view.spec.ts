@@ -274,7 +274,8 @@ describe('people model: pages and search in a larger organization', () => {
 
   beforeAll(() => {
     apply('organization.created', { name: 'Big', slug: 'big', ownerId: ids[0] });
-    for (const [g, id] of groups.entries()) apply('group.created', { groupId: id, name: `Team ${g}`, description: '', memberIds: [], roleId: g === 3 ? admin : member });
+    for (const [g, id] of groups.entries())
+      apply('group.created', { groupId: id, name: `Team ${g}`, description: '', memberIds: [], roleId: g === 3 ? admin : member });
     for (const [i, id] of ids.entries()) {
       apply('user.created', { userId: id, username: `user${i}`, email: `user${i}@example.com`, name: `${FIRST[i % FIRST.length]} Number${i}` }, false);
       apply('organization.member-added', { userId: id, username: `user${i}`, roleId: i % 100 === 0 ? admin : member, via: 'account' });
