@@ -33,10 +33,10 @@ export class MembershipModule {
           ),
         );
         await startCustomRoles(infra);
-        // the people model in memory: from the newest snapshot, then the events stream (catching up in the background)
+        // the people model in memory, in the background: the newest snapshot, then the events stream (queries wait for it)
         people.running = startPeopleView(infra);
-        const view = await people.running;
-        infra.onClose.push(() => view.stop());
+        people.running.catch((err: Error) => infra.logger.error({ reason: err.message }, 'the people view did not start'));
+        infra.onClose.push(async () => (await people.running?.catch(() => undefined))?.stop());
         await bootstrapOrganization(infra, infra.config as ServiceConfig<'membership'>);
       }
     }

@@ -12,7 +12,14 @@ export interface PeopleViewHandle {
  * Queries read the in-memory people model once it has applied the events stream up to where it was when the
  * query began (read-your-writes); 503 SERVICE_UNAVAILABLE when it does not get there within 10 s.
  */
-export async function caughtUp(handle: PeopleViewHandle): Promise<PeopleModel> {
-  if (!handle.running) throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'the people list is starting; try again');
-  return (await handle.running).current();
+export async function caughtUp(handle: PeopleViewHandle, timeoutMs = 10_000): Promise<PeopleModel> {
+  const started = Date.now();
+  const unavailable = () => new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'the people list is starting; try again');
+  if (!handle.running) throw unavailable();
+  let timer: NodeJS.Timeout | undefined;
+  const view = await Promise.race([
+    handle.running,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(unavailable()), timeoutMs))), // restoring a snapshot
+  ]).finally(() => clearTimeout(timer));
+  return view.current(Math.max(0, timeoutMs - (Date.now() - started)));
 }
