@@ -58,7 +58,8 @@ export interface Profile {
   username?: string;
   name?: string;
   email?: string;
-  orgIds: Set<string>;
+  /** an array, not a Set: most users are in one organization (a Set costs ~150 bytes) */
+  orgIds: string[];
 }
 
 export interface PeopleModel {
@@ -84,7 +85,7 @@ function intern(s: string): string {
 
 const profileOf = (m: PeopleModel, userId: string): Profile => {
   let p = m.users.get(userId);
-  if (!p) m.users.set(userId, (p = { orgIds: new Set() }));
+  if (!p) m.users.set(userId, (p = { orgIds: [] }));
   return p;
 };
 
@@ -164,7 +165,7 @@ export function applyPeopleEvent(m: PeopleModel, event: CatalogueEvent | undefin
       if (!org) return;
       const profile = profileOf(m, d.userId);
       profile.username ??= d.username;
-      profile.orgIds.add(org.id);
+      if (!profile.orgIds.includes(org.id)) profile.orgIds.push(org.id);
       addPerson(m, org, { seq, type: 'user', id: d.userId, roleId: intern(d.roleId), groupIds: [], terms: userTerms(profile) });
       return;
     }
@@ -173,7 +174,8 @@ export function applyPeopleEvent(m: PeopleModel, event: CatalogueEvent | undefin
       const org = m.orgs.get(d.organizationId);
       if (!org) return;
       removePerson(org, d.userId);
-      m.users.get(d.userId)?.orgIds.delete(org.id);
+      const profile = m.users.get(d.userId);
+      if (profile) profile.orgIds = profile.orgIds.filter((o) => o !== org.id);
       for (const group of org.groups.values()) group.memberIds.delete(d.userId);
       return;
     }
@@ -352,7 +354,7 @@ export function modelFromSnapshot(s: PeopleSnapshot): PeopleModel {
   const m = emptyModel();
   m.sequence = s.sequence;
   for (const [id, username, name, email] of s.users) {
-    const profile: Profile = { orgIds: new Set() };
+    const profile: Profile = { orgIds: [] };
     if (username !== null) profile.username = username;
     if (name !== null) profile.name = name;
     if (email !== null) profile.email = email;
@@ -368,7 +370,7 @@ export function modelFromSnapshot(s: PeopleSnapshot): PeopleModel {
     );
     const order = o.people.map(([seq, type, id, roleId, groupIds]): Person => {
       const profile = type === 'user' ? profileOf(m, id) : undefined;
-      profile?.orgIds.add(o.id);
+      profile?.orgIds.push(o.id);
       const terms = profile ? userTerms(profile) : searchTerms({ name: groups.get(id)?.name });
       return { seq, type, id, roleId: intern(roleId), groupIds: groupIds.map((g) => groups.get(g)?.id ?? g), terms };
     });
