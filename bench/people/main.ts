@@ -183,9 +183,9 @@ async function publish(natsUrl: string, events: Iterable<DomainEvent>): Promise<
   let n = 0;
   for (const e of events) {
     const event = catalogueEvent(e);
-    inFlight.push(js.publish(evtSubject('membership', event.type, event.version), codec.encode(event), { msgID: event.id }));
+    inFlight.push(js.publish(evtSubject('membership', event.type, event.version), codec.encode(event), { msgID: event.id, timeout: 60_000 }));
     n++;
-    if (inFlight.length >= 1000) {
+    if (inFlight.length >= 200) {
       await Promise.all(inFlight);
       inFlight = [];
     }
