@@ -92,7 +92,7 @@ const profileOf = (m: PeopleModel, userId: string): Profile => {
 /** a user's terms: their username, name (else username), the name's words, their email */
 export const userTerms = (p: Profile): string[] => searchTerms({ username: p.username, name: p.name ?? p.username, email: p.email });
 
-function addPerson(m: PeopleModel, org: Organization, person: Person): void {
+function addPerson(org: Organization, person: Person): void {
   if (org.people.has(person.id)) return;
   org.people.set(person.id, person);
   org.order.push(person); // events come in stream order: seq only grows
@@ -166,7 +166,7 @@ export function applyPeopleEvent(m: PeopleModel, event: CatalogueEvent | undefin
       const profile = profileOf(m, d.userId);
       profile.username ??= d.username;
       if (!profile.orgIds.includes(org.id)) profile.orgIds.push(org.id);
-      addPerson(m, org, { seq, type: 'user', id: d.userId, roleId: intern(d.roleId), groupIds: [], terms: userTerms(profile) });
+      addPerson(org, { seq, type: 'user', id: d.userId, roleId: intern(d.roleId), groupIds: [], terms: userTerms(profile) });
       return;
     }
     case 'organization.member-removed': {
@@ -185,7 +185,7 @@ export function applyPeopleEvent(m: PeopleModel, event: CatalogueEvent | undefin
       if (!org || org.groups.has(d.groupId)) return;
       const group: Group = { id: d.groupId, name: d.name, description: d.description, roleId: intern(d.roleId), seq, memberIds: new Set(d.memberIds) };
       org.groups.set(group.id, group);
-      addPerson(m, org, { seq, type: 'group', id: group.id, roleId: group.roleId, groupIds: [], terms: searchTerms({ name: d.name }) });
+      addPerson(org, { seq, type: 'group', id: group.id, roleId: group.roleId, groupIds: [], terms: searchTerms({ name: d.name }) });
       for (const userId of d.memberIds) joinGroup(org, group, userId);
       return;
     }
