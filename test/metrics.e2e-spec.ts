@@ -46,7 +46,7 @@ describe('metrics (METRICS_PORT, per-route HTTP, NATS requests, outbox, projecti
     const http = request(system.baseUrl);
     await http.get('/api/v1/me').set(admin).expect(200);
     await http.get('/api/v1/me').expect(401);
-    // a write through membership's outbox, read back from the people projection (read-your-writes)
+    // a write through membership's outbox, read back from the in-memory people view (read-your-writes)
     orgId = (await http.post('/api/v1/organizations').set(admin).send({ name: 'Metrics Inc' }).expect(201)).body.id;
     await http.get(`/api/v1/organizations/${orgId}/people`).set(admin).expect(200);
     // 6 failures block the login from this address (5 are free), the 7th attempt is refused without a check

@@ -174,7 +174,10 @@ describe('service accounts (API.md "Additions")', () => {
 
   it('is in the People list and in groups; its role changes like a person’s, never to Owner', async () => {
     const people = (await http.get(`/api/v1/organizations/${orgA}/people`).set(admin).expect(200)).body.items;
-    expect(people).toEqual(expect.arrayContaining([expect.objectContaining({ id: saId })]));
+    expect(people).toEqual(expect.arrayContaining([expect.objectContaining({ id: saId, type: 'service_account' })]));
+    const onlyAccounts = (await http.get(`/api/v1/organizations/${orgA}/people?type=service_account`).set(admin).expect(200)).body.items;
+    expect(onlyAccounts.map((p: { id: string }) => p.id)).toContain(saId);
+    expect(onlyAccounts.every((p: { type: string }) => p.type === 'service_account')).toBe(true);
     const group = (
       await http
         .post(`/api/v1/organizations/${orgA}/groups`)

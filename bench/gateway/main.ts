@@ -86,7 +86,7 @@ async function main() {
     process.stdout.write(`stack ready (first start, empty databases): ${(cold / 1000).toFixed(1)} s\n`);
     const seed = await seedOrganization(base);
     process.stdout.write(`seeded: ${PEOPLE} people, ${GROUPS} groups, ${ROLES} custom roles, ${PROJECTS} projects in ${(seed.ms / 1000).toFixed(0)} s\n`);
-    // the people list answers 503 until membership's people projection has applied the seeding (slow on FerretDB, docs/membership.md)
+    // the people list answers 503 until membership's people view has applied the seeding
     const caughtUp = await untilOk(`${base}/api/v1/organizations/${seed.org}/people`, PEOPLE_WAIT_MS);
     process.stdout.write(`people list caught up ${(caughtUp / 1000).toFixed(0)} s after the seeding\n`);
     const session = await sessionOf(base, 'p0', seed.temporaryPassword);

@@ -16,15 +16,15 @@ import { OrganizationsController } from './queries/organizations/organizations.c
 import { ListPeopleController } from './queries/list-people/list-people.controller';
 import { GroupQueriesController } from './queries/groups/groups.controller';
 import { ProjectQueriesController } from './queries/projects/projects.controller';
-import { PEOPLE_PROJECTION_HANDLE, type ProjectionHandle } from './queries/read-model';
-import { startPeopleProjection } from './people/people.projection';
+import { PEOPLE_VIEW_HANDLE, type PeopleViewHandle } from './queries/read-model';
+import { startPeopleView } from './people/people.consumer';
 import { migrateBindingsOnce } from './migrations/migrate-bindings';
 import { startCustomRoles } from './organization/organization.deps';
 
 @Module({})
 export class MembershipModule {
   static register(infra: Infrastructure): DynamicModule {
-    const projection: ProjectionHandle = {};
+    const people: PeopleViewHandle = {};
     class MembershipStartup implements OnApplicationBootstrap {
       async onApplicationBootstrap() {
         // bindings written before they were membership's are imported before any command is decided
@@ -35,14 +35,17 @@ export class MembershipModule {
           ),
         );
         await startCustomRoles(infra);
-        projection.running = startPeopleProjection(infra);
+        // the people model in memory, in the background: the newest snapshot, then the events stream (queries wait for it)
+        people.running = startPeopleView(infra);
+        people.running.catch((err: Error) => infra.logger.error({ reason: err.message }, 'the people view did not start'));
+        infra.onClose.push(async () => (await people.running?.catch(() => undefined))?.stop());
         await bootstrapOrganization(infra, infra.config as ServiceConfig<'membership'>);
       }
     }
     return {
       module: MembershipModule,
       // one controller per use case (or small group of closely related patterns): commands change one
-      // organization's stream, queries read the people read model after it caught up
+      // organization's stream, queries read the in-memory people model after it caught up
       controllers: [
         CreateOrganizationController,
         AddPeopleController,
@@ -60,7 +63,7 @@ export class MembershipModule {
         AddServiceAccountController,
         ServiceAccountRolesController,
       ],
-      providers: [MembershipStartup, { provide: PEOPLE_PROJECTION_HANDLE, useValue: projection }],
+      providers: [MembershipStartup, { provide: PEOPLE_VIEW_HANDLE, useValue: people }],
     };
   }
 }

@@ -828,7 +828,7 @@ export interface components {
         };
         PersonResponse: {
             /** @enum {string} */
-            type: "user" | "group";
+            type: "user" | "service_account" | "group";
             /** Format: uuid */
             id: string;
             /** @description a user's display name (their handle is `username`), a group's name */
@@ -2090,7 +2090,7 @@ export interface operations {
                 cursor?: string;
                 /** @description prefix of a username, name, word of a name or email (case-insensitive) */
                 search?: string;
-                type?: "user" | "group";
+                type?: "user" | "service_account" | "group";
                 /** @description held directly or through a group: a role id, or the name of a built-in role (case-sensitive): Owner, Admin, Member, Contributor, Reader (organization scope) */
                 roleId?: string;
             };

@@ -99,7 +99,7 @@ export const GetOrganizationRequest = M.obj(
 export type GetOrganizationRequest = Static<typeof GetOrganizationRequest>;
 
 export interface PersonView {
-  type: 'user' | 'group';
+  type: 'user' | 'group' | 'service_account';
   id: string;
   name: string;
   username?: string;
@@ -114,7 +114,7 @@ export const ListPeopleRequest = M.obj(
   {
     organizationId: orgPathId,
     search: M.str('search is too long', { maxLength: 200 }),
-    type: M.oneOf('type must be user or group', 'user', 'group'),
+    type: M.oneOf('type must be user, service_account or group', 'user', 'service_account', 'group'),
     roleId: M.str('roleId must be a role id', { lowercase: true }),
     limit,
     cursor,

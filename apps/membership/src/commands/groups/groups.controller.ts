@@ -17,7 +17,7 @@ import {
 import { INFRA, type Infrastructure } from '@app/platform';
 import { runOrganization } from '../../organization/organization-command.runner';
 import type { OrganizationState } from '../../organization/organization.state';
-import { builtInRoleName } from '../../people/people.model';
+import { builtInRoleName } from '../../people/people.queries';
 
 /** The group's organization role, from the state (a custom role's name is authorization's: not looked up here). */
 function groupRole(state: OrganizationState, groupId: string): { id: string; name: string } {
