@@ -154,7 +154,7 @@ export interface BatchCommand<S, C, X = undefined, R = undefined> {
 }
 
 /** What one attempt of a group commit wrote or found, handed to `afterCommit` before its commands are answered. */
-export interface BatchCommitted<S> {
+export interface BatchCommitted<S, X = unknown> {
   /** the commits appended now, in stream order */
   appended: CommitDocument[];
   /** the earlier commits of commands whose id had been appended before */
@@ -165,6 +165,8 @@ export interface BatchCommitted<S> {
    * prefix was written and the loaded state is untouched (the next load reads the prefix like any other commit).
    */
   committed?: { state: S; version: number };
+  /** what `input` fetched for the attempt (e.g. the custom roles the commands were decided with) */
+  input: X;
 }
 
 export type BatchOutcome<S, R> = { ok: true; result: CommandResult<S, R> } | { ok: false; error: unknown };
@@ -183,7 +185,7 @@ export interface RunBatch<S, C, X = undefined, R = undefined, L extends Loaded<S
   /** fetched once per attempt, given the commands still to decide */
   input?: (loaded: L, commands: C[]) => Promise<X>;
   /** once per attempt that appended or found an earlier commit, before any of its commands is answered */
-  afterCommit?: (done: BatchCommitted<S>, loaded: L) => Promise<void>;
+  afterCommit?: (done: BatchCommitted<S, X>, loaded: L) => Promise<void>;
   /** attempts after the first (default 5); then CONCURRENT_MODIFICATION for the commands still undecided */
   retries?: number;
   backoffMs?: number;
@@ -293,7 +295,7 @@ export async function handleCommandBatch<S, C, X = undefined, R = undefined, L e
     const again = decided.slice(cut).map((d) => d.i);
     if (stopped && 'duplicate' in stopped) earlier.push({ i: again.shift()!, commit: stopped.duplicate });
     conflicted = !!stopped && 'conflict' in stopped;
-    let committed: BatchCommitted<S>['committed'];
+    let committed: BatchCommitted<S, X>['committed'];
     if (!stopped && appended.length) {
       state = appended.slice(folded).reduce((s, c) => c.events.reduce(run.evolve, s), state);
       committed = { state, version };
@@ -301,7 +303,9 @@ export async function handleCommandBatch<S, C, X = undefined, R = undefined, L e
     }
     let failure: { error: unknown } | undefined;
     if (appended.length || earlier.length)
-      await run.afterCommit?.({ appended, earlier: earlier.map((e) => e.commit), committed }, loaded).catch((error: unknown) => void (failure = { error }));
+      await run
+        .afterCommit?.({ appended, earlier: earlier.map((e) => e.commit), committed, input }, loaded)
+        .catch((error: unknown) => void (failure = { error }));
     for (const d of final) outcomes[d.i] = failure && d.doc !== undefined ? { ok: false, error: failure.error } : d.outcome;
     for (const e of earlier) outcomes[e.i] = failure ? { ok: false, error: failure.error } : repeated(e.commit);
     return again;

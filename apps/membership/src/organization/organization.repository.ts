@@ -11,6 +11,7 @@ import {
   type EventStore,
 } from '@app/event-store';
 import { decideOrganization, weighsRoles, type OrganizationCommand } from './organization.decider';
+import { mayRevoke } from './revocation';
 import { evolveOrganization, initialOrganizationState, organizationStreamId, type OrganizationState } from './organization.state';
 
 /** A snapshot is written when the stream has grown this many events past the last one. */
@@ -223,8 +224,7 @@ function batchOutcomes(deps: OrganizationDeps, organizationId: string, queued: Q
     load: () => loadUnlocked(deps, organizationId),
     findEarlier: (commandId) => earlierCommit(deps, commandId),
     input: async (_loaded, commands) => (commands.some(weighsRoles) ? customRolesOf(deps, organizationId, queued[0].meta) : undefined),
-    afterCommit: async ({ appended, committed }, loaded) => {
-      if (!appended.length) return;
+    afterCommit: async ({ appended, earlier, committed, input }, loaded) => {
       if (committed) {
         // first: the runner has evolved the loaded (perhaps cached) state in place, or decided on a copy, so
         // the cache must hold the state and version after the commits before anything here can fail
@@ -233,20 +233,27 @@ function batchOutcomes(deps: OrganizationDeps, organizationId: string, queued: Q
         deps.cache?.set(organizationId, loaded);
       }
       // the command-id markers and the publish do not depend on each other: one round trip instead of two
-      const markers = appliedCommands(deps.db)
-        .insertMany(
-          appended.map((c) => ({ _id: c.commandId, commitId: c._id })),
-          { ordered: false },
-        )
-        .catch((err) => {
-          if (!isDuplicateKey(err) && !duplicateKeyIndexes(err)) throw err;
-        });
+      const markers = appended.length
+        ? appliedCommands(deps.db)
+            .insertMany(
+              appended.map((c) => ({ _id: c.commandId, commitId: c._id })),
+              { ordered: false },
+            )
+            .catch((err) => {
+              if (!isDuplicateKey(err) && !duplicateKeyIndexes(err)) throw err;
+            })
+        : undefined;
       const snapshot = async () => {
         if (!committed || loaded.version - loaded.snapshotVersion < SNAPSHOT_EVERY) return;
         await saveSnapshot(deps.db, organizationId, loaded.state, loaded.version);
         loaded.snapshotVersion = loaded.version;
       };
-      await Promise.all([markers, snapshot(), deps.flush?.(organizationStreamId(organizationId))]);
+      // a commit that may take a permission away is in JetStream before its command answers (every later
+      // request, through any gateway, sees it); the others answer once appended and the relay publishes them
+      // meanwhile, their callers reading them through consistency tokens
+      const roles = input ? loaded.state.withCustomRoles(input) : loaded.state;
+      const revokes = [...appended, ...earlier].some((c) => c.events.some((e) => mayRevoke(e, roles)));
+      await Promise.all([markers, snapshot(), revokes ? deps.flush?.(organizationStreamId(organizationId)) : undefined]);
     },
     retries,
     conflictMessage: 'the organization was changed concurrently; try again',

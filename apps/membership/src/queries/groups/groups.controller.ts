@@ -14,13 +14,13 @@ export class GroupQueriesController {
 
   @MessagePattern(MembershipSubjects.listGroups())
   async list(@Payload() m: Message<ListGroupsRequest>) {
-    await caughtUp(this.infra, this.projection);
+    await caughtUp(this.infra, this.projection, m.meta);
     return listGroups(this.infra.db, m.body);
   }
 
   @MessagePattern(MembershipSubjects.getGroup())
   async get(@Payload() m: Message<GetGroupRequest>) {
-    await caughtUp(this.infra, this.projection);
+    await caughtUp(this.infra, this.projection, m.meta);
     return getGroup(this.infra.db, m.body);
   }
 }

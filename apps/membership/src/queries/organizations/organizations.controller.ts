@@ -15,13 +15,13 @@ export class OrganizationsController {
 
   @MessagePattern(MembershipSubjects.myOrganizations())
   async mine(@Payload() m: Message<MyOrganizationsRequest>) {
-    await caughtUp(this.infra, this.projection);
+    await caughtUp(this.infra, this.projection, m.meta);
     return myOrganizations(this.infra.db, m.body.userId);
   }
 
   @MessagePattern(MembershipSubjects.getOrganization())
   async get(@Payload() m: Message<GetOrganizationRequest>) {
-    await caughtUp(this.infra, this.projection);
+    await caughtUp(this.infra, this.projection, m.meta);
     const meta = await getMeta(this.infra.db, m.body.organizationId);
     if (m.body.userId !== undefined) await requireMember(this.infra.db, meta._id, m.body.userId);
     return organizationView(meta);

@@ -14,13 +14,13 @@ export class ProjectQueriesController {
 
   @MessagePattern(MembershipSubjects.listProjects())
   async list(@Payload() m: Message<ListProjectsRequest>) {
-    await caughtUp(this.infra, this.projection);
+    await caughtUp(this.infra, this.projection, m.meta);
     return listProjects(this.infra.db, m.body);
   }
 
   @MessagePattern(MembershipSubjects.getProject())
   async get(@Payload() m: Message<GetProjectRequest>) {
-    await caughtUp(this.infra, this.projection);
+    await caughtUp(this.infra, this.projection, m.meta);
     return getProject(this.infra.db, m.body);
   }
 }
