@@ -252,7 +252,9 @@ function batchOutcomes(deps: OrganizationDeps, organizationId: string, queued: Q
       // request, through any gateway, sees it); the others answer once appended and the relay publishes them
       // meanwhile, their callers reading them through consistency tokens
       const roles = input ? loaded.state.withCustomRoles(input) : loaded.state;
-      const revokes = [...appended, ...earlier].some((c) => c.events.some((e) => mayRevoke(e, roles)));
+      // (and a new organization: its reply, pinned by the API contract, carries no token, and its creator's
+      // next requests, through any gateway, find it by slug in the read model)
+      const revokes = [...appended, ...earlier].some((c) => c.events.some((e) => e.type === 'organization.created' || mayRevoke(e, roles)));
       await Promise.all([markers, snapshot(), revokes ? deps.flush?.(organizationStreamId(organizationId)) : undefined]);
     },
     retries,

@@ -15,7 +15,7 @@ import {
 import { INFRA, type Infrastructure } from '@app/platform';
 import { earlierCommit } from '../../organization/organization.repository';
 import { organizationDeps } from '../../organization/organization.deps';
-import { runOrganization, withToken } from '../../organization/organization-command.runner';
+import { runOrganization } from '../../organization/organization-command.runner';
 
 export async function createOrganization(infra: Infrastructure, req: CreateOrganizationRequest, meta: CommandMeta): Promise<OrganizationView> {
   const name = req.name;
@@ -25,14 +25,13 @@ export async function createOrganization(infra: Infrastructure, req: CreateOrgan
   if (!meta.actor.id || meta.actor.id === 'anonymous') throw new DomainError(ErrorCode.UNAUTHENTICATED, 'a user must create the organization');
   // a retried command (same id, e.g. a gateway that died mid-request) gets its first outcome
   const earlier = await earlierCommit(organizationDeps(infra), meta.commandId);
-  if (earlier) return withToken(earlier.streamId.slice('organization-'.length), earlier.toVersion, earlier.reply as OrganizationView);
+  if (earlier) return earlier.reply as OrganizationView;
   // ids derive from the command id: a copy of the command that runs while the first is still in progress
   // (a client retrying with the same Idempotency-Key) decides on the same organization, group or project
   const organizationId = stableUuid(`organization:${meta.commandId}`);
   if (!(await infra.reservations.claim('slug', slug, organizationId))) throw new DomainError(ErrorCode.SLUG_TAKEN, `the slug ${slug} is taken`, { slug });
-  let version = 0;
   try {
-    ({ version } = await runOrganization(
+    await runOrganization(
       infra,
       {
         kind: 'CreateOrganization',
@@ -45,13 +44,13 @@ export async function createOrganization(infra: Infrastructure, req: CreateOrgan
       },
       meta,
       () => ({ id: organizationId, name, slug }),
-    ));
+    );
   } catch (err) {
     await infra.reservations.release('slug', slug, organizationId);
     throw err;
   }
   await infra.reservations.confirm('slug', slug, organizationId);
-  return withToken(organizationId, version, { id: organizationId, name, slug });
+  return { id: organizationId, name, slug };
 }
 
 /** The slug is reserved before the organization's first commit and given back if the command is refused. */
