@@ -68,7 +68,11 @@ export class OrganizationCache {
   /** per organization, the batch queued and not started yet */
   private readonly batches = new Map<string, unknown[]>();
 
-  constructor(private readonly max = 100) {}
+  /** `maxBatch`: the most commands of one group commit (1: one command at a time, as before group commit; bench/role-change) */
+  constructor(
+    private readonly max = 100,
+    private readonly maxBatch = MAX_BATCH,
+  ) {}
 
   get(organizationId: string): LoadedOrganization | undefined {
     return this.entries.get(organizationId);
@@ -84,7 +88,7 @@ export class OrganizationCache {
    * Queues `item` for the organization's next batch: the items queued while no batch of theirs has started
    * yet run together, `run` called once with all of them (at most MAX_BATCH) under the organization's lock.
    */
-  enqueue<T>(organizationId: string, item: T, run: (batch: T[]) => Promise<void>, max = MAX_BATCH): void {
+  enqueue<T>(organizationId: string, item: T, run: (batch: T[]) => Promise<void>, max = this.maxBatch): void {
     const open = this.batches.get(organizationId) as T[] | undefined;
     if (open && open.length < max) {
       open.push(item);
