@@ -10,6 +10,7 @@ import { createLogger, createProcessMetrics, PinoNestLogger, redactUrl, serveMet
 import { GatewayModule } from './gateway.module';
 import { openRequestContext, type GatewayRequest } from './common/request-context';
 import { BODY_LIMIT_BYTES, edgeCheck, parseJsonBody } from './common/json-body';
+import { CONSISTENCY_HEADER, tokensOfHeader } from './common/consistency';
 import { completeOpenApi } from './common/openapi';
 import { ProblemFilter } from './common/problem.filter';
 import { observeHttpRequests } from './common/http-metrics';
@@ -118,7 +119,19 @@ function readRequests(fastify: FastifyInstance, begin: ReturnType<typeof beginRe
     }
   });
   fastify.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
-  fastify.addHook('preValidation', (request, _reply, done) => done(edgeCheck(request.query, request.body)));
+  fastify.addHook('preValidation', (request, _reply, done) => {
+    // consistency tokens are checked before anything can wait on them (docs/api.md "Consistency tokens")
+    const sent = tokensOfHeader(request.headers);
+    if ('problem' in sent) return done(new BadRequestException({ code: ErrorCode.VALIDATION_FAILED, message: sent.problem }));
+    if (sent.tokens.length) (request as GatewayRequest).ctx.after = sent.tokens;
+    done(edgeCheck(request.query, request.body));
+  });
+  // a write answers with the position of what it appended: the client may send it back (the gateway also remembers it)
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    const written = (request as GatewayRequest).ctx?.written;
+    if (written?.length) reply.header(CONSISTENCY_HEADER, written.join(', '));
+    done(null, payload);
+  });
 }
 
 /** What does not depend on the HTTP server: the API prefix (health outside it), shutdown hooks, OpenAPI. */

@@ -36,6 +36,7 @@ export class MembershipModule {
         );
         await startCustomRoles(infra);
         // the people model in memory, in the background: the newest snapshot, then the events stream (queries wait for it)
+        people.relay = infra.relay;
         people.running = startPeopleView(infra);
         people.running.catch((err: Error) => infra.logger.error({ reason: err.message }, 'the people view did not start'));
         infra.onClose.push(async () => (await people.running?.catch(() => undefined))?.stop());

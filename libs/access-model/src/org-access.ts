@@ -76,6 +76,8 @@ export interface OrgAccessSnapshot {
   creatorId: string;
   imported: boolean;
   accessVersion: number;
+  /** last version of the stream `organization-<id>` applied (absent in snapshots taken before it was kept) */
+  streamVersion?: number;
   /** custom roles, in the state's order */
   roles: RoleDefinition[];
   users: Array<{ id: string; username: string; orgRole: string | null; groups: string[]; projectRoles: Array<[string, string]>; serviceAccount?: boolean }>;
@@ -113,6 +115,8 @@ export class OrgAccess {
   readonly projects = new Map<string, ProjectEntry>();
   /** last version of the stream `access-<organizationId>` applied */
   accessVersion = 0;
+  /** last version of membership's stream `organization-<organizationId>` applied (what a consistency token names) */
+  streamVersion = 0;
 
   constructor(readonly id: string) {
     for (const def of BUILT_IN_ROLES) {
@@ -162,6 +166,7 @@ export class OrgAccess {
       creatorId: this.creatorId,
       imported: this.imported,
       accessVersion: this.accessVersion,
+      streamVersion: this.streamVersion,
       roles,
       users: Array.from(this.users.values(), (u) => ({
         id: u.id,
@@ -186,7 +191,15 @@ export class OrgAccess {
   /** The state a snapshot was taken from (an organization that had seen at least one event). */
   static fromSnapshot(s: OrgAccessSnapshot): OrgAccess {
     const org = new OrgAccess(s.id);
-    Object.assign(org, { exists: true, name: s.name, slug: s.slug, creatorId: s.creatorId, imported: s.imported, accessVersion: s.accessVersion });
+    Object.assign(org, {
+      exists: true,
+      name: s.name,
+      slug: s.slug,
+      creatorId: s.creatorId,
+      imported: s.imported,
+      accessVersion: s.accessVersion,
+      streamVersion: s.streamVersion ?? 0,
+    });
     for (const r of s.roles) org.roles.set(r.id, roleEntry(r));
     for (const u of s.users)
       org.users.set(u.id, {
@@ -338,6 +351,7 @@ export class OrgAccess {
         break;
     }
     if (event.service === 'authorization' && event.streamId === `access-${this.id}`) this.accessVersion = Math.max(this.accessVersion, event.streamVersion);
+    if (event.service === 'membership' && event.streamId === `organization-${this.id}`) this.streamVersion = Math.max(this.streamVersion, event.streamVersion);
   }
 
   /** The subject's role at organization scope (`projectId` null) or on a project: replaces the one it held there. */

@@ -389,6 +389,11 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   }
 
   /** Waits for every round in flight, then stores the pending positions. */
+  /** Until the rounds in flight in this process have ended: whatever was appended here before the call is published (or its round failed). */
+  async function settled(): Promise<void> {
+    await Promise.allSettled([...latest.values()]);
+  }
+
   async function flush(): Promise<void> {
     await Promise.allSettled([...latest.values()]);
     await writePositions();
@@ -416,6 +421,24 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   }
 
   /**
+   * Resolves true once JetStream has acked the stream up to `version` (a consistency token's position): known
+   * here, or after this process's round of the stream, or — appended by another replica — once the stored
+   * position shows it (a read by `_id` every 20 ms; positions are stored at most 200 ms after the acks);
+   * false after `timeoutMs`.
+   */
+  async function waitPublished(streamId: string, version: number, timeoutMs = 5000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    await latest.get(streamId)?.catch(() => undefined);
+    while (known(streamId) < version) {
+      const stored = (await positions.findOne({ _id: streamId }))?.version ?? 0;
+      if (stored >= version) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return true;
+  }
+
+  /**
    * What this process knows is waiting to be published (appended here, or found by its rounds and sweeps, and
    * not acked yet): how many commits, and the commit time of the oldest. No query: read on every scrape.
    */
@@ -430,5 +453,5 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     return { commits, oldestCommittedAt: oldest === undefined ? undefined : new Date(oldest) };
   }
 
-  return { publishStream, onAppended, sweep, start, stop, flush, flushStream, backlog };
+  return { publishStream, onAppended, sweep, start, stop, flush, flushStream, settled, waitPublished, backlog };
 }

@@ -10,11 +10,11 @@ export class GroupQueriesController {
 
   @MessagePattern(MembershipSubjects.listGroups())
   async list(@Payload() m: Message<ListGroupsRequest>) {
-    return listGroups(await caughtUp(this.view), m.body);
+    return listGroups(await caughtUp(this.view, m.meta), m.body);
   }
 
   @MessagePattern(MembershipSubjects.getGroup())
   async get(@Payload() m: Message<GetGroupRequest>) {
-    return getGroup(await caughtUp(this.view), m.body);
+    return getGroup(await caughtUp(this.view, m.meta), m.body);
   }
 }

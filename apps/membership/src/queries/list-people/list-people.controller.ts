@@ -10,6 +10,6 @@ export class ListPeopleController {
 
   @MessagePattern(MembershipSubjects.listPeople())
   async list(@Payload() m: Message<ListPeopleRequest>) {
-    return listPeople(await caughtUp(this.view), m.body);
+    return listPeople(await caughtUp(this.view, m.meta), m.body);
   }
 }

@@ -11,11 +11,11 @@ export class OrganizationsController {
 
   @MessagePattern(MembershipSubjects.myOrganizations())
   async mine(@Payload() m: Message<MyOrganizationsRequest>) {
-    return myOrganizations(await caughtUp(this.view), m.body.userId);
+    return myOrganizations(await caughtUp(this.view, m.meta), m.body.userId);
   }
 
   @MessagePattern(MembershipSubjects.getOrganization())
   async get(@Payload() m: Message<GetOrganizationRequest>) {
-    return getOrganization(await caughtUp(this.view), m.body.organizationId, m.body.userId);
+    return getOrganization(await caughtUp(this.view, m.meta), m.body.organizationId, m.body.userId);
   }
 }

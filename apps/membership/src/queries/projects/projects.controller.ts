@@ -10,11 +10,11 @@ export class ProjectQueriesController {
 
   @MessagePattern(MembershipSubjects.listProjects())
   async list(@Payload() m: Message<ListProjectsRequest>) {
-    return listProjects(await caughtUp(this.view), m.body);
+    return listProjects(await caughtUp(this.view, m.meta), m.body);
   }
 
   @MessagePattern(MembershipSubjects.getProject())
   async get(@Payload() m: Message<GetProjectRequest>) {
-    return getProject(await caughtUp(this.view), m.body);
+    return getProject(await caughtUp(this.view, m.meta), m.body);
   }
 }
