@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { connect, JSONCodec, type NatsConnection } from 'nats';
 import { AuthorizationSubjects, builtInRoleId, type CommandMeta } from '@app/contracts';
-import { requireInfraEnv } from '@app/testing';
+import { requireInfraEnv, testNaming } from '@app/testing';
 import { BOOTSTRAP_TOKEN, startSystem, type RunningSystem } from './support/system';
 
 /**
@@ -26,7 +26,7 @@ describe('consistency tokens', () => {
     http = request(system.baseUrl);
     nc = await connect({ servers: requireInfraEnv().natsUrl });
     const codec = JSONCodec<{ data: { meta: CommandMeta } }>();
-    nc.subscribe(AuthorizationSubjects.check(), { callback: (_err, msg) => void checks.push(codec.decode(msg.data).data.meta) });
+    nc.subscribe(testNaming().subject(AuthorizationSubjects.check()), { callback: (_err, msg) => void checks.push(codec.decode(msg.data).data.meta) });
     org = (await http.post(api('/organizations')).set(owner).send({ name: 'Tokens' }).expect(201)).body.id;
     const created = (
       await http

@@ -57,7 +57,7 @@ describe('the outcome of a write: OUTCOME_UNKNOWN, SERVICE_UNAVAILABLE, keys aft
   /** Membership is down and this test holds the next create-organization command, as a replica that took it and stalled. */
   async function holdNextCreateOrganization(): Promise<{ message: Promise<Msg> }> {
     await system.stopService('membership');
-    const sub = nc.subscribe(MembershipSubjects.createOrganization(), { max: 1 });
+    const sub = nc.subscribe(testNaming().subject(MembershipSubjects.createOrganization()), { max: 1 });
     await nc.flush();
     const message = (async () => {
       for await (const m of sub) return m;

@@ -48,7 +48,9 @@ describe('authorization service (integration)', () => {
   async function rpc<T>(subject: string, body: unknown, actorId = 'system', commandId = randomUUID()): Promise<T> {
     const codec = JSONCodec<{ response?: T; err?: { code: string; message: string } }>();
     const data = { meta: { ...meta(actorId), commandId }, body };
-    const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data }), { timeout: 10_000 });
+    const reply = await nc.request(testNaming().subject(subject), JSONCodec().encode({ pattern: testNaming().subject(subject), id: randomUUID(), data }), {
+      timeout: 10_000,
+    });
     const decoded = codec.decode(reply.data);
     if (decoded.err) throw Object.assign(new Error(`${decoded.err.code}: ${decoded.err.message}`), { code: decoded.err.code });
     return decoded.response as T;
