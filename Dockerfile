@@ -18,8 +18,9 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY apps ./apps
 COPY libs ./libs
-# tsc -b tsconfig.build.json -> dist/apps/<svc>/src/main.js and dist/libs/<lib>/src/...
-RUN npm run build && rm -f dist/.tsbuildinfo
+COPY scripts/build-console.js ./scripts/
+# tsc -b tsconfig.build.json -> dist/apps/<svc>/src/main.js and dist/libs/<lib>/src/...; the web console (Vite) -> dist/console
+RUN npm run build && npm run build:console && rm -f dist/.tsbuildinfo
 
 # --- deps: production dependencies only ------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS deps

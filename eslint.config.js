@@ -50,7 +50,7 @@ const jestGlobals = {
 
 module.exports = defineConfig(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '**/.data/**', '**/.tools/**', '**/coverage/**', '**/.test-infra/**'],
+    ignores: ['apps/console/src/api/schema.d.ts', '**/dist/**', '**/node_modules/**', '**/.data/**', '**/.tools/**', '**/coverage/**', '**/.test-infra/**'],
   },
 
   // CommonJS JavaScript: scripts/*.js and the root config files (eslint, jest, dependency-cruiser).
@@ -62,9 +62,9 @@ module.exports = defineConfig(
 
   // TypeScript everywhere: eslint recommended + typescript-eslint recommended (which switches off the core
   // rules TypeScript already checks, such as no-undef).
-  ...[js.configs.recommended, ...tseslint.configs.recommended].map((config) => ({ ...config, files: ['**/*.ts'] })),
+  ...[js.configs.recommended, ...tseslint.configs.recommended].map((config) => ({ ...config, files: ['**/*.ts', '**/*.tsx'] })),
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: { globals: nodeGlobals },
     rules: {
       '@typescript-eslint/no-unused-vars': [
@@ -92,6 +92,24 @@ module.exports = defineConfig(
   {
     files: ['test/**', 'bench/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
+  },
+
+  // The web console runs in the browser (apps/console, docs/console.md).
+  {
+    files: ['apps/console/src/**/*.{ts,tsx}'],
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        navigator: 'readonly',
+        HTMLInputElement: 'readonly',
+        HTMLDialogElement: 'readonly',
+        HTMLButtonElement: 'readonly',
+        IntersectionObserver: 'readonly',
+        Response: 'readonly',
+        Blob: 'readonly',
+      },
+    },
   },
 
   // Jest globals in test files (and the shared test helpers).

@@ -6,7 +6,8 @@
  *    .tools/bin with Go when missing) or `mongod`, started together, with data under DATA_DIR (default
  *    ./.data) on ports 27018 / 4223 when free; otherwise `docker compose up --build` with docker-compose.yml.
  *    Meanwhile, compiled JavaScript: `tsc -b tsconfig.build.json` (incremental, into dist/), skipped when no
- *    source is newer than the last build.
+ *    source is newer than the last build; then the web console (apps/console, Vite) into dist/console when its
+ *    sources are newer than its build (scripts/build-console.js).
  * 2. The five services at once, while the servers are still starting, each its own `node dist/apps/<service>/src/main.js` (path aliases resolved
  *    by tsconfig-paths against dist/): identity, membership, authorization and audit-log each on a free
  *    HTTP_PORT for /health/ready, the gateway on GATEWAY_PORT (default 3000, checked free before anything
@@ -37,6 +38,7 @@ const readline = require('node:readline');
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
+const CONSOLE_SOURCES = path.join(ROOT, 'apps', 'console'); // built by Vite (buildWebConsole), not tsc
 const SERVICES = ['identity', 'membership', 'authorization', 'audit-log', 'gateway'];
 const env = { ...process.env };
 const QUIET = env.QUIET === '1';
@@ -343,8 +345,24 @@ function distUpToDate() {
   if (!fs.existsSync(info)) return false;
   const built = fs.statSync(info).mtimeMs;
   const newer = (p) =>
-    fs.statSync(p).isDirectory() ? fs.readdirSync(p).some((entry) => newer(path.join(p, entry))) : /\.(ts|json)$/.test(p) && fs.statSync(p).mtimeMs > built;
+    p === CONSOLE_SOURCES
+      ? false
+      : fs.statSync(p).isDirectory()
+        ? fs.readdirSync(p).some((entry) => newer(path.join(p, entry)))
+        : /\.(ts|json)$/.test(p) && fs.statSync(p).mtimeMs > built;
   return !['tsconfig.json', 'tsconfig.build.json', 'apps', 'libs'].some((p) => newer(path.join(ROOT, p)));
+}
+
+/** The web console (apps/console) into dist/console when its sources are newer (scripts/build-console.js, docs/console.md). */
+function buildWebConsole() {
+  const began = Date.now();
+  try {
+    if (require('./build-console').buildConsole({ quiet: true }))
+      say(`✔ built the web console into dist/console in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+  } catch (err) {
+    if (!fs.existsSync(path.join(DIST, 'console', 'index.html')))
+      say(`npm start: the web console could not be built (${err.message.split('\n')[0]}); the API works without it`);
+  }
 }
 
 /**
@@ -516,6 +534,7 @@ async function main() {
   }
   await build();
   if (stopping) return;
+  buildWebConsole();
   const admin = adminToken();
   env.BOOTSTRAP_ADMIN_TOKEN = admin.token;
   // compiled JavaScript; tsconfig.json's @app/* paths resolved under dist/

@@ -14,7 +14,7 @@ import {
   type ResetPasswordReply,
 } from '@app/contracts';
 import { createEventStore, createOutboxRelay } from '@app/event-store';
-import { parseCsv, testDatabaseName, testMongo, testNats } from '@app/testing';
+import { parseCsv, testDatabaseName, testMongo, testNats, testNaming, testPrefix } from '@app/testing';
 import { BOOTSTRAP_TOKEN, eventually, startSystem, type RunningSystem, natsQuery } from './support/system';
 
 const ORG_NAME = 'Audit Org';
@@ -166,7 +166,7 @@ describe('audit log through the gateway (API.md "Audit log")', () => {
       const db = mongo.db(testDatabaseName('membership-bulk'));
       let relay: ReturnType<typeof createOutboxRelay> | undefined;
       const store = createEventStore(db, { service: 'membership', onAppended: (c) => relay?.onAppended(c) });
-      relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), service: 'membership' });
+      relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), naming: testNaming(), service: 'membership' });
       const streamId = `bulk-${randomUUID()}`;
       for (let c = 0; c < 11; c++) {
         const events: NewEvent[] = Array.from({ length: 100 }, (_, i) => ({
@@ -268,7 +268,10 @@ describe('audit log through the gateway (API.md "Audit log")', () => {
   it('npm run audit:rebuild rebuilds the same entries, ids included', async () => {
     const before = await allEntries(orgId);
     const out = await new Promise<string>((ok, fail) => {
-      const p = spawn('npm', ['run', '--silent', 'audit:rebuild'], { cwd: resolve(__dirname, '..'), env: { ...process.env } });
+      const p = spawn('npm', ['run', '--silent', 'audit:rebuild'], {
+        cwd: resolve(__dirname, '..'),
+        env: { ...process.env, NATS_SUBJECT_PREFIX: testPrefix() },
+      });
       let text = '';
       p.stdout.on('data', (d: Buffer) => (text += d.toString()));
       p.stderr.on('data', (d: Buffer) => (text += d.toString()));

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MongoClient } from 'mongodb';
 import { JSONCodec, type NatsConnection } from 'nats';
 import { AuthorizationSubjects, MembershipSubjects, PERMISSIONS, systemMeta, type RolesReply } from '@app/contracts';
-import { publishedEvents, testDatabaseName, testMongo, testNats } from '@app/testing';
+import { publishedEvents, testDatabaseName, testMongo, testNaming, testNats } from '@app/testing';
 import { createEventStore } from '@app/event-store';
 import { loadOrganization } from '../apps/membership/src/organization/organization.repository';
 import { startSystem, type RunningSystem } from './support/system';
@@ -93,7 +93,9 @@ describe('npm run migrate:bindings on a history written before bindings moved to
     });
     const asAnn = async (subject: string, body: unknown) => {
       const data = { meta: { ...systemMeta(randomUUID()), actor: { id: ann }, medium: 'api' }, body };
-      const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data }), { timeout: 20_000 });
+      const reply = await nc.request(testNaming().subject(subject), JSONCodec().encode({ pattern: testNaming().subject(subject), id: randomUUID(), data }), {
+        timeout: 20_000,
+      });
       return JSONCodec<{ err?: { code: string } }>().decode(reply.data).err?.code ?? 'ok';
     };
     const member = people.find((p) => p.username === 'gus')!;

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { JSONCodec, type NatsConnection } from 'nats';
 import type { MongoClient } from 'mongodb';
 import { MembershipSubjects, stableUuid, temporaryPasswordSeed, type CommandMeta, type CreateAccountsReply } from '@app/contracts';
-import { testDatabaseName, testMongo, testNats } from '@app/testing';
+import { testDatabaseName, testMongo, testNaming, testNats } from '@app/testing';
 import { BOOTSTRAP_TOKEN, eventually, startSystem, type RunningSystem } from './support/system';
 
 /**
@@ -104,7 +104,8 @@ describe('account batches (POST /organizations/{org}/accounts)', () => {
       timestamp: new Date().toISOString(),
     };
     const body = { organizationId: org, accounts, passwordSeed: temporaryPasswordSeed(adminId, key) };
-    return { subject, data: JSONCodec().encode({ pattern: subject, id: randomUUID(), data: { meta, body } }) };
+    const wire = testNaming().subject(subject); // this file's namespace, as the services have it from their configs
+    return { subject: wire, data: JSONCodec().encode({ pattern: wire, id: randomUUID(), data: { meta, body } }) };
   }
 
   it.each([

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { builtInRoleId, eventsStreamName, kvBucketName, validateEvent } from '@app/contracts';
-import { publishedEvents, requireInfraEnv, testDatabaseName } from '@app/testing';
+import { publishedEvents, requireInfraEnv, testDatabaseName, testNaming, testPrefix } from '@app/testing';
 import { BOOTSTRAP_EMAIL, BOOTSTRAP_TOKEN, eventually } from './support/system';
 import { buildServices, startNatsCluster, startServiceProcess, streamStateByNode, type NatsCluster, type ServiceProcess } from './support/cluster';
 
@@ -52,7 +52,7 @@ describe('scale-out: a NATS cluster of three and two replicas of every service',
   async function idempotencyRecord(key: string): Promise<string> {
     try {
       const me = (await call('GET', '/me', admin)).body.id as string;
-      const kv = await nc.jetstream().views.kv(kvBucketName('IDEMPOTENCY'), { allow_direct: false });
+      const kv = await nc.jetstream().views.kv(kvBucketName(testNaming(), 'IDEMPOTENCY'), { allow_direct: false });
       const entry = await kv.get(createHash('sha256').update(`${me}\0${key}`).digest('hex'));
       const record = entry && JSON.parse(new TextDecoder().decode(entry.value));
       return JSON.stringify({ revision: entry?.revision, operation: entry?.operation, ...record, body: undefined, now: Date.now() });
@@ -88,7 +88,7 @@ describe('scale-out: a NATS cluster of three and two replicas of every service',
     env = {
       MONGO_URL: requireInfraEnv().mongoUrl,
       NATS_URL: cluster.url,
-      NATS_SUBJECT_PREFIX: process.env.NATS_SUBJECT_PREFIX!,
+      NATS_SUBJECT_PREFIX: testPrefix(),
       NATS_STREAM_REPLICAS: '3',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
       BOOTSTRAP_ADMIN_EMAIL: BOOTSTRAP_EMAIL,
@@ -122,12 +122,12 @@ describe('scale-out: a NATS cluster of three and two replicas of every service',
 
   it('the events stream and the idempotency bucket have three replicas; the bucket has no direct gets', async () => {
     const jsm = await nc.jetstreamManager();
-    expect((await jsm.streams.info(eventsStreamName())).config.num_replicas).toBe(3);
+    expect((await jsm.streams.info(eventsStreamName(testNaming()))).config.num_replicas).toBe(3);
     const kv = (await jsm.streams.list().next()).find((s) => s.config.name.endsWith('IDEMPOTENCY'));
     expect(kv?.config.num_replicas).toBe(3);
     // its gets are answered by the leader: a follower just restarted may answer a direct get with an old revision
     expect(kv?.config.allow_direct).toBe(false);
-    const info = await jsm.streams.info(eventsStreamName());
+    const info = await jsm.streams.info(eventsStreamName(testNaming()));
     expect(info.cluster?.replicas).toHaveLength(2); // the leader and two followers
   });
 
@@ -262,7 +262,7 @@ describe('scale-out: a NATS cluster of three and two replicas of every service',
 
     // the faults, while the writes are in flight: the events stream's leader node and replica 1 of every service
     await eventually(async () => answered.length >= 5, 30_000, 'the first writes');
-    const streamState = await streamStateByNode(cluster, eventsStreamName());
+    const streamState = await streamStateByNode(cluster, eventsStreamName(testNaming()));
     const leaderName = streamState.find((s) => s.cluster?.leader)?.cluster?.leader ?? 'n1';
     const node = cluster.nodes.find((n) => n.name === `nats ${leaderName}`) ?? cluster.nodes[0];
     const victims = SERVICES.map((s) => replicas[s][0]);
@@ -317,7 +317,7 @@ describe('scale-out: a NATS cluster of three and two replicas of every service',
     // the stream's three replicas agree
     const agreed = await eventually(
       async () => {
-        const states = await streamStateByNode(cluster, eventsStreamName());
+        const states = await streamStateByNode(cluster, eventsStreamName(testNaming()));
         return states.every((s) => s.lastSeq !== undefined && s.lastSeq === states[0].lastSeq && s.messages === states[0].messages) ? states : undefined;
       },
       30_000,

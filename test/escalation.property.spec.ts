@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { actorHolds, CHANGE_OWNER, OrgAccess, permissionIndex, type RoleDefinition } from '../libs/access-model/src';
-import { BUILT_IN_ROLES, DomainError, PERMISSIONS, builtInRoleId, type CommandMeta, type DomainEvent, type NewEvent } from '../libs/contracts/src';
+import { BUILT_IN_ROLES, catalogueEvent, DomainError, PERMISSIONS, builtInRoleId, type CommandMeta, type NewEvent } from '../libs/contracts/src';
 import { decideAccess, type AccessCommand } from '../apps/authorization/src/access/access.decider';
 import { decideOrganization, weighsRoles, type OrganizationCommand } from '../apps/membership/src/organization/organization.decider';
 import { evolveOrganization, initialOrganizationState, type OrganizationState } from '../apps/membership/src/organization/organization.state';
@@ -102,8 +102,8 @@ class World {
   apply(service: 'membership' | 'authorization', events: NewEvent[], meta: CommandMeta): void {
     for (const e of events) {
       const version = ++this.versions[service];
-      const event: DomainEvent = {
-        id: `${service}-${version}`,
+      const event = catalogueEvent({
+        id: `00000000-0000-4000-8000-${String(service === 'authorization' ? 1 : 2)}${String(version).padStart(11, '0')}`,
         type: e.type,
         version: e.version,
         streamId: service === 'authorization' ? `access-${ORG}` : `organization-${ORG}`,
@@ -113,7 +113,7 @@ class World {
         organizationId: ORG,
         data: e.data,
         metadata: { actor: meta.actor, correlationId: 'c', causationId: 'c', medium: 'api' },
-      };
+      });
       if (service === 'membership') this.state = evolveOrganization(this.state, event);
       else this.access.apply(event);
       this.index.apply(event);

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { connect, type NatsConnection } from 'nats';
-import { AuthorizationSubjects, builtInRoleId, eventsStreamName, IdentitySubjects, subjectPrefix } from '@app/contracts';
-import { requireInfraEnv } from '@app/testing';
+import { AuthorizationSubjects, builtInRoleId, eventsStreamName, IdentitySubjects } from '@app/contracts';
+import { requireInfraEnv, testNaming } from '@app/testing';
 import { BOOTSTRAP_TOKEN, natsQuery, startSystem, type RunningSystem } from './support/system';
 
 /**
@@ -53,10 +53,11 @@ describe('fast path: cached token verification, immediate revocation across gate
     urls = [system.baseUrl, await system.addGateway()];
     await system.addReplica('identity');
     nc = await connect({ servers: requireInfraEnv().natsUrl });
-    for (const subject of [`${subjectPrefix()}qry.>`, `$JS.API.STREAM.INFO.${eventsStreamName()}`])
+    for (const subject of [testNaming().subject('qry.>'), `$JS.API.STREAM.INFO.${eventsStreamName(testNaming())}`])
       nc.subscribe(subject, {
         callback: (_err, msg) => {
-          seen[msg.subject] = (seen[msg.subject] ?? 0) + 1;
+          const subject = testNaming().local(msg.subject); // as the code names it
+          seen[subject] = (seen[subject] ?? 0) + 1;
         },
       });
     org = (await request(urls[0]).post('/api/v1/organizations').set(owner).send({ name: 'Fast Path Org' }).expect(201)).body.id;
@@ -157,7 +158,7 @@ describe('fast path: cached token verification, immediate revocation across gate
     const u = await account();
     const verify = IdentitySubjects.verifyToken();
     const check = AuthorizationSubjects.check();
-    const info = `$JS.API.STREAM.INFO.${eventsStreamName()}`;
+    const info = `$JS.API.STREAM.INFO.${eventsStreamName(testNaming())}`;
     const snapshot = () => ({ verify: count(verify), check: count(check), info: count(info), getUser: count(IdentitySubjects.getUser()) });
     await nc.flush();
     const before = snapshot();

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import type { NatsConnection } from 'nats';
 import { kvBucketName } from '@app/contracts';
-import { testDatabaseName, testMongo, testNats } from '@app/testing';
+import { testDatabaseName, testMongo, testNats, testNaming } from '@app/testing';
 import { BOOTSTRAP_TOKEN, startSystem, type RunningSystem } from './support/system';
 
 /** API.md: every write accepts an Idempotency-Key; a repeat within 24 h returns the first response and changes nothing. */
@@ -85,7 +85,7 @@ describe('Idempotency-Key on writes', () => {
   });
 
   it('the stored records never hold a secret in clear', async () => {
-    const kv = await nc.jetstream().views.kv(kvBucketName('IDEMPOTENCY'));
+    const kv = await nc.jetstream().views.kv(kvBucketName(testNaming(), 'IDEMPOTENCY'));
     const keys: string[] = [];
     for await (const k of await kv.keys()) keys.push(k);
     expect(keys.length).toBeGreaterThanOrEqual(3);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { JSONCodec, type NatsConnection } from 'nats';
 import { IdentitySubjects, systemMeta, type CreateAccountsReply } from '@app/contracts';
-import { testNats } from '@app/testing';
+import { testNats, testNaming } from '@app/testing';
 import { startSystem, type RunningSystem } from './support/system';
 
 describe('identity: brute-force protection (429 RATE_LIMITED)', () => {
@@ -16,7 +16,8 @@ describe('identity: brute-force protection (429 RATE_LIMITED)', () => {
     const subject = IdentitySubjects.createAccounts();
     const data = { meta: systemMeta(randomUUID()), body: { organizationId: randomUUID(), accounts: [{ email: 'victim@example.com' }] } };
     const reply = JSONCodec<{ response: CreateAccountsReply }>().decode(
-      (await nc.request(subject, JSONCodec().encode({ pattern: subject, id: '1', data }), { timeout: 10_000 })).data,
+      (await nc.request(testNaming().subject(subject), JSONCodec().encode({ pattern: testNaming().subject(subject), id: '1', data }), { timeout: 10_000 }))
+        .data,
     ).response;
     await request(system.baseUrl)
       .post('/api/v1/auth/password')

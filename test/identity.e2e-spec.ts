@@ -118,7 +118,7 @@ describe('identity: accounts, login, profile (API.md)', () => {
 
     it('POST /auth/password sets the password, clears the temporary flag and returns a working session', async () => {
       const res = await http.post('/api/v1/auth/password').send({ login: 'tom', currentPassword: tom.temporaryPassword, newPassword: tomPassword }).expect(200);
-      expect(res.body).toEqual({ token: expect.stringMatching(/^pps_/), expiresAt: expect.any(String) });
+      expect(res.body).toEqual({ token: expect.stringMatching(/^ppl_/), expiresAt: expect.any(String) });
       secrets.push(res.body.token);
       const me = await http.get('/api/v1/me').set(bearer(res.body.token)).expect(200);
       expect(me.body).toMatchObject({ id: tom.userId, username: 'tom', email: 'tom@example.com', name: 'Tom' });
@@ -130,7 +130,7 @@ describe('identity: accounts, login, profile (API.md)', () => {
       for (const login of ['tom', 'TOM@Example.com']) {
         const res = await http.post('/api/v1/auth/login').send({ login, password: tomPassword }).expect(200);
         expect(res.body).toEqual({
-          token: expect.stringMatching(/^pps_/),
+          token: expect.stringMatching(/^ppl_/),
           expiresAt: expect.any(String),
           user: { id: tom.userId, username: 'tom', name: 'Tom', email: 'tom@example.com', createdAt: expect.any(String) },
         });
@@ -340,7 +340,7 @@ describe('identity: accounts, login, profile (API.md)', () => {
         const stored = JSON.stringify(commits);
         const hashes = secrets.map((s) => createHash('sha256').update(s).digest('hex'));
         for (const value of [...secrets, ...hashes]) expect(stored).not.toContain(value);
-        expect(stored).not.toMatch(/scrypt\$|ppt_|pps_/);
+        expect(stored).not.toMatch(/scrypt\$|ppt_|pps_|ppl_/);
       } finally {
         await mongo.close();
       }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { JSONCodec, type NatsConnection } from 'nats';
 import { eventMetadata, eventsStreamName, evtSubject, systemMeta } from '@app/contracts';
-import { testNats } from '@app/testing';
+import { testNats, testNaming, testPrefix } from '@app/testing';
 import { BOOTSTRAP_TOKEN, eventually, startSystem, type RunningSystem } from './support/system';
 
 /** One sample of a Prometheus text exposition. */
@@ -46,7 +46,7 @@ describe('metrics (METRICS_PORT, per-route HTTP, NATS requests, outbox, projecti
     const http = request(system.baseUrl);
     await http.get('/api/v1/me').set(admin).expect(200);
     await http.get('/api/v1/me').expect(401);
-    // a write through membership's outbox, read back from the people projection (read-your-writes)
+    // a write through membership's outbox, read back from the in-memory people view (read-your-writes)
     orgId = (await http.post('/api/v1/organizations').set(admin).send({ name: 'Metrics Inc' }).expect(201)).body.id;
     await http.get(`/api/v1/organizations/${orgId}/people`).set(admin).expect(200);
     // 6 failures block the login from this address (5 are free), the 7th attempt is refused without a check
@@ -102,7 +102,7 @@ describe('metrics (METRICS_PORT, per-route HTTP, NATS requests, outbox, projecti
     const samples = await gatewayMetrics();
     expect(total(samples, 'nats_request_duration_seconds_count', { subject: 'qry.authorization.check', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
     expect(total(samples, 'nats_request_duration_seconds_count', { subject: 'cmd.identity.session.login', outcome: 'error' })).toBe(7);
-    const prefix = process.env.NATS_SUBJECT_PREFIX!;
+    const prefix = testPrefix();
     expect(prefix).not.toBe('');
     const subjects = samples.filter((s) => s.name === 'nats_request_duration_seconds_count').map((s) => s.labels.subject);
     expect(subjects.length).toBeGreaterThan(0);
@@ -156,7 +156,7 @@ describe('metrics (METRICS_PORT, per-route HTTP, NATS requests, outbox, projecti
       data: {},
       metadata: { ...eventMetadata(systemMeta(id)), causationId: id },
     };
-    const ack = await nc.jetstream().publish(evtSubject('identity', poison.type, 1), JSONCodec().encode(poison), { msgID: id });
+    const ack = await nc.jetstream().publish(testNaming().subject(evtSubject('identity', poison.type, 1)), JSONCodec().encode(poison), { msgID: id });
     try {
       await eventually(
         async () => total(await serviceMetrics('audit-log'), 'dead_letter_events_total', { projection: 'audit-log' }) >= 1,
@@ -165,7 +165,7 @@ describe('metrics (METRICS_PORT, per-route HTTP, NATS requests, outbox, projecti
       );
     } finally {
       // not left for the contract check at the end of the file
-      await (await nc.jetstreamManager()).streams.deleteMessage(eventsStreamName(), ack.seq);
+      await (await nc.jetstreamManager()).streams.deleteMessage(eventsStreamName(testNaming()), ack.seq);
     }
   });
 });

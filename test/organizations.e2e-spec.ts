@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import type { MongoClient } from 'mongodb';
 import { builtInRoleId, MembershipSubjects, systemMeta } from '@app/contracts';
-import { testDatabaseName, testMongo } from '@app/testing';
+import { testDatabaseName, testMongo, testNaming } from '@app/testing';
 import { BOOTSTRAP_TOKEN, startSystem, type RunningSystem } from './support/system';
 
 /**
@@ -503,8 +503,12 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
           codec.decode(
             (
               await nc.request(
-                MembershipSubjects.createOrganization(),
-                JSONCodec().encode({ pattern: MembershipSubjects.createOrganization(), id: randomUUID(), data: { meta, body: { name: 'Retried' } } }),
+                testNaming().subject(MembershipSubjects.createOrganization()),
+                JSONCodec().encode({
+                  pattern: testNaming().subject(MembershipSubjects.createOrganization()),
+                  id: randomUUID(),
+                  data: { meta, body: { name: 'Retried' } },
+                }),
                 { timeout: 10_000 },
               )
             ).data,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { connect, JSONCodec, type Msg, type NatsConnection } from 'nats';
 import { bootstrapAdminUserId, kvBucketName, MembershipSubjects } from '@app/contracts';
-import { checkContractAndCleanUp, findBinary, freePort, waitForPort } from '@app/testing';
+import { checkContractAndCleanUp, findBinary, freePort, waitForPort, testNaming } from '@app/testing';
 import { fingerprintOf, recordKey, type IdempotencyRecord } from '../apps/gateway/src/common/idempotency';
 import { BOOTSTRAP_EMAIL, BOOTSTRAP_TOKEN, startSystem, type RunningSystem } from './support/system';
 
@@ -57,7 +57,7 @@ describe('the outcome of a write: OUTCOME_UNKNOWN, SERVICE_UNAVAILABLE, keys aft
   /** Membership is down and this test holds the next create-organization command, as a replica that took it and stalled. */
   async function holdNextCreateOrganization(): Promise<{ message: Promise<Msg> }> {
     await system.stopService('membership');
-    const sub = nc.subscribe(MembershipSubjects.createOrganization(), { max: 1 });
+    const sub = nc.subscribe(testNaming().subject(MembershipSubjects.createOrganization()), { max: 1 });
     await nc.flush();
     const message = (async () => {
       for await (const m of sub) return m;
@@ -124,7 +124,7 @@ describe('the outcome of a write: OUTCOME_UNKNOWN, SERVICE_UNAVAILABLE, keys aft
 
   it('a key whose holder died (no more heartbeats) is taken over within seconds', async () => {
     const body = { name: 'Orphan Corp', slug: 'orphan-corp' };
-    const kv = await nc.jetstream().views.kv(kvBucketName('IDEMPOTENCY'));
+    const kv = await nc.jetstream().views.kv(kvBucketName(testNaming(), 'IDEMPOTENCY'));
     const now = Date.now();
     const orphan: IdempotencyRecord = {
       state: 'pending',

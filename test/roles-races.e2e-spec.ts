@@ -14,7 +14,7 @@ import {
   type RoleView,
 } from '@app/contracts';
 import { loadConfig, startService, type RunningService } from '@app/platform';
-import { serviceTestEnv, testNats } from '@app/testing';
+import { serviceTestEnv, testNaming, testNats } from '@app/testing';
 import { AuthorizationModule } from '../apps/authorization/src/authorization.module';
 import { IdentityModule } from '../apps/identity/src/identity.module';
 import { MembershipModule } from '../apps/membership/src/membership.module';
@@ -39,7 +39,9 @@ describe('races between bindings, removals and role deletions (over NATS)', () =
 
   async function send<T>(subject: string, body: unknown, actorId = owner): Promise<{ ok: true; value: T } | { ok: false; code: string }> {
     const data = { meta: { ...systemMeta(randomUUID()), actor: { id: actorId, username: actorId === owner ? 'admin' : 'someone' }, medium: 'api' }, body };
-    const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data }), { timeout: 30_000 });
+    const reply = await nc.request(testNaming().subject(subject), JSONCodec().encode({ pattern: testNaming().subject(subject), id: randomUUID(), data }), {
+      timeout: 30_000,
+    });
     const decoded = JSONCodec<{ response?: T; err?: { code: string } }>().decode(reply.data);
     return decoded.err ? { ok: false, code: decoded.err.code } : { ok: true, value: decoded.response as T };
   }

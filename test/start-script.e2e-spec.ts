@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort, requireInfraEnv } from '@app/testing';
+import { freePort, requireInfraEnv, testPrefix } from '@app/testing';
 
 /**
  * `npm start` (scripts/start.js) as a newcomer and an operator run it. On a fresh DATA_DIR, with its own
@@ -31,7 +31,7 @@ function startScript(extraEnv: Record<string, string>): Started {
     HOME: process.env.HOME,
     MONGO_URL: mongoUrl,
     NATS_URL: natsUrl,
-    NATS_SUBJECT_PREFIX: process.env.NATS_SUBJECT_PREFIX,
+    NATS_SUBJECT_PREFIX: testPrefix(),
     QUIET: '1',
     ...extraEnv,
   };

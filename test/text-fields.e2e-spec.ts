@@ -12,7 +12,7 @@ import {
   systemMeta,
   type AuditEntry,
 } from '@app/contracts';
-import { testDatabaseName, testMongo, testNats } from '@app/testing';
+import { testDatabaseName, testMongo, testNats, testNaming } from '@app/testing';
 import { BOOTSTRAP_EMAIL, BOOTSTRAP_TOKEN, eventually, startSystem, type RunningSystem } from './support/system';
 
 const ORG_NAME = 'Text Fields Org';
@@ -34,7 +34,7 @@ describe('text fields through the gateway (emails, names, descriptions)', () => 
   const identityCommits = async () => (await testMongo()).db(testDatabaseName('identity')).collection('event_commits').countDocuments();
   const authorizationCommits = async () => (await testMongo()).db(testDatabaseName('authorization')).collection('event_commits').countDocuments();
   const membershipCommits = async () => (await testMongo()).db(testDatabaseName('membership')).collection('event_commits').countDocuments();
-  const deadLetters = async () => (await jsm.streams.info(deadLetterStreamName())).state.messages;
+  const deadLetters = async () => (await jsm.streams.info(deadLetterStreamName(testNaming()))).state.messages;
   const auditEntries = async (): Promise<AuditEntry[]> =>
     (await http.get(`/api/v1/organizations/${orgId}/audit-logs`).query({ limit: 500 }).set(auth).expect(200)).body.items;
 
@@ -139,7 +139,8 @@ describe('text fields through the gateway (emails, names, descriptions)', () => 
     const me = (await http.get('/api/v1/me').set(auth).expect(200)).body as { id: string; username: string };
     const send = async (subject: string, body: unknown) => {
       const meta = { ...systemMeta(randomUUID()), actor: { id: me.id, username: me.username }, medium: 'api' as const };
-      const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data: { meta, body } }), { timeout: 20_000 });
+      const wire = testNaming().subject(subject); // this file's namespace, as the services have it from their configs
+      const reply = await nc.request(wire, JSONCodec().encode({ pattern: wire, id: randomUUID(), data: { meta, body } }), { timeout: 20_000 });
       return JSONCodec<{ response?: unknown; err?: { code: string; message: string } }>().decode(reply.data);
     };
     const before = { identity: await identityCommits(), membership: await membershipCommits(), authorization: await authorizationCommits() };

@@ -73,7 +73,7 @@ const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 1 
 async function main() {
   const total = Number(process.argv[2] ?? 1_000_000);
   const steadySeconds = Number(process.argv[3] ?? 20);
-  process.env.NATS_SUBJECT_PREFIX = `bench${randomBytes(3).toString('hex')}.`;
+  const prefix = `bench${randomBytes(3).toString('hex')}.`;
   const stops: Array<() => Promise<void>> = [];
   let description: string;
   if (process.env.MONGO_URL && process.env.NATS_URL) description = 'MONGO_URL and NATS_URL';
@@ -95,7 +95,8 @@ async function main() {
     }
   }
 
-  const { allEventsSubject, evtSubject, systemMeta, AuditLogSubjects, eventsStreamName } = await import('@app/contracts');
+  const { allEventsSubject, evtSubject, systemMeta, AuditLogSubjects, eventsStreamName, subjectNaming } = await import('@app/contracts');
+  const naming = subjectNaming(prefix);
   const { loadConfig, startService } = await import('@app/platform');
   const { AuditLogModule } = await import('../../apps/audit-log/src/audit-log.module');
   const { readCheckpoint } = await import('../../apps/audit-log/src/projections/live-projection');
@@ -107,7 +108,7 @@ async function main() {
       MONGO_URL: process.env.MONGO_URL,
       MONGO_DB: database,
       NATS_URL: process.env.NATS_URL,
-      NATS_SUBJECT_PREFIX: process.env.NATS_SUBJECT_PREFIX,
+      NATS_SUBJECT_PREFIX: prefix,
       LOG_LEVEL: 'warn',
     }),
     (infra) => AuditLogModule.register(infra),
@@ -135,7 +136,7 @@ async function main() {
           : { organizationId: org, groupId, groupName: `Group ${n}`, userId: actors[(n + 2) % ORG_ACTORS] };
     const type = kind === 0 ? 'group.created' : kind === 1 ? 'group.member-added' : 'group.member-removed';
     return {
-      subject: evtSubject('membership', type, 1),
+      subject: naming.subject(evtSubject('membership', type, 1)),
       event: {
         id: randomUUID(),
         type,
@@ -253,12 +254,12 @@ async function main() {
       service.app.get as (t: symbol) => { stop(): Promise<void>; rebuild(): Promise<{ events: number; entries: number; ms: number; phasesMs?: object }> }
     )((await import('../../apps/audit-log/src/projections/audit-host.token')).AUDIT_HOST);
     await host.stop();
-    const inStream = (await jsm.streams.info(eventsStreamName())).state.messages;
+    const inStream = (await jsm.streams.info(eventsStreamName(naming))).state.messages;
     const tp = Date.now();
     await publishMany(small, 1000);
     await publishMany(big, Math.max(0, total - inStream - 1000));
     out(
-      `   (published ${fmt(total - inStream)} more events in ${((Date.now() - tp) / 1000).toFixed(0)} s; stream holds ${fmt((await jsm.streams.info(eventsStreamName())).state.messages)})`,
+      `   (published ${fmt(total - inStream)} more events in ${((Date.now() - tp) / 1000).toFixed(0)} s; stream holds ${fmt((await jsm.streams.info(eventsStreamName(naming))).state.messages)})`,
     );
     const r = await host.rebuild();
     out(
@@ -323,7 +324,7 @@ async function main() {
     await mongo.close();
     const cleanup = await connect({ servers: process.env.NATS_URL!.split(',') });
     const m = await cleanup.jetstreamManager();
-    for (const s of [eventsStreamName(), (await import('@app/contracts')).deadLetterStreamName()]) await m.streams.delete(s).catch(() => false);
+    for (const s of [eventsStreamName(naming), (await import('@app/contracts')).deadLetterStreamName(naming)]) await m.streams.delete(s).catch(() => false);
     await cleanup.close();
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   }

@@ -20,7 +20,7 @@ async function main() {
   const infra = await provideTestInfrastructure();
   process.env.MONGO_URL = infra.mongoUrl;
   process.env.NATS_URL = infra.natsUrl;
-  process.env.NATS_SUBJECT_PREFIX = `bench${randomBytes(3).toString('hex')}.`;
+  process.env.TEST_SUBJECT_PREFIX = `bench${randomBytes(3).toString('hex')}.`; // the namespace test/support/system gives the services
   process.env.TEST_LOG_LEVEL = 'silent';
   const { startSystem, BOOTSTRAP_TOKEN } = await import('../../test/support/system');
   const { checkContractAndCleanUp } = await import('../../libs/testing/src/per-file');

@@ -25,15 +25,17 @@ import {
   BUILT_IN_ROLES,
   PERMISSIONS,
   builtInRoleId,
+  catalogueEvent,
   eventsStreamName,
   evtSubject,
   deadLetterStreamName,
+  subjectNaming,
   systemMeta,
   type DomainEvent,
 } from '@app/contracts';
 
 const seconds = Number(process.argv.find((a) => a.startsWith('seconds='))?.split('=')[1] ?? 2);
-process.env.NATS_SUBJECT_PREFIX = `bench${randomBytes(3).toString('hex')}.`;
+const naming = subjectNaming(`bench${randomBytes(3).toString('hex')}.`);
 
 interface Shape {
   users: number;
@@ -236,7 +238,6 @@ m = g(r.sub, p.role, r.dom) && r.perm == p.perm
 }
 
 async function main() {
-  // imported after NATS_SUBJECT_PREFIX is set
   const { OrgAccess } = await import('@app/access-model');
   const { AuthorizationModule } = await import('../../apps/authorization/src/authorization.module');
   const { loadConfig, startService } = await import('@app/platform');
@@ -247,7 +248,7 @@ async function main() {
   const small = organizationEvents(SMALL);
   const index = (org: Org) => {
     const idx = new OrgAccess(org.orgId);
-    for (const e of org.events) idx.apply(e);
+    for (const e of org.events) idx.apply(catalogueEvent(e));
     return idx;
   };
   const tBuild = process.hrtime.bigint();
@@ -297,7 +298,7 @@ async function main() {
       MONGO_URL: infra.mongoUrl,
       NATS_URL: infra.natsUrl,
       MONGO_DB: db,
-      NATS_SUBJECT_PREFIX: process.env.NATS_SUBJECT_PREFIX,
+      NATS_SUBJECT_PREFIX: naming.prefix,
       LOG_LEVEL: 'warn',
     }),
     (i) => AuthorizationModule.register(i),
@@ -312,7 +313,7 @@ async function main() {
         large.events.slice(i, i + 500).map((e) => {
           const h = headers();
           h.set('Correlation-Id', 'bench');
-          return js.publish(evtSubject(e.service as 'membership', e.type, e.version), codec.encode(e), { msgID: e.id, headers: h });
+          return js.publish(naming.subject(evtSubject(e.service as 'membership', e.type, e.version)), codec.encode(e), { msgID: e.id, headers: h });
         }),
       );
     const published = Date.now() - t0;
@@ -356,7 +357,7 @@ async function main() {
     const { connect } = await import('nats');
     const nc2 = await connect({ servers: infra.natsUrl });
     const jsm2 = await nc2.jetstreamManager();
-    for (const s of [eventsStreamName(), deadLetterStreamName()]) await jsm2.streams.delete(s).catch(() => false);
+    for (const s of [eventsStreamName(naming), deadLetterStreamName(naming)]) await jsm2.streams.delete(s).catch(() => false);
     void jsm;
     await nc2.close();
     const mongo = await new MongoClient(infra.mongoUrl).connect();

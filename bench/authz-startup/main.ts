@@ -25,12 +25,12 @@
 import { randomBytes } from 'node:crypto';
 import { JSONCodec, type JetStreamClient } from 'nats';
 import { MongoClient } from 'mongodb';
-import { PERMISSIONS, deadLetterStreamName, eventsStreamName, evtSubject, type DomainEvent, type ServiceName } from '@app/contracts';
+import { PERMISSIONS, deadLetterStreamName, eventsStreamName, evtSubject, subjectNaming, type DomainEvent, type ServiceName } from '@app/contracts';
 
 const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWith(`${name}=`))?.split('=')[1] ?? dflt;
 const SIZES = arg('sizes', '100000,1000000').split(',').map(Number);
 const TAIL = Number(arg('tail', '1000'));
-process.env.NATS_SUBJECT_PREFIX = `bench${randomBytes(3).toString('hex')}.`;
+const naming = subjectNaming(`bench${randomBytes(3).toString('hex')}.`);
 
 let rng = 7;
 const rand = (n: number) => {
@@ -40,7 +40,6 @@ const rand = (n: number) => {
 const uuid = (kind: number, i: number) => `00000000-0000-4000-8${kind}00-${String(i).padStart(12, '0')}`;
 
 async function main() {
-  // imported after NATS_SUBJECT_PREFIX is set
   const { orgHistory } = await import('../../libs/testing/src/org-history');
   const { AuthorizationModule } = await import('../../apps/authorization/src/authorization.module');
   const { ACCESS_VIEW } = await import('../../apps/authorization/src/access/access.tokens');
@@ -114,7 +113,7 @@ async function main() {
     while (published < n) {
       while (h.events.length < Math.min(2_000, n - published)) churn();
       const batch = h.events.splice(0, Math.min(2_000, n - published));
-      await Promise.all(batch.map((e) => js.publish(evtSubject(e.service as ServiceName, e.type, e.version), codec.encode(e))));
+      await Promise.all(batch.map((e) => js.publish(naming.subject(evtSubject(e.service as ServiceName, e.type, e.version)), codec.encode(e))));
       published += batch.length;
     }
     publishMs += Date.now() - t;
@@ -126,7 +125,7 @@ async function main() {
     MONGO_URL: infra.mongoUrl,
     NATS_URL: infra.natsUrl,
     MONGO_DB: db,
-    NATS_SUBJECT_PREFIX: process.env.NATS_SUBJECT_PREFIX,
+    NATS_SUBJECT_PREFIX: naming.prefix,
     LOG_LEVEL: 'warn',
   });
   const start = async (snapshots: boolean) => {
@@ -136,7 +135,7 @@ async function main() {
     return { service, view: service.app.get<View>(ACCESS_VIEW), ms };
   };
   const nc = await connectNats(infra.natsUrl, 'bench');
-  await ensureStreams(nc);
+  await ensureStreams(nc, naming);
   const js = nc.jetstream();
   const mongo = await new MongoClient(infra.mongoUrl).connect();
   const store = snapshotStore(mongo.db(db));
@@ -161,11 +160,11 @@ async function main() {
       const t0 = process.hrtime.bigint();
       const snapshot = writer.view.snapshot();
       const copyMs = Number(process.hrtime.bigint() - t0) / 1e6;
-      const info = await writer.service.infra.jsm.streams.info(eventsStreamName());
+      const info = await writer.service.infra.jsm.streams.info(eventsStreamName(naming));
       const t1 = Date.now();
-      const head = await store.write(snapshot, { name: eventsStreamName(), created: info.created });
+      const head = await store.write(snapshot, { name: eventsStreamName(naming), created: info.created });
       const writeMs = Date.now() - t1;
-      await store.prune({ name: eventsStreamName(), created: info.created });
+      await store.prune({ name: eventsStreamName(naming), created: info.created });
       await writer.service.close();
 
       await publishUpTo(js, n);
@@ -185,11 +184,11 @@ async function main() {
       }
       const fromSnapshotMs = starts.sort((a, b) => a - b)[1];
       const t2 = Date.now();
-      new AccessView().restore((await store.load({ name: eventsStreamName(), created: info.created }, n))!.snapshot);
+      new AccessView().restore((await store.load({ name: eventsStreamName(naming), created: info.created }, n))!.snapshot);
       const loadMs = Date.now() - t2;
       // and reading the tail from the stream (an ordered consumer from the snapshot's sequence + 1)
       const t3 = Date.now();
-      const tail = await (await js.consumers.get(eventsStreamName(), { opt_start_seq: n - TAIL + 1 })).consume();
+      const tail = await (await js.consumers.get(eventsStreamName(naming), { opt_start_seq: n - TAIL + 1 })).consume();
       for await (const m of tail) if (m.info.streamSequence >= n) break;
       const tailMs = Date.now() - t3;
       console.log(
@@ -201,7 +200,7 @@ async function main() {
     console.log(`\n(${published.toLocaleString('en')} events published in ${(publishMs / 1000).toFixed(0)} s)`);
   } finally {
     const jsm = await nc.jetstreamManager();
-    for (const s of [eventsStreamName(), deadLetterStreamName()]) await jsm.streams.delete(s).catch(() => false);
+    for (const s of [eventsStreamName(naming), deadLetterStreamName(naming)]) await jsm.streams.delete(s).catch(() => false);
     await nc.close();
     await mongo
       .db(db)

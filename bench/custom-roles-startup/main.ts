@@ -16,10 +16,11 @@ import { MongoClient } from 'mongodb';
 const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWith(`${name}=`))?.split('=')[1] ?? dflt;
 const SIZES = arg('sizes', '100000,1000000').split(',').map(Number);
 const TAIL = 1000;
-process.env.NATS_SUBJECT_PREFIX = `bench${randomBytes(3).toString('hex')}.`;
+const PREFIX = `bench${randomBytes(3).toString('hex')}.`;
 
 async function main() {
-  const { eventsStreamName, evtSubject } = await import('@app/contracts');
+  const { eventsStreamName, evtSubject, subjectNaming } = await import('@app/contracts');
+  const naming = subjectNaming(PREFIX);
   const { provideTestInfrastructure } = await import('../../libs/testing/src/infra');
   const { connectNats, ensureStreams } = await import('@app/messaging');
   const { startCustomRolesView } = await import('../../apps/membership/src/organization/custom-roles');
@@ -30,7 +31,7 @@ async function main() {
   const mongo = await MongoClient.connect(infra.mongoUrl);
   const db = mongo.db(`bench_custom_roles_${randomBytes(3).toString('hex')}`);
   const nc = await connectNats(infra.natsUrl, 'bench');
-  await ensureStreams(nc);
+  await ensureStreams(nc, naming);
   const js: JetStreamClient = nc.jetstream();
   const jsm = await nc.jetstreamManager();
   const codec = JSONCodec();
@@ -65,9 +66,9 @@ async function main() {
         data: first ? data : { ...data, previousName: `Role ${r}` },
         metadata: { actor: { id: 'system', username: 'system' }, correlationId: `c${i}`, causationId: `c${i}`, medium: 'system' },
       };
-      return { subject: evtSubject('authorization', type, 1), event };
+      return { subject: naming.subject(evtSubject('authorization', type, 1)), event };
     }
-    return { subject: evtSubject('identity', 'user.profile-changed', 1), event: { id: randomUUID(), type: 'user.profile-changed', noise: i } };
+    return { subject: naming.subject(evtSubject('identity', 'user.profile-changed', 1)), event: { id: randomUUID(), type: 'user.profile-changed', noise: i } };
   };
   async function publishUpTo(n: number) {
     while (published < n) {
@@ -79,7 +80,7 @@ async function main() {
   }
   const timeStart = async (snapshots: boolean) => {
     const began = Date.now();
-    const view = await startCustomRolesView({ js, jsm, snapshots: snapshots ? { store: customRolesSnapshotStore(db), everyEvents: 1e12 } : undefined });
+    const view = await startCustomRolesView({ js, jsm, naming, snapshots: snapshots ? { store: customRolesSnapshotStore(db), everyEvents: 1e12 } : undefined });
     const roles = await view.current(orgs[0], 600_000);
     const ms = Date.now() - began;
     const same =
@@ -96,8 +97,8 @@ async function main() {
   const rows: string[] = [];
   for (const size of SIZES) {
     await publishUpTo(size - TAIL);
-    const last = (await jsm.streams.info(eventsStreamName())).state.last_seq;
-    const stream = await jsm.streams.info(eventsStreamName());
+    const last = (await jsm.streams.info(eventsStreamName(naming))).state.last_seq;
+    const stream = await jsm.streams.info(eventsStreamName(naming));
     await customRolesSnapshotStore(db).write({ name: stream.config.name, created: stream.created }, snapshotOf(model, last));
     await publishUpTo(size);
     const replay = await timeStart(false);
@@ -108,7 +109,7 @@ async function main() {
     process.stdout.write(`${rows[rows.length - 1]}\n`);
   }
   process.stdout.write(`\nevents in stream | full replay | from snapshot + ${TAIL} (median of 3) | ratio | same roles\n${rows.join('\n')}\n`);
-  await jsm.streams.delete(eventsStreamName()).catch(() => false);
+  await jsm.streams.delete(eventsStreamName(naming)).catch(() => false);
   await db.dropDatabase();
   await nc.close();
   await mongo.close();

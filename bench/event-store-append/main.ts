@@ -68,11 +68,11 @@ async function measure(writers: number, seconds: number, op: (w: number) => Prom
 
 async function main() {
   const seconds = Number(process.argv[2] ?? 1);
-  process.env.NATS_SUBJECT_PREFIX = `bench${randomBytes(3).toString('hex')}.`;
-  // imported after the prefix is set
+  const prefix = `bench${randomBytes(3).toString('hex')}.`;
   const { createEventStore, createOutboxRelay, unpublishedCommits } = await import('../../libs/event-store/src');
   const { connectNats, ensureStreams } = await import('../../libs/messaging/src/jetstream');
-  const { eventsStreamName, deadLetterStreamName } = await import('../../libs/contracts/src');
+  const { eventsStreamName, deadLetterStreamName, subjectNaming } = await import('../../libs/contracts/src');
+  const naming = subjectNaming(prefix);
 
   const began = Date.now();
   const infra = await provideTestInfrastructure();
@@ -156,7 +156,7 @@ async function main() {
     // above. A relay round lasts until JetStream has acked every event appended in it and the positions are
     // stored, so a relay that falls behind shows in its figure. A publish that fails (e.g. FerretDB
     // reporting SQLITE_BUSY) is left to the sweep, which runs at the end.
-    await ensureStreams(nc);
+    await ensureStreams(nc, naming);
     let publishFailures = 0;
     let relayedEvents = 0;
     const relayRows: string[] = [];
@@ -172,6 +172,7 @@ async function main() {
       relay = createOutboxRelay({
         commits: relayed.commits,
         js: nc.jetstream(),
+        naming,
         service: 'identity',
         sweepGraceMs: 0,
         logger: { warn: () => publishFailures++ },
@@ -224,7 +225,7 @@ async function main() {
       }
     let unpublished = 0;
     for (const count of unpublishedCounts) unpublished += await count();
-    const inStream = (await (await nc.jetstreamManager()).streams.info(eventsStreamName())).state.messages;
+    const inStream = (await (await nc.jetstreamManager()).streams.info(eventsStreamName(naming))).state.messages;
 
     process.stdout.write(
       `\nbench/event-store-append: ${ROUNDS} rounds of ${seconds}s per figure, event ${eventJson} bytes as JSON, ${eventBytes} as BSON; ${infra.description}\n\n`,
@@ -254,7 +255,7 @@ async function main() {
     for (const relay of relays) await relay.stop();
   } finally {
     const jsm = await nc.jetstreamManager();
-    for (const name of [eventsStreamName(), deadLetterStreamName()]) await jsm.streams.delete(name).catch(() => false);
+    for (const name of [eventsStreamName(naming), deadLetterStreamName(naming)]) await jsm.streams.delete(name).catch(() => false);
     await nc.drain().catch(() => undefined);
     for (const db of databases) await db.dropDatabase().catch(() => undefined);
     await mongo.close();

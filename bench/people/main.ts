@@ -4,12 +4,17 @@
  *
  *   npx ts-node --transpile-only -r tsconfig-paths/register bench/people/main.ts [requests=200] [members=100000] [groups=1000]
  *
- * Both organizations are created through the API. Their people are then seeded straight into membership's
- * read model, in batches of 1,000, with the projection's own document builders (userPersonDocument,
- * groupPersonDocument, positionKey, and buildSearchNodes for the search index): replaying 101,000 events one at a time through JetStream and the
- * projection would take many minutes on FerretDB and measure the projection, not the listing. The seeded
- * organizations exist only in the read model (their aggregates hold the creator only), so the bench writes
- * nothing to them afterwards.
+ * First, in this process and without any service: the memory of membership's people model for that many
+ * members (with identity's profiles: name and email) and groups, its snapshot's size, and how long a snapshot
+ * takes to write, to restore and the same events to replay.
+ *
+ * Then the whole system: both organizations are created through the API, and their people are published to
+ * the events stream as membership would publish them (`organization.member-added`, then `group.created` with
+ * each group's members), so membership's people view consumes them exactly as it consumes any event, and the
+ * list answers from what the service really holds. The audit log is stopped first (it would write 101,000
+ * entries into FerretDB meanwhile and the measurement would be of that); identity's events are not published
+ * (identity's catch-up would read each user's stream), so a member's profile is their username, which carries
+ * the name: `maria.silva.000042`. The organizations' aggregates hold only their creators (see BENCH_COMMANDS).
  *
  * With BENCH_COMMANDS=1 the same members are also appended to the organizations' event streams in commits
  * of 1,000 events with a snapshot at the end (seedAggregate), and POST groups is timed in both. Meant for
@@ -19,28 +24,23 @@
  *
  * Each user is in one or two groups; names come from small lists so that a name prefix matches 1 in 20.
  * Printed: p50/p99 of the first page (limit 50), of a common search (a first name: many matches) and of a
- * rare search (one user), for both organizations, and the ratios big/small.
+ * rare search (one user), for both organizations, and the ratios big/small; then membership's start-up time
+ * with the snapshot the view wrote.
  */
 import 'reflect-metadata';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { MongoClient } from 'mongodb';
-import { builtInRoleId, catalogueEvent, eventMetadata, systemMeta, type DomainEvent } from '@app/contracts';
+import { JSONCodec, connect } from 'nats';
+import { builtInRoleId, catalogueEvent, eventMetadata, evtSubject, systemMeta, type CatalogueEvent, type DomainEvent } from '@app/contracts';
 import { createEventStore } from '@app/event-store';
 import { loadOrganization, saveSnapshot } from '../../apps/membership/src/organization/organization.repository';
 import { evolveOrganization, organizationStreamId } from '../../apps/membership/src/organization/organization.state';
 import { provideTestInfrastructure } from '../../libs/testing/src/infra';
-import {
-  groupPersonDocument,
-  orgMeta,
-  orgVersions,
-  peopleOf,
-  positionKey,
-  userPersonDocument,
-  type OrganizationMetaDocument,
-  type PersonDocument,
-} from '../../apps/membership/src/people/people.model';
-import { buildSearchNodes, prefixesOf, searchNodeId, searchNodes } from '../../apps/membership/src/people/people.search';
+import { applyPeopleEvent, emptyModel, modelFromSnapshot, snapshotOf } from '../../apps/membership/src/people/people.view';
+import { decodePeopleSnapshot, encodePeopleSnapshot } from '../../apps/membership/src/people/people.snapshot';
 import { percentile } from '../lib/http-load';
 
 const FIRST = [
@@ -67,55 +67,137 @@ const FIRST = [
 ];
 const LAST = ['Silva', 'Smith', 'Tanaka', 'Garcia', 'Ivanova', 'Chen', 'Khan', 'Murphy', 'Haddad', 'Berg'];
 
-/** keys far above any JetStream sequence of the run, so seeded documents never collide with projected ones */
-const SEED_BASE = 1_000_000_000_000;
+const userIdOf = (organizationId: string, i: number) => `${organizationId.slice(0, 24)}${String(i + 100_000).padStart(12, '0')}`;
+const groupIdOf = (organizationId: string, g: number) => `${organizationId.slice(0, 24)}${String(g).padStart(12, '0')}`;
+const firstOf = (i: number) => FIRST[i % FIRST.length];
+const lastOf = (i: number) => LAST[Math.floor(i / FIRST.length) % LAST.length];
+/** the name in the username (no identity events are published): `maria.silva.000042` */
+const usernameOf = (i: number) => `${firstOf(i)}.${lastOf(i)}.${String(i).padStart(6, '0')}`.toLowerCase();
 
-async function seed(client: MongoClient, dbName: string, organizationId: string, members: number, groups: number, ownerDoc: boolean) {
-  const db = client.db(dbName);
+/** The events that make `members` members and `groups` groups (each user in one or two), as membership publishes them. */
+function* seedEvents(organizationId: string, members: number, groups: number, profiles: boolean): Generator<DomainEvent> {
   const member = builtInRoleId(organizationId, 'member');
-  const metaGroups: OrganizationMetaDocument['groups'] = {};
-  const groupIds = Array.from({ length: groups }, (_, g) => `${organizationId.slice(0, 24)}${String(g).padStart(12, '0')}`);
-  let seq = SEED_BASE;
-  let batch: PersonDocument[] = [];
-  const all: PersonDocument[] = [];
-  const flush = async () => {
-    if (batch.length) await peopleOf(db, organizationId).insertMany(batch, { ordered: false });
-    all.push(...batch);
-    batch = [];
-  };
-  for (const [g, groupId] of groupIds.entries()) {
-    metaGroups[groupId] = { name: `Team ${g}`, description: '', roleId: member, seq: ++seq };
-    batch.push(groupPersonDocument(positionKey(seq), { groupId, name: `Team ${g}`, roleId: member }));
-  }
-  await flush();
+  const streamId = organizationStreamId(organizationId);
+  const meta = eventMetadata(systemMeta('bench-seed'));
+  let version = 1000;
+  const envelope = (service: 'membership' | 'identity', type: string, data: Record<string, unknown>, scoped = true): DomainEvent => ({
+    id: randomUUID(),
+    type,
+    version: 1,
+    streamId: scoped ? streamId : `user-${String(data.userId)}`,
+    streamVersion: scoped ? ++version : 1,
+    service,
+    occurredAt: new Date().toISOString(),
+    ...(scoped ? { organizationId } : {}),
+    data,
+    metadata: meta,
+  });
+  const groupMembers: string[][] = Array.from({ length: groups }, () => []);
   for (let i = 0; i < members; i++) {
-    const first = FIRST[i % FIRST.length];
-    const last = LAST[Math.floor(i / FIRST.length) % LAST.length];
-    const inGroups = groups ? [groupIds[i % groups], ...(i % 3 === 0 ? [groupIds[(i * 7 + 1) % groups]] : [])] : [];
-    batch.push(
-      userPersonDocument(positionKey(++seq), {
-        userId: `${organizationId.slice(0, 24)}${String(i + 100_000).padStart(12, '0')}`,
-        username: `user${i}`,
-        name: `${first} ${last}`,
-        email: `user${i}@bench.example`,
-        roleId: member,
-        groupIds: [...new Set(inGroups)],
+    const userId = userIdOf(organizationId, i);
+    if (profiles)
+      yield envelope(
+        'identity',
+        'user.created',
+        {
+          userId,
+          username: `user${i}`,
+          email: `user${i}@bench.example`,
+          name: `${firstOf(i)} ${lastOf(i)}`,
+          createdBy: 'organization',
+          managedByOrganizationId: organizationId,
+          temporaryPassword: true,
+        },
+        false,
+      );
+    yield envelope('membership', 'organization.member-added', {
+      organizationId,
+      userId,
+      username: profiles ? `user${i}` : usernameOf(i),
+      roleId: member,
+      via: 'account',
+    });
+    if (groups) for (const g of new Set([i % groups, ...(i % 3 === 0 ? [(i * 7 + 1) % groups] : [])])) groupMembers[g].push(userId);
+  }
+  for (let g = 0; g < groups; g++)
+    yield envelope('membership', 'group.created', {
+      organizationId,
+      groupId: groupIdOf(organizationId, g),
+      name: `Team ${g}`,
+      description: '',
+      memberIds: groupMembers[g],
+      roleId: member,
+    });
+}
+
+/** Heap of the people model of one such organization (identity's profiles included), and its snapshot's costs. */
+async function modelCosts(members: number, groups: number): Promise<string> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const organizationId = randomUUID();
+  const events: DomainEvent[] = [];
+  gc();
+  const base = process.memoryUsage().heapUsed;
+  const model = emptyModel();
+  let seq = 0;
+  const created = { ...envelopeOf(organizationId), type: 'organization.created', data: { organizationId, name: 'Big', slug: 'big', ownerId: randomUUID() } };
+  applyPeopleEvent(model, catalogueEvent(created), ++seq);
+  for (const e of seedEvents(organizationId, members, groups, true)) events.push(e);
+  const t0 = performance.now();
+  for (const e of events) applyPeopleEvent(model, catalogueEvent(e), ++seq);
+  const replayMs = performance.now() - t0;
+  events.length = 0;
+  gc();
+  const heapMb = (process.memoryUsage().heapUsed - base) / 1e6;
+  const t1 = performance.now();
+  const bytes = await encodePeopleSnapshot(snapshotOf(model));
+  const encodeMs = performance.now() - t1;
+  const t2 = performance.now();
+  const restored = modelFromSnapshot(await decodePeopleSnapshot(bytes));
+  const restoreMs = performance.now() - t2;
+  if (restored.orgs.get(organizationId)!.order.length !== members + groups) throw new Error('snapshot lost people');
+  return (
+    `people model of ${members} members (profiles with name and email) + ${groups} groups, in memory: heap ${heapMb.toFixed(0)} MB; ` +
+    `folding its ${seq} events ${(replayMs / 1000).toFixed(1)} s (${((seq / replayMs) * 1000).toFixed(0)} events/s, validation included); ` +
+    `snapshot ${(bytes.length / 1e6).toFixed(1)} MB gzip'ed, written in ${encodeMs.toFixed(0)} ms, restored in ${restoreMs.toFixed(0)} ms\n`
+  );
+}
+
+const envelopeOf = (organizationId: string): Omit<DomainEvent, 'type' | 'data'> => ({
+  id: randomUUID(),
+  version: 1,
+  streamId: organizationStreamId(organizationId),
+  streamVersion: 1,
+  service: 'membership',
+  occurredAt: new Date().toISOString(),
+  organizationId,
+  metadata: eventMetadata(systemMeta('bench-seed')),
+});
+
+/** Publishes the events to JetStream as the relay does (subject, msg id), many in flight. */
+async function publish(natsUrl: string, events: Iterable<DomainEvent>): Promise<number> {
+  const nc = await connect({ servers: natsUrl });
+  const js = nc.jetstream();
+  const codec = JSONCodec<CatalogueEvent>();
+  let inFlight: Array<Promise<unknown>> = [];
+  let n = 0;
+  for (const e of events) {
+    const event = catalogueEvent(e);
+    inFlight.push(
+      js.publish(`${process.env.TEST_SUBJECT_PREFIX}${evtSubject('membership', event.type, event.version)}`, codec.encode(event), {
+        msgID: event.id,
+        timeout: 60_000,
       }),
     );
-    if (batch.length >= 1000) await flush();
+    n++;
+    if (inFlight.length >= 200) {
+      await Promise.all(inFlight);
+      inFlight = [];
+    }
   }
-  await flush();
-  // the creator, projected before the seeding: rebuild their search nodes together with the seeded people
-  const projected = await peopleOf(db, organizationId)
-    .find({ _id: { $lt: positionKey(SEED_BASE) } })
-    .toArray();
-  for (const p of projected)
-    for (const prefix of prefixesOf(p.search).keys()) await searchNodes(db, organizationId).deleteOne({ _id: searchNodeId(organizationId, prefix) });
-  const nodes = buildSearchNodes(organizationId, [...projected, ...all]);
-  for (let i = 0; i < nodes.length; i += 100) await searchNodes(db, organizationId).insertMany(nodes.slice(i, i + 100), { ordered: false });
-  if (ownerDoc)
-    await orgMeta(db).updateOne({ _id: organizationId }, { $set: Object.fromEntries(Object.entries(metaGroups).map(([id, v]) => [`groups.${id}`, v])) });
-  await orgVersions(db).updateOne({ _id: organizationId }, { $inc: { v: 1, n: all.length } }, { upsert: true });
+  await Promise.all(inFlight);
+  await nc.close();
+  return n;
 }
 
 /**
@@ -145,8 +227,8 @@ async function seedAggregate(client: MongoClient, dbName: string, organizationId
         organizationId,
         data: {
           organizationId,
-          userId: `${organizationId.slice(0, 24)}${String(j + 100_000).padStart(12, '0')}`,
-          username: `user${j}`,
+          userId: userIdOf(organizationId, j),
+          username: usernameOf(j),
           roleId: member,
           via: 'invite',
         },
@@ -162,7 +244,7 @@ async function seedAggregate(client: MongoClient, dbName: string, organizationId
       published: true,
       committedAt: new Date(),
     });
-    state = events.reduce(evolveOrganization, state);
+    state = events.map(catalogueEvent).reduce(evolveOrganization, state);
     version += events.length;
   }
   await saveSnapshot(db, organizationId, state, version);
@@ -204,14 +286,27 @@ async function measure(url: string, token: string, n: number): Promise<{ p50: nu
   return { p50: percentile(times, 50), p99: percentile(times, 99), items };
 }
 
+/** Waits until the list answers 200 with `want` people for `query` (the view has applied the seeding). */
+async function waitForList(url: string, token: string, want: (items: number) => boolean, timeoutMs = 600_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
+    if (res.status === 200 && want(((await res.json()) as { items: unknown[] }).items.length)) return;
+    if (res.status !== 200) await res.text();
+    if (Date.now() > until) throw new Error(`${url} did not answer in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 async function main() {
   const requests = Number(process.argv[2] ?? 200);
   const members = Number(process.argv[3] ?? 100_000);
   const groups = Number(process.argv[4] ?? 1000);
+  process.stdout.write(await modelCosts(members, groups));
   const infra = await provideTestInfrastructure();
   process.env.MONGO_URL = infra.mongoUrl;
   process.env.NATS_URL = infra.natsUrl;
-  process.env.NATS_SUBJECT_PREFIX = `bench${randomBytes(3).toString('hex')}.`;
+  process.env.TEST_SUBJECT_PREFIX = `bench${randomUUID().slice(0, 6)}.`; // the namespace test/support/system gives the services
   process.env.TEST_LOG_LEVEL = 'silent';
   const { startSystem, BOOTSTRAP_TOKEN } = await import('../../test/support/system');
   const { checkContractAndCleanUp, testDatabaseName } = await import('../../libs/testing/src/per-file');
@@ -230,12 +325,31 @@ async function main() {
     const big = await post('Big Org');
     const small = await post('Small Org');
     const dbName = testDatabaseName('membership');
-    // wait until the projection has the two organizations (the list waits for it anyway)
-    await measure(`${system.baseUrl}/api/v1/organizations/${small}/people`, BOOTSTRAP_TOKEN, 1);
+    const people = (org: string, query = '') => `${system.baseUrl}/api/v1/organizations/${org}/people${query}`;
+    await measure(people(small), BOOTSTRAP_TOKEN, 1);
+    await system.stopService('audit-log');
     const t0 = performance.now();
-    await seed(client, dbName, big, members - 1, groups, true);
-    await seed(client, dbName, small, 99, 0, false);
-    process.stdout.write(`seeded ${members} + 100 members, ${groups} groups in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    const published = await publish(
+      infra.natsUrl,
+      (function* () {
+        yield* seedEvents(big, members - 1, groups, false);
+        yield* seedEvents(small, 99, 0, false);
+      })(),
+    );
+    const publishedS = (performance.now() - t0) / 1000;
+    const rare = usernameOf(42);
+    await waitForList(people(small, `?search=${usernameOf(98)}`), BOOTSTRAP_TOKEN, (n) => n === 1);
+    await waitForList(people(big, `?search=${rare}`), BOOTSTRAP_TOKEN, (n) => n === 1);
+    process.stdout.write(
+      `published ${published} events (${members} + 100 members, ${groups} groups) in ${publishedS.toFixed(1)} s; the list showed them ${((performance.now() - t0) / 1000).toFixed(1)} s after the first\n`,
+    );
+
+    // the view writes a snapshot 10,000 events past the last one, once idle: measured after the last one (steady state)
+    const head = async () =>
+      (await client.db(dbName).collection<{ _id: string; sequence: number }>('people_view_snapshot').findOne({ _id: 'head' }))?.sequence ?? 0;
+    const until = Date.now() + 120_000;
+    while ((await head()) < published - 10_000 && Date.now() < until) await new Promise((r) => setTimeout(r, 500));
+    const snapshotAt = await head();
 
     const commands = process.env.BENCH_COMMANDS === '1';
     if (commands) {
@@ -248,21 +362,30 @@ async function main() {
     const scenarios = [
       ['first page (limit 50)', ''],
       ['common search "maria" (1 in 20)', '?search=maria'],
-      ['rare search "user42@" (one user)', '?search=user42@'],
+      [`rare search "${rare}" (one user)`, `?search=${rare}`],
     ] as const;
     const rows: string[] = [];
     for (const [label, query] of scenarios) {
-      const b = await measure(`${system.baseUrl}/api/v1/organizations/${big}/people${query}`, BOOTSTRAP_TOKEN, requests);
-      const s = await measure(`${system.baseUrl}/api/v1/organizations/${small}/people${query}`, BOOTSTRAP_TOKEN, requests);
+      const b = await measure(people(big, query), BOOTSTRAP_TOKEN, requests);
+      const s = await measure(people(small, query), BOOTSTRAP_TOKEN, requests);
       rows.push(
-        `${label.padEnd(34)} ${b.p50.toFixed(1).padStart(8)} ${b.p99.toFixed(1).padStart(8)} ${String(b.items).padStart(5)}   ${s.p50.toFixed(1).padStart(8)} ${s.p99.toFixed(1).padStart(8)} ${String(s.items).padStart(5)}   ${(b.p50 / s.p50).toFixed(2).padStart(5)} ${(b.p99 / s.p99).toFixed(2).padStart(5)}`,
+        `${label.padEnd(38)} ${b.p50.toFixed(1).padStart(8)} ${b.p99.toFixed(1).padStart(8)} ${String(b.items).padStart(5)}   ${s.p50.toFixed(1).padStart(8)} ${s.p99.toFixed(1).padStart(8)} ${String(s.items).padStart(5)}   ${(b.p50 / s.p50).toFixed(2).padStart(5)} ${(b.p99 / s.p99).toFixed(2).padStart(5)}`,
       );
     }
     process.stdout.write(`\nbench/people: ${requests} sequential requests per figure through the gateway; ${infra.description}\n\n`);
     process.stdout.write(
-      `${'scenario'.padEnd(34)} ${'big p50'.padStart(8)} ${'big p99'.padStart(8)} items   ${'sml p50'.padStart(8)} ${'sml p99'.padStart(8)} items   ratio p50/p99 (big/small)\n`,
+      `${'scenario'.padEnd(38)} ${'big p50'.padStart(8)} ${'big p99'.padStart(8)} items   ${'sml p50'.padStart(8)} ${'sml p99'.padStart(8)} items   ratio p50/p99 (big/small)\n`,
     );
     process.stdout.write(`${rows.join('\n')}\n(ms; big: ${members} members + ${groups} groups, small: 100 members)\n`);
+
+    await system.stopService('membership');
+    const t2 = performance.now();
+    await system.startService('membership');
+    const started = performance.now() - t2;
+    await waitForList(people(big, `?search=${rare}`), BOOTSTRAP_TOKEN, (n) => n === 1);
+    process.stdout.write(
+      `\nmembership restarted (snapshot at sequence ${snapshotAt}): started in ${(started / 1000).toFixed(1)} s, the big list answered ${((performance.now() - t2) / 1000).toFixed(1)} s after the start began\n`,
+    );
 
     if (commands) {
       const cs = await commandLatency(system.baseUrl, BOOTSTRAP_TOKEN, small, 20);

@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { MongoClient } from 'mongodb';
 import { headers, type NatsConnection } from 'nats';
-import { subjectPrefix } from '@app/contracts';
 import { ensureStreams } from '@app/messaging';
-import { serviceTestEnv, testDatabaseName } from '@app/testing';
+import { serviceTestEnv, testDatabaseName, testNaming } from '@app/testing';
 import { createEventStore } from '@app/event-store';
 import type { OrganizationObservation } from './org-observation';
 
@@ -32,12 +31,12 @@ export async function loadLegacyFixture(mongo: MongoClient, nc: NatsConnection):
     await store.ensureIndexes();
     await store.commits.insertMany(commits.map((c) => ({ ...c, committedAt: new Date(c.committedAt), published: true })) as never);
   }
-  await ensureStreams(nc);
+  await ensureStreams(nc, testNaming());
   const js = nc.jetstream();
   for (const m of legacyFixture.messages) {
     const h = headers();
     h.set('Correlation-Id', m.correlationId);
-    const ack = await js.publish(`${subjectPrefix()}${m.subject}`, JSON.stringify(m.event), { msgID: m.msgId, headers: h });
+    const ack = await js.publish(testNaming().subject(m.subject), JSON.stringify(m.event), { msgID: m.msgId, headers: h });
     if (ack.seq !== m.seq) throw new Error(`fixture message ${m.msgId} stored at sequence ${ack.seq}, recorded at ${m.seq}`);
   }
 }

@@ -12,6 +12,7 @@ import {
   type PersonView,
   type RoleView,
 } from '@app/contracts';
+import { testNaming } from '@app/testing';
 
 /**
  * What the services answer about one organization, read over NATS exactly as the gateway asks (no token
@@ -30,7 +31,8 @@ export interface OrganizationObservation {
 
 export async function ask<T>(nc: NatsConnection, subject: string, body: unknown, timeoutMs = 20_000): Promise<T> {
   const data = { meta: systemMeta(randomUUID()), body };
-  const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data }), { timeout: timeoutMs });
+  const wire = testNaming().subject(subject); // this file's namespace, as the services have it from their configs
+  const reply = await nc.request(wire, JSONCodec().encode({ pattern: wire, id: randomUUID(), data }), { timeout: timeoutMs });
   const decoded = JSONCodec<{ response?: T; err?: { code: string; message: string } }>().decode(reply.data);
   if (decoded.err) throw Object.assign(new Error(`${subject}: ${decoded.err.code} ${decoded.err.message}`), { code: decoded.err.code });
   return decoded.response as T;

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import type { DynamicModule, Type } from '@nestjs/common';
 import { SERVICES, type ServiceName } from '@app/contracts';
-import { loadConfig, startService, type Infrastructure, type RunningService } from '@app/platform';
+import { createLogger, loadConfig, startService, type Infrastructure, type RunningService } from '@app/platform';
 import { serviceTestEnv, requireInfraEnv } from '@app/testing';
 import { IdentityModule } from '../../apps/identity/src/identity.module';
 import { MembershipModule } from '../../apps/membership/src/membership.module';
@@ -39,19 +39,24 @@ export interface RunningSystem {
  * The whole product in this test process: the four services (each with its own test database, in this
  * file's NATS namespace) and the gateway on a free port, talking over real NATS JetStream and FerretDB.
  */
-export async function startSystem(env: Record<string, string> = {}): Promise<RunningSystem> {
+export async function startSystem(env: Record<string, string> = {}, opts: { logLines?: string[] } = {}): Promise<RunningSystem> {
   const envFor = (service: ServiceName) => serviceTestEnv(service, { BOOTSTRAP_ADMIN_EMAIL: BOOTSTRAP_EMAIL, BOOTSTRAP_ADMIN_TOKEN: BOOTSTRAP_TOKEN, ...env });
+  // `logLines`: every log line of the services and gateways (at their LOG_LEVEL) is kept there, e.g. to scan for secrets
+  const sink = opts.logLines ? { write: (line: string) => void opts.logLines!.push(line) } : undefined;
+  const loggerFor = (service: ServiceName, level: string) => (sink ? createLogger(service, level, sink) : undefined);
   const services: Record<string, RunningService> = {};
-  const start = async (name: Exclude<ServiceName, 'gateway'>) => (services[name] = await startService(loadConfig(name, envFor(name)), MODULES[name]));
+  const start = async (name: Exclude<ServiceName, 'gateway'>) => {
+    const config = loadConfig(name, envFor(name));
+    return (services[name] = await startService(config, MODULES[name], { logger: loggerFor(name, config.LOG_LEVEL) }));
+  };
   for (const name of SERVICES) await start(name as Exclude<ServiceName, 'gateway'>);
 
   const { natsUrl } = requireInfraEnv();
   const extra: Array<{ close(): Promise<unknown> }> = [];
   const startGateway = async (more: Record<string, string> = {}) => {
     const metricsPort = String(await freePort());
-    const app = await createGatewayApp(
-      loadConfig('gateway', { ...envFor('gateway'), NATS_URL: natsUrl, GATEWAY_PORT: '0', METRICS_PORT: metricsPort, ...more }),
-    );
+    const config = loadConfig('gateway', { ...envFor('gateway'), NATS_URL: natsUrl, GATEWAY_PORT: '0', METRICS_PORT: metricsPort, ...more });
+    const app = await createGatewayApp(config, loggerFor('gateway', config.LOG_LEVEL));
     await app.listen(0, '127.0.0.1');
     return { app, url: `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`, metricsUrl: `http://127.0.0.1:${metricsPort}` };
   };
@@ -73,7 +78,8 @@ export async function startSystem(env: Record<string, string> = {}): Promise<Run
       return url;
     },
     async addReplica(name) {
-      const replica = await startService(loadConfig(name, envFor(name)), MODULES[name]);
+      const config = loadConfig(name, envFor(name));
+      const replica = await startService(config, MODULES[name], { logger: loggerFor(name, config.LOG_LEVEL) });
       extra.push(replica);
       return replica;
     },

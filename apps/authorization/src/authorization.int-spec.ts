@@ -17,7 +17,7 @@ import {
 } from '@app/contracts';
 import { createEventStore, createOutboxRelay, type EventStore, type OutboxRelay } from '@app/event-store';
 import { startService, type RunningService } from '@app/platform';
-import { serviceTestConfig, testDatabaseName, testMongo, testNats } from '@app/testing';
+import { serviceTestConfig, testDatabaseName, testMongo, testNats, testNaming } from '@app/testing';
 import { AuthorizationModule, type AuthorizationOptions } from './authorization.module';
 import { ACCESS_VIEW } from './access/access.tokens';
 import { runAccessCommand } from './access/access.runner';
@@ -48,7 +48,9 @@ describe('authorization service (integration)', () => {
   async function rpc<T>(subject: string, body: unknown, actorId = 'system', commandId = randomUUID()): Promise<T> {
     const codec = JSONCodec<{ response?: T; err?: { code: string; message: string } }>();
     const data = { meta: { ...meta(actorId), commandId }, body };
-    const reply = await nc.request(subject, JSONCodec().encode({ pattern: subject, id: randomUUID(), data }), { timeout: 10_000 });
+    const reply = await nc.request(testNaming().subject(subject), JSONCodec().encode({ pattern: testNaming().subject(subject), id: randomUUID(), data }), {
+      timeout: 10_000,
+    });
     const decoded = codec.decode(reply.data);
     if (decoded.err) throw Object.assign(new Error(`${decoded.err.code}: ${decoded.err.message}`), { code: decoded.err.code });
     return decoded.response as T;
@@ -86,7 +88,7 @@ describe('authorization service (integration)', () => {
     mongo = await testMongo();
     nc = await testNats();
     const db = mongo.db(testDatabaseName('membership'));
-    relay = createOutboxRelay({ commits: db.collection('commits'), js: nc.jetstream(), service: 'membership' });
+    relay = createOutboxRelay({ commits: db.collection('commits'), js: nc.jetstream(), naming: testNaming(), service: 'membership' });
     membership = createEventStore(db, { service: 'membership', onAppended: (c) => relay.onAppended(c) });
     await membership.ensureIndexes();
     // the events stream exists once a service has started
@@ -326,7 +328,7 @@ describe('authorization service (integration)', () => {
   /** a snapshot write is a few FerretDB writes, slow when the machine runs many test files at once */
   const SNAPSHOT_WAIT_MS = 60_000;
   jest.setTimeout(3 * SNAPSHOT_WAIT_MS);
-  const lastSequence = async () => (await (await nc.jetstreamManager()).streams.info(eventsStreamName())).state.last_seq;
+  const lastSequence = async () => (await (await nc.jetstreamManager()).streams.info(eventsStreamName(testNaming()))).state.last_seq;
   async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
     for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
       const found = await probe();
@@ -451,7 +453,10 @@ describe('authorization service (integration)', () => {
     const view = viewOf(replicas[0]);
     await view.catchUp();
     const store = snapshotStore(mongo.db(testDatabaseName('authorization')), { chunkBytes: 200 });
-    const stream = { name: eventsStreamName(), created: (await (await nc.jetstreamManager()).streams.info(eventsStreamName())).created };
+    const stream = {
+      name: eventsStreamName(testNaming()),
+      created: (await (await nc.jetstreamManager()).streams.info(eventsStreamName(testNaming()))).created,
+    };
     const head = await store.write(view.snapshot(), stream);
     expect(head.chunks).toBeGreaterThan(3);
     const loaded = await store.load(stream, head.sequence);
@@ -468,7 +473,7 @@ describe('authorization service (integration)', () => {
     await addMember(org.orgId, randomUUID());
     const jsm = await nc.jetstreamManager();
 
-    await jsm.streams.purge(eventsStreamName(), { seq: at + 1 }); // everything up to the snapshot is gone
+    await jsm.streams.purge(eventsStreamName(testNaming()), { seq: at + 1 }); // everything up to the snapshot is gone
     const r = await startReplica();
     await viewOf(r).catchUp();
     // started from the snapshot and consumed only the tail (the added member, and whatever another
@@ -478,7 +483,7 @@ describe('authorization service (integration)', () => {
     expect(viewOf(r).find(org.orgId)!.owners()).toEqual([org.ownerId]);
     await r.close();
 
-    await jsm.streams.purge(eventsStreamName(), { seq: at + 2 }); // and the first event after it
+    await jsm.streams.purge(eventsStreamName(testNaming()), { seq: at + 2 }); // and the first event after it
     await expect(startReplica()).rejects.toThrow(/events stream starts at sequence .* needs it from/);
     await expect(startReplica({ snapshots: false })).rejects.toThrow(/needs it from 1/);
   });

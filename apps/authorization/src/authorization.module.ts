@@ -45,6 +45,7 @@ export class AuthorizationModule {
             const running = await startAccessView({
               js: infra.js,
               jsm: infra.jsm,
+              naming: infra.naming,
               snapshots,
               logger: infra.logger,
               onPoison: () => infra.deadLetters.inc({ projection: 'authorization-view' }),

@@ -10,9 +10,11 @@ import { createLogger, createProcessMetrics, PinoNestLogger, redactUrl, serveMet
 import { GatewayModule } from './gateway.module';
 import { openRequestContext, type GatewayRequest } from './common/request-context';
 import { BODY_LIMIT_BYTES, edgeCheck, parseJsonBody } from './common/json-body';
+import { CONSISTENCY_HEADER, tokensOfHeader } from './common/consistency';
 import { completeOpenApi } from './common/openapi';
 import { ProblemFilter } from './common/problem.filter';
 import { observeHttpRequests } from './common/http-metrics';
+import { serveConsole } from './console/console-files';
 
 export const API_PREFIX = 'api/v1';
 
@@ -46,6 +48,7 @@ export async function createGatewayApp(config: ServiceConfig<'gateway'>, logger:
     abortOnError: false,
   });
   readRequests(adapter.getInstance(), begin, accessLog(logger));
+  await serveConsole(adapter.getInstance());
   observeHttpRequests(adapter.getInstance(), metrics.registry);
   // `/metrics` on its own port (METRICS_PORT, 0: none), never on the public one; it closes with the app
   if (config.METRICS_PORT > 0) {
@@ -116,7 +119,19 @@ function readRequests(fastify: FastifyInstance, begin: ReturnType<typeof beginRe
     }
   });
   fastify.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
-  fastify.addHook('preValidation', (request, _reply, done) => done(edgeCheck(request.query, request.body)));
+  fastify.addHook('preValidation', (request, _reply, done) => {
+    // consistency tokens are checked before anything can wait on them (docs/api.md "Consistency tokens")
+    const sent = tokensOfHeader(request.headers);
+    if ('problem' in sent) return done(new BadRequestException({ code: ErrorCode.VALIDATION_FAILED, message: sent.problem }));
+    if (sent.tokens.length) (request as GatewayRequest).ctx.after = sent.tokens;
+    done(edgeCheck(request.query, request.body));
+  });
+  // a write answers with the position of what it appended: the client may send it back (the gateway also remembers it)
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    const written = (request as GatewayRequest).ctx?.written;
+    if (written?.length) reply.header(CONSISTENCY_HEADER, written.join(', '));
+    done(null, payload);
+  });
 }
 
 /** What does not depend on the HTTP server: the API prefix (health outside it), shutdown hooks, OpenAPI. */
@@ -129,7 +144,13 @@ export function configureGateway<A extends INestApplication>(app: A): A {
     ],
   });
   app.enableShutdownHooks();
-  const doc = completeOpenApi(
+  SwaggerModule.setup('docs', app, openApiDocument(app), { jsonDocumentUrl: 'docs-json' });
+  return app;
+}
+
+/** The OpenAPI document of an app whose global prefix is set (also of one made with `preview: true`, no infrastructure). */
+export function openApiDocument(app: INestApplication) {
+  return completeOpenApi(
     SwaggerModule.createDocument(
       app,
       new DocumentBuilder()
@@ -140,6 +161,4 @@ export function configureGateway<A extends INestApplication>(app: A): A {
         .build(),
     ),
   );
-  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'docs-json' });
-  return app;
 }

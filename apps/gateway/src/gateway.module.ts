@@ -3,7 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { ClientsModule, Transport } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import type { NatsConnection } from 'nats';
-import { ErrorCode, kvBucketName } from '@app/contracts';
+import { ErrorCode, kvBucketName, subjectNaming } from '@app/contracts';
 import { connectNats, ensureStreams, retryTransient, rpcClient } from '@app/messaging';
 import { createProcessMetrics, type ProcessMetrics, type ServiceConfig } from '@app/platform';
 import { BearerAuthGuard } from './auth/auth.guard';
@@ -18,6 +18,7 @@ import { MeController } from './me/me.controller';
 import { AuthController } from './auth/auth.controller';
 import { OrganizationsController } from './organizations/organizations.controller';
 import { GroupsController } from './groups/groups.controller';
+import { ServiceAccountsController } from './service-accounts/service-accounts.controller';
 import { ProjectsController } from './projects/projects.controller';
 import { PermissionGuard } from './auth/permission.guard';
 import { AUTHORIZATION_CONTROLLERS } from './access/authorization.controllers';
@@ -60,6 +61,8 @@ export class GatewayModule implements OnApplicationShutdown {
   }
 
   static register(config: ServiceConfig<'gateway'>, logger: Logger, metrics: ProcessMetrics = createProcessMetrics('gateway')): DynamicModule {
+    // the installation's namespace on the NATS server: requests, streams and the idempotency bucket
+    const naming = subjectNaming(config.NATS_SUBJECT_PREFIX);
     return {
       module: GatewayModule,
       imports: [
@@ -77,6 +80,7 @@ export class GatewayModule implements OnApplicationShutdown {
         MeController,
         OrganizationsController,
         GroupsController,
+        ServiceAccountsController,
         ProjectsController,
         ...AUTHORIZATION_CONTROLLERS,
         AuditLogsController,
@@ -92,9 +96,12 @@ export class GatewayModule implements OnApplicationShutdown {
           // compare-and-set that takes over a dead holder's key then fails on every try (409 for as long)
           useFactory: (nc: NatsConnection) =>
             retryTransient(() =>
-              nc
-                .jetstream()
-                .views.kv(kvBucketName('IDEMPOTENCY'), { ttl: IDEMPOTENCY_TTL_MS, history: 1, replicas: config.NATS_STREAM_REPLICAS, allow_direct: false }),
+              nc.jetstream().views.kv(kvBucketName(naming, 'IDEMPOTENCY'), {
+                ttl: IDEMPOTENCY_TTL_MS,
+                history: 1,
+                replicas: config.NATS_STREAM_REPLICAS,
+                allow_direct: false,
+              }),
             ),
         },
         {
@@ -102,13 +109,13 @@ export class GatewayModule implements OnApplicationShutdown {
           inject: [GATEWAY_NATS],
           useFactory: async (nc: NatsConnection) => {
             // the gateway may start before any service has created the streams (npm start starts them all at once)
-            await ensureStreams(nc, { replicas: config.NATS_STREAM_REPLICAS });
-            const verified = new VerifiedTokens(nc, config.SERVICE_REQUEST_TIMEOUT_MS, undefined, logger);
+            await ensureStreams(nc, naming, { replicas: config.NATS_STREAM_REPLICAS });
+            const verified = new VerifiedTokens(nc, naming, config.SERVICE_REQUEST_TIMEOUT_MS, undefined, logger);
             await verified.start();
             return verified;
           },
         },
-        { provide: RPC_CLIENT, inject: [GATEWAY_NATS], useFactory: (nc: NatsConnection) => rpcClient(nc, metrics.rpc) },
+        { provide: RPC_CLIENT, inject: [GATEWAY_NATS], useFactory: (nc: NatsConnection) => rpcClient(nc, { naming, metrics: metrics.rpc }) },
         ServicesClient,
         { provide: APP_GUARD, useClass: BearerAuthGuard },
         { provide: APP_GUARD, useClass: PermissionGuard },

@@ -12,6 +12,9 @@ import { ResetPasswordController } from './commands/reset-password/reset-passwor
 import { ChangeProfileController } from './commands/change-profile/change-profile.controller';
 import { ChangeEmailController } from './commands/change-email/change-email.controller';
 import { ResetApiTokenController } from './commands/reset-api-token/reset-api-token.controller';
+import { ServiceAccountCommandsController } from './commands/service-accounts/service-accounts.controller';
+import { ServiceAccountQueriesController } from './queries/service-accounts/service-accounts.controller';
+import { ensureServiceAccountIndexes } from './service-account/service-accounts.projection';
 import { bootstrapAdmin } from './commands/bootstrap-admin/bootstrap-admin.handler';
 import { ensureUserIndexes } from './projections/users.projection';
 import { startUsersCatchUp } from './projections/users.catch-up';
@@ -25,6 +28,7 @@ export class IdentityModule {
       async onApplicationBootstrap() {
         await ensureUserIndexes(infra.db);
         await ensureCredentialIndexes(infra.db);
+        await ensureServiceAccountIndexes(infra.db);
         await bootstrapAdmin(infra, infra.config as ServiceConfig<'identity'>, infra.logger);
         await startUsersCatchUp(infra);
         loginMetrics(infra.metrics); // the counters are there (at 0) before the first login
@@ -45,6 +49,8 @@ export class IdentityModule {
         ChangeProfileController,
         ChangeEmailController,
         ResetApiTokenController,
+        ServiceAccountCommandsController,
+        ServiceAccountQueriesController,
       ],
       providers: [IdentityStartup],
     };

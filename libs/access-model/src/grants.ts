@@ -68,6 +68,17 @@ export function assertAssignable(org: OrgAccess, actorId: string, roleId: string
   return role;
 }
 
+/**
+ * A service account never holds Owner, directly or through a group (it could not be taken away from a pipeline
+ * that leaked its token by anyone but another Owner, and an organization must be owned by people):
+ * PRIVILEGE_ESCALATION whether or not the actor could grant Owner to a person.
+ */
+export function assertNotOwnerForServiceAccounts(org: OrgAccess, roleId: string | null, members: Iterable<UserEntry | undefined>): void {
+  if (roleId !== org.ownerRoleId) return;
+  for (const m of members)
+    if (m?.serviceAccount) throw new DomainError(ErrorCode.PRIVILEGE_ESCALATION, 'a service account never holds the Owner role', { serviceAccountId: m.id });
+}
+
 /** Taking the Owner role away from someone (binding another organization role in its place) needs organization.change_owner. */
 export function assertMayReplace(org: OrgAccess, actorId: string, currentRoleId: string | null): void {
   if (currentRoleId === org.ownerRoleId && !holdsChangeOwner(org, actorId)) throw ownerOnly('taking away the Owner role');

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ORGANIZATION_PERMISSIONS, PERMISSIONS, PROJECT_PERMISSIONS, type DomainEvent } from '@app/contracts';
+import { ORGANIZATION_PERMISSIONS, PERMISSIONS, PROJECT_PERMISSIONS } from '@app/contracts';
 import { OrgAccess } from './org-access';
 import { orgHistory } from '@app/testing';
 
@@ -284,7 +284,7 @@ describe('OrgAccess: where bindings come from (membership, legacy authorization,
     const h = base();
     h.assigned('user', u, h.role('admin')).groupDeleted(g).memberRemoved(u);
     const again = new OrgAccess(h.organizationId);
-    for (const e of h.events as DomainEvent[]) again.apply(e);
+    for (const e of h.events) again.apply(e);
     expect(again.toSnapshot()).toEqual(h.index().toSnapshot());
   });
 });

@@ -1,4 +1,4 @@
-import { BUILT_IN_ROLES, builtInRoleId, type DomainEvent, type PermissionSource, type RoleScope } from '@app/contracts';
+import { BUILT_IN_ROLES, builtInRoleId, type CatalogueEvent, type PermissionSource, type RoleScope } from '@app/contracts';
 import { hasBit, normalizePermissions, permissionIndex, scopeOfIndex, toBits, type PermissionBits } from './permission-set';
 
 /** A custom role as authorization defines it (`qry.authorization.roles`, role.created/changed events). */
@@ -27,6 +27,8 @@ export interface UserEntry {
   groups: Set<string>;
   /** projectId → role bound to the user directly on that project */
   projectRoles: Map<string, string>;
+  /** a service account of the organization (`organization.member-added` via `service-account`), not a person */
+  serviceAccount?: boolean;
 }
 
 export interface GroupEntry {
@@ -62,8 +64,6 @@ export interface HeldRole {
   scope: RoleScope;
 }
 
-type Data = Record<string, unknown>;
-
 /**
  * One organization's state as plain JSON (authorization's view snapshots, membership's organization snapshots).
  * Built-in roles are not in it: the constructor makes them. Maps and sets are arrays in their iteration order,
@@ -76,9 +76,11 @@ export interface OrgAccessSnapshot {
   creatorId: string;
   imported: boolean;
   accessVersion: number;
+  /** last version of the stream `organization-<id>` applied (absent in snapshots taken before it was kept) */
+  streamVersion?: number;
   /** custom roles, in the state's order */
   roles: RoleDefinition[];
-  users: Array<{ id: string; username: string; orgRole: string | null; groups: string[]; projectRoles: Array<[string, string]> }>;
+  users: Array<{ id: string; username: string; orgRole: string | null; groups: string[]; projectRoles: Array<[string, string]>; serviceAccount?: boolean }>;
   groups: Array<{ id: string; name: string; description: string; orgRole: string | null; members: string[]; projectRoles: Array<[string, string]> }>;
   projects: ProjectEntry[];
 }
@@ -113,6 +115,8 @@ export class OrgAccess {
   readonly projects = new Map<string, ProjectEntry>();
   /** last version of the stream `access-<organizationId>` applied */
   accessVersion = 0;
+  /** last version of membership's stream `organization-<organizationId>` applied (what a consistency token names) */
+  streamVersion = 0;
 
   constructor(readonly id: string) {
     for (const def of BUILT_IN_ROLES) {
@@ -162,6 +166,7 @@ export class OrgAccess {
       creatorId: this.creatorId,
       imported: this.imported,
       accessVersion: this.accessVersion,
+      streamVersion: this.streamVersion,
       roles,
       users: Array.from(this.users.values(), (u) => ({
         id: u.id,
@@ -169,6 +174,7 @@ export class OrgAccess {
         orgRole: u.orgRole,
         groups: [...u.groups],
         projectRoles: [...u.projectRoles],
+        ...(u.serviceAccount ? { serviceAccount: true } : {}),
       })),
       groups: Array.from(this.groups.values(), (g) => ({
         id: g.id,
@@ -185,10 +191,25 @@ export class OrgAccess {
   /** The state a snapshot was taken from (an organization that had seen at least one event). */
   static fromSnapshot(s: OrgAccessSnapshot): OrgAccess {
     const org = new OrgAccess(s.id);
-    Object.assign(org, { exists: true, name: s.name, slug: s.slug, creatorId: s.creatorId, imported: s.imported, accessVersion: s.accessVersion });
+    Object.assign(org, {
+      exists: true,
+      name: s.name,
+      slug: s.slug,
+      creatorId: s.creatorId,
+      imported: s.imported,
+      accessVersion: s.accessVersion,
+      streamVersion: s.streamVersion ?? 0,
+    });
     for (const r of s.roles) org.roles.set(r.id, roleEntry(r));
     for (const u of s.users)
-      org.users.set(u.id, { id: u.id, username: u.username, orgRole: u.orgRole, groups: new Set(u.groups), projectRoles: new Map(u.projectRoles) });
+      org.users.set(u.id, {
+        id: u.id,
+        username: u.username,
+        orgRole: u.orgRole,
+        groups: new Set(u.groups),
+        projectRoles: new Map(u.projectRoles),
+        ...(u.serviceAccount ? { serviceAccount: true } : {}),
+      });
     for (const g of s.groups)
       org.groups.set(g.id, {
         id: g.id,
@@ -204,109 +225,123 @@ export class OrgAccess {
 
   // ------------------------------------------------------------------------------------------------ evolve
 
-  /** Applies one event of the organization (by type: membership's, authorization's, and their legacy ones). */
-  apply(event: DomainEvent): void {
-    const d = event.data as Data;
+  /**
+   * Applies one event of the organization (by type: membership's, authorization's, and their legacy ones). The
+   * event is typed by the catalogue (checked at the edge it came in by: the event store, the consumer), so a
+   * switch on its type narrows its data; every other event only marks the organization as seen.
+   */
+  apply(event: CatalogueEvent): void {
     this.exists = true;
     switch (event.type) {
-      case 'organization.created':
-        this.name = d.name as string;
-        this.slug = d.slug as string;
-        this.creatorId = d.ownerId as string;
+      case 'organization.created': {
+        const d = event.data;
+        this.name = d.name;
+        this.slug = d.slug;
+        this.creatorId = d.ownerId;
         break;
+      }
       case 'organization.member-added': {
-        const id = d.userId as string;
-        const existing = this.users.get(id);
+        const d = event.data;
+        const existing = this.users.get(d.userId);
         if (existing) {
-          existing.orgRole = d.roleId as string;
-          existing.username = d.username as string;
-        } else this.users.set(id, { id, username: d.username as string, orgRole: d.roleId as string, groups: new Set(), projectRoles: new Map() });
+          existing.orgRole = d.roleId;
+          existing.username = d.username;
+        } else
+          this.users.set(d.userId, {
+            id: d.userId,
+            username: d.username,
+            orgRole: d.roleId,
+            groups: new Set(),
+            projectRoles: new Map(),
+            ...(d.via === 'service-account' ? { serviceAccount: true } : {}),
+          });
         break;
       }
       case 'organization.member-removed': {
-        const user = this.users.get(d.userId as string);
+        const user = this.users.get(event.data.userId);
         if (!user) break;
         for (const g of user.groups) this.groups.get(g)?.members.delete(user.id);
         this.users.delete(user.id);
         break;
       }
       case 'group.created': {
-        const id = d.groupId as string;
-        this.groups.set(id, {
-          id,
-          name: d.name as string,
-          description: d.description as string,
-          orgRole: d.roleId as string,
+        const d = event.data;
+        this.groups.set(d.groupId, {
+          id: d.groupId,
+          name: d.name,
+          description: d.description,
+          orgRole: d.roleId,
           members: new Set(),
           projectRoles: new Map(),
         });
-        for (const userId of d.memberIds as string[]) this.joinGroup(userId, id);
+        for (const userId of d.memberIds) this.joinGroup(userId, d.groupId);
         break;
       }
       case 'group.details-changed': {
-        const group = this.groups.get(d.groupId as string);
-        if (group) Object.assign(group, { name: d.name as string, description: d.description as string });
+        const d = event.data;
+        const group = this.groups.get(d.groupId);
+        if (group) Object.assign(group, { name: d.name, description: d.description });
         break;
       }
       case 'group.member-added':
-        this.joinGroup(d.userId as string, d.groupId as string);
+        this.joinGroup(event.data.userId, event.data.groupId);
         break;
-      case 'group.member-removed':
-        this.users.get(d.userId as string)?.groups.delete(d.groupId as string);
-        this.groups.get(d.groupId as string)?.members.delete(d.userId as string);
+      case 'group.member-removed': {
+        const d = event.data;
+        this.users.get(d.userId)?.groups.delete(d.groupId);
+        this.groups.get(d.groupId)?.members.delete(d.userId);
         break;
+      }
       case 'group.deleted': {
-        const group = this.groups.get(d.groupId as string);
+        const group = this.groups.get(event.data.groupId);
         if (!group) break;
         for (const userId of group.members) this.users.get(userId)?.groups.delete(group.id);
         this.groups.delete(group.id);
         break;
       }
       case 'project.created': {
-        const id = d.projectId as string;
-        this.projects.set(id, { id, name: d.name as string, ownerId: d.ownerId as string });
-        this.users.get(d.ownerId as string)?.projectRoles.set(id, builtInRoleId(this.id, 'project-admin'));
+        const d = event.data;
+        this.projects.set(d.projectId, { id: d.projectId, name: d.name, ownerId: d.ownerId });
+        this.users.get(d.ownerId)?.projectRoles.set(d.projectId, builtInRoleId(this.id, 'project-admin'));
         break;
       }
       case 'project.owner-changed': {
-        const project = this.projects.get(d.projectId as string);
-        if (project) project.ownerId = d.ownerId as string;
+        const project = this.projects.get(event.data.projectId);
+        if (project) project.ownerId = event.data.ownerId;
         break;
       }
       case 'project.deleted': {
-        const id = d.projectId as string;
+        const id = event.data.projectId;
         if (!this.projects.delete(id)) break;
         for (const u of this.users.values()) u.projectRoles.delete(id);
         for (const g of this.groups.values()) g.projectRoles.delete(id);
         break;
       }
       case 'role.created':
-      case 'role.changed':
-        this.roles.set(
-          d.roleId as string,
-          roleEntry({
-            id: d.roleId as string,
-            name: d.name as string,
-            description: d.description as string,
-            scope: d.scope as RoleScope,
-            permissions: d.permissions as string[],
-          }),
-        );
+      case 'role.changed': {
+        const d = event.data;
+        this.roles.set(d.roleId, roleEntry({ id: d.roleId, name: d.name, description: d.description, scope: d.scope, permissions: d.permissions }));
         break;
+      }
       case 'role.deleted':
-        this.roles.delete(d.roleId as string);
+        this.roles.delete(event.data.roleId);
         break;
-      case 'role.assigned':
-      case 'role.unassigned':
+      case 'role.assigned': {
         // a legacy binding (authorization's stream) published after the import does not count: the import is the truth
         if (event.service === 'authorization' && this.imported) break;
-        if (event.type === 'role.assigned')
-          this.bind(d.subjectType as string, d.subjectId as string, (d.projectId as string | null) ?? null, d.roleId as string);
-        else this.subject(d.subjectType as string, d.subjectId as string)?.projectRoles.delete(d.projectId as string);
+        const d = event.data;
+        this.bind(d.subjectType, d.subjectId, d.projectId, d.roleId);
         break;
+      }
+      case 'role.unassigned': {
+        if (event.service === 'authorization' && this.imported) break;
+        const d = event.data;
+        if (d.projectId !== null) this.subject(d.subjectType, d.subjectId)?.projectRoles.delete(d.projectId);
+        break;
+      }
       case 'organization.bindings-imported':
         this.imported = true;
-        for (const b of d.subjects as SubjectBindings[]) {
+        for (const b of event.data.subjects) {
           const subject = this.subject(b.subjectType, b.subjectId);
           if (!subject) continue;
           subject.orgRole = b.roleId;
@@ -316,6 +351,7 @@ export class OrgAccess {
         break;
     }
     if (event.service === 'authorization' && event.streamId === `access-${this.id}`) this.accessVersion = Math.max(this.accessVersion, event.streamVersion);
+    if (event.service === 'membership' && event.streamId === `organization-${this.id}`) this.streamVersion = Math.max(this.streamVersion, event.streamVersion);
   }
 
   /** The subject's role at organization scope (`projectId` null) or on a project: replaces the one it held there. */

@@ -22,6 +22,12 @@ export interface CommandMeta {
   medium: Medium;
   /** ISO timestamp of the command */
   timestamp: string;
+  /**
+   * consistency tokens of the caller's recent writes (the gateway's, libs/contracts/src/consistency.ts): a query
+   * that must show the caller's writes waits until its read model has applied these positions. Never copied
+   * into events (`eventMetadata`).
+   */
+  after?: string[];
 }
 
 export interface EventMetadata {

@@ -1,5 +1,6 @@
 export * from './errors';
 export * from './envelope';
+export * from './consistency';
 export * from './subjects';
 export * from './catalogue';
 export * from './events';

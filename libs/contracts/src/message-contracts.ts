@@ -3,7 +3,6 @@ import { AuditLogRequests, AuditLogSubjects } from './audit-log/messages';
 import { AccessRequests, AccessSubjects, AuthorizationRequests, AuthorizationSubjects } from './authorization/messages';
 import { IdentityRequests, IdentitySubjects } from './identity/messages';
 import { MembershipRequests, MembershipSubjects } from './membership/messages';
-import { subjectPrefix } from './subjects';
 
 /**
  * Every subject table with the schemas of its bodies, key by key (the `satisfies` next to each table makes a
@@ -17,15 +16,13 @@ export const MESSAGE_CONTRACTS: ReadonlyArray<{ subjects: Record<string, () => s
   { subjects: AuditLogSubjects, requests: AuditLogRequests },
 ];
 
-let bySubject: { prefix: string; schemas: Map<string, TSchema> } | undefined;
+let bySubject: Map<string, TSchema> | undefined;
 
-/** The schema of the body of a message on `subject` (with this installation's prefix); undefined: no such message. */
+/** The schema of the body of a message on `subject` (as the code names it, without the installation's prefix); undefined: no such message. */
 export function messageSchemaOf(subject: string): TSchema | undefined {
-  const prefix = subjectPrefix();
-  if (bySubject?.prefix !== prefix) {
-    const schemas = new Map<string, TSchema>();
-    for (const { subjects, requests } of MESSAGE_CONTRACTS) for (const [key, subjectOf] of Object.entries(subjects)) schemas.set(subjectOf(), requests[key]);
-    bySubject = { prefix, schemas };
+  if (!bySubject) {
+    bySubject = new Map<string, TSchema>();
+    for (const { subjects, requests } of MESSAGE_CONTRACTS) for (const [key, subjectOf] of Object.entries(subjects)) bySubject.set(subjectOf(), requests[key]);
   }
-  return bySubject.schemas.get(subject);
+  return bySubject.get(subject);
 }

@@ -1,5 +1,6 @@
 import type { JetStreamManager } from 'nats';
 import { Position, sharedLookUp, sharedProgress, streamLastSequence, waitUntilApplied, type Progress } from './caught-up';
+import { UNPREFIXED } from '@app/contracts';
 
 const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 
@@ -64,7 +65,9 @@ describe('the caught-up wait', () => {
   it("the stream's last sequence: one look-up per connection at a time", async () => {
     let calls = 0;
     const jsm = { streams: { info: async () => (calls++, await tick(5), { state: { last_seq: 42 } }) } } as unknown as JetStreamManager;
-    expect(await Promise.all([streamLastSequence(jsm), streamLastSequence(jsm), streamLastSequence(jsm)])).toEqual([42, 42, 42]);
+    expect(await Promise.all([streamLastSequence(jsm, UNPREFIXED), streamLastSequence(jsm, UNPREFIXED), streamLastSequence(jsm, UNPREFIXED)])).toEqual([
+      42, 42, 42,
+    ]);
     expect(calls).toBe(2);
   });
 });

@@ -1,5 +1,5 @@
 import type { JetStreamManager } from 'nats';
-import { eventsStreamName } from '@app/contracts';
+import { eventsStreamName, type Naming } from '@app/contracts';
 
 /**
  * How far a read model has applied the events stream: the one thing every read-your-writes wait looks at.
@@ -87,8 +87,10 @@ const lookUps = new WeakMap<JetStreamManager, Map<string, () => Promise<number>>
  * the read began). Concurrent callers on one connection share the look-ups: at most one is in flight, and a
  * caller that arrives while one is in flight waits for the next one, sent after it arrived — so no caller is
  * answered with a position read before it started, and a burst of reads costs one or two stream-info requests.
+ * `naming`: the caller's namespace (its configuration), whose events stream is read.
  */
-export function streamLastSequence(jsm: JetStreamManager, stream = eventsStreamName()): Promise<number> {
+export function streamLastSequence(jsm: JetStreamManager, naming: Naming): Promise<number> {
+  const stream = eventsStreamName(naming);
   let byStream = lookUps.get(jsm);
   if (!byStream) lookUps.set(jsm, (byStream = new Map()));
   let lookUp = byStream.get(stream);

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Db, MongoClient } from 'mongodb';
-import { ErrorCode, systemMeta, type CommandMeta } from '@app/contracts';
-import { testDatabaseName, testMongo } from '@app/testing';
+import { MongoClient, type Db } from 'mongodb';
+import { DomainError, ErrorCode, systemMeta, type CommandMeta } from '@app/contracts';
+import { requireInfraEnv, testDatabaseName, testMongo } from '@app/testing';
 import { createEventStore, type EventStore } from './event-store';
-import { handleCommand, type CommandResult, type Loaded, type RunCommand } from './command-handler';
+import { handleCommand, handleCommandBatch, type CommandResult, type Loaded, type RunBatch, type RunCommand } from './command-handler';
 import type { CommitDocument } from './commit';
 
 /** A counter: the state is the number of events; `add` appends one event, refused past `max`. */
@@ -135,5 +135,100 @@ describe('handleCommand, the one command runner, with each plug-in (real databas
     expect(calls.decidedOn).toEqual([0, 0, 0, 0]);
     expect(calls.after).toHaveLength(0);
     expect(await store.readStream(streamId)).toHaveLength(1);
+  });
+
+  describe('handleCommandBatch (group commit)', () => {
+    /** `add`: appends one event; refused (VALIDATION_FAILED) once the counter is at `max` */
+    const refusing = (c: Add, s: number) => {
+      if (s >= c.max) throw new DomainError(ErrorCode.VALIDATION_FAILED, `the counter is at ${c.max}`);
+      return [ev(s + 1)];
+    };
+    function batch(streamId: string, maxes: number[], on: EventStore = store) {
+      const decidedOn: number[] = [];
+      const after: Array<{ appended: number; committed?: number }> = [];
+      const run: RunBatch<number, Add, undefined, { n: number }> = {
+        store: on,
+        streamId,
+        commands: maxes.map((max) => ({ command: { max }, meta: systemMeta(randomUUID()), reply: (events, s) => ({ n: s + events.length }) })),
+        decide: (c, s) => (decidedOn.push(s), refusing(c, s)),
+        evolve,
+        copy: (s) => s,
+        load: () => on.load(streamId, evolve, 0),
+        afterCommit: async (done) => void after.push({ appended: done.appended.length, committed: done.committed?.version }),
+        backoffMs: 1,
+      };
+      return { run, decidedOn, after };
+    }
+
+    it('decides the commands one after another on the state the earlier ones leave and appends them in one insert, each with its own commit, command id and reply; a refused one changes nothing for the others', async () => {
+      const counted = await new MongoClient(requireInfraEnv().mongoUrl, { monitorCommands: true }).connect();
+      try {
+        const inserts: string[] = [];
+        counted.on('commandStarted', (e) => e.commandName === 'insert' && inserts.push(String(e.command.insert)));
+        const countedStore = createEventStore(counted.db(db.databaseName), { service: 'identity', validate: false });
+        const streamId = `counter-${randomUUID()}`;
+        // the second command is refused on the state the first leaves (1 ≥ max 1); the third and fourth follow the first
+        const { run, decidedOn, after } = batch(streamId, [10, 1, 10, 10], countedStore);
+        const outcomes = await handleCommandBatch(run);
+        expect(outcomes.map((o) => (o.ok ? o.result.reply : (o.error as DomainError).code))).toEqual([
+          { n: 1 },
+          ErrorCode.VALIDATION_FAILED,
+          { n: 2 },
+          { n: 3 },
+        ]);
+        expect(decidedOn).toEqual([0, 1, 1, 2]);
+        expect(inserts).toEqual(['event_commits']);
+        const commits = await store.commits.find({ streamId }).sort({ fromVersion: 1 }).toArray();
+        expect(commits.map((c) => [c.commandId, c.fromVersion, c.reply])).toEqual([
+          [run.commands[0].meta.commandId, 1, { n: 1 }],
+          [run.commands[2].meta.commandId, 2, { n: 2 }],
+          [run.commands[3].meta.commandId, 3, { n: 3 }],
+        ]);
+        expect(outcomes.map((o) => o.ok && o.result.version)).toEqual([1, false, 2, 3]);
+        expect(after).toEqual([{ appended: 3, committed: 3 }]);
+      } finally {
+        await counted.close();
+      }
+    });
+
+    it('a command id appended before is answered with its first commit; the others are decided as if it were not in the batch', async () => {
+      const streamId = `counter-${randomUUID()}`;
+      const { run, decidedOn } = batch(streamId, [10, 10, 10]);
+      const first = await store.append(streamId, 0, [ev(1)], { commandId: run.commands[1].meta.commandId, meta: run.commands[1].meta, reply: { n: 1 } });
+      const outcomes = await handleCommandBatch(run);
+      expect(outcomes.map((o) => o.ok && [o.result.duplicate, o.result.reply])).toEqual([
+        [false, { n: 2 }],
+        [true, { n: 1 }],
+        [false, { n: 3 }],
+      ]);
+      expect(outcomes[1].ok && outcomes[1].result.commit?._id).toBe(first.commit._id);
+      expect(decidedOn).toEqual([1, 2]);
+      expect(await store.readStream(streamId)).toHaveLength(3);
+    });
+
+    it('a position taken in the middle of the batch: the commits before it stand, the commands from it on (refusals too) are decided again on a fresh load', async () => {
+      const streamId = `counter-${randomUUID()}`;
+      // the batch's second commit goes to position 2, which another writer takes first
+      await other(streamId, 1);
+      const { run, decidedOn, after } = batch(streamId, [10, 10, 2, 10]);
+      let loads = 0;
+      const load = async (): Promise<Loaded<number>> => (loads++ === 0 ? { state: 0, version: 0 } : store.load(streamId, evolve, 0));
+      const outcomes = await handleCommandBatch({ ...run, load });
+      // first attempt: 0 → @1 (stands), 1 → @2 (taken), refused at 2, 2 → @3: only the first is final
+      // second attempt on the fresh load (our @1 and the other @2): 2 → @3, refused at 3 (max 2), 3 → @4
+      expect(decidedOn).toEqual([0, 1, 2, 2, 2, 3, 3]);
+      expect(outcomes.map((o) => (o.ok ? o.result.reply : (o.error as DomainError).code))).toEqual([{ n: 1 }, { n: 3 }, ErrorCode.VALIDATION_FAILED, { n: 4 }]);
+      expect(after).toEqual([{ appended: 1 }, { appended: 2, committed: 4 }]);
+      expect(await store.readStream(streamId)).toHaveLength(4);
+    });
+
+    it('retries: conflicts on every attempt end in CONCURRENT_MODIFICATION for the commands not decided yet, nothing appended for them', async () => {
+      const streamId = `counter-${randomUUID()}`;
+      await other(streamId, 0);
+      const { run } = batch(streamId, [10, 10]);
+      const outcomes = await handleCommandBatch({ ...run, load: async () => ({ state: 0, version: 0 }), retries: 2 });
+      expect(outcomes.map((o) => !o.ok && (o.error as DomainError).code)).toEqual([ErrorCode.CONCURRENT_MODIFICATION, ErrorCode.CONCURRENT_MODIFICATION]);
+      expect(await store.readStream(streamId)).toHaveLength(1);
+    });
   });
 });

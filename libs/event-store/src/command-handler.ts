@@ -144,3 +144,170 @@ function loadStream<S>(run: { store: EventStore; streamId: string; evolve?: (sta
   if (!run.evolve || run.initialState === undefined) throw new Error(`handleCommand on ${run.streamId} needs a load, or evolve and initialState`);
   return run.store.load(run.streamId, run.evolve, run.initialState);
 }
+
+/** One command of a group commit (`handleCommandBatch`), with its own reply. */
+export interface BatchCommand<S, C, X = undefined, R = undefined> {
+  command: C;
+  meta: CommandMeta;
+  /** the command's reply, stored with its commit (never secrets); default none */
+  reply?: (events: NewEvent[], state: S, input: X) => R;
+}
+
+/** What one attempt of a group commit wrote or found, handed to `afterCommit` before its commands are answered. */
+export interface BatchCommitted<S, X = unknown> {
+  /** the commits appended now, in stream order */
+  appended: CommitDocument[];
+  /** the earlier commits of commands whose id had been appended before */
+  earlier: CommitDocument[];
+  /**
+   * When every commit decided in the attempt was appended: the state after them and its version (the loaded
+   * state evolved in place, or the copy the later commands were decided on). Otherwise undefined: only a
+   * prefix was written and the loaded state is untouched (the next load reads the prefix like any other commit).
+   */
+  committed?: { state: S; version: number };
+  /** what `input` fetched for the attempt (e.g. the custom roles the commands were decided with) */
+  input: X;
+}
+
+export type BatchOutcome<S, R> = { ok: true; result: CommandResult<S, R> } | { ok: false; error: unknown };
+
+/** `handleCommand`'s plug-ins for several commands on one stream decided one after another and appended together. */
+export interface RunBatch<S, C, X = undefined, R = undefined, L extends Loaded<S> = Loaded<S>> {
+  store: EventStore;
+  streamId: string;
+  commands: Array<BatchCommand<S, C, X, R>>;
+  decide: (command: C, state: S, meta: CommandMeta, input: X) => NewEvent[];
+  evolve: (state: S, event: CatalogueEvent) => S;
+  /** a copy of a state that can be evolved without changing the original (the loaded state must stay as loaded until the append) */
+  copy: (state: S) => S;
+  load: () => Promise<L>;
+  findEarlier?: (commandId: string) => Promise<CommitDocument | null>;
+  /** fetched once per attempt, given the commands still to decide */
+  input?: (loaded: L, commands: C[]) => Promise<X>;
+  /** once per attempt that appended or found an earlier commit, before any of its commands is answered */
+  afterCommit?: (done: BatchCommitted<S, X>, loaded: L) => Promise<void>;
+  /** attempts after the first (default 5); then CONCURRENT_MODIFICATION for the commands still undecided */
+  retries?: number;
+  backoffMs?: number;
+  conflictMessage?: string;
+}
+
+/**
+ * Group commit: the commands queued on one stream, decided one after another — each on the state the ones
+ * before it leave (their events folded into a copy of the loaded state), each refusal or no-op on that state
+ * too — and their commits appended in one ordered insert (`store.appendSequence`), each commit with its own
+ * command id and reply. The steps of `handleCommand`, per attempt: load, look every command id up (in
+ * parallel; a hit is that command's outcome), input once, decide each, append together, afterCommit once.
+ *
+ * Exactness: a decision is final only when every commit decided before it in the attempt was appended.
+ * The insert stops at the first commit refused (its position taken by another writer, or its command id
+ * appended meanwhile — then that earlier commit is its outcome), so the decisions before it stand and the
+ * ones after it (appends, refusals and no-ops alike, decided on a state that was never written) are decided
+ * again on the next attempt's fresh load. A refused command does not affect the others: it appends nothing
+ * and the next command is decided on the same state. Each command's result carries the state after the
+ * batch (at or after its own commit). Outcomes are given per command, in the order given, never thrown.
+ */
+export async function handleCommandBatch<S, C, X = undefined, R = undefined, L extends Loaded<S> = Loaded<S>>(
+  run: RunBatch<S, C, X, R, L>,
+): Promise<Array<BatchOutcome<S, R>>> {
+  const { store, streamId, commands } = run;
+  const retries = run.retries ?? 5;
+  const findEarlier = run.findEarlier ?? store.findByCommand;
+  const outcomes: Array<BatchOutcome<S, R> | undefined> = new Array(commands.length);
+  let pending = commands.map((_, i) => i);
+  let last: { state: S; version: number } | undefined;
+  let conflicted = false;
+  for (let attempt = 0; pending.length; attempt++) {
+    try {
+      pending = await attemptBatch();
+    } catch (error) {
+      // the database or an input failed: the commands not answered yet get the error (those answered keep theirs)
+      for (const i of pending) outcomes[i] = { ok: false, error };
+      break;
+    }
+    if (!pending.length) break;
+    if (conflicted) {
+      if (attempt >= retries) {
+        const error = new DomainError(ErrorCode.CONCURRENT_MODIFICATION, run.conflictMessage ?? 'the resource was changed concurrently; try again');
+        for (const i of pending) outcomes[i] = { ok: false, error };
+        break;
+      }
+      await sleep(Math.random() * (run.backoffMs ?? 20) * (attempt + 1));
+    }
+  }
+  // every result names the state after the batch (at or after its own command) and its own commit's version
+  return outcomes.map((o) => (o!.ok && last ? { ok: true, result: { ...o!.result, state: last.state } } : o!));
+
+  /** one attempt on the commands `pending`: answers what it can and returns those to decide again */
+  async function attemptBatch(): Promise<number[]> {
+    conflicted = false;
+    const loaded = await run.load();
+    last = loaded;
+    const repeated = (commit: CommitDocument): BatchOutcome<S, R> => ({
+      ok: true,
+      result: { state: loaded.state, version: loaded.version, events: [], commit, duplicate: true, reply: commit.reply as R },
+    });
+    const hits = await Promise.all(pending.map((i) => findEarlier(commands[i].meta.commandId)));
+    const earlier: Array<{ i: number; commit: CommitDocument }> = [];
+    const todo = pending.filter((i, k) => !(hits[k] && earlier.push({ i, commit: hits[k] })));
+    const input = (
+      todo.length && run.input
+        ? await run.input(
+            loaded,
+            todo.map((i) => commands[i].command),
+          )
+        : undefined
+    ) as X;
+
+    let state = loaded.state;
+    let version = loaded.version;
+    let copied = false;
+    let folded = 0; // commits whose events `state` holds
+    const docs: CommitDocument[] = [];
+    const decided: Array<{ i: number; outcome: BatchOutcome<S, R>; doc?: number }> = [];
+    for (const [k, i] of todo.entries()) {
+      const { command, meta, reply } = commands[i];
+      try {
+        const events = run.decide(command, state, meta, input);
+        const answer = reply ? reply(events, state, input) : (undefined as R);
+        if (events.length === 0) {
+          decided.push({ i, outcome: { ok: true, result: { state, version, events, duplicate: false, reply: answer } } });
+          continue;
+        }
+        const doc = store.prepare(streamId, version, events, { commandId: meta.commandId, meta, reply: reply ? (answer ?? null) : undefined });
+        docs.push(doc);
+        version = doc.toVersion;
+        decided.push({ i, outcome: { ok: true, result: { state, version, events, commit: doc, duplicate: false, reply: answer } }, doc: docs.length - 1 });
+        if (k < todo.length - 1) {
+          if (!copied) state = run.copy(state);
+          copied = true;
+          state = doc.events.reduce(run.evolve, state);
+          folded = docs.length;
+        }
+      } catch (error) {
+        decided.push({ i, outcome: { ok: false, error } });
+      }
+    }
+
+    const { appended, stopped } = docs.length ? await store.appendSequence(docs) : { appended: [], stopped: undefined };
+    const cut = stopped ? decided.findIndex((d) => d.doc === stopped.index) : decided.length;
+    const final = decided.slice(0, cut);
+    const again = decided.slice(cut).map((d) => d.i);
+    if (stopped && 'duplicate' in stopped) earlier.push({ i: again.shift()!, commit: stopped.duplicate });
+    conflicted = !!stopped && 'conflict' in stopped;
+    let committed: BatchCommitted<S, X>['committed'];
+    if (!stopped && appended.length) {
+      state = appended.slice(folded).reduce((s, c) => c.events.reduce(run.evolve, s), state);
+      committed = { state, version };
+      last = committed;
+    }
+    let failure: { error: unknown } | undefined;
+    if (appended.length || earlier.length)
+      await run
+        .afterCommit?.({ appended, earlier: earlier.map((e) => e.commit), committed, input }, loaded)
+        .catch((error: unknown) => void (failure = { error }));
+    for (const d of final) outcomes[d.i] = failure && d.doc !== undefined ? { ok: false, error: failure.error } : d.outcome;
+    for (const e of earlier) outcomes[e.i] = failure ? { ok: false, error: failure.error } : repeated(e.commit);
+    return again;
+  }
+}

@@ -3,7 +3,7 @@ import type { Db, MongoClient } from 'mongodb';
 import { JSONCodec, type JetStreamManager, type NatsConnection } from 'nats';
 import { deadLetterStreamName, deadLetterSubject, eventMetadata, eventsStreamName, evtSubject, systemMeta } from '@app/contracts';
 import { connectNats, ensureStreams } from '@app/messaging';
-import { eventProducer, requireInfraEnv, testDatabaseName, testMongo } from '@app/testing';
+import { eventProducer, requireInfraEnv, testDatabaseName, testMongo, testNaming } from '@app/testing';
 import { waitUntilApplied } from './caught-up';
 import { consumeEvents, type ConsumeOptions, type ConsumerLag, type ConsumerMetrics, type EventConsumer, type Rejected } from './consumer';
 import { mongoCheckpoint } from './projection-runner';
@@ -25,7 +25,7 @@ describe('consumeEvents: ordered, batches, dead letters, checkpoint, bounded sto
     mongo = await testMongo();
     db = mongo.db(testDatabaseName('consumer'));
     nc = await connectNats(requireInfraEnv().natsUrl, 'consumer-test');
-    await ensureStreams(nc);
+    await ensureStreams(nc, testNaming());
     jsm = await nc.jetstreamManager();
     producer = eventProducer(db, 'identity', nc);
     await producer.store.ensureIndexes();
@@ -46,17 +46,19 @@ describe('consumeEvents: ordered, batches, dead letters, checkpoint, bounded sto
       await producer.append(`user-${userId}`, [
         { type: 'user.screen-name-changed', version: 1, data: { userId, name, previousName: i ? names[i - 1] : 'Initial' } },
       ]);
-    const last = (await jsm.streams.info(eventsStreamName())).state.last_seq;
+    const last = (await jsm.streams.info(eventsStreamName(testNaming()))).state.last_seq;
     return range(last - names.length + 1, last);
   }
 
   async function consume(options: Partial<ConsumeOptions> & Pick<ConsumeOptions, 'name' | 'apply'>): Promise<EventConsumer> {
-    const c = await consumeEvents({ js: nc.jetstream(), jsm, mode: 'ordered', ...options });
+    const c = await consumeEvents({ js: nc.jetstream(), jsm, naming: testNaming(), mode: 'ordered', ...options });
     running.push(c);
     return c;
   }
   const deadLetters = async (name: string) =>
-    (await jsm.streams.info(deadLetterStreamName(), { subjects_filter: deadLetterSubject(name) })).state.subjects?.[deadLetterSubject(name)] ?? 0;
+    (await jsm.streams.info(deadLetterStreamName(testNaming()), { subjects_filter: testNaming().subject(deadLetterSubject(name)) })).state.subjects?.[
+      testNaming().subject(deadLetterSubject(name))
+    ] ?? 0;
 
   it('hands out batches of consecutive events in stream order from the start position, reports its position, and stops on abort', async () => {
     const seqs = await publish(...range(1, 25).map((i) => `Name ${i}`));
@@ -111,7 +113,7 @@ describe('consumeEvents: ordered, batches, dead letters, checkpoint, bounded sto
     expect(letters.sort()).toEqual(['Poison: cannot apply this one', 'Rejected: no mapping']);
     expect(await deadLetters('poisoned-batch')).toBe(2);
     const dlq = await (
-      await nc.jetstream().consumers.get(deadLetterStreamName(), { filterSubjects: deadLetterSubject('poisoned-batch') })
+      await nc.jetstream().consumers.get(deadLetterStreamName(testNaming()), { filterSubjects: testNaming().subject(deadLetterSubject('poisoned-batch')) })
     ).next({ expires: 2000 });
     expect([dlq?.headers?.get('Original-Sequence'), dlq?.headers?.get('Error')]).toEqual([String(rejectedSeq), 'no mapping']);
 
@@ -145,7 +147,7 @@ describe('consumeEvents: ordered, batches, dead letters, checkpoint, bounded sto
       data: { userId, name: 42, previousName: 'Initial' },
       metadata: eventMetadata(systemMeta('broken')),
     };
-    const brokenSeq = (await nc.jetstream().publish(evtSubject('identity', broken.type, 1), JSONCodec().encode(broken))).seq;
+    const brokenSeq = (await nc.jetstream().publish(testNaming().subject(evtSubject('identity', broken.type, 1)), JSONCodec().encode(broken))).seq;
     const [after] = await publish('After');
     const applied: number[] = [];
     const letters: string[] = [];
@@ -162,7 +164,7 @@ describe('consumeEvents: ordered, batches, dead letters, checkpoint, bounded sto
       expect(letters).toEqual([`${broken.id}: user.screen-name-changed.v1 does not match the event catalogue: data/name must be string`]);
       expect(await deadLetters('contract-checked')).toBe(1);
     } finally {
-      await jsm.streams.deleteMessage(eventsStreamName(), brokenSeq); // the file's contract check after it is about the system's events
+      await jsm.streams.deleteMessage(eventsStreamName(testNaming()), brokenSeq); // the file's contract check after it is about the system's events
     }
   });
 

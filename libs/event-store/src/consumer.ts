@@ -1,5 +1,5 @@
 import { AckPolicy, DeliverPolicy, JSONCodec, headers, nanos, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
-import { allEventsSubject, catalogueEvent, deadLetterSubject, eventsStreamName, type CatalogueEvent, type DomainEvent } from '@app/contracts';
+import { allEventsSubject, catalogueEvent, deadLetterSubject, eventsStreamName, type CatalogueEvent, type DomainEvent, type Naming } from '@app/contracts';
 import { Position, type Progress } from './caught-up';
 import { noUpcasters, type UpcasterRegistry } from './upcasters';
 
@@ -7,6 +7,7 @@ import { noUpcasters, type UpcasterRegistry } from './upcasters';
 export interface StreamEvent {
   /** JetStream stream sequence: a global, gap-free order of all events */
   sequence: number;
+  /** the event's subject as the code names it (without the namespace prefix) */
   subject: string;
   /**
    * the event (upcast, checked against the event catalogue: typed as its union); undefined when this consumer
@@ -36,20 +37,22 @@ export interface ConsumeOptions {
   name: string;
   js: JetStreamClient;
   jsm: JetStreamManager;
+  /** the namespace of the streams and subjects (the service's configuration) */
+  naming: Naming;
   /**
    * `durable`: one JetStream durable consumer shared by the replicas, explicit acks, one event unacknowledged at
    * a time (a failover, not parallelism); "in progress" is sent while an apply runs. `ordered`: every process
    * reads the stream itself with an ordered consumer (no acks; it resumes after the last sequence it saw).
    */
   mode: 'durable' | 'ordered';
-  /** subjects to consume (default `evt.>`) */
+  /** subjects to consume, as the code names them (default `evt.>`) */
   subjects?: string[];
   /** the last sequence already applied (a snapshot's); default the checkpoint's, else 0 */
   start?: number;
   checkpoint?: Checkpoint;
   /** the position this consumer advances (default a new one); e.g. a view's own, so that waits look at the view */
   progress?: Position;
-  /** subjects whose events are decoded (default all); the others reach `apply` with `event` undefined */
+  /** subjects (as the code names them) whose events are decoded (default all); the others reach `apply` with `event` undefined */
   decode?: (subject: string) => boolean;
   upcasters?: UpcasterRegistry;
   /**
@@ -133,10 +136,10 @@ interface Decoded {
  * and reports the sequence it has applied (a `Progress`, for `waitUntilApplied`).
  */
 export async function consumeEvents(options: ConsumeOptions): Promise<EventConsumer> {
-  const { name, js, jsm, mode } = options;
+  const { name, js, jsm, mode, naming } = options;
   const durable = mode === 'durable';
-  const stream = eventsStreamName();
-  const subjects = options.subjects ?? [allEventsSubject()];
+  const stream = eventsStreamName(naming);
+  const subjects = (options.subjects ?? [allEventsSubject()]).map(naming.subject);
   const maxBatch = durable ? 1 : Math.max(1, options.maxBatch ?? 1);
   const maxDeliver = options.maxDeliver ?? 5;
   const ackWaitMs = options.ackWaitMs ?? 5000;
@@ -176,7 +179,7 @@ export async function consumeEvents(options: ConsumeOptions): Promise<EventConsu
   const pause = (ms: number) => Promise.race([sleep(ms), new Promise<void>((r) => (interrupt = r))]).finally(() => (interrupt = undefined));
 
   const decode = (m: JsMsg): Decoded => {
-    if (options.decode && !options.decode(m.subject)) return { m };
+    if (options.decode && !options.decode(naming.local(m.subject))) return { m };
     let event: DomainEvent;
     try {
       event = upcasters.upcast(codec.decode(m.data));
@@ -196,7 +199,7 @@ export async function consumeEvents(options: ConsumeOptions): Promise<EventConsu
   async function tryApply(batch: Decoded[]): Promise<{ rejected: Rejected[] } | { failed: string }> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const events = batch.map((d) => ({ sequence: d.m.seq, subject: d.m.subject, event: d.event, deliveries: deliveries(d.m, attempt) }));
+        const events = batch.map((d) => ({ sequence: d.m.seq, subject: naming.local(d.m.subject), event: d.event, deliveries: deliveries(d.m, attempt) }));
         return { rejected: (await options.apply(events)) ?? [] };
       } catch (err) {
         if (stopping) throw new Stopped();
@@ -242,7 +245,7 @@ export async function consumeEvents(options: ConsumeOptions): Promise<EventConsu
     const last = fresh[fresh.length - 1].m.seq;
     const letters = fresh.filter((d) => dead.has(d.m.seq));
     await settle(async () => {
-      if (options.publishDeadLetters !== false) for (const d of letters) await publishDeadLetter(js, name, d.m, dead.get(d.m.seq)!);
+      if (options.publishDeadLetters !== false) for (const d of letters) await publishDeadLetter(js, naming, name, d.m, dead.get(d.m.seq)!);
       await options.checkpoint?.write(last);
     });
     for (const d of letters) {
@@ -360,20 +363,22 @@ async function durableMessages(
 }
 
 /**
- * Publishes an event that cannot be applied to `dlq.<projection>` (its own stream), with the original subject,
- * sequence and the reason in headers; its msg id makes a second copy (a retry, another replica) a no-op.
+ * Publishes an event that cannot be applied to `dlq.<projection>` of the namespace `naming` (its own stream), with
+ * the original subject (as the code names it), sequence and the reason in headers; its msg id makes a second
+ * copy (a retry, another replica) a no-op.
  */
 export async function publishDeadLetter(
   js: JetStreamClient,
+  naming: Naming,
   projection: string,
   m: { subject: string; seq: number; data: Uint8Array },
   reason: string,
 ): Promise<void> {
   const h = headers();
-  h.set('Original-Subject', m.subject);
+  h.set('Original-Subject', naming.local(m.subject));
   h.set('Original-Sequence', String(m.seq));
   h.set('Error', reason.slice(0, 500));
-  await js.publish(deadLetterSubject(projection), m.data, { headers: h, msgID: `${projection}:${m.seq}` });
+  await js.publish(naming.subject(deadLetterSubject(projection)), m.data, { headers: h, msgID: `${projection}:${m.seq}` });
 }
 
 /**

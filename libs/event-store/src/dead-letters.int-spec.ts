@@ -3,7 +3,7 @@ import type { Db, MongoClient } from 'mongodb';
 import type { JetStreamManager, NatsConnection } from 'nats';
 import { allEventsSubject, deadLetterStreamName, deadLetterSubject, eventsStreamName, systemMeta } from '@app/contracts';
 import { connectNats, ensureStreams } from '@app/messaging';
-import { requireInfraEnv, testDatabaseName, testMongo } from '@app/testing';
+import { requireInfraEnv, testDatabaseName, testMongo, testNaming } from '@app/testing';
 import { waitUntilApplied } from './caught-up';
 import { createEventStore, type EventStore } from './event-store';
 import { createOutboxRelay, type OutboxRelay } from './outbox-relay';
@@ -27,11 +27,11 @@ describe('dead letters: alert and replay (FerretDB and NATS JetStream)', () => {
     mongo = await testMongo();
     db = mongo.db(testDatabaseName('dead-letters'));
     nc = await connectNats(requireInfraEnv().natsUrl, 'dead-letters-test');
-    await ensureStreams(nc);
+    await ensureStreams(nc, testNaming());
     jsm = await nc.jetstreamManager();
     store = createEventStore(db, { service: 'identity', onAppended: (c) => relay.onAppended(c) });
     await store.ensureIndexes();
-    relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), service: 'identity' });
+    relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), naming: testNaming(), service: 'identity' });
   });
   afterAll(async () => {
     await relay.stop();
@@ -49,10 +49,12 @@ describe('dead letters: alert and replay (FerretDB and NATS JetStream)', () => {
       });
     }
     await relay.flushStream(`user-${userId}`);
-    return (await jsm.streams.info(eventsStreamName())).state.last_seq;
+    return (await jsm.streams.info(eventsStreamName(testNaming()))).state.last_seq;
   }
   const waiting = async (name: string) =>
-    (await jsm.streams.info(deadLetterStreamName(), { subjects_filter: deadLetterSubject(name) })).state.subjects?.[deadLetterSubject(name)] ?? 0;
+    (await jsm.streams.info(deadLetterStreamName(testNaming()), { subjects_filter: testNaming().subject(deadLetterSubject(name)) })).state.subjects?.[
+      testNaming().subject(deadLetterSubject(name))
+    ] ?? 0;
 
   it('dead-letters with one error line (id, type, reason; no data), then replays after the fix exactly once', async () => {
     const name = 'replayable';
@@ -77,6 +79,7 @@ describe('dead letters: alert and replay (FerretDB and NATS JetStream)', () => {
       db,
       js: nc.jetstream(),
       jsm,
+      naming: testNaming(),
       filterSubjects: [allEventsSubject()],
       apply,
       maxDeliver: 2,
@@ -108,13 +111,13 @@ describe('dead letters: alert and replay (FerretDB and NATS JetStream)', () => {
 
     // the fix, then the replay: the fixed one is applied once with its original sequence and leaves the dead-letter stream
     fixed = true;
-    expect(await replayDeadLetters({ name, jsm, apply })).toEqual({ replayed: 1, failed: 1 });
+    expect(await replayDeadLetters({ name, jsm, naming: testNaming(), apply })).toEqual({ replayed: 1, failed: 1 });
     const broken = await view.findOne({ name: 'Broken name' });
     expect(broken).toMatchObject({ sequence: brokenSeq, applied: 1 });
     expect(await waiting(name)).toBe(1);
 
     // again: nothing changes (the one still failing stays)
-    expect(await replayDeadLetters({ name, jsm, apply })).toEqual({ replayed: 0, failed: 1 });
+    expect(await replayDeadLetters({ name, jsm, naming: testNaming(), apply })).toEqual({ replayed: 0, failed: 1 });
     expect((await view.find().toArray()).map((d) => [d.name, d.applied]).sort()).toEqual([
       ['Broken name', 1],
       ['Good one', 1],
@@ -122,6 +125,6 @@ describe('dead letters: alert and replay (FerretDB and NATS JetStream)', () => {
     ]);
     expect(await waiting(name)).toBe(1);
     // another projection's dead letters are not touched
-    expect(await replayDeadLetters({ name: 'other', jsm, apply })).toEqual({ replayed: 0, failed: 0 });
+    expect(await replayDeadLetters({ name: 'other', jsm, naming: testNaming(), apply })).toEqual({ replayed: 0, failed: 0 });
   });
 });

@@ -36,6 +36,13 @@ export interface AppendManyResult {
   conflicts: ConcurrencyError[];
 }
 
+/** What `appendSequence` did: the commits written (a prefix of those given) and why it stopped, if it did. */
+export interface SequenceResult {
+  appended: CommitDocument[];
+  /** the first commit not written: its command id had been appended before (that first commit), or its position was taken */
+  stopped?: { index: number; duplicate: CommitDocument } | { index: number; conflict: ConcurrencyError };
+}
+
 export interface EventStoreOptions {
   service: DomainEvent['service'];
   upcasters?: UpcasterRegistry;
@@ -95,6 +102,36 @@ export function createEventStore(db: Db, options: EventStoreOptions) {
   }
 
   /**
+   * Consecutive commits of one stream (each built by `prepare` on the version the previous one ends at) in
+   * one ordered insert: one round trip for a group commit. The insert stops at the first commit refused, so
+   * what is written is always a prefix, never a commit after a gap; why it stopped is reported, not thrown.
+   */
+  async function appendSequence(docs: CommitDocument[]): Promise<SequenceResult> {
+    for (let i = 1; i < docs.length; i++)
+      if (docs[i].streamId !== docs[0].streamId || docs[i].fromVersion !== docs[i - 1].toVersion + 1)
+        throw new Error('appendSequence takes consecutive commits of one stream');
+    let written = docs.length;
+    let failed: CommitDocument | undefined;
+    try {
+      if (docs.length === 1) await commits.insertOne(docs[0]);
+      else if (docs.length) await commits.insertMany(docs, { ordered: true });
+    } catch (err) {
+      const index = docs.length === 1 ? (isDuplicateKey(err) ? 0 : undefined) : duplicateKeyIndexes(err)?.[0];
+      if (index === undefined) throw err;
+      written = index;
+      failed = docs[index];
+    }
+    const appended = docs.slice(0, written);
+    for (const commit of appended) options.onAppended?.(commit);
+    if (!failed) return { appended };
+    const first = await findByCommand(failed.commandId);
+    return {
+      appended,
+      stopped: first ? { index: written, duplicate: first } : { index: written, conflict: new ConcurrencyError(failed.streamId, failed.fromVersion - 1) },
+    };
+  }
+
+  /**
    * Many appends (to different streams) in one insert, e.g. the first commit of each of many new
    * aggregates; each is what `append` would have written. The outcome of each append is reported rather
    * than thrown; a retried command id finds its first commit, looked up for all of them with one query.
@@ -125,6 +162,7 @@ export function createEventStore(db: Db, options: EventStoreOptions) {
     };
   }
 
+  /** The commit `append` would write (its events checked against the catalogue), without writing it: for `appendSequence`. */
   function commitOf(streamId: string, expectedVersion: number, newEvents: NewEvent[], opts: AppendOptions): CommitDocument {
     if (newEvents.length === 0) throw new Error('append needs at least one event');
     const occurredAt = opts.meta.timestamp;
@@ -184,5 +222,5 @@ export function createEventStore(db: Db, options: EventStoreOptions) {
     };
   }
 
-  return { commits, ensureIndexes, append, appendMany, readStream, load, findByCommand };
+  return { commits, ensureIndexes, append, appendMany, appendSequence, prepare: commitOf, readStream, load, findByCommand };
 }

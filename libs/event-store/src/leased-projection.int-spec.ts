@@ -3,7 +3,7 @@ import type { Db, MongoClient } from 'mongodb';
 import type { JetStreamManager, NatsConnection } from 'nats';
 import { eventsStreamName } from '@app/contracts';
 import { connectNats, ensureStreams } from '@app/messaging';
-import { eventProducer, requireInfraEnv, testDatabaseName, testMongo } from '@app/testing';
+import { eventProducer, requireInfraEnv, testDatabaseName, testMongo, testNaming } from '@app/testing';
 import { sharedProgress, waitUntilApplied } from './caught-up';
 import { runLeasedProjection, type LeasedProjection } from './leased-projection';
 
@@ -19,7 +19,7 @@ describe('runLeasedProjection: one replica at a time, batches in stream order, t
     mongo = await testMongo();
     db = mongo.db(testDatabaseName('leased'));
     nc = await connectNats(requireInfraEnv().natsUrl, 'leased-test');
-    await ensureStreams(nc);
+    await ensureStreams(nc, testNaming());
     jsm = await nc.jetstreamManager();
     producer = eventProducer(db, 'identity', nc);
     await producer.store.ensureIndexes();
@@ -36,7 +36,7 @@ describe('runLeasedProjection: one replica at a time, batches in stream order, t
       `user-${userId}`,
       Array.from({ length: n }, (_, i) => ({ type: 'user.screen-name-changed', version: 1, data: { userId, name: `n${i + 1}`, previousName: `n${i}` } })),
     );
-    return (await jsm.streams.info(eventsStreamName())).state.last_seq;
+    return (await jsm.streams.info(eventsStreamName(testNaming()))).state.last_seq;
   }
 
   it('the lease holder applies every event once, in order and in batches; after it stops the other replica goes on from the checkpoint', async () => {
@@ -48,6 +48,7 @@ describe('runLeasedProjection: one replica at a time, batches in stream order, t
         db,
         js: nc.jetstream(),
         jsm,
+        naming: testNaming(),
         maxBatch: 50,
         renewEveryMs: 200,
         leaseTtlMs: 1000,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
 import type { JetStreamClient, JetStreamManager } from 'nats';
+import type { Naming } from '@app/contracts';
 import { Position, type Progress } from './caught-up';
 import { consumeEvents, type ConsumerLogger, type ConsumerMetrics, type EventConsumer, type Rejected, type StreamEvent } from './consumer';
 import { Lease } from './lease';
@@ -14,7 +15,9 @@ export interface LeasedProjectionOptions {
   db: Db;
   js: JetStreamClient;
   jsm: JetStreamManager;
-  /** subjects to consume (default every event) */
+  /** the namespace of the streams and subjects (the service's configuration) */
+  naming: Naming;
+  /** subjects to consume, as the code names them (default every event) */
   subjects?: string[];
   /**
    * Applies consecutive events in stream order (up to `maxBatch`); idempotent (a batch left unfinished is applied
@@ -90,6 +93,7 @@ export function runLeasedProjection(options: LeasedProjectionOptions): LeasedPro
         name,
         js: options.js,
         jsm: options.jsm,
+        naming: options.naming,
         mode: 'ordered',
         subjects: options.subjects,
         checkpoint,

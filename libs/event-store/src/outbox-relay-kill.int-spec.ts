@@ -18,6 +18,7 @@ import {
   testMongo,
   until,
   waitForPort,
+  testNaming,
 } from '@app/testing';
 import { createEventStore } from './event-store';
 import { createOutboxRelay, unpublishedCommits, type OutboxRelay } from './outbox-relay';
@@ -71,7 +72,7 @@ describe('outbox relay when nats-server is killed (-9) and restarted while appen
 
   it('every event reaches JetStream exactly once, first copies in version order per stream', async () => {
     nc = await connectNats(`nats://127.0.0.1:${port}`, 'outbox-relay-kill-test');
-    await ensureStreams(nc);
+    await ensureStreams(nc, testNaming());
     // the server dies at the `at`-th publish of a batch (the publishes of one event-loop turn), right after
     // that turn: part of the batch may reach it, the rest not
     let armed: { at: number } | undefined;
@@ -87,7 +88,7 @@ describe('outbox relay when nats-server is killed (-9) and restarted while appen
     const db = mongo.db(testDatabaseName('relay_kill'));
     const store = createEventStore(db, { service: 'identity', onAppended: (c) => relay?.onAppended(c) });
     await store.ensureIndexes();
-    relay = createOutboxRelay({ commits: store.commits, js: observed.js, service: 'identity', sweepIntervalMs: 300, sweepGraceMs: 200 });
+    relay = createOutboxRelay({ commits: store.commits, js: observed.js, naming: testNaming(), service: 'identity', sweepIntervalMs: 300, sweepGraceMs: 200 });
     relay.start();
 
     // three writers, each appending commits of 10 events to its own stream for the whole test

@@ -21,6 +21,7 @@ import {
   until,
   type LocalServer,
   type Published,
+  testNaming,
 } from '@app/testing';
 import { COMMITS, OUTBOX_POSITIONS, OUTBOX_SWEEP } from './commit';
 import { createEventStore, type EventStore } from './event-store';
@@ -33,7 +34,7 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
   beforeAll(async () => {
     mongo = await testMongo();
     nc = await connectNats(requireInfraEnv().natsUrl, 'outbox-relay-test');
-    await ensureStreams(nc);
+    await ensureStreams(nc, testNaming());
   });
   afterAll(async () => {
     await nc.drain();
@@ -54,7 +55,7 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
   it("publishes right after the append, with Nats-Msg-Id = event id, in stream order, and stores each stream's position", async () => {
     let relay: OutboxRelay | undefined;
     const { store } = await storeWith('relay_now', () => (relay ? [relay] : []));
-    relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), service: 'identity' });
+    relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), naming: testNaming(), service: 'identity' });
 
     const appended = (await Promise.all([appendStream(store, 5, 1), appendStream(store, 3, 3)])).flat();
     for (const streamId of new Set(appended.map((e) => e.streamId))) await relay.flushStream(streamId);
@@ -64,7 +65,7 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
     expectEachOnceInStreamOrder(published, appended);
     for (const p of published.filter((x) => appended.some((e) => e.id === x.event.id))) {
       expect(p.msgId).toBe(p.event.id);
-      expect(p.subject).toBe(evtSubject('identity', p.event.type, p.event.version));
+      expect(p.subject).toBe(testNaming().subject(evtSubject('identity', p.event.type, p.event.version)));
     }
     expect(await unpublishedCommits(store.commits)).toBe(0);
     expect(relay.backlog()).toEqual({ commits: 0, oldestCommittedAt: undefined });
@@ -81,7 +82,7 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
     expect(await unpublishedCommits(store.commits)).toBe(11);
     expect((await readEventsStream(nc)).filter((p) => appended.some((e) => e.id === p.event.id))).toHaveLength(0);
 
-    const relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), service: 'identity', sweepGraceMs: 0 });
+    const relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), naming: testNaming(), service: 'identity', sweepGraceMs: 0 });
     expect(await relay.sweep()).toBe(3);
     expect(await unpublishedCommits(store.commits)).toBe(0);
     const first = await readEventsStream(nc);
@@ -93,7 +94,7 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
     // JetStream drops the second copy
     await store.commits.db.collection(OUTBOX_POSITIONS).deleteMany({});
     await store.commits.db.collection(OUTBOX_SWEEP).deleteMany({});
-    const restarted = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), service: 'identity', sweepGraceMs: 0 });
+    const restarted = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), naming: testNaming(), service: 'identity', sweepGraceMs: 0 });
     expect(await restarted.sweep()).toBe(3);
     const second = await readEventsStream(nc);
     expect(second).toHaveLength(first.length);
@@ -108,7 +109,7 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
     await store.append(`user-0-${userId}`, 0, [huge], { commandId: randomUUID(), meta: systemMeta(randomUUID()) });
     const appended = (await Promise.all([appendStream(store, 2, 1), appendStream(store, 2, 1)])).flat();
 
-    const relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), service: 'identity', sweepGraceMs: 0 });
+    const relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), naming: testNaming(), service: 'identity', sweepGraceMs: 0 });
     await expect(relay.sweep()).rejects.toThrow(/1 of 3 streams not published: user-0-/);
     expect(await unpublishedCommits(store.commits)).toBe(1);
     expectEachOnceInStreamOrder(await readEventsStream(nc), appended);
@@ -124,7 +125,7 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
       // 130 commits of 2 events in one stream, none published yet (a crash, or NATS was down)
       const appended = await appendStream(store, 130, 2);
       const observed = observedJetStream(nc.jetstream());
-      const relay = createOutboxRelay({ commits: store.commits, js: observed.js, service: 'identity', sweepGraceMs: 0 });
+      const relay = createOutboxRelay({ commits: store.commits, js: observed.js, naming: testNaming(), service: 'identity', sweepGraceMs: 0 });
 
       expect(await relay.sweep()).toBe(1);
 
@@ -151,7 +152,7 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
     await store.append(streamId, 6, [huge], { commandId: randomUUID(), meta: systemMeta(randomUUID()) });
     for (let v = 7; v < 10; v++) await store.append(streamId, v, [renamed(userId, v + 1)], { commandId: randomUUID(), meta: systemMeta(randomUUID()) });
 
-    const relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), service: 'identity', sweepGraceMs: 0 });
+    const relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), naming: testNaming(), service: 'identity', sweepGraceMs: 0 });
     const failure = await relay.sweep().then(
       () => 'published everything',
       (err: Error) => err.message,
@@ -171,7 +172,8 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
     const { store } = await storeWith('relay_two', () => relays);
     const other = await connectNats(requireInfraEnv().natsUrl, 'outbox-relay-test-2');
     try {
-      for (const conn of [nc, other]) relays.push(createOutboxRelay({ commits: store.commits, js: conn.jetstream(), service: 'identity', sweepGraceMs: 0 }));
+      for (const conn of [nc, other])
+        relays.push(createOutboxRelay({ commits: store.commits, js: conn.jetstream(), naming: testNaming(), service: 'identity', sweepGraceMs: 0 }));
       const appended = (await Promise.all(Array.from({ length: 6 }, (_, i) => appendStream(store, 15, 1 + (i % 3))))).flat();
       // both also sweep while their publishes after the appends are still running
       await Promise.all(relays.map((r) => r.sweep()));
@@ -190,7 +192,14 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
 
   it('the sweep reads only its window: from a lookback before its checkpoint, so a commit visible late is still published', async () => {
     const { store } = await storeWith('relay_window', () => []);
-    const relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), service: 'identity', sweepGraceMs: 0, sweepLookbackMs: 60_000 });
+    const relay = createOutboxRelay({
+      commits: store.commits,
+      js: nc.jetstream(),
+      naming: testNaming(),
+      service: 'identity',
+      sweepGraceMs: 0,
+      sweepLookbackMs: 60_000,
+    });
     expect(await relay.sweep()).toBe(0); // sets the checkpoint to now
     // appended without a publish (their writer crashed); one became visible 5 s after its commit time, the other 5 min
     const late = await appendStream(store, 2, 1);
@@ -216,14 +225,21 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
     const userId = randomUUID();
     const huge = { ...renamed(userId, 1), data: { userId, name: 'x'.repeat(2_000_000), previousName: '' } };
     const stuck = await store.append(`user-0-${userId}`, 0, [huge], { commandId: randomUUID(), meta: systemMeta(randomUUID()) });
-    const first = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), service: 'identity', sweepGraceMs: 0 });
+    const first = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), naming: testNaming(), service: 'identity', sweepGraceMs: 0 });
     await expect(first.sweep()).rejects.toThrow(/1 of 1 streams not published/);
     const checkpoint = await store.commits.db.collection(OUTBOX_SWEEP).findOne({});
     expect(checkpoint?.since.getTime()).toBeLessThanOrEqual(stuck.commit.committedAt.getTime());
 
     // another relay (a restart), looking back nothing, still finds the stream
     const appended = await appendStream(store, 2, 1);
-    const second = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), service: 'identity', sweepGraceMs: 0, sweepLookbackMs: 0 });
+    const second = createOutboxRelay({
+      commits: store.commits,
+      js: nc.jetstream(),
+      naming: testNaming(),
+      service: 'identity',
+      sweepGraceMs: 0,
+      sweepLookbackMs: 0,
+    });
     await expect(second.sweep()).rejects.toThrow(/1 of 2 streams not published: user-0-/);
     expectEachOnceInStreamOrder(await readEventsStream(nc), appended);
   });
@@ -235,12 +251,12 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
       let relay: OutboxRelay | undefined;
       const store = createEventStore(db, { service: 'identity', onAppended: (c) => relay?.onAppended(c) });
       await store.ensureIndexes();
-      relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), service: 'identity' });
+      relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), naming: testNaming(), service: 'identity' });
       const before = await appendStream(store, 3, 1);
       await relay.flush();
 
       // a new process appends to the stream
-      relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), service: 'identity' });
+      relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), naming: testNaming(), service: 'identity' });
       const reads: CommandStartedEvent[] = [];
       monitored.on('commandStarted', (e) => ['find', 'aggregate', 'update'].includes(e.commandName) && reads.push(e));
       const userId = before[0].data.userId as string;
@@ -275,7 +291,7 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
 
     let relay: OutboxRelay | undefined;
     const relayed = createEventStore(db, { service: 'identity', onAppended: (c) => relay?.onAppended(c) });
-    relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), service: 'identity', sweepGraceMs: 0 });
+    relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), naming: testNaming(), service: 'identity', sweepGraceMs: 0 });
     expect(await relay.sweep()).toBe(1);
     // the next event of the flagged-published stream goes out alone
     const userId = flaggedPublished[0].data.userId as string;
@@ -310,7 +326,7 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
     it('publishes every event exactly once and in stream order when JetStream stops in the middle of a batch and comes back', async () => {
       const conn = await connectNats(server!.url, 'outbox-relay-mid-batch-test');
       try {
-        await ensureStreams(conn);
+        await ensureStreams(conn, testNaming());
         // nothing is published at append time (as after a crash): the relay below finds it all at once
         const { store } = await storeWith('relay_mid_batch', () => []);
         // 3 streams of 600 events (60 commits of 10): three batches each
@@ -322,7 +338,7 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
         const observed = observedJetStream(conn.jetstream(), (call) => {
           if (call === RELAY_BATCH_EVENTS + 50) stopped = server!.stop();
         });
-        const relay = createOutboxRelay({ commits: store.commits, js: observed.js, service: 'identity', sweepGraceMs: 0 });
+        const relay = createOutboxRelay({ commits: store.commits, js: observed.js, naming: testNaming(), service: 'identity', sweepGraceMs: 0 });
         const firstSweep = relay.sweep().then(
           () => 'published everything',
           (err: Error) => err.message,
@@ -360,10 +376,17 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
 
     it('appends still succeed, and after NATS is back the sweep delivers every event exactly once, in stream order', async () => {
       ownNc = await connectNats(server!.url, 'outbox-relay-restart-test');
-      await ensureStreams(ownNc);
+      await ensureStreams(ownNc, testNaming());
       let r: OutboxRelay | undefined;
       const { store } = await storeWith('relay_restart', () => (r ? [r] : []));
-      relay = r = createOutboxRelay({ commits: store.commits, js: ownNc.jetstream(), service: 'identity', sweepIntervalMs: 300, sweepGraceMs: 200 });
+      relay = r = createOutboxRelay({
+        commits: store.commits,
+        js: ownNc.jetstream(),
+        naming: testNaming(),
+        service: 'identity',
+        sweepIntervalMs: 300,
+        sweepGraceMs: 200,
+      });
       relay.start();
 
       // a few events before the outage

@@ -1,6 +1,6 @@
 import type { Collection } from 'mongodb';
 import { JSONCodec, headers, type JetStreamClient, type NatsConnection, type PubAck } from 'nats';
-import { evtSubject, type DomainEvent, type ServiceName } from '@app/contracts';
+import { evtSubject, type DomainEvent, type Naming, type ServiceName } from '@app/contracts';
 import { OUTBOX_POSITIONS, OUTBOX_SWEEP, type CommitDocument, type OutboxPosition, type OutboxSweepCheckpoint } from './commit';
 import { duplicateKeyIndexes, isDuplicateKey } from './errors';
 
@@ -12,6 +12,8 @@ export interface OutboxRelayOptions {
   /** the store's commits; the relay keeps its positions and the sweep's checkpoint in the same database */
   commits: Collection<CommitDocument>;
   js: JetStreamClient;
+  /** the namespace events are published in (the service's configuration) */
+  naming: Naming;
   service: ServiceName;
   logger?: RelayLogger;
   sweepIntervalMs?: number;
@@ -114,7 +116,7 @@ export async function unpublishedCommits(commits: Collection<CommitDocument>): P
  * reaches JetStream in stream order, and where that ends: docs/architecture.md, "Outbox".
  */
 export function createOutboxRelay(options: OutboxRelayOptions) {
-  const { commits, js, service, logger } = options;
+  const { commits, js, naming, service, logger } = options;
   const positions = positionsOf(commits);
   const checkpoints = commits.db.collection<OutboxSweepCheckpoint>(OUTBOX_SWEEP);
   /** per stream, its latest round (running or waiting); rounds of one stream run one after another */
@@ -207,7 +209,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   function publish({ event, data }: Message): Promise<PubAck> {
     const h = headers();
     h.set('Correlation-Id', event.metadata.correlationId);
-    return js.publish(evtSubject(service, event.type, event.version), data, { msgID: event.id, headers: h });
+    return js.publish(naming.subject(evtSubject(service, event.type, event.version)), data, { msgID: event.id, headers: h });
   }
 
   /** The stored position of a stream (a lookup by _id: no scan on FerretDB either), or what this process knows if further. */
@@ -387,6 +389,11 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   }
 
   /** Waits for every round in flight, then stores the pending positions. */
+  /** Until the rounds in flight in this process have ended: whatever was appended here before the call is published (or its round failed). */
+  async function settled(): Promise<void> {
+    await Promise.allSettled([...latest.values()]);
+  }
+
   async function flush(): Promise<void> {
     await Promise.allSettled([...latest.values()]);
     await writePositions();
@@ -414,6 +421,24 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   }
 
   /**
+   * Resolves true once JetStream has acked the stream up to `version` (a consistency token's position): known
+   * here, or after this process's round of the stream, or — appended by another replica — once the stored
+   * position shows it (a read by `_id` every 20 ms; positions are stored at most 200 ms after the acks);
+   * false after `timeoutMs`.
+   */
+  async function waitPublished(streamId: string, version: number, timeoutMs = 5000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    await latest.get(streamId)?.catch(() => undefined);
+    while (known(streamId) < version) {
+      const stored = (await positions.findOne({ _id: streamId }))?.version ?? 0;
+      if (stored >= version) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return true;
+  }
+
+  /**
    * What this process knows is waiting to be published (appended here, or found by its rounds and sweeps, and
    * not acked yet): how many commits, and the commit time of the oldest. No query: read on every scrape.
    */
@@ -428,5 +453,5 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     return { commits, oldestCommittedAt: oldest === undefined ? undefined : new Date(oldest) };
   }
 
-  return { publishStream, onAppended, sweep, start, stop, flush, flushStream, backlog };
+  return { publishStream, onAppended, sweep, start, stop, flush, flushStream, settled, waitPublished, backlog };
 }

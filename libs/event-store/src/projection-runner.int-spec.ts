@@ -12,7 +12,7 @@ import {
   type DomainEvent,
 } from '@app/contracts';
 import { connectNats, ensureStreams } from '@app/messaging';
-import { requireInfraEnv, testDatabaseName, testMongo } from '@app/testing';
+import { requireInfraEnv, testDatabaseName, testMongo, testNaming } from '@app/testing';
 import { CHECKPOINTS } from './commit';
 import { createEventStore, type EventStore } from './event-store';
 import { createOutboxRelay, type OutboxRelay } from './outbox-relay';
@@ -48,10 +48,10 @@ describe('projection runner on FerretDB and NATS JetStream', () => {
     mongo = await testMongo();
     db = mongo.db(testDatabaseName('projections'));
     nc = await connectNats(requireInfraEnv().natsUrl, 'projection-test');
-    await ensureStreams(nc);
+    await ensureStreams(nc, testNaming());
     store = createEventStore(db, { service: 'identity', onAppended: (c) => relay.onAppended(c) });
     await store.ensureIndexes();
-    relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), service: 'identity' });
+    relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), naming: testNaming(), service: 'identity' });
   });
   afterEach(async () => {
     for (const p of running.splice(0)) await p.stop();
@@ -73,7 +73,7 @@ describe('projection runner on FerretDB and NATS JetStream', () => {
       });
     }
     await relay.flushStream(`user-${userId}`);
-    return (await (await nc.jetstreamManager()).streams.info(eventsStreamName())).state.last_seq;
+    return (await (await nc.jetstreamManager()).streams.info(eventsStreamName(testNaming()))).state.last_seq;
   }
   const publishMany = (n: number) => publish(...range(1, n).map((i) => `Name ${i}`));
 
@@ -84,6 +84,7 @@ describe('projection runner on FerretDB and NATS JetStream', () => {
       db,
       js: conn.jetstream(),
       jsm: await conn.jetstreamManager(),
+      naming: testNaming(),
       filterSubjects: [allEventsSubject()],
       apply,
       ...extra,
@@ -93,7 +94,7 @@ describe('projection runner on FerretDB and NATS JetStream', () => {
   }
 
   const checkpoint = async (name: string) => (await db.collection<{ _id: string; sequence: number }>(CHECKPOINTS).findOne({ _id: name }))?.sequence;
-  const consumerInfo = async (name: string) => (await nc.jetstreamManager()).consumers.info(eventsStreamName(), name);
+  const consumerInfo = async (name: string) => (await nc.jetstreamManager()).consumers.info(eventsStreamName(testNaming()), name);
 
   it('applies every event once in order, checkpoints it, and a real redelivery changes nothing', async () => {
     const last = await publishMany(6);
@@ -123,7 +124,7 @@ describe('projection runner on FerretDB and NATS JetStream', () => {
     await running.pop()!.stop();
 
     // the durable consumer deleted and created again delivers everything once more: the checkpoint keeps it out
-    await (await nc.jetstreamManager()).consumers.delete(eventsStreamName(), 'redelivered');
+    await (await nc.jetstreamManager()).consumers.delete(eventsStreamName(testNaming()), 'redelivered');
     await start('redelivered', async (_e, ctx) => void applied.push(ctx.sequence));
     await until('the new consumer delivered everything', async () => (await consumerInfo('redelivered')).ack_floor.stream_seq === last);
     expect(applied).toEqual(range(1, last));
@@ -169,13 +170,13 @@ describe('projection runner on FerretDB and NATS JetStream', () => {
     expect(applied).toEqual(range(1, last).filter((s) => s !== poisonSeq));
     expect(deadLettered).toEqual([expect.objectContaining({ data: expect.objectContaining({ name: 'Poison' }) })]);
 
-    const dlq = await nc.jetstream().consumers.get(deadLetterStreamName());
+    const dlq = await nc.jetstream().consumers.get(deadLetterStreamName(testNaming()));
     const m = await dlq.next({ expires: 2000 });
-    expect(m?.subject).toBe(deadLetterSubject('poisoned'));
+    expect(m?.subject).toBe(testNaming().subject(deadLetterSubject('poisoned')));
     expect(m?.headers?.get('Original-Sequence')).toBe(String(poisonSeq));
     expect(m?.headers?.get('Error')).toContain('cannot apply this one');
     expect(JSONCodec<DomainEvent>().decode(m!.data).data.name).toBe('Poison');
-    expect((await (await nc.jetstreamManager()).streams.info(deadLetterStreamName())).state.messages).toBe(1);
+    expect((await (await nc.jetstreamManager()).streams.info(deadLetterStreamName(testNaming()))).state.messages).toBe(1);
 
     const later = await publishMany(2);
     await reach(p, later);

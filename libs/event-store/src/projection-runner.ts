@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import { JSONCodec, type JetStreamClient, type JetStreamManager } from 'nats';
-import { catalogueEvent, deadLetterStreamName, deadLetterSubject, type CatalogueEvent, type DomainEvent } from '@app/contracts';
+import { catalogueEvent, deadLetterStreamName, deadLetterSubject, type CatalogueEvent, type DomainEvent, type Naming } from '@app/contracts';
 import { CHECKPOINTS } from './commit';
 import { consumeEvents, deadLetterLogFields, type Checkpoint, type ConsumerLogger, type ConsumerMetrics, type EventConsumer } from './consumer';
 import { noUpcasters, type UpcasterRegistry } from './upcasters';
@@ -19,7 +19,9 @@ export interface ProjectionOptions {
   db: Db;
   js: JetStreamClient;
   jsm: JetStreamManager;
-  /** subjects to consume, e.g. `evt.>` */
+  /** the namespace of the streams and subjects (the service's configuration) */
+  naming: Naming;
+  /** subjects to consume (as the code names them), e.g. `evt.>` */
   filterSubjects: string[];
   /** must be idempotent: the same event applied twice leaves the same state */
   apply: (event: CatalogueEvent, ctx: ProjectionContext) => Promise<void>;
@@ -74,6 +76,7 @@ export function runProjection(options: ProjectionOptions): Promise<RunningProjec
     name: options.name,
     js: options.js,
     jsm: options.jsm,
+    naming: options.naming,
     mode: 'durable',
     subjects: options.filterSubjects,
     checkpoint: mongoCheckpoint(options.db, options.name),
@@ -94,6 +97,7 @@ export interface ReplayDeadLettersOptions {
   /** the projection whose dead letters (`dlq.<name>`) are replayed */
   name: string;
   jsm: JetStreamManager;
+  naming: Naming;
   /** the projection's apply (idempotent), given the event's original stream sequence */
   apply: (event: CatalogueEvent, ctx: ProjectionContext) => Promise<void>;
   upcasters?: UpcasterRegistry;
@@ -114,9 +118,9 @@ export interface ReplayDeadLettersResult {
  * makes sure nothing else writes the projection's state meanwhile when that matters.
  */
 export async function replayDeadLetters(options: ReplayDeadLettersOptions): Promise<ReplayDeadLettersResult> {
-  const { name, jsm } = options;
-  const stream = deadLetterStreamName();
-  const subject = deadLetterSubject(name);
+  const { name, jsm, naming } = options;
+  const stream = deadLetterStreamName(naming);
+  const subject = naming.subject(deadLetterSubject(name));
   const upcasters = options.upcasters ?? noUpcasters;
   const result: ReplayDeadLettersResult = { replayed: 0, failed: 0 };
   const info = await jsm.streams.info(stream, { subjects_filter: subject });

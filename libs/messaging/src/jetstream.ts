@@ -1,5 +1,5 @@
 import { connect, DiscardPolicy, nanos, RetentionPolicy, StorageType, type NatsConnection, type JetStreamManager, type StreamConfig } from 'nats';
-import { allDeadLettersSubject, allEventsSubject, deadLetterStreamName, eventsStreamName } from '@app/contracts';
+import { allDeadLettersSubject, allEventsSubject, deadLetterStreamName, eventsStreamName, type Naming } from '@app/contracts';
 
 /** Duplicate window of the events stream: a re-published event id inside it is dropped by JetStream. */
 export const DUPLICATE_WINDOW_MS = 10 * 60_000;
@@ -66,14 +66,15 @@ export interface StreamOptions {
 
 /**
  * The events stream keeps every domain event (limits retention without limits) so a new consumer can
- * replay from the start; dead letters live in their own stream so they never reach `evt.>` consumers.
+ * replay from the start; dead letters live in their own stream so they never reach `evt.>` consumers. Both in the
+ * namespace `naming` (the process's configuration).
  */
-export async function ensureStreams(nc: NatsConnection, opts: StreamOptions = {}): Promise<void> {
+export async function ensureStreams(nc: NatsConnection, naming: Naming, opts: StreamOptions = {}): Promise<void> {
   const jsm = await nc.jetstreamManager();
   const num_replicas = opts.replicas ?? 1;
   await upsertStream(jsm, {
-    name: eventsStreamName(),
-    subjects: [allEventsSubject()],
+    name: eventsStreamName(naming),
+    subjects: [naming.subject(allEventsSubject())],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,
@@ -84,8 +85,8 @@ export async function ensureStreams(nc: NatsConnection, opts: StreamOptions = {}
     num_replicas,
   });
   await upsertStream(jsm, {
-    name: deadLetterStreamName(),
-    subjects: [allDeadLettersSubject()],
+    name: deadLetterStreamName(naming),
+    subjects: [naming.subject(allDeadLettersSubject())],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     max_age: 0,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Events, JSONCodec, type NatsConnection, type Subscription } from 'nats';
 import { cmdSubject, DomainError, qrySubject, systemMeta } from '@app/contracts';
-import { findBinary, requireInfraEnv, startNatsServer, type LocalServer } from '@app/testing';
+import { findBinary, requireInfraEnv, startNatsServer, testNaming, type LocalServer } from '@app/testing';
 import { connectNats } from './jetstream';
 import { callService, RpcFailure, rpcClient } from './rpc-client';
 
@@ -23,6 +23,8 @@ describe('RPC client (real NATS)', () => {
 
   beforeAll(async () => {
     nc = await connectNats(requireInfraEnv().natsUrl, 'rpc-client-test');
+    // the client's namespace, as a service's comes from its config: every request goes out with this file's prefix
+    rpcClient(nc, { naming: testNaming() });
     service = await connectNats(requireInfraEnv().natsUrl, 'rpc-client-test-service');
   });
   afterEach(() => subs.splice(0).forEach((s) => s.unsubscribe()));
@@ -31,11 +33,14 @@ describe('RPC client (real NATS)', () => {
     await service.close();
   });
 
-  /** A service in the @nestjs/microservices wire format: `answer` gets the message, returns the reply (or nothing: no answer). */
+  /**
+   * A service in the @nestjs/microservices wire format, listening on `subject` in this file's namespace (the
+   * prefix on the wire): `answer` gets the message, returns the reply (or nothing: no answer).
+   */
   function serve(conn: NatsConnection, subject: string, answer: (data: unknown) => object | undefined): unknown[] {
     const received: unknown[] = [];
     subs.push(
-      conn.subscribe(subject, {
+      conn.subscribe(testNaming().subject(subject), {
         callback: (_e, m) => {
           const packet = codec.decode(m.data);
           received.push(packet.data);
@@ -100,6 +105,7 @@ describe('RPC client (real NATS)', () => {
     const storeDir = mkdtempSync(join(tmpdir(), 'nats-rpc-'));
     let broker: (LocalServer & { port: number }) | undefined = await startNatsServer(bin, storeDir);
     const client = await connectNats(broker.url, 'rpc-client-down');
+    rpcClient(client, { naming: testNaming() });
     const server = await connectNats(broker.url, 'rpc-service-down');
     try {
       const subject = cmdSubject('membership', 'organization', 'create-while-down');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode as NatsErrorCode, Events, JSONCodec, type NatsConnection, type NatsError } from 'nats';
-import { DomainError, ErrorCode, isErrorReply, subjectPrefix, type CommandMeta, type Message } from '@app/contracts';
+import { DomainError, ErrorCode, isErrorReply, type CommandMeta, type Message, type Naming } from '@app/contracts';
 
 /**
  * The request itself failed (not a service's error reply): `SERVICE_UNAVAILABLE` when nothing was done — not
@@ -12,7 +12,8 @@ export class RpcFailure extends DomainError {}
 
 export interface RpcClient {
   /**
-   * Sends `{ meta, body }` to `subject` (the @nestjs/microservices NATS wire format) and returns the reply. An
+   * Sends `{ meta, body }` to `subject` (as the code names it; the client's namespace prefix is added on the wire)
+   * in the @nestjs/microservices NATS wire format and returns the reply. An
    * error reply is thrown as a DomainError with its code, message and details unchanged; a failure of the
    * request as an `RpcFailure`.
    */
@@ -31,25 +32,37 @@ const codec = JSONCodec();
 const DEFAULT_TIMEOUT_MS = 10_000;
 const clients = new WeakMap<NatsConnection, RpcClient>();
 const sinks = new WeakMap<NatsConnection, RpcMetrics>();
+const namings = new WeakMap<NatsConnection, Naming>();
 
 /**
- * A subject as a metric label: without the namespace prefix, and with any segment that looks like an id (a
- * UUID, a number, a long hex string) as `:id`, so the label's values stay as few as the subjects in the code.
+ * A subject (as the code names it, without the namespace prefix) as a metric label: any segment that looks like
+ * an id (a UUID, a number, a long hex string) as `:id`, so the label's values stay as few as the subjects in the code.
  */
 export function subjectLabel(subject: string): string {
-  const prefix = subjectPrefix();
-  const bare = prefix && subject.startsWith(prefix) ? subject.slice(prefix.length) : subject;
-  return bare
+  return subject
     .split('.')
     .map((segment) => (/^(\d+|[0-9a-f]{16,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.test(segment) ? ':id' : segment))
     .join('.');
 }
 
-export const isCommandSubject = (subject: string): boolean => subject.startsWith(`${subjectPrefix()}cmd.`);
+/** A command subject (as the code names it, without the namespace prefix). */
+export const isCommandSubject = (subject: string): boolean => subject.startsWith('cmd.');
 
-/** The request/reply client of a connection (one per connection); `metrics`, when given, sees every request on it. */
-export function rpcClient(nc: NatsConnection, metrics?: RpcMetrics): RpcClient {
-  if (metrics) sinks.set(nc, metrics);
+export interface RpcClientOptions {
+  /** the namespace the requests are sent in (the process's configuration); kept for the connection */
+  naming?: Naming;
+  /** sees every request on the connection */
+  metrics?: RpcMetrics;
+}
+
+/**
+ * The request/reply client of a connection (one per connection). The connection's owner gives it the namespace
+ * once (`naming`, from its configuration: `connectInfrastructure`, the gateway, the CLIs); later callers of the
+ * same connection (`callService`) get the same client. A connection never given one sends unprefixed subjects.
+ */
+export function rpcClient(nc: NatsConnection, options: RpcClientOptions = {}): RpcClient {
+  if (options.metrics) sinks.set(nc, options.metrics);
+  if (options.naming) namings.set(nc, options.naming);
   let client = clients.get(nc);
   if (!client) clients.set(nc, (client = createRpcClient(nc)));
   return client;
@@ -93,7 +106,8 @@ function createRpcClient(nc: NatsConnection): RpcClient {
     if (!up || nc.isClosed() || nc.isDraining()) throw new RpcFailure(ErrorCode.SERVICE_UNAVAILABLE, 'the broker connection is down; nothing was sent');
     let data: Uint8Array;
     try {
-      data = (await nc.request(subject, codec.encode({ pattern: subject, id: randomUUID(), data: message }), { timeout: timeoutMs })).data;
+      const wire = namings.get(nc)?.subject(subject) ?? subject;
+      data = (await nc.request(wire, codec.encode({ pattern: wire, id: randomUUID(), data: message }), { timeout: timeoutMs })).data;
     } catch (err) {
       throw failure(subject, err as NatsError);
     }

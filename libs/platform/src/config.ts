@@ -73,6 +73,8 @@ const serviceSchemas = {
       .positive()
       .max(24 * 365)
       .default(12),
+    // the longest a service account's token may live (docs/identity.md "Service accounts"); 0: no maximum
+    SERVICE_ACCOUNT_TOKEN_MAX_DAYS: z.coerce.number().int().min(0).max(3650).default(365),
   }),
   membership: baseSchema.extend({
     BOOTSTRAP_ORG_NAME: z.string().max(100).optional(),
@@ -112,4 +114,14 @@ export function loadConfig<S extends ServiceName>(service: S, env: NodeJS.Proces
     service,
     database: (data.MONGO_DB as string | undefined) ?? DEFAULT_DATABASES[service],
   } as ServiceConfig<S>;
+}
+
+export type NatsConfig = Pick<z.infer<typeof baseSchema>, 'NATS_URL' | 'NATS_SUBJECT_PREFIX'>;
+
+/** The NATS part of the configuration only (URL and subject prefix), validated as for the services: for the CLIs that only talk to a service. */
+export function loadNatsConfig(env: NodeJS.ProcessEnv = process.env): NatsConfig {
+  const relevant = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const parsed = baseSchema.pick({ NATS_URL: true, NATS_SUBJECT_PREFIX: true }).safeParse(relevant);
+  if (!parsed.success) throw new ConfigError(`invalid configuration:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  return parsed.data;
 }

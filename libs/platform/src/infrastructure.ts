@@ -2,7 +2,7 @@ import type { Db, MongoClient } from 'mongodb';
 import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { Counter, Registry } from 'prom-client';
-import type { ServiceName } from '@app/contracts';
+import { subjectNaming, type Naming, type ServiceName } from '@app/contracts';
 import {
   createEventStore,
   createOutboxRelay,
@@ -23,6 +23,8 @@ import type { ServiceConfig } from './config';
 export interface Infrastructure {
   service: ServiceName;
   config: ServiceConfig<ServiceName>;
+  /** the installation's namespace on the NATS server (`NATS_SUBJECT_PREFIX` of the config): subjects, streams, buckets */
+  naming: Naming;
   logger: Logger;
   mongo: MongoClient;
   db: Db;
@@ -63,9 +65,10 @@ export async function connectInfrastructure(
   const [mongo, nc] = [mongoResult.value, natsResult.value];
   const db = mongo.db(config.database);
   const metrics = createProcessMetrics(service);
-  // every request this process sends (callService) is timed
-  rpcClient(nc, metrics.rpc);
-  await ensureStreams(nc, { replicas: config.NATS_STREAM_REPLICAS });
+  const naming = subjectNaming(config.NATS_SUBJECT_PREFIX);
+  // every request this process sends (callService) goes to its namespace and is timed
+  rpcClient(nc, { naming, metrics: metrics.rpc });
+  await ensureStreams(nc, naming, { replicas: config.NATS_STREAM_REPLICAS });
   const js = nc.jetstream();
   const jsm = await nc.jetstreamManager();
 
@@ -76,13 +79,14 @@ export async function connectInfrastructure(
     onAppended: (commit) => relay?.onAppended(commit),
   });
   await store.ensureIndexes();
-  relay = createOutboxRelay({ commits: store.commits, js, service, logger });
+  relay = createOutboxRelay({ commits: store.commits, js, naming, service, logger });
   relay.start();
   outboxGauges(metrics.registry, relay.backlog);
 
   const infra: Infrastructure = {
     service,
     config,
+    naming,
     logger,
     mongo,
     db,

@@ -76,7 +76,7 @@ export async function startService(
     class ServiceRootModule {}
 
     const app = await NestFactory.createMicroservice(ServiceRootModule, {
-      ...natsMicroserviceOptions(config.service, config.NATS_URL, config.NATS_SUBJECT_PREFIX),
+      ...natsMicroserviceOptions(config.service, config.NATS_URL, connected.naming),
       logger: new PinoNestLogger(logger),
       abortOnError: false,
     });

@@ -1,30 +1,32 @@
 import { randomUUID } from 'node:crypto';
-import { builtInRoleId, type BuiltInRoleKey, type DomainEvent } from '@app/contracts';
+import { builtInRoleId, catalogueEvent, type BuiltInRoleKey, type CatalogueEvent } from '@app/contracts';
 import { OrgAccess } from '@app/access-model';
 
 /**
  * Builds the events of one organization for unit tests, as membership and authorization publish them, and
- * the state they give. `org.role('owner')` is the organization's copy of a built-in role. Bindings are
+ * the state they give. Each event is checked against the catalogue as it is made (typed as the consumers get it). `org.role('owner')` is the organization's copy of a built-in role. Bindings are
  * membership's (`assigned`, `unassigned`); `legacyAssigned` / `legacyUnassigned` are authorization's old ones.
  */
 export function orgHistory(organizationId: string = randomUUID()) {
-  const events: DomainEvent[] = [];
+  const events: CatalogueEvent[] = [];
   let accessVersion = 0;
   let membershipVersion = 0;
   const push = (service: 'membership' | 'authorization', type: string, data: Record<string, unknown>) => {
     const access = service === 'authorization';
-    events.push({
-      id: randomUUID(),
-      type,
-      version: 1,
-      streamId: access ? `access-${organizationId}` : `organization-${organizationId}`,
-      streamVersion: access ? ++accessVersion : ++membershipVersion,
-      service,
-      occurredAt: '2026-01-01T00:00:00.000Z',
-      organizationId,
-      data: { organizationId, ...data },
-      metadata: { actor: { id: 'system' }, correlationId: 'c', causationId: 'c', medium: 'system' },
-    });
+    events.push(
+      catalogueEvent({
+        id: randomUUID(),
+        type,
+        version: 1,
+        streamId: access ? `access-${organizationId}` : `organization-${organizationId}`,
+        streamVersion: access ? ++accessVersion : ++membershipVersion,
+        service,
+        occurredAt: '2026-01-01T00:00:00.000Z',
+        organizationId,
+        data: { organizationId, ...data },
+        metadata: { actor: { id: 'system' }, correlationId: 'c', causationId: 'c', medium: 'system' },
+      }),
+    );
   };
   const h = {
     organizationId,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { JSONCodec, type JetStreamClient, type NatsConnection } from 'nats';
 import { eventsStreamName, systemMeta, type DomainEvent } from '@app/contracts';
+import { testNaming } from './per-file';
 import type { EventStore } from '@app/event-store';
 
 /** Checks of the outbox relay against a real JetStream, shared by its int-specs. */
@@ -33,8 +34,9 @@ export interface Published {
 
 /** Everything in the events stream, in stream order, read by a fresh consumer. */
 export async function readEventsStream(nc: NatsConnection): Promise<Published[]> {
-  const last = (await (await nc.jetstreamManager()).streams.info(eventsStreamName())).state.last_seq;
-  const consumer = await nc.jetstream().consumers.get(eventsStreamName());
+  const stream = eventsStreamName(testNaming());
+  const last = (await (await nc.jetstreamManager()).streams.info(stream)).state.last_seq;
+  const consumer = await nc.jetstream().consumers.get(stream);
   const codec = JSONCodec<DomainEvent>();
   const out: Published[] = [];
   while (out.length < last) {

@@ -1,13 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { connect, JSONCodec, type NatsConnection } from 'nats';
-import { deadLetterStreamName, eventsStreamName, kvBucketName, validateEvent, type DomainEvent, type ServiceName } from '@app/contracts';
+import {
+  deadLetterStreamName,
+  eventsStreamName,
+  kvBucketName,
+  subjectNaming,
+  validateEvent,
+  type DomainEvent,
+  type Naming,
+  type ServiceName,
+} from '@app/contracts';
 import { loadConfig, type ServiceConfig } from '@app/platform';
 
 /**
- * Helpers for one test file. Every file runs in its own NATS subject namespace (NATS_SUBJECT_PREFIX, set
- * by test/jest/setup-env.ts) and its own databases, named `test_<namespace>_<service>` and dropped
- * afterwards.
+ * Helpers for one test file. Every file runs in its own NATS subject namespace (a subject prefix drawn by
+ * test/jest/setup-env.ts as TEST_SUBJECT_PREFIX) and its own databases, named `test_<namespace>_<service>` and
+ * dropped afterwards. The prefix reaches the code under test only as configuration: the service configs built
+ * here (`NATS_SUBJECT_PREFIX` of `serviceTestEnv`), and `testNaming()` for what a test publishes or reads itself.
  */
 const usedDatabases = new Set<string>();
 
@@ -18,10 +28,20 @@ export function requireInfraEnv(): { mongoUrl: string; natsUrl: string } {
   return { mongoUrl, natsUrl };
 }
 
+/** This file's subject prefix (`t<hex>.`). */
+export function testPrefix(): string {
+  const p = process.env.TEST_SUBJECT_PREFIX;
+  if (!p) throw new Error('TEST_SUBJECT_PREFIX is not set: test/jest/setup-env.ts must run before the test');
+  return p;
+}
+
+/** This file's namespace on the NATS server, as the services under test get it from their config. */
+export function testNaming(): Naming {
+  return subjectNaming(testPrefix());
+}
+
 export function fileNamespace(): string {
-  const p = process.env.NATS_SUBJECT_PREFIX;
-  if (!p) throw new Error('NATS_SUBJECT_PREFIX is not set: test/jest/setup-env.ts must run before the test');
-  return p.replace(/\.$/, '');
+  return testPrefix().replace(/\.$/, '');
 }
 
 export function testDatabaseName(name: string): string {
@@ -37,7 +57,7 @@ export function serviceTestEnv(service: ServiceName, extra: Record<string, strin
     MONGO_URL: mongoUrl,
     MONGO_DB: testDatabaseName(service),
     NATS_URL: natsUrl,
-    NATS_SUBJECT_PREFIX: process.env.NATS_SUBJECT_PREFIX,
+    NATS_SUBJECT_PREFIX: testPrefix(),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...extra,
   };
@@ -59,16 +79,17 @@ export const randomId = (bytes = 4): string => randomBytes(bytes).toString('hex'
 
 /** Every event in this file's events stream, in stream order. */
 export async function publishedEvents(nc: NatsConnection): Promise<DomainEvent[]> {
+  const stream = eventsStreamName(testNaming());
   const jsm = await nc.jetstreamManager();
   let last = 0;
   try {
-    last = (await jsm.streams.info(eventsStreamName())).state.last_seq;
+    last = (await jsm.streams.info(stream)).state.last_seq;
   } catch {
     return [];
   }
   if (last === 0) return [];
   const js = nc.jetstream();
-  const consumer = await js.consumers.get(eventsStreamName());
+  const consumer = await js.consumers.get(stream);
   const codec = JSONCodec<DomainEvent>();
   const events: DomainEvent[] = [];
   while (events.length < last) {
@@ -85,17 +106,17 @@ export async function publishedEvents(nc: NatsConnection): Promise<DomainEvent[]
  * the file's streams and databases. A malformed or undocumented event fails the file.
  */
 export async function checkContractAndCleanUp(): Promise<void> {
-  if (!process.env.MONGO_URL || !process.env.NATS_URL || !process.env.NATS_SUBJECT_PREFIX) return;
+  if (!process.env.MONGO_URL || !process.env.NATS_URL || !process.env.TEST_SUBJECT_PREFIX) return;
   const nc = await testNats();
   let problems: string[] = [];
   try {
     const events = await publishedEvents(nc);
     problems = events.flatMap((e) => validateEvent(e).map((p) => `${e.type}.v${e.version} (${e.id}): ${p}`));
     const jsm = await nc.jetstreamManager();
-    for (const name of [eventsStreamName(), deadLetterStreamName()]) await jsm.streams.delete(name).catch(() => false);
+    for (const name of [eventsStreamName(testNaming()), deadLetterStreamName(testNaming())]) await jsm.streams.delete(name).catch(() => false);
     // KV buckets of this namespace (idempotency records, counters) are streams named KV_<prefix><bucket>
     for (const info of await jsm.streams.list().next())
-      if (info.config.name.startsWith(`KV_${kvBucketName('')}`)) await jsm.streams.delete(info.config.name).catch(() => false);
+      if (info.config.name.startsWith(`KV_${kvBucketName(testNaming(), '')}`)) await jsm.streams.delete(info.config.name).catch(() => false);
   } finally {
     await nc.close();
   }

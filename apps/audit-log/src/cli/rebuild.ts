@@ -9,11 +9,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { connect } from 'nats';
-import { AuditLogSubjects, systemMeta, type RebuildReply } from '@app/contracts';
-import { callService } from '@app/messaging';
+import { AuditLogSubjects, subjectNaming, systemMeta, type RebuildReply } from '@app/contracts';
+import { callService, rpcClient } from '@app/messaging';
+import { loadNatsConfig } from '@app/platform';
 
 async function main(): Promise<void> {
-  const nc = await connect({ servers: (process.env.NATS_URL ?? 'nats://127.0.0.1:4222').split(','), name: 'audit-rebuild' });
+  const config = loadNatsConfig();
+  const nc = await connect({ servers: config.NATS_URL.split(','), name: 'audit-rebuild' });
+  rpcClient(nc, { naming: subjectNaming(config.NATS_SUBJECT_PREFIX) });
   try {
     const subject = AuditLogSubjects.rebuild();
     const timeout = Number(process.env.AUDIT_REBUILD_TIMEOUT_MS ?? 3_600_000);

@@ -12,8 +12,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { connect } from 'nats';
-import { AuditLogSubjects, systemMeta, type ReplayDeadLettersReply } from '@app/contracts';
-import { callService } from '@app/messaging';
+import { AuditLogSubjects, subjectNaming, systemMeta, type ReplayDeadLettersReply } from '@app/contracts';
+import { callService, rpcClient } from '@app/messaging';
+import { loadNatsConfig } from '@app/platform';
 
 const SUBJECTS: Record<string, () => string> = { 'audit-log': AuditLogSubjects.replayDeadLetters };
 
@@ -21,7 +22,9 @@ async function main(): Promise<number> {
   const projection = process.argv[2];
   const subjectOf = projection ? SUBJECTS[projection] : undefined;
   if (!subjectOf) throw new Error(`usage: npm run dlq:replay -- <projection>, one of: ${Object.keys(SUBJECTS).join(', ')}`);
-  const nc = await connect({ servers: (process.env.NATS_URL ?? 'nats://127.0.0.1:4222').split(','), name: 'dlq-replay' });
+  const config = loadNatsConfig();
+  const nc = await connect({ servers: config.NATS_URL.split(','), name: 'dlq-replay' });
+  rpcClient(nc, { naming: subjectNaming(config.NATS_SUBJECT_PREFIX) });
   try {
     const subject = subjectOf();
     const timeout = Number(process.env.DLQ_REPLAY_TIMEOUT_MS ?? 600_000);

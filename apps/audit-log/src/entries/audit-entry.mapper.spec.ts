@@ -11,6 +11,8 @@ const PROJECT = 'dddddddd-dddd-4ddd-8ddd-dddddddddddd';
 const ROLE = 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee';
 const TOKEN_ID = 'ffffffff-ffff-4fff-8fff-ffffffffffff';
 const MEMBER_ROLE = builtInRoleId(ORG, 'member');
+const SA_ID = '99999999-9999-4999-8999-999999999999';
+const SA = { serviceAccountId: SA_ID, organizationId: ORG };
 
 let n = 0;
 /** An event as the consumer hands it over; every example is checked against the catalogue below ("valid examples"). */
@@ -96,6 +98,62 @@ const EXAMPLES: Record<string, { event: () => CatalogueEvent; expect: Array<Part
   'organization.created.v1': {
     event: () => event('organization.created', { organizationId: ORG2, name: 'Beta', slug: 'beta', ownerId: ALICE }, ORG2),
     expect: [{ organizationId: ORG2, resource: 'Organization', operation: 'Added', resourceId: ORG2, resourceName: 'Beta' }],
+  },
+  'service-account.created.v1': {
+    event: () => event('service-account.created', { ...SA, name: 'ci-deploy', description: 'CI', createdBy: ALICE }, ORG),
+    expect: [
+      {
+        organizationId: ORG,
+        resource: 'ServiceAccount',
+        operation: 'Added',
+        resourceId: SA_ID,
+        resourceName: 'ci-deploy',
+        description: 'created service account ci-deploy',
+      },
+    ],
+  },
+  'service-account.details-changed.v1': {
+    event: () => event('service-account.details-changed', { ...SA, name: 'ci-release', description: 'CI', previousName: 'ci-deploy' }, ORG),
+    expect: [
+      {
+        organizationId: ORG,
+        resource: 'ServiceAccount',
+        operation: 'Modified',
+        resourceName: 'ci-release',
+        description: 'renamed service account ci-deploy to ci-release',
+      },
+    ],
+  },
+  'service-account.deactivated.v1': {
+    event: () => event('service-account.deactivated', { ...SA, name: 'ci-deploy' }, ORG),
+    expect: [{ organizationId: ORG, resource: 'ServiceAccount', operation: 'Modified', metadata: { active: false } }],
+  },
+  'service-account.reactivated.v1': {
+    event: () => event('service-account.reactivated', { ...SA, name: 'ci-deploy' }, ORG),
+    expect: [{ organizationId: ORG, resource: 'ServiceAccount', operation: 'Modified', metadata: { active: true } }],
+  },
+  'service-account.deleted.v1': {
+    event: () => event('service-account.deleted', { ...SA, name: 'ci-deploy' }, ORG),
+    expect: [{ organizationId: ORG, resource: 'ServiceAccount', operation: 'Removed', resourceId: SA_ID, resourceName: 'ci-deploy' }],
+  },
+  'service-account.token-created.v1': {
+    event: () => event('service-account.token-created', { ...SA, tokenId: TOKEN_ID, name: 'pipeline', expiresAt: '2027-01-01T00:00:00.000Z' }, ORG),
+    expect: [
+      {
+        organizationId: ORG,
+        resource: 'ServiceAccount',
+        operation: 'Modified',
+        resourceId: SA_ID,
+        description: 'created token pipeline (expires 2027-01-01T00:00:00.000Z)',
+        metadata: { tokenName: 'pipeline', expiresAt: '2027-01-01T00:00:00.000Z' },
+      },
+    ],
+  },
+  'service-account.token-revoked.v1': {
+    event: () => event('service-account.token-revoked', { ...SA, tokenId: TOKEN_ID, name: 'pipeline' }, ORG),
+    expect: [
+      { organizationId: ORG, resource: 'ServiceAccount', operation: 'Modified', description: 'revoked token pipeline', metadata: { tokenName: 'pipeline' } },
+    ],
   },
   'organization.member-added.v1': {
     event: () => event('organization.member-added', { organizationId: ORG, userId: ALICE, username: 'alice', roleId: MEMBER_ROLE, via: 'invite' }, ORG),

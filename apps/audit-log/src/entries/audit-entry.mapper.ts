@@ -78,6 +78,84 @@ export const DESCRIBERS: Describers = {
         { op: 'managed', userId: d.userId, organizationId: d.managedByOrganizationId ?? null },
       ],
     ),
+  // ---------------------------------------------------------------- identity: service accounts (organization-scoped)
+  // the token's name, never the token (nor its id, as for personal tokens); the account's name stays in the entries after its deletion
+  'service-account.created.v1': (e, d) =>
+    one(
+      {
+        orgs: own(e),
+        resource: 'ServiceAccount',
+        resourceId: d.serviceAccountId,
+        resourceName: d.name,
+        operation: 'Added',
+        description: `created service account ${d.name}`,
+        metadata: { description: d.description, createdBy: d.createdBy },
+      },
+      [{ op: 'name', id: d.serviceAccountId, kind: 'user', name: d.name }],
+    ),
+  'service-account.details-changed.v1': (e, d) =>
+    one(
+      {
+        orgs: own(e),
+        resource: 'ServiceAccount',
+        resourceId: d.serviceAccountId,
+        resourceName: d.name,
+        operation: 'Modified',
+        description:
+          d.name === d.previousName ? `changed the description of service account ${d.name}` : `renamed service account ${d.previousName} to ${d.name}`,
+        metadata: { name: d.name, previousName: d.previousName, description: d.description },
+      },
+      [{ op: 'name', id: d.serviceAccountId, kind: 'user', name: d.name }],
+    ),
+  'service-account.deactivated.v1': (e, d) =>
+    one({
+      orgs: own(e),
+      resource: 'ServiceAccount',
+      resourceId: d.serviceAccountId,
+      resourceName: d.name,
+      operation: 'Modified',
+      description: `deactivated service account ${d.name}`,
+      metadata: { active: false },
+    }),
+  'service-account.reactivated.v1': (e, d) =>
+    one({
+      orgs: own(e),
+      resource: 'ServiceAccount',
+      resourceId: d.serviceAccountId,
+      resourceName: d.name,
+      operation: 'Modified',
+      description: `reactivated service account ${d.name}`,
+      metadata: { active: true },
+    }),
+  'service-account.deleted.v1': (e, d) =>
+    one({
+      orgs: own(e),
+      resource: 'ServiceAccount',
+      resourceId: d.serviceAccountId,
+      resourceName: d.name,
+      operation: 'Removed',
+      description: `deleted service account ${d.name} (every token of it revoked)`,
+    }),
+  'service-account.token-created.v1': (e, d, c) =>
+    one({
+      orgs: own(e),
+      resource: 'ServiceAccount',
+      resourceId: d.serviceAccountId,
+      resourceName: c.name(d.serviceAccountId),
+      operation: 'Modified',
+      description: `created token ${d.name}${d.expiresAt ? ` (expires ${d.expiresAt})` : ''}`,
+      metadata: { tokenName: d.name, expiresAt: d.expiresAt },
+    }),
+  'service-account.token-revoked.v1': (e, d, c) =>
+    one({
+      orgs: own(e),
+      resource: 'ServiceAccount',
+      resourceId: d.serviceAccountId,
+      resourceName: c.name(d.serviceAccountId),
+      operation: 'Modified',
+      description: `revoked token ${d.name}`,
+      metadata: { tokenName: d.name },
+    }),
   'user.api-token-reset.v1': (e, d, c) =>
     one({
       orgs: c.fanOut(d.userId),

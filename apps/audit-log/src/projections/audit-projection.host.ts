@@ -34,6 +34,7 @@ export class AuditProjectionHost implements Progress {
       db: this.infra.db,
       js: this.infra.js,
       jsm: this.infra.jsm,
+      naming: this.infra.naming,
       lease: this.lease,
       renewEveryMs: this.options.renewEveryMs,
       logger: this.infra.logger,
@@ -73,7 +74,13 @@ export class AuditProjectionHost implements Progress {
       if (await this.lease.steal()) await sleep((this.options.renewEveryMs ?? 5000) + 500);
       const renew = setInterval(() => void this.lease.acquire().catch(() => undefined), 2000);
       try {
-        const r = await replayAuditDeadLetters({ db: this.infra.db, jsm: this.infra.jsm, logger: this.infra.logger, check: this.options.check });
+        const r = await replayAuditDeadLetters({
+          db: this.infra.db,
+          jsm: this.infra.jsm,
+          naming: this.infra.naming,
+          logger: this.infra.logger,
+          check: this.options.check,
+        });
         return { projection: AUDIT_PROJECTION, ...r };
       } finally {
         clearInterval(renew);
@@ -99,6 +106,7 @@ export class AuditProjectionHost implements Progress {
             db: this.infra.db,
             js: this.infra.js,
             jsm: this.infra.jsm,
+            naming: this.infra.naming,
             logger: this.infra.logger,
             onDeadLetter: () => this.infra.deadLetters.inc({ projection: AUDIT_PROJECTION }),
           });

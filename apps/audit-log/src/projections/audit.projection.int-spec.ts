@@ -15,7 +15,7 @@ import {
   type RebuildReply,
 } from '@app/contracts';
 import { loadConfig, startService, type RunningService } from '@app/platform';
-import { eventProducer, natsRequest, serviceTestEnv, testDatabaseName, testMongo, testNats } from '@app/testing';
+import { eventProducer, natsRequest, serviceTestEnv, testDatabaseName, testMongo, testNats, testNaming } from '@app/testing';
 import { AuditLogModule } from '../audit-log.module';
 import { entriesCollection } from './audit.projection';
 import { scheduleRetention } from '../retention/retention.job';
@@ -211,7 +211,7 @@ describe('audit-log projection, queries, rebuild and retention (real FerretDB + 
     const before = await entriesCollection(service.infra.db).countDocuments();
     const [last] = await membership.store.readStream(streamOf(otherOrg), 0);
     const again: DomainEvent = last;
-    await nc.jetstream().publish(evtSubject('membership', again.type, again.version), JSONCodec().encode(again), { msgID: randomUUID() });
+    await nc.jetstream().publish(testNaming().subject(evtSubject('membership', again.type, again.version)), JSONCodec().encode(again), { msgID: randomUUID() });
     await list({ organizationId: otherOrg }); // waits until the projection has handled it
     expect(await entriesCollection(service.infra.db).countDocuments()).toBe(before);
   });
@@ -279,21 +279,23 @@ describe('audit-log projection, queries, rebuild and retention (real FerretDB + 
   it('sends a poison event to the dead-letter subject, counts it in /metrics, and keeps going', async () => {
     const bad = { id: randomUUID(), type: 'user.api-token-reset', version: 1, data: { nope: true } };
     const h = headers();
-    await nc.jetstream().publish(evtSubject('identity', 'user.api-token-reset', 1), JSONCodec().encode(bad), { msgID: bad.id, headers: h });
+    await nc
+      .jetstream()
+      .publish(testNaming().subject(evtSubject('identity', 'user.api-token-reset', 1)), JSONCodec().encode(bad), { msgID: bad.id, headers: h });
     const dave = randomUUID();
     await createAccount(dave, 'dave');
     const { items } = await list({ organizationId: org, actorId: alice, resource: 'User' });
     expect(items[0].resourceName).toBe('dave');
     const metrics = await service.infra.metrics.metrics();
     expect(metrics).toMatch(/dead_letter_events_total\{projection="audit-log",service="audit-log"\} 1/);
-    const dlq = await (await nc.jetstreamManager()).streams.info(deadLetterStreamName());
+    const dlq = await (await nc.jetstreamManager()).streams.info(deadLetterStreamName(testNaming()));
     expect(dlq.state.messages).toBe(1);
     // and the poison event is removed from what the contract check sees at the end of the file
     const jsm = await nc.jetstreamManager();
-    const info = await jsm.streams.info(eventsStreamName());
+    const info = await jsm.streams.info(eventsStreamName(testNaming()));
     for (let seq = 1; seq <= info.state.last_seq; seq++) {
-      const m = await jsm.streams.getMessage(eventsStreamName(), { seq }).catch(() => undefined);
-      if (m && JSONCodec<{ id: string }>().decode(m.data).id === bad.id) await jsm.streams.deleteMessage(eventsStreamName(), seq);
+      const m = await jsm.streams.getMessage(eventsStreamName(testNaming()), { seq }).catch(() => undefined);
+      if (m && JSONCodec<{ id: string }>().decode(m.data).id === bad.id) await jsm.streams.deleteMessage(eventsStreamName(testNaming()), seq);
     }
   });
 

@@ -13,7 +13,7 @@ import {
   type ReplayDeadLettersReply,
 } from '@app/contracts';
 import { loadConfig, startService, type RunningService } from '@app/platform';
-import { eventProducer, natsRequest, serviceTestEnv, testDatabaseName, testMongo, testNats } from '@app/testing';
+import { eventProducer, natsRequest, serviceTestEnv, testDatabaseName, testMongo, testNats, testNaming, testPrefix } from '@app/testing';
 import { AuditLogModule } from '../audit-log.module';
 import { AUDIT_HOST } from './audit-host.token';
 import { AuditProjectionHost } from './audit-projection.host';
@@ -44,7 +44,9 @@ describe('audit-log: dead letters replayed after a fix (real FerretDB + NATS Jet
     if (problems.length) throw new Error(`invalid event: ${problems.join('; ')}`);
   };
   const waiting = async () =>
-    (await jsm.streams.info(deadLetterStreamName(), { subjects_filter: deadLetterSubject('audit-log') })).state.subjects?.[deadLetterSubject('audit-log')] ?? 0;
+    (await jsm.streams.info(deadLetterStreamName(testNaming()), { subjects_filter: testNaming().subject(deadLetterSubject('audit-log')) })).state.subjects?.[
+      testNaming().subject(deadLetterSubject('audit-log'))
+    ] ?? 0;
   const until = async (what: string, check: () => Promise<boolean>) => {
     const deadline = Date.now() + 20_000;
     while (!(await check())) {
@@ -120,7 +122,10 @@ describe('audit-log: dead letters replayed after a fix (real FerretDB + NATS Jet
     // the fix is deployed (the real contract) and the documented command replays the dead letters
     fixed.start();
     const out = await new Promise<string>((resolvePromise, reject) => {
-      const p = spawn('npm', ['run', '--silent', 'dlq:replay', '--', 'audit-log'], { cwd: resolve(__dirname, '../../../..'), env: { ...process.env } });
+      const p = spawn('npm', ['run', '--silent', 'dlq:replay', '--', 'audit-log'], {
+        cwd: resolve(__dirname, '../../../..'),
+        env: { ...process.env, NATS_SUBJECT_PREFIX: testPrefix() },
+      });
       let text = '';
       p.stdout.on('data', (d) => (text += d));
       p.stderr.on('data', (d) => (text += d));

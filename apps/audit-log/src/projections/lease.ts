@@ -1,2 +1,2 @@
-/** The lease is the event store's (`@app/event-store`): membership's people projection runs under one too. */
+/** The lease is the event store's (`@app/event-store`): membership's projections may run under one too. */
 export { Lease } from '@app/event-store';

@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import type { JetStreamClient, JetStreamManager } from 'nats';
-import type { CatalogueEvent, DomainEvent } from '@app/contracts';
+import type { CatalogueEvent, DomainEvent, Naming } from '@app/contracts';
 import {
   mongoCheckpoint,
   replayDeadLetters,
@@ -21,6 +21,7 @@ export interface LiveProjectionOptions {
   db: Db;
   js: JetStreamClient;
   jsm: JetStreamManager;
+  naming: Naming;
   lease: Lease;
   /** events applied per batch at most */
   maxBatch?: number;
@@ -100,6 +101,7 @@ export function startLiveProjection(options: LiveProjectionOptions): LiveProject
     db,
     js: options.js,
     jsm: options.jsm,
+    naming: options.naming,
     lease: options.lease,
     onLeader: () => directory.reset(),
     maxBatch: options.maxBatch ?? 1000,
@@ -130,6 +132,7 @@ export function startLiveProjection(options: LiveProjectionOptions): LiveProject
 export function replayAuditDeadLetters(options: {
   db: Db;
   jsm: JetStreamManager;
+  naming: Naming;
   logger?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
   check?: (event: DomainEvent) => void;
 }): Promise<ReplayDeadLettersResult> {
@@ -137,6 +140,7 @@ export function replayAuditDeadLetters(options: {
   return replayDeadLetters({
     name: AUDIT_PROJECTION,
     jsm: options.jsm,
+    naming: options.naming,
     logger: options.logger,
     async apply(event, ctx) {
       options.check?.(event); // replayDeadLetters has checked it against the catalogue

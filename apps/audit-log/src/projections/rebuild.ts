@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import { DeliverPolicy, JSONCodec, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
-import { allEventsSubject, catalogueEvent, eventsStreamName, type DomainEvent, type RebuildReply } from '@app/contracts';
+import { allEventsSubject, catalogueEvent, eventsStreamName, type DomainEvent, type Naming, type RebuildReply } from '@app/contracts';
 import { publishDeadLetter } from '@app/event-store';
 import { projectEvent, type StoredEntry } from '../entries/audit-entry.mapper';
 import { applyToMap, type DirectoryRecord } from '../entries/directory';
@@ -13,6 +13,7 @@ export interface RebuildOptions {
   db: Db;
   js: JetStreamClient;
   jsm: JetStreamManager;
+  naming: Naming;
   /** entries per bulk insert */
   batchSize?: number;
   /** bulk inserts in flight at once */
@@ -30,11 +31,11 @@ export interface RebuildOptions {
  * that cannot be mapped goes to the dead-letter subject, as in the live projection.
  */
 export async function rebuildProjection(options: RebuildOptions): Promise<RebuildReply> {
-  const { db, js, jsm } = options;
+  const { db, js, jsm, naming } = options;
   const batchSize = options.batchSize ?? 1000;
   const concurrency = options.concurrency ?? 4;
   const started = Date.now();
-  const stream = eventsStreamName();
+  const stream = eventsStreamName(naming);
 
   await auditCheckpoint(db).reset(0);
   await entriesCollection(db)
@@ -66,7 +67,11 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
 
   if (lastSequence > 0) {
     // an ordered (ephemeral, flow-controlled) consumer; one filter subject as a string: a list needs NATS 2.10
-    const consumer = await js.consumers.get(stream, { filterSubjects: allEventsSubject(), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: 1 });
+    const consumer = await js.consumers.get(stream, {
+      filterSubjects: naming.subject(allEventsSubject()),
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: 1,
+    });
     const messages = await consumer.consume({ max_messages: 2000 });
     let batch: StoredEntry[] = [];
     const handle = async (m: JsMsg) => {
@@ -80,7 +85,7 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
         batch.push(...made);
       } catch (err) {
         deadLettered++;
-        await publishDeadLetter(js, AUDIT_PROJECTION, m, (err as Error).message ?? String(err));
+        await publishDeadLetter(js, naming, AUDIT_PROJECTION, m, (err as Error).message ?? String(err));
         options.logger?.warn({ seq: m.seq, err: (err as Error).message }, 'rebuild: event sent to the dead-letter subject');
         options.onDeadLetter?.();
       }

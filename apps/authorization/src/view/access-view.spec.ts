@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DomainEvent } from '@app/contracts';
+import { catalogueEvent } from '@app/contracts';
 import { orgHistory } from '@app/testing';
 import { AccessView } from './access-view';
 
@@ -13,13 +13,13 @@ describe('AccessView', () => {
     expect(view.sequence).toBe(2);
     expect(view.find(h.organizationId)?.owners()).toEqual([owner]);
     expect(view.find(randomUUID())).toBeUndefined();
-    const renamed = {
+    const renamed = catalogueEvent({
       ...h.events[0],
       service: 'identity',
       type: 'user.username-changed',
       organizationId: undefined,
       data: { userId: owner, username: 'liv', previousUsername: 'olivia' },
-    } as DomainEvent;
+    });
     view.ingest(renamed, 3);
     view.ingest(undefined, 4);
     expect(view.find(h.organizationId)?.users.get(owner)?.username).toBe('liv');

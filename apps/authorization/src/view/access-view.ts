@@ -1,4 +1,4 @@
-import { DomainError, ErrorCode, type DomainEvent } from '@app/contracts';
+import { DomainError, ErrorCode, formatConsistencyToken, type CatalogueEvent, type StreamPosition } from '@app/contracts';
 import { OrgAccess, type OrgAccessSnapshot } from '@app/access-model';
 import { Position, waitUntil, waitUntilApplied } from '@app/event-store';
 
@@ -69,7 +69,7 @@ export class AccessView {
   }
 
   /** Applies one event at stream sequence `seq` (a sequence at or below the position is a redelivery: ignored). */
-  ingest(event: DomainEvent | undefined, seq: number): void {
+  ingest(event: CatalogueEvent | undefined, seq: number): void {
     if (seq <= this.sequence) return;
     if (event?.service === 'identity' && event.type === 'user.username-changed') this.renamed(event.data as { userId: string; username: string });
     const organizationId =
@@ -95,6 +95,23 @@ export class AccessView {
   waitForAccessVersion(organizationId: string, version: number): Promise<void> {
     const ready = () => this.org(organizationId).accessVersion >= version;
     return waitUntil(this.applied, ready, this.timeoutMs).then((reached) => notLate(reached, `access-${organizationId}@${version}`));
+  }
+
+  /**
+   * Until the view has applied each position (consistency tokens of the caller's writes): an organization's
+   * stream (`organization-<id>`, membership) or its roles (`access-<id>`). Positions of other streams say
+   * nothing about this view and are not waited for. Late: SERVICE_UNAVAILABLE.
+   */
+  waitForPositions(positions: readonly StreamPosition[], timeoutMs = this.timeoutMs): Promise<void> {
+    const versionOf = (p: StreamPosition): number | undefined => {
+      const [, kind, id] = /^(organization|access)-(.+)$/.exec(p.streamId) ?? [];
+      if (!kind) return undefined;
+      const org = this.orgs.get(id);
+      return kind === 'organization' ? (org?.streamVersion ?? 0) : (org?.accessVersion ?? 0);
+    };
+    const ready = () => positions.every((p) => (versionOf(p) ?? Infinity) >= p.version);
+    if (ready()) return Promise.resolve();
+    return waitUntil(this.applied, ready, timeoutMs).then((reached) => notLate(reached, positions.map(formatConsistencyToken).join(', ')));
   }
 
   /** Until everything in the stream when this was called has been applied (`lastSequence` shares concurrent look-ups). */

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { BUILT_IN_ROLES, PERMISSIONS, builtInRoleId, type DomainEvent } from '@app/contracts';
+import { BUILT_IN_ROLES, PERMISSIONS, builtInRoleId, catalogueEvent, type CatalogueEvent } from '@app/contracts';
 import { orgHistory } from '@app/testing';
 import { AccessView } from './access-view';
 import { decodeSnapshot, encodeSnapshot } from './view-snapshot';
@@ -59,10 +59,10 @@ const step = fc.oneof(
 type Step = typeof step extends fc.Arbitrary<infer T> ? T : never;
 
 /** The stream: both organizations' events interleaved, a rename from identity, `undefined` for events of no interest. */
-function stream(steps: Array<{ org: number; s: Step }>): Array<DomainEvent | undefined> {
+function stream(steps: Array<{ org: number; s: Step }>): Array<CatalogueEvent | undefined> {
   const histories = ORGS.map((id) => orgHistory(id));
   histories.forEach((h, i) => h.created(USERS[i], 'first'));
-  const out: Array<DomainEvent | undefined> = histories.flatMap((h) => [...h.events]);
+  const out: Array<CatalogueEvent | undefined> = histories.flatMap((h) => [...h.events]);
   for (const { org, s } of steps) {
     const h = histories[org];
     const before = h.events.length;
@@ -72,7 +72,7 @@ function stream(steps: Array<{ org: number; s: Step }>): Array<DomainEvent | und
   return out;
 }
 
-function apply(h: History, s: Step): Array<DomainEvent | undefined> {
+function apply(h: History, s: Step): Array<CatalogueEvent | undefined> {
   switch (s.k) {
     case 'member-added':
       h.memberAdded(USERS[s.user], roleIn(h, s.role));
@@ -144,13 +144,13 @@ function apply(h: History, s: Step): Array<DomainEvent | undefined> {
       break;
     case 'renamed':
       return [
-        {
+        catalogueEvent({
           ...h.events[0],
           service: 'identity',
           type: 'user.username-changed',
           organizationId: undefined,
-          data: { userId: USERS[s.user], username: s.name, previousUsername: 'x' },
-        } as DomainEvent,
+          data: { userId: USERS[s.user], username: s.name, previousUsername: 'previous' },
+        }),
       ];
     case 'other':
       return [undefined];

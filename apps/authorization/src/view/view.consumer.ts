@@ -1,5 +1,5 @@
 import type { JetStreamClient, JetStreamManager } from 'nats';
-import { eventsStreamName, parseEventSubject } from '@app/contracts';
+import { eventsStreamName, parseEventSubject, type Naming } from '@app/contracts';
 import { consumeEvents, streamLastSequence, type ConsumerMetrics, type Rejected, type UpcasterRegistry } from '@app/event-store';
 import { AccessView } from './access-view';
 import { scheduleSnapshots, type SnapshotHead, type SnapshotSchedule, type SnapshotStore, type StreamIdentity } from './view-snapshot';
@@ -34,6 +34,7 @@ type Logger = { info(obj: object, msg: string): void; warn(obj: object, msg: str
 export async function startAccessView(opts: {
   js: JetStreamClient;
   jsm: JetStreamManager;
+  naming: Naming;
   upcasters?: UpcasterRegistry;
   timeoutMs?: number;
   /** how long start-up may take to replay the stream before the service gives up (default 5 minutes) */
@@ -43,9 +44,9 @@ export async function startAccessView(opts: {
   onPoison?: () => void;
   metrics?: ConsumerMetrics;
 }): Promise<RunningAccessView> {
-  const stream = eventsStreamName();
+  const stream = eventsStreamName(opts.naming);
   const started = Date.now();
-  const view = new AccessView(() => streamLastSequence(opts.jsm, stream), opts.timeoutMs);
+  const view = new AccessView(() => streamLastSequence(opts.jsm, opts.naming), opts.timeoutMs);
   const info = await opts.jsm.streams.info(stream);
   const identity: StreamIdentity = { name: stream, created: info.created };
   const restored = opts.snapshots ? await opts.snapshots.store.load(identity, info.state.last_seq, opts.logger) : undefined;
@@ -63,6 +64,7 @@ export async function startAccessView(opts: {
     name: VIEW_CONSUMER,
     js: opts.js,
     jsm: opts.jsm,
+    naming: opts.naming,
     mode: 'ordered',
     progress: view.applied,
     decode: relevant,

@@ -32,6 +32,6 @@ export class ChangePasswordDto {
 }
 
 export class SessionResponse {
-  @ApiProperty({ description: 'session token (`pps_…`), shown once' }) token: string;
+  @ApiProperty({ description: 'session token (`ppl_…`), shown once' }) token: string;
   @ApiProperty({ format: 'date-time' }) expiresAt: string;
 }

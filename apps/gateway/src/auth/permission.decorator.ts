@@ -8,8 +8,11 @@ export type PermissionRequirement =
   | { kind: 'organization'; permission: string }
   /** project permission in the project of the `:projectId` path parameter (which must belong to `:org`) */
   | { kind: 'project'; permission: string }
-  /** any authenticated user, no organization permission (e.g. POST /organizations, /me) */
-  | { kind: 'any-user' }
+  /**
+   * any authenticated user, no organization permission (e.g. POST /organizations, /me); a service account's
+   * token only where `serviceAccounts` says so (it is no person: no profile, password or organizations of its own)
+   */
+  | { kind: 'any-user'; serviceAccounts?: boolean }
   /** a member of `:org`; the handler checks the rest itself (e.g. permissions/check on another user) */
   | { kind: 'member' };
 
@@ -24,5 +27,5 @@ const requires = (requirement: PermissionRequirement) =>
 
 export const RequirePermission = (permission: string) => requires({ kind: 'organization', permission });
 export const RequireProjectPermission = (permission: string) => requires({ kind: 'project', permission });
-export const AnyUser = () => requires({ kind: 'any-user' });
+export const AnyUser = (opts: { serviceAccounts?: boolean } = {}) => requires({ kind: 'any-user', ...(opts.serviceAccounts ? { serviceAccounts: true } : {}) });
 export const OrganizationMember = () => requires({ kind: 'member' });

@@ -35,9 +35,13 @@ export class PermissionGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
     const requirement = this.reflector.getAllAndOverride<PermissionRequirement>(REQUIRED_PERMISSION, targets);
     if (!requirement) throw new ServiceError({ code: ErrorCode.FORBIDDEN, message: 'this route declares no permission' });
-    if (requirement.kind === 'any-user') return true;
-
     const req = context.switchToHttp().getRequest<GatewayRequest>();
+    if (requirement.kind === 'any-user') {
+      if (req.user?.tokenKind === 'service-account' && !requirement.serviceAccounts)
+        throw new ServiceError({ code: ErrorCode.FORBIDDEN, message: 'a service account cannot do this (it is for people)' });
+      return true;
+    }
+
     const params = (req.params ?? {}) as Record<string, unknown>;
     const projectId = requirement.kind === 'project' ? params.projectId : undefined;
     if (requirement.kind === 'project' && (typeof projectId !== 'string' || !UUID_PATTERN.test(projectId))) throw notFound();

@@ -34,6 +34,38 @@ const ev = (type: string, data: Record<string, unknown>): CatalogueEvent =>
   });
 const keys = (cache: TokenCache, ...ks: string[]) => ks.filter((k) => cache.get(k, 1) !== undefined);
 
+const ORG = '00000000-0000-4000-8000-0000000000c1';
+/** A service account's event (organization-scoped). */
+const saEv = (type: string, data: Record<string, unknown>): CatalogueEvent =>
+  catalogueEvent({ ...ev('user.sessions-ended', { userId: U, reason: 'logout' }), type, streamId: `service-account-${U}`, organizationId: ORG, data });
+const saToken = (tokenId: string): AuthenticatedUser => ({
+  userId: U,
+  username: 'ci',
+  tokenKind: 'service-account',
+  tokenId,
+  organizationId: ORG,
+  expiresAt: null,
+});
+
+describe('verified-token cache: service accounts', () => {
+  const ref = { serviceAccountId: U, organizationId: ORG };
+  it('token-revoked drops that token only; deactivated and deleted drop every token of the account', () => {
+    const cache = cacheWith({ a: saToken(T1), b: saToken(T2), other: api(T1, V) });
+    cache.apply(invalidationOf(saEv('service-account.token-revoked', { ...ref, tokenId: T1, name: 'pipeline' }))!, 5);
+    expect(keys(cache, 'a', 'b', 'other')).toEqual(['b', 'other']);
+    cache.apply(invalidationOf(saEv('service-account.deactivated', { ...ref, name: 'ci' }))!, 6);
+    expect(keys(cache, 'b', 'other')).toEqual(['other']);
+    const again = cacheWith({ a: saToken(T1), other: api(T1, V) });
+    again.apply(invalidationOf(saEv('service-account.deleted', { ...ref, name: 'ci' }))!, 7);
+    expect(keys(again, 'a', 'other')).toEqual(['other']);
+  });
+  it('a rename updates the cached principal', () => {
+    const cache = cacheWith({ a: saToken(T1) });
+    cache.apply(invalidationOf(saEv('service-account.details-changed', { ...ref, name: 'ci2', description: '', previousName: 'ci' }))!, 5);
+    expect(cache.get('a', 1)?.username).toBe('ci2');
+  });
+});
+
 describe('verified-token cache: invalidation rules', () => {
   it('api-token-reset drops the user’s API tokens of another id, keeps the new one, sessions and other users', () => {
     const cache = cacheWith({ old: api(T1), now: api(T2), s: session(), other: api(T1, V) });

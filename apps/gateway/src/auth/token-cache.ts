@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 import {
   isEvent,
+  ServiceAccountDeactivated,
+  ServiceAccountDeleted,
+  ServiceAccountDetailsChanged,
+  ServiceAccountTokenRevoked,
   UserApiTokenReset,
   UserApiTokenRevoked,
   UserSessionsEnded,
@@ -34,6 +38,16 @@ export function invalidationOf(event: CatalogueEvent): Invalidation | undefined 
   }
   if (isEvent(event, UserApiTokenRevoked)) return { userId: event.data.userId, drop: (p) => p.tokenKind === 'api' };
   if (isEvent(event, UserSessionsEnded)) return { userId: event.data.userId, drop: (p) => p.tokenKind === 'session' };
+  // a service account's principals are cached under its id (AuthenticatedUser.userId)
+  if (isEvent(event, ServiceAccountTokenRevoked)) {
+    const { serviceAccountId, tokenId } = event.data;
+    return { userId: serviceAccountId, drop: (p) => p.tokenId === tokenId };
+  }
+  if (isEvent(event, ServiceAccountDeactivated) || isEvent(event, ServiceAccountDeleted)) return { userId: event.data.serviceAccountId, drop: () => true };
+  if (isEvent(event, ServiceAccountDetailsChanged)) {
+    const { serviceAccountId, name } = event.data;
+    return { userId: serviceAccountId, update: (p) => ({ ...p, username: name }) };
+  }
   if (isEvent(event, UserUsernameChanged)) {
     const { userId, username } = event.data;
     return { userId, update: (p) => ({ ...p, username }) };

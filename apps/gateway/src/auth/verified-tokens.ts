@@ -1,5 +1,5 @@
 import type { JetStreamManager, NatsConnection } from 'nats';
-import { parseEventSubject, type AuthenticatedUser } from '@app/contracts';
+import { parseEventSubject, type AuthenticatedUser, type Naming } from '@app/contracts';
 import { consumeEvents, streamLastSequence, waitUntilApplied, type ConsumerLogger, type EventConsumer } from '@app/event-store';
 import { invalidationOf, TokenCache, tokenKey } from './token-cache';
 
@@ -19,6 +19,7 @@ export class VerifiedTokens {
 
   constructor(
     private readonly nc: NatsConnection,
+    private readonly naming: Naming,
     private readonly timeoutMs: number,
     maxEntries?: number,
     private readonly logger?: ConsumerLogger,
@@ -33,8 +34,9 @@ export class VerifiedTokens {
       name: 'gateway-token-cache',
       js: this.nc.jetstream(),
       jsm: this.jsm,
+      naming: this.naming,
       mode: 'ordered',
-      start: await streamLastSequence(this.jsm),
+      start: await streamLastSequence(this.jsm, this.naming),
       decode: (subject) => parseEventSubject(subject)?.service === 'identity',
       maxBatch: 100,
       // the cache is rebuilt empty at every start: an event it cannot read is logged, never dead-lettered
@@ -55,7 +57,7 @@ export class VerifiedTokens {
 
   /** The read index of a request that arrives now: resolves once this process applied the stream up to it. */
   async readIndex(): Promise<number> {
-    const seq = await streamLastSequence(this.jsm!);
+    const seq = await streamLastSequence(this.jsm!, this.naming);
     if (!(await waitUntilApplied(this.consumer!, seq, this.timeoutMs))) throw new Error('the token cache did not catch up in time');
     return seq;
   }

@@ -123,7 +123,9 @@ function describe(op: OperationObject & { 'x-permission'?: PermissionRequirement
       case 'member':
         return 'Any member of the organization (anyone else gets 404).';
       default:
-        return 'Any authenticated user (a personal API token or a session token).';
+        return r?.serviceAccounts
+          ? "Any authenticated user (a personal API token or a session token), or a service account's token."
+          : 'Any authenticated user (a personal API token or a session token); a service account gets 403.';
     }
   };
   return `${op.summary ?? ''}. ${who(op['x-permission'])}`.replace(/^\. /, '');
@@ -142,6 +144,9 @@ const REQUEST_EXAMPLES: Record<string, Record<string, unknown>> = {
   TransferProjectDto: { userId: '6f1c2a4e-8d5b-4c1a-9f3e-2b7d6a5c4e3f' },
   CreateRoleDto: { name: 'Deployer', description: 'Runs and stops jobs', scope: 'project', permissions: ['project.job.run', 'project.job.stop'] },
   ChangeRoleDto: { permissions: ['project.job.run', 'project.job.stop', 'project.job.rerun'] },
+  CreateServiceAccountDto: { name: 'ci-deploy', description: 'Deploys from the CI pipeline', roleId: 'Member' },
+  UpdateServiceAccountDto: { active: false },
+  CreateServiceAccountTokenDto: { name: 'pipeline', expiresAt: '2027-06-30T00:00:00Z' },
   CheckPermissionsDto: { projectId: '0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b', permissions: ['project.job.run', 'project.view'] },
 };
 

@@ -17,6 +17,10 @@ export interface RequestContext {
   commandSent?: boolean;
   /** the events stream's sequence this request reflects at least (set by the bearer guard, auth/verified-tokens.ts) */
   readIndex?: number;
+  /** the tokens of the request's `Consistency-Token` header (checked at the edge, common/consistency.ts) */
+  after?: string[];
+  /** the consistency tokens of the writes this request made (answered in the `Consistency-Token` header) */
+  written?: string[];
 }
 
 export type GatewayRequest = FastifyRequest & { ctx: RequestContext; user?: AuthenticatedUser };

@@ -1,5 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, ErrorCode, stableUuid, type Message } from '@app/contracts';
+import {
+  CONSISTENCY_TOKEN_FIELD,
+  DomainError,
+  ErrorCode,
+  latestPositions,
+  parseConsistencyToken,
+  formatConsistencyToken,
+  stableUuid,
+  type Message,
+} from '@app/contracts';
+import { CallerWrites } from './consistency';
 import { isCommandSubject, RpcFailure, type RpcClient } from '@app/messaging';
 import { metaOf, type GatewayRequest } from './request-context';
 import { outcomeUnknown, ServiceError, serviceUnavailable } from './service-error';
@@ -22,6 +32,9 @@ export const RPC_CLIENT = Symbol('RPC_CLIENT');
  */
 @Injectable()
 export class ServicesClient {
+  /** the callers' recent writes through this gateway, named in their later messages (`meta.after`) */
+  readonly writes = new CallerWrites();
+
   constructor(
     @Inject(RPC_CLIENT) private readonly rpc: RpcClient,
     @Inject(GATEWAY_CONFIG) private readonly config: { SERVICE_REQUEST_TIMEOUT_MS: number },
@@ -33,9 +46,16 @@ export class ServicesClient {
       body,
     };
     const command = isCommandSubject(subject);
+    if (req) {
+      const after = this.writes.after(req.user?.userId, [...(req.ctx.after ?? []), ...(req.ctx.written ?? [])]);
+      if (after) message.meta.after = after;
+    }
     try {
       const reply = await this.rpc.request<T>(subject, message, timeoutMs ?? this.config.SERVICE_REQUEST_TIMEOUT_MS);
-      if (req && command) req.ctx.commandSent = true;
+      if (req && command) {
+        req.ctx.commandSent = true;
+        this.took(req, reply);
+      }
       return reply;
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
@@ -46,6 +66,23 @@ export class ServicesClient {
       if (key && req?.ctx.commandSent) throw outcomeUnknown(key);
       throw serviceUnavailable();
     }
+  }
+
+  /**
+   * A command's reply may carry its consistency token (the position of its append, CONSISTENCY_TOKEN_FIELD):
+   * taken out of the body into the request's written tokens (the `Consistency-Token` header) and remembered for
+   * the caller's next requests.
+   */
+  private took(req: GatewayRequest, reply: unknown): void {
+    if (typeof reply !== 'object' || reply === null || !(CONSISTENCY_TOKEN_FIELD in reply)) return;
+    const body = reply as Record<string, unknown>;
+    const token = body[CONSISTENCY_TOKEN_FIELD];
+    delete body[CONSISTENCY_TOKEN_FIELD];
+    const position = typeof token === 'string' ? parseConsistencyToken(token) : undefined;
+    if (!position) return;
+    const written = [...(req.ctx.written ?? []).flatMap((t) => parseConsistencyToken(t) ?? []), position];
+    req.ctx.written = latestPositions(written).map(formatConsistencyToken);
+    if (req.user) this.writes.remember(req.user.userId, formatConsistencyToken(position));
   }
 }
 

@@ -6,6 +6,14 @@ import { AnyUser } from '../auth/permission.decorator';
 import type { GatewayRequest } from '../common/request-context';
 import { ChangeEmailDto, ProfileResponse, TokenMetadataResponse, TokenResponse, UpdateProfileDto } from './me.dto';
 
+/** What `GET /me` answers a service account's token. */
+interface ServiceAccountPrincipal {
+  id: string;
+  type: 'service_account';
+  name: string;
+  organizationId: string;
+}
+
 @ApiTags('profile')
 @ApiBearerAuth()
 @AnyUser()
@@ -15,9 +23,12 @@ export class MeController {
 
   @ApiOperation({ operationId: 'getMe', summary: 'Get your profile' })
   @Get()
-  @ApiOkResponse({ type: ProfileResponse })
-  me(@Req() req: GatewayRequest): Promise<UserProfile> {
-    return this.services.call<UserProfile>(IdentitySubjects.getUser(), { userId: req.user!.userId }, req);
+  @AnyUser({ serviceAccounts: true })
+  @ApiOkResponse({ type: ProfileResponse, description: "with a service account's token: `{ id, type: 'service_account', name, organizationId }`" })
+  async me(@Req() req: GatewayRequest): Promise<UserProfile | ServiceAccountPrincipal> {
+    const user = req.user!;
+    if (user.tokenKind === 'service-account') return { id: user.userId, type: 'service_account', name: user.username, organizationId: user.organizationId! };
+    return this.services.call<UserProfile>(IdentitySubjects.getUser(), { userId: user.userId }, req);
   }
 
   @ApiOperation({ operationId: 'updateMe', summary: 'Change your username or screen name' })

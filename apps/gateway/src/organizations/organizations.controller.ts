@@ -57,7 +57,7 @@ export class OrganizationsController {
 
   @ApiOperation({ operationId: 'listMyOrganizations', summary: 'List the organizations you belong to' })
   @Get()
-  @AnyUser()
+  @AnyUser({ serviceAccounts: true })
   @ApiOkResponse({ type: OrganizationPage, description: 'the organizations the caller belongs to' })
   mine(@Req() req: GatewayRequest): Promise<Page<OrganizationView>> {
     return this.services.call(MembershipSubjects.myOrganizations(), { userId: req.user!.userId }, req);

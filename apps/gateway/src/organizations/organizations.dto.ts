@@ -58,10 +58,10 @@ export class ListPeopleQuery extends PageQuery {
   @MaxLength(200)
   search?: string;
 
-  @ApiPropertyOptional({ enum: ['user', 'group'] })
+  @ApiPropertyOptional({ enum: ['user', 'service_account', 'group'] })
   @IsOptional()
-  @IsIn(['user', 'group'])
-  type?: 'user' | 'group';
+  @IsIn(['user', 'service_account', 'group'])
+  type?: 'user' | 'service_account' | 'group';
 
   @ApiPropertyOptional({ description: `held directly or through a group: ${ROLE_REF_DESCRIPTION} (organization scope)` })
   @IsOptional()
@@ -79,7 +79,7 @@ class GroupRef {
   @ApiProperty() name: string;
 }
 export class PersonResponse {
-  @ApiProperty({ enum: ['user', 'group'] }) type: 'user' | 'group';
+  @ApiProperty({ enum: ['user', 'service_account', 'group'] }) type: 'user' | 'service_account' | 'group';
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ description: "a user's display name (their handle is `username`), a group's name" }) name: string;
   @ApiPropertyOptional({ description: "a user's username (handle)" }) username?: string;

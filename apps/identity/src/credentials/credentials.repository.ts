@@ -30,6 +30,16 @@ export interface SessionDocument {
   expiresAt: Date;
 }
 
+/** A service account's token (docs/identity.md "Service accounts"): valid while the read model has its id live. */
+export interface ServiceAccountTokenDocument {
+  _id: string; // sha256 of the token
+  serviceAccountId: string;
+  tokenId: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+export const serviceAccountTokens = (db: Db): Collection<ServiceAccountTokenDocument> => db.collection<ServiceAccountTokenDocument>('service_account_tokens');
 export const apiTokens = (db: Db): Collection<ApiTokenDocument> => db.collection<ApiTokenDocument>('api_tokens');
 export const passwords = (db: Db): Collection<PasswordDocument> => db.collection<PasswordDocument>('passwords');
 export const sessions = (db: Db): Collection<SessionDocument> => db.collection<SessionDocument>('sessions');
@@ -37,6 +47,7 @@ export const sessions = (db: Db): Collection<SessionDocument> => db.collection<S
 export async function ensureCredentialIndexes(db: Db): Promise<void> {
   await ensureIndexes(apiTokens(db), [{ key: { userId: 1 }, name: 'user' }]);
   await ensureIndexes(sessions(db), [{ key: { userId: 1 }, name: 'user' }]);
+  await ensureIndexes(serviceAccountTokens(db), [{ key: { serviceAccountId: 1 }, name: 'service_account' }]);
 }
 
 export async function storeApiToken(db: Db, doc: ApiTokenDocument): Promise<void> {

@@ -1,5 +1,13 @@
 import type { DomainEvent } from '@app/contracts';
-import { generateApiToken, generateSessionToken, hasValidChecksum, obviouslyForged } from './api-token';
+import {
+  generateApiToken,
+  generateServiceAccountToken,
+  generateSessionToken,
+  hasValidChecksum,
+  isServiceAccountToken,
+  isSessionToken,
+  obviouslyForged,
+} from './api-token';
 import { createHmac, randomBytes } from 'node:crypto';
 import { generateTemporaryPassword, hashPassword, temporaryPasswordOf, verifyPassword } from './password-hash';
 import { supersededTokenIds } from './credentials.repository';
@@ -9,9 +17,20 @@ describe('tokens', () => {
   it('have a prefix, 256 random bits and a CRC32 checksum', () => {
     const t = generateApiToken();
     expect(t).toMatch(/^ppt_[0-9a-f]{72}$/);
-    expect(generateSessionToken()).toMatch(/^pps_[0-9a-f]{72}$/);
+    expect(generateSessionToken()).toMatch(/^ppl_[0-9a-f]{72}$/);
     expect(hasValidChecksum(t)).toBe(true);
     expect(generateApiToken()).not.toBe(t);
+  });
+  it("a service account's token has its own prefix, pps_, and the same checksum scheme", () => {
+    const t = generateServiceAccountToken();
+    expect(t).toMatch(/^pps_[0-9a-f]{72}$/);
+    expect(hasValidChecksum(t)).toBe(true);
+    expect(isServiceAccountToken(t)).toBe(true);
+    expect(isSessionToken(t)).toBe(false);
+    expect(isServiceAccountToken(generateSessionToken())).toBe(false);
+    const flipped = t.slice(0, 12) + (t[12] === 'a' ? 'b' : 'a') + t.slice(13);
+    expect(obviouslyForged(flipped)).toBe(true);
+    expect(generateServiceAccountToken()).not.toBe(t);
   });
   it('a changed character breaks the checksum', () => {
     const t = generateApiToken();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { catalogueEvent } from '@app/contracts';
 import { orgHistory } from '@app/testing';
 import { importEvents, importPlans, LegacyHistoryFold, SUBJECTS_PER_EVENT } from './bindings-import';
 import { evolveOrganization, initialOrganizationState } from '../organization/organization.state';
@@ -30,7 +31,7 @@ describe('bindings import plan', () => {
       { subjectType: 'user', subjectId: ann, roleId: h.role('member'), projectRoles: [{ projectId: project, roleId: h.role('project-contributor') }] },
     ]);
     const stored = plan.events.map((e, i) => ({ ...membershipEvents[0], ...e, id: randomUUID(), streamVersion: plan.expectedVersion + 1 + i }));
-    const decided = [...membershipEvents, ...stored].reduce(evolveOrganization, initialOrganizationState);
+    const decided = [...membershipEvents, ...stored].map(catalogueEvent).reduce(evolveOrganization, initialOrganizationState);
     expect(decided.bindings()).toEqual(h.index().bindings());
   });
 

@@ -1,5 +1,5 @@
 import { OrgAccess, type SubjectBindings } from '@app/access-model';
-import { OrganizationBindingsImported, type DomainEvent, type NewEvent } from '@app/contracts';
+import { OrganizationBindingsImported, type CatalogueEvent, type NewEvent } from '@app/contracts';
 import { organizationStreamId } from '../organization/organization.state';
 
 /**
@@ -29,7 +29,7 @@ export class LegacyHistoryFold {
   readonly orgs = new Map<string, OrganizationFold>();
   private readonly versions = new Map<string, number>();
 
-  apply(event: DomainEvent): void {
+  apply(event: CatalogueEvent): void {
     if (event.service !== 'membership' && event.service !== 'authorization') return;
     const organizationId = (event.data as { organizationId?: string }).organizationId ?? event.organizationId;
     if (!organizationId) return;

@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import { JSONCodec, type JetStreamClient, type JetStreamManager } from 'nats';
-import { eventsStreamName, systemMeta, type DomainEvent } from '@app/contracts';
+import { catalogueEvent, eventsStreamName, systemMeta, type DomainEvent, type Naming } from '@app/contracts';
 import { ConcurrencyError, type EventStore, type OutboxRelay } from '@app/event-store';
 import { organizationStreamId } from '../organization/organization.state';
 import { importPlans, LegacyHistoryFold } from './bindings-import';
@@ -18,15 +18,20 @@ export interface MigrationReport {
 const codec = JSONCodec<DomainEvent>();
 
 /** Every event of the events stream up to its last sequence now, in order, through `fold`. */
-async function readHistory(js: JetStreamClient, jsm: JetStreamManager, fold: LegacyHistoryFold): Promise<{ events: number; lastSequence: number }> {
-  const stream = eventsStreamName();
+async function readHistory(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  naming: Naming,
+  fold: LegacyHistoryFold,
+): Promise<{ events: number; lastSequence: number }> {
+  const stream = eventsStreamName(naming);
   const lastSequence = (await jsm.streams.info(stream)).state.last_seq;
   let events = 0;
   if (lastSequence === 0) return { events, lastSequence };
   const messages = await (await js.consumers.get(stream)).consume({ max_messages: 1000 });
   try {
     for await (const m of messages) {
-      fold.apply(codec.decode(m.data));
+      fold.apply(catalogueEvent(codec.decode(m.data))); // the stream's one contract check, as consumeEvents makes it
       events++;
       if (m.info.streamSequence >= lastSequence) break;
     }
@@ -44,9 +49,15 @@ async function readHistory(js: JetStreamClient, jsm: JetStreamManager, fold: Leg
  * `migrate-bindings:<organizationId>` makes a second append of the same import impossible. An organization that
  * changed after the stream was read refuses the append (ConcurrencyError): run it again.
  */
-export async function migrateBindings(deps: { js: JetStreamClient; jsm: JetStreamManager; store: EventStore; relay: OutboxRelay }): Promise<MigrationReport> {
+export async function migrateBindings(deps: {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  naming: Naming;
+  store: EventStore;
+  relay: OutboxRelay;
+}): Promise<MigrationReport> {
   const fold = new LegacyHistoryFold();
-  const read = await readHistory(deps.js, deps.jsm, fold);
+  const read = await readHistory(deps.js, deps.jsm, deps.naming, fold);
   const report: MigrationReport = { ...read, imported: [], importedBefore: [] };
   for (const plan of importPlans(fold)) {
     const streamId = organizationStreamId(plan.organizationId);

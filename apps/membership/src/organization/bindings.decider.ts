@@ -1,4 +1,4 @@
-import { assertAssignable, assertMayReplace, type OrgAccess } from '@app/access-model';
+import { assertAssignable, assertMayReplace, assertNotOwnerForServiceAccounts, type OrgAccess } from '@app/access-model';
 import { DomainError, ErrorCode, RoleAssigned, RoleUnassigned, type NewEvent, type RoleScope } from '@app/contracts';
 
 /** Role bindings of users and groups, decided on the organization's state with its custom roles (organization.decider.ts). */
@@ -34,7 +34,11 @@ function assign(command: Extract<BindingCommand, { kind: 'AssignRole' }>, org: O
     assertAssignable(org, actorId, command.roleId, scope, projectId);
     return [];
   }
-  if (projectId === null) assertMayReplace(org, actorId, current);
+  if (projectId === null) {
+    assertMayReplace(org, actorId, current);
+    const members = subjectType === 'user' ? [org.users.get(subjectId)] : [...(org.groups.get(subjectId)?.members ?? [])].map((id) => org.users.get(id));
+    assertNotOwnerForServiceAccounts(org, command.roleId, members);
+  }
   const role = assertAssignable(org, actorId, command.roleId, scope, projectId);
   if (projectId === null && subjectType === 'user' && current === org.ownerRoleId && org.directOwners().every((id) => id === subjectId))
     throw new DomainError(ErrorCode.LAST_OWNER, 'the last Owner of the organization keeps the role');

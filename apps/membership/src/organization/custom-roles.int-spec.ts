@@ -3,7 +3,7 @@ import type { Db, MongoClient } from 'mongodb';
 import type { NatsConnection } from 'nats';
 import { eventsStreamName, type NewEvent } from '@app/contracts';
 import { ensureStreams } from '@app/messaging';
-import { eventProducer, testDatabaseName, testMongo, testNats } from '@app/testing';
+import { eventProducer, testDatabaseName, testMongo, testNaming, testNats } from '@app/testing';
 import { startCustomRolesView } from './custom-roles';
 import { customRolesSnapshotStore } from './custom-roles-snapshot';
 
@@ -24,7 +24,7 @@ describe("membership's custom-roles view: snapshot plus tail equals a full repla
     mongo = await testMongo();
     db = mongo.db(testDatabaseName('membership-custom-roles'));
     nc = await testNats();
-    await ensureStreams(nc);
+    await ensureStreams(nc, testNaming());
     producer = eventProducer(db, 'authorization', nc);
   });
   afterAll(async () => {
@@ -86,12 +86,13 @@ describe("membership's custom-roles view: snapshot plus tail equals a full repla
     await history(60);
     const writer = await startCustomRolesView({
       js: nc.jetstream(),
+      naming: testNaming(),
       jsm: await nc.jetstreamManager(),
       snapshots: { store, everyEvents: 1, everyMs: 0, checkEveryMs: 50 },
     });
     expect(writer.startedFrom).toBe(0);
-    const last = (await (await nc.jetstreamManager()).streams.info(eventsStreamName())).state.last_seq;
-    const stream = await (await nc.jetstreamManager()).streams.info(eventsStreamName());
+    const last = (await (await nc.jetstreamManager()).streams.info(eventsStreamName(testNaming()))).state.last_seq;
+    const stream = await (await nc.jetstreamManager()).streams.info(eventsStreamName(testNaming()));
     const identity = { name: stream.config.name, created: stream.created };
     const deadline = Date.now() + 10_000;
     while ((await store.newestHead(identity))?.sequence !== last && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -100,8 +101,8 @@ describe("membership's custom-roles view: snapshot plus tail equals a full repla
 
     await history(30); // the tail, after the snapshot
     const jsm = await nc.jetstreamManager();
-    const fromSnapshot = await startCustomRolesView({ js: nc.jetstream(), jsm, snapshots: { store, everyEvents: 1e9 } });
-    const replayed = await startCustomRolesView({ js: nc.jetstream(), jsm });
+    const fromSnapshot = await startCustomRolesView({ js: nc.jetstream(), naming: testNaming(), jsm, snapshots: { store, everyEvents: 1e9 } });
+    const replayed = await startCustomRolesView({ js: nc.jetstream(), naming: testNaming(), jsm });
     try {
       expect(fromSnapshot.startedFrom).toBe(last);
       expect(replayed.startedFrom).toBe(0);
@@ -122,7 +123,7 @@ describe("membership's custom-roles view: snapshot plus tail equals a full repla
     const chunks = db.collection('custom_roles_snapshot_chunks');
     const heads = await db.collection('custom_roles_snapshots').find().sort({ sequence: -1 }).toArray();
     await chunks.deleteMany({ snapshot: heads[0]._id });
-    const started = await startCustomRolesView({ js: nc.jetstream(), jsm, snapshots: { store, everyEvents: 1e9 } });
+    const started = await startCustomRolesView({ js: nc.jetstream(), naming: testNaming(), jsm, snapshots: { store, everyEvents: 1e9 } });
     try {
       expect(started.startedFrom).toBeLessThan(heads[0].sequence);
       for (const org of orgs) expect(await seen(started, org)).toEqual(expected(org));
@@ -130,8 +131,10 @@ describe("membership's custom-roles view: snapshot plus tail equals a full repla
       await started.stop();
     }
 
-    const last = (await jsm.streams.info(eventsStreamName())).state.last_seq;
-    await jsm.streams.purge(eventsStreamName(), { seq: last }); // keeps only the last message
-    await expect(startCustomRolesView({ js: nc.jetstream(), jsm, snapshots: { store, everyEvents: 1e9 } })).rejects.toThrow(/events in between are gone/);
+    const last = (await jsm.streams.info(eventsStreamName(testNaming()))).state.last_seq;
+    await jsm.streams.purge(eventsStreamName(testNaming()), { seq: last }); // keeps only the last message
+    await expect(startCustomRolesView({ js: nc.jetstream(), naming: testNaming(), jsm, snapshots: { store, everyEvents: 1e9 } })).rejects.toThrow(
+      /events in between are gone/,
+    );
   });
 });

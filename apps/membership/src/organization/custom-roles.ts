@@ -1,5 +1,5 @@
 import type { RoleDefinition } from '@app/access-model';
-import { eventsStreamName, isEvent, RoleChanged, RoleCreated, RoleDeleted, type CatalogueEvent } from '@app/contracts';
+import { eventsStreamName, isEvent, RoleChanged, RoleCreated, RoleDeleted, type CatalogueEvent, type Naming } from '@app/contracts';
 import { consumeEvents, Position, streamLastSequence, waitUntilApplied, type EventConsumer, type StreamEvent } from '@app/event-store';
 import type { JetStreamClient, JetStreamManager } from 'nats';
 import { restoreSnapshot, snapshotOf, type CustomRoleMap, type CustomRolesSnapshotStore, type StreamIdentity } from './custom-roles-snapshot';
@@ -57,10 +57,11 @@ export interface CustomRolesSnapshots {
 export async function startCustomRolesView(infra: {
   js: JetStreamClient;
   jsm: JetStreamManager;
+  naming: Naming;
   logger?: EventConsumerLogger;
   snapshots?: CustomRolesSnapshots;
 }): Promise<CustomRolesView & { startedFrom: number }> {
-  const info = await infra.jsm.streams.info(eventsStreamName());
+  const info = await infra.jsm.streams.info(eventsStreamName(infra.naming));
   const stream = { name: info.config.name, created: info.created };
   const snapshot = await infra.snapshots?.store.newest(stream, info.state.last_seq);
   const from = snapshot?.sequence ?? 0;
@@ -74,6 +75,7 @@ export async function startCustomRolesView(infra: {
     name: 'membership-custom-roles',
     js: infra.js,
     jsm: infra.jsm,
+    naming: infra.naming,
     mode: 'ordered',
     start: from,
     progress,
@@ -89,7 +91,7 @@ export async function startCustomRolesView(infra: {
   return {
     startedFrom: from,
     async current(organizationId, waitMs = 200) {
-      const last = await streamLastSequence(infra.jsm);
+      const last = await streamLastSequence(infra.jsm, infra.naming);
       if (!(await waitUntilApplied(progress, last, waitMs))) return undefined;
       return [...(roles.get(organizationId.toLowerCase())?.values() ?? [])].map((r) => ({ ...r, permissions: [...r.permissions] }));
     },

@@ -1,7 +1,8 @@
-import { builtInRoleId, type NewEvent } from '@app/contracts';
+import { builtInRoleId, catalogueEvent, type NewEvent } from '@app/contracts';
 import { asStored, deciderSpec, testMeta } from '@app/testing';
 import { decideOrganization, organizationDecider, type OrganizationCommand } from './organization.decider';
 import { evolveOrganization, initialOrganizationState } from './organization.state';
+import { OrgAccess } from '@app/access-model';
 
 const organizationId = '33333333-3333-4333-8333-333333333333';
 const ownerId = '11111111-1111-4111-8111-111111111111';
@@ -47,6 +48,100 @@ describe('organization decider', () => {
         ]);
     });
     it('does nothing when the organization exists', () => spec.given(created, ownerJoined).when(create).thenNothing());
+  });
+
+  describe('service accounts', () => {
+    const sa = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
+    const owner = builtInRoleId(organizationId, 'owner');
+    const adminRole = builtInRoleId(organizationId, 'admin');
+    const addSa = (roleId?: string): OrganizationCommand => ({ kind: 'AddServiceAccount', organizationId, serviceAccountId: sa, name: 'ci-deploy', roleId });
+    const saJoined = ev('organization.member-added', { userId: sa, username: 'ci-deploy', roleId: memberRole, via: 'service-account' });
+    it('joins with the Member role by default, via service-account', () => {
+      spec
+        .given(...org)
+        .when(addSa(), asOwner)
+        .then([{ type: 'organization.member-added', data: { organizationId, userId: sa, username: 'ci-deploy', roleId: memberRole, via: 'service-account' } }]);
+      spec
+        .given(...org, saJoined)
+        .when(addSa(), asOwner)
+        .thenNothing();
+    });
+    it('checkOnly: the role rules only, nothing added', () => {
+      spec
+        .given(...org)
+        .when({ ...addSa(adminRole), checkOnly: true } as OrganizationCommand, asOwner)
+        .thenNothing();
+      spec
+        .given(...org)
+        .when({ ...addSa(owner), checkOnly: true } as OrganizationCommand, asOwner)
+        .thenThrows('PRIVILEGE_ESCALATION');
+      spec
+        .given(...org)
+        .when({ ...addSa(adminRole), checkOnly: true } as OrganizationCommand, as(ann))
+        .thenThrows('PRIVILEGE_ESCALATION');
+    });
+    it('never as Owner, even by an Owner; never with a role beyond the actor', () => {
+      spec
+        .given(...org)
+        .when(addSa(owner), asOwner)
+        .thenThrows('PRIVILEGE_ESCALATION');
+      spec
+        .given(...org)
+        .when(addSa(adminRole), as(ann))
+        .thenThrows('PRIVILEGE_ESCALATION');
+      spec
+        .given(...org, adminJoined)
+        .when(addSa(adminRole), as(admin))
+        .then([{ data: expect.objectContaining({ roleId: adminRole, via: 'service-account' }) }]);
+    });
+    it('is never made Owner: directly, by joining a group holding Owner, or by its group becoming Owner', () => {
+      const assign = (subjectType: 'user' | 'group', subjectId: string, roleId = owner): OrganizationCommand => ({
+        kind: 'AssignRole',
+        organizationId,
+        subjectType,
+        subjectId,
+        projectId: null,
+        roleId,
+      });
+      spec
+        .given(...org, saJoined)
+        .when(assign('user', sa), asOwner)
+        .thenThrows('PRIVILEGE_ESCALATION');
+      const saInGroup = ev('group.member-added', { groupId, groupName: 'Devs', userId: sa });
+      spec
+        .given(...org, saJoined, group, saInGroup)
+        .when(assign('group', groupId), asOwner)
+        .thenThrows('PRIVILEGE_ESCALATION');
+      const groupOwner = ev('role.assigned', {
+        subjectType: 'group',
+        subjectId: groupId,
+        projectId: null,
+        roleId: owner,
+        roleName: 'Owner',
+        previousRoleId: memberRole,
+      });
+      spec
+        .given(...org, saJoined, group, groupOwner)
+        .when({ kind: 'UpdateGroup', organizationId, groupId, addMemberIds: [sa] }, asOwner)
+        .thenThrows('PRIVILEGE_ESCALATION');
+      // people still can
+      spec
+        .given(...org, saJoined, group, groupOwner)
+        .when({ kind: 'UpdateGroup', organizationId, groupId, addMemberIds: [bob] }, asOwner)
+        .then([{ type: 'group.member-added' }]);
+      spec
+        .given(...org, saJoined, group, saInGroup)
+        .when(assign('group', groupId, adminRole), asOwner)
+        .then([{ type: 'role.assigned' }]);
+    });
+    it('the state knows it is a service account, through a snapshot too', () => {
+      const state = asStored([...org, saJoined])
+        .map(catalogueEvent)
+        .reduce(evolveOrganization, initialOrganizationState);
+      expect(state.users.get(sa)?.serviceAccount).toBe(true);
+      expect(state.users.get(ann)?.serviceAccount).toBeUndefined();
+      expect(OrgAccess.fromSnapshot(JSON.parse(JSON.stringify(state.toSnapshot()))).users.get(sa)?.serviceAccount).toBe(true);
+    });
   });
 
   describe('AddMembers', () => {
@@ -463,7 +558,9 @@ describe('organization decider', () => {
   describe('state', () => {
     it('member removal takes the user out of every group; the initial state is never changed', () => {
       const removed = ev('organization.member-removed', { userId: ann, username: 'ann', groupIds: [groupId] });
-      const state = asStored([...org, group, removed]).reduce(evolveOrganization, initialOrganizationState);
+      const state = asStored([...org, group, removed])
+        .map(catalogueEvent)
+        .reduce(evolveOrganization, initialOrganizationState);
       expect(Object.fromEntries([...state.users.values()].map((u) => [u.id, u.username]))).toEqual({ [ownerId]: 'owner', [bob]: 'bob' });
       expect([...state.groups.get(groupId)!.members]).toEqual([]);
       expect(initialOrganizationState.users.size).toBe(0);

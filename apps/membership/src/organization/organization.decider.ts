@@ -1,4 +1,12 @@
-import { assertAssignable, assertMayCreateGroupWithMembers, assertMayEmpty, assertMayJoin, assertMayTakeOver, type RoleDefinition } from '@app/access-model';
+import {
+  assertAssignable,
+  assertMayCreateGroupWithMembers,
+  assertMayEmpty,
+  assertMayJoin,
+  assertMayTakeOver,
+  assertNotOwnerForServiceAccounts,
+  type RoleDefinition,
+} from '@app/access-model';
 import {
   builtInRoleId,
   DomainError,
@@ -28,6 +36,8 @@ interface Scoped {
 export type OrganizationCommand =
   | (Scoped & { kind: 'CreateOrganization'; name: string; slug: string; ownerId: string; ownerUsername: string; via: 'creator' | 'bootstrap' })
   | (Scoped & { kind: 'AddMembers'; users: Array<{ userId: string; username: string }>; roleId?: string; via: 'invite' | 'account' })
+  /** a service account (identity's) joins with a role the actor may grant, never Owner */
+  | (Scoped & { kind: 'AddServiceAccount'; serviceAccountId: string; name: string; roleId?: string; checkOnly?: boolean })
   | (Scoped & { kind: 'RemoveMember'; userId: string })
   | (Scoped & { kind: 'CreateGroup'; groupId: string; name: string; description: string; memberIds: string[] })
   | (Scoped & {
@@ -135,6 +145,14 @@ export function decideOrganization(
         .map((u) => event(OrganizationMemberAdded, orgId, { userId: u.userId, username: u.username, roleId, via: command.via }));
     }
 
+    case 'AddServiceAccount': {
+      const roleId = command.roleId ?? builtInRoleId(orgId, 'member');
+      if (roleId === org.ownerRoleId) throw new DomainError(ErrorCode.PRIVILEGE_ESCALATION, 'a service account never holds the Owner role');
+      assertAssignable(org, actorId, roleId, 'organization');
+      if (command.checkOnly || state.users.has(command.serviceAccountId)) return [];
+      return [event(OrganizationMemberAdded, orgId, { userId: command.serviceAccountId, username: command.name, roleId, via: 'service-account' })];
+    }
+
     case 'RemoveMember': {
       const user = state.users.get(command.userId);
       if (!user) throw notFound('person');
@@ -196,6 +214,11 @@ export function decideOrganization(
       }
       const adds = [...new Set(command.addMemberIds ?? [])].filter((id) => !group.members.has(id));
       requireMembers(state, adds);
+      assertNotOwnerForServiceAccounts(
+        org,
+        group.orgRole,
+        adds.map((id) => state.users.get(id)),
+      );
       const removes = new Set(command.removeMemberIds ?? []);
       for (const userId of adds) if (!removes.has(userId)) events.push(event(GroupMemberAdded, orgId, { groupId: group.id, groupName: name, userId }));
       for (const userId of removes)

@@ -74,6 +74,48 @@ describe('organization repository: snapshots and concurrent commands (real datab
     }
   });
 
+  it('group commit: role changes queued on one organization are decided one after another and appended in one insert; one refused in the batch changes nothing for the others', async () => {
+    const counted = await new MongoClient(requireInfraEnv().mongoUrl, { monitorCommands: true }).connect();
+    let commands: string[] = [];
+    counted.on('commandStarted', (e) => commands.push(`${e.commandName} ${String(e.command[e.commandName])}`));
+    const countedDb = counted.db(db.databaseName);
+    const one: OrganizationDeps = {
+      db: countedDb,
+      store: createEventStore(countedDb, { service: 'membership' }),
+      cache: new OrganizationCache(),
+      customRoles: async () => [],
+    };
+    try {
+      const { organizationId, ownerId } = await newOrganization();
+      const people = memberIds((await addMembers(one, organizationId, 8)).state, ownerId);
+      const assign = (userId: string, roleId: string) =>
+        runOrganizationCommand(
+          one,
+          { kind: 'AssignRole', organizationId, subjectType: 'user', subjectId: userId, projectId: null, roleId },
+          meta(ownerId),
+          () => roleId,
+        );
+      commands = [];
+      const admin = builtInRoleId(organizationId, 'admin');
+      // the fourth names a role that does not exist: refused in the middle of the batch
+      const results = await Promise.allSettled(people.map((userId, i) => assign(userId, i === 3 ? randomUUID() : admin)));
+      expect(results.map((r) => (r.status === 'fulfilled' ? r.value.reply : (r.reason as { code: string }).code))).toEqual(
+        people.map((_, i) => (i === 3 ? 'NOT_FOUND' : admin)),
+      );
+      // 8 commands: one read of the newer commits, the 8 command-id look-ups, one insert of 7 commits, one of 7 markers
+      expect(commands.sort()).toEqual(
+        ['find event_commits', ...Array<string>(8).fill('find organization_commands'), 'insert event_commits', 'insert organization_commands'].sort(),
+      );
+      const state = (await loadOrganization(deps, organizationId)).state;
+      expect(people.map((id) => state.users.get(id)!.orgRole)).toEqual(people.map((_, i) => (i === 3 ? builtInRoleId(organizationId, 'member') : admin)));
+      // each its own commit, command id and reply: a retry of one gets its reply, nothing appended
+      const versions = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.version] : []));
+      expect(new Set(versions).size).toBe(7);
+    } finally {
+      await counted.close();
+    }
+  });
+
   it('writes a snapshot every SNAPSHOT_EVERY events and loads from it plus the newer commits only, to the same state as a full replay', async () => {
     const { organizationId } = await newOrganization();
     await addMembers(deps, organizationId, SNAPSHOT_EVERY + 5);

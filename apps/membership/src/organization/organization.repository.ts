@@ -1,8 +1,17 @@
 import type { Collection, Db } from 'mongodb';
 import { OrgAccess, type OrgAccessSnapshot, type RoleDefinition } from '@app/access-model';
-import type { CommandMeta, DomainEvent, NewEvent } from '@app/contracts';
-import { handleCommand, isDuplicateKey, type CommandResult, type CommitDocument, type EventStore } from '@app/event-store';
+import type { CatalogueEvent, CommandMeta, NewEvent } from '@app/contracts';
+import {
+  duplicateKeyIndexes,
+  handleCommandBatch,
+  isDuplicateKey,
+  type BatchOutcome,
+  type CommandResult,
+  type CommitDocument,
+  type EventStore,
+} from '@app/event-store';
 import { decideOrganization, weighsRoles, type OrganizationCommand } from './organization.decider';
+import { mayRevoke } from './revocation';
 import { evolveOrganization, initialOrganizationState, organizationStreamId, type OrganizationState } from './organization.state';
 
 /** A snapshot is written when the stream has grown this many events past the last one. */
@@ -56,8 +65,14 @@ export interface LoadedOrganization {
 export class OrganizationCache {
   private readonly entries = new Map<string, LoadedOrganization>();
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** per organization, the batch queued and not started yet */
+  private readonly batches = new Map<string, unknown[]>();
 
-  constructor(private readonly max = 100) {}
+  /** `maxBatch`: the most commands of one group commit (1: one command at a time, as before group commit; bench/role-change) */
+  constructor(
+    private readonly max = 100,
+    private readonly maxBatch = MAX_BATCH,
+  ) {}
 
   get(organizationId: string): LoadedOrganization | undefined {
     return this.entries.get(organizationId);
@@ -67,6 +82,24 @@ export class OrganizationCache {
     this.entries.delete(organizationId);
     if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(organizationId, loaded);
+  }
+
+  /**
+   * Queues `item` for the organization's next batch: the items queued while no batch of theirs has started
+   * yet run together, `run` called once with all of them (at most MAX_BATCH) under the organization's lock.
+   */
+  enqueue<T>(organizationId: string, item: T, run: (batch: T[]) => Promise<void>, max = this.maxBatch): void {
+    const open = this.batches.get(organizationId) as T[] | undefined;
+    if (open && open.length < max) {
+      open.push(item);
+      return;
+    }
+    const batch = [item];
+    this.batches.set(organizationId, batch);
+    void this.exclusive(organizationId, () => {
+      if (this.batches.get(organizationId) === batch) this.batches.delete(organizationId);
+      return run(batch);
+    });
   }
 
   /** runs `fn` after every earlier `exclusive` call of this organization has finished */
@@ -98,8 +131,8 @@ export interface OrganizationDeps {
  * `streamId` decodes every commit of the service), and on MongoDB it is the `_id` index. Membership
  * registers no upcasters, so events are used as stored.
  */
-export async function commitsAfter(commits: Collection<CommitDocument>, streamId: string, version: number): Promise<DomainEvent[]> {
-  const events: DomainEvent[] = [];
+export async function commitsAfter(commits: Collection<CommitDocument>, streamId: string, version: number): Promise<CatalogueEvent[]> {
+  const events: CatalogueEvent[] = [];
   for (let v = version; ; ) {
     const commit = await commits.findOne({ _id: `${streamId}@${v + 1}` });
     if (!commit) return events;
@@ -153,13 +186,93 @@ function customRolesOf(deps: OrganizationDeps, organizationId: string, meta: Com
 /** `reply`: computed from the events and the state they were decided on (with the custom roles), or the first reply when the command id was seen before */
 export type OrganizationResult<R> = CommandResult<OrganizationState, R>;
 
+/** The most commands of one organization decided and appended together (one group commit). */
+export const MAX_BATCH = 32;
+
+/** One queued command of an organization and how to answer its caller. */
+interface Queued {
+  command: OrganizationCommand;
+  meta: CommandMeta;
+  reply: (events: NewEvent[], state: OrganizationState) => unknown;
+  settle: (outcome: BatchOutcome<OrganizationState, unknown>) => void;
+}
+
+/** A copy of a state to fold a batch's earlier commands into (the loaded, perhaps cached, state stays as loaded until the append). */
+const copyState = (state: OrganizationState): OrganizationState => (state.exists ? OrgAccess.fromSnapshot(state.toSnapshot()) : new OrgAccess(state.id));
+
 /**
- * The store's runner (`handleCommand`) with membership's plug-ins: load from the cache or the latest snapshot
- * plus the newer commits; look the command id up in `organization_commands`; ask authorization for the custom
- * roles when the decision weighs roles (on every attempt: a retry after a version conflict asks again);
- * after the append, record the command id, keep the new state in the cache, write a snapshot every
- * SNAPSHOT_EVERY events and publish the commit. Up to `retries` decisions after the first, with a little
- * random back-off. Commands on one organization run one at a time in this process (the cache's lock).
+ * The store's group-commit runner (`handleCommandBatch`) with membership's plug-ins, for the commands of one
+ * organization queued together: load from the cache or the latest snapshot plus the newer commits; look the
+ * command ids up in `organization_commands` (in parallel); the custom roles once per attempt when a decision
+ * weighs roles (a retry after a version conflict asks again); decide each command on the state the earlier
+ * ones leave, append the commits in one insert; then record the command ids (one insert), keep the new state
+ * in the cache, write a snapshot every SNAPSHOT_EVERY events and publish the commits, together.
+ */
+async function runBatch(deps: OrganizationDeps, organizationId: string, queued: Queued[], retries: number): Promise<void> {
+  const outcomes = await batchOutcomes(deps, organizationId, queued, retries).catch((error: unknown) => queued.map(() => ({ ok: false as const, error })));
+  outcomes.forEach((o, i) => queued[i].settle(o));
+}
+
+function batchOutcomes(deps: OrganizationDeps, organizationId: string, queued: Queued[], retries: number) {
+  return handleCommandBatch<OrganizationState, OrganizationCommand, RoleDefinition[] | undefined, unknown, LoadedOrganization>({
+    store: deps.store,
+    streamId: organizationStreamId(organizationId),
+    commands: queued.map((q) => ({
+      command: q.command,
+      meta: q.meta,
+      reply: (events, state, roles) => q.reply(events, roles ? state.withCustomRoles(roles) : state),
+    })),
+    decide: decideOrganization,
+    evolve: evolveOrganization,
+    copy: copyState,
+    load: () => loadUnlocked(deps, organizationId),
+    findEarlier: (commandId) => earlierCommit(deps, commandId),
+    input: async (_loaded, commands) => (commands.some(weighsRoles) ? customRolesOf(deps, organizationId, queued[0].meta) : undefined),
+    afterCommit: async ({ appended, earlier, committed, input }, loaded) => {
+      if (committed) {
+        // first: the runner has evolved the loaded (perhaps cached) state in place, or decided on a copy, so
+        // the cache must hold the state and version after the commits before anything here can fail
+        loaded.state = committed.state;
+        loaded.version = committed.version;
+        deps.cache?.set(organizationId, loaded);
+      }
+      // the command-id markers and the publish do not depend on each other: one round trip instead of two
+      const markers = appended.length
+        ? appliedCommands(deps.db)
+            .insertMany(
+              appended.map((c) => ({ _id: c.commandId, commitId: c._id })),
+              { ordered: false },
+            )
+            .catch((err) => {
+              if (!isDuplicateKey(err) && !duplicateKeyIndexes(err)) throw err;
+            })
+        : undefined;
+      const snapshot = async () => {
+        if (!committed || loaded.version - loaded.snapshotVersion < SNAPSHOT_EVERY) return;
+        await saveSnapshot(deps.db, organizationId, loaded.state, loaded.version);
+        loaded.snapshotVersion = loaded.version;
+      };
+      // a commit that may take a permission away is in JetStream before its command answers (every later
+      // request, through any gateway, sees it); the others answer once appended and the relay publishes them
+      // meanwhile, their callers reading them through consistency tokens
+      const roles = input ? loaded.state.withCustomRoles(input) : loaded.state;
+      // (and a new organization: its reply, pinned by the API contract, carries no token, and its creator's
+      // next requests, through any gateway, find it by slug in the read model)
+      const revokes = [...appended, ...earlier].some((c) => c.events.some((e) => e.type === 'organization.created' || mayRevoke(e, roles)));
+      await Promise.all([markers, snapshot(), revokes ? deps.flush?.(organizationStreamId(organizationId)) : undefined]);
+    },
+    retries,
+    conflictMessage: 'the organization was changed concurrently; try again',
+  });
+}
+
+/**
+ * Runs one command on its organization's stream and answers with its own outcome. With a cache (a running
+ * service), commands of one organization in this process are queued and run as group commits, one batch at
+ * a time under the organization's lock: the commands that arrive while a batch runs form the next one (at
+ * most MAX_BATCH), decided one after another and appended in one round trip (docs/membership.md "Group
+ * commit"). Replicas still race through the store's optimistic concurrency. Up to `retries` attempts after
+ * the first, with a little random back-off.
  */
 export function runOrganizationCommand<R = undefined>(
   deps: OrganizationDeps,
@@ -169,41 +282,14 @@ export function runOrganizationCommand<R = undefined>(
   retries = 10,
 ): Promise<OrganizationResult<R>> {
   const { organizationId } = command;
-  const streamId = organizationStreamId(organizationId);
-  const run = () =>
-    handleCommand({
-      store: deps.store,
-      streamId,
+  return new Promise<OrganizationResult<R>>((resolve, reject) => {
+    const queued: Queued = {
       command,
       meta,
-      decide: decideOrganization,
-      evolve: evolveOrganization,
-      load: () => loadUnlocked(deps, organizationId),
-      findEarlier: (commandId) => earlierCommit(deps, commandId),
-      input: async () => (weighsRoles(command) ? customRolesOf(deps, organizationId, meta) : undefined),
-      reply: (events, state, roles) => reply(events, roles ? state.withCustomRoles(roles) : state),
-      afterCommit: async (result, loaded) => {
-        if (result.duplicate) return;
-        // first: the runner has evolved the loaded (perhaps cached) state in place with the committed events
-        // (evolveOrganization), so its version must follow before anything here can fail
-        loaded.state = result.state;
-        loaded.version = result.version;
-        deps.cache?.set(organizationId, loaded);
-        // the command-id marker and the publish do not depend on each other: one round trip instead of two
-        const marker = appliedCommands(deps.db)
-          .insertOne({ _id: meta.commandId, commitId: result.commit._id })
-          .catch((err) => {
-            if (!isDuplicateKey(err)) throw err;
-          });
-        const snapshot = async () => {
-          if (loaded.version - loaded.snapshotVersion < SNAPSHOT_EVERY) return;
-          await saveSnapshot(deps.db, organizationId, loaded.state, loaded.version);
-          loaded.snapshotVersion = loaded.version;
-        };
-        await Promise.all([marker, snapshot(), deps.flush?.(streamId)]);
-      },
-      retries,
-      conflictMessage: 'the organization was changed concurrently; try again',
-    });
-  return deps.cache ? deps.cache.exclusive(organizationId, run) : run();
+      reply,
+      settle: (o) => (o.ok ? resolve(o.result as OrganizationResult<R>) : reject(o.error)),
+    };
+    if (!deps.cache) void runBatch(deps, organizationId, [queued], retries);
+    else deps.cache.enqueue(organizationId, queued, (batch) => runBatch(deps, organizationId, batch, retries));
+  });
 }

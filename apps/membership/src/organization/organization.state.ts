@@ -1,5 +1,5 @@
 import { OrgAccess } from '@app/access-model';
-import type { DomainEvent } from '@app/contracts';
+import type { CatalogueEvent } from '@app/contracts';
 
 /**
  * One organization: its people, groups, projects and every role binding — the shared access state
@@ -18,8 +18,8 @@ export const organizationStreamId = (organizationId: string): string => `organiz
  * members quadratic): the state belongs to the load that built it, from a fresh `organization.created` or a
  * freshly read snapshot, or to the cache under its per-organization lock.
  */
-export function evolveOrganization(state: OrganizationState, event: DomainEvent): OrganizationState {
-  const next = event.type === 'organization.created' ? new OrgAccess((event.data as { organizationId: string }).organizationId) : state;
+export function evolveOrganization(state: OrganizationState, event: CatalogueEvent): OrganizationState {
+  const next = event.type === 'organization.created' ? new OrgAccess(event.data.organizationId) : state;
   next.apply(event);
   return next;
 }

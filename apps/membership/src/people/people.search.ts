@@ -1,90 +1,117 @@
-import type { Collection, Db } from 'mongodb';
-
 /**
- * Prefix index for people search, navigated by `_id` look-ups only (FerretDB v1 pushes nothing else down).
- * One node per organization and prefix of 1 to SEARCH_PREFIX_MAX characters of a search term: the people
- * (position key + their terms with that prefix) in join order, while there are at most SEARCH_NODE_CAP of
- * them. `n` counts every match, so a node is complete exactly when `n === e.length`; a search whose node
- * overflowed matches so many people that scanning the organization's collection finds a page quickly.
+ * Prefix search over one organization's people, in memory: every search term of every person (lowercased
+ * username, name, words of the name, email) in a sorted array, so the people matching a prefix are one
+ * binary search away. New terms are pushed onto a second, smaller array (`recent`; an insert into a sorted
+ * array of 500,000 terms would move them all), sorted when a query finds it changed (nearly sorted already:
+ * cheap) and merged into the big one once it holds more than `recentMax` entries (√n × 16: the merges of
+ * 500,000 terms added one by one cost ~√n per term). A removed person's or a renamed person's old terms stay
+ * until a merge and are skipped on reading (`live`).
  */
-export const SEARCH_PREFIX_MAX = 6;
-export const SEARCH_NODE_CAP = 2000;
-/**
- * Above this many matches the caller scans instead of looking the matches up one by one: on FerretDB v1 a
- * look-up by `_id` costs a table scan in SQLite (~1 µs a row), while a scan in `_id` order that stops at the
- * page's end decodes ~1 in (rows / matches) rows (~100 µs each); with MongoDB both are index accesses.
- */
-export const SEARCH_LOOKUP_MAX = 200;
 
-export interface SearchNode {
-  _id: string;
-  n: number;
-  /** `<position key>\t<the person's terms with this prefix, joined by \t>` (FerretDB stores no nested arrays) */
-  e: string[];
+/** what the index needs to know of a person */
+export interface Indexed {
+  /** the person's current terms */
+  terms: string[];
+  /** set when the person left the organization */
+  gone?: boolean;
 }
 
-const keyOf = (entry: string): string => entry.slice(0, entry.indexOf('\t'));
-
-/** one collection per organization: on FerretDB v1 (SQLite) even an `_id` look-up reads the whole table */
-export const searchNodes = (db: Db, organizationId: string): Collection<SearchNode> => db.collection<SearchNode>(`people_search_${organizationId}`);
-export const searchNodeId = (_organizationId: string, prefix: string): string => prefix;
-
-/** prefix → the terms having it */
-export function prefixesOf(terms: string[]): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const term of terms)
-    for (let l = 1; l <= Math.min(SEARCH_PREFIX_MAX, term.length); l++) {
-      const p = term.slice(0, l);
-      const list = out.get(p) ?? [];
-      if (!list.includes(term)) list.push(term);
-      out.set(p, list);
-    }
-  return out;
+export interface Entry<P extends Indexed> {
+  term: string;
+  person: P;
 }
 
-/**
- * The node of `prefix` with the person added (`terms`: theirs with that prefix), or undefined when it holds them
- * already (idempotent). Past SEARCH_NODE_CAP, or once a node has overflowed, only `n` counts them.
- */
-export function withPerson(node: SearchNode | null, prefix: string, key: string, terms: string[]): SearchNode | undefined {
-  const entry = [key, ...terms].join('\t');
-  if (!node) return { _id: prefix, n: 1, e: [entry] };
-  if (node.e.some((x) => keyOf(x) === key)) return undefined;
-  if (node.n === node.e.length && node.e.length < SEARCH_NODE_CAP) return { ...node, n: node.n + 1, e: [...node.e, entry] };
-  return { ...node, n: node.n + 1 };
+export interface TermIndex<P extends Indexed> {
+  sorted: Array<Entry<P>>;
+  recent: Array<Entry<P>>;
+  /** whether `recent` is in term order (queries sort it first) */
+  recentSorted: boolean;
+  /** entries of `sorted` known to be dead (a merge drops them) */
+  dead: number;
 }
 
-/** The node without the person (its count one lower). */
-export function withoutPerson(node: SearchNode, key: string): SearchNode {
-  return { ...node, e: node.e.filter((x) => keyOf(x) !== key), n: Math.max(0, node.n - 1) };
+/** `recent` is merged into `sorted` beyond this many entries */
+export const recentMax = (sorted: number): number => Math.max(1024, Math.sqrt(sorted) * 16);
+
+export const emptyIndex = <P extends Indexed>(): TermIndex<P> => ({ sorted: [], recent: [], recentSorted: true, dead: 0 });
+
+/** lowercased username, name, words of the name and email, each once */
+export function searchTerms(p: { username?: string; name?: string; email?: string }): string[] {
+  const terms = [p.username, p.name, ...(p.name ?? '').split(/\s+/), p.email].filter((t): t is string => !!t).map((t) => t.toLowerCase().replace(/\s+/g, ' '));
+  return [...new Set(terms)];
 }
 
-/** Nodes of many people at once (bulk seeding), built exactly as indexPerson would, people in key order. */
-export function buildSearchNodes(organizationId: string, people: Array<{ _id: string; search: string[] }>): SearchNode[] {
-  const nodes = new Map<string, SearchNode>();
-  for (const p of people)
-    for (const [prefix, ts] of prefixesOf(p.search)) {
-      const _id = searchNodeId(organizationId, prefix);
-      const node = nodes.get(_id) ?? { _id, n: 0, e: [] };
-      if (node.n === node.e.length && node.e.length < SEARCH_NODE_CAP) node.e.push([p._id, ...ts].join('\t'));
-      node.n++;
-      nodes.set(_id, node);
-    }
-  return [...nodes.values()];
+const live = <P extends Indexed>(e: Entry<P>): boolean => !e.person.gone && e.person.terms.includes(e.term);
+const byTerm = <P extends Indexed>(a: Entry<P>, b: Entry<P>): number => (a.term < b.term ? -1 : a.term > b.term ? 1 : 0);
+
+/** first index of `sorted` whose term is ≥ `term` */
+function lowerBound<P extends Indexed>(sorted: Array<Entry<P>>, term: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid].term < term) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
-/**
- * Position keys of the people matching `search` after `afterKey`, in order, when the index knows them all
- * and they are few; undefined when the prefix matches many (the caller scans, which finds a page quickly).
- */
-export async function searchCandidates(db: Db, organizationId: string, search: string, afterKey: string): Promise<string[] | undefined> {
-  const node = await searchNodes(db, organizationId).findOne({ _id: searchNodeId(organizationId, search.slice(0, SEARCH_PREFIX_MAX)) });
-  if (!node) return [];
-  if (node.n !== node.e.length) return undefined;
-  const keys = node.e
-    .map((x) => x.split('\t'))
-    .filter(([k, ...ts]) => k > afterKey && ts.some((t) => t.startsWith(search)))
-    .map(([k]) => k)
-    .sort();
-  return keys.length > SEARCH_LOOKUP_MAX ? undefined : keys;
+/** Sorts `recent` into `sorted`, dropping dead entries (none to look for while nobody left or was renamed). */
+function merge<P extends Indexed>(index: TermIndex<P>): void {
+  const add = index.recent.filter(live).sort(byTerm);
+  const old = index.dead > 0 ? index.sorted.filter(live) : index.sorted;
+  const out = new Array<Entry<P>>(old.length + add.length);
+  let i = 0;
+  let j = 0;
+  for (let k = 0; k < out.length; k++) out[k] = j >= old.length || (i < add.length && add[i].term < old[j].term) ? add[i++] : old[j++];
+  index.sorted = out;
+  index.recent = [];
+  index.recentSorted = true;
+  index.dead = 0;
 }
+
+/** Indexes the person's current `terms` (call again after they changed; the old ones die). */
+export function indexPerson<P extends Indexed>(index: TermIndex<P>, person: P): void {
+  for (const term of person.terms) index.recent.push({ term, person });
+  index.recentSorted = false;
+  if (index.recent.length > recentMax(index.sorted.length)) merge(index);
+}
+
+/** Notes that `count` entries died (a person left or was renamed): many dead entries trigger a merge. */
+export function noteDead<P extends Indexed>(index: TermIndex<P>, count: number): void {
+  index.dead += count;
+  if (index.dead > 1000 && index.dead > index.sorted.length / 4) merge(index);
+}
+
+/** Builds an index of many people at once (restoring a snapshot): one sort. */
+export function buildIndex<P extends Indexed>(people: Iterable<P>): TermIndex<P> {
+  const sorted: Array<Entry<P>> = [];
+  for (const person of people) for (const term of person.terms) sorted.push({ term, person });
+  return { sorted: sorted.sort(byTerm), recent: [], recentSorted: true, dead: 0 };
+}
+
+const countIn = <P extends Indexed>(entries: Array<Entry<P>>, prefix: string): number => lowerBound(entries, `${prefix}\uffff`) - lowerBound(entries, prefix);
+
+function sortRecent<P extends Indexed>(index: TermIndex<P>): void {
+  if (index.recentSorted) return;
+  index.recent.sort(byTerm);
+  index.recentSorted = true;
+}
+
+/** How many entries have a term starting with `prefix` (dead ones included): what the matching people cost to collect. */
+export function countPrefix<P extends Indexed>(index: TermIndex<P>, prefix: string): number {
+  sortRecent(index);
+  return countIn(index.sorted, prefix) + countIn(index.recent, prefix);
+}
+
+/** The people with a current term starting with `prefix`, each once, in no particular order. */
+export function peopleWithPrefix<P extends Indexed>(index: TermIndex<P>, prefix: string): Set<P> {
+  sortRecent(index);
+  const found = new Set<P>();
+  for (const entries of [index.sorted, index.recent])
+    for (let i = lowerBound(entries, prefix); i < entries.length && entries[i].term.startsWith(prefix); i++) if (live(entries[i])) found.add(entries[i].person);
+  return found;
+}
+
+/** Whether a term of the person starts with `prefix` (the scan's test). */
+export const hasPrefix = (person: Indexed, prefix: string): boolean => person.terms.some((t) => t.startsWith(prefix));

@@ -1,14 +1,45 @@
-import type { Progress } from '@app/event-store';
+import { DomainError, ErrorCode, parseConsistencyToken, type CommandMeta } from '@app/contracts';
 import type { Infrastructure } from '@app/platform';
-import { waitForReadModel } from '../people/people.queries';
+import type { RunningPeopleView } from '../people/people.consumer';
+import type { PeopleModel } from '../people/people.view';
 
-export const PEOPLE_PROJECTION_HANDLE = Symbol('PEOPLE_PROJECTION_HANDLE');
-/** filled in at start-up, once the projection runs */
-export interface ProjectionHandle {
-  running?: Progress;
+export const PEOPLE_VIEW_HANDLE = Symbol('PEOPLE_VIEW_HANDLE');
+/** filled in at start-up, when the people view starts */
+export interface PeopleViewHandle {
+  running?: Promise<RunningPeopleView>;
+  /** this process's outbox relay (the caller's writes published before the read) */
+  relay?: Infrastructure['relay'];
 }
 
-/** Queries read the people read model after it caught up with the events stream. */
-export function caughtUp(infra: Infrastructure, projection: ProjectionHandle) {
-  return waitForReadModel({ db: infra.db, jsm: infra.jsm, projection: projection.running });
+/**
+ * The caller's own writes that may not be in JetStream yet (consistency tokens, `meta.after`: the gateway names
+ * them for a while after each write): until the relay has published the organization streams up to those
+ * positions (this process's round, or another replica's stored position), bounded; late: SERVICE_UNAVAILABLE.
+ * Before that, whatever this process appended is published (its relay's rounds in flight), so with one
+ * replica every write that answered is in the stream, token or not. A read that must show the caller's
+ * writes calls this before taking the stream's last sequence (`caughtUp` does).
+ */
+export async function writesPublished(relay: Infrastructure['relay'], meta: Pick<CommandMeta, 'after'> | undefined, timeoutMs = 5000): Promise<void> {
+  await relay.settled();
+  const positions = (meta?.after ?? []).flatMap((t) => parseConsistencyToken(t) ?? []).filter((p) => p.streamId.startsWith('organization-'));
+  const published = await Promise.all(positions.map((p) => relay.waitPublished(p.streamId, p.version, timeoutMs)));
+  if (published.includes(false)) throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'your last change is not readable yet; try again');
+}
+
+/**
+ * Queries read the in-memory people model once the caller's writes are published (`meta`) and the model has
+ * applied the events stream up to where it then was (read-your-writes); 503 SERVICE_UNAVAILABLE when it does
+ * not get there within 10 s.
+ */
+export async function caughtUp(handle: PeopleViewHandle, meta?: Pick<CommandMeta, 'after'>, timeoutMs = 10_000): Promise<PeopleModel> {
+  const started = Date.now();
+  const unavailable = () => new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'the people list is starting; try again');
+  if (!handle.running) throw unavailable();
+  if (handle.relay) await writesPublished(handle.relay, meta);
+  let timer: NodeJS.Timeout | undefined;
+  const view = await Promise.race([
+    handle.running,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(unavailable()), timeoutMs))), // restoring a snapshot
+  ]).finally(() => clearTimeout(timer));
+  return view.current(Math.max(0, timeoutMs - (Date.now() - started)));
 }

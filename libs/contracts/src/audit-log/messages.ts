@@ -13,7 +13,7 @@ export const AuditLogSubjects = {
   replayDeadLetters: () => cmdSubject('audit-log', 'projection', 'replay-dead-letters'),
 };
 
-export const AUDIT_RESOURCES = ['User', 'Organization', 'Group', 'Role', 'Project', 'Member'] as const;
+export const AUDIT_RESOURCES = ['User', 'Organization', 'Group', 'Role', 'Project', 'Member', 'ServiceAccount'] as const;
 export const AUDIT_OPERATIONS = ['Added', 'Removed', 'Modified'] as const;
 export type AuditResource = (typeof AUDIT_RESOURCES)[number];
 export type AuditOperation = (typeof AUDIT_OPERATIONS)[number];

@@ -1,5 +1,5 @@
 import { defineEvent, S } from '../catalogue';
-import { Email, PersonName, Username } from '../fields';
+import { Description, Email, EntityName, PersonName, Username } from '../fields';
 
 const svc = 'identity' as const;
 
@@ -105,6 +105,83 @@ export const UserSessionsEnded = defineEvent({
   data: S.obj({ userId: S.uuid, reason: S.oneOf('password-reset', 'password-changed', 'logout') }),
 });
 
+// ------------------------------------------------------------------ service accounts (docs/identity.md "Service accounts")
+
+const saRef = { serviceAccountId: S.uuid, organizationId: S.described(S.uuid, 'the organization that owns the service account') };
+const saName = S.described(Username.schema, "the service account's name (a handle, unique in its organization regardless of case)");
+
+export const ServiceAccountCreated = defineEvent({
+  service: svc,
+  type: 'service-account.created',
+  version: 1,
+  organizationScoped: true,
+  description:
+    'An organization created a service account: a non-human identity it owns, authenticated by its tokens only (it never logs in ' +
+    "with a password). Its role in the organization is membership's (`organization.member-added`, `via` `service-account`).",
+  data: S.obj({ ...saRef, name: saName, description: Description.schema, createdBy: S.described(S.uuid, 'the user who created it') }),
+});
+
+export const ServiceAccountDetailsChanged = defineEvent({
+  service: svc,
+  type: 'service-account.details-changed',
+  version: 1,
+  organizationScoped: true,
+  description: "The service account's name or description changed.",
+  data: S.obj({ ...saRef, name: saName, description: Description.schema, previousName: saName }),
+});
+
+export const ServiceAccountDeactivated = defineEvent({
+  service: svc,
+  type: 'service-account.deactivated',
+  version: 1,
+  organizationScoped: true,
+  description: 'The service account was deactivated: every one of its tokens is refused until it is reactivated (they are kept).',
+  data: S.obj({ ...saRef, name: saName }),
+});
+
+export const ServiceAccountReactivated = defineEvent({
+  service: svc,
+  type: 'service-account.reactivated',
+  version: 1,
+  organizationScoped: true,
+  description: 'The service account was reactivated: its tokens that are neither revoked nor expired work again.',
+  data: S.obj({ ...saRef, name: saName }),
+});
+
+export const ServiceAccountDeleted = defineEvent({
+  service: svc,
+  type: 'service-account.deleted',
+  version: 1,
+  organizationScoped: true,
+  description:
+    'The service account was deleted: every one of its tokens died with it (no separate `service-account.token-revoked`), and ' +
+    'its name is free again in the organization.',
+  data: S.obj({ ...saRef, name: saName }),
+});
+
+export const ServiceAccountTokenCreated = defineEvent({
+  service: svc,
+  type: 'service-account.token-created',
+  version: 1,
+  organizationScoped: true,
+  description: "A token of the service account was issued. Carries the token's id, name and expiry, never the secret or its hash.",
+  data: S.obj({
+    ...saRef,
+    tokenId: S.uuid,
+    name: S.described(EntityName.schema, "the token's name"),
+    expiresAt: S.described(S.nullable(S.isoDate), 'when the token stops working on its own (null: never)'),
+  }),
+});
+
+export const ServiceAccountTokenRevoked = defineEvent({
+  service: svc,
+  type: 'service-account.token-revoked',
+  version: 1,
+  organizationScoped: true,
+  description: "A token of the service account was revoked: it is refused from the next request on. Carries the token's id and name, never the secret.",
+  data: S.obj({ ...saRef, tokenId: S.uuid, name: S.described(EntityName.schema, "the token's name") }),
+});
+
 export const IDENTITY_EVENTS = [
   UserCreated,
   UserApiTokenReset,
@@ -114,4 +191,11 @@ export const IDENTITY_EVENTS = [
   UserEmailChanged,
   UserPasswordSet,
   UserSessionsEnded,
+  ServiceAccountCreated,
+  ServiceAccountDetailsChanged,
+  ServiceAccountDeactivated,
+  ServiceAccountReactivated,
+  ServiceAccountDeleted,
+  ServiceAccountTokenCreated,
+  ServiceAccountTokenRevoked,
 ] as const;

@@ -1,7 +1,7 @@
 import { hkdfSync } from 'node:crypto';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ErrorCode } from '../errors';
-import { Email, PersonName, Username } from '../fields';
+import { Description, Email, EntityName, PersonName, Username } from '../fields';
 import { M } from '../message-schema';
 import { cmdSubject, qrySubject } from '../subjects';
 
@@ -20,6 +20,14 @@ export const IdentitySubjects = {
   changeProfile: () => cmdSubject('identity', 'user', 'change-profile'),
   changeEmail: () => cmdSubject('identity', 'user', 'change-email'),
   resetApiToken: () => cmdSubject('identity', 'user', 'reset-api-token'),
+  /** service accounts (docs/identity.md "Service accounts"); the gateway checks `organization.service_accounts.*` first */
+  createServiceAccount: () => cmdSubject('identity', 'service-account', 'create'),
+  changeServiceAccount: () => cmdSubject('identity', 'service-account', 'change'),
+  deleteServiceAccount: () => cmdSubject('identity', 'service-account', 'delete'),
+  createServiceAccountToken: () => cmdSubject('identity', 'service-account', 'create-token'),
+  revokeServiceAccountToken: () => cmdSubject('identity', 'service-account', 'revoke-token'),
+  getServiceAccount: () => qrySubject('identity', 'get-service-account'),
+  listServiceAccounts: () => qrySubject('identity', 'list-service-accounts'),
 };
 
 /** Rules shared by the gateway's DTOs and identity's own checks (API.md "Accounts, login, profile"); the text limits are fields.ts's. */
@@ -36,10 +44,14 @@ export type VerifyTokenRequest = Static<typeof VerifyTokenRequest>;
 /** A user id that is not a string is nobody's. */
 const userId = M.str('user not found', { code: ErrorCode.NOT_FOUND });
 export interface AuthenticatedUser {
+  /** the user's id, or the service account's */
   userId: string;
+  /** the user's username, or the service account's name */
   username: string;
-  /** 'api' for a personal API token, 'session' for a login session */
-  tokenKind: 'api' | 'session';
+  /** 'api' for a personal API token, 'session' for a login session, 'service-account' for a service account's token */
+  tokenKind: 'api' | 'session' | 'service-account';
+  /** a service account's token: the organization that owns the service account */
+  organizationId?: string;
   /** the API token's id (`user.api-token-reset`): what the gateway's cache invalidates by; never the secret or a hash */
   tokenId?: string;
   /** the session's epoch (`user.sessions-ended` raises it) */
@@ -160,6 +172,68 @@ export interface FindUsersReply {
   notFound: string[];
 }
 
+const saOrgId = M.str('organization not found', { code: ErrorCode.NOT_FOUND, lowercase: true });
+const serviceAccountId = M.str('service account not found', { code: ErrorCode.NOT_FOUND, lowercase: true });
+
+/** `serviceAccountId` derives from the command id (a retried command creates nothing twice). */
+export const CreateServiceAccountRequest = M.obj(
+  { organizationId: saOrgId, name: M.text(Username), description: M.text(Description), createdBy: M.uuid('createdBy must be a user id') },
+  ['organizationId', 'name', 'createdBy'],
+);
+export type CreateServiceAccountRequest = Static<typeof CreateServiceAccountRequest>;
+export const ChangeServiceAccountRequest = M.obj(
+  { organizationId: saOrgId, serviceAccountId, name: M.text(Username), description: M.text(Description), active: M.bool('active must be a boolean') },
+  ['organizationId', 'serviceAccountId'],
+);
+export type ChangeServiceAccountRequest = Static<typeof ChangeServiceAccountRequest>;
+export const ServiceAccountRef = M.obj({ organizationId: saOrgId, serviceAccountId });
+export type ServiceAccountRef = Static<typeof ServiceAccountRef>;
+export const CreateServiceAccountTokenRequest = M.obj(
+  { organizationId: saOrgId, serviceAccountId, name: M.text(EntityName), expiresAt: M.str('expiresAt must be an ISO 8601 date-time', { maxLength: 40 }) },
+  ['organizationId', 'serviceAccountId', 'name'],
+);
+export type CreateServiceAccountTokenRequest = Static<typeof CreateServiceAccountTokenRequest>;
+export const RevokeServiceAccountTokenRequest = M.obj({
+  organizationId: saOrgId,
+  serviceAccountId,
+  tokenId: M.str('token not found', { code: ErrorCode.NOT_FOUND, lowercase: true }),
+});
+export type RevokeServiceAccountTokenRequest = Static<typeof RevokeServiceAccountTokenRequest>;
+export const ListServiceAccountsRequest = M.obj(
+  { organizationId: saOrgId, limit: M.int('limit must be 1 to 500', { minimum: 1, maximum: 500 }), cursor: M.str('cursor is invalid', { maxLength: 200 }) },
+  ['organizationId'],
+);
+export type ListServiceAccountsRequest = Static<typeof ListServiceAccountsRequest>;
+
+/** A service account as identity has it (its role and project roles are membership's). */
+export interface ServiceAccountView {
+  id: string;
+  organizationId: string;
+  name: string;
+  description: string;
+  active: boolean;
+  createdBy: string;
+  createdAt: string;
+}
+export interface ServiceAccountTokenView {
+  id: string;
+  name: string;
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+}
+export interface ServiceAccountDetail extends ServiceAccountView {
+  tokens: ServiceAccountTokenView[];
+}
+export interface CreatedServiceAccountToken {
+  id: string;
+  name: string;
+  createdAt: string;
+  expiresAt: string | null;
+  /** the secret, shown once */
+  token: string;
+}
+
 /** The body of every message identity takes, by the key of its subject (checked at the edge, libs/messaging). */
 export const IdentityRequests = {
   health: M.none(),
@@ -177,4 +251,11 @@ export const IdentityRequests = {
   changeProfile: ChangeProfileRequest,
   changeEmail: ChangeEmailRequest,
   resetApiToken: ResetApiTokenRequest,
+  createServiceAccount: CreateServiceAccountRequest,
+  changeServiceAccount: ChangeServiceAccountRequest,
+  deleteServiceAccount: ServiceAccountRef,
+  createServiceAccountToken: CreateServiceAccountTokenRequest,
+  revokeServiceAccountToken: RevokeServiceAccountTokenRequest,
+  getServiceAccount: ServiceAccountRef,
+  listServiceAccounts: ListServiceAccountsRequest,
 } satisfies Record<keyof typeof IdentitySubjects, TSchema>;

@@ -28,13 +28,13 @@ export const OrganizationMemberAdded = defineEvent({
   version: 1,
   organizationScoped: true,
   description:
-    'A user joined the organization with an organization role (`roleId`, Member unless another was asked for). `via`: `creator` (created the organization), `invite` (added by handle), `account` (account created by the organization), `bootstrap`.',
+    "A user joined the organization with an organization role (`roleId`, Member unless another was asked for). `via`: `creator` (created the organization), `invite` (added by handle), `account` (account created by the organization), `bootstrap`, `service-account` (a service account of the organization, identity's `service-account.created`: the member is not a person; `username` is its name).",
   data: S.obj({
     organizationId: S.uuid,
     userId: S.uuid,
     username: Username.schema,
     roleId: S.uuid,
-    via: S.oneOf('creator', 'invite', 'account', 'bootstrap'),
+    via: S.oneOf('creator', 'invite', 'account', 'bootstrap', 'service-account'),
   }),
 });
 

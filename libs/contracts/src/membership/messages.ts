@@ -53,6 +53,13 @@ export const MembershipSubjects = {
   assignRole: () => cmdSubject('membership', 'organization', 'assign-role'),
   /** UnassignRoleRequest → {}: a user or group loses the role bound on a project (NOT_FOUND) */
   unassignRole: () => cmdSubject('membership', 'organization', 'unassign-role'),
+  /**
+   * AddServiceAccountRequest → {}: a service account (identity's) joins the organization with a role the actor
+   * may grant, never Owner (PRIVILEGE_ESCALATION, FORBIDDEN)
+   */
+  addServiceAccount: () => cmdSubject('membership', 'organization', 'add-service-account'),
+  /** ServiceAccountRolesRequest → ServiceAccountRolesReply: the organization and project roles bound to each (directly) */
+  serviceAccountRoles: () => qrySubject('membership', 'service-account-roles'),
 };
 
 export interface Page<T> {
@@ -92,7 +99,7 @@ export const GetOrganizationRequest = M.obj(
 export type GetOrganizationRequest = Static<typeof GetOrganizationRequest>;
 
 export interface PersonView {
-  type: 'user' | 'group';
+  type: 'user' | 'group' | 'service_account';
   id: string;
   name: string;
   username?: string;
@@ -107,7 +114,7 @@ export const ListPeopleRequest = M.obj(
   {
     organizationId: orgPathId,
     search: M.str('search is too long', { maxLength: 200 }),
-    type: M.oneOf('type must be user or group', 'user', 'group'),
+    type: M.oneOf('type must be user, service_account or group', 'user', 'service_account', 'group'),
     roleId: M.str('roleId must be a role id', { lowercase: true }),
     limit,
     cursor,
@@ -231,6 +238,27 @@ export const UnassignRoleRequest = M.obj({
 });
 export type UnassignRoleRequest = Static<typeof UnassignRoleRequest>;
 
+/** `checkOnly`: only whether the actor may give a service account that role (before identity creates it); nothing is added */
+export const AddServiceAccountRequest = M.obj(
+  {
+    organizationId: orgId,
+    serviceAccountId: M.uuid('serviceAccountId must be a UUID'),
+    name: M.str('name must be a string', { maxLength: 39 }),
+    roleId,
+    checkOnly: M.bool('checkOnly must be a boolean'),
+  },
+  ['organizationId'],
+);
+export type AddServiceAccountRequest = Static<typeof AddServiceAccountRequest>;
+export const ServiceAccountRolesRequest = M.obj({ organizationId: orgId, ids: userIds('ids') });
+export type ServiceAccountRolesRequest = Static<typeof ServiceAccountRolesRequest>;
+export interface ServiceAccountRoles {
+  /** the organization role bound to it directly (null: not a member) */
+  role: { id: string; name: string } | null;
+  projectRoles: Array<{ projectId: string; roleId: string; roleName: string }>;
+}
+export type ServiceAccountRolesReply = Record<string, ServiceAccountRoles>;
+
 /** The body of every message membership takes, by the key of its subject (checked at the edge, libs/messaging). */
 export const MembershipRequests = {
   health: M.none(),
@@ -254,4 +282,6 @@ export const MembershipRequests = {
   deleteProject: DeleteProjectRequest,
   assignRole: AssignRoleRequest,
   unassignRole: UnassignRoleRequest,
+  addServiceAccount: AddServiceAccountRequest,
+  serviceAccountRoles: ServiceAccountRolesRequest,
 } satisfies Record<keyof typeof MembershipSubjects, TSchema>;

@@ -23,7 +23,7 @@ export class ListEntriesController {
     const req = msg.body; // checked against ListEntriesRequest at the edge
     pageFilter(req); // a cursor or date it cannot read is refused before any waiting
     if (req.consistent !== false) {
-      const sequence = await streamLastSequence(this.infra.jsm);
+      const sequence = await streamLastSequence(this.infra.jsm, this.infra.naming);
       if (!(await waitUntilApplied(this.host, sequence, 3000))) this.infra.logger.warn({ sequence }, 'audit query answered before the projection caught up');
     }
     return listEntries(this.infra.db, req);

@@ -2,8 +2,10 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { DomainError, ErrorCode, IdentitySubjects, type AuthenticatedUser, type Message, type VerifyTokenRequest } from '@app/contracts';
 import { INFRA, type Infrastructure } from '@app/platform';
-import { hashToken, isSessionToken, obviouslyForged } from '../../credentials/api-token';
-import { apiTokens, sessions } from '../../credentials/credentials.repository';
+import { hashToken, isServiceAccountToken, isSessionToken, LEGACY_SESSION_TOKEN_PREFIX, obviouslyForged } from '../../credentials/api-token';
+import { apiTokens, serviceAccountTokens, sessions } from '../../credentials/credentials.repository';
+import { serviceAccountsCollection } from '../../service-account/service-accounts.projection';
+import { tokenUsable } from '../../service-account/service-account.state';
 import { usersCollection } from '../../projections/users.projection';
 
 /** lastUsedAt is written at most once a minute per token, so verification stays a read in the common case. */
@@ -28,7 +30,11 @@ export class VerifyTokenController {
     if (obviouslyForged(token)) throw unauthenticated;
     const db = this.infra.db;
 
-    if (isSessionToken(token)) {
+    if (isServiceAccountToken(token)) {
+      const principal = await this.serviceAccount(token);
+      if (principal) return principal;
+    }
+    if (isSessionToken(token) || token.startsWith(LEGACY_SESSION_TOKEN_PREFIX)) {
       const session = await sessions(db).findOne({ _id: hashToken(token) });
       if (!session || session.expiresAt.getTime() <= Date.now()) throw unauthenticated;
       const user = await usersCollection(db).findOne({ _id: session.userId });
@@ -48,6 +54,33 @@ export class VerifyTokenController {
         .catch(() => undefined);
     }
     return { userId: user._id, username: user.username!, tokenKind: 'api', tokenId: credential.tokenId, expiresAt: null };
+  }
+
+  /**
+   * A service account's token: its credential, and in the read model the account live and active with the
+   * token's id among its tokens, unexpired. Undefined when it is not one (a `pps_` session of before, or unknown).
+   */
+  private async serviceAccount(token: string): Promise<AuthenticatedUser | undefined> {
+    const db = this.infra.db;
+    const credential = await serviceAccountTokens(db).findOne({ _id: hashToken(token) });
+    if (!credential) return undefined;
+    const account = await serviceAccountsCollection(db).findOne({ _id: credential.serviceAccountId });
+    const now = Date.now();
+    if (!account || !tokenUsable(account, credential.tokenId, now))
+      throw new DomainError(ErrorCode.UNAUTHENTICATED, 'missing, unknown, expired or revoked token');
+    if (!credential.lastUsedAt || now - credential.lastUsedAt.getTime() >= LAST_USED_GRANULARITY_MS) {
+      await serviceAccountTokens(db)
+        .updateOne({ _id: credential._id, lastUsedAt: credential.lastUsedAt }, { $set: { lastUsedAt: new Date(now) } })
+        .catch(() => undefined);
+    }
+    return {
+      userId: account._id,
+      username: account.name!,
+      tokenKind: 'service-account',
+      tokenId: credential.tokenId,
+      organizationId: account.organizationId,
+      expiresAt: account.tokens![credential.tokenId].expiresAt,
+    };
   }
 }
 

@@ -12,7 +12,7 @@ import {
   type Message,
 } from '@app/contracts';
 import { INFRA, type Infrastructure } from '@app/platform';
-import { runOrganization } from '../../organization/organization-command.runner';
+import { runOrganization, withToken } from '../../organization/organization-command.runner';
 import { callService } from '../../common/rpc';
 
 /** Adds existing users by handle: usernames exactly as written (case included), emails regardless of case. */
@@ -32,11 +32,11 @@ export async function addPeople(infra: Infrastructure, req: AddPeopleRequest, me
   );
   const added = result.reply;
   const addedIds = new Set(added.map((a) => a.userId));
-  return {
+  return withToken(req.organizationId, result.version, {
     added,
     notFound: found.notFound,
     alreadyMembers: [...new Set(found.found.filter((f) => !addedIds.has(f.userId)).map((f) => f.handle))],
-  };
+  });
 }
 
 @Controller()

@@ -2,7 +2,7 @@ import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { isNewEvent, MembershipSubjects, RoleAssigned, type AssignRoleRequest, type BindingView, type Message, type NewEvent } from '@app/contracts';
 import { INFRA, type Infrastructure } from '@app/platform';
-import { runOrganization } from '../../organization/organization-command.runner';
+import { runOrganization, withToken } from '../../organization/organization-command.runner';
 
 const roleNameOf = (e: NewEvent | undefined): string | undefined => (e && isNewEvent(e, RoleAssigned) ? e.data.roleName : undefined);
 
@@ -29,6 +29,6 @@ export class AssignRoleController {
       projectId,
       role: { id: command.roleId, name: roleNameOf(events[0]) ?? state.roles.get(command.roleId)?.name ?? '' },
     }));
-    return result.reply;
+    return withToken(req.organizationId, result.version, result.reply);
   }
 }

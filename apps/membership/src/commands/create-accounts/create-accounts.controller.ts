@@ -9,7 +9,7 @@ import {
   type Message,
 } from '@app/contracts';
 import { INFRA, type Infrastructure } from '@app/platform';
-import { runOrganization } from '../../organization/organization-command.runner';
+import { runOrganization, withToken } from '../../organization/organization-command.runner';
 import { callService } from '../../common/rpc';
 
 /** Identity creates the accounts (managed by this organization); they and the existing users join. */
@@ -29,8 +29,8 @@ export async function createAccounts(infra: Infrastructure, req: CreateMemberAcc
     120_000,
   );
   const users = [...reply.created, ...reply.existing].flatMap((u) => (u.username ? [{ userId: u.userId, username: u.username }] : []));
-  await runOrganization(infra, { kind: 'AddMembers', organizationId: req.organizationId, users, roleId: req.roleId, via: 'account' }, meta);
-  return { created: reply.created, existing: reply.existing.map((e) => ({ userId: e.userId, email: e.email })) };
+  const joined = await runOrganization(infra, { kind: 'AddMembers', organizationId: req.organizationId, users, roleId: req.roleId, via: 'account' }, meta);
+  return withToken(req.organizationId, joined.version, { created: reply.created, existing: reply.existing.map((e) => ({ userId: e.userId, email: e.email })) });
 }
 
 @Controller()

@@ -15,9 +15,9 @@ import {
   type UpdateGroupRequest,
 } from '@app/contracts';
 import { INFRA, type Infrastructure } from '@app/platform';
-import { runOrganization } from '../../organization/organization-command.runner';
+import { runOrganization, withToken } from '../../organization/organization-command.runner';
 import type { OrganizationState } from '../../organization/organization.state';
-import { builtInRoleName } from '../../people/people.model';
+import { builtInRoleName } from '../../people/people.queries';
 
 /** The group's organization role, from the state (a custom role's name is authorization's: not looked up here). */
 function groupRole(state: OrganizationState, groupId: string): { id: string; name: string } {
@@ -47,7 +47,7 @@ export class GroupCommandsController {
       (events) => events.find((e) => isNewEvent(e, GroupCreated))?.data.groupId,
     );
     const id = result.reply ?? groupId;
-    return groupViewOf(result.state, id, { id: builtInRoleId(req.organizationId, 'member'), name: 'Member' });
+    return withToken(req.organizationId, result.version, groupViewOf(result.state, id, { id: builtInRoleId(req.organizationId, 'member'), name: 'Member' }));
   }
 
   @MessagePattern(MembershipSubjects.updateGroup())
@@ -68,12 +68,12 @@ export class GroupCommandsController {
       m.meta,
     );
     if (!result.state.groups.has(req.groupId)) throw new DomainError(ErrorCode.NOT_FOUND, 'group not found');
-    return groupViewOf(result.state, req.groupId, groupRole(result.state, req.groupId));
+    return withToken(req.organizationId, result.version, groupViewOf(result.state, req.groupId, groupRole(result.state, req.groupId)));
   }
 
   @MessagePattern(MembershipSubjects.deleteGroup())
-  async delete(@Payload() m: Message<DeleteGroupRequest>): Promise<Record<string, never>> {
-    await runOrganization(this.infra, { kind: 'DeleteGroup', organizationId: m.body.organizationId, groupId: m.body.groupId }, m.meta);
-    return {};
+  async delete(@Payload() m: Message<DeleteGroupRequest>): Promise<{ consistencyToken?: string }> {
+    const { version } = await runOrganization(this.infra, { kind: 'DeleteGroup', organizationId: m.body.organizationId, groupId: m.body.groupId }, m.meta);
+    return withToken(m.body.organizationId, version, {});
   }
 }

@@ -14,7 +14,7 @@ import {
   type TransferProjectRequest,
 } from '@app/contracts';
 import { INFRA, type Infrastructure } from '@app/platform';
-import { runOrganization } from '../../organization/organization-command.runner';
+import { runOrganization, withToken } from '../../organization/organization-command.runner';
 
 /** Create, transfer and delete a project of the organization. */
 @Controller()
@@ -33,7 +33,7 @@ export class ProjectCommandsController {
       (events) => events.find((e) => isNewEvent(e, ProjectCreated))?.data.projectId,
     );
     const p = result.state.projects.get(result.reply ?? projectId)!;
-    return { id: p.id, name: p.name, ownerId: p.ownerId };
+    return withToken(req.organizationId, result.version, { id: p.id, name: p.name, ownerId: p.ownerId });
   }
 
   @MessagePattern(MembershipSubjects.transferProject())
@@ -46,12 +46,16 @@ export class ProjectCommandsController {
     );
     const p = result.state.projects.get(req.projectId);
     if (!p) throw new DomainError(ErrorCode.NOT_FOUND, 'project not found');
-    return { id: p.id, name: p.name, ownerId: p.ownerId };
+    return withToken(req.organizationId, result.version, { id: p.id, name: p.name, ownerId: p.ownerId });
   }
 
   @MessagePattern(MembershipSubjects.deleteProject())
-  async delete(@Payload() m: Message<DeleteProjectRequest>): Promise<Record<string, never>> {
-    await runOrganization(this.infra, { kind: 'DeleteProject', organizationId: m.body.organizationId, projectId: m.body.projectId }, m.meta);
-    return {};
+  async delete(@Payload() m: Message<DeleteProjectRequest>): Promise<{ consistencyToken?: string }> {
+    const { version } = await runOrganization(
+      this.infra,
+      { kind: 'DeleteProject', organizationId: m.body.organizationId, projectId: m.body.projectId },
+      m.meta,
+    );
+    return withToken(m.body.organizationId, version, {});
   }
 }

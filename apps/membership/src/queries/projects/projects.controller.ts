@@ -1,26 +1,20 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { MembershipSubjects, type GetProjectRequest, type ListProjectsRequest, type Message } from '@app/contracts';
-import { INFRA, type Infrastructure } from '@app/platform';
 import { getProject, listProjects } from '../../people/people.queries';
-import { caughtUp, PEOPLE_PROJECTION_HANDLE, type ProjectionHandle } from '../read-model';
+import { caughtUp, PEOPLE_VIEW_HANDLE, type PeopleViewHandle } from '../read-model';
 
 @Controller()
 export class ProjectQueriesController {
-  constructor(
-    @Inject(INFRA) private readonly infra: Infrastructure,
-    @Inject(PEOPLE_PROJECTION_HANDLE) private readonly projection: ProjectionHandle,
-  ) {}
+  constructor(@Inject(PEOPLE_VIEW_HANDLE) private readonly view: PeopleViewHandle) {}
 
   @MessagePattern(MembershipSubjects.listProjects())
   async list(@Payload() m: Message<ListProjectsRequest>) {
-    await caughtUp(this.infra, this.projection);
-    return listProjects(this.infra.db, m.body);
+    return listProjects(await caughtUp(this.view, m.meta), m.body);
   }
 
   @MessagePattern(MembershipSubjects.getProject())
   async get(@Payload() m: Message<GetProjectRequest>) {
-    await caughtUp(this.infra, this.projection);
-    return getProject(this.infra.db, m.body);
+    return getProject(await caughtUp(this.view, m.meta), m.body);
   }
 }

@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Db, MongoClient } from 'mongodb';
-import { builtInRoleId, type DomainEvent } from '@app/contracts';
-import { testDatabaseName, testMongo } from '@app/testing';
-import { applyPeopleBatch, applyPeopleEvent } from './people.projection';
+import { builtInRoleId, type CatalogueEvent } from '@app/contracts';
 import { getGroup, listPeople, myOrganizations } from './people.queries';
+import { applyPeopleEvent, emptyModel, modelFromSnapshot, snapshotOf, type PeopleModel } from './people.view';
 
-describe('people read model: membership, identity and authorization events (real database)', () => {
-  let mongo: MongoClient;
-  let db: Db;
+describe('people model: membership, identity and authorization events', () => {
+  const db: PeopleModel = emptyModel();
   let seq = 0;
   const org = randomUUID();
   const owner = randomUUID();
@@ -30,17 +27,15 @@ describe('people read model: membership, identity and authorization events (real
       ...(scoped ? { organizationId: org } : {}),
       data: scoped ? { organizationId: org, ...data } : data,
       metadata: { actor: { id: 'system' }, correlationId: 'c', causationId: 'c', medium: 'system' },
-    } as DomainEvent;
+    } as unknown as CatalogueEvent;
     const at = ++seq;
-    await applyPeopleEvent(db, event, at);
+    applyPeopleEvent(db, event, at);
     return { event, at };
   };
   const list = (q: Record<string, unknown> = {}) => listPeople(db, { organizationId: org, ...q });
   const person = async (id: string) => (await list({ limit: 500 })).items.find((p) => p.id === id);
 
   beforeAll(async () => {
-    mongo = await testMongo();
-    db = mongo.db(testDatabaseName('people-projection'));
     await apply('user.created', { userId: ann, username: 'ann', email: 'ann@example.com', name: 'Ann Lee' }, false);
     await apply('organization.created', { name: 'Org', slug: 'org', ownerId: owner });
     await apply('organization.member-added', { userId: owner, username: 'owner', roleId: builtInRoleId(org, 'owner'), via: 'creator' });
@@ -50,8 +45,6 @@ describe('people read model: membership, identity and authorization events (real
     await apply('user.created', { userId: bob, username: 'bob', email: 'bob@example.com', name: 'Bob Stone' }, false);
     await apply('group.created', { groupId: group, name: 'Devs', description: '', memberIds: [ann], roleId: member });
   });
-  afterAll(() => mongo?.close());
-
   it('lists users with identity profiles and groups, in join order', async () => {
     const page = await list();
     expect(page.items.map((p) => p.id)).toEqual([owner, ann, bob, group]);
@@ -157,10 +150,7 @@ describe('people read model: membership, identity and authorization events (real
   });
 });
 
-describe('people read model: a batch of events (real database)', () => {
-  let mongo: MongoClient;
-  let one: Db;
-  let batched: Db;
+describe('people model: a snapshot, then the rest of the stream', () => {
   const org = randomUUID();
   const member = builtInRoleId(org, 'member');
   const admin = builtInRoleId(org, 'admin');
@@ -180,8 +170,7 @@ describe('people read model: a batch of events (real database)', () => {
       ...(scoped ? { organizationId: org } : {}),
       data: scoped ? { organizationId: org, ...data } : data,
       metadata: { actor: { id: 'system' }, correlationId: 'c', causationId: 'c', medium: 'system' },
-    }) as DomainEvent;
-  // more look-ups of one collection than are read one by one (`$in`), and events on documents of the same batch
+    }) as unknown as CatalogueEvent;
   const events = [
     event('organization.created', { name: 'Org', slug: 'org', ownerId: users[0].id }),
     ...users.map((u) => event('user.created', { userId: u.id, username: u.username, email: `${u.username}@example.com`, name: u.name }, false)),
@@ -195,32 +184,139 @@ describe('people read model: a batch of events (real database)', () => {
     event('group.member-removed', { groupId: group, groupName: 'Devs', userId: users[1].id }),
     event('organization.member-removed', { userId: users[2].id, username: users[2].username, groupIds: [group] }),
     event('project.created', { projectId: randomUUID(), name: 'P', ownerId: users[0].id }),
+    event('group.details-changed', { groupId: group, name: 'Builders', description: 'b', previousName: 'Devs' }),
+    event('organization.member-added', { userId: users[2].id, username: users[2].username, roleId: member, via: 'invite' }),
+    event('user.username-changed', { userId: users[3].id, username: 'zora', previousUsername: users[3].username }, false),
   ].map((e, i) => ({ event: e, sequence: i + 1 }));
 
-  const readModel = async (db: Db) => ({
-    page: await listPeople(db, { organizationId: org, limit: 500 }),
-    zed: (await listPeople(db, { organizationId: org, search: 'zed' })).items.map((p) => p.id),
-    p1: (await listPeople(db, { organizationId: org, search: 'p1' })).items.map((p) => p.id),
-    group: await getGroup(db, { organizationId: org, groupId: group }),
-    removed: await myOrganizations(db, users[2].id),
-    kept: await myOrganizations(db, users[3].id),
+  const readModel = (m: PeopleModel) => ({
+    page: listPeople(m, { organizationId: org, limit: 500 }),
+    pages: [listPeople(m, { organizationId: org, limit: 7 }).nextCursor, listPeople(m, { organizationId: org, limit: 7, search: 'p' }).items],
+    zed: listPeople(m, { organizationId: org, search: 'zed' }).items.map((p) => p.id),
+    zora: listPeople(m, { organizationId: org, search: 'zo' }).items.map((p) => p.id),
+    p1: listPeople(m, { organizationId: org, search: 'p1' }).items.map((p) => p.id),
+    builders: listPeople(m, { organizationId: org, search: 'build' }).items.map((p) => p.id),
+    custom: listPeople(m, { organizationId: org, roleId: custom }).items.map((p) => p.id),
+    group: getGroup(m, { organizationId: org, groupId: group }),
+    readded: myOrganizations(m, users[2].id),
+    kept: myOrganizations(m, users[3].id),
   });
 
-  beforeAll(async () => {
-    mongo = await testMongo();
-    one = mongo.db(testDatabaseName('people-one-by-one'));
-    batched = mongo.db(testDatabaseName('people-batched'));
-  });
-  afterAll(() => mongo?.close());
-
-  it('ends where applying the events one by one ends, and applying the batch again changes nothing', async () => {
-    for (const { event: e, sequence } of events) await applyPeopleEvent(one, e, sequence);
-    await applyPeopleBatch(batched, events);
-    const expected = await readModel(one);
-    expect(expected.page.items).toHaveLength(30); // 30 members, one removed, and the group
+  it('ends where replaying every event ends, whatever sequence the snapshot was taken at', () => {
+    const full = emptyModel();
+    for (const { event: e, sequence } of events) applyPeopleEvent(full, e, sequence);
+    const expected = readModel(full);
+    expect(expected.page.items).toHaveLength(31); // 30 members (one removed and added again, now last) and the group
+    expect(expected.page.items.at(-1)!.id).toBe(users[2].id);
     expect(expected.zed).toEqual([users[8].id]);
-    expect(await readModel(batched)).toEqual(expected);
-    await applyPeopleBatch(batched, events);
-    expect(await readModel(batched)).toEqual(expected);
+    expect(expected.zora).toEqual([users[3].id]);
+    expect(expected.builders).toEqual([group]);
+    expect(expected.custom).toEqual([users[0].id, users[3].id, users[4].id, users[9].id, group]);
+    for (const at of [0, 1, 31, 61, 64, events.length - 1, events.length]) {
+      const restored = modelFromSnapshot(JSON.parse(JSON.stringify(snapshotOf(replay(events.slice(0, at))))));
+      for (const { event: e, sequence } of events.slice(at)) applyPeopleEvent(restored, e, sequence);
+      expect(restored.sequence).toBe(events.length);
+      expect(readModel(restored)).toEqual(expected);
+    }
   });
+
+  const replay = (es: typeof events) => {
+    const m = emptyModel();
+    for (const { event: e, sequence } of es) applyPeopleEvent(m, e, sequence);
+    return m;
+  };
+});
+
+describe('people model: pages and search in a larger organization', () => {
+  const org = randomUUID();
+  const member = builtInRoleId(org, 'member');
+  const admin = builtInRoleId(org, 'admin');
+  const FIRST = ['Maria', 'John', 'Aiko', 'Pedro', 'Olga', 'Wei', 'Fatima', 'Liam'];
+  const m = emptyModel();
+  let seq = 0;
+  const apply = (type: string, data: Record<string, unknown>, scoped = true) =>
+    applyPeopleEvent(
+      m,
+      {
+        id: randomUUID(),
+        type,
+        version: 1,
+        streamId: 's',
+        streamVersion: 1,
+        service: 'x',
+        occurredAt: new Date().toISOString(),
+        ...(scoped ? { organizationId: org } : {}),
+        data: scoped ? { organizationId: org, ...data } : data,
+        metadata: { actor: { id: 'system' }, correlationId: 'c', causationId: 'c', medium: 'system' },
+      } as unknown as CatalogueEvent,
+      ++seq,
+    );
+  const ids = Array.from({ length: 3000 }, () => randomUUID());
+  const groups = Array.from({ length: 20 }, () => randomUUID());
+
+  /** every page of a query, following the cursors */
+  const all = (q: Record<string, unknown>) => {
+    const out: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = listPeople(m, { organizationId: org, limit: 50, ...q, ...(cursor ? { cursor } : {}) });
+      out.push(...page.items.map((p) => p.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return out;
+  };
+  /** the same by brute force: every person in join order, tested one by one */
+  const expected = (test: (p: { id: string; terms: string[]; type: string; roleId: string }) => boolean) =>
+    m.orgs
+      .get(org)!
+      .order.filter(test)
+      .map((p) => p.id);
+
+  beforeAll(() => {
+    apply('organization.created', { name: 'Big', slug: 'big', ownerId: ids[0] });
+    for (const [g, id] of groups.entries())
+      apply('group.created', { groupId: id, name: `Team ${g}`, description: '', memberIds: [], roleId: g === 3 ? admin : member });
+    for (const [i, id] of ids.entries()) {
+      apply('user.created', { userId: id, username: `user${i}`, email: `user${i}@example.com`, name: `${FIRST[i % FIRST.length]} Number${i}` }, false);
+      apply('organization.member-added', { userId: id, username: `user${i}`, roleId: i % 100 === 0 ? admin : member, via: 'account' });
+      if (i % 7 === 0) apply('group.member-added', { groupId: groups[i % groups.length], groupName: 'g', userId: id });
+    }
+    // removals and renames: dead entries in the search index, people gone from the middle of the list
+    for (let i = 10; i < 3000; i += 97) apply('organization.member-removed', { userId: ids[i], username: `user${i}`, groupIds: [] });
+    for (let i = 11; i < 3000; i += 89) apply('user.screen-name-changed', { userId: ids[i], name: `Renamed ${i}`, previousName: 'x' }, false);
+  });
+
+  it('search answers what testing every person would, for prefixes matching many, some and one (walk and index alike)', () => {
+    for (const search of ['u', 'user', 'maria', 'user1', 'user29', 'user2999', 'user2999@', 'renamed', 'renamed 11', 'number3', 'team', 'nobody', 'john n']) {
+      const want = expected((p) => p.terms.some((t) => t.startsWith(search)));
+      expect({ search, ids: all({ search }) }).toEqual({ search, ids: want });
+    }
+    expect(all({ search: 'user10' })).not.toContain(ids[10]); // removed
+    expect(all({ search: 'renamed 11' })).toContain(ids[11]);
+    expect(all({ search: 'pedro number11' })).not.toContain(ids[11]); // the old name is gone from the index
+  });
+
+  it('filters by type and by role, directly or through a group, with search', () => {
+    expect(all({ type: 'group' })).toEqual(groups);
+    const viaTeam3 = (p: { id: string }) => m.orgs.get(org)!.people.get(p.id)!.groupIds.includes(groups[3]);
+    expect(all({ roleId: admin })).toEqual(expected((p) => p.roleId === admin || viaTeam3(p)));
+    expect(all({ roleId: admin, search: 'maria' })).toEqual(expected((p) => (p.roleId === admin || viaTeam3(p)) && p.terms.some((t) => t.startsWith('maria'))));
+    expect(all({ type: 'user', search: 'team' })).toEqual([]);
+  });
+
+  it('a cursor stays where it was when people join or leave between pages', () => {
+    const first = listPeople(m, { organizationId: org, limit: 50 });
+    const next = listPeople(m, { organizationId: org, limit: 50, cursor: first.nextCursor! });
+    apply('organization.member-removed', { userId: first.items[10].id, username: 'x', groupIds: [] });
+    apply('organization.member-removed', { userId: next.items[0].id, username: 'x', groupIds: [] });
+    const late = randomUUID();
+    apply('organization.member-added', { userId: late, username: 'late', roleId: member, via: 'invite' });
+    const after = listPeople(m, { organizationId: org, limit: 50, cursor: first.nextCursor! });
+    expect(after.items.map((p) => p.id)).toEqual([...next.items.slice(1).map((p) => p.id), expect.any(String)]);
+    expect(after.items[48].id).toBe(m.orgs.get(org)!.order[seqIndexOf(after.items[47].id) + 1].id);
+    expect(all({}).at(-1)).toBe(late);
+    expect(() => listPeople(m, { organizationId: org, cursor: 'bm90LWEta2V5' })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    expect(() => listPeople(m, { organizationId: randomUUID() })).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+  });
+  const seqIndexOf = (id: string) => m.orgs.get(org)!.order.findIndex((p) => p.id === id);
 });
