@@ -238,6 +238,8 @@ describe('service accounts (API.md "Additions")', () => {
     const back = await http.patch(`${sas()}/${saId}`).set(admin).send({ active: true, name: 'ci-release' }).expect(200);
     expect(back.body).toEqual(expect.objectContaining({ active: true, name: 'ci-release' }));
     expect((await http.get('/api/v1/me').set(auth(token2)).expect(200)).body.name).toBe('ci-release');
+    const listed = (await http.get(`/api/v1/organizations/${orgA}/people?search=ci-rel`).set(admin).expect(200)).body.items;
+    expect(listed).toEqual([expect.objectContaining({ id: saId, type: 'service_account', username: 'ci-release', name: 'ci-release' })]);
     expectProblem(await http.patch(`${sas()}/${saId}`).set(admin).send({ active: 'no' }), 400, 'VALIDATION_FAILED');
   });
 

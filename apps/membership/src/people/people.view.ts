@@ -270,6 +270,9 @@ export function applyPeopleEvent(m: PeopleModel, event: CatalogueEvent | undefin
     case 'user.email-changed':
       changeProfile(m, event.data.userId, { email: event.data.email });
       return;
+    case 'service-account.details-changed': // a service account's name is its handle (it joined under it)
+      changeProfile(m, event.data.serviceAccountId, { username: event.data.name });
+      return;
 
     // role names (authorization) and direct organization roles (membership's bindings; authorization's legacy ones alike)
     case 'role.created':
