@@ -244,7 +244,9 @@ describe('scale-out: a NATS cluster of three and two replicas of every service',
         const a = await call('POST', `/organizations/${org}/accounts`, { ...admin, key, body: { accounts: [{ email }] } }).catch(
           () => ({ status: 0 }) as Answer,
         );
-        statuses.push(a.status >= 400 ? `${a.status} ${a.body?.code ?? ''}`.trim() : String(a.status));
+        // a 409's detail tells a key still running (the gateway's idempotency lease) from membership's own conflict
+        const why = a.status === 409 ? ` (${String(a.body?.detail ?? '').slice(0, 48)})` : '';
+        statuses.push(a.status >= 400 ? `${a.status} ${a.body?.code ?? ''}${why}`.trim() : String(a.status));
         if (a.status === 201) {
           const userId = a.body.created[0]?.userId ?? a.body.existing[0]?.userId;
           return answered.push({ email, userId, attempts: attempt, statuses });
