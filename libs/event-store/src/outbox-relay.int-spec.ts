@@ -392,6 +392,8 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
       // a few events before the outage
       const before = (await Promise.all([appendStream(store, 2, 1), appendStream(store, 2, 1)])).flat();
       for (const e of before) await relay.flushStream(e.streamId);
+      // flushStream waits for the acks; the positions are stored up to 200 ms later (later on a loaded machine)
+      await until('the positions of the acked commits are stored', async () => (await unpublishedCommits(store.commits)) === 0);
 
       await server!.stop();
       // 200 events over 10 streams while NATS is down: the appends succeed, the publishes fail
