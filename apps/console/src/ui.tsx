@@ -72,6 +72,43 @@ export function Dialog({ title, onClose, children, wide }: { title: string; onCl
   );
 }
 
+/**
+ * "Delete <what> <name>?": the delete button (named `Delete <what>`) runs `remove`, then closes; a refusal is
+ * shown in words under the buttons.
+ */
+export function ConfirmDelete({
+  what,
+  name,
+  remove,
+  onClose,
+  children,
+}: {
+  what: string;
+  name: string;
+  remove: () => Promise<unknown>;
+  onClose: () => void;
+  children?: ReactNode;
+}) {
+  const action = useAction(async () => {
+    await remove();
+    onClose();
+  });
+  return (
+    <Dialog title={`Delete ${what} ${name}`} onClose={onClose}>
+      {children}
+      <div className="actions">
+        <button type="button" className="danger" onClick={() => action.run()} disabled={action.pending}>
+          Delete {what}
+        </button>
+        <button type="button" className="secondary" onClick={onClose}>
+          Cancel
+        </button>
+      </div>
+      <ErrorText error={action.error} />
+    </Dialog>
+  );
+}
+
 /** A secret shown once (a temporary password, a token) with a copy button. */
 export function ShownOnce({ label, value }: { label: string; value: string }) {
   const [copied, setCopied] = useState(false);

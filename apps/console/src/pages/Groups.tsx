@@ -2,7 +2,7 @@ import { useCallback, useState, type FormEvent } from 'react';
 import { api, ok, type Schemas } from '../api/client';
 import { MemberPicker } from '../components';
 import { loadPeople, loadRoles, personLabel, useOrg } from '../org';
-import { Dialog, ErrorText, Field, LoadMore, useAction, useLoad, usePaged } from '../ui';
+import { ConfirmDelete, Dialog, ErrorText, Field, LoadMore, useAction, useLoad, usePaged } from '../ui';
 import { ChangeRole } from './People';
 
 type Group = Schemas['GroupResponse'];
@@ -145,22 +145,14 @@ function GroupForm({ group, onClose, names }: { group?: Group; onClose: () => vo
 
 function DeleteGroup({ group, onClose }: { group: Group; onClose: () => void }) {
   const { org } = useOrg();
-  const remove = useAction(async () => {
-    await ok(api.DELETE('/api/v1/organizations/{org}/groups/{groupId}', { params: { path: { org: org.id, groupId: group.id } } }));
-    onClose();
-  });
   return (
-    <Dialog title={`Delete group ${group.name}`} onClose={onClose}>
+    <ConfirmDelete
+      what="group"
+      name={group.name}
+      remove={() => ok(api.DELETE('/api/v1/organizations/{org}/groups/{groupId}', { params: { path: { org: org.id, groupId: group.id } } }))}
+      onClose={onClose}
+    >
       <p>Its members lose what the group gave them and keep only what they hold otherwise.</p>
-      <div className="actions">
-        <button type="button" className="danger" onClick={() => remove.run()} disabled={remove.pending}>
-          Delete group
-        </button>
-        <button type="button" className="secondary" onClick={onClose}>
-          Cancel
-        </button>
-      </div>
-      <ErrorText error={remove.error} />
-    </Dialog>
+    </ConfirmDelete>
   );
 }

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, ok, type Schemas } from '../api/client';
 import { loadPeople, loadRoles, personLabel, useOrg } from '../org';
-import { Dialog, ErrorText, Field, LoadMore, useAction, useLoad, usePaged } from '../ui';
+import { ConfirmDelete, Dialog, ErrorText, Field, LoadMore, useAction, useLoad, usePaged } from '../ui';
 import { TransferOwnership } from './People';
 
 type Project = Schemas['ProjectResponse'];
@@ -250,21 +250,12 @@ function ProjectMembers({ project, manage, onClose }: { project: Project; manage
 
 function DeleteProject({ project, onClose }: { project: Project; onClose: () => void }) {
   const { org } = useOrg();
-  const remove = useAction(async () => {
-    await ok(api.DELETE('/api/v1/organizations/{org}/projects/{projectId}', { params: { path: { org: org.id, projectId: project.id } } }));
-    onClose();
-  });
   return (
-    <Dialog title={`Delete project ${project.name}`} onClose={onClose}>
-      <div className="actions">
-        <button type="button" className="danger" onClick={() => remove.run()} disabled={remove.pending}>
-          Delete project
-        </button>
-        <button type="button" className="secondary" onClick={onClose}>
-          Cancel
-        </button>
-      </div>
-      <ErrorText error={remove.error} />
-    </Dialog>
+    <ConfirmDelete
+      what="project"
+      name={project.name}
+      remove={() => ok(api.DELETE('/api/v1/organizations/{org}/projects/{projectId}', { params: { path: { org: org.id, projectId: project.id } } }))}
+      onClose={onClose}
+    />
   );
 }

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { api, ok, type Schemas } from '../api/client';
 import { loadRoles, useOrg, type Role } from '../org';
-import { Dialog, ErrorText, Field, useAction, useLoad } from '../ui';
+import { ConfirmDelete, Dialog, ErrorText, Field, useAction, useLoad } from '../ui';
 
 type Scope = 'organization' | 'project';
 type Permission = Schemas['PermissionResponse'];
@@ -218,22 +218,14 @@ function RoleEditor({ role, scope: initialScope, onClose }: { role?: Role; scope
 
 function DeleteRole({ role, onClose }: { role: Role; onClose: () => void }) {
   const { org } = useOrg();
-  const remove = useAction(async () => {
-    await ok(api.DELETE('/api/v1/organizations/{org}/roles/{roleId}', { params: { path: { org: org.id, roleId: role.id } } }));
-    onClose();
-  });
   return (
-    <Dialog title={`Delete role ${role.name}`} onClose={onClose}>
+    <ConfirmDelete
+      what="role"
+      name={role.name}
+      remove={() => ok(api.DELETE('/api/v1/organizations/{org}/roles/{roleId}', { params: { path: { org: org.id, roleId: role.id } } }))}
+      onClose={onClose}
+    >
       <p>A role given to anyone cannot be deleted.</p>
-      <div className="actions">
-        <button type="button" className="danger" onClick={() => remove.run()} disabled={remove.pending}>
-          Delete role
-        </button>
-        <button type="button" className="secondary" onClick={onClose}>
-          Cancel
-        </button>
-      </div>
-      <ErrorText error={remove.error} />
-    </Dialog>
+    </ConfirmDelete>
   );
 }
