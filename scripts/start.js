@@ -425,7 +425,9 @@ async function waitReady(name, port, timeoutMs = 120_000) {
     }
     await sleep(100);
   }
-  if (!stopping) (ready.add(name), say(`✔ ${name} ready`));
+  // a service's /health and /metrics (not the gateway's: its port is the public API)
+  const where = name.startsWith('gateway') ? '' : ` (/health, /metrics on http://127.0.0.1:${port})`;
+  if (!stopping) (ready.add(name), say(`✔ ${name} ready${where}`));
 }
 
 async function stop(list, timeoutMs) {

@@ -42,8 +42,11 @@ describe('audit log through the gateway (API.md "Audit log")', () => {
   };
   const byRequest = async (requestId: string) => (await allEntries(orgId)).filter((e) => e.requestId === requestId);
 
+  /** the services' log lines at level error: printed when the rebuild fails */
+  const logLines: string[] = [];
+
   beforeAll(async () => {
-    system = await startSystem({ BOOTSTRAP_ORG_NAME: ORG_NAME });
+    system = await startSystem({ BOOTSTRAP_ORG_NAME: ORG_NAME, LOG_LEVEL: 'error' }, { logLines });
     nc = await testNats();
     http = request(system.baseUrl);
     adminId = (await http.get('/api/v1/me').set(auth()).expect(200)).body.id;
@@ -275,7 +278,9 @@ describe('audit log through the gateway (API.md "Audit log")', () => {
       let text = '';
       p.stdout.on('data', (d: Buffer) => (text += d.toString()));
       p.stderr.on('data', (d: Buffer) => (text += d.toString()));
-      p.on('exit', (code) => (code === 0 ? ok(text) : fail(new Error(`exit ${code}: ${text}`))));
+      // on failure, what the services logged as errors meanwhile (an INTERNAL reply carries no cause)
+      const from = logLines.length;
+      p.on('exit', (code) => (code === 0 ? ok(text) : fail(new Error(`exit ${code}: ${text}\nservice errors:\n${logLines.slice(from).join('')}`))));
     });
     expect(out).toMatch(/done: \d+ events .* entries, 0 dead-lettered/);
     expect(await allEntries(orgId)).toEqual(before);

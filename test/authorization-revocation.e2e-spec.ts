@@ -2,7 +2,7 @@ import request from 'supertest';
 import type { INestApplication } from '@nestjs/common';
 import { builtInRoleId } from '@app/contracts';
 import { loadConfig, startService, type RunningService } from '@app/platform';
-import { requireInfraEnv, serviceTestEnv } from '@app/testing';
+import { freePort, requireInfraEnv, serviceTestEnv } from '@app/testing';
 import { createGatewayApp } from '../apps/gateway/src/gateway.app';
 import { AuthorizationModule } from '../apps/authorization/src/authorization.module';
 import { BOOTSTRAP_EMAIL, BOOTSTRAP_TOKEN, startSystem, type RunningSystem } from './support/system';
@@ -73,8 +73,10 @@ describe('authorization: immediate revocation and the Owner race', () => {
     http = request(system.baseUrl);
     const env = (service: 'gateway' | 'authorization') =>
       serviceTestEnv(service, { BOOTSTRAP_ADMIN_EMAIL: BOOTSTRAP_EMAIL, BOOTSTRAP_ADMIN_TOKEN: BOOTSTRAP_TOKEN });
-    authz2 = await startService(loadConfig('authorization', env('authorization')), (infra) => AuthorizationModule.register(infra));
-    gateway2 = await createGatewayApp(loadConfig('gateway', { ...env('gateway'), NATS_URL: requireInfraEnv().natsUrl, GATEWAY_PORT: '0' }));
+    authz2 = await startService(loadConfig('authorization', env('authorization')), AuthorizationModule.register());
+    gateway2 = await createGatewayApp(
+      loadConfig('gateway', { ...env('gateway'), NATS_URL: requireInfraEnv().natsUrl, GATEWAY_PORT: '0', METRICS_PORT: String(await freePort()) }),
+    );
     await gateway2.listen(0, '127.0.0.1');
     urls = [system.baseUrl, `http://127.0.0.1:${(gateway2.getHttpServer().address() as { port: number }).port}`];
     org = (await http.post(api('/organizations')).set(owner).send({ name: 'Revocation Org' }).expect(201)).body.id;

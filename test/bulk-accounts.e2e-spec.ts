@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { JSONCodec, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import type { MongoClient } from 'mongodb';
 import { MembershipSubjects, stableUuid, temporaryPasswordSeed, type CommandMeta, type CreateAccountsReply } from '@app/contracts';
-import { testDatabaseName, testMongo, testNaming, testNats } from '@app/testing';
+import { natsOutcome, testDatabaseName, testMongo, testNats } from '@app/testing';
 import { BOOTSTRAP_TOKEN, eventually, startSystem, type RunningSystem } from './support/system';
 
 /**
@@ -93,8 +93,8 @@ describe('account batches (POST /organizations/{org}/accounts)', () => {
       .send({ login: account.username, currentPassword: account.temporaryPassword, newPassword: `correct horse ${account.username}` })
       .expect(200);
 
-  /** The command the gateway sends for POST accounts under `key` (the same id and password seed). */
-  function gatewayCommand(key: string, accounts: Array<{ email: string }>) {
+  /** Sends the command the gateway sends for POST accounts under `key` (the same id and password seed). */
+  function sendGatewayCommand(key: string, accounts: Array<{ email: string }>, timeoutMs: number) {
     const subject = MembershipSubjects.createAccounts();
     const meta: CommandMeta = {
       commandId: stableUuid(`idempotency:${adminId}:${key}:${subject}:1`),
@@ -104,8 +104,7 @@ describe('account batches (POST /organizations/{org}/accounts)', () => {
       timestamp: new Date().toISOString(),
     };
     const body = { organizationId: org, accounts, passwordSeed: temporaryPasswordSeed(adminId, key) };
-    const wire = testNaming().subject(subject); // this file's namespace, as the services have it from their configs
-    return { subject: wire, data: JSONCodec().encode({ pattern: wire, id: randomUUID(), data: { meta, body } }) };
+    return natsOutcome(nc, subject, body, { meta, timeoutMs });
   }
 
   it.each([
@@ -117,8 +116,7 @@ describe('account batches (POST /organizations/{org}/accounts)', () => {
       const accounts = accountsAt(domain, 40);
       const key = `gave-up-${domain}`;
       // the first request's caller stops waiting at once (as a gateway whose request timed out)
-      const first = gatewayCommand(key, accounts);
-      await nc.request(first.subject, first.data, { timeout: 1 }).catch(() => undefined);
+      await sendGatewayCommand(key, accounts, 1).catch(() => undefined);
       if (waitForFirst) await eventually(async () => (await createdEvents(domain)) === 40, 60_000, 'the first run');
       else await new Promise((r) => setTimeout(r, 300));
 

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { connect, JSONCodec, type NatsConnection } from 'nats';
-import { AuthorizationSubjects, builtInRoleId, type CommandMeta } from '@app/contracts';
+import { builtInRoleId, MembershipSubjects, type CommandMeta } from '@app/contracts';
 import { requireInfraEnv, testNaming } from '@app/testing';
 import { BOOTSTRAP_TOKEN, startSystem, type RunningSystem } from './support/system';
 
@@ -18,15 +18,15 @@ describe('consistency tokens', () => {
   let org = '';
   let userId = '';
   let session = '';
-  /** the meta of every permission check the gateway sends */
-  const checks: CommandMeta[] = [];
+  /** the meta of every `get-organization` query the gateway sends (the route of GET /organizations/{org}) */
+  const reads: CommandMeta[] = [];
 
   beforeAll(async () => {
     system = await startSystem();
     http = request(system.baseUrl);
     nc = await connect({ servers: requireInfraEnv().natsUrl });
     const codec = JSONCodec<{ data: { meta: CommandMeta } }>();
-    nc.subscribe(testNaming().subject(AuthorizationSubjects.check()), { callback: (_err, msg) => void checks.push(codec.decode(msg.data).data.meta) });
+    nc.subscribe(testNaming().subject(MembershipSubjects.getOrganization()), { callback: (_err, msg) => void reads.push(codec.decode(msg.data).data.meta) });
     org = (await http.post(api('/organizations')).set(owner).send({ name: 'Tokens' }).expect(201)).body.id;
     const created = (
       await http
@@ -58,7 +58,7 @@ describe('consistency tokens', () => {
     expect(token).toMatch(new RegExp(`^organization-${org}@[1-9][0-9]*$`));
     expect(res.body).not.toHaveProperty('consistencyToken');
     await nc.flush();
-    checks.length = 0;
+    reads.length = 0;
     // the owner does not send it back: the gateway remembers it
     await http
       .get(api(`/organizations/${org}`))
@@ -69,7 +69,7 @@ describe('consistency tokens', () => {
       .set({ Authorization: `Bearer ${session}` })
       .expect(200);
     await nc.flush();
-    expect(checks.map((m) => m.after)).toEqual([[token], undefined]);
+    expect(reads.map((m) => m.after)).toEqual([[token], undefined]);
   });
 
   it('a read waits for the position it names: one not reached is 503 SERVICE_UNAVAILABLE (bounded); the one answered is read at once', async () => {

@@ -1,6 +1,6 @@
-import { testNaming } from '@app/testing';
+import { natsOutcome, natsRequest } from '@app/testing';
 import { randomUUID } from 'node:crypto';
-import { JSONCodec, connect, type NatsConnection } from 'nats';
+import { connect, type NatsConnection } from 'nats';
 import request from 'supertest';
 import { builtInRoleId, MembershipSubjects, systemMeta } from '@app/contracts';
 
@@ -276,25 +276,15 @@ describe('escalation through groups, password resets and role edits', () => {
     const meta = { ...systemMeta(randomUUID()), actor: { id: admin.userId, username: admin.username }, medium: 'api' as const };
     const subject = MembershipSubjects.addPeople();
     const body = { organizationId: org, handles: ['paula'], roleId: role('owner') };
-    const reply = await nc.request(
-      testNaming().subject(subject),
-      JSONCodec().encode({ pattern: testNaming().subject(subject), id: randomUUID(), data: { meta, body } }),
-      { timeout: 20_000 },
-    );
-    const decoded = JSONCodec<{ response?: unknown; err?: { code: string } }>().decode(reply.data);
-    expect(decoded.err?.code).toBe('FORBIDDEN');
+    expect(await natsOutcome(nc, subject, body, { meta })).toMatchObject({ ok: false, code: 'FORBIDDEN' });
     expectProblem(await http.get(api(`/organizations/${org}/people/${probe.userId}/permissions`)).set(owner), 404, 'NOT_FOUND');
   });
 
   it('the Owner and grant rules hold for every people-and-roles command sent straight over NATS (decided by membership, not the gateway)', async () => {
     const as = async (user: { userId: string; username: string }, subject: string, body: Record<string, unknown>) => {
       const meta = { ...systemMeta(randomUUID()), actor: { id: user.userId, username: user.username }, medium: 'api' as const };
-      const reply = await nc.request(
-        testNaming().subject(subject),
-        JSONCodec().encode({ pattern: testNaming().subject(subject), id: randomUUID(), data: { meta, body: { organizationId: org, ...body } } }),
-        { timeout: 20_000 },
-      );
-      return JSONCodec<{ err?: { code: string } }>().decode(reply.data).err?.code ?? 'ok';
+      const outcome = await natsOutcome(nc, subject, { organizationId: org, ...body }, { meta });
+      return outcome.ok ? 'ok' : outcome.code;
     };
     const bind = (actor: User, subjectId: string, roleId: string, projectId: string | null = null, subjectType = 'user') =>
       as(actor, MembershipSubjects.assignRole(), { subjectType, subjectId, projectId, roleId });
@@ -348,27 +338,13 @@ describe('escalation through groups, password resets and role edits', () => {
 
   it('a command without a command id or an actor is refused before any handler runs; two copies of one command make one organization', async () => {
     const subject = MembershipSubjects.createOrganization();
-    for (const meta of [undefined, { actor: { id: admin.userId } }, { commandId: randomUUID() }]) {
-      const reply = await nc.request(
-        testNaming().subject(subject),
-        JSONCodec().encode({ pattern: testNaming().subject(subject), id: randomUUID(), data: { meta, body: { name: 'No Meta' } } }),
-        {
-          timeout: 20_000,
-        },
-      );
-      expect(JSONCodec<{ err?: { code: string } }>().decode(reply.data).err?.code).toBe('VALIDATION_FAILED');
-    }
+    for (const meta of [null, { actor: { id: admin.userId } }, { commandId: randomUUID() }])
+      expect(await natsOutcome(nc, subject, { name: 'No Meta' }, { meta })).toMatchObject({ ok: false, code: 'VALIDATION_FAILED' });
     // two copies of one command at once (a retry while the first is still running) decide on the same organization
     const meta = { ...systemMeta(randomUUID()), actor: { id: admin.userId, username: admin.username }, medium: 'api' as const };
-    const send = () =>
-      nc.request(
-        testNaming().subject(subject),
-        JSONCodec().encode({ pattern: testNaming().subject(subject), id: randomUUID(), data: { meta, body: { name: 'Twice Corp' } } }),
-        { timeout: 20_000 },
-      );
-    const replies = (await Promise.all([send(), send()])).map((r) => JSONCodec<{ response?: { id: string }; err?: { code: string } }>().decode(r.data));
-    expect(replies.map((r) => r.err?.code)).toEqual([undefined, undefined]);
-    expect(replies[0].response!.id).toBe(replies[1].response!.id);
+    const send = () => natsRequest<{ id: string }>(nc, subject, { name: 'Twice Corp' }, { meta });
+    const replies = await Promise.all([send(), send()]);
+    expect(replies[0].id).toBe(replies[1].id);
     // nothing claimed the slug
     expect((await http.post(api('/organizations')).set(owner).send({ name: 'No Meta' }).expect(201)).body.slug).toBe('no-meta');
   });

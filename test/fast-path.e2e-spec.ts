@@ -2,7 +2,7 @@ import request from 'supertest';
 import { connect, type NatsConnection } from 'nats';
 import { AuthorizationSubjects, builtInRoleId, eventsStreamName, IdentitySubjects } from '@app/contracts';
 import { requireInfraEnv, testNaming } from '@app/testing';
-import { BOOTSTRAP_TOKEN, natsQuery, startSystem, type RunningSystem } from './support/system';
+import { BOOTSTRAP_TOKEN, eventually, natsQuery, startSystem, type RunningSystem } from './support/system';
 
 /**
  * The fast request path (docs/identity.md "Verified tokens at the gateway"): API tokens and sessions verified
@@ -141,9 +141,16 @@ describe('fast path: cached token verification, immediate revocation across gate
     for (const url of urls) await check(url).expect(200);
     await request(urls[0]).delete(`/api/v1/organizations/${org}/people/${u.userId}`).set(owner).expect(204);
     await check(urls[1]).expect(404);
+    // nor may they check someone else (the route's own look at the caller: a non-member is 404, not 403)
+    const ownerId = (await me(urls[1], BOOTSTRAP_TOKEN).expect(200)).body.id as string;
+    const other = await request(urls[1])
+      .post(`/api/v1/organizations/${org}/permissions/check`)
+      .set(auth(u.token))
+      .send({ userId: ownerId, permissions: ['organization.view'] });
+    expect(other.status).toBe(404);
   });
 
-  it('a cached session: N requests with one session cost one verify-token (no request to identity but the route’s own)', async () => {
+  it('a cached session: N requests with one session cost one verify-token and one get-user (the profile kept with the session)', async () => {
     const u = await account();
     const verify = IdentitySubjects.verifyToken();
     await nc.flush();
@@ -151,27 +158,56 @@ describe('fast path: cached token verification, immediate revocation across gate
     for (let i = 0; i < 20; i++) await me(urls[1], u.session).expect(200);
     await nc.flush();
     expect(count(verify) - verifyBefore).toBe(1);
-    expect(count(IdentitySubjects.getUser()) - getUserBefore).toBe(20); // GET /me's own hop
+    expect(count(IdentitySubjects.getUser()) - getUserBefore).toBe(1); // the first GET /me's; the others answered by the gateway
   });
 
-  it('the cache is used: N requests with one token cost one verify-token; a check costs no stream look-up in authorization', async () => {
+  it('a profile change through one gateway is read right after through the other, which had the old profile cached', async () => {
+    for (const [from, to] of [
+      [0, 1],
+      [1, 0],
+    ]) {
+      const u = await account();
+      const [token, session] = [u.token, u.session];
+      await warm(token);
+      await warm(session);
+      const username = `renamed${n}x${from}`;
+      await request(urls[from])
+        .patch('/api/v1/me')
+        .set(auth(token))
+        .send({ name: `Renamed ${n}`, username })
+        .expect(200);
+      for (const t of [token, session]) expect((await me(urls[to], t).expect(200)).body).toMatchObject({ id: u.userId, username, name: `Renamed ${n}` });
+      const email = `${username}@example.org`;
+      await request(urls[to]).put('/api/v1/me/email').set(auth(session)).send({ email }).expect(200);
+      for (const url of urls) expect((await me(url, token).expect(200)).body).toMatchObject({ username, name: `Renamed ${n}`, email });
+    }
+  });
+
+  it('the cache is used: N requests with one token cost one verify-token; a check costs no NATS request (the gateway’s access index)', async () => {
     const u = await account();
     const verify = IdentitySubjects.verifyToken();
     const check = AuthorizationSubjects.check();
     const info = `$JS.API.STREAM.INFO.${eventsStreamName(testNaming())}`;
-    const snapshot = () => ({ verify: count(verify), check: count(check), info: count(info), getUser: count(IdentitySubjects.getUser()) });
+    const snapshot = () => ({
+      verify: count(verify),
+      check: count(check),
+      orgAccess: count(AuthorizationSubjects.orgAccess()),
+      info: count(info),
+      getUser: count(IdentitySubjects.getUser()),
+    });
     await nc.flush();
     const before = snapshot();
     for (let i = 0; i < 20; i++) await me(urls[1], u.token).expect(200);
     await nc.flush();
     const afterMe = snapshot();
     expect(afterMe.verify - before.verify).toBe(1);
-    expect(afterMe.getUser - before.getUser).toBe(20); // the route's own hop
+    expect(afterMe.getUser - before.getUser).toBe(1); // the first request's: GET /me costs no NATS request once the profile is cached
     // the read index: one look-up per request when they come one by one (other services' own look-ups may add a few)
     expect(afterMe.info - before.info).toBeGreaterThanOrEqual(20);
     expect(afterMe.info - before.info).toBeLessThan(30);
 
-    // POST …/permissions/check: the member guard's check and the route's own, each with the gateway's read index
+    // POST …/permissions/check: decided by the gateway's access index (the organization was loaded into it by the
+    // requests before, through this gateway), so no NATS request at all
     for (let i = 0; i < 10; i++)
       await request(urls[1])
         .post(`/api/v1/organizations/${org}/permissions/check`)
@@ -181,12 +217,38 @@ describe('fast path: cached token verification, immediate revocation across gate
     await nc.flush();
     const afterCheck = snapshot();
     expect(afterCheck.verify - afterMe.verify).toBe(0);
-    expect(afterCheck.check - afterMe.check).toBe(20);
-    // the gateway's read index only (10): authorization looks nothing up (it would add one per check, 20)
+    expect(afterCheck.check - afterMe.check).toBe(0);
+    expect(afterCheck.orgAccess - afterMe.orgAccess).toBeLessThanOrEqual(1);
+    // the gateway's read index only (10)
     expect(afterCheck.info - afterMe.info).toBeGreaterThanOrEqual(10);
     expect(afterCheck.info - afterMe.info).toBeLessThan(20);
     // concurrent requests share look-ups (streamLastSequence): shown deterministically in
     // libs/event-store/src/caught-up.spec.ts; through HTTP it depends on how the requests happen to overlap
+  });
+
+  it('a people list costs one look-up of the stream’s end, the gateway’s read index, which membership waits for instead of its own', async () => {
+    const u = await account();
+    const info = `$JS.API.STREAM.INFO.${eventsStreamName(testNaming())}`;
+    // an Admin (who may view people) with no writes of its own: its requests carry no consistency token
+    await request(urls[0])
+      .put(`/api/v1/organizations/${org}/people/${u.userId}/role`)
+      .set(owner)
+      .send({ roleId: builtInRoleId(org, 'admin') })
+      .expect(200);
+    const list = () => request(urls[0]).get(`/api/v1/organizations/${org}/people`).set(auth(u.token)).expect(200);
+    // warm: the token verified, the role change applied by the gateway's access index (the owner's write, not the caller's)
+    await eventually(
+      async () => (await request(urls[0]).get(`/api/v1/organizations/${org}/people`).set(auth(u.token))).status === 200,
+      5000,
+      'the role change',
+    );
+    await nc.flush();
+    const before = count(info);
+    for (let i = 0; i < 10; i++) expect((await list()).body.items.map((p: { id: string }) => p.id)).toContain(u.userId);
+    await nc.flush();
+    // one per request (other services' own look-ups may add a few); two per request when membership looked again
+    expect(count(info) - before).toBeGreaterThanOrEqual(10);
+    expect(count(info) - before).toBeLessThan(15);
   });
 
   it('a role change takes the custom roles from membership’s view of the role events, not from a request to authorization', async () => {

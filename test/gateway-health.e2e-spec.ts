@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { loadConfig } from '@app/platform';
-import { findBinary, serviceTestEnv, startNatsServer, type LocalServer } from '@app/testing';
+import { findBinary, freePort, serviceTestEnv, startNatsServer, type LocalServer } from '@app/testing';
 import { createGatewayApp } from '../apps/gateway/src/gateway.app';
 import { BOOTSTRAP_TOKEN, eventually, startSystem, type RunningSystem } from './support/system';
 
@@ -57,7 +57,9 @@ describe('gateway health: readiness is the gateway’s own, backends are reporte
     });
 
     it('stopped by a signal: readiness answers 503 at once while requests are served for the grace period, then the port closes', async () => {
-      const gateway = await createGatewayApp(loadConfig('gateway', { ...serviceTestEnv('gateway'), GATEWAY_PORT: '0', SHUTDOWN_GRACE_SECONDS: '2' }));
+      const gateway = await createGatewayApp(
+        loadConfig('gateway', { ...serviceTestEnv('gateway'), GATEWAY_PORT: '0', METRICS_PORT: String(await freePort()), SHUTDOWN_GRACE_SECONDS: '2' }),
+      );
       await gateway.listen(0, '127.0.0.1');
       const url = `http://127.0.0.1:${(gateway.getHttpServer().address() as { port: number }).port}`;
       await request(url).get('/health/serving').expect(200);
@@ -80,7 +82,9 @@ describe('gateway health: readiness is the gateway’s own, backends are reporte
     beforeAll(async () => {
       if (!bin) throw new Error('this test stops and restarts a broker: it needs the nats-server binary (PATH, /usr/sbin, or NATS_SERVER_BIN)');
       nats = await startNatsServer(bin, storeDir);
-      gateway = await createGatewayApp(loadConfig('gateway', { ...serviceTestEnv('gateway'), NATS_URL: nats.url, GATEWAY_PORT: '0' }));
+      gateway = await createGatewayApp(
+        loadConfig('gateway', { ...serviceTestEnv('gateway'), NATS_URL: nats.url, GATEWAY_PORT: '0', METRICS_PORT: String(await freePort()) }),
+      );
       await gateway.listen(0, '127.0.0.1');
     });
     afterAll(async () => {

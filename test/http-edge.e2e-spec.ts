@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import type { INestApplication } from '@nestjs/common';
 import { createLogger, loadConfig } from '@app/platform';
-import { requireInfraEnv, serviceTestEnv } from '@app/testing';
+import { freePort, requireInfraEnv, serviceTestEnv } from '@app/testing';
 import { createGatewayApp } from '../apps/gateway/src/gateway.app';
 import { BOOTSTRAP_TOKEN, eventually, startSystem, type RunningSystem } from './support/system';
 
@@ -23,7 +23,12 @@ describe('HTTP edge: bodies, encodings, query strings, where the token is read, 
 
   beforeAll(async () => {
     system = await startSystem();
-    const config = loadConfig('gateway', { ...serviceTestEnv('gateway'), NATS_URL: requireInfraEnv().natsUrl, GATEWAY_PORT: '0' });
+    const config = loadConfig('gateway', {
+      ...serviceTestEnv('gateway'),
+      NATS_URL: requireInfraEnv().natsUrl,
+      GATEWAY_PORT: '0',
+      METRICS_PORT: String(await freePort()),
+    });
     gateway = await createGatewayApp(config, createLogger('gateway', 'info', { write: (line: string) => logLines.push(line) }));
     await gateway.listen(0, '127.0.0.1');
     http = request(`http://127.0.0.1:${(gateway.getHttpServer().address() as { port: number }).port}`);

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { JSONCodec, type NatsConnection } from 'nats';
-import { IdentitySubjects, systemMeta, type CreateAccountsReply } from '@app/contracts';
-import { testNats, testNaming } from '@app/testing';
+import type { NatsConnection } from 'nats';
+import { IdentitySubjects, type CreateAccountsReply } from '@app/contracts';
+import { natsRequest, testNats } from '@app/testing';
 import { startSystem, type RunningSystem } from './support/system';
 
 describe('identity: brute-force protection (429 RATE_LIMITED)', () => {
@@ -14,11 +14,12 @@ describe('identity: brute-force protection (429 RATE_LIMITED)', () => {
     system = await startSystem({ TRUST_PROXY: '1' });
     nc = await testNats();
     const subject = IdentitySubjects.createAccounts();
-    const data = { meta: systemMeta(randomUUID()), body: { organizationId: randomUUID(), accounts: [{ email: 'victim@example.com' }] } };
-    const reply = JSONCodec<{ response: CreateAccountsReply }>().decode(
-      (await nc.request(testNaming().subject(subject), JSONCodec().encode({ pattern: testNaming().subject(subject), id: '1', data }), { timeout: 10_000 }))
-        .data,
-    ).response;
+    const reply = await natsRequest<CreateAccountsReply>(
+      nc,
+      subject,
+      { organizationId: randomUUID(), accounts: [{ email: 'victim@example.com' }] },
+      { timeoutMs: 10_000 },
+    );
     await request(system.baseUrl)
       .post('/api/v1/auth/password')
       .send({ login: 'victim', currentPassword: reply.created[0].temporaryPassword, newPassword: password })

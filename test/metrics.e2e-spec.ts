@@ -100,7 +100,7 @@ describe('metrics (METRICS_PORT, per-route HTTP, NATS requests, outbox, projecti
 
   it('times NATS requests per subject, without the namespace prefix or ids', async () => {
     const samples = await gatewayMetrics();
-    expect(total(samples, 'nats_request_duration_seconds_count', { subject: 'qry.authorization.check', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
+    expect(total(samples, 'nats_request_duration_seconds_count', { subject: 'qry.authorization.org-access', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
     expect(total(samples, 'nats_request_duration_seconds_count', { subject: 'cmd.identity.session.login', outcome: 'error' })).toBe(7);
     const prefix = testPrefix();
     expect(prefix).not.toBe('');
@@ -110,6 +110,14 @@ describe('metrics (METRICS_PORT, per-route HTTP, NATS requests, outbox, projecti
     // services time their own requests to other services too (membership asks identity and authorization)
     const membership = await serviceMetrics('membership');
     expect(total(membership, 'nats_request_duration_seconds_count', { service: 'membership' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('times the steps of organization commands (membership): per command, per batch, and the JetStream wait of a new organization', async () => {
+    const membership = await serviceMetrics('membership');
+    const phase = (p: string) => total(membership, 'membership_organization_command_phase_seconds_count', { service: 'membership', phase: p });
+    for (const p of ['queued', 'command', 'batch', 'decide', 'append', 'markers', 'publish']) expect(phase(p)).toBeGreaterThanOrEqual(1);
+    expect(total(membership, 'membership_organization_command_phase_seconds_sum', { phase: 'command' })).toBeGreaterThan(0);
+    expect(total(membership, 'membership_organization_batch_commands_count', { service: 'membership' })).toBeGreaterThanOrEqual(1);
   });
 
   it('counts login failures and lock-outs (identity)', async () => {

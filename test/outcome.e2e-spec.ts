@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { connect, JSONCodec, type Msg, type NatsConnection } from 'nats';
-import { bootstrapAdminUserId, kvBucketName, MembershipSubjects } from '@app/contracts';
-import { checkContractAndCleanUp, findBinary, freePort, waitForPort, testNaming } from '@app/testing';
+import { bootstrapAdminUserId, IdentitySubjects, kvBucketName, MembershipSubjects } from '@app/contracts';
+import { checkContractAndCleanUp, findBinary, freePort, publishedEvents, waitForPort, testNaming } from '@app/testing';
 import { fingerprintOf, recordKey, type IdempotencyRecord } from '../apps/gateway/src/common/idempotency';
 import { BOOTSTRAP_EMAIL, BOOTSTRAP_TOKEN, startSystem, type RunningSystem } from './support/system';
 
@@ -145,6 +145,56 @@ describe('the outcome of a write: OUTCOME_UNKNOWN, SERVICE_UNAVAILABLE, keys aft
     expect(res.status).toBe(201);
     expect(Date.now() - now).toBeLessThan(10_000);
     expect(await organizationsWithSlug('orphan-corp')).toHaveLength(1);
+  });
+
+  it('an account batch whose identity replica died holding it: 503 OUTCOME_UNKNOWN after the usual wait, not a minute; the retry with the key creates the account once', async () => {
+    const org = (await http.post('/api/v1/organizations').set(auth).send({ name: 'Lost Replica Corp', slug: 'lost-replica-corp' }).expect(201)).body
+      .id as string;
+    // identity's only replica takes the batch and dies with it: this test holds the command and answers nothing
+    await system.stopService('identity');
+    const sub = nc.subscribe(testNaming().subject(IdentitySubjects.createAccounts()), { max: 1 });
+    await nc.flush();
+    const held = (async () => {
+      for await (const m of sub) return m;
+      throw new Error('no create-accounts command arrived');
+    })();
+
+    const body = { accounts: [{ email: 'lost-replica@example.com' }] };
+    const began = Date.now();
+    const lost = await http.post(`/api/v1/organizations/${org}/accounts`).set(auth).set('Idempotency-Key', 'outcome-lost-replica-1').send(body);
+    const waited = Date.now() - began;
+    expect([lost.status, lost.body.code, lost.headers['retry-after'], lost.body.idempotencyKey]).toEqual([
+      503,
+      'OUTCOME_UNKNOWN',
+      '1',
+      'outcome-lost-replica-1',
+    ]);
+    // SERVICE_REQUEST_TIMEOUT_MS (3 s here) plus 40 ms for the one account; the gateway used to wait 60 s for any batch
+    expect(waited).toBeLessThan(10_000);
+
+    // a replica is back: the client's retry with the same key is taken over at once (never 409 "still running") and
+    // creates the account; on a loaded machine the fresh replica's first batch may outlast the 3 s, so the client
+    // sends it again with the key on a 503, as it would
+    await system.startService('identity');
+    let retry: request.Response;
+    for (let attempt = 1; ; attempt++) {
+      retry = await http.post(`/api/v1/organizations/${org}/accounts`).set(auth).set('Idempotency-Key', 'outcome-lost-replica-1').send(body);
+      if (retry.status !== 503 || attempt === 5) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect([retry.status, retry.body.code]).toEqual([201, undefined]);
+    const userId = retry.body.created[0].userId as string;
+    // the copy the dead replica held is handled after all (by the live one) and answered to membership: nothing twice
+    const late = await held;
+    const lateReply = await nc.request(late.subject, late.data, { headers: late.headers, timeout: 20_000 });
+    const lateAccounts = JSONCodec<{ response: { created: Array<{ userId: string }> } }>().decode(lateReply.data).response.created;
+    expect(lateAccounts.map((a) => a.userId)).toEqual([userId]);
+    late.respond(lateReply.data);
+
+    const people = await http.get(`/api/v1/organizations/${org}/people`).set(auth).query({ search: 'lost-replica' }).expect(200);
+    expect(people.body.items.map((p: { id: string }) => p.id)).toEqual([userId]);
+    const created = (await publishedEvents(nc)).filter((e) => e.type === 'user.created' && (e.data as { email?: string }).email === 'lost-replica@example.com');
+    expect(created).toHaveLength(1);
   });
 
   it('a new key is never refused: the broker stalls mid-request, the claim is written but its answer lost', async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { JSONCodec, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import {
   AccessSubjects,
   AuthorizationSubjects,
@@ -14,7 +14,7 @@ import {
   type RoleView,
 } from '@app/contracts';
 import { loadConfig, startService, type RunningService } from '@app/platform';
-import { serviceTestEnv, testNaming, testNats } from '@app/testing';
+import { natsOutcome, serviceTestEnv, testNats } from '@app/testing';
 import { AuthorizationModule } from '../apps/authorization/src/authorization.module';
 import { IdentityModule } from '../apps/identity/src/identity.module';
 import { MembershipModule } from '../apps/membership/src/membership.module';
@@ -37,14 +37,11 @@ describe('races between bindings, removals and role deletions (over NATS)', () =
   let org = '';
   let owner = '';
 
-  async function send<T>(subject: string, body: unknown, actorId = owner): Promise<{ ok: true; value: T } | { ok: false; code: string }> {
-    const data = { meta: { ...systemMeta(randomUUID()), actor: { id: actorId, username: actorId === owner ? 'admin' : 'someone' }, medium: 'api' }, body };
-    const reply = await nc.request(testNaming().subject(subject), JSONCodec().encode({ pattern: testNaming().subject(subject), id: randomUUID(), data }), {
-      timeout: 30_000,
+  const send = <T>(subject: string, body: unknown, actorId = owner) =>
+    natsOutcome<T>(nc, subject, body, {
+      meta: { ...systemMeta(randomUUID()), actor: { id: actorId, username: actorId === owner ? 'admin' : 'someone' }, medium: 'api' },
+      timeoutMs: 30_000,
     });
-    const decoded = JSONCodec<{ response?: T; err?: { code: string } }>().decode(reply.data);
-    return decoded.err ? { ok: false, code: decoded.err.code } : { ok: true, value: decoded.response as T };
-  }
   async function must<T>(subject: string, body: unknown): Promise<T> {
     const r = await send<T>(subject, body);
     if (!r.ok) throw new Error(`${subject}: ${r.code}`);
@@ -61,9 +58,9 @@ describe('races between bindings, removals and role deletions (over NATS)', () =
   beforeAll(async () => {
     const env = (service: 'identity' | 'membership' | 'authorization') =>
       loadConfig(service, serviceTestEnv(service, { BOOTSTRAP_ADMIN_EMAIL: BOOTSTRAP_EMAIL, BOOTSTRAP_ADMIN_TOKEN: BOOTSTRAP_TOKEN }));
-    services.push(await startService(env('identity'), (infra) => IdentityModule.register(infra)));
-    services.push(await startService(env('authorization'), (infra) => AuthorizationModule.register(infra)));
-    for (let i = 0; i < 2; i++) services.push(await startService(env('membership'), (infra) => MembershipModule.register(infra)));
+    services.push(await startService(env('identity'), IdentityModule));
+    services.push(await startService(env('authorization'), AuthorizationModule.register()));
+    for (let i = 0; i < 2; i++) services.push(await startService(env('membership'), MembershipModule));
     nc = await testNats();
     owner = bootstrapAdminUserId(BOOTSTRAP_EMAIL);
     org = (await must<{ id: string }>(MembershipSubjects.createOrganization(), { name: 'Race Org' })).id;

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
-import { JSONCodec, type JetStreamManager, type NatsConnection } from 'nats';
+import type { JetStreamManager, NatsConnection } from 'nats';
 import {
   AccessSubjects,
   AuditLogSubjects,
@@ -12,7 +12,7 @@ import {
   systemMeta,
   type AuditEntry,
 } from '@app/contracts';
-import { testDatabaseName, testMongo, testNats, testNaming } from '@app/testing';
+import { natsOutcome, testDatabaseName, testMongo, testNats, testNaming } from '@app/testing';
 import { BOOTSTRAP_EMAIL, BOOTSTRAP_TOKEN, eventually, startSystem, type RunningSystem } from './support/system';
 
 const ORG_NAME = 'Text Fields Org';
@@ -139,30 +139,32 @@ describe('text fields through the gateway (emails, names, descriptions)', () => 
     const me = (await http.get('/api/v1/me').set(auth).expect(200)).body as { id: string; username: string };
     const send = async (subject: string, body: unknown) => {
       const meta = { ...systemMeta(randomUUID()), actor: { id: me.id, username: me.username }, medium: 'api' as const };
-      const wire = testNaming().subject(subject); // this file's namespace, as the services have it from their configs
-      const reply = await nc.request(wire, JSONCodec().encode({ pattern: wire, id: randomUUID(), data: { meta, body } }), { timeout: 20_000 });
-      return JSONCodec<{ response?: unknown; err?: { code: string; message: string } }>().decode(reply.data);
+      return natsOutcome(nc, subject, body, { meta }); // in this file's namespace, as the services have it from their configs
     };
     const before = { identity: await identityCommits(), membership: await membershipCommits(), authorization: await authorizationCommits() };
     const bidi = 'Evil\u202Egnp.exe';
-    expect((await send(IdentitySubjects.changeEmail(), { userId: me.id, email: 'ro\u200bot@example.com' })).err).toMatchObject({
+    expect(await send(IdentitySubjects.changeEmail(), { userId: me.id, email: 'ro\u200bot@example.com' })).toMatchObject({
+      ok: false,
       code: 'VALIDATION_FAILED',
       message: 'email contains an invisible character (U+200B)',
     });
-    expect((await send(MembershipSubjects.createGroup(), { organizationId: orgId, name: bidi, description: '', memberIds: [] })).err).toMatchObject({
+    expect(await send(MembershipSubjects.createGroup(), { organizationId: orgId, name: bidi, description: '', memberIds: [] })).toMatchObject({
+      ok: false,
       code: 'VALIDATION_FAILED',
       message: 'name contains a bidirectional control character (U+202E)',
     });
-    expect((await send(AccessSubjects.createRole(), { organizationId: orgId, name: 'Fine', scope: 'galaxy', permissions: [] })).err).toMatchObject({
+    expect(await send(AccessSubjects.createRole(), { organizationId: orgId, name: 'Fine', scope: 'galaxy', permissions: [] })).toMatchObject({
+      ok: false,
       code: 'VALIDATION_FAILED',
       message: 'scope must be organization or project',
     });
-    expect((await send(AuditLogSubjects.listEntries(), { organizationId: orgId, resource: 'Planet' })).err).toMatchObject({
+    expect(await send(AuditLogSubjects.listEntries(), { organizationId: orgId, resource: 'Planet' })).toMatchObject({
+      ok: false,
       code: 'VALIDATION_FAILED',
       message: 'unknown resource',
     });
     expect({ identity: await identityCommits(), membership: await membershipCommits(), authorization: await authorizationCommits() }).toEqual(before);
     // normalized at the edge: an organization id in upper case names the same organization
-    expect((await send(MembershipSubjects.getOrganization(), { organizationId: orgId.toUpperCase() })).response).toMatchObject({ id: orgId });
+    expect(await send(MembershipSubjects.getOrganization(), { organizationId: orgId.toUpperCase() })).toMatchObject({ ok: true, value: { id: orgId } });
   });
 });

@@ -111,7 +111,7 @@ async function main() {
       NATS_SUBJECT_PREFIX: prefix,
       LOG_LEVEL: 'warn',
     }),
-    (infra) => AuditLogModule.register(infra),
+    AuditLogModule,
   );
   const db = service.infra.db;
   const nc: NatsConnection = await connect({ servers: process.env.NATS_URL!.split(',') });

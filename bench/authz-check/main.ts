@@ -301,7 +301,7 @@ async function main() {
       NATS_SUBJECT_PREFIX: naming.prefix,
       LOG_LEVEL: 'warn',
     }),
-    (i) => AuthorizationModule.register(i),
+    AuthorizationModule.register(),
   );
   const nc = service.infra.nc;
   const js = service.infra.js;

@@ -130,7 +130,7 @@ async function main() {
   });
   const start = async (snapshots: boolean) => {
     const t = process.hrtime.bigint();
-    const service = await startService(config, (i) => AuthorizationModule.register(i, snapshots ? {} : { snapshots: false }));
+    const service = await startService(config, AuthorizationModule.register(snapshots ? {} : { snapshots: false }));
     const ms = Number(process.hrtime.bigint() - t) / 1e6;
     return { service, view: service.app.get<View>(ACCESS_VIEW), ms };
   };
@@ -162,9 +162,8 @@ async function main() {
       const copyMs = Number(process.hrtime.bigint() - t0) / 1e6;
       const info = await writer.service.infra.jsm.streams.info(eventsStreamName(naming));
       const t1 = Date.now();
-      const head = await store.write(snapshot, { name: eventsStreamName(naming), created: info.created });
+      const head = (await store.write(snapshot, { name: eventsStreamName(naming), created: info.created }))!;
       const writeMs = Date.now() - t1;
-      await store.prune({ name: eventsStreamName(naming), created: info.created });
       await writer.service.close();
 
       await publishUpTo(js, n);

@@ -12,56 +12,22 @@
  *   npm run bench:cluster -- [seconds=10] [concurrency=16]
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtInRoleId } from '../../libs/contracts/src/ids';
 import { freePort } from '../../libs/testing/src/local-servers';
 import { load, printTable, type LoadResult } from '../lib/http-load';
+import { cpuByKind, cpuSpent } from '../lib/process-cpu';
 import { startStack, stopStack } from '../startup/stack';
 
 const TOKEN = 'ppt_bench-cluster-token-0123456789abcdef';
-const TICKS = 100; // USER_HZ on Linux
 
 interface Run {
   topology: string;
   results: LoadResult[];
   cpu: Record<string, number>;
   seconds: number;
-}
-
-/** CPU seconds (user + system) of every process under `root`, summed by kind. */
-function cpuByKind(root: number): Record<string, number> {
-  const procs = readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map((pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-        return { pid: Number(pid), ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / TICKS, cmd };
-      } catch {
-        return undefined;
-      }
-    })
-    .filter((p): p is NonNullable<typeof p> => !!p);
-  const under = new Set([root]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const p of procs)
-      if (!under.has(p.pid) && under.has(p.ppid)) {
-        under.add(p.pid);
-        grew = true;
-      }
-  }
-  const kinds: Record<string, number> = {};
-  for (const p of procs) {
-    if (!under.has(p.pid) || p.pid === root) continue;
-    const kind =
-      /apps\/([a-z-]+)\/src\/main\.js/.exec(p.cmd)?.[1] ?? (/nats-server/.test(p.cmd) ? 'nats-server' : /ferretdb/.test(p.cmd) ? 'ferretdb' : 'other');
-    kinds[kind] = (kinds[kind] ?? 0) + p.cpu;
-  }
-  return kinds;
 }
 
 async function call(base: string, method: string, path: string, body?: unknown) {
@@ -117,7 +83,7 @@ async function runTopology(replicas: number, natsCluster: number, seconds: numbe
       }),
     ];
     const after = cpuByKind(child.pid!);
-    const cpu = Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - (before[k] ?? 0)]));
+    const cpu = cpuSpent(before, after);
     return { topology, results, cpu, seconds: (Date.now() - began) / 1000 };
   } finally {
     await stopStack(child);

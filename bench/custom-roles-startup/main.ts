@@ -99,7 +99,7 @@ async function main() {
     await publishUpTo(size - TAIL);
     const last = (await jsm.streams.info(eventsStreamName(naming))).state.last_seq;
     const stream = await jsm.streams.info(eventsStreamName(naming));
-    await customRolesSnapshotStore(db).write({ name: stream.config.name, created: stream.created }, snapshotOf(model, last));
+    await customRolesSnapshotStore(db).write(snapshotOf(model, last), { name: stream.config.name, created: stream.created });
     await publishUpTo(size);
     const replay = await timeStart(false);
     const fromSnapshot = [await timeStart(true), await timeStart(true), await timeStart(true)].sort((a, b) => a.ms - b.ms)[1];

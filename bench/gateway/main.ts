@@ -8,7 +8,8 @@
  *   and every JetStream API request (`$JS.API.`, e.g. stream info; consumer fetches and acks excluded);
  * - MongoDB: FerretDB's own counter of the commands it served (`ferretdb_client_requests_total`), or
  *   `serverStatus.opcounters` on a real MongoDB (MONGO_URL).
- * It also times the stack's start-up with data present (a second start).
+ * It also times the stack's start-up with data present (a second start), and prints the CPU per request of each
+ * kind of process, this one (the load generator) included.
  *
  *   npm run bench:gateway -- [seconds=10] [concurrency=32]
  *
@@ -17,12 +18,13 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { connect, type NatsConnection } from 'nats';
 import { findBinary, freePort, startFerretDb, startNatsServer, type LocalServer } from '../../libs/testing/src/local-servers';
+import { cpuByKind, cpuSpent } from '../lib/process-cpu';
 import { load, printTable, type LoadOptions, type LoadResult } from '../lib/http-load';
 import { startStack, stopStack } from '../startup/stack';
 
@@ -63,6 +65,7 @@ async function main() {
   const logFile = join(tmpdir(), `bench-gateway-${process.pid}.log`);
   process.stdout.write(`the stack's output goes to ${logFile}\n`);
   const port = await freePort();
+  const gatewayMetrics = `http://127.0.0.1:${await freePort()}/metrics`;
   const base = `http://127.0.0.1:${port}`;
   const env = {
     ...process.env,
@@ -70,6 +73,7 @@ async function main() {
     NATS_URL: natsUrl,
     DATA_DIR: dataDir,
     GATEWAY_PORT: String(port),
+    METRICS_PORT: new URL(gatewayMetrics).port,
     BOOTSTRAP_ADMIN_EMAIL: 'bench@example.com',
     BOOTSTRAP_ADMIN_TOKEN: TOKEN,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
@@ -98,15 +102,25 @@ async function main() {
     const org = `${base}/api/v1/organizations/${seed.org}`;
     await load('warm-up', `${base}/api/v1/me`, auth, 4, 2);
     await load('warm-up', `${org}/people`, auth, 4, 2);
-    const rows: Array<{ result: LoadResult; per: Counters }> = [];
+    const rows: Array<{ result: LoadResult; per: Counters; cpu: Record<string, number> }> = [];
     const measure = async (name: string, url: string, c: number, options: LoadOptions = {}, headers: Record<string, string> = auth) => {
       const before = await snapshot();
+      const cpuBefore = cpuByKind();
+      const selfBefore = process.cpuUsage();
       const result = await load(name, url, headers, c, seconds, options);
+      const self = process.cpuUsage(selfBefore);
+      // the load generator itself (this process): what bounds a row whose server side costs little, e.g. /health
+      const cpu = { ...cpuSpent(cpuBefore, cpuByKind()), 'load generator': (self.user + self.system) / 1e6 };
       const after = await snapshot();
       const per = (k: keyof Counters) => (after[k] - before[k]) / Math.max(1, result.requests);
-      rows.push({ result, per: { nats: per('nats'), jsApi: per('jsApi'), mongo: per('mongo') } });
+      const cpuPer = Object.fromEntries(Object.entries(cpu).map(([kind, s]) => [kind, (s * 1000) / Math.max(1, result.requests)]));
+      rows.push({ result, per: { nats: per('nats'), jsApi: per('jsApi'), mongo: per('mongo') }, cpu: cpuPer });
       return result;
     };
+    // what the stack spends with no request at all (sweeps, leases, snapshot schedules): every row below pays it too
+    const idleBefore = cpuByKind();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const idle = cpuSpent(idleBefore, cpuByKind());
     const health = await measure('GET /health', `${base}/health`, concurrency, {}, {});
     await measure('GET /api/v1/me (API token)', `${base}/api/v1/me`, concurrency);
     await measure('GET /api/v1/me (session)', `${base}/api/v1/me`, concurrency, {}, { Authorization: `Bearer ${session}` });
@@ -124,11 +138,14 @@ async function main() {
       url: (worker) => `${org}/people/${seed.userIds[worker + 8]}/role`,
     });
     await new Promise((r) => setTimeout(r, 3000)); // what the warm-up's timed-out requests left queued
-    await measure('PUT …/people/{id}/role (c=8)', `${org}/people/{id}/role`, 8, {
+    const membershipMetrics = lastServiceMetricsUrl(logFile, 'membership');
+    const timesBefore = await roleChangeTimes(gatewayMetrics, membershipMetrics);
+    const roleRow = await measure('PUT …/people/{id}/role (c=8)', `${org}/people/{id}/role`, 8, {
       method: 'PUT',
       body: (_worker, n) => ({ roleId: roles[n % 2] }),
       url: (worker) => `${org}/people/${seed.userIds[worker]}/role`,
     });
+    const timesAfter = await roleChangeTimes(gatewayMetrics, membershipMetrics);
 
     process.stdout.write(
       `bench/gateway: ${seconds}s per row, closed loop, ${concurrency} connections (8 for the role change); ${metricsUrl ? 'FerretDB' : 'MongoDB'}\n\n`,
@@ -141,7 +158,18 @@ async function main() {
       process.stdout.write(
         `${result.name.padEnd(34)}${(result.rps / health.rps).toFixed(2).padStart(9)}${per.nats.toFixed(2).padStart(10)}${per.jsApi.toFixed(2).padStart(12)}${per.mongo.toFixed(2).padStart(11)}  ${JSON.stringify(result.statuses)}\n`,
       );
+    const kinds = ['gateway', 'identity', 'membership', 'authorization', 'audit-log', 'nats-server', 'ferretdb', 'load generator'];
+    const width = (k: string) => Math.max(14, k.length + 2);
+    process.stdout.write(
+      `\nCPU ms per request, by process (/proc, every process of the kind on the machine)\n${'request'.padEnd(34)}${kinds.map((k) => k.padStart(width(k))).join('')}\n`,
+    );
+    process.stdout.write(
+      `${`idle, CPU ms per second`.padEnd(34)}${kinds.map((k) => (((idle[k] ?? 0) * 1000) / seconds).toFixed(1).padStart(width(k))).join('')}\n`,
+    );
+    for (const { result, cpu } of rows)
+      process.stdout.write(`${result.name.padEnd(34)}${kinds.map((k) => (cpu[k] ?? 0).toFixed(2).padStart(width(k))).join('')}\n`);
     process.stdout.write(`\nstart-up with data present: ${(warm / 1000).toFixed(1)} s (first start ${(cold / 1000).toFixed(1)} s)\n`);
+    printRoleChangeTimes(timesBefore, timesAfter, roleRow.requests);
   } finally {
     await stopStack(stack);
     await nc.close();
@@ -149,6 +177,63 @@ async function main() {
     for (const s of servers.reverse()) await s.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** The `/metrics` URL of a service as `npm start` last said it was ready (`✔ membership ready (/health, /metrics on …)`). */
+function lastServiceMetricsUrl(logFile: string, service: string): string | undefined {
+  const found = [...readFileSync(logFile, 'utf8').matchAll(new RegExp(`✔ ${service} ready \\(/health, /metrics on (http://\\S+)\\)`, 'g'))];
+  return found.length ? `${found[found.length - 1][1]}/metrics` : undefined;
+}
+
+type Series = Map<string, { sum: number; count: number }>;
+
+/** `_sum` and `_count` of the histograms named, by name and labels (the `service` label left out). */
+async function histograms(url: string | undefined, names: string[]): Promise<Series> {
+  const series: Series = new Map();
+  const text = url
+    ? await fetch(url).then(
+        (r) => (r.ok ? r.text() : ''),
+        () => '',
+      )
+    : '';
+  for (const line of text.split('\n')) {
+    const m = /^(\w+)_(sum|count)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || !names.includes(m[1])) continue;
+    const labels = (m[3] ?? '').split(',').filter((l) => l && !l.startsWith('service='));
+    const key = `${m[1]}{${labels.join(',')}}`;
+    const entry = series.get(key) ?? { sum: 0, count: 0 };
+    entry[m[2] as 'sum' | 'count'] = Number(m[4]);
+    series.set(key, entry);
+  }
+  return series;
+}
+
+/** The role change's timing series: the gateway's route and NATS requests, membership's command phases. */
+async function roleChangeTimes(gateway: string, membership: string | undefined): Promise<Series> {
+  const [g, m] = await Promise.all([
+    histograms(gateway, ['http_request_duration_seconds', 'nats_request_duration_seconds']),
+    histograms(membership, ['membership_organization_command_phase_seconds', 'membership_organization_batch_commands']),
+  ]);
+  return new Map([...g, ...m]);
+}
+
+/** Where the role change's time went during its row: mean ms of each series, and per request. */
+function printRoleChangeTimes(before: Series, after: Series, requests: number): void {
+  const rows: string[] = [];
+  for (const [key, a] of after) {
+    if (!/role|check|assign-role|membership_organization/.test(key) || /outcome="(?!ok)/.test(key)) continue;
+    const b = before.get(key) ?? { sum: 0, count: 0 };
+    const count = a.count - b.count;
+    if (count <= 0) continue;
+    const sum = a.sum - b.sum;
+    const batch = key.startsWith('membership_organization_batch_commands');
+    rows.push(
+      `${key.replace(/_seconds|_duration/g, '').padEnd(86)}${String(count).padStart(7)}${(batch ? sum / count : (sum / count) * 1000).toFixed(batch ? 2 : 1).padStart(10)}${(batch ? 0 : (sum / Math.max(1, requests)) * 1000).toFixed(1).padStart(10)}`,
+    );
+  }
+  process.stdout.write(`\nrole change (c=8), where the time went (/metrics of the gateway and membership during its row; ${requests} requests)\n`);
+  process.stdout.write(`${'series'.padEnd(86)}${'count'.padStart(7)}${'mean ms'.padStart(10)}${'ms/req'.padStart(10)}\n`);
+  process.stdout.write(`${rows.join('\n')}\n(membership_organization_batch_commands: mean = commands per batch)\n`);
 }
 
 /** Requests to services and to the JetStream API seen on the server (the wildcard `>` sees every subject of the account). */

@@ -33,8 +33,7 @@ import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { MongoClient } from 'mongodb';
-import { JSONCodec, connect } from 'nats';
-import { builtInRoleId, catalogueEvent, eventMetadata, evtSubject, systemMeta, type CatalogueEvent, type DomainEvent } from '@app/contracts';
+import { builtInRoleId, catalogueEvent, eventMetadata, systemMeta, type DomainEvent } from '@app/contracts';
 import { createEventStore } from '@app/event-store';
 import { loadOrganization, saveSnapshot } from '../../apps/membership/src/organization/organization.repository';
 import { evolveOrganization, organizationStreamId } from '../../apps/membership/src/organization/organization.state';
@@ -42,93 +41,7 @@ import { provideTestInfrastructure } from '../../libs/testing/src/infra';
 import { applyPeopleEvent, emptyModel, modelFromSnapshot, snapshotOf } from '../../apps/membership/src/people/people.view';
 import { decodePeopleSnapshot, encodePeopleSnapshot } from '../../apps/membership/src/people/people.snapshot';
 import { percentile } from '../lib/http-load';
-
-const FIRST = [
-  'Maria',
-  'John',
-  'Aiko',
-  'Pedro',
-  'Olga',
-  'Wei',
-  'Fatima',
-  'Liam',
-  'Noor',
-  'Sven',
-  'Chloe',
-  'Ravi',
-  'Ines',
-  'Tomas',
-  'Yara',
-  'Kofi',
-  'Lena',
-  'Mateo',
-  'Hana',
-  'Igor',
-];
-const LAST = ['Silva', 'Smith', 'Tanaka', 'Garcia', 'Ivanova', 'Chen', 'Khan', 'Murphy', 'Haddad', 'Berg'];
-
-const userIdOf = (organizationId: string, i: number) => `${organizationId.slice(0, 24)}${String(i + 100_000).padStart(12, '0')}`;
-const groupIdOf = (organizationId: string, g: number) => `${organizationId.slice(0, 24)}${String(g).padStart(12, '0')}`;
-const firstOf = (i: number) => FIRST[i % FIRST.length];
-const lastOf = (i: number) => LAST[Math.floor(i / FIRST.length) % LAST.length];
-/** the name in the username (no identity events are published): `maria.silva.000042` */
-const usernameOf = (i: number) => `${firstOf(i)}.${lastOf(i)}.${String(i).padStart(6, '0')}`.toLowerCase();
-
-/** The events that make `members` members and `groups` groups (each user in one or two), as membership publishes them. */
-function* seedEvents(organizationId: string, members: number, groups: number, profiles: boolean): Generator<DomainEvent> {
-  const member = builtInRoleId(organizationId, 'member');
-  const streamId = organizationStreamId(organizationId);
-  const meta = eventMetadata(systemMeta('bench-seed'));
-  let version = 1000;
-  const envelope = (service: 'membership' | 'identity', type: string, data: Record<string, unknown>, scoped = true): DomainEvent => ({
-    id: randomUUID(),
-    type,
-    version: 1,
-    streamId: scoped ? streamId : `user-${String(data.userId)}`,
-    streamVersion: scoped ? ++version : 1,
-    service,
-    occurredAt: new Date().toISOString(),
-    ...(scoped ? { organizationId } : {}),
-    data,
-    metadata: meta,
-  });
-  const groupMembers: string[][] = Array.from({ length: groups }, () => []);
-  for (let i = 0; i < members; i++) {
-    const userId = userIdOf(organizationId, i);
-    if (profiles)
-      yield envelope(
-        'identity',
-        'user.created',
-        {
-          userId,
-          username: `user${i}`,
-          email: `user${i}@bench.example`,
-          name: `${firstOf(i)} ${lastOf(i)}`,
-          createdBy: 'organization',
-          managedByOrganizationId: organizationId,
-          temporaryPassword: true,
-        },
-        false,
-      );
-    yield envelope('membership', 'organization.member-added', {
-      organizationId,
-      userId,
-      username: profiles ? `user${i}` : usernameOf(i),
-      roleId: member,
-      via: 'account',
-    });
-    if (groups) for (const g of new Set([i % groups, ...(i % 3 === 0 ? [(i * 7 + 1) % groups] : [])])) groupMembers[g].push(userId);
-  }
-  for (let g = 0; g < groups; g++)
-    yield envelope('membership', 'group.created', {
-      organizationId,
-      groupId: groupIdOf(organizationId, g),
-      name: `Team ${g}`,
-      description: '',
-      memberIds: groupMembers[g],
-      roleId: member,
-    });
-}
+import { publish, seedEvents, userIdOf, usernameOf, waitForList, waitForPeopleSnapshot } from '../lib/people-seed';
 
 /** Heap of the people model of one such organization (identity's profiles included), and its snapshot's costs. */
 async function modelCosts(members: number, groups: number): Promise<string> {
@@ -173,32 +86,6 @@ const envelopeOf = (organizationId: string): Omit<DomainEvent, 'type' | 'data'> 
   organizationId,
   metadata: eventMetadata(systemMeta('bench-seed')),
 });
-
-/** Publishes the events to JetStream as the relay does (subject, msg id), many in flight. */
-async function publish(natsUrl: string, events: Iterable<DomainEvent>): Promise<number> {
-  const nc = await connect({ servers: natsUrl });
-  const js = nc.jetstream();
-  const codec = JSONCodec<CatalogueEvent>();
-  let inFlight: Array<Promise<unknown>> = [];
-  let n = 0;
-  for (const e of events) {
-    const event = catalogueEvent(e);
-    inFlight.push(
-      js.publish(`${process.env.TEST_SUBJECT_PREFIX}${evtSubject('membership', event.type, event.version)}`, codec.encode(event), {
-        msgID: event.id,
-        timeout: 60_000,
-      }),
-    );
-    n++;
-    if (inFlight.length >= 200) {
-      await Promise.all(inFlight);
-      inFlight = [];
-    }
-  }
-  await Promise.all(inFlight);
-  await nc.close();
-  return n;
-}
 
 /**
  * The same members in the organization's event stream: member-added events appended in commits of 1,000
@@ -286,18 +173,6 @@ async function measure(url: string, token: string, n: number): Promise<{ p50: nu
   return { p50: percentile(times, 50), p99: percentile(times, 99), items };
 }
 
-/** Waits until the list answers 200 with `want` people for `query` (the view has applied the seeding). */
-async function waitForList(url: string, token: string, want: (items: number) => boolean, timeoutMs = 600_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
-    if (res.status === 200 && want(((await res.json()) as { items: unknown[] }).items.length)) return;
-    if (res.status !== 200) await res.text();
-    if (Date.now() > until) throw new Error(`${url} did not answer in ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 async function main() {
   const requests = Number(process.argv[2] ?? 200);
   const members = Number(process.argv[3] ?? 100_000);
@@ -345,11 +220,7 @@ async function main() {
     );
 
     // the view writes a snapshot 10,000 events past the last one, once idle: measured after the last one (steady state)
-    const head = async () =>
-      (await client.db(dbName).collection<{ _id: string; sequence: number }>('people_view_snapshot').findOne({ _id: 'head' }))?.sequence ?? 0;
-    const until = Date.now() + 120_000;
-    while ((await head()) < published - 10_000 && Date.now() < until) await new Promise((r) => setTimeout(r, 500));
-    const snapshotAt = await head();
+    const snapshotAt = await waitForPeopleSnapshot(client.db(dbName), published);
 
     const commands = process.env.BENCH_COMMANDS === '1';
     if (commands) {

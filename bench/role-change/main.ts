@@ -16,6 +16,7 @@ import { createEventStore, createOutboxRelay } from '@app/event-store';
 import { connectNats, ensureStreams } from '@app/messaging';
 import { findBinary, startFerretDb, startNatsServer, type LocalServer } from '../../libs/testing/src/local-servers';
 import { OrganizationCache, runOrganizationCommand, type OrganizationDeps } from '../../apps/membership/src/organization/organization.repository';
+import type { OrganizationMetrics } from '../../apps/membership/src/organization/organization.metrics';
 
 const PEOPLE = 1000;
 const WORKERS = 8;
@@ -56,12 +57,24 @@ async function main() {
     const roles = [builtInRoleId(organizationId, 'admin'), builtInRoleId(organizationId, 'member')];
 
     const measure = async (maxBatch: number, flushAlways: boolean) => {
+      // where the time goes: the runner's phases, summed (ms) with their counts
+      const phases = new Map<string, { ms: number; n: number }>();
+      let counting = false;
+      const metrics: OrganizationMetrics = {
+        phase: (phase, seconds) => {
+          if (!counting) return;
+          const p = phases.get(phase) ?? { ms: 0, n: 0 };
+          phases.set(phase, { ms: p.ms + seconds * 1000, n: p.n + 1 });
+        },
+        batch: () => undefined,
+      };
       const deps: OrganizationDeps = {
         db,
         store,
         cache: new OrganizationCache(100, maxBatch),
         customRoles: async () => [],
         flush: (streamId) => relay.flushStream(streamId),
+        metrics,
       };
       // before group commit every command waited for the broker: a flush of its own after the call
       const run = async (w: number, n: number) => {
@@ -76,6 +89,7 @@ async function main() {
       await run(0, 0); // load into the cache
       const latencies: number[] = [];
       const before = commands;
+      counting = true;
       const deadline = Date.now() + seconds * 1000;
       await Promise.all(
         Array.from({ length: WORKERS }, async (_, w) => {
@@ -86,9 +100,10 @@ async function main() {
           }
         }),
       );
+      counting = false;
       latencies.sort((a, b) => a - b);
       const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-      return { perSecond: latencies.length / seconds, p50: q(0.5), p99: q(0.99), mongo: (commands - before) / latencies.length };
+      return { perSecond: latencies.length / seconds, p50: q(0.5), p99: q(0.99), mongo: (commands - before) / latencies.length, phases };
     };
     const rows: Array<[string, Awaited<ReturnType<typeof measure>>]> = [];
     for (let r = 0; r < rounds; r++) {
@@ -103,6 +118,9 @@ async function main() {
       process.stdout.write(
         `${name.padEnd(28)}${m.perSecond.toFixed(1).padStart(8)}${m.p50.toFixed(1).padStart(9)}${m.p99.toFixed(1).padStart(9)}${m.mongo.toFixed(2).padStart(11)}\n`,
       );
+    process.stdout.write('\nphases (mean ms, count) per round: queued, decide and command per change; the others per batch\n');
+    for (const [name, m] of rows)
+      process.stdout.write(`${name.padEnd(28)}${[...m.phases].map(([phase, p]) => `${phase} ${(p.ms / p.n).toFixed(1)} (${p.n})`).join(', ')}\n`);
   } finally {
     await relay.stop();
     await db.dropDatabase().catch(() => undefined);

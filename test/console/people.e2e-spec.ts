@@ -191,6 +191,10 @@ describe('web console: sign-in, People, Groups (browser)', () => {
     await row.getByRole('cell', { name: 'ann', exact: true }).waitFor();
     await expect(seriousViolations(admin)).resolves.toEqual([]);
     await screenshot(admin, 'groups');
+    // People says which group ann's Auditor role comes from
+    await admin.getByRole('link', { name: 'People', exact: true }).click();
+    await admin.locator('tr[data-person="ann"] li', { hasText: 'Auditor (from Auditors)' }).waitFor();
+    await admin.getByRole('link', { name: 'Groups', exact: true }).click();
 
     // ann, through the group, sees the Audit logs page and its entries
     const ann = await openConsole(browser);

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { findBinary, freePort, waitForPort } from '@app/testing';
@@ -40,7 +40,13 @@ function managed(
     alive,
     async start() {
       proc = spawn(bin, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      for (const s of [proc.stdout, proc.stderr]) s?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-6000)));
+      const logDir = process.env.CLUSTER_TEST_LOG_DIR; // the whole output of every process, to trace a failure
+      if (logDir) mkdirSync(logDir, { recursive: true });
+      for (const s of [proc.stdout, proc.stderr])
+        s?.on('data', (d: Buffer) => {
+          out = (out + d.toString()).slice(-6000);
+          if (logDir) appendFileSync(join(logDir, `${name.replace(/[^\w.-]+/g, '_')}.log`), d);
+        });
       await waitForPort(readyPort, readyTimeoutMs, proc, () => out);
     },
     async kill9() {

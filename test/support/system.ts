@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import type { DynamicModule, Type } from '@nestjs/common';
 import { SERVICES, type ServiceName } from '@app/contracts';
-import { createLogger, loadConfig, startService, type Infrastructure, type RunningService } from '@app/platform';
+import { createLogger, loadConfig, startService, type RunningService } from '@app/platform';
 import { serviceTestEnv, requireInfraEnv } from '@app/testing';
 import { IdentityModule } from '../../apps/identity/src/identity.module';
 import { MembershipModule } from '../../apps/membership/src/membership.module';
@@ -13,11 +13,12 @@ import { createGatewayApp } from '../../apps/gateway/src/gateway.app';
 export const BOOTSTRAP_EMAIL = 'admin@example.com';
 export const BOOTSTRAP_TOKEN = 'ppt_bootstrap-token-for-tests-0123456789';
 
-const MODULES: Record<Exclude<ServiceName, 'gateway'>, (infra: Infrastructure) => DynamicModule | Type<unknown>> = {
-  identity: (infra) => IdentityModule.register(infra),
-  membership: (infra) => MembershipModule.register(infra),
-  authorization: (infra) => AuthorizationModule.register(infra),
-  'audit-log': (infra) => AuditLogModule.register(infra),
+/** each service's module (a new one per start: replicas in this process get their own) */
+const MODULES: Record<Exclude<ServiceName, 'gateway'>, () => DynamicModule | Type<unknown>> = {
+  identity: () => IdentityModule,
+  membership: () => MembershipModule,
+  authorization: () => AuthorizationModule.register(),
+  'audit-log': () => AuditLogModule,
 };
 
 export interface RunningSystem {
@@ -47,7 +48,7 @@ export async function startSystem(env: Record<string, string> = {}, opts: { logL
   const services: Record<string, RunningService> = {};
   const start = async (name: Exclude<ServiceName, 'gateway'>) => {
     const config = loadConfig(name, envFor(name));
-    return (services[name] = await startService(config, MODULES[name], { logger: loggerFor(name, config.LOG_LEVEL) }));
+    return (services[name] = await startService(config, MODULES[name](), { logger: loggerFor(name, config.LOG_LEVEL) }));
   };
   for (const name of SERVICES) await start(name as Exclude<ServiceName, 'gateway'>);
 
@@ -79,7 +80,7 @@ export async function startSystem(env: Record<string, string> = {}, opts: { logL
     },
     async addReplica(name) {
       const config = loadConfig(name, envFor(name));
-      const replica = await startService(config, MODULES[name], { logger: loggerFor(name, config.LOG_LEVEL) });
+      const replica = await startService(config, MODULES[name](), { logger: loggerFor(name, config.LOG_LEVEL) });
       extra.push(replica);
       return replica;
     },

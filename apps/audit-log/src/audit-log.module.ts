@@ -1,5 +1,8 @@
-import { Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Infrastructure, ServiceConfig } from '@app/platform';
+import { Inject, Injectable, Module, type FactoryProvider, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Db } from 'mongodb';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { InjectConfig, LOGGER, METRICS_REGISTRY, MONGO_DB, STREAM_CONSUMER_DEPS, type ServiceConfig, type StreamConsumerDeps } from '@app/platform';
 import { ListEntriesController } from './queries/list-entries/list-entries.controller';
 import { RebuildController } from './commands/rebuild/rebuild.controller';
 import { ApplyRetentionController } from './commands/apply-retention/apply-retention.controller';
@@ -9,23 +12,38 @@ import { AuditProjectionHost } from './projections/audit-projection.host';
 import { AUDIT_HOST } from './projections/audit-host.token';
 import { scheduleRetention } from './retention/retention.job';
 
-@Module({})
-export class AuditLogModule {
-  static register(infra: Infrastructure): DynamicModule {
-    const host = new AuditProjectionHost(infra);
-    class AuditStartup implements OnApplicationBootstrap {
-      async onApplicationBootstrap() {
-        await ensureAuditIndexes(infra.db);
-        host.start();
-        infra.onClose.push(() => host.stop());
-        const stopRetention = scheduleRetention(infra, (infra.config as ServiceConfig<'audit-log'>).AUDIT_RETENTION_DAYS);
-        infra.onClose.push(stopRetention);
-      }
-    }
-    return {
-      module: AuditLogModule,
-      controllers: [ListEntriesController, RebuildController, ApplyRetentionController, ReplayDeadLettersController],
-      providers: [AuditStartup, { provide: AUDIT_HOST, useValue: host }],
-    };
+const auditHostProvider: FactoryProvider<AuditProjectionHost> = {
+  provide: AUDIT_HOST,
+  useFactory: (consumer: StreamConsumerDeps, db: Db, metrics: Registry) => new AuditProjectionHost({ ...consumer, db, metrics }),
+  inject: [STREAM_CONSUMER_DEPS, MONGO_DB, METRICS_REGISTRY],
+};
+
+/** Indexes, then the projection and the hourly retention, before the service answers; both stop on shutdown. */
+@Injectable()
+class AuditStartup implements OnApplicationBootstrap, OnApplicationShutdown {
+  private stopRetention?: () => Promise<void>;
+
+  constructor(
+    @Inject(AUDIT_HOST) private readonly host: AuditProjectionHost,
+    @Inject(MONGO_DB) private readonly db: Db,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @InjectConfig() private readonly config: ServiceConfig<'audit-log'>,
+  ) {}
+
+  async onApplicationBootstrap() {
+    await ensureAuditIndexes(this.db);
+    this.host.start();
+    this.stopRetention = scheduleRetention({ db: this.db, logger: this.logger }, this.config.AUDIT_RETENTION_DAYS);
+  }
+
+  async onApplicationShutdown() {
+    await this.stopRetention?.().catch(() => undefined);
+    await this.host.stop().catch(() => undefined);
   }
 }
+
+@Module({
+  controllers: [ListEntriesController, RebuildController, ApplyRetentionController, ReplayDeadLettersController],
+  providers: [auditHostProvider, AuditStartup],
+})
+export class AuditLogModule {}

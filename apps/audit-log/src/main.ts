@@ -2,4 +2,4 @@ import 'reflect-metadata';
 import { runServiceMain } from '@app/platform';
 import { AuditLogModule } from './audit-log.module';
 
-runServiceMain('audit-log', (infra) => AuditLogModule.register(infra));
+runServiceMain('audit-log', AuditLogModule);

@@ -2,4 +2,4 @@ import 'reflect-metadata';
 import { runServiceMain } from '@app/platform';
 import { AuthorizationModule } from './authorization.module';
 
-runServiceMain('authorization', (infra) => AuthorizationModule.register(infra));
+runServiceMain('authorization', AuthorizationModule.register());

@@ -37,7 +37,7 @@ export function App() {
 
 function Shell({ path }: { path: string }) {
   const user = session.get()!.user;
-  const orgs = useLoad(() => ok(api.GET('/api/v1/organizations')), [path === '/organizations' ? path : '']);
+  const orgs = useLoad(() => ok(api.GET('/api/v1/organizations', { params: { query: { limit: 500 } } })), [path === '/organizations' ? path : '']);
   const parts = path.split('/');
   const orgRef = parts[1] === 'o' && parts[2] ? decodeURIComponent(parts[2]) : undefined;
 

@@ -126,6 +126,14 @@ function readRequests(fastify: FastifyInstance, begin: ReturnType<typeof beginRe
     if (sent.tokens.length) (request as GatewayRequest).ctx.after = sent.tokens;
     done(edgeCheck(request.query, request.body));
   });
+  // `Location` on every 201 whose answer names the created resource (`id`): the collection's path and the id, e.g.
+  // `/api/v1/organizations/{org}/groups/{groupId}`; an answer replayed under its Idempotency-Key too
+  fastify.addHook('preSerialization', (request, reply, payload, done) => {
+    const id = (payload as { id?: unknown } | null)?.id;
+    if (reply.statusCode === 201 && typeof id === 'string')
+      reply.header('Location', `${request.originalUrl.split('?', 1)[0].replace(/\/+$/, '')}/${encodeURIComponent(id)}`);
+    done(null, payload);
+  });
   // a write answers with the position of what it appended: the client may send it back (the gateway also remembers it)
   fastify.addHook('onSend', (request, reply, payload, done) => {
     const written = (request as GatewayRequest).ctx?.written;

@@ -1,6 +1,5 @@
 import { BadRequestException, Inject, Module, ValidationPipe, type DynamicModule, type OnApplicationShutdown, type ValidationError } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
-import { ClientsModule, Transport } from '@nestjs/microservices';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import type { Logger } from 'pino';
 import type { NatsConnection } from 'nats';
 import { ErrorCode, kvBucketName, subjectNaming } from '@app/contracts';
@@ -11,8 +10,8 @@ import { VERIFIED_TOKENS, VerifiedTokens } from './auth/verified-tokens';
 import { ProblemFilter } from './common/problem.filter';
 import { IDEMPOTENCY_TTL_MS } from './common/idempotency';
 import { IDEMPOTENCY_KV, IdempotencyInterceptor } from './common/idempotency.interceptor';
-import { LocationInterceptor } from './common/location.interceptor';
-import { GATEWAY_CONFIG, NATS_CLIENT, RPC_CLIENT, ServicesClient } from './common/services.client';
+import { idempotentWrites } from './common/idempotent-writes';
+import { GATEWAY_CONFIG, GATEWAY_NATS, RPC_CLIENT, ServicesClient } from './common/services.client';
 import { HealthController } from './health/health.controller';
 import { MeController } from './me/me.controller';
 import { AuthController } from './auth/auth.controller';
@@ -46,7 +45,18 @@ export const strictValidationPipe = new ValidationPipe({
   exceptionFactory: (errors) => new BadRequestException({ code: ErrorCode.VALIDATION_FAILED, message: 'request validation failed', errors: flatten(errors) }),
 });
 
-const GATEWAY_NATS = Symbol('GATEWAY_NATS');
+/** Every controller of the gateway; the write routes run the idempotency interceptor, the others none. */
+export const GATEWAY_CONTROLLERS = idempotentWrites([
+  HealthController,
+  AuthController,
+  MeController,
+  OrganizationsController,
+  GroupsController,
+  ServiceAccountsController,
+  ProjectsController,
+  ...AUTHORIZATION_CONTROLLERS,
+  AuditLogsController,
+]);
 
 @Module({})
 export class GatewayModule implements OnApplicationShutdown {
@@ -65,26 +75,7 @@ export class GatewayModule implements OnApplicationShutdown {
     const naming = subjectNaming(config.NATS_SUBJECT_PREFIX);
     return {
       module: GatewayModule,
-      imports: [
-        ClientsModule.register([
-          {
-            name: NATS_CLIENT,
-            transport: Transport.NATS,
-            options: { servers: config.NATS_URL.split(','), name: 'gateway', maxReconnectAttempts: -1, reconnectTimeWait: 500 },
-          },
-        ]),
-      ],
-      controllers: [
-        HealthController,
-        AuthController,
-        MeController,
-        OrganizationsController,
-        GroupsController,
-        ServiceAccountsController,
-        ProjectsController,
-        ...AUTHORIZATION_CONTROLLERS,
-        AuditLogsController,
-      ],
+      controllers: GATEWAY_CONTROLLERS,
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: GATEWAY_NATS, useFactory: () => connectNats(config.NATS_URL, 'gateway') },
@@ -120,9 +111,8 @@ export class GatewayModule implements OnApplicationShutdown {
         { provide: APP_GUARD, useClass: BearerAuthGuard },
         { provide: APP_GUARD, useClass: PermissionGuard },
         { provide: APP_PIPE, useValue: strictValidationPipe },
-        // the first interceptor is the outermost: Location sees replayed answers too
-        { provide: APP_INTERCEPTOR, useClass: LocationInterceptor },
-        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+        // on the write routes only (idempotentWrites): a read runs no interceptor
+        IdempotencyInterceptor,
         { provide: APP_FILTER, useValue: new ProblemFilter(logger) },
       ],
     };

@@ -1,5 +1,20 @@
-import { Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Infrastructure, ServiceConfig } from '@app/platform';
+import { Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Db } from 'mongodb';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { EventStore, OutboxRelay, Reservations, RunningProjection } from '@app/event-store';
+import {
+  EVENT_STORE,
+  InjectConfig,
+  LOGGER,
+  METRICS_REGISTRY,
+  MONGO_DB,
+  OUTBOX_RELAY,
+  RESERVATIONS,
+  STREAM_CONSUMER_DEPS,
+  type ServiceConfig,
+  type StreamConsumerDeps,
+} from '@app/platform';
 import { VerifyTokenController } from './queries/verify-token/verify-token.controller';
 import { GetUserController } from './queries/get-user/get-user.controller';
 import { GetTokenMetadataController } from './queries/get-token-metadata/get-token-metadata.controller';
@@ -21,38 +36,57 @@ import { startUsersCatchUp } from './projections/users.catch-up';
 import { ensureCredentialIndexes } from './credentials/credentials.repository';
 import { loginMetrics } from './credentials/login-metrics';
 
-@Module({})
-export class IdentityModule {
-  static register(infra: Infrastructure): DynamicModule {
-    class IdentityStartup implements OnApplicationBootstrap {
-      async onApplicationBootstrap() {
-        await ensureUserIndexes(infra.db);
-        await ensureCredentialIndexes(infra.db);
-        await ensureServiceAccountIndexes(infra.db);
-        await bootstrapAdmin(infra, infra.config as ServiceConfig<'identity'>, infra.logger);
-        await startUsersCatchUp(infra);
-        loginMetrics(infra.metrics); // the counters are there (at 0) before the first login
-      }
-    }
-    return {
-      module: IdentityModule,
-      controllers: [
-        VerifyTokenController,
-        GetUserController,
-        GetTokenMetadataController,
-        FindUsersController,
-        CreateAccountsController,
-        LoginController,
-        LogoutController,
-        ChangePasswordController,
-        ResetPasswordController,
-        ChangeProfileController,
-        ChangeEmailController,
-        ResetApiTokenController,
-        ServiceAccountCommandsController,
-        ServiceAccountQueriesController,
-      ],
-      providers: [IdentityStartup],
-    };
+import { userCommandsProvider } from './user/user-command.runner';
+import { serviceAccountCommandsProvider } from './service-account/service-account-command.runner';
+
+/** Indexes, the bootstrap admin and the users' catch-up projection, before the service answers; the projection stops on shutdown. */
+@Injectable()
+class IdentityStartup implements OnApplicationBootstrap, OnApplicationShutdown {
+  private catchUp?: RunningProjection;
+
+  constructor(
+    @Inject(MONGO_DB) private readonly db: Db,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(OUTBOX_RELAY) private readonly relay: OutboxRelay,
+    @Inject(RESERVATIONS) private readonly reservations: Reservations,
+    @Inject(STREAM_CONSUMER_DEPS) private readonly consumer: StreamConsumerDeps,
+    @Inject(METRICS_REGISTRY) private readonly metrics: Registry,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @InjectConfig() private readonly config: ServiceConfig<'identity'>,
+  ) {}
+
+  async onApplicationBootstrap() {
+    const { db, store, relay, reservations } = this;
+    await ensureUserIndexes(db);
+    await ensureCredentialIndexes(db);
+    await ensureServiceAccountIndexes(db);
+    await bootstrapAdmin({ db, store, relay, reservations }, this.config, this.logger);
+    this.catchUp = await startUsersCatchUp({ ...this.consumer, db, store });
+    loginMetrics(this.metrics); // the counters are there (at 0) before the first login
+  }
+
+  async onApplicationShutdown() {
+    await this.catchUp?.stop().catch(() => undefined);
   }
 }
+
+@Module({
+  controllers: [
+    VerifyTokenController,
+    GetUserController,
+    GetTokenMetadataController,
+    FindUsersController,
+    CreateAccountsController,
+    LoginController,
+    LogoutController,
+    ChangePasswordController,
+    ResetPasswordController,
+    ChangeProfileController,
+    ChangeEmailController,
+    ResetApiTokenController,
+    ServiceAccountCommandsController,
+    ServiceAccountQueriesController,
+  ],
+  providers: [userCommandsProvider, serviceAccountCommandsProvider, IdentityStartup],
+})
+export class IdentityModule {}

@@ -2,4 +2,4 @@ import 'reflect-metadata';
 import { runServiceMain } from '@app/platform';
 import { IdentityModule } from './identity.module';
 
-runServiceMain('identity', (infra) => IdentityModule.register(infra));
+runServiceMain('identity', IdentityModule);

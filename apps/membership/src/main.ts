@@ -2,4 +2,4 @@ import 'reflect-metadata';
 import { runServiceMain } from '@app/platform';
 import { MembershipModule } from './membership.module';
 
-runServiceMain('membership', (infra) => MembershipModule.register(infra));
+runServiceMain('membership', MembershipModule);

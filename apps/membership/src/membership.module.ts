@@ -1,5 +1,20 @@
-import { Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
-import type { Infrastructure, ServiceConfig } from '@app/platform';
+import { Inject, Injectable, Module, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Db } from 'mongodb';
+import type { NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import type { EventStore, OutboxRelay, Reservations } from '@app/event-store';
+import {
+  EVENT_STORE,
+  InjectConfig,
+  LOGGER,
+  MONGO_DB,
+  NATS_CONNECTION,
+  OUTBOX_RELAY,
+  RESERVATIONS,
+  STREAM_CONSUMER_DEPS,
+  type ServiceConfig,
+  type StreamConsumerDeps,
+} from '@app/platform';
 import { bootstrapOrganization } from './commands/bootstrap-organization/bootstrap-organization.handler';
 import { CreateOrganizationController } from './commands/create-organization/create-organization.controller';
 import { AddPeopleController } from './commands/add-people/add-people.controller';
@@ -16,55 +31,59 @@ import { OrganizationsController } from './queries/organizations/organizations.c
 import { ListPeopleController } from './queries/list-people/list-people.controller';
 import { GroupQueriesController } from './queries/groups/groups.controller';
 import { ProjectQueriesController } from './queries/projects/projects.controller';
-import { PEOPLE_VIEW_HANDLE, type PeopleViewHandle } from './queries/read-model';
-import { startPeopleView } from './people/people.consumer';
+import { peopleViewProvider } from './queries/read-model';
 import { migrateBindingsOnce } from './migrations/migrate-bindings';
-import { startCustomRoles } from './organization/organization.deps';
+import { customRolesViewProvider, ORGANIZATION_DEPS, organizationDepsProvider, warmOrganizationCache } from './organization/organization.deps';
+import type { OrganizationDeps } from './organization/organization.repository';
 
-@Module({})
-export class MembershipModule {
-  static register(infra: Infrastructure): DynamicModule {
-    const people: PeopleViewHandle = {};
-    class MembershipStartup implements OnApplicationBootstrap {
-      async onApplicationBootstrap() {
-        // bindings written before they were membership's are imported before any command is decided
-        await migrateBindingsOnce(infra, (r) =>
-          infra.logger.info(
-            { lastSequence: r.lastSequence, imported: r.imported.length },
-            'role bindings of earlier versions imported into the organization streams',
-          ),
-        );
-        await startCustomRoles(infra);
-        // the people model in memory, in the background: the newest snapshot, then the events stream (queries wait for it)
-        people.relay = infra.relay;
-        people.running = startPeopleView(infra);
-        people.running.catch((err: Error) => infra.logger.error({ reason: err.message }, 'the people view did not start'));
-        infra.onClose.push(async () => (await people.running?.catch(() => undefined))?.stop());
-        await bootstrapOrganization(infra, infra.config as ServiceConfig<'membership'>);
-      }
-    }
-    return {
-      module: MembershipModule,
-      // one controller per use case (or small group of closely related patterns): commands change one
-      // organization's stream, queries read the in-memory people model after it caught up
-      controllers: [
-        CreateOrganizationController,
-        AddPeopleController,
-        CreateAccountsController,
-        RemovePersonController,
-        ResetMemberPasswordController,
-        AssignRoleController,
-        UnassignRoleController,
-        GroupCommandsController,
-        ProjectCommandsController,
-        OrganizationsController,
-        ListPeopleController,
-        GroupQueriesController,
-        ProjectQueriesController,
-        AddServiceAccountController,
-        ServiceAccountRolesController,
-      ],
-      providers: [MembershipStartup, { provide: PEOPLE_VIEW_HANDLE, useValue: people }],
-    };
+/**
+ * Before the service answers: bindings written before they were membership's are imported before any command is
+ * decided, then the bootstrap organization. The views (custom roles, people) are providers started with the module.
+ */
+@Injectable()
+class MembershipStartup implements OnApplicationBootstrap {
+  constructor(
+    @Inject(STREAM_CONSUMER_DEPS) private readonly consumer: StreamConsumerDeps,
+    @Inject(MONGO_DB) private readonly db: Db,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(OUTBOX_RELAY) private readonly relay: OutboxRelay,
+    @Inject(ORGANIZATION_DEPS) private readonly organizations: OrganizationDeps,
+    @Inject(RESERVATIONS) private readonly reservations: Reservations,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @InjectConfig() private readonly config: ServiceConfig<'membership'>,
+  ) {}
+
+  async onApplicationBootstrap() {
+    const { organizations, reservations, nc, logger, db, store, relay } = this;
+    await migrateBindingsOnce({ ...this.consumer, db, store, relay }, (r) =>
+      logger.info({ lastSequence: r.lastSequence, imported: r.imported.length }, 'role bindings of earlier versions imported into the organization streams'),
+    );
+    warmOrganizationCache(organizations, logger);
+    await bootstrapOrganization({ organizations, reservations, nc, logger }, this.config);
   }
 }
+
+// one controller per use case (or small group of closely related patterns): commands change one organization's
+// stream, queries read the in-memory people model after it caught up
+@Module({
+  controllers: [
+    CreateOrganizationController,
+    AddPeopleController,
+    CreateAccountsController,
+    RemovePersonController,
+    ResetMemberPasswordController,
+    AssignRoleController,
+    UnassignRoleController,
+    GroupCommandsController,
+    ProjectCommandsController,
+    OrganizationsController,
+    ListPeopleController,
+    GroupQueriesController,
+    ProjectQueriesController,
+    AddServiceAccountController,
+    ServiceAccountRolesController,
+  ],
+  providers: [customRolesViewProvider, organizationDepsProvider, peopleViewProvider, MembershipStartup],
+})
+export class MembershipModule {}

@@ -28,6 +28,13 @@ export interface CommandMeta {
    * into events (`eventMetadata`).
    */
   after?: string[];
+  /**
+   * the gateway's read index of the request: the events stream's last sequence when it arrived, which its own
+   * consumer has applied. A query may wait for it instead of looking the sequence up again (one JetStream API
+   * request less); every write answered before the request began is at or below it once published. Never
+   * copied into events.
+   */
+  readIndex?: number;
 }
 
 export interface EventMetadata {

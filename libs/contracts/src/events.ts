@@ -25,3 +25,12 @@ if (byName.size !== EVENT_CATALOGUE.length) throw new Error('duplicate event typ
 export function findEventDefinition(service: string, type: string, version: number): EventDefinition | undefined {
   return byName.get(qualifiedEventName({ service, type, version }));
 }
+
+/**
+ * The organization an event names in its `data` (most membership and authorization events carry
+ * `organizationId`), else the envelope's: narrowed by the catalogue's schemas, not asserted.
+ */
+export function organizationIdOf(event: CatalogueEvent): string | undefined {
+  const fromData = 'organizationId' in event.data ? event.data.organizationId : undefined;
+  return fromData ?? event.organizationId;
+}

@@ -1,5 +1,5 @@
 import type { JetStreamManager } from 'nats';
-import { Position, sharedLookUp, sharedProgress, streamLastSequence, waitUntilApplied, type Progress } from './caught-up';
+import { Position, readSequence, sharedLookUp, sharedProgress, streamLastSequence, waitUntilApplied, type Progress } from './caught-up';
 import { UNPREFIXED } from '@app/contracts';
 
 const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
@@ -69,5 +69,34 @@ describe('the caught-up wait', () => {
       42, 42, 42,
     ]);
     expect(calls).toBe(2);
+  });
+});
+
+describe('readSequence: what a read of a request waits for', () => {
+  // a JetStream manager whose stream info says 99, counting the look-ups
+  let lookUps = 0;
+  const jsm = {
+    streams: {
+      info: async () => {
+        lookUps++;
+        return { state: { last_seq: 99 } };
+      },
+    },
+  } as unknown as JetStreamManager;
+  const naming = UNPREFIXED;
+
+  it("the gateway's read index, or this process's own acked publishes when further: no look-up", async () => {
+    lookUps = 0;
+    expect(await readSequence(jsm, naming, { readIndex: 40 })).toBe(40);
+    expect(await readSequence(jsm, naming, { readIndex: 40 }, 52)).toBe(52);
+    expect(await readSequence(jsm, naming, { readIndex: 40, after: [] }, 12)).toBe(40);
+    expect(lookUps).toBe(0);
+  });
+
+  it("the stream's end now without a read index, or when the caller names writes of its own", async () => {
+    lookUps = 0;
+    expect(await readSequence(jsm, naming, undefined)).toBe(99);
+    expect(await readSequence(jsm, naming, { readIndex: 40, after: ['organization-x@3'] }, 52)).toBe(99);
+    expect(lookUps).toBe(2);
   });
 });

@@ -1,5 +1,5 @@
 import type { JetStreamManager } from 'nats';
-import { eventsStreamName, type Naming } from '@app/contracts';
+import { eventsStreamName, type CommandMeta, type Naming } from '@app/contracts';
 
 /**
  * How far a read model has applied the events stream: the one thing every read-your-writes wait looks at.
@@ -124,4 +124,15 @@ export function sharedLookUp<T>(read: () => Promise<T>): () => Promise<T> {
       });
     return queued;
   };
+}
+
+/**
+ * The sequence a read of a request must reach, without asking JetStream when it can: the gateway's read index
+ * (`meta.readIndex`: the stream's end when the request arrived, so every write answered before it began, once
+ * published), or `own` when further (what this process's relay had acked: its own appends, once `settled`).
+ * Looked up (`streamLastSequence`) without a read index (another service's call) or when the caller names writes
+ * of its own (`meta.after`: their events may have been published by another replica after the read index).
+ */
+export function readSequence(jsm: JetStreamManager, naming: Naming, meta: Pick<CommandMeta, 'after' | 'readIndex'> | undefined, own = 0): Promise<number> {
+  return meta?.readIndex === undefined || meta.after?.length ? streamLastSequence(jsm, naming) : Promise.resolve(Math.max(meta.readIndex, own));
 }

@@ -206,6 +206,28 @@ describe('handleCommand, the one command runner, with each plug-in (real databas
       expect(await store.readStream(streamId)).toHaveLength(3);
     });
 
+    it('lookUpRefusalsOnly: only refusals and no-ops are looked up; a repeated command id decided as an append again meets the unique command-id index and gets its first commit', async () => {
+      const streamId = `counter-${randomUUID()}`;
+      const { run, decidedOn, after } = batch(streamId, [10, 1, 10]);
+      const [a, b] = run.commands.map((c) => c.meta);
+      const firstA = await store.append(streamId, 0, [ev(1)], { commandId: a.commandId, meta: a, reply: { n: 1 } });
+      const firstB = await store.append(streamId, 1, [ev(2)], { commandId: b.commandId, meta: b, reply: { n: 2 } });
+      const looked: string[] = [];
+      const findEarlier = (commandId: string) => (looked.push(commandId), store.findByCommand(commandId));
+      const outcomes = await handleCommandBatch({ ...run, findEarlier, lookUpRefusalsOnly: true });
+      // first attempt: a → @3 (its id is at @1: the insert stops there), b refused (found: its first commit), c → @4 (after the stop)
+      // second attempt: b refused again and found, c → @3
+      expect(decidedOn).toEqual([2, 3, 3, 2, 2]);
+      expect(looked).toEqual([b.commandId, b.commandId]);
+      expect(outcomes.map((o) => o.ok && [o.result.duplicate, o.result.commit?._id, o.result.reply])).toEqual([
+        [true, firstA.commit._id, { n: 1 }],
+        [true, firstB.commit._id, { n: 2 }],
+        [false, `${streamId}@3`, { n: 3 }],
+      ]);
+      expect(after).toEqual([{ appended: 0 }, { appended: 1, committed: 3 }]);
+      expect(await store.readStream(streamId)).toHaveLength(3);
+    });
+
     it('a position taken in the middle of the batch: the commits before it stand, the commands from it on (refusals too) are decided again on a fresh load', async () => {
       const streamId = `counter-${randomUUID()}`;
       // the batch's second commit goes to position 2, which another writer takes first

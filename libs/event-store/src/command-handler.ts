@@ -181,7 +181,20 @@ export interface RunBatch<S, C, X = undefined, R = undefined, L extends Loaded<S
   /** a copy of a state that can be evolved without changing the original (the loaded state must stay as loaded until the append) */
   copy: (state: S) => S;
   load: () => Promise<L>;
+  /**
+   * For a `load` that may give a stale state without reading the store (a cache trusted as it is): whether the
+   * loaded state (as `afterCommit` left it) is still the stream's current one, called before answering the
+   * refusals and no-ops that no append of the attempt vouches for. `false`: they are decided again, on a new
+   * load (an attempt). Without it the load is taken as current.
+   */
+  confirm?: (loaded: L) => Promise<boolean>;
   findEarlier?: (commandId: string) => Promise<CommitDocument | null>;
+  /**
+   * Look the command ids up only for the refusals and no-ops, after deciding (together with the append), instead
+   * of every command's before: a command that appends needs no look-up, the store's unique command-id index
+   * refuses its second commit and the first one is its outcome.
+   */
+  lookUpRefusalsOnly?: boolean;
   /** fetched once per attempt, given the commands still to decide */
   input?: (loaded: L, commands: C[]) => Promise<X>;
   /** once per attempt that appended or found an earlier commit, before any of its commands is answered */
@@ -206,6 +219,11 @@ export interface RunBatch<S, C, X = undefined, R = undefined, L extends Loaded<S
  * again on the next attempt's fresh load. A refused command does not affect the others: it appends nothing
  * and the next command is decided on the same state. Each command's result carries the state after the
  * batch (at or after its own commit). Outcomes are given per command, in the order given, never thrown.
+ *
+ * A load that does not read the store (`confirm`): an append at the loaded version proves the state was the
+ * stream's current one when it was written (a commit after it would hold that position), so every decision
+ * before the attempt's last appended commit stands; the refusals and no-ops after it (or of an attempt that
+ * appended nothing) stand only when `confirm` says the state is still current, else they are decided again.
  */
 export async function handleCommandBatch<S, C, X = undefined, R = undefined, L extends Loaded<S> = Loaded<S>>(
   run: RunBatch<S, C, X, R, L>,
@@ -247,7 +265,7 @@ export async function handleCommandBatch<S, C, X = undefined, R = undefined, L e
       ok: true,
       result: { state: loaded.state, version: loaded.version, events: [], commit, duplicate: true, reply: commit.reply as R },
     });
-    const hits = await Promise.all(pending.map((i) => findEarlier(commands[i].meta.commandId)));
+    const hits = run.lookUpRefusalsOnly ? [] : await Promise.all(pending.map((i) => findEarlier(commands[i].meta.commandId)));
     const earlier: Array<{ i: number; commit: CommitDocument }> = [];
     const todo = pending.filter((i, k) => !(hits[k] && earlier.push({ i, commit: hits[k] })));
     const input = (
@@ -264,7 +282,7 @@ export async function handleCommandBatch<S, C, X = undefined, R = undefined, L e
     let copied = false;
     let folded = 0; // commits whose events `state` holds
     const docs: CommitDocument[] = [];
-    const decided: Array<{ i: number; outcome: BatchOutcome<S, R>; doc?: number }> = [];
+    const decided: Array<{ i: number; outcome: BatchOutcome<S, R>; doc?: number; earlier?: CommitDocument }> = [];
     for (const [k, i] of todo.entries()) {
       const { command, meta, reply } = commands[i];
       try {
@@ -289,11 +307,23 @@ export async function handleCommandBatch<S, C, X = undefined, R = undefined, L e
       }
     }
 
-    const { appended, stopped } = docs.length ? await store.appendSequence(docs) : { appended: [], stopped: undefined };
+    // (lookUpRefusalsOnly) the refusals' and no-ops' look-ups, together with the append: a hit is the outcome
+    const unappended = run.lookUpRefusalsOnly ? decided.filter((d) => d.doc === undefined) : [];
+    const [{ appended, stopped }, looked] = await Promise.all([
+      docs.length ? store.appendSequence(docs) : { appended: [], stopped: undefined },
+      Promise.all(unappended.map((d) => findEarlier(commands[d.i].meta.commandId).catch((error: unknown) => ({ error })))),
+    ]);
+    unappended.forEach((d, k) => {
+      const hit = looked[k];
+      if (hit && 'error' in hit) d.outcome = { ok: false, error: hit.error };
+      else if (hit) d.earlier = hit;
+    });
     const cut = stopped ? decided.findIndex((d) => d.doc === stopped.index) : decided.length;
-    const final = decided.slice(0, cut);
-    const again = decided.slice(cut).map((d) => d.i);
+    let final = decided.slice(0, cut);
+    let again = decided.slice(cut).map((d) => d.i);
     if (stopped && 'duplicate' in stopped) earlier.push({ i: again.shift()!, commit: stopped.duplicate });
+    for (const d of final) if (d.earlier) earlier.push({ i: d.i, commit: d.earlier });
+    final = final.filter((d) => !d.earlier);
     conflicted = !!stopped && 'conflict' in stopped;
     let committed: BatchCommitted<S, X>['committed'];
     if (!stopped && appended.length) {
@@ -306,6 +336,15 @@ export async function handleCommandBatch<S, C, X = undefined, R = undefined, L e
       await run
         .afterCommit?.({ appended, earlier: earlier.map((e) => e.commit), committed, input }, loaded)
         .catch((error: unknown) => void (failure = { error }));
+    // refusals and no-ops after the last appended commit: decided on a state no append vouched for (a failed
+    // confirm counts as a stale state: the next attempt's load reports a database that is down)
+    let vouched = final.length;
+    while (vouched > 0 && final[vouched - 1].doc === undefined) vouched--;
+    if (run.confirm && vouched < final.length && !(await run.confirm(loaded).catch(() => false))) {
+      again = [...final.slice(vouched).map((d) => d.i), ...again];
+      final = final.slice(0, vouched);
+      conflicted = true;
+    }
     for (const d of final) outcomes[d.i] = failure && d.doc !== undefined ? { ok: false, error: failure.error } : d.outcome;
     for (const e of earlier) outcomes[e.i] = failure ? { ok: false, error: failure.error } : repeated(e.commit);
     return again;

@@ -1,4 +1,5 @@
 import { AckPolicy, DeliverPolicy, JSONCodec, headers, nanos, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
+import { retryTransient } from '@app/messaging';
 import { allEventsSubject, catalogueEvent, deadLetterSubject, eventsStreamName, type CatalogueEvent, type DomainEvent, type Naming } from '@app/contracts';
 import { Position, type Progress } from './caught-up';
 import { noUpcasters, type UpcasterRegistry } from './upcasters';
@@ -150,7 +151,9 @@ export async function consumeEvents(options: ConsumeOptions): Promise<EventConsu
   const messages = durable
     ? await durableMessages(jsm, js, stream, name, subjects, ackWaitMs)
     : await (
-        await js.consumers.get(stream, { filterSubjects: subjects.length === 1 ? subjects[0] : subjects, opt_start_seq: progress.position() + 1 })
+        await retryTransient(() =>
+          js.consumers.get(stream, { filterSubjects: subjects.length === 1 ? subjects[0] : subjects, opt_start_seq: progress.position() + 1 }),
+        )
       ).consume({
         max_messages: Math.max(maxBatch, 200),
       });
@@ -355,11 +358,17 @@ async function durableMessages(
     max_ack_pending: 1,
     ...(subjects.length === 1 ? { filter_subject: subjects[0] } : { filter_subjects: subjects }),
   };
-  const existing = await jsm.consumers.info(stream, name).catch(() => undefined);
-  if (!existing) await jsm.consumers.add(stream, config);
-  else if (existing.config.max_ack_pending !== config.max_ack_pending || existing.config.ack_wait !== config.ack_wait)
-    await jsm.consumers.update(stream, name, { max_ack_pending: config.max_ack_pending, ack_wait: config.ack_wait });
-  return (await js.consumers.get(stream, name)).consume({ max_messages: 200 });
+  // asked again on a transient JetStream error: at start on a fresh cluster the stream's leader may be in election
+  await retryTransient(async () => {
+    const existing = await jsm.consumers.info(stream, name).catch((err: Error) => {
+      if (/not found/i.test(err.message)) return undefined;
+      throw err;
+    });
+    if (!existing) await jsm.consumers.add(stream, config);
+    else if (existing.config.max_ack_pending !== config.max_ack_pending || existing.config.ack_wait !== config.ack_wait)
+      await jsm.consumers.update(stream, name, { max_ack_pending: config.max_ack_pending, ack_wait: config.ack_wait });
+  });
+  return (await retryTransient(() => js.consumers.get(stream, name))).consume({ max_messages: 200 });
 }
 
 /**

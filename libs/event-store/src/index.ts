@@ -11,3 +11,5 @@ export * from './command-handler';
 export * from './indexes';
 export * from './lease';
 export * from './leased-projection';
+export * from './snapshot-store';
+export * from './snapshot-schedule';

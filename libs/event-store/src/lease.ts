@@ -43,7 +43,13 @@ export class Lease {
   /** Takes the lease whoever holds it (the rebuild); returns the previous owner. */
   async steal(): Promise<string | undefined> {
     const previous = await this.leases.findOne({ _id: this.name });
-    await this.leases.updateOne({ _id: this.name }, { $set: { owner: this.owner, until: new Date(Date.now() + this.ttlMs) } }, { upsert: true });
+    const take = () => this.leases.updateOne({ _id: this.name }, { $set: { owner: this.owner, until: new Date(Date.now() + this.ttlMs) } }, { upsert: true });
+    // two upserts of a missing lease at once (a stopping projection's last renewal) insert twice: one gets a
+    // duplicate key, and the lease now exists, so the update matches the second time
+    await take().catch((err: { code?: number }) => {
+      if (err.code !== 11000) throw err;
+      return take();
+    });
     return previous && previous.until > new Date() ? previous.owner : undefined;
   }
 

@@ -69,6 +69,8 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
     }
     expect(await unpublishedCommits(store.commits)).toBe(0);
     expect(relay.backlog()).toEqual({ commits: 0, oldestCommittedAt: undefined });
+    // what a read that must show these appends waits for (membership's people queries)
+    expect(relay.lastAckedSequence()).toBe(Math.max(...published.filter((x) => appended.some((e) => e.id === x.event.id)).map((x) => x.seq)));
     const positions = await store.commits.db.collection(OUTBOX_POSITIONS).find().sort({ version: 1 }).toArray();
     expect(positions.map((p) => p.version)).toEqual([5, 9]);
     // the relay never updates a commit
@@ -99,6 +101,43 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
     const second = await readEventsStream(nc);
     expect(second).toHaveLength(first.length);
     expectEachOnceInStreamOrder(second, appended);
+  });
+
+  it('sweeps that find nothing back off (on FerretDB each reads every commit); a commit another process left unpublished is still published', async () => {
+    const monitored = await new MongoClient(requireInfraEnv().mongoUrl, { monitorCommands: true }).connect();
+    let relay: OutboxRelay | undefined;
+    try {
+      const db = monitored.db(testDatabaseName('relay_backoff'));
+      const store = createEventStore(db, { service: 'identity' });
+      await store.ensureIndexes();
+      const sweeps: number[] = [];
+      monitored.on('commandStarted', (e) => e.commandName === 'find' && e.command.find === COMMITS && sweeps.push(Date.now()));
+      relay = createOutboxRelay({
+        commits: store.commits,
+        js: nc.jetstream(),
+        naming: testNaming(),
+        service: 'identity',
+        sweepIntervalMs: 100,
+        sweepMaxIntervalMs: 800,
+        sweepGraceMs: 0,
+      });
+      sweeps.length = 0; // (what ensureIndexes read)
+      relay.start();
+      await new Promise((r) => setTimeout(r, 3000));
+      // every 100 ms that would be about 30 sweeps; backing off 100, 200, 400, 800, 800… it is about 6
+      expect(sweeps.length).toBeGreaterThanOrEqual(3);
+      expect(sweeps.length).toBeLessThanOrEqual(10);
+      // appended by "another replica" that died before publishing (this relay never saw the append)
+      const appended = await appendStream(store, 2, 1);
+      await until('the backed-off sweep publishes it', async () => (await unpublishedCommits(store.commits)) === 0, 5000);
+      expectEachOnceInStreamOrder(
+        (await readEventsStream(nc)).filter((p) => appended.some((e) => e.id === p.event.id)),
+        appended,
+      );
+    } finally {
+      await relay?.stop();
+      await monitored.close();
+    }
   });
 
   it('a stream that cannot be published does not hold up the sweep of the others', async () => {

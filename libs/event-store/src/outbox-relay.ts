@@ -16,7 +16,10 @@ export interface OutboxRelayOptions {
   naming: Naming;
   service: ServiceName;
   logger?: RelayLogger;
+  /** how often the sweep runs while it finds work (default 2 s) */
   sweepIntervalMs?: number;
+  /** the longest pause between sweeps that find nothing (default 30 s; see `start`) */
+  sweepMaxIntervalMs?: number;
   /** only sweep commits older than this, so the sweep does not race the publish that follows each append */
   sweepGraceMs?: number;
   /** how far before its checkpoint a sweep looks again, for inserts that became visible late (default 60 s) */
@@ -138,6 +141,8 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   const failedSince = new Map<string, Date>();
   /** per stream, the commits this process knows are not published yet (version → commit time): the backlog it reports */
   const unpublished = new Map<string, Map<number, Date>>();
+  /** the highest events-stream sequence JetStream acked for a publish of this process (0: none yet) */
+  let ackedSequence = 0;
   let writes: Promise<void> = Promise.resolve();
   let writeTimer: NodeJS.Timeout | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -267,6 +272,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
         const batch = events.slice(acked, Math.min(acked + RELAY_BATCH_EVENTS, sendable));
         // all sent in this event-loop turn, in order; then the acks, together
         const results = await Promise.allSettled(batch.map(publish));
+        for (const r of results) if (r.status === 'fulfilled' && r.value.seq > ackedSequence) ackedSequence = r.value.seq;
         const failed = results.findIndex((r) => r.status === 'rejected');
         acked += failed < 0 ? batch.length : failed;
         const done: CommitDocument[] = [];
@@ -376,15 +382,28 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     return streams.length;
   }
 
+  /**
+   * Sweeps every `sweepIntervalMs` (2 s) while there is something to do — a round failed here, or the last sweep
+   * found or failed to publish a stream — and backs off, doubling up to `sweepMaxIntervalMs` (30 s), while sweeps
+   * find nothing: on a database without indexes (FerretDB) each sweep reads every commit, and in a steady state
+   * every commit is published right after its append, so the sweep only waits for another replica's crash.
+   */
   function start(): void {
-    const interval = options.sweepIntervalMs ?? 2000;
+    const base = options.sweepIntervalMs ?? 2000;
+    const max = Math.max(base, options.sweepMaxIntervalMs ?? 30_000);
+    let idleSweeps = 0;
+    let nextAt = 0;
     timer = setInterval(() => {
-      if (sweeping) return;
+      if (sweeping || (failedSince.size === 0 && Date.now() < nextAt)) return;
       sweeping = sweep()
-        .then(() => undefined)
-        .catch((err: Error) => logger?.warn({ err: err.message }, 'outbox sweep failed'))
-        .finally(() => (sweeping = undefined));
-    }, interval);
+        .then((streams) => void (idleSweeps = streams > 0 ? 0 : idleSweeps + 1))
+        .catch((err: Error) => {
+          idleSweeps = 0;
+          logger?.warn({ err: err.message }, 'outbox sweep failed');
+        })
+        // the tick itself adds one base interval
+        .finally(() => ((nextAt = Date.now() + Math.min(max, base * 2 ** idleSweeps) - base), (sweeping = undefined)));
+    }, base);
     timer.unref();
   }
 
@@ -453,5 +472,11 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     return { commits, oldestCommittedAt: oldest === undefined ? undefined : new Date(oldest) };
   }
 
-  return { publishStream, onAppended, sweep, start, stop, flush, flushStream, settled, waitPublished, backlog };
+  /**
+   * The highest events-stream sequence JetStream acked for this process's publishes: after `settled()`, every
+   * event this process appended before is at or below it (a read that must show them waits for it).
+   */
+  const lastAckedSequence = () => ackedSequence;
+
+  return { publishStream, onAppended, sweep, start, stop, flush, flushStream, settled, waitPublished, backlog, lastAckedSequence };
 }

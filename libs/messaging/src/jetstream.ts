@@ -11,6 +11,9 @@ export async function connectNats(url: string, name: string): Promise<NatsConnec
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     waitOnFirstConnect: true,
+    // no stack captured for every request (nats.js keeps one per request to name what timed out): 3 % of the
+    // gateway's CPU on a people list; the code reports a timeout with its subject (rpc-client.ts) anyway
+    noAsyncTraces: true,
   });
 }
 
@@ -35,6 +38,19 @@ export async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
     }
   }
 }
+
+/**
+ * The JetStream manager without its check of the account (`$JS.API.INFO`), a request that times out while a
+ * cluster node restarts and made a process starting meanwhile exit (cluster e2e, CI): the first real request
+ * (a stream's info, retried by `streamInfo` and `ensureStreams`) says whether JetStream is there.
+ */
+export const jetStreamManager = (nc: NatsConnection): Promise<JetStreamManager> => nc.jetstreamManager({ checkAPI: false });
+
+/**
+ * A stream's info, asked again while the JetStream API answers with a transient error: what start-up reads first,
+ * when on a fresh or restarting cluster the stream's leader may still be elected (an info then times out).
+ */
+export const streamInfo = (jsm: JetStreamManager, name: string) => retryTransient(() => jsm.streams.info(name));
 
 const upsertStream = (jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }) => retryTransient(() => upsertStreamOnce(jsm, config));
 
@@ -70,7 +86,7 @@ export interface StreamOptions {
  * namespace `naming` (the process's configuration).
  */
 export async function ensureStreams(nc: NatsConnection, naming: Naming, opts: StreamOptions = {}): Promise<void> {
-  const jsm = await nc.jetstreamManager();
+  const jsm = await jetStreamManager(nc);
   const num_replicas = opts.replicas ?? 1;
   await upsertStream(jsm, {
     name: eventsStreamName(naming),

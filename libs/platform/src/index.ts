@@ -3,6 +3,7 @@ export * from './logger';
 export * from './connect';
 export * from './health-server';
 export * from './infrastructure';
+export * from './providers';
 export * from './service-runtime';
 export * from './main';
 export * from './metrics';

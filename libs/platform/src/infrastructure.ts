@@ -13,13 +13,16 @@ import {
   type Reservations,
   type UpcasterRegistry,
 } from '@app/event-store';
-import { ensureStreams, rpcClient } from '@app/messaging';
+import { ensureStreams, jetStreamManager, rpcClient } from '@app/messaging';
 import { createProcessMetrics, outboxGauges } from './metrics';
 import { createLogger } from './logger';
 import { connectMongo, connectNatsWithRetry } from './connect';
 import type { ServiceConfig } from './config';
 
-/** Everything a service needs from the outside world, connected and ready. */
+/**
+ * Everything a service needs from the outside world, connected and ready: the composition root's object
+ * (`startService` provides its parts one by one, see providers.ts; the CLIs pass its parts on).
+ */
 export interface Infrastructure {
   service: ServiceName;
   config: ServiceConfig<ServiceName>;
@@ -38,12 +41,9 @@ export interface Infrastructure {
   /** consumers report their lag here (`metrics` option of consumeEvents / runProjection) */
   consumerMetrics: ConsumerMetrics;
   deadLetters: Counter<'projection'>;
-  /** things to stop before the connections close (projections, timers) */
-  onClose: Array<() => Promise<void>>;
+  /** stops the relay, then closes the connections (what was started on them is stopped before: Nest's shutdown hooks) */
   close(): Promise<void>;
 }
-
-export const INFRA = Symbol('INFRA');
 
 export async function connectInfrastructure(
   config: ServiceConfig<ServiceName>,
@@ -70,7 +70,7 @@ export async function connectInfrastructure(
   rpcClient(nc, { naming, metrics: metrics.rpc });
   await ensureStreams(nc, naming, { replicas: config.NATS_STREAM_REPLICAS });
   const js = nc.jetstream();
-  const jsm = await nc.jetstreamManager();
+  const jsm = await jetStreamManager(nc);
 
   let relay: OutboxRelay | undefined;
   const store = createEventStore(db, {
@@ -99,9 +99,7 @@ export async function connectInfrastructure(
     metrics: metrics.registry,
     consumerMetrics: metrics.consumers,
     deadLetters: metrics.deadLetters,
-    onClose: [],
     async close() {
-      for (const stop of infra.onClose.reverse()) await stop().catch(() => undefined);
       await relay!.stop();
       await nc.drain().catch(() => undefined);
       await mongo.close();

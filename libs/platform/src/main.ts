@@ -5,7 +5,6 @@ import { ConfigError, loadConfig } from './config';
 import { ConnectError, reasonOf } from './connect';
 import { createLogger } from './logger';
 import { startService, type RunningService } from './service-runtime';
-import type { Infrastructure } from './infrastructure';
 
 /**
  * Ends a process whose start failed, with one line: an invalid configuration as its message (stderr), a
@@ -19,7 +18,7 @@ export function exitOnStartFailure(err: unknown, logger?: Logger): never {
 }
 
 /** Process entry of a service: validated config, start, clean stop on SIGINT/SIGTERM (also while connecting). */
-export function runServiceMain(service: Exclude<ServiceName, 'gateway'>, appModule: (infra: Infrastructure) => DynamicModule | Type<unknown>): void {
+export function runServiceMain(service: Exclude<ServiceName, 'gateway'>, appModule: DynamicModule | Type<unknown>): void {
   let running: RunningService | undefined;
   let logger: Logger | undefined;
   const stop = async (signal: string) => {

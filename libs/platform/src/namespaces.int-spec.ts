@@ -24,7 +24,7 @@ describe('subject prefix from the config (two installations on one NATS server)'
     for (const name of ['a', 'b'] as const)
       running[name] = await startService(
         serviceTestConfig('identity', { NATS_SUBJECT_PREFIX: prefixes[name], MONGO_DB: testDatabaseName(`identity_${name}`) }),
-        () => EmptyModule,
+        EmptyModule,
       );
     nc = await connect({ servers: requireInfraEnv().natsUrl });
   });

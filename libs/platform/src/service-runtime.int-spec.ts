@@ -1,5 +1,7 @@
-import { Module } from '@nestjs/common';
-import { ConnectError, createLogger, startService, type RunningService } from '@app/platform';
+import { Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import type { Db } from 'mongodb';
+import type { NatsConnection } from 'nats';
+import { ConnectError, createLogger, MONGO_DB, NATS_CONNECTION, startService, type RunningService } from '@app/platform';
 import { freePort, serviceTestConfig } from '@app/testing';
 
 /**
@@ -9,6 +11,26 @@ import { freePort, serviceTestConfig } from '@app/testing';
  */
 @Module({})
 class EmptyModule {}
+
+/** What a view's provider finds when Nest stops it: the connections it was started on, still open. */
+const atShutdown: Array<{ natsOpen: boolean; mongoAnswers: boolean }> = [];
+@Injectable()
+class ViewLike implements OnApplicationShutdown {
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(MONGO_DB) private readonly db: Db,
+  ) {}
+
+  async onApplicationShutdown() {
+    const mongoAnswers = await this.db.command({ ping: 1 }).then(
+      () => true,
+      () => false,
+    );
+    atShutdown.push({ natsOpen: !this.nc.isClosed() && !this.nc.isDraining(), mongoAnswers });
+  }
+}
+@Module({ providers: [ViewLike] })
+class ViewModule {}
 
 const http = (port: number, path: string) =>
   fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(3000) }).then(async (r) => ({ status: r.status, body: await r.text() }));
@@ -20,7 +42,7 @@ async function start(env: Record<string, string>) {
   const config = serviceTestConfig('authorization', { HTTP_PORT: String(port), ...env });
   const logger = createLogger('authorization', 'info', { write: (line: string) => lines.push(line) });
   const began = Date.now();
-  const started = startService(config, () => EmptyModule, { logger });
+  const started = startService(config, EmptyModule, { logger });
   started.catch(() => undefined);
   const lineMatching = async (pattern: RegExp, timeoutMs: number): Promise<{ line: string; afterMs: number }> => {
     const deadline = Date.now() + timeoutMs;
@@ -102,4 +124,12 @@ describe('service start-up (libs/platform)', () => {
     running = undefined;
     await expect(http(s.port, '/health')).rejects.toThrow();
   }, 30_000);
+
+  it("close(): the providers' shutdown hooks run while NATS and MongoDB are still open (views stop before the connections close)", async () => {
+    const service = await startService(serviceTestConfig('authorization'), ViewModule, {
+      logger: createLogger('authorization', 'warn', { write: () => undefined }),
+    });
+    await service.close();
+    expect(atShutdown).toEqual([{ natsOpen: true, mongoAnswers: true }]);
+  });
 });

@@ -498,7 +498,7 @@ export function projectEvent(event: CatalogueEvent, dir: Directory, sequence: nu
   const { drafts, updates = [] } = describe(event, event.data, c);
   const timestamp = new Date(event.occurredAt).toISOString();
   // an unauthenticated request (POST /auth/password) acts on the user it names: that user is the actor
-  const subject = (event.data as { userId?: unknown } | undefined)?.userId;
+  const subject = 'userId' in event.data ? event.data.userId : undefined;
   const actor =
     event.metadata.actor.id === 'anonymous' && typeof subject === 'string' ? { id: subject, username: c.name(subject) ?? undefined } : event.metadata.actor;
   const perOrg = new Map<string | null, number>();

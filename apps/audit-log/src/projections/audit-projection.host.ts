@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { DomainEvent, RebuildReply, ReplayDeadLettersReply } from '@app/contracts';
 import type { Progress } from '@app/event-store';
-import type { Infrastructure } from '@app/platform';
+import type { Db } from 'mongodb';
+import type { Registry } from 'prom-client';
+import type { StreamConsumerDeps } from '@app/platform';
 import { AUDIT_PROJECTION, auditMetrics, type AuditMetrics } from './audit.projection';
 import { Lease } from './lease';
 import { readCheckpoint, replayAuditDeadLetters, startLiveProjection, type LiveProjection } from './live-projection';
 import { rebuildProjection } from './rebuild';
+
+export type AuditHostDeps = StreamConsumerDeps & { db: Db; metrics: Registry };
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
@@ -21,25 +25,25 @@ export class AuditProjectionHost implements Progress {
   readonly lease: Lease;
 
   constructor(
-    private readonly infra: Infrastructure,
+    private readonly deps: AuditHostDeps,
     /** `check`: the contract check before mapping (tests only; default the event catalogue's schemas) */
     private readonly options: { renewEveryMs?: number; leaseTtlMs?: number; check?: (event: DomainEvent) => void } = {},
   ) {
-    this.metrics = auditMetrics(infra.metrics);
-    this.lease = new Lease(infra.db, AUDIT_PROJECTION, randomUUID(), options.leaseTtlMs ?? 20_000);
+    this.metrics = auditMetrics(deps.metrics);
+    this.lease = new Lease(deps.db, AUDIT_PROJECTION, randomUUID(), options.leaseTtlMs ?? 20_000);
   }
 
   start(): void {
     this.live ??= startLiveProjection({
-      db: this.infra.db,
-      js: this.infra.js,
-      jsm: this.infra.jsm,
-      naming: this.infra.naming,
+      db: this.deps.db,
+      js: this.deps.js,
+      jsm: this.deps.jsm,
+      naming: this.deps.naming,
       lease: this.lease,
       renewEveryMs: this.options.renewEveryMs,
-      logger: this.infra.logger,
-      onDeadLetter: () => this.infra.deadLetters.inc({ projection: AUDIT_PROJECTION }),
-      metrics: this.infra.consumerMetrics,
+      logger: this.deps.logger,
+      onDeadLetter: () => this.deps.deadLetters.inc({ projection: AUDIT_PROJECTION }),
+      metrics: this.deps.consumerMetrics,
       onEntries: (n) => this.metrics.entriesWritten.inc(n),
       check: this.options.check,
     });
@@ -60,7 +64,7 @@ export class AuditProjectionHost implements Progress {
   }
 
   shared(): Promise<number> {
-    return readCheckpoint(this.infra.db);
+    return readCheckpoint(this.deps.db);
   }
 
   /**
@@ -75,10 +79,10 @@ export class AuditProjectionHost implements Progress {
       const renew = setInterval(() => void this.lease.acquire().catch(() => undefined), 2000);
       try {
         const r = await replayAuditDeadLetters({
-          db: this.infra.db,
-          jsm: this.infra.jsm,
-          naming: this.infra.naming,
-          logger: this.infra.logger,
+          db: this.deps.db,
+          jsm: this.deps.jsm,
+          naming: this.deps.naming,
+          logger: this.deps.logger,
           check: this.options.check,
         });
         return { projection: AUDIT_PROJECTION, ...r };
@@ -103,12 +107,12 @@ export class AuditProjectionHost implements Progress {
         const renew = setInterval(() => void this.lease.acquire().catch(() => undefined), 2000);
         try {
           return await rebuildProjection({
-            db: this.infra.db,
-            js: this.infra.js,
-            jsm: this.infra.jsm,
-            naming: this.infra.naming,
-            logger: this.infra.logger,
-            onDeadLetter: () => this.infra.deadLetters.inc({ projection: AUDIT_PROJECTION }),
+            db: this.deps.db,
+            js: this.deps.js,
+            jsm: this.deps.jsm,
+            naming: this.deps.naming,
+            logger: this.deps.logger,
+            onDeadLetter: () => this.deps.deadLetters.inc({ projection: AUDIT_PROJECTION }),
           });
         } finally {
           clearInterval(renew);

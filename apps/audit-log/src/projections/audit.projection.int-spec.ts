@@ -84,9 +84,7 @@ describe('audit-log projection, queries, rebuild and retention (real FerretDB + 
   beforeAll(async () => {
     mongo = await testMongo();
     nc = await testNats();
-    service = await startService(loadConfig('audit-log', serviceTestEnv('audit-log', { AUDIT_RETENTION_DAYS: '30' })), (infra) =>
-      AuditLogModule.register(infra),
-    );
+    service = await startService(loadConfig('audit-log', serviceTestEnv('audit-log', { AUDIT_RETENTION_DAYS: '30' })), AuditLogModule);
     identity = eventProducer(mongo.db(testDatabaseName('identity')), 'identity', nc);
     membership = eventProducer(mongo.db(testDatabaseName('membership')), 'membership', nc);
     await identity.store.ensureIndexes();

@@ -60,7 +60,7 @@ describe('audit-log: dead letters replayed after a fix (real FerretDB + NATS Jet
     mongo = await testMongo();
     nc = await testNats();
     jsm = await nc.jetstreamManager();
-    service = await startService(loadConfig('audit-log', serviceTestEnv('audit-log')), (infra) => AuditLogModule.register(infra));
+    service = await startService(loadConfig('audit-log', serviceTestEnv('audit-log')), AuditLogModule);
     identity = eventProducer(mongo.db(testDatabaseName('identity')), 'identity', nc);
     membership = eventProducer(mongo.db(testDatabaseName('membership')), 'membership', nc);
     await identity.store.ensureIndexes();

@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import type { Infrastructure } from '@app/platform';
+import type { Logger } from 'pino';
 import { entriesCollection } from '../projections/audit.projection';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -16,13 +16,13 @@ export async function applyRetention(db: Db, retentionDays: number, now = new Da
 }
 
 /** Runs applyRetention at start and then every `intervalMs` (an hour by default) while the service runs. */
-export function scheduleRetention(infra: Infrastructure, retentionDays: number, intervalMs = 60 * 60 * 1000): () => Promise<void> {
+export function scheduleRetention(deps: { db: Db; logger: Logger }, retentionDays: number, intervalMs = 60 * 60 * 1000): () => Promise<void> {
   if (!retentionDays) return async () => undefined;
   let running: Promise<unknown> = Promise.resolve();
   const run = () => {
-    running = applyRetention(infra.db, retentionDays)
-      .then((deleted) => deleted && infra.logger.info({ deleted, retentionDays }, 'audit retention: old entries deleted'))
-      .catch((err: Error) => infra.logger.warn({ err: err.message }, 'audit retention failed; will retry at the next run'));
+    running = applyRetention(deps.db, retentionDays)
+      .then((deleted) => deleted && deps.logger.info({ deleted, retentionDays }, 'audit retention: old entries deleted'))
+      .catch((err: Error) => deps.logger.warn({ err: err.message }, 'audit retention failed; will retry at the next run'));
   };
   run();
   const timer = setInterval(run, intervalMs);

@@ -1,5 +1,5 @@
-import { DomainError, ErrorCode, formatConsistencyToken, type CatalogueEvent, type StreamPosition } from '@app/contracts';
-import { OrgAccess, type OrgAccessSnapshot } from '@app/access-model';
+import { DomainError, ErrorCode, formatConsistencyToken, organizationIdOf, type CatalogueEvent, type StreamPosition } from '@app/contracts';
+import { appliedVersion, OrgAccess, organizationOfStream, type OrgAccessSnapshot } from '@app/access-model';
 import { Position, waitUntil, waitUntilApplied } from '@app/event-store';
 
 const RELEVANT = new Set(['membership', 'authorization']);
@@ -71,9 +71,8 @@ export class AccessView {
   /** Applies one event at stream sequence `seq` (a sequence at or below the position is a redelivery: ignored). */
   ingest(event: CatalogueEvent | undefined, seq: number): void {
     if (seq <= this.sequence) return;
-    if (event?.service === 'identity' && event.type === 'user.username-changed') this.renamed(event.data as { userId: string; username: string });
-    const organizationId =
-      event && RELEVANT.has(event.service) ? ((event.data as { organizationId?: string })?.organizationId ?? event.organizationId) : undefined;
+    if (event?.service === 'identity' && event.type === 'user.username-changed') this.renamed(event.data);
+    const organizationId = event && RELEVANT.has(event.service) ? organizationIdOf(event) : undefined;
     if (event && organizationId) this.org(organizationId).apply(event);
     this.consumed++;
     this.applied.advance(seq);
@@ -103,13 +102,11 @@ export class AccessView {
    * nothing about this view and are not waited for. Late: SERVICE_UNAVAILABLE.
    */
   waitForPositions(positions: readonly StreamPosition[], timeoutMs = this.timeoutMs): Promise<void> {
-    const versionOf = (p: StreamPosition): number | undefined => {
-      const [, kind, id] = /^(organization|access)-(.+)$/.exec(p.streamId) ?? [];
-      if (!kind) return undefined;
-      const org = this.orgs.get(id);
-      return kind === 'organization' ? (org?.streamVersion ?? 0) : (org?.accessVersion ?? 0);
+    const versionOf = (p: StreamPosition): number => {
+      const id = organizationOfStream(p.streamId);
+      return id === undefined ? Infinity : appliedVersion(this.orgs.get(id), p.streamId);
     };
-    const ready = () => positions.every((p) => (versionOf(p) ?? Infinity) >= p.version);
+    const ready = () => positions.every((p) => versionOf(p) >= p.version);
     if (ready()) return Promise.resolve();
     return waitUntil(this.applied, ready, timeoutMs).then((reached) => notLate(reached, positions.map(formatConsistencyToken).join(', ')));
   }

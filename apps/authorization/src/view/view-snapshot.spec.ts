@@ -1,6 +1,7 @@
 import type { AccessViewSnapshot } from './access-view';
 import { AccessView } from './access-view';
-import { scheduleSnapshots, type SnapshotHead, type SnapshotStore } from './view-snapshot';
+import { scheduleSnapshots } from '@app/event-store';
+import type { SnapshotHead, SnapshotStore } from './view-snapshot';
 
 /** The schedule alone (the store is a recorder here; the real one is exercised in authorization.int-spec.ts). */
 describe('scheduleSnapshots', () => {
@@ -40,6 +41,8 @@ describe('scheduleSnapshots', () => {
     } as unknown as SnapshotStore;
     return { store, written, otherReplicaWrote: (seq: number) => (newest = head(seq)), maxInFlight: () => maxInFlight };
   }
+  /** the authorization view as the scheduler sees it (view.consumer.ts) */
+  const of = (view: AccessView) => ({ name: 'authorization view', position: () => view.sequence, take: () => view.snapshot() });
   const viewAt = (seq: number) => {
     const view = new AccessView();
     for (let s = 1; s <= seq; s++) view.ingest(undefined, s);
@@ -50,11 +53,11 @@ describe('scheduleSnapshots', () => {
     const r = recorder();
     const view = viewAt(5);
     const s = scheduleSnapshots({
-      view,
+      ...of(view),
       store: r.store,
       stream,
       schedule: { everyEvents: 10, everyMs: 1000, checkEveryMs: 10 },
-      newest: { sequence: 0, at: Date.now() },
+      newest: { sequence: 0, createdAt: new Date() },
       idle: () => true,
     });
     await sleep(60);
@@ -72,7 +75,7 @@ describe('scheduleSnapshots', () => {
     const r = recorder({ writeMs: 80 });
     const view = viewAt(20);
     let idle = false;
-    const s = scheduleSnapshots({ view, store: r.store, stream, schedule: { everyEvents: 10, everyMs: 0, checkEveryMs: 10 }, idle: () => idle });
+    const s = scheduleSnapshots({ ...of(view), store: r.store, stream, schedule: { everyEvents: 10, everyMs: 0, checkEveryMs: 10 }, idle: () => idle });
     await sleep(50);
     expect(r.written).toEqual([]);
     idle = true;

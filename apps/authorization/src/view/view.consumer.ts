@@ -1,8 +1,9 @@
 import type { JetStreamClient, JetStreamManager } from 'nats';
 import { eventsStreamName, parseEventSubject, type Naming } from '@app/contracts';
-import { consumeEvents, streamLastSequence, type ConsumerMetrics, type Rejected, type UpcasterRegistry } from '@app/event-store';
+import { consumeEvents, scheduleSnapshots, streamLastSequence, type ConsumerMetrics, type Rejected, type UpcasterRegistry } from '@app/event-store';
 import { AccessView } from './access-view';
-import { scheduleSnapshots, type SnapshotHead, type SnapshotSchedule, type SnapshotStore, type StreamIdentity } from './view-snapshot';
+import { type SnapshotHead, type SnapshotSchedule, type SnapshotStore, type StreamIdentity } from './view-snapshot';
+import { streamInfo } from '@app/messaging';
 
 const RELEVANT = new Set(['membership', 'authorization']);
 export const VIEW_CONSUMER = 'authorization-view';
@@ -47,7 +48,7 @@ export async function startAccessView(opts: {
   const stream = eventsStreamName(opts.naming);
   const started = Date.now();
   const view = new AccessView(() => streamLastSequence(opts.jsm, opts.naming), opts.timeoutMs);
-  const info = await opts.jsm.streams.info(stream);
+  const info = await streamInfo(opts.jsm, stream);
   const identity: StreamIdentity = { name: stream, created: info.created };
   const restored = opts.snapshots ? await opts.snapshots.store.load(identity, info.state.last_seq, opts.logger) : undefined;
   if (restored) view.restore(restored.snapshot);
@@ -103,11 +104,13 @@ export async function startAccessView(opts: {
   const snapshots =
     opts.snapshots &&
     scheduleSnapshots({
-      view,
+      name: 'authorization view',
       store: opts.snapshots.store,
       stream: identity,
       schedule: opts.snapshots.schedule,
-      newest: restored && { sequence: restored.head.sequence, at: restored.head.createdAt.getTime() },
+      position: () => view.sequence,
+      take: () => view.snapshot(),
+      newest: restored?.head,
       idle: () => consumer.pending() === 0,
       logger: opts.logger,
       onWritten: opts.snapshots.onWritten,

@@ -814,17 +814,19 @@ export interface components {
             items: components["schemas"]["OrganizationResponse"][];
             nextCursor: string | null;
         };
+        GroupRef: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+        };
         RoleRef: {
             /** Format: uuid */
             id: string;
             name: string;
             /** @enum {string} */
             source: "direct" | "group";
-        };
-        GroupRef: {
-            /** Format: uuid */
-            id: string;
-            name: string;
+            /** @description `source: group`: the person's groups that give this role */
+            groups?: components["schemas"]["GroupRef"][];
         };
         PersonResponse: {
             /** @enum {string} */
@@ -1859,7 +1861,11 @@ export interface operations {
     };
     listMyOrganizations: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description opaque, from nextCursor */
+                cursor?: string;
+            };
             header?: {
                 /** @description echoed back and written in the logs and the audit log */
                 "X-Request-Id"?: components["parameters"]["RequestId"];
@@ -1878,6 +1884,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrganizationPage"];
+                };
+            };
+            /** @description VALIDATION_FAILED (or another 400 code): the request is malformed; nothing changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description UNAUTHENTICATED: no token, an unknown or revoked token, or an ended session */

@@ -1,4 +1,4 @@
-import { useCallback, useState, type FormEvent } from 'react';
+import { memo, useCallback, useState, type FormEvent } from 'react';
 import { ApiError, api, ok, type Schemas } from '../api/client';
 import { grantable, loadRoles, useOrg, type Role } from '../org';
 import { Link } from '../router';
@@ -24,7 +24,7 @@ export function People() {
   const people = usePaged(fetchPage, [fetchPage]);
   const roles = useLoad(() => loadRoles(org.id, 'organization', can('organization.custom_roles.view')), [org.id]);
   const [adding, setAdding] = useState(false);
-  const [acting, setActing] = useState<{ kind: 'role' | 'remove' | 'password'; person: Person }>();
+  const [acting, setActing] = useState<Acting>();
   const manage = can('organization.people.manage');
 
   return (
@@ -55,53 +55,7 @@ export function People() {
         </thead>
         <tbody>
           {people.items.map((p) => (
-            <tr key={p.id} data-person={p.username ?? p.name}>
-              <td>
-                <strong>{p.name || p.username}</strong>
-                {p.username && <div className="muted">@{p.username}</div>}
-                {p.email && <div className="muted">{p.email}</div>}
-              </td>
-              <td>{TYPE_LABEL[p.type] ?? p.type}</td>
-              <td>
-                <ul className="plain">
-                  {p.roles.map((r) => (
-                    <li key={`${r.id}-${r.source}`}>
-                      {r.name} <span className="muted">({r.source === 'group' ? 'from a group' : 'direct'})</span>
-                    </li>
-                  ))}
-                </ul>
-              </td>
-              <td>{p.groups.map((g) => g.name).join(', ') || '—'}</td>
-              {manage && (
-                <td>
-                  <div className="row-actions">
-                    <button
-                      type="button"
-                      className="secondary"
-                      onClick={() => setActing({ kind: 'role', person: p })}
-                      aria-label={`Change Role of ${p.username ?? p.name}`}
-                    >
-                      Change Role
-                    </button>
-                    {p.type === 'user' && (
-                      <>
-                        <button
-                          type="button"
-                          className="secondary"
-                          onClick={() => setActing({ kind: 'password', person: p })}
-                          aria-label={`Reset password of ${p.username}`}
-                        >
-                          Reset password
-                        </button>
-                        <button type="button" className="danger" onClick={() => setActing({ kind: 'remove', person: p })} aria-label={`Remove ${p.username}`}>
-                          Remove
-                        </button>
-                      </>
-                    )}
-                  </div>
-                </td>
-              )}
-            </tr>
+            <PersonRow key={p.id} person={p} manage={manage} onAct={setActing} />
           ))}
         </tbody>
       </table>
@@ -122,6 +76,65 @@ export function People() {
     </>
   );
 }
+
+type Acting = { kind: 'role' | 'remove' | 'password'; person: Person };
+
+/**
+ * One person's row. Memoized (`person` is the same object until its page is fetched again): typing in the
+ * search box and appending a page render only the new rows, not every row already listed.
+ */
+const PersonRow = memo(function PersonRow({ person: p, manage, onAct }: { person: Person; manage: boolean; onAct: (acting: Acting) => void }) {
+  return (
+    <tr data-person={p.username ?? p.name}>
+      <td>
+        <strong>{p.name || p.username}</strong>
+        {p.username && <div className="muted">@{p.username}</div>}
+        {p.email && <div className="muted">{p.email}</div>}
+      </td>
+      <td>{TYPE_LABEL[p.type] ?? p.type}</td>
+      <td>
+        <ul className="plain">
+          {p.roles.map((r) => (
+            <li key={`${r.id}-${r.source}`}>
+              {r.name}{' '}
+              <span className="muted">({r.source === 'group' ? `from ${(r.groups ?? []).map((g) => g.name).join(', ') || 'a group'}` : 'direct'})</span>
+            </li>
+          ))}
+        </ul>
+      </td>
+      <td>{p.groups.map((g) => g.name).join(', ') || '—'}</td>
+      {manage && (
+        <td>
+          <div className="row-actions">
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => onAct({ kind: 'role', person: p })}
+              aria-label={`Change Role of ${p.username ?? p.name}`}
+            >
+              Change Role
+            </button>
+            {p.type === 'user' && (
+              <>
+                <button
+                  type="button"
+                  className="secondary"
+                  onClick={() => onAct({ kind: 'password', person: p })}
+                  aria-label={`Reset password of ${p.username}`}
+                >
+                  Reset password
+                </button>
+                <button type="button" className="danger" onClick={() => onAct({ kind: 'remove', person: p })} aria-label={`Remove ${p.username}`}>
+                  Remove
+                </button>
+              </>
+            )}
+          </div>
+        </td>
+      )}
+    </tr>
+  );
+});
 
 function RoleSelect({ roles, value, onChange, label = 'Role' }: { roles: Role[]; value: string; onChange: (id: string) => void; label?: string }) {
   return (

@@ -13,8 +13,12 @@ export type PermissionRequirement =
    * token only where `serviceAccounts` says so (it is no person: no profile, password or organizations of its own)
    */
   | { kind: 'any-user'; serviceAccounts?: boolean }
-  /** a member of `:org`; the handler checks the rest itself (e.g. permissions/check on another user) */
-  | { kind: 'member' };
+  /**
+   * a member of `:org`; the handler checks the rest itself (e.g. permissions/check on another user).
+   * `checkedByRoute`: the guard only resolves `:org` and the handler's own check of the caller (which must answer
+   * 404 for a non-member) is the membership check, so the request costs one hop to authorization, not two
+   */
+  | { kind: 'member'; checkedByRoute?: true };
 
 /**
  * Every route declares what it needs: one of these decorators, or @Public(). The permission guard
@@ -28,4 +32,4 @@ const requires = (requirement: PermissionRequirement) =>
 export const RequirePermission = (permission: string) => requires({ kind: 'organization', permission });
 export const RequireProjectPermission = (permission: string) => requires({ kind: 'project', permission });
 export const AnyUser = (opts: { serviceAccounts?: boolean } = {}) => requires({ kind: 'any-user', ...(opts.serviceAccounts ? { serviceAccounts: true } : {}) });
-export const OrganizationMember = () => requires({ kind: 'member' });
+export const OrganizationMember = (opts: { checkedByRoute?: true } = {}) => requires({ kind: 'member', ...opts });

@@ -4,6 +4,7 @@ import type { ExecutionContext } from '@nestjs/common';
 import { MembershipSubjects, type CheckPermissionsReply, type CheckPermissionsRequest } from '@app/contracts';
 import type { ServicesClient } from '../common/services.client';
 import { PermissionGuard } from './permission.guard';
+import type { VerifiedTokens } from './verified-tokens';
 import { AnyUser, OrganizationMember, RequirePermission, RequireProjectPermission } from './permission.decorator';
 import { Public } from './public.decorator';
 
@@ -14,12 +15,32 @@ class Routes {
   @Public() open() {}
   @AnyUser() anyone() {}
   @OrganizationMember() member() {}
+  @OrganizationMember({ checkedByRoute: true }) memberCheckedByRoute() {}
   @RequirePermission('organization.people.view') people() {}
   @RequireProjectPermission('project.delete') deleteProject() {}
   undeclared() {}
 }
 
-/** The guard against a fake authorization answer (no transport): what it asks and what it decides. */
+/**
+ * The gateway's access index (access-index.ts) with `answer` as every organization's check: what the guard asks
+ * and what it decides. Loading and consistency waits are the index's own (tested in access-index.spec.ts).
+ */
+function fakeVerified(answer: (req: CheckPermissionsRequest) => CheckPermissionsReply, asked: unknown[]): VerifiedTokens {
+  const access = {
+    load: async () => undefined,
+    reflects: async () => true,
+    find: (organizationId: string) => ({
+      check: (userId: string, projectId: string | null, permissions: string[]) => {
+        const q = { organizationId, userId, projectId, permissions };
+        asked.push(q);
+        return answer(q);
+      },
+    }),
+  };
+  return { access } as unknown as VerifiedTokens;
+}
+
+/** The guard against a fake access index and membership answer (no transport): what it asks and what it decides. */
 function run(
   handler: keyof Routes,
   params: Record<string, string>,
@@ -42,7 +63,8 @@ function run(
     getClass: () => Routes,
     switchToHttp: () => ({ getRequest: () => req }),
   } as unknown as ExecutionContext;
-  return { asked, req, result: (guard ?? new PermissionGuard(new Reflector(), fake as unknown as ServicesClient)).canActivate(context) };
+  const services_ = Object.assign(fake, { afterOf: () => undefined }) as unknown as ServicesClient;
+  return { asked, req, result: (guard ?? new PermissionGuard(new Reflector(), services_, fakeVerified(answer, asked))).canActivate(context) };
 }
 
 const allow = (b: CheckPermissionsRequest): CheckPermissionsReply => ({ member: true, allowed: Object.fromEntries(b.permissions.map((p) => [p, true])) });
@@ -51,7 +73,7 @@ const stranger = (b: CheckPermissionsRequest): CheckPermissionsReply => ({ membe
 const code = (c: string) => expect.objectContaining({ reply: expect.objectContaining({ code: c }) });
 
 describe('PermissionGuard', () => {
-  it('@Public and @AnyUser pass without asking authorization', async () => {
+  it('@Public and @AnyUser pass without a check', async () => {
     for (const h of ['open', 'anyone'] as const) {
       const { asked, result } = run(h, {}, deny);
       await expect(result).resolves.toBe(true);
@@ -80,6 +102,14 @@ describe('PermissionGuard', () => {
     await expect(denied).rejects.toMatchObject({ reply: { message: expect.stringContaining('organization.people.view') } });
   });
 
+  it('a member route that checks the caller itself: :org resolved (a slug to the id), no check', async () => {
+    const { asked, req, result } = run('memberCheckedByRoute', { org: 'acme' }, stranger);
+    await expect(result).resolves.toBe(true);
+    expect(req.params.org).toBe(ORG);
+    expect(asked).toEqual([{ userId: 'u1', all: true }]); // all the caller's organizations (the slug), no check
+    await expect(run('memberCheckedByRoute', { org: 'not a slug!' }, allow).result).rejects.toEqual(code('NOT_FOUND'));
+  });
+
   it('a malformed :org or :projectId is NOT_FOUND without asking', async () => {
     for (const [h, params] of [
       ['people', { org: 'not a slug!' }],
@@ -97,7 +127,10 @@ describe('PermissionGuard', () => {
     const { asked, req, result } = run('people', { org: 'acme' }, allow);
     await expect(result).resolves.toBe(true);
     expect(req.params.org).toBe(ORG);
-    expect(asked).toEqual([{ userId: 'u1' }, { organizationId: ORG, userId: 'u1', projectId: null, permissions: ['organization.people.view'] }]);
+    expect(asked).toEqual([
+      { userId: 'u1', all: true },
+      { organizationId: ORG, userId: 'u1', projectId: null, permissions: ['organization.people.view'] },
+    ]);
   });
 
   it('a known slug is answered from the cache; an unknown slug is NOT_FOUND', async () => {
@@ -110,7 +143,11 @@ describe('PermissionGuard', () => {
           : allow({ permissions: [] } as never);
       },
     };
-    const guard = new PermissionGuard(new Reflector(), services as unknown as ServicesClient);
+    const guard = new PermissionGuard(
+      new Reflector(),
+      Object.assign(services, { afterOf: () => undefined }) as unknown as ServicesClient,
+      fakeVerified(allow, []),
+    );
     await expect(run('member', { org: 'acme' }, allow, guard).result).resolves.toBe(true);
     await expect(run('member', { org: 'ACME' }, allow, guard).result).resolves.toBe(true);
     expect(subjects.filter((s) => s === MembershipSubjects.myOrganizations())).toHaveLength(1);

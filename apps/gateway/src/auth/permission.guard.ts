@@ -1,15 +1,17 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthorizationSubjects, ErrorCode, MembershipSubjects, type CheckPermissionsReply, type OrganizationView, type Page } from '@app/contracts';
+import { ErrorCode, MembershipSubjects, type OrganizationView, type Page } from '@app/contracts';
 import { UUID_PATTERN } from '../common/path-id.pipe';
 import { ServiceError } from '../common/service-error';
 import { ServicesClient } from '../common/services.client';
 import type { GatewayRequest } from '../common/request-context';
 import { resolveOrganization, SlugCache } from './organization-slugs';
 import { IS_PUBLIC } from './public.decorator';
+import { checkAccess } from './access-check';
+import { VERIFIED_TOKENS, type VerifiedTokens } from './verified-tokens';
 import { REQUIRED_PERMISSION, type PermissionRequirement } from './permission.decorator';
 
-const notFound = () => new ServiceError({ code: ErrorCode.NOT_FOUND, message: 'not found' });
+export const notFound = () => new ServiceError({ code: ErrorCode.NOT_FOUND, message: 'not found' });
 export const forbidden = (permission: string) =>
   new ServiceError({ code: ErrorCode.FORBIDDEN, message: `missing permission ${permission}`, details: { permission } });
 
@@ -27,6 +29,7 @@ export class PermissionGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly services: ServicesClient,
+    @Inject(VERIFIED_TOKENS) private readonly verified: VerifiedTokens,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -46,23 +49,19 @@ export class PermissionGuard implements CanActivate {
     const projectId = requirement.kind === 'project' ? params.projectId : undefined;
     if (requirement.kind === 'project' && (typeof projectId !== 'string' || !UUID_PATTERN.test(projectId))) throw notFound();
     const org = await resolveOrganization(params.org, this.slugs, async () => {
-      const mine = await this.services.call<Page<OrganizationView>>(MembershipSubjects.myOrganizations(), { userId: req.user!.userId }, req);
+      const mine = await this.services.call<Page<OrganizationView>>(MembershipSubjects.myOrganizations(), { userId: req.user!.userId, all: true }, req);
       return mine.items;
     });
     if (!org) throw notFound();
     params.org = org;
+    if (requirement.kind === 'member' && requirement.checkedByRoute) return true;
     const permissions = requirement.kind === 'member' ? [] : [requirement.permission];
-    const reply = await this.services.call<CheckPermissionsReply>(
-      AuthorizationSubjects.check(),
-      {
-        organizationId: org,
-        userId: req.user!.userId,
-        projectId: typeof projectId === 'string' ? projectId.toLowerCase() : null,
-        permissions,
-        atLeast: req.ctx.readIndex,
-      },
-      req,
-    );
+    const reply = await checkAccess(this.verified, this.services, req, {
+      organizationId: org,
+      userId: req.user!.userId,
+      projectId: typeof projectId === 'string' ? projectId.toLowerCase() : null,
+      permissions,
+    });
     if (!reply.member) throw notFound();
     for (const p of permissions) if (!reply.allowed[p]) throw forbidden(p);
     return true;

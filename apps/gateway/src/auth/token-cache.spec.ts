@@ -91,8 +91,35 @@ describe('verified-token cache: invalidation rules', () => {
     const cache = cacheWith({ a: api(T1) });
     cache.apply(invalidationOf(ev('user.username-changed', { userId: U, username: 'bob', previousUsername: 'ann' }))!, 5);
     expect(cache.get('a', 1)?.username).toBe('bob');
-    expect(invalidationOf(ev('user.email-changed', { userId: U, email: 'x@example.com', previousEmail: 'a@example.com' }))).toBeUndefined();
+    expect(cache.profile('a')).toBeUndefined(); // no profile is made up
+    expect(invalidationOf(ev('user.password-set', { userId: U, temporary: false, reason: 'changed', organizationId: null }))).toBeUndefined();
     // an event whose data breaks its schema never gets here: the consumer dead-letters it (consumer.int-spec.ts)
+  });
+
+  const profile = { id: U, username: 'ann', name: 'Ann', email: 'ann@example.com', createdAt: new Date(0).toISOString() };
+
+  it('the profile kept with a principal follows username, screen name and email changes, for every token of the user', () => {
+    const cache = cacheWith({ a: api(T1), s: session(), other: api(T1, V) });
+    cache.putProfile('a', profile, 0);
+    cache.putProfile('s', profile, 0);
+    cache.putProfile('other', profile, 0); // another user's entry: not theirs, not kept
+    expect(cache.profile('other')).toBeUndefined();
+    cache.apply(invalidationOf(ev('user.username-changed', { userId: U, username: 'bob', previousUsername: 'ann' }))!, 5);
+    cache.apply(invalidationOf(ev('user.screen-name-changed', { userId: U, name: 'Bob', previousName: 'Ann' }))!, 6);
+    cache.apply(invalidationOf(ev('user.email-changed', { userId: U, email: 'bob@example.com', previousEmail: 'ann@example.com' }))!, 7);
+    for (const key of ['a', 's']) expect(cache.profile(key)).toEqual({ ...profile, username: 'bob', name: 'Bob', email: 'bob@example.com' });
+    expect(cache.get('a', 1)?.username).toBe('bob');
+  });
+
+  it('a profile read before a change of the user is not kept after it; a re-verified entry starts without one', () => {
+    const cache = cacheWith({ a: api(T1) });
+    cache.apply(invalidationOf(ev('user.screen-name-changed', { userId: U, name: 'Bob', previousName: 'Ann' }))!, 7);
+    cache.putProfile('a', profile, 6);
+    expect(cache.profile('a')).toBeUndefined();
+    cache.putProfile('a', { ...profile, name: 'Bob' }, 7);
+    expect(cache.profile('a')?.name).toBe('Bob');
+    cache.put('a', api(T1), 7, 0);
+    expect(cache.profile('a')).toBeUndefined();
   });
 
   it('an answer of identity sent before an invalidation of the user is not cached after it', () => {

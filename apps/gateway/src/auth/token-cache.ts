@@ -7,25 +7,36 @@ import {
   ServiceAccountTokenRevoked,
   UserApiTokenReset,
   UserApiTokenRevoked,
+  UserEmailChanged,
+  UserScreenNameChanged,
   UserSessionsEnded,
   UserUsernameChanged,
   type AuthenticatedUser,
   type CatalogueEvent,
+  type UserProfile,
 } from '@app/contracts';
 
 /** A cached entry older than this is verified by identity again (which also keeps `lastUsedAt` true). */
 export const REVERIFY_AFTER_MS = 60_000;
 export const DEFAULT_CACHE_ENTRIES = 100_000;
 
-export interface CachedPrincipal {
+/** What a cached entry knows of its user: the principal, and (once `GET /me` asked identity for it) the profile. */
+export interface Principal {
   user: AuthenticatedUser;
+  profile?: UserProfile;
+}
+
+export interface CachedPrincipal extends Principal {
   verifiedAt: number;
 }
 
 /** What an identity event does to the cached principals of its user (docs/identity.md, "Verified tokens at the gateway"). */
-export type Invalidation =
-  | { userId: string; drop: (p: AuthenticatedUser) => boolean }
-  | { userId: string; update: (p: AuthenticatedUser) => AuthenticatedUser };
+export type Invalidation = { userId: string; drop: (p: AuthenticatedUser) => boolean } | { userId: string; update: (p: Principal) => Principal };
+
+/** An update of the cached profile (when there is one) by a change of one of its fields. */
+const profileChange =
+  (change: Partial<UserProfile>) =>
+  ({ user, profile }: Principal): Principal => ({ user, profile: profile && { ...profile, ...change } });
 
 /** The cache key: SHA-256 of the presented token (the token itself is never kept). */
 export const tokenKey = (token: string): string => createHash('sha256').update(token, 'utf8').digest('base64');
@@ -46,12 +57,14 @@ export function invalidationOf(event: CatalogueEvent): Invalidation | undefined 
   if (isEvent(event, ServiceAccountDeactivated) || isEvent(event, ServiceAccountDeleted)) return { userId: event.data.serviceAccountId, drop: () => true };
   if (isEvent(event, ServiceAccountDetailsChanged)) {
     const { serviceAccountId, name } = event.data;
-    return { userId: serviceAccountId, update: (p) => ({ ...p, username: name }) };
+    return { userId: serviceAccountId, update: (p) => ({ ...p, user: { ...p.user, username: name } }) };
   }
   if (isEvent(event, UserUsernameChanged)) {
     const { userId, username } = event.data;
-    return { userId, update: (p) => ({ ...p, username }) };
+    return { userId, update: (p) => profileChange({ username })({ ...p, user: { ...p.user, username } }) };
   }
+  if (isEvent(event, UserScreenNameChanged)) return { userId: event.data.userId, update: profileChange({ name: event.data.name }) };
+  if (isEvent(event, UserEmailChanged)) return { userId: event.data.userId, update: profileChange({ email: event.data.email }) };
   return undefined;
 }
 
@@ -60,10 +73,10 @@ export const usable = (entry: CachedPrincipal, now: number): boolean =>
   now - entry.verifiedAt < REVERIFY_AFTER_MS && (!entry.user.expiresAt || Date.parse(entry.user.expiresAt) > now);
 
 /**
- * Token key → principal, least recently used first out, with an index by user for the invalidations.
- * `touched` remembers, per user, the stream sequence of the last event that invalidated something of theirs,
- * so an answer of identity sent before that event is not cached after it (`put` with the sequence the request
- * waited for).
+ * Token key → principal (and profile), least recently used first out, with an index by user for the
+ * invalidations. `touched` remembers, per user, the stream sequence of the last event that invalidated or
+ * changed something of theirs, so an answer of identity sent before that event is not cached after it (`put`
+ * and `putProfile` with the sequence the request waited for).
  */
 export class TokenCache {
   private readonly entries = new Map<string, CachedPrincipal>();
@@ -85,9 +98,17 @@ export class TokenCache {
     return entry.user;
   }
 
-  /** Caches identity's answer unless an event at a sequence above `seenSeq` invalidated something of the user's meanwhile. */
+  /** The cached profile of the entry of `key` (asked right after `get`, which checked that the entry is usable). */
+  profile(key: string): UserProfile | undefined {
+    return this.entries.get(key)?.profile;
+  }
+
+  /**
+   * Caches identity's answer unless an event at a sequence above `seenSeq` invalidated something of the user's
+   * meanwhile. A re-verified entry starts without a profile: `GET /me` asks for it again, at most once a minute.
+   */
   put(key: string, user: AuthenticatedUser, seenSeq: number, now: number): void {
-    if ((this.touched.get(user.userId) ?? 0) > seenSeq) return;
+    if (this.stale(user.userId, seenSeq)) return;
     this.remove(key);
     this.entries.set(key, { user, verifiedAt: now });
     let keys = this.byUser.get(user.userId);
@@ -96,13 +117,23 @@ export class TokenCache {
     if (this.entries.size > this.max) this.remove(this.entries.keys().next().value as string);
   }
 
+  /** Keeps identity's profile of the entry's user on the entry, on the same terms as `put`. */
+  putProfile(key: string, profile: UserProfile, seenSeq: number): void {
+    const entry = this.entries.get(key);
+    if (entry && entry.user.userId === profile.id && !this.stale(profile.id, seenSeq)) entry.profile = profile;
+  }
+
+  private stale(userId: string, seenSeq: number): boolean {
+    return (this.touched.get(userId) ?? 0) > seenSeq;
+  }
+
   apply(inv: Invalidation, seq: number): void {
     this.touched.set(inv.userId, seq);
     for (const key of [...(this.byUser.get(inv.userId) ?? [])]) {
       const entry = this.entries.get(key)!;
       if ('drop' in inv) {
         if (inv.drop(entry.user)) this.remove(key);
-      } else entry.user = inv.update(entry.user);
+      } else ({ user: entry.user, profile: entry.profile } = inv.update(entry));
     }
   }
 

@@ -1,9 +1,14 @@
 import type { JetStreamManager, NatsConnection } from 'nats';
-import { parseEventSubject, type AuthenticatedUser, type Naming } from '@app/contracts';
+import { parseEventSubject, type AuthenticatedUser, type Naming, type UserProfile } from '@app/contracts';
 import { consumeEvents, streamLastSequence, waitUntilApplied, type ConsumerLogger, type EventConsumer } from '@app/event-store';
+import { jetStreamManager, retryTransient } from '@app/messaging';
 import { invalidationOf, TokenCache, tokenKey } from './token-cache';
+import { AccessIndex } from './access-index';
 
 export const VERIFIED_TOKENS = Symbol('VERIFIED_TOKENS');
+
+/** identity's events for the token cache, membership's and authorization's for the access index */
+const DECODED = new Set(['identity', 'membership', 'authorization']);
 
 /**
  * The gateway's verified API tokens and sessions (token-cache.ts), kept true by identity's events, and the read index
@@ -14,6 +19,8 @@ export const VERIFIED_TOKENS = Symbol('VERIFIED_TOKENS');
  */
 export class VerifiedTokens {
   readonly cache: TokenCache;
+  /** fed by the same consumer: the membership and authorization events (access-index.ts) */
+  readonly access = new AccessIndex(() => this.consumer);
   private consumer?: EventConsumer;
   private jsm?: JetStreamManager;
 
@@ -29,22 +36,23 @@ export class VerifiedTokens {
 
   /** Consumes the events stream from its current end (an empty cache needs no history), ordered, in memory. */
   async start(): Promise<void> {
-    this.jsm = await this.nc.jetstreamManager();
+    this.jsm = await jetStreamManager(this.nc);
     this.consumer = await consumeEvents({
       name: 'gateway-token-cache',
       js: this.nc.jetstream(),
       jsm: this.jsm,
       naming: this.naming,
       mode: 'ordered',
-      start: await streamLastSequence(this.jsm, this.naming),
-      decode: (subject) => parseEventSubject(subject)?.service === 'identity',
+      start: await retryTransient(() => streamLastSequence(this.jsm!, this.naming)),
+      decode: (subject) => DECODED.has(parseEventSubject(subject)?.service ?? ''),
       maxBatch: 100,
       // the cache is rebuilt empty at every start: an event it cannot read is logged, never dead-lettered
       publishDeadLetters: false,
       apply: (events) => {
         for (const { event, sequence } of events) {
-          const inv = event ? invalidationOf(event) : undefined;
+          const inv = event?.service === 'identity' ? invalidationOf(event) : undefined;
           if (inv) this.cache.apply(inv, sequence);
+          this.access.ingest(event, sequence);
         }
       },
       logger: this.logger,
@@ -72,5 +80,18 @@ export class VerifiedTokens {
    */
   remember(token: string, user: AuthenticatedUser, seenSeq: number): void {
     this.cache.put(tokenKey(token), user, seenSeq, Date.now());
+  }
+
+  /**
+   * The profile of the token's user, kept with its cached principal (`GET /me` without a hop): identity's
+   * answer, changed since by the user's events (username, screen name, email) as the cache applied them.
+   */
+  profile(token: string): UserProfile | undefined {
+    return this.cache.profile(tokenKey(token));
+  }
+
+  /** Keeps identity's answer to `get-user` for a request that waited for `seenSeq` (unless an event of the user's came after it). */
+  rememberProfile(token: string, profile: UserProfile, seenSeq: number): void {
+    this.cache.putProfile(tokenKey(token), profile, seenSeq);
   }
 }

@@ -9,7 +9,7 @@ export interface RequestContext {
   ip: string;
   userAgent?: string;
   medium: Medium;
-  /** set by the IdempotencyInterceptor for every write: the client's Idempotency-Key, or one it generated */
+  /** set by the IdempotencyInterceptor for every write route (common/idempotent-writes.ts): the client's Idempotency-Key, or one it generated */
   idempotencyKey?: string;
   /** messages sent so far per subject, to derive their ids from the Idempotency-Key */
   commandsSent?: Record<string, number>;
@@ -62,5 +62,6 @@ export function metaOf(req: GatewayRequest, commandId: string = randomUUID()): C
     userAgent: req.ctx.userAgent,
     medium: req.ctx.medium,
     timestamp: new Date().toISOString(),
+    readIndex: req.ctx.readIndex,
   };
 }

@@ -14,7 +14,8 @@ import { isCommandSubject, RpcFailure, type RpcClient } from '@app/messaging';
 import { metaOf, type GatewayRequest } from './request-context';
 import { outcomeUnknown, ServiceError, serviceUnavailable } from './service-error';
 
-export const NATS_CLIENT = Symbol('NATS_CLIENT');
+/** the gateway's NATS connection (one per process: requests, the idempotency bucket, the events consumer, health) */
+export const GATEWAY_NATS = Symbol('GATEWAY_NATS');
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
 /** the gateway's `RpcClient` (libs/messaging) */
 export const RPC_CLIENT = Symbol('RPC_CLIENT');
@@ -40,18 +41,21 @@ export class ServicesClient {
     @Inject(GATEWAY_CONFIG) private readonly config: { SERVICE_REQUEST_TIMEOUT_MS: number },
   ) {}
 
+  /** how long a request waits for a service unless its call says otherwise (SERVICE_REQUEST_TIMEOUT_MS) */
+  get requestTimeoutMs(): number {
+    return this.config.SERVICE_REQUEST_TIMEOUT_MS;
+  }
+
   async call<T>(subject: string, body: unknown, req?: GatewayRequest, timeoutMs?: number): Promise<T> {
     const message: Message = {
       meta: req ? metaOf(req, commandIdFor(req, subject)) : metaOf({ ctx: { requestId: 'internal', ip: '', medium: 'system' } } as GatewayRequest),
       body,
     };
     const command = isCommandSubject(subject);
-    if (req) {
-      const after = this.writes.after(req.user?.userId, [...(req.ctx.after ?? []), ...(req.ctx.written ?? [])]);
-      if (after) message.meta.after = after;
-    }
+    const after = req && this.afterOf(req);
+    if (after) message.meta.after = after;
     try {
-      const reply = await this.rpc.request<T>(subject, message, timeoutMs ?? this.config.SERVICE_REQUEST_TIMEOUT_MS);
+      const reply = await this.rpc.request<T>(subject, message, timeoutMs ?? this.requestTimeoutMs);
       if (req && command) {
         req.ctx.commandSent = true;
         this.took(req, reply);
@@ -66,6 +70,11 @@ export class ServicesClient {
       if (key && req?.ctx.commandSent) throw outcomeUnknown(key);
       throw serviceUnavailable();
     }
+  }
+
+  /** The consistency tokens a request's reads wait for: the caller's recent writes, those it names, its own. */
+  afterOf(req: GatewayRequest): string[] | undefined {
+    return this.writes.after(req.user?.userId, [...(req.ctx.after ?? []), ...(req.ctx.written ?? [])]);
   }
 
   /**

@@ -1,8 +1,10 @@
-import { Body, Controller, Get, HttpCode, Patch, Post, Put, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Patch, Post, Put, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IdentitySubjects, type ResetApiTokenReply, type TokenMetadata, type UserProfile } from '@app/contracts';
 import { ServicesClient } from '../common/services.client';
 import { AnyUser } from '../auth/permission.decorator';
+import { bearerToken } from '../auth/auth.guard';
+import { VERIFIED_TOKENS, VerifiedTokens } from '../auth/verified-tokens';
 import type { GatewayRequest } from '../common/request-context';
 import { ChangeEmailDto, ProfileResponse, TokenMetadataResponse, TokenResponse, UpdateProfileDto } from './me.dto';
 
@@ -19,7 +21,10 @@ interface ServiceAccountPrincipal {
 @AnyUser()
 @Controller('me')
 export class MeController {
-  constructor(private readonly services: ServicesClient) {}
+  constructor(
+    private readonly services: ServicesClient,
+    @Inject(VERIFIED_TOKENS) private readonly verified: VerifiedTokens,
+  ) {}
 
   @ApiOperation({ operationId: 'getMe', summary: 'Get your profile' })
   @Get()
@@ -28,7 +33,13 @@ export class MeController {
   async me(@Req() req: GatewayRequest): Promise<UserProfile | ServiceAccountPrincipal> {
     const user = req.user!;
     if (user.tokenKind === 'service-account') return { id: user.userId, type: 'service_account', name: user.username, organizationId: user.organizationId! };
-    return this.services.call<UserProfile>(IdentitySubjects.getUser(), { userId: user.userId }, req);
+    // the profile kept with the cached token, true as of the request's read index (docs/identity.md "Verified tokens at the gateway")
+    const token = bearerToken(req.headers.authorization)!;
+    const cached = this.verified.profile(token);
+    if (cached) return cached;
+    const profile = await this.services.call<UserProfile>(IdentitySubjects.getUser(), { userId: user.userId }, req);
+    this.verified.rememberProfile(token, profile, req.ctx.readIndex ?? 0);
+    return profile;
   }
 
   @ApiOperation({ operationId: 'updateMe', summary: 'Change your username or screen name' })

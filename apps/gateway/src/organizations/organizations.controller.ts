@@ -10,6 +10,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import {
+  accountBatchTimeoutMs,
   MembershipSubjects,
   temporaryPasswordSeed,
   type AddPeopleReply,
@@ -23,6 +24,7 @@ import { AnyUser, RequirePermission } from '../auth/permission.decorator';
 import { ServicesClient } from '../common/services.client';
 import type { GatewayRequest } from '../common/request-context';
 import { PathId } from '../common/path-id.pipe';
+import { PageQuery } from '../common/page.dto';
 import { optionalRoleIdOf } from '../common/role-ref';
 import {
   AddPeopleDto,
@@ -59,8 +61,8 @@ export class OrganizationsController {
   @Get()
   @AnyUser({ serviceAccounts: true })
   @ApiOkResponse({ type: OrganizationPage, description: 'the organizations the caller belongs to' })
-  mine(@Req() req: GatewayRequest): Promise<Page<OrganizationView>> {
-    return this.services.call(MembershipSubjects.myOrganizations(), { userId: req.user!.userId }, req);
+  mine(@Query() query: PageQuery, @Req() req: GatewayRequest): Promise<Page<OrganizationView>> {
+    return this.services.call(MembershipSubjects.myOrganizations(), { userId: req.user!.userId, limit: query.limit, cursor: query.cursor }, req);
   }
 
   @ApiOperation({ operationId: 'getOrganization', summary: 'Get an organization' })
@@ -112,7 +114,9 @@ export class OrganizationsController {
       MembershipSubjects.createAccounts(),
       { organizationId: org, accounts, roleId: optionalRoleIdOf(org, body.roleId, 'organization'), passwordSeed },
       req,
-      60_000,
+      // the usual wait plus a little per account: a batch of one account whose replica died is given up as
+      // soon as any request (503 OUTCOME_UNKNOWN, the retry with the key continues it), not after a minute
+      accountBatchTimeoutMs(accounts.length, this.services.requestTimeoutMs),
     );
     return { created: reply.created.map(withId), existing: reply.existing.map(withId) };
   }

@@ -69,14 +69,16 @@ export class ListPeopleQuery extends PageQuery {
   roleId?: string;
 }
 
+class GroupRef {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+}
 class RoleRef {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() name: string;
   @ApiProperty({ enum: ['direct', 'group'] }) source: 'direct' | 'group';
-}
-class GroupRef {
-  @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty() name: string;
+  @ApiPropertyOptional({ type: [GroupRef], description: "`source: group`: the person's groups that give this role" })
+  groups?: GroupRef[];
 }
 export class PersonResponse {
   @ApiProperty({ enum: ['user', 'service_account', 'group'] }) type: 'user' | 'service_account' | 'group';

@@ -1,12 +1,15 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AccessSubjects, AuthorizationSubjects, ErrorCode, PERMISSIONS, type CheckPermissionsReply, type EffectivePermissionsReply } from '@app/contracts';
+import { AccessSubjects, ErrorCode, PERMISSIONS, type EffectivePermissionsReply } from '@app/contracts';
 import { AnyUser, OrganizationMember } from '../auth/permission.decorator';
-import { forbidden } from '../auth/permission.guard';
+import { checkAccess } from '../auth/access-check';
+import { VERIFIED_TOKENS, type VerifiedTokens } from '../auth/verified-tokens';
+import { forbidden, notFound } from '../auth/permission.guard';
 import { ServicesClient } from '../common/services.client';
 import { ServiceError } from '../common/service-error';
 import type { GatewayRequest } from '../common/request-context';
 import { PathId } from '../common/path-id.pipe';
+import { NotAWrite } from '../common/idempotent-writes';
 import {
   CatalogueQuery,
   CheckPermissionsDto,
@@ -22,7 +25,10 @@ const PEOPLE_VIEW = 'organization.people.view';
 @ApiBearerAuth()
 @Controller()
 export class PermissionsController {
-  constructor(private readonly services: ServicesClient) {}
+  constructor(
+    private readonly services: ServicesClient,
+    @Inject(VERIFIED_TOKENS) private readonly verified: VerifiedTokens,
+  ) {}
 
   /** The catalogue is part of the contract (libs/contracts), so the gateway serves it itself. */
   @ApiOperation({ operationId: 'listPermissions', summary: 'List every permission the product knows' })
@@ -33,32 +39,38 @@ export class PermissionsController {
     return { items: PERMISSIONS.filter((p) => !query.scope || p.scope === query.scope).map((p) => ({ ...p })), nextCursor: null };
   }
 
-  /** The caller's own permissions, or (with organization.people.view) another member's. */
+  /** The caller's own permissions, or (a member with organization.people.view) another member's; a non-member gets 404. */
   private async mayLookAt(org: string, userId: string, req: GatewayRequest): Promise<void> {
     if (userId === req.user!.userId) return;
-    const reply = await this.services.call<CheckPermissionsReply>(
-      AuthorizationSubjects.check(),
-      { organizationId: org, userId: req.user!.userId, permissions: [PEOPLE_VIEW], atLeast: req.ctx.readIndex },
-      req,
-    );
+    const reply = await checkAccess(this.verified, this.services, req, {
+      organizationId: org,
+      userId: req.user!.userId,
+      projectId: null,
+      permissions: [PEOPLE_VIEW],
+    });
+    if (!reply.member) throw notFound();
     if (!reply.allowed[PEOPLE_VIEW]) throw forbidden(PEOPLE_VIEW);
   }
 
   @ApiOperation({ operationId: 'checkPermissions', summary: 'Check whether a user holds permissions' })
   @Post('organizations/:org/permissions/check')
   @HttpCode(200)
-  @OrganizationMember()
+  @NotAWrite()
+  // one hop: the caller's membership is the route's own check (of the caller, or mayLookAt's for another user)
+  @OrganizationMember({ checkedByRoute: true })
   @ApiOkResponse({ type: CheckPermissionsResponse })
   @ApiForbiddenResponse({ description: 'FORBIDDEN: checking another user needs organization.people.view' })
   @ApiNotFoundResponse({ description: 'the user is not a member, or the project is not in the organization' })
   async check(@Param('org', PathId) org: string, @Body() body: CheckPermissionsDto, @Req() req: GatewayRequest): Promise<{ allowed: Record<string, boolean> }> {
     const userId = body.userId?.toLowerCase() ?? req.user!.userId;
     await this.mayLookAt(org, userId, req);
-    const reply = await this.services.call<CheckPermissionsReply>(
-      AuthorizationSubjects.check(),
-      { organizationId: org, userId, projectId: body.projectId?.toLowerCase() ?? null, permissions: body.permissions, atLeast: req.ctx.readIndex },
-      req,
-    );
+    const reply = await checkAccess(this.verified, this.services, req, {
+      organizationId: org,
+      userId,
+      projectId: body.projectId?.toLowerCase() ?? null,
+      permissions: body.permissions,
+    });
+    if (!reply.member && userId === req.user!.userId && !body.projectId) throw notFound(); // the caller is no member: as the guard answers
     if (!reply.member) throw new ServiceError({ code: ErrorCode.NOT_FOUND, message: body.projectId ? 'person or project not found' : 'person not found' });
     return { allowed: reply.allowed };
   }

@@ -1,5 +1,5 @@
 import type { Collection, Db } from 'mongodb';
-import type { DomainEvent } from '@app/contracts';
+import type { CatalogueEvent } from '@app/contracts';
 import { ensureIndexes } from '@app/event-store';
 
 /**
@@ -59,19 +59,18 @@ export async function storeApiToken(db: Db, doc: ApiTokenDocument): Promise<void
  * current one (none is current after `user.api-token-revoked`). An id that is not in the stream yet (a reset
  * whose credential is stored but whose event is not appended) is never among them.
  */
-export function supersededTokenIds(events: DomainEvent[]): string[] {
+export function supersededTokenIds(events: CatalogueEvent[]): string[] {
   const issued: string[] = [];
   let current: string | undefined;
   for (const e of events) {
-    const tokenId = (e.data as { tokenId?: string }).tokenId;
-    if (e.type === 'user.api-token-reset' && tokenId) issued.push((current = tokenId));
+    if (e.type === 'user.api-token-reset') issued.push((current = e.data.tokenId));
     else if (e.type === 'user.api-token-revoked') current = undefined;
   }
   return issued.filter((id) => id !== current);
 }
 
 /** Deletes the credentials of the user's superseded token ids (they are refused already; this only tidies). */
-export async function deleteSupersededApiTokens(db: Db, userId: string, events: DomainEvent[]): Promise<void> {
+export async function deleteSupersededApiTokens(db: Db, userId: string, events: CatalogueEvent[]): Promise<void> {
   const superseded = supersededTokenIds(events);
   if (superseded.length) await apiTokens(db).deleteMany({ userId, tokenId: { $in: superseded } });
 }

@@ -1,4 +1,4 @@
-import type { DomainEvent } from '@app/contracts';
+import type { CatalogueEvent } from '@app/contracts';
 import {
   generateApiToken,
   generateServiceAccountToken,
@@ -81,8 +81,8 @@ describe('username from email', () => {
 });
 
 describe('superseded API token ids', () => {
-  const reset = (tokenId: string) => ({ type: 'user.api-token-reset', data: { tokenId } }) as unknown as DomainEvent;
-  const revoked = (tokenId: string) => ({ type: 'user.api-token-revoked', data: { tokenId } }) as unknown as DomainEvent;
+  const reset = (tokenId: string) => ({ type: 'user.api-token-reset', data: { tokenId } }) as unknown as CatalogueEvent;
+  const revoked = (tokenId: string) => ({ type: 'user.api-token-revoked', data: { tokenId } }) as unknown as CatalogueEvent;
   it('every token id of the stream but the last reset; all of them after a revocation; none that is not in the stream', () => {
     expect(supersededTokenIds([])).toEqual([]);
     expect(supersededTokenIds([reset('a')])).toEqual([]);

@@ -15,7 +15,8 @@ async function main(): Promise<void> {
   const infra = await connectInfrastructure(loadConfig('membership', { LOG_LEVEL: 'warn', ...process.env }));
   try {
     const started = Date.now();
-    const r = await migrateBindings(infra);
+    const { js, jsm, naming, store, relay } = infra;
+    const r = await migrateBindings({ js, jsm, naming, store, relay });
     process.stdout.write(
       `read ${r.events} events (up to sequence ${r.lastSequence}); bindings imported into ${r.imported.length} organization(s)` +
         `${r.importedBefore.length ? `, ${r.importedBefore.length} imported by an earlier run` : ''} in ${Date.now() - started} ms\n`,

@@ -1,5 +1,5 @@
 import { OrgAccess, type SubjectBindings } from '@app/access-model';
-import { OrganizationBindingsImported, type CatalogueEvent, type NewEvent } from '@app/contracts';
+import { OrganizationBindingsImported, organizationIdOf, type CatalogueEvent, type NewEvent } from '@app/contracts';
 import { organizationStreamId } from '../organization/organization.state';
 
 /**
@@ -31,7 +31,7 @@ export class LegacyHistoryFold {
 
   apply(event: CatalogueEvent): void {
     if (event.service !== 'membership' && event.service !== 'authorization') return;
-    const organizationId = (event.data as { organizationId?: string }).organizationId ?? event.organizationId;
+    const organizationId = organizationIdOf(event);
     if (!organizationId) return;
     if (event.streamVersion <= (this.versions.get(event.streamId) ?? 0)) return; // a copy
     this.versions.set(event.streamId, event.streamVersion);

@@ -1,8 +1,9 @@
 import type { RoleDefinition } from '@app/access-model';
 import { eventsStreamName, isEvent, RoleChanged, RoleCreated, RoleDeleted, type CatalogueEvent, type Naming } from '@app/contracts';
-import { consumeEvents, Position, streamLastSequence, waitUntilApplied, type EventConsumer, type StreamEvent } from '@app/event-store';
+import { consumeEvents, Position, scheduleSnapshots, streamLastSequence, waitUntilApplied, type EventConsumer, type StreamEvent } from '@app/event-store';
 import type { JetStreamClient, JetStreamManager } from 'nats';
-import { restoreSnapshot, snapshotOf, type CustomRoleMap, type CustomRolesSnapshotStore, type StreamIdentity } from './custom-roles-snapshot';
+import { restoreSnapshot, snapshotOf, type CustomRoleMap, type CustomRolesSnapshotStore } from './custom-roles-snapshot';
+import { streamInfo } from '@app/messaging';
 
 export type { CustomRoleMap };
 
@@ -54,16 +55,17 @@ export interface CustomRolesSnapshots {
  * caught up, and when no other replica wrote one recently). A stream that no longer holds the events after the
  * snapshot (trimmed) is refused: a view with a hole could keep a role that the missing events deleted.
  */
-export async function startCustomRolesView(infra: {
+export async function startCustomRolesView(deps: {
   js: JetStreamClient;
   jsm: JetStreamManager;
   naming: Naming;
   logger?: EventConsumerLogger;
   snapshots?: CustomRolesSnapshots;
 }): Promise<CustomRolesView & { startedFrom: number }> {
-  const info = await infra.jsm.streams.info(eventsStreamName(infra.naming));
+  const info = await streamInfo(deps.jsm, eventsStreamName(deps.naming));
   const stream = { name: info.config.name, created: info.created };
-  const snapshot = await infra.snapshots?.store.newest(stream, info.state.last_seq);
+  const restored = await deps.snapshots?.store.load(stream, info.state.last_seq, deps.logger);
+  const snapshot = restored?.snapshot;
   const from = snapshot?.sequence ?? 0;
   if (info.state.messages > 0 && info.state.first_seq > from + 1)
     throw new Error(
@@ -73,75 +75,46 @@ export async function startCustomRolesView(infra: {
   const progress = new Position();
   const consumer: EventConsumer = await consumeEvents({
     name: 'membership-custom-roles',
-    js: infra.js,
-    jsm: infra.jsm,
-    naming: infra.naming,
+    js: deps.js,
+    jsm: deps.jsm,
+    naming: deps.naming,
     mode: 'ordered',
     start: from,
     progress,
     maxBatch: 1000,
     publishDeadLetters: false,
     decode: isRoleSubject,
-    logger: infra.logger,
+    logger: deps.logger,
     apply(batch: StreamEvent[]) {
       for (const e of batch) if (e.event) applyRoleEvent(roles, e.event);
     },
   });
-  const writer = infra.snapshots && scheduleSnapshots(infra.snapshots, stream, roles, progress, () => consumer.pending() === 0, snapshot, infra.logger);
+  const snapshots = deps.snapshots;
+  const writer =
+    snapshots &&
+    scheduleSnapshots({
+      name: 'custom-roles view',
+      store: snapshots.store,
+      stream,
+      schedule: { everyEvents: snapshots.everyEvents ?? 10_000, everyMs: snapshots.everyMs ?? 60_000, checkEveryMs: snapshots.checkEveryMs ?? 1000 },
+      position: () => progress.position(),
+      // the copy is synchronous: the map exactly as applied up to this position (a role event applied twice
+      // after a restore sets or deletes the same role again, so a copy a little ahead of it is harmless too)
+      take: () => snapshotOf(roles, progress.position()),
+      idle: () => consumer.pending() === 0,
+      newest: restored?.head,
+      logger: deps.logger,
+    });
   return {
     startedFrom: from,
     async current(organizationId, waitMs = 200) {
-      const last = await streamLastSequence(infra.jsm, infra.naming);
+      const last = await streamLastSequence(deps.jsm, deps.naming);
       if (!(await waitUntilApplied(progress, last, waitMs))) return undefined;
       return [...(roles.get(organizationId.toLowerCase())?.values() ?? [])].map((r) => ({ ...r, permissions: [...r.permissions] }));
     },
     async stop() {
       await writer?.stop();
       await consumer.stop();
-    },
-  };
-}
-
-/**
- * Every `checkEveryMs`: a snapshot at the position applied, when the view is caught up, `everyEvents` messages
- * past the newest snapshot (this replica's or another's) and `everyMs` after it; one write at a time.
- */
-function scheduleSnapshots(
-  opts: CustomRolesSnapshots,
-  stream: StreamIdentity,
-  roles: CustomRoleMap,
-  progress: Position,
-  idle: () => boolean,
-  restored: { sequence: number; createdAt: Date } | undefined,
-  logger?: EventConsumerLogger,
-) {
-  const everyEvents = opts.everyEvents ?? 10_000;
-  const everyMs = opts.everyMs ?? 60_000;
-  let newest = { sequence: restored?.sequence ?? 0, at: restored?.createdAt.getTime() ?? 0 };
-  const due = (n: { sequence: number; at: number }) => progress.position() - n.sequence >= everyEvents && Date.now() - n.at >= everyMs;
-  let writing: Promise<void> | undefined;
-  const tick = async () => {
-    if (!due(newest) || !idle()) return;
-    const other = await opts.store.newestHead(stream);
-    if (other && other.sequence >= newest.sequence) newest = other;
-    if (!due(newest)) return;
-    // the copy is synchronous: the map exactly as applied up to this position (a role event applied twice
-    // after a restore sets or deletes the same role again, so a copy a little ahead of it is harmless too)
-    const s = snapshotOf(roles, progress.position());
-    await opts.store.write(stream, s);
-    newest = { sequence: s.sequence, at: Date.now() };
-  };
-  const timer = setInterval(() => {
-    if (writing) return;
-    writing = tick()
-      .catch((err: unknown) => logger?.warn({ err }, 'custom-roles view: snapshot not written'))
-      .finally(() => (writing = undefined));
-  }, opts.checkEveryMs ?? 1000);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await writing;
     },
   };
 }

@@ -12,6 +12,7 @@ import {
 } from '@app/event-store';
 import { decideOrganization, weighsRoles, type OrganizationCommand } from './organization.decider';
 import { mayRevoke } from './revocation';
+import { timed, type OrganizationMetrics } from './organization.metrics';
 import { evolveOrganization, initialOrganizationState, organizationStreamId, type OrganizationState } from './organization.state';
 
 /** A snapshot is written when the stream has grown this many events past the last one. */
@@ -123,6 +124,8 @@ export interface OrganizationDeps {
   flush?: (streamId: string) => Promise<void>;
   /** the organization's custom roles as authorization defines them now (`qry.authorization.roles`) */
   customRoles?: (organizationId: string, meta: CommandMeta) => Promise<RoleDefinition[]>;
+  /** where the time of each step goes (`membership_organization_command_phase_seconds`) */
+  metrics?: OrganizationMetrics;
 }
 
 /**
@@ -133,17 +136,42 @@ export interface OrganizationDeps {
  */
 export async function commitsAfter(commits: Collection<CommitDocument>, streamId: string, version: number): Promise<CatalogueEvent[]> {
   const events: CatalogueEvent[] = [];
-  for (let v = version; ; ) {
-    const commit = await commits.findOne({ _id: `${streamId}@${v + 1}` });
-    if (!commit) return events;
-    events.push(...commit.events);
-    v = commit.toVersion;
+  // The positions ahead are read in parallel, in windows of 1, 2, 4 … 32: a current state costs its one miss, a
+  // cold load of many one-event commits (role changes) a few round trips instead of one per commit. A position
+  // inside a commit of several events is simply not found.
+  for (let next = version + 1, width = 1; ; width = Math.min(width * 2, MAX_READ_AHEAD)) {
+    const start = next;
+    const found = await Promise.all(Array.from({ length: width }, (_, i) => commits.findOne({ _id: `${streamId}@${start + i}` })));
+    const byFrom = new Map(found.flatMap((c) => (c ? [[c.fromVersion, c] as const] : [])));
+    for (let commit = byFrom.get(next); commit; commit = byFrom.get(next)) {
+      events.push(...commit.events);
+      next = commit.toVersion + 1;
+    }
+    if (next < start + width) return events; // the position `next` was read: nothing there, the stream ends before it
   }
 }
 
-async function loadUnlocked(deps: OrganizationDeps, organizationId: string): Promise<LoadedOrganization> {
+/** The most positions `commitsAfter` reads at once. */
+const MAX_READ_AHEAD = 32;
+
+/** The loaded state plus the commits after it; true when there were none (it was the stream's current state). */
+async function catchUp(deps: OrganizationDeps, organizationId: string, loaded: LoadedOrganization): Promise<boolean> {
+  const newer = await commitsAfter(deps.store.commits, organizationStreamId(organizationId), loaded.version);
+  for (const e of newer) {
+    loaded.state = evolveOrganization(loaded.state, e);
+    loaded.version = e.streamVersion;
+  }
+  return newer.length === 0;
+}
+
+/**
+ * `trustCache`: a cached state is used as it is, without reading the newer commits (a batch's first attempt:
+ * its appends, or `confirm`, tell whether it was current).
+ */
+async function loadUnlocked(deps: OrganizationDeps, organizationId: string, trustCache = false): Promise<LoadedOrganization> {
   const streamId = organizationStreamId(organizationId);
   let loaded = deps.cache?.get(organizationId);
+  if (loaded && trustCache) return loaded;
   if (!loaded) {
     const snap = await snapshots(deps.db).findOne({ _id: streamId });
     loaded =
@@ -151,10 +179,7 @@ async function loadUnlocked(deps: OrganizationDeps, organizationId: string): Pro
         ? { state: OrgAccess.fromSnapshot(JSON.parse(snap.state) as OrgAccessSnapshot), version: snap.version, snapshotVersion: snap.version }
         : { state: initialOrganizationState, version: 0, snapshotVersion: 0 };
   }
-  for (const e of await commitsAfter(deps.store.commits, streamId, loaded.version)) {
-    loaded.state = evolveOrganization(loaded.state, e);
-    loaded.version = e.streamVersion;
-  }
+  await catchUp(deps, organizationId, loaded);
   if (loaded.version > 0) deps.cache?.set(organizationId, loaded);
   return loaded;
 }
@@ -163,6 +188,34 @@ async function loadUnlocked(deps: OrganizationDeps, organizationId: string): Pro
 export function loadOrganization(deps: OrganizationDeps, organizationId: string): Promise<LoadedOrganization> {
   return deps.cache ? deps.cache.exclusive(organizationId, () => loadUnlocked(deps, organizationId)) : loadUnlocked(deps, organizationId);
 }
+
+/**
+ * Loads into the cache, one after another in the background, the organizations whose streams were appended to in
+ * the last `withinMs` (most recent first, at most `max`, among the newest `lookAt` commits), so that the first command after a start does not pay
+ * the snapshot and the newer commits (seconds on FerretDB). A command that arrives meanwhile waits for its
+ * organization's load (the organization's lock) rather than starting its own. Returns the organizations loaded.
+ */
+export async function warmOrganizations(deps: OrganizationDeps, withinMs = 24 * 60 * 60 * 1000, max = 20, lookAt = 5000): Promise<number> {
+  if (!deps.cache) return 0;
+  // the newest `lookAt` commits of the window, not all of them: on MongoDB a walk of the committedAt index from its
+  // end (a busy day holds millions of commits); FerretDB reads the collection either way
+  const recent = await deps.store.commits
+    .find({ committedAt: { $gte: new Date(Date.now() - withinMs) } }, { projection: { _id: 0, streamId: 1, committedAt: 1 } })
+    .sort({ committedAt: -1 })
+    .limit(lookAt)
+    .toArray();
+  const latest = new Map<string, number>();
+  for (const { streamId, committedAt } of recent)
+    if (streamId.startsWith(ORGANIZATION_STREAM_PREFIX)) latest.set(streamId, Math.max(latest.get(streamId) ?? 0, committedAt.getTime()));
+  const organizations = [...latest]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, max)
+    .map(([streamId]) => streamId.slice(ORGANIZATION_STREAM_PREFIX.length));
+  for (const organizationId of organizations) if (!deps.cache.get(organizationId)) await loadOrganization(deps, organizationId);
+  return organizations.length;
+}
+
+const ORGANIZATION_STREAM_PREFIX = organizationStreamId('');
 
 /** Replaces the snapshot unless a newer one is stored already (replicas may both try). */
 export async function saveSnapshot(db: Db, organizationId: string, state: OrganizationState, version: number): Promise<void> {
@@ -195,7 +248,11 @@ interface Queued {
   meta: CommandMeta;
   reply: (events: NewEvent[], state: OrganizationState) => unknown;
   settle: (outcome: BatchOutcome<OrganizationState, unknown>) => void;
+  /** when it was queued (`process.hrtime.bigint()`) */
+  queuedAt: bigint;
 }
+
+const secondsSince = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e9;
 
 /** A copy of a state to fold a batch's earlier commands into (the loaded, perhaps cached, state stays as loaded until the append). */
 const copyState = (state: OrganizationState): OrganizationState => (state.exists ? OrgAccess.fromSnapshot(state.toSnapshot()) : new OrgAccess(state.id));
@@ -209,25 +266,52 @@ const copyState = (state: OrganizationState): OrganizationState => (state.exists
  * in the cache, write a snapshot every SNAPSHOT_EVERY events and publish the commits, together.
  */
 async function runBatch(deps: OrganizationDeps, organizationId: string, queued: Queued[], retries: number): Promise<void> {
-  const outcomes = await batchOutcomes(deps, organizationId, queued, retries).catch((error: unknown) => queued.map(() => ({ ok: false as const, error })));
-  outcomes.forEach((o, i) => queued[i].settle(o));
+  const { metrics } = deps;
+  for (const q of queued) metrics?.phase('queued', secondsSince(q.queuedAt));
+  metrics?.batch(queued.length);
+  const outcomes = await timed(metrics, 'batch', () => batchOutcomes(deps, organizationId, queued, retries)).catch((error: unknown) =>
+    queued.map(() => ({ ok: false as const, error })),
+  );
+  outcomes.forEach((o, i) => {
+    metrics?.phase('command', secondsSince(queued[i].queuedAt));
+    queued[i].settle(o);
+  });
 }
 
 function batchOutcomes(deps: OrganizationDeps, organizationId: string, queued: Queued[], retries: number) {
+  const { metrics } = deps;
+  let attempts = 0;
+  const store = metrics
+    ? { ...deps.store, appendSequence: (docs: CommitDocument[]) => timed(metrics, 'append', () => deps.store.appendSequence(docs)) }
+    : deps.store;
+  const sync =
+    <A extends unknown[], T>(phase: 'copy' | 'decide', fn: (...args: A) => T) =>
+    (...args: A): T => {
+      const began = process.hrtime.bigint();
+      try {
+        return fn(...args);
+      } finally {
+        metrics?.phase(phase, secondsSince(began));
+      }
+    };
   return handleCommandBatch<OrganizationState, OrganizationCommand, RoleDefinition[] | undefined, unknown, LoadedOrganization>({
-    store: deps.store,
+    store,
     streamId: organizationStreamId(organizationId),
     commands: queued.map((q) => ({
       command: q.command,
       meta: q.meta,
       reply: (events, state, roles) => q.reply(events, roles ? state.withCustomRoles(roles) : state),
     })),
-    decide: decideOrganization,
+    decide: metrics ? sync('decide', decideOrganization) : decideOrganization,
     evolve: evolveOrganization,
-    copy: copyState,
-    load: () => loadUnlocked(deps, organizationId),
-    findEarlier: (commandId) => earlierCommit(deps, commandId),
-    input: async (_loaded, commands) => (commands.some(weighsRoles) ? customRolesOf(deps, organizationId, queued[0].meta) : undefined),
+    copy: metrics ? sync('copy', copyState) : copyState,
+    // the first attempt decides on the cached state as it is; after a conflict (or a failed confirm) it reads
+    load: () => timed(metrics, 'load', () => loadUnlocked(deps, organizationId, attempts++ === 0)),
+    confirm: (loaded) => timed(metrics, 'confirm', () => catchUp(deps, organizationId, loaded)),
+    findEarlier: (commandId) => timed(metrics, 'lookup', () => earlierCommit(deps, commandId)),
+    lookUpRefusalsOnly: true,
+    input: async (_loaded, commands) =>
+      commands.some(weighsRoles) ? timed(metrics, 'input', () => customRolesOf(deps, organizationId, queued[0].meta)) : undefined,
     afterCommit: async ({ appended, earlier, committed, input }, loaded) => {
       if (committed) {
         // first: the runner has evolved the loaded (perhaps cached) state in place, or decided on a copy, so
@@ -238,18 +322,20 @@ function batchOutcomes(deps: OrganizationDeps, organizationId: string, queued: Q
       }
       // the command-id markers and the publish do not depend on each other: one round trip instead of two
       const markers = appended.length
-        ? appliedCommands(deps.db)
-            .insertMany(
-              appended.map((c) => ({ _id: c.commandId, commitId: c._id })),
-              { ordered: false },
-            )
-            .catch((err) => {
-              if (!isDuplicateKey(err) && !duplicateKeyIndexes(err)) throw err;
-            })
+        ? timed(metrics, 'markers', () =>
+            appliedCommands(deps.db)
+              .insertMany(
+                appended.map((c) => ({ _id: c.commandId, commitId: c._id })),
+                { ordered: false },
+              )
+              .catch((err) => {
+                if (!isDuplicateKey(err) && !duplicateKeyIndexes(err)) throw err;
+              }),
+          )
         : undefined;
       const snapshot = async () => {
         if (!committed || loaded.version - loaded.snapshotVersion < SNAPSHOT_EVERY) return;
-        await saveSnapshot(deps.db, organizationId, loaded.state, loaded.version);
+        await timed(metrics, 'snapshot', () => saveSnapshot(deps.db, organizationId, loaded.state, loaded.version));
         loaded.snapshotVersion = loaded.version;
       };
       // a commit that may take a permission away is in JetStream before its command answers (every later
@@ -259,7 +345,8 @@ function batchOutcomes(deps: OrganizationDeps, organizationId: string, queued: Q
       // (and a new organization: its reply, pinned by the API contract, carries no token, and its creator's
       // next requests, through any gateway, find it by slug in the read model)
       const revokes = [...appended, ...earlier].some((c) => c.events.some((e) => e.type === 'organization.created' || mayRevoke(e, roles)));
-      await Promise.all([markers, snapshot(), revokes ? deps.flush?.(organizationStreamId(organizationId)) : undefined]);
+      const flush = deps.flush;
+      await Promise.all([markers, snapshot(), revokes && flush ? timed(metrics, 'publish', () => flush(organizationStreamId(organizationId))) : undefined]);
     },
     retries,
     conflictMessage: 'the organization was changed concurrently; try again',
@@ -272,7 +359,8 @@ function batchOutcomes(deps: OrganizationDeps, organizationId: string, queued: Q
  * a time under the organization's lock: the commands that arrive while a batch runs form the next one (at
  * most MAX_BATCH), decided one after another and appended in one round trip (docs/membership.md "Group
  * commit"). Replicas still race through the store's optimistic concurrency. Up to `retries` attempts after
- * the first, with a little random back-off.
+ * the first, with a little random back-off. Every rule, the grants included, is the decider's; a command id that
+ * already ran is not decided again: it gets its first outcome, even if what the actor may do has changed.
  */
 export function runOrganizationCommand<R = undefined>(
   deps: OrganizationDeps,
@@ -288,6 +376,7 @@ export function runOrganizationCommand<R = undefined>(
       meta,
       reply,
       settle: (o) => (o.ok ? resolve(o.result as OrganizationResult<R>) : reject(o.error)),
+      queuedAt: process.hrtime.bigint(),
     };
     if (!deps.cache) void runBatch(deps, organizationId, [queued], retries);
     else deps.cache.enqueue(organizationId, queued, (batch) => runBatch(deps, organizationId, batch, retries));

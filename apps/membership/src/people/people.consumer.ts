@@ -1,8 +1,10 @@
-import { DomainError, ErrorCode, eventsStreamName } from '@app/contracts';
-import { consumeEvents, Position, streamLastSequence, waitUntilApplied, type ConsumerMetrics, type EventConsumer } from '@app/event-store';
-import type { Infrastructure } from '@app/platform';
-import { loadPeopleSnapshot, writePeopleSnapshot } from './people.snapshot';
+import { DomainError, ErrorCode, eventsStreamName, type CommandMeta, type Naming } from '@app/contracts';
+import { consumeEvents, Position, readSequence, scheduleSnapshots, waitUntilApplied, type ConsumerMetrics, type EventConsumer } from '@app/event-store';
+import type { Db } from 'mongodb';
+import type { JetStreamClient, JetStreamManager } from 'nats';
+import { peopleSnapshotStore } from './people.snapshot';
 import { applyPeopleEvent, emptyModel, modelFromSnapshot, snapshotOf, type PeopleModel } from './people.view';
+import { streamInfo } from '@app/messaging';
 
 /** The consumer's name (metrics, logs): the read model kept its name when it moved into memory. */
 export const PEOPLE_VIEW = 'membership-people';
@@ -15,8 +17,11 @@ export interface PeopleViewOptions {
 }
 
 export interface RunningPeopleView {
-  /** the model once it has applied everything in the stream when the call began (read-your-writes); 503 after `timeoutMs` */
-  current(timeoutMs?: number): Promise<PeopleModel>;
+  /**
+   * the model once it has applied everything in the stream when the call began (read-your-writes), or up to
+   * the request's read index (`readSequence` of `meta`, `own`: what this process's relay had acked); 503 after `timeoutMs`
+   */
+  current(timeoutMs?: number, meta?: Pick<CommandMeta, 'after' | 'readIndex'>, own?: number): Promise<PeopleModel>;
   /** where it started: the restored snapshot's sequence (0: replayed from the start) */
   startedFrom: number;
   /** the sequence applied so far */
@@ -33,74 +38,74 @@ export interface RunningPeopleView {
  * `snapshotEveryEvents` past the stored one (the head names the newest; an older one is not written over it).
  */
 export async function startPeopleView(
-  infra: Pick<Infrastructure, 'db' | 'js' | 'jsm' | 'naming'> & {
+  deps: {
+    db: Db;
+    js: JetStreamClient;
+    jsm: JetStreamManager;
+    naming: Naming;
     logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
     consumerMetrics?: ConsumerMetrics;
     deadLetters?: { inc(labels: { projection: string }): void };
   },
   options: PeopleViewOptions = {},
 ): Promise<RunningPeopleView> {
-  const stream = await infra.jsm.streams.info(eventsStreamName(infra.naming));
-  const restored = await loadPeopleSnapshot(infra.db, { created: stream.created, lastSequence: stream.state.last_seq }, infra.logger).catch((err: Error) => {
-    infra.logger.warn({ reason: err.message }, 'people snapshot not read: replaying the events stream');
+  const stream = await streamInfo(deps.jsm, eventsStreamName(deps.naming));
+  const identity = { name: stream.config.name, created: stream.created };
+  const store = peopleSnapshotStore(deps.db);
+  const loaded = await store.load(identity, stream.state.last_seq, deps.logger).catch((err: Error) => {
+    deps.logger.warn({ reason: err.message }, 'people snapshot not read: replaying the events stream');
     return undefined;
   });
+  const restored = loaded?.snapshot;
   const model = restored ? modelFromSnapshot(restored) : emptyModel();
   if (stream.state.first_seq > model.sequence + 1 && stream.state.last_seq > model.sequence)
-    infra.logger.error(
+    deps.logger.error(
       { needed: model.sequence + 1, firstSequence: stream.state.first_seq },
       'the events stream no longer holds every event the people list needs: lists may miss people',
     );
   const applied = new Position(model.sequence);
-  let stored = model.sequence;
   const consumer: EventConsumer = await consumeEvents({
     name: PEOPLE_VIEW,
-    js: infra.js,
-    jsm: infra.jsm,
-    naming: infra.naming,
+    js: deps.js,
+    jsm: deps.jsm,
+    naming: deps.naming,
     mode: 'ordered',
     progress: applied,
     maxBatch: 1000,
     publishDeadLetters: false,
-    logger: infra.logger,
-    onDeadLetter: () => infra.deadLetters?.inc({ projection: PEOPLE_VIEW }),
-    metrics: infra.consumerMetrics,
+    logger: deps.logger,
+    onDeadLetter: () => deps.deadLetters?.inc({ projection: PEOPLE_VIEW }),
+    metrics: deps.consumerMetrics,
     apply(batch) {
       for (const e of batch) applyPeopleEvent(model, e.event, e.sequence);
     },
   });
 
-  let writing: Promise<void> | undefined;
-  const snapshot = () =>
-    (writing ??= (async () => {
-      try {
-        const head = await writePeopleSnapshot(infra.db, snapshotOf(model), stream.created);
-        stored = head?.sequence ?? model.sequence;
-      } catch (err) {
-        infra.logger.warn({ reason: (err as Error).message }, 'people snapshot not written');
-      } finally {
-        writing = undefined;
-      }
-    })());
-  const every = options.snapshotEveryEvents ?? 10_000;
-  const timer = setInterval(() => {
-    if (model.sequence - stored >= every && consumer.pending() === 0) void snapshot();
-  }, options.snapshotCheckMs ?? 10_000);
-  timer.unref();
+  // no time condition: a snapshot once enough events were applied past the newest one
+  const snapshots = scheduleSnapshots({
+    name: 'people',
+    store,
+    stream: identity,
+    schedule: { everyEvents: options.snapshotEveryEvents ?? 10_000, everyMs: 0, checkEveryMs: options.snapshotCheckMs ?? 10_000 },
+    position: () => model.sequence,
+    take: () => snapshotOf(model),
+    idle: () => consumer.pending() === 0,
+    newest: loaded?.head,
+    logger: deps.logger,
+  });
 
   return {
     startedFrom: restored?.sequence ?? 0,
     position: () => applied.position(),
-    async current(timeoutMs = 10_000) {
-      if (!(await waitUntilApplied(applied, await streamLastSequence(infra.jsm, infra.naming), timeoutMs)))
+    async current(timeoutMs = 10_000, meta?: Pick<CommandMeta, 'after' | 'readIndex'>, own = 0) {
+      if (!(await waitUntilApplied(applied, await readSequence(deps.jsm, deps.naming, meta, own), timeoutMs)))
         throw new DomainError(ErrorCode.SERVICE_UNAVAILABLE, 'the people list is catching up; try again');
       return model;
     },
-    snapshot,
+    snapshot: snapshots.writeNow,
     async stop() {
-      clearInterval(timer);
+      await snapshots.stop();
       await consumer.stop();
-      await writing;
     },
   };
 }

@@ -75,10 +75,25 @@ export function getOrganization(m: PeopleModel, organizationId: string, userId?:
   return organizationView(org);
 }
 
-export function myOrganizations(m: PeopleModel, userId: string): Page<OrganizationView> {
+const byName = (a: OrganizationView, b: OrganizationView) => a.name.localeCompare(b.name) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * The organizations `userId` belongs to, by name (then id): a page of `limit` (default 50), with `nextCursor` (the
+ * last one's id, opaque) when more follow, the next page starting after that organization as it is named now;
+ * or, with `all`, every one of them.
+ */
+export function myOrganizations(m: PeopleModel, userId: string, page: { limit?: number; cursor?: string; all?: boolean } = {}): Page<OrganizationView> {
+  const { cursor, all } = page;
+  const limit = all ? undefined : limitOf(page.limit);
   const orgs = [...(m.users.get(userId)?.orgIds ?? [])].map((id) => m.orgs.get(id)).filter((o): o is Organization => !!o);
-  const items = orgs.map(organizationView).sort((a, b) => a.name.localeCompare(b.name));
-  return { items, nextCursor: null };
+  let items = orgs.map(organizationView).sort(byName);
+  if (cursor) {
+    const after = m.orgs.get(Buffer.from(cursor, 'base64url').toString());
+    if (!after) throw new DomainError(ErrorCode.VALIDATION_FAILED, 'cursor is not valid');
+    items = items.filter((o) => byName(o, organizationView(after)) > 0);
+  }
+  if (limit === undefined || items.length <= limit) return { items, nextCursor: null };
+  return { items: items.slice(0, limit), nextCursor: Buffer.from(items[limit - 1].id).toString('base64url') };
 }
 
 const encodeCursor = (seq: number) => Buffer.from(String(seq).padStart(16, '0')).toString('base64url');
@@ -108,7 +123,9 @@ function personView(m: PeopleModel, org: Organization, p: Person): PersonView {
   const groups = p.groupIds.map((g) => org.groups.get(g)).filter((g): g is Group => !!g);
   for (const g of groups) {
     const r = roleOf(m, org.id, g.roleId);
-    if (!roles.some((x) => x.id === r.id && x.source === 'group')) roles.push({ ...r, source: 'group' });
+    const held = roles.find((x) => x.id === r.id && x.source === 'group');
+    if (held) held.groups!.push({ id: g.id, name: g.name });
+    else roles.push({ ...r, source: 'group', groups: [{ id: g.id, name: g.name }] });
   }
   if (p.type === 'group') return { type: 'group', id: p.id, name: org.groups.get(p.id)?.name ?? '', roles, groups: [] };
   const profile = m.users.get(p.id);

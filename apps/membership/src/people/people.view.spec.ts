@@ -3,6 +3,21 @@ import { builtInRoleId, type CatalogueEvent } from '@app/contracts';
 import { getGroup, listPeople, myOrganizations } from './people.queries';
 import { applyPeopleEvent, emptyModel, modelFromSnapshot, snapshotOf, type PeopleModel } from './people.view';
 
+/** An event as the people view reads it, of `organizationId` when given (identity's events have none). */
+const peopleEvent = (type: string, data: Record<string, unknown>, organizationId?: string) =>
+  ({
+    id: randomUUID(),
+    type,
+    version: 1,
+    streamId: 's',
+    streamVersion: 1,
+    service: 'x',
+    occurredAt: new Date().toISOString(),
+    ...(organizationId ? { organizationId } : {}),
+    data: organizationId ? { organizationId, ...data } : data,
+    metadata: { actor: { id: 'system' }, correlationId: 'c', causationId: 'c', medium: 'system' },
+  }) as unknown as CatalogueEvent;
+
 describe('people model: membership, identity and authorization events', () => {
   const db: PeopleModel = emptyModel();
   let seq = 0;
@@ -16,18 +31,7 @@ describe('people model: membership, identity and authorization events', () => {
   const admin = builtInRoleId(org, 'admin');
 
   const apply = async (type: string, data: Record<string, unknown>, scoped = true) => {
-    const event = {
-      id: randomUUID(),
-      type,
-      version: 1,
-      streamId: 's',
-      streamVersion: 1,
-      service: 'x',
-      occurredAt: new Date().toISOString(),
-      ...(scoped ? { organizationId: org } : {}),
-      data: scoped ? { organizationId: org, ...data } : data,
-      metadata: { actor: { id: 'system' }, correlationId: 'c', causationId: 'c', medium: 'system' },
-    } as unknown as CatalogueEvent;
+    const event = peopleEvent(type, data, scoped ? org : undefined);
     const at = ++seq;
     applyPeopleEvent(db, event, at);
     return { event, at };
@@ -57,10 +61,29 @@ describe('people model: membership, identity and authorization events', () => {
       email: 'ann@example.com',
       roles: [
         { id: member, name: 'Member', source: 'direct' },
-        { id: member, name: 'Member', source: 'group' },
+        { id: member, name: 'Member', source: 'group', groups: [{ id: group, name: 'Devs' }] },
       ],
       groups: [{ id: group, name: 'Devs' }],
     });
+  });
+
+  it('a role given by two groups is listed once, naming both groups', async () => {
+    const ops = randomUUID();
+    await apply('group.created', { groupId: ops, name: 'Ops', description: '', memberIds: [ann], roleId: member });
+    expect((await person(ann))!.roles).toEqual([
+      { id: member, name: 'Member', source: 'direct' },
+      {
+        id: member,
+        name: 'Member',
+        source: 'group',
+        groups: [
+          { id: group, name: 'Devs' },
+          { id: ops, name: 'Ops' },
+        ],
+      },
+    ]);
+    await apply('group.deleted', { groupId: ops, name: 'Ops' });
+    expect((await person(ann))!.roles[1]).toEqual({ id: member, name: 'Member', source: 'group', groups: [{ id: group, name: 'Devs' }] });
   });
 
   it('a group role (custom, then renamed) shows on its members with source group; roleId finds them', async () => {
@@ -68,7 +91,7 @@ describe('people model: membership, identity and authorization events', () => {
     await apply('role.assigned', { subjectType: 'group', subjectId: group, projectId: null, roleId: custom, roleName: 'Deployers', previousRoleId: member });
     expect((await person(ann))!.roles).toEqual([
       { id: member, name: 'Member', source: 'direct' },
-      { id: custom, name: 'Deployers', source: 'group' },
+      { id: custom, name: 'Deployers', source: 'group', groups: [{ id: group, name: 'Devs' }] },
     ]);
     await apply('role.changed', {
       roleId: custom,
@@ -78,7 +101,7 @@ describe('people model: membership, identity and authorization events', () => {
       permissions: ['organization.view'],
       previousName: 'Deployers',
     });
-    expect((await person(ann))!.roles[1]).toEqual({ id: custom, name: 'Shippers', source: 'group' });
+    expect((await person(ann))!.roles[1]).toEqual({ id: custom, name: 'Shippers', source: 'group', groups: [{ id: group, name: 'Devs' }] });
     expect((await person(group))!.roles).toEqual([{ id: custom, name: 'Shippers', source: 'direct' }]);
     expect((await list({ roleId: custom })).items.map((p) => p.id)).toEqual([ann, group]);
     expect((await getGroup(db, { organizationId: org, groupId: group })).role).toEqual({ id: custom, name: 'Shippers' });
@@ -109,7 +132,7 @@ describe('people model: membership, identity and authorization events', () => {
     expect((await getGroup(db, { organizationId: org, groupId: group })).role).toEqual({ id: admin, name: 'Admin' });
     expect((await person(ann))!.roles).toEqual([
       { id: member, name: 'Member', source: 'direct' },
-      { id: admin, name: 'Admin', source: 'group' },
+      { id: admin, name: 'Admin', source: 'group', groups: [{ id: group, name: 'Devs' }] },
     ]);
     // bound after its deletion (the deletion's in-use check did not see the binding yet): counts as Member
     const gone = randomUUID();
@@ -158,19 +181,7 @@ describe('people model: a snapshot, then the rest of the stream', () => {
   const group = randomUUID();
   const custom = randomUUID();
 
-  const event = (type: string, data: Record<string, unknown>, scoped = true) =>
-    ({
-      id: randomUUID(),
-      type,
-      version: 1,
-      streamId: 's',
-      streamVersion: 1,
-      service: 'x',
-      occurredAt: new Date().toISOString(),
-      ...(scoped ? { organizationId: org } : {}),
-      data: scoped ? { organizationId: org, ...data } : data,
-      metadata: { actor: { id: 'system' }, correlationId: 'c', causationId: 'c', medium: 'system' },
-    }) as unknown as CatalogueEvent;
+  const event = (type: string, data: Record<string, unknown>, scoped = true) => peopleEvent(type, data, scoped ? org : undefined);
   const events = [
     event('organization.created', { name: 'Org', slug: 'org', ownerId: users[0].id }),
     ...users.map((u) => event('user.created', { userId: u.id, username: u.username, email: `${u.username}@example.com`, name: u.name }, false)),
@@ -234,23 +245,7 @@ describe('people model: pages and search in a larger organization', () => {
   const FIRST = ['Maria', 'John', 'Aiko', 'Pedro', 'Olga', 'Wei', 'Fatima', 'Liam'];
   const m = emptyModel();
   let seq = 0;
-  const apply = (type: string, data: Record<string, unknown>, scoped = true) =>
-    applyPeopleEvent(
-      m,
-      {
-        id: randomUUID(),
-        type,
-        version: 1,
-        streamId: 's',
-        streamVersion: 1,
-        service: 'x',
-        occurredAt: new Date().toISOString(),
-        ...(scoped ? { organizationId: org } : {}),
-        data: scoped ? { organizationId: org, ...data } : data,
-        metadata: { actor: { id: 'system' }, correlationId: 'c', causationId: 'c', medium: 'system' },
-      } as unknown as CatalogueEvent,
-      ++seq,
-    );
+  const apply = (type: string, data: Record<string, unknown>, scoped = true) => applyPeopleEvent(m, peopleEvent(type, data, scoped ? org : undefined), ++seq);
   const ids = Array.from({ length: 3000 }, () => randomUUID());
   const groups = Array.from({ length: 20 }, () => randomUUID());
 
@@ -319,4 +314,45 @@ describe('people model: pages and search in a larger organization', () => {
     expect(() => listPeople(m, { organizationId: randomUUID() })).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
   });
   const seqIndexOf = (id: string) => m.orgs.get(org)!.order.findIndex((p) => p.id === id);
+});
+
+describe('myOrganizations: pages by name', () => {
+  const m = emptyModel();
+  const user = randomUUID();
+  let seq = 0;
+  const apply = (organizationId: string | undefined, type: string, data: Record<string, unknown>) =>
+    applyPeopleEvent(m, peopleEvent(type, data, organizationId), ++seq);
+  const names = ['delta', 'Alpha', 'charlie', 'bravo', 'echo', 'alpha'];
+  const orgs = names.map(() => randomUUID());
+
+  beforeAll(() => {
+    apply(undefined, 'user.created', { userId: user, username: 'pat', email: 'pat@example.com', name: 'Pat' });
+    for (const [i, id] of orgs.entries()) {
+      apply(id, 'organization.created', { name: names[i], slug: `org-${i}`, ownerId: randomUUID() });
+      apply(id, 'organization.member-added', { userId: user, username: 'pat', roleId: builtInRoleId(id, 'member'), via: 'invite' });
+    }
+  });
+
+  it('all of them, by name; or pages that follow each other without a gap or a repeat', () => {
+    const all = myOrganizations(m, user, { all: true });
+    expect(all.nextCursor).toBeNull();
+    expect(all.items.map((o) => o.name.toLowerCase())).toEqual(['alpha', 'alpha', 'bravo', 'charlie', 'delta', 'echo']);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = myOrganizations(m, user, { limit: 4, cursor });
+      expect(page.items.length).toBeLessThanOrEqual(4);
+      seen.push(...page.items.map((o) => o.id));
+      if (!page.nextCursor) break;
+      cursor = page.nextCursor;
+    }
+    expect(seen).toEqual(all.items.map((o) => o.id));
+    expect(myOrganizations(m, user)).toEqual(all); // the default page (50) holds them all
+    expect(myOrganizations(m, user, { limit: 6 }).nextCursor).toBeNull();
+    expect(myOrganizations(m, user, { limit: 5 }).nextCursor).not.toBeNull();
+  });
+
+  it('a cursor this query did not make is VALIDATION_FAILED', () => {
+    expect(() => myOrganizations(m, user, { limit: 2, cursor: 'bm90LWFuLW9yZw' })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+  });
 });

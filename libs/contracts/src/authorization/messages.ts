@@ -17,6 +17,11 @@ export const AuthorizationSubjects = {
    * deciding a command that binds or weighs roles
    */
   roles: () => qrySubject('authorization', 'roles'),
+  /**
+   * OrgAccessRequest → OrgAccessReply: one organization's access state as the view holds it at a sequence at least
+   * `atLeast`; the gateway loads an organization into its own access index with it and keeps it by the events
+   */
+  orgAccess: () => qrySubject('authorization', 'org-access'),
 };
 
 const orgId = M.uuid('organizationId must be a UUID');
@@ -51,6 +56,23 @@ export const CheckPermissionsRequest = M.obj(
   ['organizationId', 'userId', 'permissions'],
 );
 export type CheckPermissionsRequest = Static<typeof CheckPermissionsRequest>;
+
+export const OrgAccessRequest = M.obj(
+  {
+    organizationId: orgId,
+    atLeast: M.int('atLeast must be a stream sequence', { minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+  },
+  ['organizationId', 'atLeast'],
+);
+export type OrgAccessRequest = Static<typeof OrgAccessRequest>;
+
+/** `S`: the state's snapshot type (`OrgAccessSnapshot` of libs/access-model, which this library does not know) */
+export interface OrgAccessReply<S = unknown> {
+  /** the events stream's sequence the state reflects (≥ the request's `atLeast`) */
+  sequence: number;
+  /** null: no event of the organization up to `sequence` */
+  snapshot: S | null;
+}
 
 export interface CheckPermissionsReply {
   /** false: the user is not a member of the organization (or the project is not in it) → the gateway answers 404 */
@@ -182,6 +204,7 @@ export const AuthorizationRequests = {
   health: M.none(),
   check: CheckPermissionsRequest,
   roles: RolesRequest,
+  orgAccess: OrgAccessRequest,
 } satisfies Record<keyof typeof AuthorizationSubjects, TSchema>;
 
 export const AccessRequests = {

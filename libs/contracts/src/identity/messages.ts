@@ -71,6 +71,15 @@ export interface UserProfile {
 }
 
 export const MAX_ACCOUNTS = 500;
+/**
+ * How long a caller waits for an account batch of `accounts` (the gateway for membership, membership for
+ * identity): its usual wait for a request plus `ACCOUNT_BATCH_MS_PER_ACCOUNT` per account. A batch is a fixed
+ * number of round trips plus a small cost per account (docs/identity.md "Account batches"), so a batch of one
+ * waits like any request and a lost replica is noticed as soon as for any other request; the per-account
+ * figure is the measured cost with a wide margin (docs/idempotency.md "Long calls").
+ */
+export const ACCOUNT_BATCH_MS_PER_ACCOUNT = 40;
+export const accountBatchTimeoutMs = (accounts: number, usualMs: number): number => usualMs + accounts * ACCOUNT_BATCH_MS_PER_ACCOUNT;
 export const PASSWORD_SEED_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 const ACCOUNTS_MESSAGE = `organizationId and 1 to ${MAX_ACCOUNTS} accounts are required`;
 

@@ -86,7 +86,11 @@ const userIds = (field: string) => M.list(M.uuid(''), `${field} must be a list o
 /** `slug` defaults to one made of the name. */
 export const CreateOrganizationRequest = M.obj({ name: M.text(EntityName), slug: M.str(SLUG_MESSAGE, { pattern: SLUG_PATTERN.source }) }, ['name']);
 export type CreateOrganizationRequest = Static<typeof CreateOrganizationRequest>;
-export const MyOrganizationsRequest = M.obj({ userId: M.str('not found', { code: ErrorCode.NOT_FOUND }) });
+/** a page (`limit` as every list, default 50), or `all` of them (the gateway's slug look-up) */
+export const MyOrganizationsRequest = M.obj(
+  { userId: M.str('not found', { code: ErrorCode.NOT_FOUND }), limit, cursor, all: M.bool('all must be a boolean') },
+  ['userId'],
+);
 export type MyOrganizationsRequest = Static<typeof MyOrganizationsRequest>;
 /** `userId` set: NOT_FOUND unless they are a member (defence in depth behind the gateway's guard) */
 export const GetOrganizationRequest = M.obj(
@@ -104,7 +108,8 @@ export interface PersonView {
   name: string;
   username?: string;
   email?: string;
-  roles: Array<{ id: string; name: string; source: 'direct' | 'group' }>;
+  /** `source: 'group'`: held through the groups in `groups` (one entry per role, naming every group that gives it) */
+  roles: Array<{ id: string; name: string; source: 'direct' | 'group'; groups?: Array<{ id: string; name: string }> }>;
   groups: Array<{ id: string; name: string }>;
 }
 

@@ -1,4 +1,5 @@
 import { Controller, Inject } from '@nestjs/common';
+import type { EventStore, OutboxRelay } from '@app/event-store';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   AccessSubjects,
@@ -13,7 +14,7 @@ import {
   type Message,
   type RoleView,
 } from '@app/contracts';
-import { INFRA, type Infrastructure } from '@app/platform';
+import { EVENT_STORE, OUTBOX_RELAY } from '@app/platform';
 import { ACCESS_VIEW } from '../../access/access.tokens';
 import { runAccessCommand } from '../../access/access.runner';
 import type { AccessView } from '../../view/access-view';
@@ -27,12 +28,13 @@ import { toRoleView } from '../../queries/views';
 @Controller()
 export class RoleCommandsController {
   constructor(
-    @Inject(INFRA) private readonly infra: Infrastructure,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(OUTBOX_RELAY) private readonly relay: OutboxRelay,
     @Inject(ACCESS_VIEW) private readonly view: AccessView,
   ) {}
 
   private get deps() {
-    return { store: this.infra.store, relay: this.infra.relay, view: this.view };
+    return { store: this.store, relay: this.relay, view: this.view };
   }
 
   private role(organizationId: string, roleId: string): RoleView {

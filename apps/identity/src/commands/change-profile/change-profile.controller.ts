@@ -1,23 +1,29 @@
 import { Controller, Inject } from '@nestjs/common';
+import type { Db } from 'mongodb';
+import type { Reservations } from '@app/event-store';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { ErrorCode, IdentitySubjects, type ChangeProfileRequest, type Message, type UserProfile } from '@app/contracts';
-import { INFRA, type Infrastructure } from '@app/platform';
-import { changeUniqueValue, runUserCommand } from '../../user/user-command.runner';
+import { MONGO_DB, RESERVATIONS } from '@app/platform';
+import { changeUniqueValue, USER_COMMANDS, type UserCommandRunner } from '../../user/user-command.runner';
 import { getExistingUser, toProfile } from '../../projections/users.read';
 
 @Controller()
 export class ChangeProfileController {
-  constructor(@Inject(INFRA) private readonly infra: Infrastructure) {}
+  constructor(
+    @Inject(MONGO_DB) private readonly db: Db,
+    @Inject(RESERVATIONS) private readonly reservations: Reservations,
+    @Inject(USER_COMMANDS) private readonly runUserCommand: UserCommandRunner,
+  ) {}
 
   /** `{ name?, username? }`: two commands (ChangeScreenName, ChangeUsername), each idempotent by its own id. */
   @MessagePattern(IdentitySubjects.changeProfile())
   async change(@Payload() msg: Message<ChangeProfileRequest>): Promise<UserProfile> {
     // both checked at the edge before either is applied: a bad name does not leave a changed username behind
     const { userId, username, name } = msg.body;
-    const user = await getExistingUser(this.infra.db, userId);
+    const user = await getExistingUser(this.db, userId);
     if (username !== undefined) {
       await changeUniqueValue(
-        this.infra,
+        this.reservations,
         {
           kind: 'username',
           userId,
@@ -26,11 +32,10 @@ export class ChangeProfileController {
           takenCode: ErrorCode.USERNAME_TAKEN,
           takenMessage: `username ${username} is taken`,
         },
-        () => runUserCommand(this.infra, { kind: 'ChangeUsername', userId, username }, { ...msg.meta, commandId: `${msg.meta.commandId}:username` }),
+        () => this.runUserCommand({ kind: 'ChangeUsername', userId, username }, { ...msg.meta, commandId: `${msg.meta.commandId}:username` }),
       );
     }
-    if (name !== undefined)
-      await runUserCommand(this.infra, { kind: 'ChangeScreenName', userId, name }, { ...msg.meta, commandId: `${msg.meta.commandId}:name` });
-    return toProfile(await getExistingUser(this.infra.db, userId));
+    if (name !== undefined) await this.runUserCommand({ kind: 'ChangeScreenName', userId, name }, { ...msg.meta, commandId: `${msg.meta.commandId}:name` });
+    return toProfile(await getExistingUser(this.db, userId));
   }
 }

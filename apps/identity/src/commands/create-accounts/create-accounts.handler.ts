@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import { DomainError, ErrorCode, stableUuid, USERNAME_MAX, type CommandMeta, type CreateAccountsReply, type CreateAccountsRequest } from '@app/contracts';
-import { duplicateKeyIndexes, isDuplicateKey, type ClaimRequest, type CommitDocument } from '@app/event-store';
-import type { Infrastructure } from '@app/platform';
+import {
+  duplicateKeyIndexes,
+  isDuplicateKey,
+  type ClaimRequest,
+  type CommitDocument,
+  type EventStore,
+  type OutboxRelay,
+  type Reservations,
+} from '@app/event-store';
 import { generateTemporaryPassword, hashTemporaryPassword, temporaryPasswordKey, temporaryPasswordOf } from '../../credentials/password-hash';
 import { passwords } from '../../credentials/credentials.repository';
 import { usersCollection, type UserDocument } from '../../projections/users.projection';
@@ -57,8 +64,8 @@ const createCommand = (a: Account, organizationId: string, username: string) =>
   ({ kind: 'CreateAccount', userId: a.userId, username, email: a.email, name: a.name ?? username, organizationId }) as const;
 
 /** A retry: the accounts this command had already created, by user id (from their first commits). */
-async function createdBefore(infra: Infrastructure, accounts: Account[], commandId: string): Promise<Map<string, CommitDocument>> {
-  const commits = await infra.store.commits.find({ _id: { $in: accounts.map((a) => `${userStreamId(a.userId)}@1`) } }).toArray();
+async function createdBefore(deps: Pick<AccountsDeps, 'store'>, accounts: Account[], commandId: string): Promise<Map<string, CommitDocument>> {
+  const commits = await deps.store.commits.find({ _id: { $in: accounts.map((a) => `${userStreamId(a.userId)}@1`) } }).toArray();
   const ours = new Set(accounts.map((a) => `${commandId}:${a.index}`));
   return new Map(commits.filter((c) => ours.has(c.commandId)).map((c) => [c.streamId.slice('user-'.length), c]));
 }
@@ -69,7 +76,7 @@ async function createdBefore(infra: Infrastructure, accounts: Account[], command
  * holds go on one claim at a time.
  */
 async function claimDerivedUsernames(
-  infra: Infrastructure,
+  deps: Pick<AccountsDeps, 'reservations'>,
   group: string,
   accounts: Account[],
   chosen: Set<string>,
@@ -92,13 +99,13 @@ async function claimDerivedUsernames(
   const first = accounts.map((a) => ({ account: a, username: pick(a, 0) }));
   const tried = first.filter((f): f is { account: Account; username: string } => f.username !== undefined);
   const claims = tried.map((t) => ({ kind: 'username', value: t.username.toLowerCase(), owner: t.account.userId }));
-  const got = await infra.reservations.claimMany(group, claims);
+  const got = await deps.reservations.claimMany(group, claims);
   tried.forEach((t, i) => got[i] && (result.set(t.account.userId, t.username), claimed.push(claims[i])));
   for (const a of accounts) {
     if (result.has(a.userId)) continue;
     for (let candidate = pick(a, next.get(a.userId) ?? 0); !result.has(a.userId); candidate = pick(a, next.get(a.userId) ?? 200)) {
       const username = candidate ?? `${usernameBaseOf(a.email).slice(0, USERNAME_MAX - 9)}-${randomUUID().slice(0, 8)}`;
-      if (await infra.reservations.claim('username', username.toLowerCase(), a.userId, group)) {
+      if (await deps.reservations.claim('username', username.toLowerCase(), a.userId, group)) {
         result.set(a.userId, username);
         claimed.push({ kind: 'username', value: username.toLowerCase(), owner: a.userId });
       } else if (candidate === undefined) throw new DomainError(ErrorCode.USERNAME_TAKEN, `no free username for ${a.email}`);
@@ -111,6 +118,13 @@ async function claimDerivedUsernames(
 function createdUsername(commit: CommitDocument): string {
   const first = commit.events[0];
   return first.type === 'user.created' ? first.data.username : '';
+}
+
+/** The account a batch's commit created: its first event, `user.created`. */
+function createdAccount(commit: CommitDocument): { email: string; username: string } {
+  const first = commit.events[0];
+  if (first.type !== 'user.created') throw new Error(`${commit._id} does not start with user.created`);
+  return first.data;
 }
 
 /** Users for identity's read model, built from their first commits as the projection would. */
@@ -127,12 +141,12 @@ function userDocuments(commits: CommitDocument[]): UserDocument[] {
  * and on FerretDB they held up the rest of the batch (by 15 s when each was a commit update). Not awaited,
  * as for single commands; a failure is left to the relay's sweep.
  */
-async function publishPaced(infra: Infrastructure, commits: CommitDocument[], concurrency = 4): Promise<void> {
+async function publishPaced(deps: Pick<AccountsDeps, 'relay'>, commits: CommitDocument[], concurrency = 4): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < commits.length) {
       const c = commits[next++];
-      await infra.relay.publishStream(c.streamId, c).catch(() => undefined);
+      await deps.relay.publishStream(c.streamId, c).catch(() => undefined);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
@@ -147,6 +161,14 @@ async function insertNew<T extends { _id: string }>(col: Collection<T>, docs: T[
   });
 }
 
+/** What a batch of accounts writes to. */
+export interface AccountsDeps {
+  db: Db;
+  store: EventStore;
+  relay: OutboxRelay;
+  reservations: Reservations;
+}
+
 /**
  * Accounts created by an organization, each with a temporary password (returned, stored hashed). An email
  * that already belongs to a user is returned under `existing`. Explicit usernames are checked for format and
@@ -157,10 +179,10 @@ async function insertNew<T extends { _id: string }>(col: Collection<T>, docs: T[
  * are one insert each, and the users' first commits one insert. A retry of the command (same id) creates
  * nothing twice: user ids derive from the command id, and with a `passwordSeed` the temporary passwords too.
  */
-export async function createAccounts(infra: Infrastructure, req: CreateAccountsRequest, meta: CommandMeta): Promise<CreateAccountsReply> {
+export async function createAccounts(deps: AccountsDeps, req: CreateAccountsRequest, meta: CommandMeta): Promise<CreateAccountsReply> {
   const accounts = accountsOf(req, meta);
   const group = `accounts:${meta.commandId}`;
-  const fresh = await batches(infra.db)
+  const fresh = await batches(deps.db)
     .insertOne({ _id: meta.commandId, organizationId: req.organizationId, accounts: accounts.length, startedAt: new Date() })
     .then(
       () => true,
@@ -169,12 +191,12 @@ export async function createAccounts(infra: Infrastructure, req: CreateAccountsR
         return false;
       },
     );
-  const before = fresh ? new Map<string, CommitDocument>() : await createdBefore(infra, accounts, meta.commandId);
+  const before = fresh ? new Map<string, CommitDocument>() : await createdBefore(deps, accounts, meta.commandId);
   const pending = accounts.filter((a) => !before.has(a.userId));
 
   // an explicit username held by someone else (other than the owner of the same email: that account exists) is refused up front
   const explicit = pending.filter((a) => a.wanted !== undefined);
-  const owners = await infra.reservations.ownersOf(
+  const owners = await deps.reservations.ownersOf(
     explicit.flatMap((a) => [
       { kind: 'username', value: a.wanted!.toLowerCase() },
       { kind: 'email', value: a.emailKey },
@@ -187,7 +209,7 @@ export async function createAccounts(infra: Infrastructure, req: CreateAccountsR
   }
 
   const emailClaims: ClaimRequest[] = pending.map((a) => ({ kind: 'email', value: a.emailKey, owner: a.userId }));
-  const gotEmail = await infra.reservations.claimMany(group, emailClaims);
+  const gotEmail = await deps.reservations.claimMany(group, emailClaims);
   const creating = pending.filter((_, i) => gotEmail[i]);
   const existing = pending.filter((_, i) => !gotEmail[i]);
 
@@ -197,14 +219,14 @@ export async function createAccounts(infra: Infrastructure, req: CreateAccountsR
     const explicitClaims: ClaimRequest[] = creating
       .filter((a) => a.wanted !== undefined)
       .map((a) => ({ kind: 'username', value: a.wanted!.toLowerCase(), owner: a.userId }));
-    const gotUsername = await infra.reservations.claimMany(group, explicitClaims);
+    const gotUsername = await deps.reservations.claimMany(group, explicitClaims);
     explicitClaims.forEach((c, i) => gotUsername[i] && claimed.push(c));
     const refused = creating.find((a) => a.wanted !== undefined && !gotUsername[explicitClaims.findIndex((c) => c.owner === a.userId)]);
     if (refused) throw new DomainError(ErrorCode.USERNAME_TAKEN, `username ${refused.wanted} is taken`, { username: refused.wanted });
     for (const a of creating) if (a.wanted !== undefined) usernames.set(a.userId, a.wanted);
     const chosen = new Set([...before.values()].map((c) => createdUsername(c).toLowerCase()).concat(explicitClaims.map((c) => c.value)));
     const derived = await claimDerivedUsernames(
-      infra,
+      deps,
       group,
       creating.filter((a) => a.wanted === undefined),
       chosen,
@@ -212,20 +234,20 @@ export async function createAccounts(infra: Infrastructure, req: CreateAccountsR
     );
     for (const [userId, username] of derived) usernames.set(userId, username);
   } catch (err) {
-    await infra.reservations.releaseMany(group, claimed); // nothing was appended: every value this run claimed is given back
+    await deps.reservations.releaseMany(group, claimed); // nothing was appended: every value this run claimed is given back
     throw err;
   }
 
   // passwords first: a hash whose user was never appended is inert (a login needs the user in the read model)
-  const serverKey = req.passwordSeed ? await temporaryPasswordKey(infra.db) : undefined;
+  const serverKey = req.passwordSeed ? await temporaryPasswordKey(deps.db) : undefined;
   const passwordOf = (a: Account) => (req.passwordSeed && serverKey ? temporaryPasswordOf(serverKey, req.passwordSeed, a.index) : generateTemporaryPassword());
   const temporary = new Map(creating.map((a) => [a.userId, passwordOf(a)]));
   const setAt = new Date();
   const passwordDocs = creating.map((a) => ({ _id: a.userId, hash: hashTemporaryPassword(temporary.get(a.userId)!), temporary: true, setAt }));
-  if (!fresh && passwordDocs.length) await passwords(infra.db).deleteMany({ _id: { $in: passwordDocs.map((d) => d._id) } });
-  await insertNew(passwords(infra.db), passwordDocs);
+  if (!fresh && passwordDocs.length) await passwords(deps.db).deleteMany({ _id: { $in: passwordDocs.map((d) => d._id) } });
+  await insertNew(passwords(deps.db), passwordDocs);
 
-  const appended = await infra.store.appendMany(
+  const appended = await deps.store.appendMany(
     creating.map((a) => ({
       streamId: userStreamId(a.userId),
       expectedVersion: 0,
@@ -237,16 +259,16 @@ export async function createAccounts(infra: Infrastructure, req: CreateAccountsR
   );
   if (appended.conflicts.length) throw new DomainError(ErrorCode.CONCURRENT_MODIFICATION, 'an account of this batch was created concurrently; try again');
   const commits = [...before.values(), ...appended.appended, ...appended.duplicates];
-  await insertNew(usersCollection(infra.db), userDocuments(commits));
-  await infra.reservations.confirmGroup(group);
+  await insertNew(usersCollection(deps.db), userDocuments(commits));
+  await deps.reservations.confirmGroup(group);
 
   // the reply, in the order of the request
-  const byUser = new Map(commits.map((c) => [c.streamId.slice('user-'.length), c.events[0].data as { email: string; username: string }]));
-  const existingOwners = await infra.reservations.ownersOf(existing.map((a) => ({ kind: 'email', value: a.emailKey })));
+  const byUser = new Map(commits.map((c) => [c.streamId.slice('user-'.length), createdAccount(c)]));
+  const existingOwners = await deps.reservations.ownersOf(existing.map((a) => ({ kind: 'email', value: a.emailKey })));
   const existingIds = existing.map((a) => existingOwners.get(`email:${a.emailKey}`)).filter((id): id is string => id !== undefined && !byUser.has(id));
   const known = new Map(
     (
-      await usersCollection(infra.db)
+      await usersCollection(deps.db)
         .find({ _id: { $in: existingIds } }, { projection: { username: 1 } })
         .toArray()
     ).map((u) => [u._id, u.username]),
@@ -264,6 +286,6 @@ export async function createAccounts(infra: Infrastructure, req: CreateAccountsR
       reply.existing.push({ userId: owner, email: a.email, ...(username ? { username } : {}) });
     }
   }
-  void publishPaced(infra, appended.appended);
+  void publishPaced(deps, appended.appended);
   return reply;
 }

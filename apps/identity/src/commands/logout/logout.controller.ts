@@ -1,14 +1,18 @@
 import { Controller, Inject } from '@nestjs/common';
+import type { Db } from 'mongodb';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { IdentitySubjects, type LogoutRequest, type Message } from '@app/contracts';
-import { INFRA, type Infrastructure } from '@app/platform';
+import { MONGO_DB } from '@app/platform';
 import { hashToken } from '../../credentials/api-token';
 import { sessions } from '../../credentials/credentials.repository';
-import { runUserCommand } from '../../user/user-command.runner';
+import { USER_COMMANDS, type UserCommandRunner } from '../../user/user-command.runner';
 
 @Controller()
 export class LogoutController {
-  constructor(@Inject(INFRA) private readonly infra: Infrastructure) {}
+  constructor(
+    @Inject(MONGO_DB) private readonly db: Db,
+    @Inject(USER_COMMANDS) private readonly runUserCommand: UserCommandRunner,
+  ) {}
 
   /**
    * Ends every session of the caller: appends `user.sessions-ended` (reason `logout`), which raises the
@@ -20,10 +24,10 @@ export class LogoutController {
   async logout(@Payload() msg: Message<LogoutRequest>): Promise<{ ok: true }> {
     if (msg.body.token === undefined) return { ok: true };
     const _id = hashToken(msg.body.token);
-    const session = await sessions(this.infra.db).findOne({ _id });
+    const session = await sessions(this.db).findOne({ _id });
     if (!session || session.expiresAt.getTime() <= Date.now()) return { ok: true };
-    await runUserCommand(this.infra, { kind: 'EndSessions', userId: session.userId, epoch: session.epoch }, msg.meta);
-    await sessions(this.infra.db).deleteOne({ _id });
+    await this.runUserCommand({ kind: 'EndSessions', userId: session.userId, epoch: session.epoch }, msg.meta);
+    await sessions(this.db).deleteOne({ _id });
     return { ok: true };
   }
 }

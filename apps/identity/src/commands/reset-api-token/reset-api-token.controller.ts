@@ -1,11 +1,13 @@
 import { Controller, Inject } from '@nestjs/common';
+import type { Db } from 'mongodb';
+import type { EventStore } from '@app/event-store';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { IdentitySubjects, stableUuid, type Message, type ResetApiTokenReply, type ResetApiTokenRequest } from '@app/contracts';
-import { INFRA, type Infrastructure } from '@app/platform';
+import { EVENT_STORE, MONGO_DB } from '@app/platform';
 import { generateApiToken, hashToken } from '../../credentials/api-token';
 import { apiTokens, deleteSupersededApiTokens, storeApiToken } from '../../credentials/credentials.repository';
 import { usersCollection } from '../../projections/users.projection';
-import { runUserCommand } from '../../user/user-command.runner';
+import { USER_COMMANDS, type UserCommandRunner } from '../../user/user-command.runner';
 import { userStreamId } from '../../user/user.state';
 
 /**
@@ -16,7 +18,11 @@ const RESET_RETRIES = 20;
 
 @Controller()
 export class ResetApiTokenController {
-  constructor(@Inject(INFRA) private readonly infra: Infrastructure) {}
+  constructor(
+    @Inject(MONGO_DB) private readonly db: Db,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(USER_COMMANDS) private readonly runUserCommand: UserCommandRunner,
+  ) {}
 
   /**
    * Issues a new personal API token (returned once). Its hash is stored first under its token id, which is
@@ -31,20 +37,20 @@ export class ResetApiTokenController {
    */
   @MessagePattern(IdentitySubjects.resetApiToken())
   async reset(@Payload() msg: Message<ResetApiTokenRequest>): Promise<ResetApiTokenReply> {
-    const db = this.infra.db;
+    const db = this.db;
     const { userId } = msg.body;
     const token = generateApiToken();
     const tokenId = stableUuid(`api-token:${msg.meta.commandId}`);
     const createdAt = new Date();
     await storeApiToken(db, { _id: hashToken(token), userId, tokenId, createdAt, lastUsedAt: null });
     try {
-      await runUserCommand(this.infra, { kind: 'ResetApiToken', userId, tokenId }, msg.meta, { retries: RESET_RETRIES });
+      await this.runUserCommand({ kind: 'ResetApiToken', userId, tokenId }, msg.meta, { retries: RESET_RETRIES });
     } catch (err) {
       await apiTokens(db).deleteOne({ _id: hashToken(token) });
       throw err;
     }
     await apiTokens(db).deleteMany({ userId, tokenId, _id: { $ne: hashToken(token) } });
-    await deleteSupersededApiTokens(db, userId, await this.infra.store.readStream(userStreamId(userId)));
+    await deleteSupersededApiTokens(db, userId, await this.store.readStream(userStreamId(userId)));
     const user = await usersCollection(db).findOne({ _id: userId }, { projection: { tokenId: 1 } });
     return { token, tokenId, createdAt: createdAt.toISOString(), current: user?.tokenId === tokenId };
   }

@@ -1,4 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
+import type { Db } from 'mongodb';
+import type { Reservations } from '@app/event-store';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   DomainError,
@@ -14,10 +16,10 @@ import {
   type ServiceAccountRef,
   type ServiceAccountView,
 } from '@app/contracts';
-import { INFRA, type Infrastructure, type ServiceConfig } from '@app/platform';
+import { InjectConfig, MONGO_DB, RESERVATIONS, type ServiceConfig } from '@app/platform';
 import { generateServiceAccountToken, hashToken } from '../../credentials/api-token';
 import { serviceAccountTokens } from '../../credentials/credentials.repository';
-import { runServiceAccountCommand } from '../../service-account/service-account-command.runner';
+import { SERVICE_ACCOUNT_COMMANDS, type ServiceAccountCommandRunner } from '../../service-account/service-account-command.runner';
 import { isLive, serviceAccountsCollection, viewOf } from '../../service-account/service-accounts.projection';
 import type { ServiceAccountState } from '../../service-account/service-account.state';
 
@@ -38,24 +40,28 @@ const view = (id: string, state: ServiceAccountState): ServiceAccountView => vie
  */
 @Controller()
 export class ServiceAccountCommandsController {
-  constructor(@Inject(INFRA) private readonly infra: Infrastructure) {}
+  constructor(
+    @Inject(MONGO_DB) private readonly db: Db,
+    @Inject(RESERVATIONS) private readonly reservations: Reservations,
+    @InjectConfig() private readonly config: ServiceConfig<'identity'>,
+    @Inject(SERVICE_ACCOUNT_COMMANDS) private readonly runServiceAccountCommand: ServiceAccountCommandRunner,
+  ) {}
 
   @MessagePattern(IdentitySubjects.createServiceAccount())
   async create(@Payload() m: Message<CreateServiceAccountRequest>): Promise<ServiceAccountView> {
     const { organizationId, name, description, createdBy } = m.body;
     const serviceAccountId = stableUuid(`service-account:${m.meta.commandId}`);
     const key = nameKey(organizationId, name);
-    if (!(await this.infra.reservations.claim(NAME_KIND, key, serviceAccountId))) throw nameTaken(name);
+    if (!(await this.reservations.claim(NAME_KIND, key, serviceAccountId))) throw nameTaken(name);
     try {
-      const result = await runServiceAccountCommand(
-        this.infra,
+      const result = await this.runServiceAccountCommand(
         { kind: 'CreateServiceAccount', serviceAccountId, organizationId, name, description, createdBy },
         m.meta,
       );
-      await this.infra.reservations.confirm(NAME_KIND, key, serviceAccountId);
+      await this.reservations.confirm(NAME_KIND, key, serviceAccountId);
       return view(serviceAccountId, result.state);
     } catch (err) {
-      await this.infra.reservations.release(NAME_KIND, key, serviceAccountId);
+      await this.reservations.release(NAME_KIND, key, serviceAccountId);
       throw err;
     }
   }
@@ -64,19 +70,18 @@ export class ServiceAccountCommandsController {
   async change(@Payload() m: Message<ChangeServiceAccountRequest>): Promise<ServiceAccountView> {
     const { organizationId, serviceAccountId, name, description, active } = m.body;
     const before = await this.load(organizationId, serviceAccountId);
-    const run = () =>
-      runServiceAccountCommand(this.infra, { kind: 'ChangeServiceAccount', serviceAccountId, organizationId, name, description, active }, m.meta);
+    const run = () => this.runServiceAccountCommand({ kind: 'ChangeServiceAccount', serviceAccountId, organizationId, name, description, active }, m.meta);
     const newKey = name === undefined ? undefined : nameKey(organizationId, name);
     const oldKey = nameKey(organizationId, before.name!);
     if (newKey === undefined || newKey === oldKey) return view(serviceAccountId, (await run()).state);
-    if (!(await this.infra.reservations.claim(NAME_KIND, newKey, serviceAccountId))) throw nameTaken(name!);
+    if (!(await this.reservations.claim(NAME_KIND, newKey, serviceAccountId))) throw nameTaken(name!);
     try {
       const result = await run();
-      await this.infra.reservations.confirm(NAME_KIND, newKey, serviceAccountId);
-      await this.infra.reservations.release(NAME_KIND, oldKey, serviceAccountId);
+      await this.reservations.confirm(NAME_KIND, newKey, serviceAccountId);
+      await this.reservations.release(NAME_KIND, oldKey, serviceAccountId);
       return view(serviceAccountId, result.state);
     } catch (err) {
-      await this.infra.reservations.release(NAME_KIND, newKey, serviceAccountId);
+      await this.reservations.release(NAME_KIND, newKey, serviceAccountId);
       throw err;
     }
   }
@@ -86,28 +91,24 @@ export class ServiceAccountCommandsController {
   async delete(@Payload() m: Message<ServiceAccountRef>): Promise<Record<string, never>> {
     const { organizationId, serviceAccountId } = m.body;
     const before = await this.load(organizationId, serviceAccountId).catch(() => undefined);
-    await runServiceAccountCommand(this.infra, { kind: 'DeleteServiceAccount', serviceAccountId, organizationId }, m.meta);
-    await serviceAccountTokens(this.infra.db).deleteMany({ serviceAccountId });
-    if (before?.name) await this.infra.reservations.release(NAME_KIND, nameKey(organizationId, before.name), serviceAccountId);
+    await this.runServiceAccountCommand({ kind: 'DeleteServiceAccount', serviceAccountId, organizationId }, m.meta);
+    await serviceAccountTokens(this.db).deleteMany({ serviceAccountId });
+    if (before?.name) await this.reservations.release(NAME_KIND, nameKey(organizationId, before.name), serviceAccountId);
     return {};
   }
 
   @MessagePattern(IdentitySubjects.createServiceAccountToken())
   async createToken(@Payload() m: Message<CreateServiceAccountTokenRequest>): Promise<CreatedServiceAccountToken> {
     const { organizationId, serviceAccountId, name, expiresAt } = m.body;
-    const db = this.infra.db;
+    const db = this.db;
     const token = generateServiceAccountToken();
     const tokenId = stableUuid(`service-account-token:${m.meta.commandId}`);
-    const maxDays = (this.infra.config as ServiceConfig<'identity'>).SERVICE_ACCOUNT_TOKEN_MAX_DAYS;
+    const maxDays = this.config.SERVICE_ACCOUNT_TOKEN_MAX_DAYS;
     // stored first, inert until `service-account.token-created` makes its id live
     await serviceAccountTokens(db).insertOne({ _id: hashToken(token), serviceAccountId, tokenId, createdAt: new Date(), lastUsedAt: null });
     let state: ServiceAccountState;
     try {
-      ({ state } = await runServiceAccountCommand(
-        this.infra,
-        { kind: 'CreateToken', serviceAccountId, organizationId, tokenId, name, expiresAt, maxDays },
-        m.meta,
-      ));
+      ({ state } = await this.runServiceAccountCommand({ kind: 'CreateToken', serviceAccountId, organizationId, tokenId, name, expiresAt, maxDays }, m.meta));
     } catch (err) {
       await serviceAccountTokens(db).deleteOne({ _id: hashToken(token) });
       throw err;
@@ -121,14 +122,14 @@ export class ServiceAccountCommandsController {
   @MessagePattern(IdentitySubjects.revokeServiceAccountToken())
   async revokeToken(@Payload() m: Message<RevokeServiceAccountTokenRequest>): Promise<Record<string, never>> {
     const { organizationId, serviceAccountId, tokenId } = m.body;
-    await runServiceAccountCommand(this.infra, { kind: 'RevokeToken', serviceAccountId, organizationId, tokenId }, m.meta);
-    await serviceAccountTokens(this.infra.db).deleteMany({ serviceAccountId, tokenId });
+    await this.runServiceAccountCommand({ kind: 'RevokeToken', serviceAccountId, organizationId, tokenId }, m.meta);
+    await serviceAccountTokens(this.db).deleteMany({ serviceAccountId, tokenId });
     return {};
   }
 
   /** The account as the read model has it (every command brings it up to its commit before answering). */
   private async load(organizationId: string, serviceAccountId: string): Promise<ServiceAccountState> {
-    const doc = await serviceAccountsCollection(this.infra.db).findOne({ _id: serviceAccountId });
+    const doc = await serviceAccountsCollection(this.db).findOne({ _id: serviceAccountId });
     if (!isLive(doc, organizationId)) throw new DomainError(ErrorCode.NOT_FOUND, 'service account not found');
     return doc;
   }

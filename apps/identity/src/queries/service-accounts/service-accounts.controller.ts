@@ -1,4 +1,5 @@
 import { Controller, Inject } from '@nestjs/common';
+import type { Db } from 'mongodb';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   DomainError,
@@ -11,7 +12,7 @@ import {
   type ServiceAccountRef,
   type ServiceAccountView,
 } from '@app/contracts';
-import { INFRA, type Infrastructure } from '@app/platform';
+import { MONGO_DB } from '@app/platform';
 import { serviceAccountTokens } from '../../credentials/credentials.repository';
 import { detailOf, isLive, serviceAccountsCollection, viewOf } from '../../service-account/service-accounts.projection';
 
@@ -20,14 +21,14 @@ const PAGE_DEFAULT = 50;
 /** Service accounts of an organization, from identity's read model; never a secret or a hash. */
 @Controller()
 export class ServiceAccountQueriesController {
-  constructor(@Inject(INFRA) private readonly infra: Infrastructure) {}
+  constructor(@Inject(MONGO_DB) private readonly db: Db) {}
 
   @MessagePattern(IdentitySubjects.getServiceAccount())
   async get(@Payload() m: Message<ServiceAccountRef>): Promise<ServiceAccountDetail> {
     const { organizationId, serviceAccountId } = m.body;
-    const doc = await serviceAccountsCollection(this.infra.db).findOne({ _id: serviceAccountId });
+    const doc = await serviceAccountsCollection(this.db).findOne({ _id: serviceAccountId });
     if (!isLive(doc, organizationId)) throw new DomainError(ErrorCode.NOT_FOUND, 'service account not found');
-    const creds = await serviceAccountTokens(this.infra.db).find({ serviceAccountId }).toArray();
+    const creds = await serviceAccountTokens(this.db).find({ serviceAccountId }).toArray();
     return detailOf(doc, new Map(creds.map((c) => [c.tokenId, c.lastUsedAt])));
   }
 
@@ -36,7 +37,7 @@ export class ServiceAccountQueriesController {
   async list(@Payload() m: Message<ListServiceAccountsRequest>): Promise<Page<ServiceAccountView>> {
     const { organizationId, cursor } = m.body;
     const limit = m.body.limit ?? PAGE_DEFAULT;
-    const docs = await serviceAccountsCollection(this.infra.db)
+    const docs = await serviceAccountsCollection(this.db)
       .find({ organizationId, exists: true, deleted: { $ne: true }, ...(cursor ? { _id: { $gt: cursor } } : {}) })
       .sort({ _id: 1 })
       .limit(limit + 1)

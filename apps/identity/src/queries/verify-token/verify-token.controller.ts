@@ -1,7 +1,8 @@
 import { Controller, Inject } from '@nestjs/common';
+import type { Db } from 'mongodb';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { DomainError, ErrorCode, IdentitySubjects, type AuthenticatedUser, type Message, type VerifyTokenRequest } from '@app/contracts';
-import { INFRA, type Infrastructure } from '@app/platform';
+import { MONGO_DB } from '@app/platform';
 import { hashToken, isServiceAccountToken, isSessionToken, LEGACY_SESSION_TOKEN_PREFIX, obviouslyForged } from '../../credentials/api-token';
 import { apiTokens, serviceAccountTokens, sessions } from '../../credentials/credentials.repository';
 import { serviceAccountsCollection } from '../../service-account/service-accounts.projection';
@@ -13,7 +14,7 @@ const LAST_USED_GRANULARITY_MS = 60_000;
 
 @Controller()
 export class VerifyTokenController {
-  constructor(@Inject(INFRA) private readonly infra: Infrastructure) {}
+  constructor(@Inject(MONGO_DB) private readonly db: Db) {}
 
   /**
    * Token → user, for the gateway (which caches API-token answers, docs/identity.md "Verified tokens at the
@@ -28,7 +29,7 @@ export class VerifyTokenController {
     const { token } = msg.body; // a string of 10 to 500 characters (VerifyTokenRequest), else refused as unknown
     const unauthenticated = new DomainError(ErrorCode.UNAUTHENTICATED, 'missing, unknown, expired or revoked token');
     if (obviouslyForged(token)) throw unauthenticated;
-    const db = this.infra.db;
+    const db = this.db;
 
     if (isServiceAccountToken(token)) {
       const principal = await this.serviceAccount(token);
@@ -61,7 +62,7 @@ export class VerifyTokenController {
    * token's id among its tokens, unexpired. Undefined when it is not one (a `pps_` session of before, or unknown).
    */
   private async serviceAccount(token: string): Promise<AuthenticatedUser | undefined> {
-    const db = this.infra.db;
+    const db = this.db;
     const credential = await serviceAccountTokens(db).findOne({ _id: hashToken(token) });
     if (!credential) return undefined;
     const account = await serviceAccountsCollection(db).findOne({ _id: credential.serviceAccountId });

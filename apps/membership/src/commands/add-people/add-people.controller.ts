@@ -11,15 +11,22 @@ import {
   type FindUsersReply,
   type Message,
 } from '@app/contracts';
-import { INFRA, type Infrastructure } from '@app/platform';
-import { runOrganization, withToken } from '../../organization/organization-command.runner';
+import type { NatsConnection } from 'nats';
+import { NATS_CONNECTION } from '@app/platform';
+import { withToken } from '../../organization/organization-command.runner';
+import { runOrganizationCommand, type OrganizationDeps } from '../../organization/organization.repository';
+import { ORGANIZATION_DEPS } from '../../organization/organization.deps';
 import { callService } from '../../common/rpc';
 
 /** Adds existing users by handle: usernames exactly as written (case included), emails regardless of case. */
-export async function addPeople(infra: Infrastructure, req: AddPeopleRequest, meta: CommandMeta): Promise<AddPeopleReply> {
-  const found = await callService<FindUsersReply>(infra, IdentitySubjects.findUsers(), { handles: req.handles }, meta);
-  const result = await runOrganization(
-    infra,
+export async function addPeople(
+  deps: { organizations: OrganizationDeps; nc: NatsConnection },
+  req: AddPeopleRequest,
+  meta: CommandMeta,
+): Promise<AddPeopleReply> {
+  const found = await callService<FindUsersReply>(deps, IdentitySubjects.findUsers(), { handles: req.handles }, meta);
+  const result = await runOrganizationCommand(
+    deps.organizations,
     {
       kind: 'AddMembers',
       organizationId: req.organizationId,
@@ -41,10 +48,13 @@ export async function addPeople(infra: Infrastructure, req: AddPeopleRequest, me
 
 @Controller()
 export class AddPeopleController {
-  constructor(@Inject(INFRA) private readonly infra: Infrastructure) {}
+  constructor(
+    @Inject(ORGANIZATION_DEPS) private readonly organizations: OrganizationDeps,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+  ) {}
 
   @MessagePattern(MembershipSubjects.addPeople())
   add(@Payload() m: Message<AddPeopleRequest>): Promise<AddPeopleReply> {
-    return addPeople(this.infra, m.body, m.meta);
+    return addPeople({ organizations: this.organizations, nc: this.nc }, m.body, m.meta);
   }
 }

@@ -1,8 +1,8 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { DomainError, ErrorCode, MembershipSubjects, type AddServiceAccountRequest, type Message } from '@app/contracts';
-import { INFRA, type Infrastructure } from '@app/platform';
-import { runOrganization } from '../../organization/organization-command.runner';
+import { runOrganizationCommand, type OrganizationDeps } from '../../organization/organization.repository';
+import { ORGANIZATION_DEPS } from '../../organization/organization.deps';
 
 /**
  * A service account, created by identity, joins the organization (`organization.member-added`, `via`
@@ -13,15 +13,15 @@ import { runOrganization } from '../../organization/organization-command.runner'
  */
 @Controller()
 export class AddServiceAccountController {
-  constructor(@Inject(INFRA) private readonly infra: Infrastructure) {}
+  constructor(@Inject(ORGANIZATION_DEPS) private readonly organizations: OrganizationDeps) {}
 
   @MessagePattern(MembershipSubjects.addServiceAccount())
   async add(@Payload() m: Message<AddServiceAccountRequest>): Promise<Record<string, never>> {
     const { organizationId, serviceAccountId, name, roleId, checkOnly } = m.body;
     if (!checkOnly && (!serviceAccountId || !name))
       throw new DomainError(ErrorCode.VALIDATION_FAILED, 'serviceAccountId and name are required unless checkOnly');
-    await runOrganization(
-      this.infra,
+    await runOrganizationCommand(
+      this.organizations,
       { kind: 'AddServiceAccount', organizationId, serviceAccountId: serviceAccountId ?? '', name: name ?? '', roleId, checkOnly },
       m.meta,
     );

@@ -1,15 +1,16 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { isNewEvent, MembershipSubjects, RoleAssigned, type AssignRoleRequest, type BindingView, type Message, type NewEvent } from '@app/contracts';
-import { INFRA, type Infrastructure } from '@app/platform';
-import { runOrganization, withToken } from '../../organization/organization-command.runner';
+import { withToken } from '../../organization/organization-command.runner';
+import { runOrganizationCommand, type OrganizationDeps } from '../../organization/organization.repository';
+import { ORGANIZATION_DEPS } from '../../organization/organization.deps';
 
 const roleNameOf = (e: NewEvent | undefined): string | undefined => (e && isNewEvent(e, RoleAssigned) ? e.data.roleName : undefined);
 
 /** A user's or group's organization role, or its role in a project (the gateway has checked the route's permission). */
 @Controller()
 export class AssignRoleController {
-  constructor(@Inject(INFRA) private readonly infra: Infrastructure) {}
+  constructor(@Inject(ORGANIZATION_DEPS) private readonly organizations: OrganizationDeps) {}
 
   @MessagePattern(MembershipSubjects.assignRole())
   async assign(@Payload() m: Message<AssignRoleRequest>): Promise<BindingView> {
@@ -23,7 +24,7 @@ export class AssignRoleController {
       projectId,
       roleId: req.roleId,
     };
-    const result = await runOrganization(this.infra, command, m.meta, (events, state) => ({
+    const result = await runOrganizationCommand(this.organizations, command, m.meta, (events, state) => ({
       subjectType: command.subjectType,
       subjectId: command.subjectId,
       projectId,

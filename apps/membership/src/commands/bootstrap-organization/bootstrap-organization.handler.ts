@@ -1,14 +1,16 @@
 import { bootstrapAdminUserId, IdentitySubjects, slugify, stableUuid, systemMeta, type UserProfile } from '@app/contracts';
-import type { Infrastructure, ServiceConfig } from '@app/platform';
-import { runOrganizationCommand } from '../../organization/organization.repository';
-import { organizationDeps } from '../../organization/organization.deps';
+import type { NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import type { Reservations } from '@app/event-store';
+import type { ServiceConfig } from '@app/platform';
+import { runOrganizationCommand, type OrganizationDeps } from '../../organization/organization.repository';
 import { callService } from '../../common/rpc';
 
 /** The bootstrap admin's username from identity (which starts it), else the part of the email before `@`. */
-async function adminUsername(infra: Infrastructure, email: string, userId: string): Promise<string> {
+async function adminUsername(deps: { nc: NatsConnection }, email: string, userId: string): Promise<string> {
   for (let i = 0; i < 10; i++) {
     try {
-      const user = await callService<UserProfile>(infra, IdentitySubjects.getUser(), { userId }, systemMeta(`bootstrap-org-user:${i}`), 1000);
+      const user = await callService<UserProfile>(deps, IdentitySubjects.getUser(), { userId }, systemMeta(`bootstrap-org-user:${i}`), 1000);
       return user.username;
     } catch {
       await new Promise((r) => setTimeout(r, 300));
@@ -22,26 +24,29 @@ async function adminUsername(infra: Infrastructure, email: string, userId: strin
  * bootstrap admin, who joins it as Owner (via `bootstrap`) in the same commit. Ids and the command id derive
  * from the slug, so restarts and replicas create it once.
  */
-export async function bootstrapOrganization(infra: Infrastructure, config: ServiceConfig<'membership'>): Promise<void> {
+export async function bootstrapOrganization(
+  deps: { organizations: OrganizationDeps; reservations: Reservations; nc: NatsConnection; logger: Logger },
+  config: ServiceConfig<'membership'>,
+): Promise<void> {
   const name = config.BOOTSTRAP_ORG_NAME;
   const email = config.BOOTSTRAP_ADMIN_EMAIL;
   if (!name) return;
   if (!email) {
-    infra.logger.warn('BOOTSTRAP_ORG_NAME is set without BOOTSTRAP_ADMIN_EMAIL: no organization created');
+    deps.logger.warn('BOOTSTRAP_ORG_NAME is set without BOOTSTRAP_ADMIN_EMAIL: no organization created');
     return;
   }
   const slug = slugify(name);
   const organizationId = stableUuid(`bootstrap-org:${slug}`);
-  if (!(await infra.reservations.claim('slug', slug, organizationId))) {
-    infra.logger.warn({ slug }, 'bootstrap organization skipped: slug already taken');
+  if (!(await deps.reservations.claim('slug', slug, organizationId))) {
+    deps.logger.warn({ slug }, 'bootstrap organization skipped: slug already taken');
     return;
   }
   const ownerId = bootstrapAdminUserId(email);
   const result = await runOrganizationCommand(
-    organizationDeps(infra),
-    { kind: 'CreateOrganization', organizationId, name, slug, ownerId, ownerUsername: await adminUsername(infra, email, ownerId), via: 'bootstrap' },
+    deps.organizations,
+    { kind: 'CreateOrganization', organizationId, name, slug, ownerId, ownerUsername: await adminUsername(deps, email, ownerId), via: 'bootstrap' },
     systemMeta(`bootstrap-organization:${slug}`),
   );
-  await infra.reservations.confirm('slug', slug, organizationId);
-  if (result.events.length) infra.logger.info({ organizationId, slug }, 'bootstrap organization created');
+  await deps.reservations.confirm('slug', slug, organizationId);
+  if (result.events.length) deps.logger.info({ organizationId, slug }, 'bootstrap organization created');
 }

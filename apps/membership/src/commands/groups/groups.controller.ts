@@ -14,8 +14,9 @@ import {
   type Message,
   type UpdateGroupRequest,
 } from '@app/contracts';
-import { INFRA, type Infrastructure } from '@app/platform';
-import { runOrganization, withToken } from '../../organization/organization-command.runner';
+import { withToken } from '../../organization/organization-command.runner';
+import { runOrganizationCommand, type OrganizationDeps } from '../../organization/organization.repository';
+import { ORGANIZATION_DEPS } from '../../organization/organization.deps';
 import type { OrganizationState } from '../../organization/organization.state';
 import { builtInRoleName } from '../../people/people.queries';
 
@@ -33,15 +34,15 @@ function groupViewOf(state: OrganizationState, groupId: string, role: { id: stri
 /** Create, update and delete a group of the organization: the reply is the group as the command left it. */
 @Controller()
 export class GroupCommandsController {
-  constructor(@Inject(INFRA) private readonly infra: Infrastructure) {}
+  constructor(@Inject(ORGANIZATION_DEPS) private readonly organizations: OrganizationDeps) {}
 
   @MessagePattern(MembershipSubjects.createGroup())
   async create(@Payload() m: Message<CreateGroupRequest>): Promise<GroupView> {
     const req = m.body;
     const { name, description = '', memberIds = [] } = req;
     const groupId = stableUuid(`group:${m.meta.commandId}`);
-    const result = await runOrganization(
-      this.infra,
+    const result = await runOrganizationCommand(
+      this.organizations,
       { kind: 'CreateGroup', organizationId: req.organizationId, groupId, name, description, memberIds },
       m.meta,
       (events) => events.find((e) => isNewEvent(e, GroupCreated))?.data.groupId,
@@ -53,8 +54,8 @@ export class GroupCommandsController {
   @MessagePattern(MembershipSubjects.updateGroup())
   async update(@Payload() m: Message<UpdateGroupRequest>): Promise<GroupView> {
     const req = m.body;
-    const result = await runOrganization(
-      this.infra,
+    const result = await runOrganizationCommand(
+      this.organizations,
       {
         kind: 'UpdateGroup',
         organizationId: req.organizationId,
@@ -73,7 +74,11 @@ export class GroupCommandsController {
 
   @MessagePattern(MembershipSubjects.deleteGroup())
   async delete(@Payload() m: Message<DeleteGroupRequest>): Promise<{ consistencyToken?: string }> {
-    const { version } = await runOrganization(this.infra, { kind: 'DeleteGroup', organizationId: m.body.organizationId, groupId: m.body.groupId }, m.meta);
+    const { version } = await runOrganizationCommand(
+      this.organizations,
+      { kind: 'DeleteGroup', organizationId: m.body.organizationId, groupId: m.body.groupId },
+      m.meta,
+    );
     return withToken(m.body.organizationId, version, {});
   }
 }

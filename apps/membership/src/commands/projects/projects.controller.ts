@@ -13,21 +13,22 @@ import {
   type ProjectView,
   type TransferProjectRequest,
 } from '@app/contracts';
-import { INFRA, type Infrastructure } from '@app/platform';
-import { runOrganization, withToken } from '../../organization/organization-command.runner';
+import { withToken } from '../../organization/organization-command.runner';
+import { runOrganizationCommand, type OrganizationDeps } from '../../organization/organization.repository';
+import { ORGANIZATION_DEPS } from '../../organization/organization.deps';
 
 /** Create, transfer and delete a project of the organization. */
 @Controller()
 export class ProjectCommandsController {
-  constructor(@Inject(INFRA) private readonly infra: Infrastructure) {}
+  constructor(@Inject(ORGANIZATION_DEPS) private readonly organizations: OrganizationDeps) {}
 
   @MessagePattern(MembershipSubjects.createProject())
   async create(@Payload() m: Message<CreateProjectRequest>): Promise<ProjectView> {
     const req = m.body;
     const { name } = req;
     const projectId = stableUuid(`project:${m.meta.commandId}`);
-    const result = await runOrganization(
-      this.infra,
+    const result = await runOrganizationCommand(
+      this.organizations,
       { kind: 'CreateProject', organizationId: req.organizationId, projectId, name, ownerId: m.meta.actor.id },
       m.meta,
       (events) => events.find((e) => isNewEvent(e, ProjectCreated))?.data.projectId,
@@ -39,8 +40,8 @@ export class ProjectCommandsController {
   @MessagePattern(MembershipSubjects.transferProject())
   async transfer(@Payload() m: Message<TransferProjectRequest>): Promise<ProjectView> {
     const req = m.body;
-    const result = await runOrganization(
-      this.infra,
+    const result = await runOrganizationCommand(
+      this.organizations,
       { kind: 'TransferProject', organizationId: req.organizationId, projectId: req.projectId, ownerId: req.userId },
       m.meta,
     );
@@ -51,8 +52,8 @@ export class ProjectCommandsController {
 
   @MessagePattern(MembershipSubjects.deleteProject())
   async delete(@Payload() m: Message<DeleteProjectRequest>): Promise<{ consistencyToken?: string }> {
-    const { version } = await runOrganization(
-      this.infra,
+    const { version } = await runOrganizationCommand(
+      this.organizations,
       { kind: 'DeleteProject', organizationId: m.body.organizationId, projectId: m.body.projectId },
       m.meta,
     );

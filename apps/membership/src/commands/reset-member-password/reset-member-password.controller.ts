@@ -1,8 +1,10 @@
 import { Controller, Inject } from '@nestjs/common';
+import type { NatsConnection } from 'nats';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { IdentitySubjects, MembershipSubjects, type Message, type ResetMemberPasswordRequest, type ResetPasswordReply } from '@app/contracts';
-import { INFRA, type Infrastructure } from '@app/platform';
-import { runOrganization } from '../../organization/organization-command.runner';
+import { NATS_CONNECTION } from '@app/platform';
+import { runOrganizationCommand, type OrganizationDeps } from '../../organization/organization.repository';
+import { ORGANIZATION_DEPS } from '../../organization/organization.deps';
 import { callService } from '../../common/rpc';
 
 /**
@@ -12,12 +14,20 @@ import { callService } from '../../common/rpc';
  */
 @Controller()
 export class ResetMemberPasswordController {
-  constructor(@Inject(INFRA) private readonly infra: Infrastructure) {}
+  constructor(
+    @Inject(ORGANIZATION_DEPS) private readonly organizations: OrganizationDeps,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+  ) {}
 
   @MessagePattern(MembershipSubjects.resetPassword())
   async reset(@Payload() m: Message<ResetMemberPasswordRequest>): Promise<ResetPasswordReply> {
     const req = m.body;
-    await runOrganization(this.infra, { kind: 'ResetMemberPassword', organizationId: req.organizationId, userId: req.userId }, m.meta);
-    return callService<ResetPasswordReply>(this.infra, IdentitySubjects.resetPassword(), { organizationId: req.organizationId, userId: req.userId }, m.meta);
+    await runOrganizationCommand(this.organizations, { kind: 'ResetMemberPassword', organizationId: req.organizationId, userId: req.userId }, m.meta);
+    return callService<ResetPasswordReply>(
+      { nc: this.nc },
+      IdentitySubjects.resetPassword(),
+      { organizationId: req.organizationId, userId: req.userId },
+      m.meta,
+    );
   }
 }

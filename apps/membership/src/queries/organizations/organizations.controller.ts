@@ -11,7 +11,7 @@ export class OrganizationsController {
 
   @MessagePattern(MembershipSubjects.myOrganizations())
   async mine(@Payload() m: Message<MyOrganizationsRequest>) {
-    return myOrganizations(await caughtUp(this.view, m.meta), m.body.userId);
+    return myOrganizations(await caughtUp(this.view, m.meta), m.body.userId, m.body);
   }
 
   @MessagePattern(MembershipSubjects.getOrganization())

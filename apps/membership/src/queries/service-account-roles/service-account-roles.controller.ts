@@ -1,9 +1,8 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { MembershipSubjects, type Message, type ServiceAccountRolesReply, type ServiceAccountRolesRequest } from '@app/contracts';
-import { INFRA, type Infrastructure } from '@app/platform';
-import { loadOrganization } from '../../organization/organization.repository';
-import { organizationDeps } from '../../organization/organization.deps';
+import { loadOrganization, type OrganizationDeps } from '../../organization/organization.repository';
+import { ORGANIZATION_DEPS } from '../../organization/organization.deps';
 
 /**
  * The roles bound directly to some service accounts (the gateway's service-account list and detail): read from
@@ -12,11 +11,11 @@ import { organizationDeps } from '../../organization/organization.deps';
  */
 @Controller()
 export class ServiceAccountRolesController {
-  constructor(@Inject(INFRA) private readonly infra: Infrastructure) {}
+  constructor(@Inject(ORGANIZATION_DEPS) private readonly organizations: OrganizationDeps) {}
 
   @MessagePattern(MembershipSubjects.serviceAccountRoles())
   async roles(@Payload() m: Message<ServiceAccountRolesRequest>): Promise<ServiceAccountRolesReply> {
-    const deps = organizationDeps(this.infra);
+    const deps = this.organizations;
     const { state } = await loadOrganization(deps, m.body.organizationId);
     const org = state.exists ? state.withCustomRoles((await deps.customRoles?.(m.body.organizationId, m.meta)) ?? []) : state;
     const name = (roleId: string) => org.roles.get(roleId)?.name ?? 'Deleted role';

@@ -1,0 +1,33 @@
+import type { OrgAccessSnapshot } from '@app/access-model';
+import { AuthorizationSubjects, ErrorCode, parseConsistencyToken, type CheckPermissionsReply, type OrgAccessReply } from '@app/contracts';
+import { UUID_PATTERN } from '../common/path-id.pipe';
+import { ServiceError } from '../common/service-error';
+import type { ServicesClient } from '../common/services.client';
+import type { GatewayRequest } from '../common/request-context';
+import type { VerifiedTokens } from './verified-tokens';
+
+/** How long a check waits for the caller's writes (consistency tokens) to reach the index, as authorization's check did. */
+const TOKEN_WAIT_MS = 3000;
+
+/**
+ * Whether `userId` is a member of the organization (and `projectId` in it) and holds each permission, decided by
+ * the gateway's access index (access-index.ts) as authorization's check decides it, on the state as of the
+ * request's read index and the caller's writes. Not a member, or ids that are not UUIDs: `member: false`.
+ */
+export async function checkAccess(
+  verified: VerifiedTokens,
+  services: ServicesClient,
+  req: GatewayRequest,
+  q: { organizationId: string; userId: string; projectId: string | null; permissions: string[] },
+): Promise<CheckPermissionsReply> {
+  const nobody = () => ({ member: false, allowed: Object.fromEntries(q.permissions.map((p) => [p, false])) });
+  if (!UUID_PATTERN.test(q.organizationId)) return nobody();
+  const load = (atLeast: number) =>
+    services.call<OrgAccessReply<OrgAccessSnapshot>>(AuthorizationSubjects.orgAccess(), { organizationId: q.organizationId, atLeast }, req);
+  await verified.access.load(q.organizationId, load, req.ctx.readIndex);
+  const positions = (services.afterOf(req) ?? []).flatMap((t) => parseConsistencyToken(t) ?? []);
+  if (positions.length && !(await verified.access.reflects(q.organizationId, positions, TOKEN_WAIT_MS)))
+    throw new ServiceError({ code: ErrorCode.SERVICE_UNAVAILABLE, message: 'the access index did not catch up in time' });
+  const org = verified.access.find(q.organizationId);
+  return org ? org.check(q.userId, q.projectId, q.permissions) : nobody();
+}
