@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MongoClient } from 'mongodb';
 import type { NatsConnection } from 'nats';
+import type { Registry } from 'prom-client';
 import {
   AccessSubjects,
   AuthorizationSubjects,
@@ -16,7 +17,7 @@ import {
   PERMISSIONS,
 } from '@app/contracts';
 import { createEventStore, createOutboxRelay, type EventStore, type OutboxRelay } from '@app/event-store';
-import { startService, type RunningService } from '@app/platform';
+import { createLogger, METRICS_REGISTRY, startService, type RunningService } from '@app/platform';
 import { natsRequest, serviceTestConfig, testDatabaseName, testMongo, testNats, testNaming } from '@app/testing';
 import { AuthorizationModule, type AuthorizationOptions } from './authorization.module';
 import { ACCESS_VIEW } from './access/access.tokens';
@@ -313,7 +314,15 @@ describe('authorization service (integration)', () => {
   });
   // ---------------------------------------------------------------------------------------------- snapshots
 
-  const startReplica = (options?: AuthorizationOptions) => startService(serviceTestConfig('authorization'), AuthorizationModule.register(options));
+  /** every replica's log lines (info and up), for the failure messages of the waits below */
+  const logsOf = new WeakMap<RunningService, string[]>();
+  const startReplica = async (options?: AuthorizationOptions) => {
+    const lines: string[] = [];
+    const logger = createLogger('authorization', 'info', { write: (line: string) => void lines.push(line) });
+    const replica = await startService(serviceTestConfig('authorization'), AuthorizationModule.register(options), { logger });
+    logsOf.set(replica, lines);
+    return replica;
+  };
   const viewOf = (r: RunningService) => r.app.get<AccessView>(ACCESS_VIEW);
   const heads = () => mongo.db(testDatabaseName('authorization')).collection<SnapshotHead>('view_snapshots');
   /** a snapshot write is a few FerretDB writes, slow when the machine runs many test files at once */
@@ -331,17 +340,28 @@ describe('authorization service (integration)', () => {
    * Until `writer` has written a snapshot at least at what it has applied once caught up. Not "at the stream's last
    * sequence": an event that an earlier test's relay publishes late would make that a moving target.
    */
-  async function snapshotOfAll(writer: Parameters<typeof viewOf>[0], what: string): Promise<void> {
+  async function snapshotOfAll(writer: RunningService, what: string): Promise<void> {
     await viewOf(writer).catchUp();
     const at = viewOf(writer).sequence;
-    await until(
-      what,
-      async () =>
-        heads()
-          .find({ sequence: { $gte: at } })
-          .next(),
-      SNAPSHOT_WAIT_MS,
-    );
+    try {
+      await until(
+        what,
+        async () =>
+          heads()
+            .find({ sequence: { $gte: at } })
+            .next(),
+        SNAPSHOT_WAIT_MS,
+      );
+    } catch (err) {
+      // what the writer did meanwhile: its snapshot lines (written, not written) and where its view stands
+      const heads_ = await heads().find().project({ sequence: 1, stream: 1, createdAt: 1 }).toArray();
+      const lines = (logsOf.get(writer) ?? []).filter((l) => /snapshot|"level":(40|50)/.test(l));
+      const metrics = (await writer.app.get<Registry>(METRICS_REGISTRY).metrics()).split('\n').filter((l) => /^(projection_lag|authorization_view)/.test(l));
+      throw new Error(
+        `${(err as Error).message} at sequence ${at}: the view is at ${viewOf(writer).sequence}, the stream ends at ${await lastSequence()}; ` +
+          `heads ${JSON.stringify(heads_)}; the writer's metrics:\n${metrics.join('\n')}\nthe writer's log:\n${lines.join('')}`,
+      );
+    }
   }
   /** Every check of every user in every project of the organization, and the whole view serialized. */
   function answers(view: AccessView, orgId: string, users: string[], projects: string[]) {
