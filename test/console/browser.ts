@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
 import AxeBuilder from '@axe-core/playwright';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { buildConsole } = require('../../scripts/build-console.js') as { buildConsole(o?: { quiet?: boolean }): boolean };
@@ -54,8 +54,31 @@ export async function openConsole(browser: BrowserContext): Promise<Page> {
   page.on('pageerror', (err) => problems.push(String(err)));
   page.on('console', (msg) => msg.type() === 'error' && /Content Security Policy|Refused/.test(msg.text()) && problems.push(msg.text()));
   (page as Page & { problems: string[] }).problems = problems;
+  // the API calls that went wrong, for apiTrouble
+  const open = new Map<Request, number>();
+  const trouble: string[] = [];
+  const name = (r: Request) => `${r.method()} ${new URL(r.url()).pathname}`;
+  const isApi = (r: Request) => new URL(r.url()).pathname.startsWith('/api/');
+  page.on('request', (r) => isApi(r) && open.set(r, Date.now()));
+  page.on('requestfailed', (r) => open.delete(r) && trouble.push(`${name(r)}: ${r.failure()?.errorText ?? 'failed'}`));
+  page.on('requestfinished', (r) => {
+    if (!open.delete(r)) return;
+    void r.response().then((res) => {
+      if (res && res.status() >= 500) trouble.push(`${name(r)}: ${res.status()}`);
+    });
+  });
+  (page as Page & { apiTrouble: () => string[] }).apiTrouble = () => [
+    ...trouble.splice(0),
+    ...[...open].filter(([, at]) => Date.now() - at > 5000).map(([r, at]) => `${name(r)}: no answer after ${Date.now() - at} ms`),
+  ];
   return page;
 }
+
+/**
+ * The tab's API calls answered 5xx, failed or unanswered for more than 5 s since the last call (each said once): printed after
+ * a test, so that a wait for the page that timed out says what the page was waiting for.
+ */
+export const apiTrouble = (page: Page): string[] => (page as Page & { apiTrouble?: () => string[] }).apiTrouble?.() ?? [];
 
 /** Page errors and CSP refusals seen in the tab. */
 export const pageProblems = (page: Page): string[] => (page as Page & { problems?: string[] }).problems ?? [];

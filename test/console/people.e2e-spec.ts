@@ -2,7 +2,7 @@ import request from 'supertest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { BOOTSTRAP_TOKEN, startSystem, type RunningSystem } from '../support/system';
 import { gatewayOpenApi } from '../../scripts/gateway-openapi';
-import { ensureConsoleBuilt, launchBrowser, openConsole, pageProblems, screenshot, seriousViolations, signIn, signInWithToken } from './browser';
+import { apiTrouble, ensureConsoleBuilt, launchBrowser, openConsole, pageProblems, screenshot, seriousViolations, signIn, signInWithToken } from './browser';
 
 /**
  * The web console in a real browser (Debian's Chromium, headless) against the whole system: sign-in, the
@@ -26,6 +26,8 @@ describe('web console: sign-in, People, Groups (browser)', () => {
     await system?.close();
   });
   afterEach(() => {
+    const trouble = admin ? apiTrouble(admin) : [];
+    if (trouble.length) console.log(`the tab's API calls that went wrong:\n${trouble.join('\n')}`);
     if (admin) expect(pageProblems(admin)).toEqual([]);
   });
 

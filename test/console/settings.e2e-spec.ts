@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { BOOTSTRAP_TOKEN, eventually, startSystem, type RunningSystem } from '../support/system';
-import { ensureConsoleBuilt, launchBrowser, openConsole, pageProblems, screenshot, seriousViolations, signInWithToken } from './browser';
+import { apiTrouble, ensureConsoleBuilt, launchBrowser, openConsole, pageProblems, screenshot, seriousViolations, signInWithToken } from './browser';
 
 /**
  * The web console in a real browser: Profile settings (token reset), Organizations, Settings → Roles,
@@ -44,6 +44,8 @@ describe('web console: Profile, Organizations, Roles, Projects, Audit logs (brow
     await system?.close();
   });
   afterEach(() => {
+    const trouble = admin ? apiTrouble(admin) : [];
+    if (trouble.length) console.log(`the tab's API calls that went wrong:\n${trouble.join('\n')}`);
     if (admin) expect(pageProblems(admin)).toEqual([]);
   });
 

@@ -404,7 +404,8 @@ describe('audit-log projection, queries, rebuild and retention (real FerretDB + 
     expect((await all({ organizationId: oldOrg, resource: 'User' })).map((e) => e.resourceName)).toContain('sixty');
     const stop = scheduleRetention(service.infra, 30, 100);
     try {
-      const deadline = Date.now() + 10_000;
+      // a wait, not a speed assertion: each look pages the whole organization through the list query
+      const deadline = Date.now() + 30_000;
       while ((await all({ organizationId: oldOrg, resource: 'User' })).some((e) => e.resourceName === 'sixty')) {
         if (Date.now() > deadline) throw new Error('the scheduled retention job did not delete the old entry');
         await new Promise((r) => setTimeout(r, 100));
@@ -415,7 +416,7 @@ describe('audit-log projection, queries, rebuild and retention (real FerretDB + 
     // 0 (the default) keeps everything
     const { applyRetention } = await import('../retention/retention.job');
     expect(await applyRetention(service.infra.db, 0)).toBe(0);
-  });
+  }, 120_000);
 
   it('one replica writes at a time (lease); a standby takes over when the writer stops', async () => {
     const leader = service.app.get<AuditProjectionHost>(AUDIT_HOST);
