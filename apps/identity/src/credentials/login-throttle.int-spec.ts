@@ -1,7 +1,7 @@
 import type { Db, MongoClient } from 'mongodb';
 import { ErrorCode } from '@app/contracts';
 import { testDatabaseName, testMongo } from '@app/testing';
-import { assertNotThrottled, blockFor, clearLoginFailures, recordFailure, THROTTLE } from './login-throttle';
+import { assertNotThrottled, blockFor, clearLoginFailures, recordFailure, sweepForgottenKeys, THROTTLE } from './login-throttle';
 
 describe('login throttle: blockFor', () => {
   it('lets `free` failures pass, then doubles the block from the first delay up to the maximum', () => {
@@ -63,5 +63,28 @@ describe('login throttle (FerretDB)', () => {
     for (let i = 0; i <= THROTTLE.ip.free; i++) await recordFailure(db, `nobody-${i}`, '203.0.113.7', t + i);
     expect(await limited('someone-else', '203.0.113.7', t + 100)).toBe(30);
     expect(await limited('someone-else', '203.0.113.8', t + 100)).toBe(false);
+  });
+
+  it('forgotten keys are removed at most once a minute, however many failures come', async () => {
+    const own = mongo.db(testDatabaseName('login-throttle-sweep'));
+    const keys = async () => (await own.collection('login_failures').find().toArray()).map((d) => String(d._id).replace('pair:-:', '')).sort();
+    /** the removal is not awaited by recordFailure */
+    const until = async (want: string[]) => {
+      for (const end = Date.now() + 10_000; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (`${await keys()}` === `${want}`) return;
+      expect(await keys()).toEqual(want);
+    };
+    const day = THROTTLE.forgetAfterMs;
+    const t = t0 + 10 * day;
+    await recordFailure(own, 'old', undefined, t); // this process's first failure on the database: a sweep, at t
+    await recordFailure(own, 'mid', undefined, t + 30_000); // within that minute: none
+    // a day on, 'old' is forgotten: the first failure sweeps it away ('mid' is forgotten 30 s later)
+    await recordFailure(own, 'a', undefined, t + day + 1);
+    await until(['a', 'mid']);
+    // failures for the rest of that minute sweep nothing: 'mid', forgotten meanwhile, stays
+    for (let s = 31; s < 60; s += 2) await recordFailure(own, 'b', undefined, t + day + s * 1000);
+    expect(await keys()).toEqual(['a', 'b', 'mid']);
+    await recordFailure(own, 'c', undefined, t + day + 61_000);
+    await until(['a', 'b', 'c']);
+    expect(sweepForgottenKeys(own, t + day + 62_000)).toBeUndefined();
   });
 });

@@ -72,9 +72,29 @@ export async function recordFailure(db: Db, login: string, ip: string | undefine
     const blocked = blockFor(count, free);
     if (blocked > 0) await failures(db).updateOne({ _id }, { $max: { blockedUntil: new Date(at + blocked) } });
   }
-  void failures(db)
-    .deleteMany({ expiresAt: { $lt: now } })
-    .catch(() => undefined);
+  void sweepForgottenKeys(db, at);
+}
+
+/** when each database's forgotten keys were last removed (this process) */
+const lastSweep = new WeakMap<Db, number>();
+const SWEEP_EVERY_MS = 60_000;
+
+/**
+ * Removes the keys forgotten before `at`, at most once a minute per database (undefined: not this time): a
+ * forgotten key is already ignored (`expiresAt` in every filter), and on a database without an index on
+ * `expiresAt` each removal reads the whole collection, which an attacker's failures must not repeat at will.
+ * `recordFailure` does not wait for it.
+ */
+export function sweepForgottenKeys(db: Db, at: number): Promise<void> | undefined {
+  const last = lastSweep.get(db);
+  if (last !== undefined && at >= last && at - last < SWEEP_EVERY_MS) return undefined;
+  lastSweep.set(db, at);
+  return failures(db)
+    .deleteMany({ expiresAt: { $lt: new Date(at) } })
+    .then(
+      () => undefined,
+      () => undefined,
+    );
 }
 
 export async function clearLoginFailures(db: Db, login: string, ip: string | undefined): Promise<void> {
