@@ -82,7 +82,7 @@ async function main() {
   const nc = await connect({ servers: natsUrl });
   const counters = countNats(nc);
   const mongoCount = async () => (metricsUrl ? ferretCommands(metricsUrl) : opcounters(mongo));
-  const snapshot = async (): Promise<Counters> => ({ ...counters, mongo: await mongoCount() });
+  const snapshot = async () => ({ ...counters, mongoBy: await mongoCount() });
 
   let stack: ChildProcess | undefined;
   try {
@@ -102,7 +102,7 @@ async function main() {
     const org = `${base}/api/v1/organizations/${seed.org}`;
     await load('warm-up', `${base}/api/v1/me`, auth, 4, 2);
     await load('warm-up', `${org}/people`, auth, 4, 2);
-    const rows: Array<{ result: LoadResult; per: Counters; cpu: Record<string, number> }> = [];
+    const rows: Array<{ result: LoadResult; per: Counters; mongoBy: string; cpu: Record<string, number> }> = [];
     const measure = async (name: string, url: string, c: number, options: LoadOptions = {}, headers: Record<string, string> = auth) => {
       const before = await snapshot();
       const cpuBefore = cpuByKind();
@@ -112,9 +112,20 @@ async function main() {
       // the load generator itself (this process): what bounds a row whose server side costs little, e.g. /health
       const cpu = { ...cpuSpent(cpuBefore, cpuByKind()), 'load generator': (self.user + self.system) / 1e6 };
       const after = await snapshot();
-      const per = (k: keyof Counters) => (after[k] - before[k]) / Math.max(1, result.requests);
-      const cpuPer = Object.fromEntries(Object.entries(cpu).map(([kind, s]) => [kind, (s * 1000) / Math.max(1, result.requests)]));
-      rows.push({ result, per: { nats: per('nats'), jsApi: per('jsApi'), mongo: per('mongo') }, cpu: cpuPer });
+      const n = Math.max(1, result.requests);
+      const per = (k: 'nats' | 'jsApi') => (after[k] - before[k]) / n;
+      const mongoBy = [...after.mongoBy]
+        .map(([command, count]) => [command, (count - (before.mongoBy.get(command) ?? 0)) / n] as const)
+        .filter(([, p]) => p > 0)
+        .sort((a, b) => b[1] - a[1]);
+      const mongo = mongoBy.reduce((sum, [, p]) => sum + p, 0);
+      const cpuPer = Object.fromEntries(Object.entries(cpu).map(([kind, s]) => [kind, (s * 1000) / n]));
+      rows.push({
+        result,
+        per: { nats: per('nats'), jsApi: per('jsApi'), mongo },
+        mongoBy: mongoBy.map(([command, p]) => `${command} ${p.toFixed(3)}`).join(', '),
+        cpu: cpuPer,
+      });
       return result;
     };
     // what the stack spends with no request at all (sweeps, leases, snapshot schedules): every row below pays it too
@@ -158,6 +169,8 @@ async function main() {
       process.stdout.write(
         `${result.name.padEnd(34)}${(result.rps / health.rps).toFixed(2).padStart(9)}${per.nats.toFixed(2).padStart(10)}${per.jsApi.toFixed(2).padStart(12)}${per.mongo.toFixed(2).padStart(11)}  ${JSON.stringify(result.statuses)}\n`,
       );
+    process.stdout.write(`\nMongoDB commands per request, by command (counted over the row: background work included)\n`);
+    for (const { result, mongoBy } of rows) process.stdout.write(`${result.name.padEnd(34)}${mongoBy || '-'}\n`);
     const kinds = ['gateway', 'identity', 'membership', 'authorization', 'audit-log', 'nats-server', 'ferretdb', 'load generator'];
     const width = (k: string) => Math.max(14, k.length + 2);
     process.stdout.write(
@@ -248,16 +261,22 @@ function countNats(nc: NatsConnection): Counters {
   return c;
 }
 
-async function ferretCommands(metricsUrl: string): Promise<number> {
+/** The commands FerretDB served, by command name. */
+async function ferretCommands(metricsUrl: string): Promise<Map<string, number>> {
   const text = await (await fetch(metricsUrl)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith('ferretdb_client_requests_total')) sum += Number(line.split(' ').pop());
-  return sum;
+  const by = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('ferretdb_client_requests_total')) continue;
+    const command = /command="([^"]*)"/.exec(line)?.[1] ?? '?';
+    by.set(command, (by.get(command) ?? 0) + Number(line.split(' ').pop()));
+  }
+  return by;
 }
 
-async function opcounters(mongo: MongoClient): Promise<number> {
+/** MongoDB's operations by kind (insert, query, update, delete, getmore, command). */
+async function opcounters(mongo: MongoClient): Promise<Map<string, number>> {
   const status = await mongo.db('admin').command({ serverStatus: 1 });
-  return Object.values(status.opcounters as Record<string, number>).reduce((a, b) => a + Number(b), 0);
+  return new Map(Object.entries(status.opcounters as Record<string, number>).map(([k, v]) => [k, Number(v)]));
 }
 
 async function call<T>(method: string, url: string, body?: unknown): Promise<T> {
