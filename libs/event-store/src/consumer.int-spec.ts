@@ -197,6 +197,31 @@ describe('consumeEvents: ordered, batches, dead letters, checkpoint, bounded sto
     expect(await checkpoint.read()).toBe(seqs[3]);
   });
 
+  it('pending() comes back to 0 when the events its last delivery announced never come: the server counts what is left', async () => {
+    const seqs = await publish('First', 'Deleted 1', 'Deleted 2');
+    let release: (() => void) | undefined;
+    const applied: number[] = [];
+    // durable: one event at a time, so 'First' is delivered (announcing two more) while the others wait
+    const c = await consume({
+      name: 'announced',
+      mode: 'durable',
+      checkpoint: mongoCheckpoint(db, 'announced'),
+      start: seqs[0] - 1,
+      apply: async (events) => {
+        applied.push(...events.map((e) => e.sequence));
+        if (events.some((e) => e.sequence === seqs[0])) await new Promise<void>((r) => (release = r));
+      },
+    });
+    for (let i = 0; i < 200 && !release; i++) await sleep(50);
+    expect(c.pending()).toBe(2);
+    for (const seq of seqs.slice(1)) await jsm.streams.deleteMessage(eventsStreamName(testNaming()), seq);
+    release!();
+    expect(await waitUntilApplied(c, seqs[0], 10_000)).toBe(true);
+    for (let i = 0; i < 100 && c.pending() !== 0; i++) await sleep(50);
+    expect(c.pending()).toBe(0);
+    expect(applied).toEqual([seqs[0]]);
+  });
+
   it('reports its lag to the metrics sink while it runs: events not applied yet, the age of the oldest, the sequence applied', async () => {
     const seqs = await publish('First', 'Slow', 'Third');
     let release: (() => void) | undefined;

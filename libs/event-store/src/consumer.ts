@@ -118,6 +118,8 @@ export interface EventConsumer extends Progress {
 const codec = JSONCodec<DomainEvent>();
 /** Longest time one apply may keep its event from being delivered elsewhere (durable). */
 const STILL_WORKING_MAX_MS = 120_000;
+/** how long without a delivery before `pending()` is checked with the server (see `settlePending`) */
+const PENDING_RECHECK_MS = 1000;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 class Stopped extends Error {}
@@ -259,12 +261,37 @@ export async function consumeEvents(options: ConsumeOptions): Promise<EventConsu
     if (durable) for (const d of fresh) d.m.ack();
   }
 
+  // A delivered message says how many more the stream holds for the consumer. nats-server has been seen to say
+  // one too many on the last one (a store racing an eager consumer: the snapshot schedules, which wait for
+  // pending() to be 0, then never wrote). So after a second with nothing delivered, the server's own count of
+  // the consumer replaces that figure (unless a message came meanwhile).
+  let lastDeliveryAt = Date.now();
+  /** the server-side consumer that delivered the last message (an ordered consumer's is replaced when it resets) */
+  let deliveredBy = '';
+  let asking = false;
+  const settlePending = setInterval(() => {
+    if (streamPending === 0 || queue.length > 0 || asking || Date.now() - lastDeliveryAt < PENDING_RECHECK_MS) return;
+    const asked = lastDeliveryAt;
+    asking = true;
+    jsm.consumers
+      .info(stream, deliveredBy)
+      .then((info) => info.num_pending)
+      .then(
+        (n) => void (lastDeliveryAt === asked && (streamPending = n)),
+        () => undefined,
+      )
+      .finally(() => (asking = false));
+  }, PENDING_RECHECK_MS);
+  settlePending.unref();
+
   const reader = (async () => {
     try {
       for await (const m of messages) {
         if (stopping) break;
         queue.push(m);
         streamPending = m.info.pending;
+        lastDeliveryAt = Date.now();
+        deliveredBy = m.info.consumer;
         wake?.();
         if (queue.length >= maxBatch * 4) await new Promise<void>((r) => (resumeReader = r));
       }
@@ -309,6 +336,7 @@ export async function consumeEvents(options: ConsumeOptions): Promise<EventConsu
       if (!(err instanceof Stopped)) options.logger?.error({ projection: name, err: (err as Error).message }, 'projection stopped consuming');
     } finally {
       halt();
+      clearInterval(settlePending);
       await reader;
     }
   })();
