@@ -262,9 +262,9 @@ export async function consumeEvents(options: ConsumeOptions): Promise<EventConsu
   }
 
   // A delivered message says how many more the stream holds for the consumer. nats-server has been seen to say
-  // one too many on the last one (a store racing an eager consumer: the snapshot schedules, which wait for
-  // pending() to be 0, then never wrote). So after a second with nothing delivered, the server's own count of
-  // the consumer replaces that figure (unless a message came meanwhile).
+  // one too many on the last one (the snapshot schedules, which wait for pending() to be 0, then never wrote).
+  // So after a second with nothing delivered, the server's own count of the consumer replaces that figure
+  // (unless a message came meanwhile).
   let lastDeliveryAt = Date.now();
   /** the server-side consumer that delivered the last message (an ordered consumer's is replaced when it resets) */
   let deliveredBy = '';
