@@ -45,6 +45,8 @@ describe('membership: organizations, people, groups, projects (API.md)', () => {
   const people = async (org: string, query = '', as = admin) => {
     const res = await http.get(`/api/v1/organizations/${org}/people${query}`).set(as);
     expect({ status: res.status, body: res.status === 200 ? 'ok' : res.body }).toEqual({ status: 200, body: 'ok' });
+    // membership's page forwarded as it was sent: the same JSON answer as any other route's
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     return res.body;
   };
 

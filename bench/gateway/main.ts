@@ -13,6 +13,10 @@
  *
  *   npm run bench:gateway -- [seconds=10] [concurrency=32]
  *
+ * BENCH_PROFILE=<text>: the rows whose name contains it are CPU-profiled in every service (V8's profiler, started
+ * and stopped by SIGWINCH through bench/lib/cpu-profile-hook.js); the profiles go to a directory it prints, and
+ * `bench/lib/cpuprofile-top.ts <file>` lists where the time went. A profiled row's figures are not comparable.
+ *
  * Uses MONGO_URL / NATS_URL when set (a NATS of its own is better: the counters see every message on it),
  * otherwise starts FerretDB and nats-server on free ports.
  */
@@ -24,7 +28,7 @@ import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { connect, type NatsConnection } from 'nats';
 import { findBinary, freePort, startFerretDb, startNatsServer, type LocalServer } from '../../libs/testing/src/local-servers';
-import { cpuByKind, cpuSpent } from '../lib/process-cpu';
+import { cpuByKind, cpuSpent, servicePids } from '../lib/process-cpu';
 import { load, printTable, type LoadOptions, type LoadResult } from '../lib/http-load';
 import { startStack, stopStack } from '../startup/stack';
 
@@ -78,6 +82,19 @@ async function main() {
     BOOTSTRAP_ADMIN_TOKEN: TOKEN,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   };
+  const profiled = process.env.BENCH_PROFILE;
+  if (profiled) {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-gateway-profiles-'));
+    Object.assign(env, {
+      BENCH_PROFILE_DIR: dir,
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(__dirname, '../lib/cpu-profile-hook.js')}`,
+    });
+    process.stdout.write(`CPU profiles of the rows matching "${profiled}" go to ${dir}\n`);
+  }
+  /** starts or stops the services' profilers (cpu-profile-hook.js) around a row that matches BENCH_PROFILE */
+  const toggleProfiles = (row: string) => {
+    if (profiled && row.includes(profiled)) for (const pid of servicePids()) process.kill(pid, 'SIGWINCH');
+  };
   const mongo = await MongoClient.connect(mongoUrl);
   const nc = await connect({ servers: natsUrl });
   const counters = countNats(nc);
@@ -107,7 +124,9 @@ async function main() {
       const before = await snapshot();
       const cpuBefore = cpuByKind();
       const selfBefore = process.cpuUsage();
+      toggleProfiles(name);
       const result = await load(name, url, headers, c, seconds, options);
+      toggleProfiles(name);
       const self = process.cpuUsage(selfBefore);
       // the load generator itself (this process): what bounds a row whose server side costs little, e.g. /health
       const cpu = { ...cpuSpent(cpuBefore, cpuByKind()), 'load generator': (self.user + self.system) / 1e6 };

@@ -6,12 +6,9 @@ const TICKS = 100; // USER_HZ on Linux
 const kindOf = (cmd: string) =>
   /apps\/([a-z-]+)\/src\/main\.js/.exec(cmd)?.[1] ?? (/nats-server/.test(cmd) ? 'nats-server' : /ferretdb/.test(cmd) ? 'ferretdb' : 'other');
 
-/**
- * CPU seconds (user + system, from /proc) of processes summed by kind: those under `root` (its descendants), or,
- * without `root`, every service, nats-server and ferretdb process of the machine.
- */
-export function cpuByKind(root?: number): Record<string, number> {
-  const procs = readdirSync('/proc')
+/** Every process of the machine: pid, parent, CPU seconds so far, command line. */
+function processes() {
+  return readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
     .map((pid) => {
       try {
@@ -24,6 +21,20 @@ export function cpuByKind(root?: number): Record<string, number> {
       }
     })
     .filter((p): p is NonNullable<typeof p> => !!p);
+}
+
+/** The pids of the stack's services (a service's command line: `apps/<name>/src/main.js`). */
+export const servicePids = (): number[] =>
+  processes()
+    .filter((p) => /apps\/[a-z-]+\/src\/main\.js/.test(p.cmd))
+    .map((p) => p.pid);
+
+/**
+ * CPU seconds (user + system, from /proc) of processes summed by kind: those under `root` (its descendants), or,
+ * without `root`, every service, nats-server and ferretdb process of the machine.
+ */
+export function cpuByKind(root?: number): Record<string, number> {
+  const procs = processes();
   const under = new Set(root === undefined ? procs.map((p) => p.pid) : [root]);
   for (let grew = root !== undefined; grew; ) {
     grew = false;

@@ -4,3 +4,4 @@ export * from './microservice';
 export * from './meta.guard';
 export * from './rpc-client';
 export * from './message-contract.guard';
+export * from './json-reply';

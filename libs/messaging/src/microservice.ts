@@ -1,6 +1,9 @@
 import { ServerNats, type CustomStrategy } from '@nestjs/microservices';
 import type { Msg, NatsConnection, SubscriptionOptions } from 'nats';
 import type { Naming, ServiceName } from '@app/contracts';
+// not exported by the package's index (Nest 11); the class its NATS server uses by default
+import { NatsRecordSerializer } from '@nestjs/microservices/serializers/nats-record.serializer';
+import { JsonText, jsonReplyPrefix } from './json-reply';
 
 /**
  * Nest's NATS server in one installation's namespace: each pattern registered by a `@MessagePattern` (a subject
@@ -27,10 +30,21 @@ export class PrefixedServerNats extends ServerNats {
   }
 }
 
+const encoder = new TextEncoder();
+
+/** Nest's NATS serializer, but a `JsonText` response is written into the envelope as it is (not encoded again). */
+export class JsonReplySerializer extends NatsRecordSerializer {
+  override serialize(packet: { id?: string; response?: unknown; isDisposed?: boolean; err?: unknown } | undefined) {
+    if (packet?.response instanceof JsonText && packet.err == null && packet.isDisposed === true && typeof packet.id === 'string')
+      return { data: encoder.encode(`${jsonReplyPrefix(packet.id)}${packet.response.json}}`), headers: undefined };
+    return super.serialize(packet);
+  }
+}
+
 /**
  * NATS transport of a service: request/reply on `cmd.<service>.…` / `qry.<service>.…` subjects of the service's
  * namespace (`naming`, from its configuration), in a queue group named after the service (also namespaced), so
- * replicas share the load.
+ * replicas share the load. Replies are Nest's, but a `JsonText` one is written as it is (json-reply.ts).
  */
 export function natsMicroserviceOptions(service: ServiceName, natsUrl: string, naming: Naming): CustomStrategy {
   return {
@@ -41,6 +55,7 @@ export function natsMicroserviceOptions(service: ServiceName, natsUrl: string, n
         name: service,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 500,
+        serializer: new JsonReplySerializer(),
       },
       naming,
     ),

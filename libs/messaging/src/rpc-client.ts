@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode as NatsErrorCode, Events, JSONCodec, type NatsConnection, type NatsError } from 'nats';
 import { DomainError, ErrorCode, isErrorReply, type CommandMeta, type Message, type Naming } from '@app/contracts';
+import { jsonResponseOf } from './json-reply';
 
 /**
  * The request itself failed (not a service's error reply): `SERVICE_UNAVAILABLE` when nothing was done — not
@@ -18,6 +19,11 @@ export interface RpcClient {
    * request as an `RpcFailure`.
    */
   request<T>(subject: string, message: Message, timeoutMs?: number): Promise<T>;
+  /**
+   * The same request, for a caller that forwards the reply as it is: the response's JSON bytes, taken out of
+   * the reply without parsing when the service wrote it as `JsonText` (json-reply.ts), else encoded again.
+   */
+  requestJson(subject: string, message: Message, timeoutMs?: number): Promise<Buffer>;
 }
 
 /** How a request ended: a reply, an error reply, or the request itself failed (nothing done / outcome unknown). */
@@ -84,40 +90,53 @@ function createRpcClient(nc: NatsConnection): RpcClient {
     }
   })().catch(() => undefined);
 
-  return {
-    async request<T>(subject: string, message: Message, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<T> {
-      const sink = sinks.get(nc);
-      if (!sink) return send<T>(subject, message, timeoutMs);
-      const started = process.hrtime.bigint();
-      const observe = (outcome: RpcOutcome) => sink.observe(subjectLabel(subject), Number(process.hrtime.bigint() - started) / 1e9, outcome);
-      try {
-        const reply = await send<T>(subject, message, timeoutMs);
-        observe('ok');
-        return reply;
-      } catch (err) {
-        const code = (err as DomainError).code;
-        observe(!(err instanceof RpcFailure) ? 'error' : code === ErrorCode.OUTCOME_UNKNOWN ? 'unknown' : 'unavailable');
-        throw err;
-      }
-    },
+  const observed = async <T>(subject: string, sending: () => Promise<T>): Promise<T> => {
+    const sink = sinks.get(nc);
+    if (!sink) return sending();
+    const started = process.hrtime.bigint();
+    const observe = (outcome: RpcOutcome) => sink.observe(subjectLabel(subject), Number(process.hrtime.bigint() - started) / 1e9, outcome);
+    try {
+      const reply = await sending();
+      observe('ok');
+      return reply;
+    } catch (err) {
+      const code = (err as DomainError).code;
+      observe(!(err instanceof RpcFailure) ? 'error' : code === ErrorCode.OUTCOME_UNKNOWN ? 'unknown' : 'unavailable');
+      throw err;
+    }
   };
 
-  async function send<T>(subject: string, message: Message, timeoutMs: number): Promise<T> {
+  return {
+    request: <T>(subject: string, message: Message, timeoutMs = DEFAULT_TIMEOUT_MS) =>
+      observed(subject, async () => responseOf<T>((await send(subject, message, timeoutMs))[0])),
+    requestJson: (subject: string, message: Message, timeoutMs = DEFAULT_TIMEOUT_MS) =>
+      observed(subject, async () => {
+        const [data, id] = await send(subject, message, timeoutMs);
+        return jsonResponseOf(data, id) ?? Buffer.from(JSON.stringify(responseOf(data)) ?? 'null');
+      }),
+  };
+
+  /** the reply's bytes and the request's id */
+  async function send(subject: string, message: Message, timeoutMs: number): Promise<[Uint8Array, string]> {
     if (!up || nc.isClosed() || nc.isDraining()) throw new RpcFailure(ErrorCode.SERVICE_UNAVAILABLE, 'the broker connection is down; nothing was sent');
-    let data: Uint8Array;
+    const id = randomUUID();
     try {
       const wire = namings.get(nc)?.subject(subject) ?? subject;
-      data = (await nc.request(wire, codec.encode({ pattern: wire, id: randomUUID(), data: message }), { timeout: timeoutMs })).data;
+      return [(await nc.request(wire, codec.encode({ pattern: wire, id, data: message }), { timeout: timeoutMs })).data, id];
     } catch (err) {
       throw failure(subject, err as NatsError);
     }
-    const reply = codec.decode(data) as { response?: T; err?: unknown };
-    if (reply.err !== undefined && reply.err !== null) {
-      if (isErrorReply(reply.err)) throw new DomainError(reply.err.code, reply.err.message, reply.err.details);
-      throw new DomainError(ErrorCode.INTERNAL, 'internal error');
-    }
-    return reply.response as T;
   }
+}
+
+/** The reply's response; an error reply thrown as a DomainError. */
+function responseOf<T>(data: Uint8Array): T {
+  const reply = codec.decode(data) as { response?: T; err?: unknown };
+  if (reply.err !== undefined && reply.err !== null) {
+    if (isErrorReply(reply.err)) throw new DomainError(reply.err.code, reply.err.message, reply.err.details);
+    throw new DomainError(ErrorCode.INTERNAL, 'internal error');
+  }
+  return reply.response as T;
 }
 
 function failure(subject: string, err: NatsError): RpcFailure {

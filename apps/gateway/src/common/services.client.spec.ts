@@ -14,10 +14,10 @@ describe('ServicesClient: the outcome of a request', () => {
   const query = qrySubject('membership', 'get-organization');
   const request = (): GatewayRequest => ({ ctx: { requestId: 'r-1', ip: '', medium: 'api', idempotencyKey: key } }) as GatewayRequest;
   /** an RPC client whose outcomes are given in order (a value is the reply, an Error is thrown) */
-  const client = (...outcomes: unknown[]) =>
-    new ServicesClient({ request: async () => (outcomes[0] instanceof Error ? Promise.reject(outcomes.shift()) : outcomes.shift()) } as RpcClient, {
-      SERVICE_REQUEST_TIMEOUT_MS: 100,
-    });
+  const client = (...outcomes: unknown[]) => {
+    const next = async () => (outcomes[0] instanceof Error ? Promise.reject(outcomes.shift()) : outcomes.shift());
+    return new ServicesClient({ request: next, requestJson: next } as RpcClient, { SERVICE_REQUEST_TIMEOUT_MS: 100 });
+  };
   const failureOf = (p: Promise<unknown>) =>
     p.then(
       () => undefined,

@@ -19,6 +19,8 @@ export const GATEWAY_NATS = Symbol('GATEWAY_NATS');
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
 /** the gateway's `RpcClient` (libs/messaging) */
 export const RPC_CLIENT = Symbol('RPC_CLIENT');
+/** what a route answering `callJson`'s bytes says they are (what Fastify says of the JSON it serializes) */
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /**
  * Request/reply to the services: the request's audit metadata travels with every message.
@@ -46,7 +48,26 @@ export class ServicesClient {
     return this.config.SERVICE_REQUEST_TIMEOUT_MS;
   }
 
-  async call<T>(subject: string, body: unknown, req?: GatewayRequest, timeoutMs?: number): Promise<T> {
+  call<T>(subject: string, body: unknown, req?: GatewayRequest, timeoutMs?: number): Promise<T> {
+    return this.send(subject, body, req, timeoutMs, (message, timeout) => this.rpc.request<T>(subject, message, timeout));
+  }
+
+  /**
+   * A query whose reply the route answers as it is: the reply's JSON bytes, not parsed here (a service that keeps
+   * it serialized sends it as `JsonText`), for a `Content-Type: application/json` answer.
+   */
+  callJson(subject: string, body: unknown, req: GatewayRequest): Promise<Buffer> {
+    if (isCommandSubject(subject)) throw new Error(`${subject}: a command's reply is read (its consistency token), not forwarded`);
+    return this.send(subject, body, req, undefined, (message, timeout) => this.rpc.requestJson(subject, message, timeout));
+  }
+
+  private async send<T>(
+    subject: string,
+    body: unknown,
+    req: GatewayRequest | undefined,
+    timeoutMs: number | undefined,
+    request: (message: Message, timeoutMs: number) => Promise<T>,
+  ): Promise<T> {
     const message: Message = {
       meta: req ? metaOf(req, commandIdFor(req, subject)) : metaOf({ ctx: { requestId: 'internal', ip: '', medium: 'system' } } as GatewayRequest),
       body,
@@ -55,7 +76,7 @@ export class ServicesClient {
     const after = req && this.afterOf(req);
     if (after) message.meta.after = after;
     try {
-      const reply = await this.rpc.request<T>(subject, message, timeoutMs ?? this.requestTimeoutMs);
+      const reply = await request(message, timeoutMs ?? this.requestTimeoutMs);
       if (req && command) {
         req.ctx.commandSent = true;
         this.took(req, reply);

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiConflictResponse,
@@ -17,11 +17,10 @@ import {
   type CreateAccountsReply,
   type OrganizationView,
   type Page,
-  type PersonView,
   type ResetPasswordReply,
 } from '@app/contracts';
 import { AnyUser, RequirePermission } from '../auth/permission.decorator';
-import { ServicesClient } from '../common/services.client';
+import { JSON_CONTENT_TYPE, ServicesClient } from '../common/services.client';
 import type { GatewayRequest } from '../common/request-context';
 import { PathId } from '../common/path-id.pipe';
 import { PageQuery } from '../common/page.dto';
@@ -77,8 +76,10 @@ export class OrganizationsController {
   @Get(':org/people')
   @RequirePermission('organization.people.view')
   @ApiOkResponse({ type: PeoplePage })
-  people(@Param('org', PathId) org: string, @Query() query: ListPeopleQuery, @Req() req: GatewayRequest): Promise<Page<PersonView>> {
-    return this.services.call(
+  // membership's page as it sent it (it keeps pages serialized): forwarded, not parsed and serialized again
+  @Header('Content-Type', JSON_CONTENT_TYPE)
+  people(@Param('org', PathId) org: string, @Query() query: ListPeopleQuery, @Req() req: GatewayRequest): Promise<Buffer> {
+    return this.services.callJson(
       MembershipSubjects.listPeople(),
       { organizationId: org, ...query, roleId: optionalRoleIdOf(org, query.roleId, 'organization') },
       req,

@@ -15,6 +15,7 @@ import {
   type PersonView,
   type ProjectView,
 } from '@app/contracts';
+import { JsonText } from '@app/messaging';
 import { countPrefix, hasPrefix, peopleWithPrefix } from './people.search';
 import { seqIndex, type Group, type Organization, type PeopleModel, type Person } from './people.view';
 
@@ -166,6 +167,32 @@ export function listPeople(m: PeopleModel, req: ListPeopleRequest): Page<PersonV
   }
   const page = found.slice(0, limit);
   return { items: page.map((p) => personView(m, org, p)), nextCursor: found.length > limit ? encodeCursor(page[page.length - 1].seq) : null };
+}
+
+/** The serialized pages kept per model (`listPeopleJson`), at most this many characters in all. */
+const PAGE_CACHE_CHARS = 8 * 1024 * 1024;
+const pageCaches = new WeakMap<PeopleModel, { changes: number; chars: number; pages: Map<string, JsonText> }>();
+
+/**
+ * `listPeople` serialized, and kept: the same request answers the same text until the model changes (any event
+ * it uses, `PeopleModel.changes`), so a page read again (the console's first page, a list polled) costs neither
+ * the page nor its serialization. The oldest pages go first past PAGE_CACHE_CHARS.
+ */
+export function listPeopleJson(m: PeopleModel, req: ListPeopleRequest): JsonText {
+  let cache = pageCaches.get(m);
+  if (cache?.changes !== m.changes) pageCaches.set(m, (cache = { changes: m.changes, chars: 0, pages: new Map() }));
+  const key = JSON.stringify([req.organizationId, req.limit, req.cursor, req.search, req.type, req.roleId]);
+  const kept = cache.pages.get(key);
+  if (kept) return kept;
+  const page = new JsonText(JSON.stringify(listPeople(m, req)));
+  cache.pages.set(key, page);
+  cache.chars += page.json.length;
+  for (const [k, p] of cache.pages) {
+    if (cache.chars <= PAGE_CACHE_CHARS) break;
+    cache.pages.delete(k);
+    cache.chars -= p.json.length;
+  }
+  return page;
 }
 
 function paginate<T extends { seq: number }, V>(entries: Iterable<T>, cursor: string | undefined, limit: number, view: (v: T) => V): Page<V> {

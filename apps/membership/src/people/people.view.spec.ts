@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { builtInRoleId, type CatalogueEvent } from '@app/contracts';
-import { getGroup, listPeople, myOrganizations } from './people.queries';
+import { getGroup, listPeople, listPeopleJson, myOrganizations } from './people.queries';
 import { applyPeopleEvent, emptyModel, modelFromSnapshot, snapshotOf, type PeopleModel } from './people.view';
 
 /** An event as the people view reads it, of `organizationId` when given (identity's events have none). */
@@ -229,6 +229,36 @@ describe('people model: a snapshot, then the rest of the stream', () => {
       expect(restored.sequence).toBe(events.length);
       expect(readModel(restored)).toEqual(expected);
     }
+  });
+
+  it('a kept page (listPeopleJson) reads as a fresh one after every event, and is kept while nothing it shows changes', () => {
+    const m = emptyModel();
+    const queries = [{ limit: 500 }, { limit: 7 }, { search: 'p' }, { search: 'zo' }, { roleId: custom }, { type: 'group' as const }];
+    const outcome = (page: () => string) => {
+      try {
+        return page();
+      } catch (err) {
+        return (err as Error).message; // before the organization exists
+      }
+    };
+    const kept = (q: object) => outcome(() => listPeopleJson(m, { organizationId: org, ...q }).json);
+    const fresh = (q: object) => outcome(() => JSON.stringify(listPeople(m, { organizationId: org, ...q })));
+    for (const { event: e, sequence } of events) {
+      for (const q of queries) kept(q); // each page kept as it was before the event
+      applyPeopleEvent(m, e, sequence);
+      for (const q of queries) expect(kept(q)).toBe(fresh(q));
+    }
+    const first = listPeopleJson(m, { organizationId: org });
+    expect(listPeopleJson(m, { organizationId: org })).toBe(first);
+    // an event the model does not use (a password set) keeps it; one it uses does not
+    applyPeopleEvent(m, event('user.password-set', { userId: users[0].id, reason: 'reset' }, false), events.length + 1);
+    expect(listPeopleJson(m, { organizationId: org })).toBe(first);
+    applyPeopleEvent(
+      m,
+      event('user.email-changed', { userId: users[0].id, email: 'new@example.com', previousEmail: 'p0@example.com' }, false),
+      events.length + 2,
+    );
+    expect(listPeopleJson(m, { organizationId: org }).json).toContain('new@example.com');
   });
 
   const replay = (es: typeof events) => {

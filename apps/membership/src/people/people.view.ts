@@ -72,9 +72,11 @@ export interface PeopleModel {
   roleNames: Map<string, string>;
   /** the last stream sequence folded in */
   sequence: number;
+  /** how many events changed the model in this process (not in snapshots): what was read before is still true while it stays */
+  changes: number;
 }
 
-export const emptyModel = (): PeopleModel => ({ orgs: new Map(), users: new Map(), roleNames: new Map(), sequence: 0 });
+export const emptyModel = (): PeopleModel => ({ orgs: new Map(), users: new Map(), roleNames: new Map(), sequence: 0, changes: 0 });
 
 /** One copy of each role id (100,000 members bound to Member share one string). */
 const interned = new Map<string, string>();
@@ -145,7 +147,11 @@ function setOrganizationRole(org: Organization | undefined, subjectType: 'user' 
  */
 export function applyPeopleEvent(m: PeopleModel, event: CatalogueEvent | undefined, seq: number): void {
   if (seq > m.sequence) m.sequence = seq;
-  if (!event) return;
+  if (event && fold(m, event, seq)) m.changes++;
+}
+
+/** Whether the model uses the event (it may still find nothing to change). */
+function fold(m: PeopleModel, event: CatalogueEvent, seq: number): boolean {
   switch (event.type) {
     case 'organization.created': {
       const d = event.data;
@@ -160,12 +166,12 @@ export function applyPeopleEvent(m: PeopleModel, event: CatalogueEvent | undefin
           projects: new Map(),
           search: emptyIndex(),
         });
-      return;
+      return true;
     }
     case 'organization.member-added': {
       const d = event.data;
       const org = m.orgs.get(d.organizationId);
-      if (!org) return;
+      if (!org) return true;
       const profile = profileOf(m, d.userId);
       profile.username ??= d.username;
       if (!profile.orgIds.includes(org.id)) profile.orgIds.push(org.id);
@@ -177,45 +183,45 @@ export function applyPeopleEvent(m: PeopleModel, event: CatalogueEvent | undefin
         groupIds: [],
         terms: userTerms(profile),
       });
-      return;
+      return true;
     }
     case 'organization.member-removed': {
       const d = event.data;
       const org = m.orgs.get(d.organizationId);
-      if (!org) return;
+      if (!org) return true;
       removePerson(org, d.userId);
       const profile = m.users.get(d.userId);
       if (profile) profile.orgIds = profile.orgIds.filter((o) => o !== org.id);
       for (const group of org.groups.values()) group.memberIds.delete(d.userId);
-      return;
+      return true;
     }
     case 'group.created': {
       const d = event.data;
       const org = m.orgs.get(d.organizationId);
-      if (!org || org.groups.has(d.groupId)) return;
+      if (!org || org.groups.has(d.groupId)) return true;
       const group: Group = { id: d.groupId, name: d.name, description: d.description, roleId: intern(d.roleId), seq, memberIds: new Set(d.memberIds) };
       org.groups.set(group.id, group);
       addPerson(org, { seq, type: 'group', id: group.id, roleId: group.roleId, groupIds: [], terms: searchTerms({ name: d.name }) });
       for (const userId of d.memberIds) joinGroup(org, group, userId);
-      return;
+      return true;
     }
     case 'group.details-changed': {
       const d = event.data;
       const org = m.orgs.get(d.organizationId);
       const group = org?.groups.get(d.groupId);
-      if (!org || !group) return;
+      if (!org || !group) return true;
       group.name = d.name;
       group.description = d.description;
       const person = org.people.get(d.groupId);
       if (person) retitle(org, person, searchTerms({ name: d.name }));
-      return;
+      return true;
     }
     case 'group.member-added': {
       const d = event.data;
       const org = m.orgs.get(d.organizationId);
       const group = org?.groups.get(d.groupId);
       if (org && group) joinGroup(org, group, d.userId);
-      return;
+      return true;
     }
     case 'group.member-removed': {
       const d = event.data;
@@ -223,78 +229,78 @@ export function applyPeopleEvent(m: PeopleModel, event: CatalogueEvent | undefin
       org?.groups.get(d.groupId)?.memberIds.delete(d.userId);
       const person = org?.people.get(d.userId);
       if (person) person.groupIds = person.groupIds.filter((g) => g !== d.groupId);
-      return;
+      return true;
     }
     case 'group.deleted': {
       const d = event.data;
       const org = m.orgs.get(d.organizationId);
       const group = org?.groups.get(d.groupId);
-      if (!org || !group) return;
+      if (!org || !group) return true;
       for (const userId of group.memberIds) {
         const person = org.people.get(userId);
         if (person) person.groupIds = person.groupIds.filter((g) => g !== d.groupId);
       }
       org.groups.delete(d.groupId);
       removePerson(org, d.groupId);
-      return;
+      return true;
     }
     case 'project.created': {
       const d = event.data;
       m.orgs.get(d.organizationId)?.projects.set(d.projectId, { id: d.projectId, name: d.name, ownerId: d.ownerId, seq });
-      return;
+      return true;
     }
     case 'project.owner-changed': {
       const d = event.data;
       const project = m.orgs.get(d.organizationId)?.projects.get(d.projectId);
       if (project) project.ownerId = d.ownerId;
-      return;
+      return true;
     }
     case 'project.deleted': {
       const d = event.data;
       m.orgs.get(d.organizationId)?.projects.delete(d.projectId);
-      return;
+      return true;
     }
 
     // identity: profiles
     case 'user.created': {
       const d = event.data;
       changeProfile(m, d.userId, { username: d.username, name: d.name, email: d.email });
-      return;
+      return true;
     }
     case 'user.username-changed':
       changeProfile(m, event.data.userId, { username: event.data.username });
-      return;
+      return true;
     case 'user.screen-name-changed':
       changeProfile(m, event.data.userId, { name: event.data.name });
-      return;
+      return true;
     case 'user.email-changed':
       changeProfile(m, event.data.userId, { email: event.data.email });
-      return;
+      return true;
     case 'service-account.details-changed': // a service account's name is its handle (it joined under it)
       changeProfile(m, event.data.serviceAccountId, { username: event.data.name });
-      return;
+      return true;
 
     // role names (authorization) and direct organization roles (membership's bindings; authorization's legacy ones alike)
     case 'role.created':
     case 'role.changed':
       m.roleNames.set(event.data.roleId, event.data.name);
-      return;
+      return true;
     case 'role.deleted':
       m.roleNames.delete(event.data.roleId);
-      return;
+      return true;
     case 'role.assigned': {
       const d = event.data;
       if (d.projectId === null) setOrganizationRole(m.orgs.get(d.organizationId), d.subjectType, d.subjectId, d.roleId);
-      return;
+      return true;
     }
     case 'organization.bindings-imported': {
       const d = event.data;
       const org = m.orgs.get(d.organizationId);
       for (const s of d.subjects) if (s.roleId !== null) setOrganizationRole(org, s.subjectType, s.subjectId, s.roleId);
-      return;
+      return true;
     }
     default:
-      return;
+      return false;
   }
 }
 

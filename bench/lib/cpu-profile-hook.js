@@ -1,0 +1,25 @@
+// Preloaded into the stack's processes by a benchmark that profiles (BENCH_PROFILE, bench/gateway): the first
+// SIGWINCH (not SIGUSR2: Nest's shutdown hooks stop the app on it) starts V8's CPU profiler, the next writes the profile to BENCH_PROFILE_DIR/<script>-<pid>.cpuprofile
+// (read it with bench/lib/cpuprofile-top.ts or Chrome's DevTools). Plain JS: it runs before ts-node or tsc output.
+const { Session } = require('node:inspector');
+const { writeFileSync } = require('node:fs');
+const { join, basename, dirname } = require('node:path');
+
+const dir = process.env.BENCH_PROFILE_DIR;
+if (dir) {
+  const session = new Session();
+  session.connect();
+  let running = false;
+  const name = `${basename(dirname(dirname(process.argv[1] ?? 'node')))}-${process.pid}`;
+  process.on('SIGWINCH', () => {
+    if (!running) {
+      running = true;
+      session.post('Profiler.enable', () => session.post('Profiler.start'));
+      return;
+    }
+    running = false;
+    session.post('Profiler.stop', (err, result) => {
+      if (!err) writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(result.profile));
+    });
+  });
+}
