@@ -10,6 +10,8 @@ export interface LoadResult {
   rps: number;
   p50: number;
   p99: number;
+  /** response body bytes, on average */
+  bodyBytes: number;
 }
 
 export const percentile = (sorted: number[], p: number): number =>
@@ -35,6 +37,7 @@ export async function load(
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies: number[] = [];
   let errors = 0;
+  let bytes = 0;
   const deadline = Date.now() + seconds * 1000;
   const statuses: Record<string, number> = {};
   const once = (worker: number, n: number) =>
@@ -45,7 +48,7 @@ export async function load(
         options.url?.(worker) ?? url,
         { agent, method: options.method ?? 'GET', headers: body ? { ...headers, 'Content-Type': 'application/json' } : headers },
         (res) => {
-          res.resume();
+          res.on('data', (chunk: Buffer) => (bytes += chunk.length));
           res.on('end', () => {
             latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
             if (res.statusCode !== 200) errors++;
@@ -75,11 +78,15 @@ export async function load(
     rps: latencies.length / elapsed,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
+    bodyBytes: latencies.length ? bytes / latencies.length : 0,
   };
 }
 
 export function printTable(rows: LoadResult[]): void {
   const fmt = (n: number, d = 1) => n.toFixed(d).padStart(9);
-  process.stdout.write(`${'scenario'.padEnd(34)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(9)}\n`);
-  for (const r of rows) process.stdout.write(`${r.name.padEnd(34)}${fmt(r.rps, 0)}${fmt(r.p50, 2)}${fmt(r.p99, 2)}${String(r.errors).padStart(9)}\n`);
+  process.stdout.write(
+    `${'scenario'.padEnd(34)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(9)}${'body B'.padStart(9)}\n`,
+  );
+  for (const r of rows)
+    process.stdout.write(`${r.name.padEnd(34)}${fmt(r.rps, 0)}${fmt(r.p50, 2)}${fmt(r.p99, 2)}${String(r.errors).padStart(9)}${fmt(r.bodyBytes, 0)}\n`);
 }
