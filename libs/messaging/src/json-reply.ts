@@ -1,7 +1,8 @@
 /**
  * A reply a handler has already serialized as JSON (e.g. a page it keeps serialized): the service's NATS
- * serializer writes it into the reply as it is (`JsonReplySerializer`, microservice.ts), and a caller that forwards it (`RpcClient.requestJson`) takes
- * its bytes without parsing them. Anything else that serializes it gets the value (`toJSON`).
+ * serializer writes it into the reply as it is (`JsonReplySerializer`, microservice.ts), and a caller that
+ * forwards it (`RpcClient.requestJson`) takes its bytes without parsing them. Anything else that serializes it
+ * gets the value (`toJSON`).
  */
 export class JsonText {
   constructor(readonly json: string) {}
