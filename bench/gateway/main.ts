@@ -153,8 +153,14 @@ async function main() {
     process.stdout.write(`durable consumers caught up ${(lagWaited / 1000).toFixed(1)} s after the warm-up\n\n`);
     // what the stack spends with no request at all (sweeps, leases, snapshot schedules): every row below pays it too
     const idleBefore = cpuByKind();
+    const idleMongoBefore = await mongoCount();
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const idle = cpuSpent(idleBefore, cpuByKind());
+    const idleMongo = [...(await mongoCount())]
+      .map(([command, count]) => [command, (count - (idleMongoBefore.get(command) ?? 0)) / seconds] as const)
+      .filter(([, perSecond]) => perSecond > 0)
+      .map(([command, perSecond]) => `${command} ${perSecond.toFixed(1)}`)
+      .join(', ');
     const health = await measure('GET /health', `${base}/health`, concurrency, {}, {});
     await measure('GET /api/v1/me (API token)', `${base}/api/v1/me`, concurrency);
     await measure('GET /api/v1/me (session)', `${base}/api/v1/me`, concurrency, {}, { Authorization: `Bearer ${session}` });
@@ -193,6 +199,7 @@ async function main() {
         `${result.name.padEnd(34)}${(result.rps / health.rps).toFixed(2).padStart(9)}${per.nats.toFixed(2).padStart(10)}${per.jsApi.toFixed(2).padStart(12)}${per.mongo.toFixed(2).padStart(11)}  ${JSON.stringify(result.statuses)}\n`,
       );
     process.stdout.write(`\nMongoDB commands per request, by command (counted over the row: background work included)\n`);
+    process.stdout.write(`${'idle, commands per second'.padEnd(34)}${idleMongo || '-'}\n`);
     for (const { result, mongoBy } of rows) process.stdout.write(`${result.name.padEnd(34)}${mongoBy || '-'}\n`);
     const kinds = ['gateway', 'identity', 'membership', 'authorization', 'audit-log', 'nats-server', 'ferretdb', 'load generator'];
     const width = (k: string) => Math.max(14, k.length + 2);
