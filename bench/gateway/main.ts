@@ -297,7 +297,7 @@ function printRoleChangeTimes(before: Series, after: Series, requests: number): 
   process.stdout.write(`${rows.join('\n')}\n(membership_organization_batch_commands: mean = commands per batch)\n`);
 }
 
-/** Requests to services and to the JetStream API seen on the server (the wildcard `>` sees every subject of the account). */
+/** Requests to services and to the JetStream API seen on the server (every request subject of the account). */
 function countNats(nc: NatsConnection): Counters {
   const c: Counters = { nats: 0, jsApi: 0, mongo: 0 };
   // requests only, never '>': a copy of every reply (a page of people is ~20 KB) and of every event delivered would

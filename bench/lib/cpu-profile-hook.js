@@ -1,6 +1,7 @@
 // Preloaded into the stack's processes by a benchmark that profiles (BENCH_PROFILE, bench/gateway): the first
-// SIGWINCH (not SIGUSR2: Nest's shutdown hooks stop the app on it) starts V8's CPU profiler, the next writes the profile to BENCH_PROFILE_DIR/<script>-<pid>.cpuprofile
-// (read it with bench/lib/cpuprofile-top.ts or Chrome's DevTools). Plain JS: it runs before ts-node or tsc output.
+// SIGWINCH (not SIGUSR2: Nest's shutdown hooks stop the app on it) starts V8's CPU profiler, the next writes the
+// profile to BENCH_PROFILE_DIR/<service>-<pid>.cpuprofile (read it with bench/lib/cpuprofile-top.ts or Chrome's
+// DevTools). Plain JS: it is loaded by NODE_OPTIONS, before any TypeScript tooling.
 const { Session } = require('node:inspector');
 const { writeFileSync } = require('node:fs');
 const { join, basename, dirname } = require('node:path');
