@@ -181,7 +181,8 @@ const pageCaches = new WeakMap<PeopleModel, { changes: number; chars: number; pa
 export function listPeopleJson(m: PeopleModel, req: ListPeopleRequest): JsonText {
   let cache = pageCaches.get(m);
   if (cache?.changes !== m.changes) pageCaches.set(m, (cache = { changes: m.changes, chars: 0, pages: new Map() }));
-  const key = JSON.stringify([req.organizationId, req.limit, req.cursor, req.search, req.type, req.roleId]);
+  // the search as `listPeople` reads it: "Maria " and "maria" are one page
+  const key = JSON.stringify([req.organizationId, req.limit, req.cursor, req.search?.trim().toLowerCase(), req.type, req.roleId]);
   const kept = cache.pages.get(key);
   if (kept) return kept;
   const page = new JsonText(JSON.stringify(listPeople(m, req)));
