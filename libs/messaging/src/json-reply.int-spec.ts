@@ -11,7 +11,8 @@ import { rpcClient } from './rpc-client';
 
 /**
  * A service's `JsonText` reply through Nest's NATS server (the services' own strategy) and a real nats-server:
- * `requestJson` forwards its bytes exactly, `request` reads it as any reply, and the other replies still work.
+ * `requestJson` forwards its bytes exactly, `request` reads it as any reply, and the other replies still work;
+ * a reply too large for one message is an error at once.
  */
 describe('JsonText replies over NATS (real broker, the services’ NATS server strategy)', () => {
   let nc: NatsConnection;
@@ -22,6 +23,7 @@ describe('JsonText replies over NATS (real broker, the services’ NATS server s
   const kept = qrySubject('identity', 'json-reply-kept');
   const plain = qrySubject('identity', 'json-reply-plain');
   const failing = qrySubject('identity', 'json-reply-failing');
+  const huge = qrySubject('identity', 'json-reply-huge');
 
   beforeAll(async () => {
     const natsUrl = requireInfraEnv().natsUrl;
@@ -30,6 +32,7 @@ describe('JsonText replies over NATS (real broker, the services’ NATS server s
     server.addHandler(plain, async () => page);
     // an error reply as a service's exception filter makes it (an observable that fails with the error's reply)
     server.addHandler(failing, async () => throwError(() => new DomainError('NOT_FOUND', 'no such page').toReply()));
+    server.addHandler(huge, async () => ({ text: 'x'.repeat(2 * 1024 * 1024) }));
     await new Promise<void>((resolve, reject) => server.listen((err?: unknown) => (err ? reject(err as Error) : resolve())));
     nc = await connectNats(natsUrl, 'json-reply-test');
     rpcClient(nc, { naming: testNaming() });
@@ -45,6 +48,12 @@ describe('JsonText replies over NATS (real broker, the services’ NATS server s
     const bytes = await rpcClient(nc).requestJson(kept, message());
     expect(bytes.toString('utf8')).toBe(text);
     expect(await rpcClient(nc).request(kept, message())).toEqual(page);
+  });
+
+  it('a reply larger than the server takes in one message is an error reply at once, not a timeout', async () => {
+    const started = Date.now();
+    await expect(rpcClient(nc).request(huge, message(), 10_000)).rejects.toMatchObject({ code: 'INTERNAL' });
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('serializes a reply that was not kept as JSON, and an error reply is still an error', async () => {

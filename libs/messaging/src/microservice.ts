@@ -1,6 +1,6 @@
-import { ServerNats, type CustomStrategy } from '@nestjs/microservices';
-import type { Msg, NatsConnection, SubscriptionOptions } from 'nats';
-import type { Naming, ServiceName } from '@app/contracts';
+import { ServerNats, type CustomStrategy, type NatsContext } from '@nestjs/microservices';
+import { ErrorCode as NatsErrorCode, type Msg, type NatsConnection, type NatsError, type SubscriptionOptions } from 'nats';
+import { ErrorCode, type Naming, type ServiceName } from '@app/contracts';
 // not exported by the package's index (Nest 11); the class its NATS server uses by default
 import { NatsRecordSerializer } from '@nestjs/microservices/serializers/nats-record.serializer';
 import { JsonText, jsonReplyPrefix } from './json-reply';
@@ -27,6 +27,23 @@ export class PrefixedServerNats extends ServerNats {
     // the message as it arrived, but with the subject the code knows (NatsContext.getSubject() reads it)
     const local: Msg = Object.create(natsMsg, { subject: { value: this.naming.local(natsMsg.subject) } });
     return super.handleMessage(channel, local);
+  }
+
+  /**
+   * Nest's reply, but one larger than the server takes in a message (max_payload) is answered as an error at once
+   * (INTERNAL, logged) instead of failing inside Nest and leaving the caller to time out.
+   */
+  override getPublisher(natsMsg: Msg, id: string, ctx: NatsContext): (response: unknown) => unknown {
+    const publish = super.getPublisher(natsMsg, id, ctx);
+    return (response: unknown) => {
+      try {
+        return publish(response);
+      } catch (err) {
+        if ((err as NatsError).code !== NatsErrorCode.MaxPayloadExceeded) throw err;
+        this.logger.error(`the answer to ${natsMsg.subject} is larger than the server takes in one message (max_payload)`);
+        return publish({ err: { code: ErrorCode.INTERNAL, message: 'the answer is larger than one message can carry' }, isDisposed: true });
+      }
+    };
   }
 }
 

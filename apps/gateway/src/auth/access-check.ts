@@ -12,7 +12,8 @@ const TOKEN_WAIT_MS = 3000;
 /**
  * Whether `userId` is a member of the organization (and `projectId` in it) and holds each permission, decided by
  * the gateway's access index (access-index.ts) as authorization's check decides it, on the state as of the
- * request's read index and the caller's writes. Not a member, or ids that are not UUIDs: `member: false`.
+ * request's read index and the caller's writes. Not a member, or ids that are not UUIDs: `member: false`. An
+ * organization too large for the index (`AccessIndex.isRemote`) is checked by authorization (one hop).
  */
 export async function checkAccess(
   verified: VerifiedTokens,
@@ -25,6 +26,9 @@ export async function checkAccess(
   const load = (atLeast: number) =>
     services.call<OrgAccessReply<OrgAccessSnapshot>>(AuthorizationSubjects.orgAccess(), { organizationId: q.organizationId, atLeast }, req);
   await verified.access.load(q.organizationId, load, req.ctx.readIndex);
+  // too large to keep here: authorization decides, as of the read index and the caller's writes (named in the meta)
+  if (verified.access.isRemote(q.organizationId))
+    return services.call<CheckPermissionsReply>(AuthorizationSubjects.check(), { ...q, atLeast: req.ctx.readIndex }, req);
   const positions = (services.afterOf(req) ?? []).flatMap((t) => parseConsistencyToken(t) ?? []);
   if (positions.length && !(await verified.access.reflects(q.organizationId, positions, TOKEN_WAIT_MS)))
     throw new ServiceError({ code: ErrorCode.SERVICE_UNAVAILABLE, message: 'the access index did not catch up in time' });

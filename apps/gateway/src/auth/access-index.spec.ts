@@ -53,6 +53,26 @@ describe('AccessIndex (the gateway decides checks from it)', () => {
     expect(index.find(org)!.streamVersion).toBe(6);
   });
 
+  it('an organization too large to load is remote: nothing kept, its events ignored, asked of authorization until dropped', async () => {
+    const h = orgHistory().created(owner).memberAdded(ann, 'member');
+    const org = h.organizationId;
+    const index = new AccessIndex(() => undefined, 1);
+    let loads = 0;
+    const tooLarge = async (): Promise<OrgAccessReply<OrgAccessSnapshot>> => (loads++, { sequence: 2, snapshot: null, tooLarge: true });
+    await index.load(org, tooLarge);
+    expect(index.isRemote(org)).toBe(true);
+    expect(index.find(org)).toBeUndefined();
+    h.assigned('user', ann, h.role('admin'));
+    expect(() => index.ingest(h.events[2], 3)).not.toThrow();
+    await index.load(org, tooLarge); // kept as remote: not asked again
+    expect(loads).toBe(1);
+    // dropped (another organization took its place), then loaded again: asked again
+    await index.load(orgHistory().created(owner).organizationId, async () => ({ sequence: 3, snapshot: null }));
+    expect(index.isRemote(org)).toBe(false);
+    await index.load(org, tooLarge);
+    expect(loads).toBe(2);
+  });
+
   it('a failed load is forgotten (the next request loads again); an organization without events is nobody’s', async () => {
     const h = orgHistory().created(owner);
     const index = new AccessIndex(() => undefined);

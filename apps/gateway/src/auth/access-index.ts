@@ -11,7 +11,9 @@ interface Entry {
   from: number;
   /** while loading: the organization's events that arrived meanwhile, applied after the state if newer than it */
   held?: Array<{ event: CatalogueEvent; sequence: number }>;
-  loading?: Promise<OrgAccess>;
+  loading?: Promise<OrgAccess | undefined>;
+  /** too large to load (authorization's `tooLarge`): its checks are asked of authorization (`isRemote`) */
+  remote?: boolean;
 }
 
 /**
@@ -20,7 +22,8 @@ interface Entry {
  * at least what this index has seen) and kept true by the membership and authorization events the gateway's
  * consumer reads anyway for its token cache. A guarded request is decided here, by the same `OrgAccess` that
  * authorization folds, once the consumer applied the request's read index — no hop. At most `maxOrganizations`
- * are kept; the least recently used one is dropped (and loaded again when needed).
+ * are kept; the least recently used one is dropped (and loaded again when needed). An organization whose state
+ * does not fit in one NATS message is not kept: its entry says so, and its checks go to authorization.
  */
 export class AccessIndex {
   private readonly orgs = new Map<string, Entry>();
@@ -41,7 +44,7 @@ export class AccessIndex {
     const entry = id === undefined ? undefined : this.orgs.get(id);
     if (!entry) return;
     if (entry.held) entry.held.push({ event, sequence });
-    else if (sequence > entry.from)
+    else if (!entry.remote && sequence > entry.from)
       try {
         entry.org!.apply(event);
       } catch {
@@ -65,6 +68,10 @@ export class AccessIndex {
     const created: Entry = { from: 0, held: [] };
     created.loading = load(Math.max(this.seen, readIndex))
       .then((reply) => {
+        if (reply.tooLarge) {
+          Object.assign(created, { remote: true, held: undefined, loading: undefined });
+          return undefined;
+        }
         const org = reply.snapshot ? OrgAccess.fromSnapshot(reply.snapshot) : new OrgAccess(organizationId);
         for (const { event, sequence } of created.held!) if (sequence > reply.sequence) org.apply(event);
         Object.assign(created, { org, from: reply.sequence, held: undefined, loading: undefined });
@@ -78,6 +85,14 @@ export class AccessIndex {
     this.orgs.set(organizationId, created);
     this.evict();
     await created.loading;
+  }
+
+  /**
+   * Whether the organization is too large to keep here (its state does not fit in one NATS message): its checks
+   * are authorization's (`qry.authorization.check`, one hop). It stays so until it is dropped from the index.
+   */
+  isRemote(organizationId: string): boolean {
+    return this.orgs.get(organizationId)?.remote === true;
   }
 
   /** The organization's state if it is loaded and has seen an event. */

@@ -28,6 +28,7 @@ class Routes {
 function fakeVerified(answer: (req: CheckPermissionsRequest) => CheckPermissionsReply, asked: unknown[]): VerifiedTokens {
   const access = {
     load: async () => undefined,
+    isRemote: () => false,
     reflects: async () => true,
     find: (organizationId: string) => ({
       check: (userId: string, projectId: string | null, permissions: string[]) => {

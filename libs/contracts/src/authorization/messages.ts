@@ -70,8 +70,13 @@ export type OrgAccessRequest = Static<typeof OrgAccessRequest>;
 export interface OrgAccessReply<S = unknown> {
   /** the events stream's sequence the state reflects (≥ the request's `atLeast`) */
   sequence: number;
-  /** null: no event of the organization up to `sequence` */
+  /** null: no event of the organization up to `sequence`, or `tooLarge` */
   snapshot: S | null;
+  /**
+   * the state does not fit in one NATS message (the server's max_payload: 1 MiB by default, about 6,000 members):
+   * the gateway asks `check` for this organization instead of keeping it
+   */
+  tooLarge?: true;
 }
 
 export interface CheckPermissionsReply {

@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { JSONCodec, type NatsConnection } from 'nats';
+import { builtInRoleId, catalogueEvent, eventMetadata, evtSubject, systemMeta, type DomainEvent } from '@app/contracts';
+import { testNats, testNaming } from '@app/testing';
+import { BOOTSTRAP_TOKEN, startSystem, type RunningSystem } from './support/system';
+
+/** More members than one NATS message (1 MiB by default) can carry the access state of (about 6,000). */
+const MEMBERS = 8000;
+
+/**
+ * An organization whose access state does not fit in one NATS message: the gateway cannot load it into its
+ * access index (authorization answers `tooLarge`), so its guarded requests are checked by authorization, one hop
+ * each, with the same answers (docs/architecture.md "Checks at the gateway").
+ */
+describe('a large organization (its access state is larger than a NATS message)', () => {
+  let system: RunningSystem;
+  let nc: NatsConnection;
+  const admin = { Authorization: `Bearer ${BOOTSTRAP_TOKEN}` };
+  let org = '';
+  const userIdOf = (i: number) => `${org.slice(0, 24)}${String(i).padStart(12, '0')}`;
+
+  beforeAll(async () => {
+    system = await startSystem();
+    nc = await testNats();
+    const http = request(system.baseUrl);
+    org = (await http.post('/api/v1/organizations').set(admin).send({ name: 'Large Org' }).expect(201)).body.id;
+    // the audit log would write an entry per member meanwhile: not what this file is about
+    await system.stopService('audit-log');
+    // members joined as membership publishes them (not through the API: 8,000 commands would take minutes here);
+    // no guarded request before, so the gateway first loads the organization at its full size
+    const js = nc.jetstream();
+    const codec = JSONCodec();
+    const meta = eventMetadata(systemMeta(randomUUID()));
+    const member = builtInRoleId(org, 'member');
+    for (let from = 0; from < MEMBERS; from += 500) {
+      await Promise.all(
+        Array.from({ length: 500 }, (_, k) => {
+          const i = from + k;
+          const event: DomainEvent = {
+            id: randomUUID(),
+            type: 'organization.member-added',
+            version: 1,
+            streamId: `organization-${org}`,
+            streamVersion: 1000 + i,
+            service: 'membership',
+            occurredAt: new Date().toISOString(),
+            organizationId: org,
+            data: { organizationId: org, userId: userIdOf(i), username: `large.member.${i}`, roleId: member, via: 'account' },
+            metadata: meta,
+          };
+          const subject = testNaming().subject(evtSubject('membership', event.type, event.version));
+          return js.publish(subject, codec.encode(catalogueEvent(event)), { msgID: event.id });
+        }),
+      );
+    }
+  }, 120_000);
+  afterAll(async () => {
+    await nc?.close();
+    await system?.close();
+  });
+
+  it('its guarded routes answer as for any organization: the people list, a member’s permissions, a stranger 404', async () => {
+    const http = request(system.baseUrl);
+    const people = await http.get(`/api/v1/organizations/${org}/people?search=large.member.7999`).set(admin);
+    expect({ status: people.status, ids: people.body.items?.map((p: { id: string }) => p.id) }).toEqual({ status: 200, ids: [userIdOf(MEMBERS - 1)] });
+    const check = (userId: string) =>
+      http
+        .post(`/api/v1/organizations/${org}/permissions/check`)
+        .set(admin)
+        .send({ userId, permissions: ['organization.view', 'organization.people.manage'] });
+    const last = await check(userIdOf(MEMBERS - 1));
+    expect({ status: last.status, body: last.body }).toEqual({
+      status: 200,
+      body: { allowed: { 'organization.view': true, 'organization.people.manage': false } },
+    });
+    expect((await check(randomUUID())).status).toBe(404);
+    // the caller is the owner: may manage people
+    const own = await http
+      .post(`/api/v1/organizations/${org}/permissions/check`)
+      .set(admin)
+      .send({ permissions: ['organization.people.manage'] });
+    expect({ status: own.status, body: own.body }).toEqual({ status: 200, body: { allowed: { 'organization.people.manage': true } } });
+  }, 60_000);
+});
