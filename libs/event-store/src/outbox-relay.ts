@@ -1,6 +1,7 @@
 import type { Collection } from 'mongodb';
 import { JSONCodec, headers, type JetStreamClient, type NatsConnection, type PubAck } from 'nats';
 import { evtSubject, type DomainEvent, type Naming, type ServiceName } from '@app/contracts';
+import { maxPayload } from '@app/messaging';
 import { OUTBOX_POSITIONS, OUTBOX_SWEEP, type CommitDocument, type OutboxPosition, type OutboxSweepCheckpoint } from './commit';
 import { duplicateKeyIndexes, isDuplicateKey } from './errors';
 
@@ -36,13 +37,6 @@ export const RELAY_BATCH_EVENTS = 256;
 const POSITIONS_DELAY_MS = 200;
 const DEFAULT_SWEEP_LOOKBACK_MS = 60_000;
 const SWEEP_ID = 'sweep';
-/** NATS's default max_payload, for when the client does not know the server's (not connected). */
-const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
-
-/** The server's max_payload as the client knows it (nats.js keeps its connection on the JetStream client). */
-function maxPayload(js: JetStreamClient): number {
-  return (js as JetStreamClient & { nc?: NatsConnection }).nc?.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
-}
 
 /** Commits from the first one up to the first gap in versions (a commit a concurrent query did not see yet). */
 function contiguous(list: CommitDocument[]): CommitDocument[] {
@@ -263,7 +257,8 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
       const events = pending.flatMap((c) => c.events.map(message));
       // An event NATS would refuse before sending is never put in a batch: the events after it would go out
       // and reach JetStream before it. The stream stops there.
-      const limit = maxPayload(js);
+      // the server's, as the client knows it (nats.js keeps its connection on the JetStream client)
+      const limit = maxPayload((js as JetStreamClient & { nc?: NatsConnection }).nc);
       const tooBig = events.findIndex((m) => m.bytes > limit);
       const sendable = tooBig < 0 ? events.length : tooBig;
       let acked = 0;

@@ -4,6 +4,12 @@ import { allDeadLettersSubject, allEventsSubject, deadLetterStreamName, eventsSt
 /** Duplicate window of the events stream: a re-published event id inside it is dropped by JetStream. */
 export const DUPLICATE_WINDOW_MS = 10 * 60_000;
 
+/** NATS's default max_payload, for when the client does not know the server's (not connected). */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
+/** The largest message the server takes (its max_payload), as the connection knows it. */
+export const maxPayload = (nc: Pick<NatsConnection, 'info'> | undefined): number => nc?.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+
 export async function connectNats(url: string, name: string): Promise<NatsConnection> {
   return connect({
     servers: url.split(','),

@@ -142,12 +142,15 @@ function personView(m: PeopleModel, org: Organization, p: Person): PersonView {
   };
 }
 
+/** The search as a list reads it: a prefix, case-insensitive ('' for none). */
+const searchOf = (req: ListPeopleRequest): string => req.search?.trim().toLowerCase() ?? '';
+
 /** One page of an organization's people and groups, in the order they joined, from memory. */
 export function listPeople(m: PeopleModel, req: ListPeopleRequest): Page<PersonView> {
   const org = organizationOf(m, req.organizationId);
   const limit = limitOf(req.limit);
   const after = decodeCursor(req.cursor);
-  const search = req.search?.trim().toLowerCase() ?? '';
+  const search = searchOf(req);
   const roleId = req.roleId;
   const viaGroups = roleId === undefined ? undefined : new Set([...org.groups.values()].filter((g) => g.roleId === roleId).map((g) => g.id));
   const fits = (p: Person) =>
@@ -181,8 +184,8 @@ const pageCaches = new WeakMap<PeopleModel, { changes: number; chars: number; pa
 export function listPeopleJson(m: PeopleModel, req: ListPeopleRequest): JsonText {
   let cache = pageCaches.get(m);
   if (cache?.changes !== m.changes) pageCaches.set(m, (cache = { changes: m.changes, chars: 0, pages: new Map() }));
-  // the search as `listPeople` reads it: "Maria " and "maria" are one page
-  const key = JSON.stringify([req.organizationId, req.limit, req.cursor, req.search?.trim().toLowerCase(), req.type, req.roleId]);
+  // "Maria " and "maria" are one page
+  const key = JSON.stringify([req.organizationId, req.limit, req.cursor, searchOf(req), req.type, req.roleId]);
   const kept = cache.pages.get(key);
   if (kept) return kept;
   const page = new JsonText(JSON.stringify(listPeople(m, req)));

@@ -3,18 +3,16 @@ import { MessagePattern, Payload } from '@nestjs/microservices';
 import type { NatsConnection } from 'nats';
 import type { OrgAccessSnapshot } from '@app/access-model';
 import { AuthorizationSubjects, type Message, type OrgAccessReply, type OrgAccessRequest } from '@app/contracts';
-import { JsonText } from '@app/messaging';
+import { JsonText, maxPayload } from '@app/messaging';
 import { NATS_CONNECTION } from '@app/platform';
 import { ACCESS_VIEW } from '../../access/access.tokens';
 import type { AccessView } from '../../view/access-view';
 
-/** NATS's default max_payload, for when the connection does not know the server's. */
-const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 /** What the reply's envelope and headers may take besides the state. */
 const ENVELOPE_BYTES = 4096;
 
 /** The largest reply (its JSON, in bytes) the server takes in one message. */
-export const orgAccessBudget = (nc: Pick<NatsConnection, 'info'>): number => (nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD) - ENVELOPE_BYTES;
+export const orgAccessBudget = (nc: Pick<NatsConnection, 'info'>): number => maxPayload(nc) - ENVELOPE_BYTES;
 
 /**
  * One organization's state from the in-memory view, once the view applied `atLeast` (the gateway's position when
