@@ -23,7 +23,7 @@ export async function createGatewayApp(config: ServiceConfig<'gateway'>, logger:
   const begin = beginRequest();
   const adapter = new FastifyAdapter({
     // request.ip: X-Forwarded-For only through the proxies TRUST_PROXY trusts (false, a hop count or addresses)
-    trustProxy: config.TRUST_PROXY,
+    trustProxy: trustedProxies(config.TRUST_PROXY),
     bodyLimit: BODY_LIMIT_BYTES,
     // no Nest middleware: the edge below is Fastify hooks
     skipMiddie: true,
@@ -60,6 +60,13 @@ export async function createGatewayApp(config: ServiceConfig<'gateway'>, logger:
   }
   return configureGateway(app);
 }
+
+/**
+ * Fastify's `trustProxy` for TRUST_PROXY: a list of addresses as it is; a hop count as a function of the hop,
+ * trusting that many proxies next to the gateway, as Express and Fastify before 5.12 read a number (Fastify
+ * 5.12 makes a number trust no proxy at all).
+ */
+export const trustedProxies = (value: false | number | string[]) => (typeof value === 'number' ? (_address: string, hop: number) => hop < value : value);
 
 /** A request's start: its context and id (X-Request-Id on the answer). */
 function beginRequest() {

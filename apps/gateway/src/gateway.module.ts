@@ -22,6 +22,7 @@ import { ProjectsController } from './projects/projects.controller';
 import { PermissionGuard } from './auth/permission.guard';
 import { AUTHORIZATION_CONTROLLERS } from './access/authorization.controllers';
 import { AuditLogsController } from './audit-logs/audit-logs.controller';
+import { keepValidationMetadata } from './common/validation-metadata';
 
 /**
  * The `errors` of a refused body or query: one `{ field, message }` per broken rule. A required field that is
@@ -36,6 +37,8 @@ export function flatten(errors: ValidationError[], parent = ''): Array<{ field: 
     return [...own, ...flatten(e.children ?? [], field)];
   });
 }
+
+keepValidationMetadata();
 
 /** Strict bodies: unknown fields, wrong types and oversized strings are 400 VALIDATION_FAILED. */
 export const strictValidationPipe = new ValidationPipe({
