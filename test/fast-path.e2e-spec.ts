@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { connect, type NatsConnection } from 'nats';
-import { AuthorizationSubjects, builtInRoleId, eventsStreamName, IdentitySubjects } from '@app/contracts';
+import { AuthorizationSubjects, builtInRoleId, eventsStreamName, IdentitySubjects, MembershipSubjects } from '@app/contracts';
 import { requireInfraEnv, testNaming } from '@app/testing';
 import { BOOTSTRAP_TOKEN, eventually, natsQuery, startSystem, type RunningSystem } from './support/system';
 
@@ -249,6 +249,47 @@ describe('fast path: cached token verification, immediate revocation across gate
     // one per request (other services' own look-ups may add a few); two per request when membership looked again
     expect(count(info) - before).toBeGreaterThanOrEqual(10);
     expect(count(info) - before).toBeLessThan(15);
+  });
+
+  it('a people page kept by each gateway: asked of membership once, then dropped at once by a change through the other gateway', async () => {
+    const viewer = await account();
+    const other = await account();
+    await request(urls[0])
+      .put(`/api/v1/organizations/${org}/people/${viewer.userId}/role`)
+      .set(owner)
+      .send({ roleId: builtInRoleId(org, 'admin') })
+      .expect(200);
+    const list = async (url: string) =>
+      (await request(url).get(`/api/v1/organizations/${org}/people?limit=500`).set(auth(viewer.token)).expect(200)).body.items as Array<{
+        id: string;
+        name: string;
+      }>;
+    for (const url of urls)
+      await eventually(
+        async () => (await request(url).get(`/api/v1/organizations/${org}/people`).set(auth(viewer.token))).status === 200,
+        5000,
+        'the role change',
+      );
+    const listPeople = MembershipSubjects.listPeople();
+    await nc.flush();
+    const before = count(listPeople);
+    const first = await list(urls[0]);
+    for (let i = 0; i < 5; i++) for (const url of urls) expect(await list(url)).toEqual(first);
+    await nc.flush();
+    // one request to membership per gateway: the other nine lists were answered by the gateways
+    expect(count(listPeople) - before).toBe(2);
+
+    // a profile change through gateway 1 (identity answers once its event is published): read by gateway 0's next list
+    await request(urls[1]).patch('/api/v1/me').set(auth(other.token)).send({ name: 'Renamed Colleague' }).expect(200);
+    expect((await list(urls[0])).find((p) => p.id === other.userId)?.name).toBe('Renamed Colleague');
+    // a member removed through gateway 0 (a revocation: answered once published): gone from gateway 1's next list
+    await list(urls[1]);
+    await request(urls[0]).delete(`/api/v1/organizations/${org}/people/${other.userId}`).set(owner).expect(204);
+    expect((await list(urls[1])).map((p) => p.id)).not.toContain(other.userId);
+    // the viewer's own write (its consistency token) is in its next list, whichever gateway kept a page
+    await list(urls[0]);
+    const group = (await request(urls[0]).post(`/api/v1/organizations/${org}/groups`).set(auth(viewer.token)).send({ name: 'Kept Pages' }).expect(201)).body.id;
+    expect((await list(urls[0])).map((p) => p.id)).toContain(group);
   });
 
   it('a role change takes the custom roles from membership’s view of the role events, not from a request to authorization', async () => {

@@ -4,6 +4,7 @@ import { consumeEvents, streamLastSequence, waitUntilApplied, type ConsumerLogge
 import { jetStreamManager, retryTransient } from '@app/messaging';
 import { invalidationOf, TokenCache, tokenKey } from './token-cache';
 import { AccessIndex } from './access-index';
+import { PeoplePages } from '../organizations/people-pages';
 
 export const VERIFIED_TOKENS = Symbol('VERIFIED_TOKENS');
 
@@ -21,6 +22,8 @@ export class VerifiedTokens {
   readonly cache: TokenCache;
   /** fed by the same consumer: the membership and authorization events (access-index.ts) */
   readonly access = new AccessIndex(() => this.consumer);
+  /** people pages as membership answered them, kept while no event may have changed them (fed by the same consumer) */
+  readonly people = new PeoplePages();
   private consumer?: EventConsumer;
   private jsm?: JetStreamManager;
 
@@ -53,6 +56,7 @@ export class VerifiedTokens {
           const inv = event?.service === 'identity' ? invalidationOf(event) : undefined;
           if (inv) this.cache.apply(inv, sequence);
           this.access.ingest(event, sequence);
+          this.people.ingest(event, sequence);
         }
       },
       logger: this.logger,

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiConflictResponse,
@@ -20,6 +20,7 @@ import {
   type ResetPasswordReply,
 } from '@app/contracts';
 import { AnyUser, RequirePermission } from '../auth/permission.decorator';
+import { VERIFIED_TOKENS, type VerifiedTokens } from '../auth/verified-tokens';
 import { JSON_CONTENT_TYPE, ServicesClient } from '../common/services.client';
 import type { GatewayRequest } from '../common/request-context';
 import { PathId } from '../common/path-id.pipe';
@@ -45,7 +46,10 @@ const withId = <T extends { userId: string }>(item: T): T & { id: string } => ({
 @ApiBearerAuth()
 @Controller('organizations')
 export class OrganizationsController {
-  constructor(private readonly services: ServicesClient) {}
+  constructor(
+    private readonly services: ServicesClient,
+    @Inject(VERIFIED_TOKENS) private readonly verified: VerifiedTokens,
+  ) {}
 
   @ApiOperation({ operationId: 'createOrganization', summary: 'Create an organization (you become its Owner)' })
   @Post()
@@ -76,14 +80,18 @@ export class OrganizationsController {
   @Get(':org/people')
   @RequirePermission('organization.people.view')
   @ApiOkResponse({ type: PeoplePage })
-  // membership's page as it sent it (it keeps pages serialized): forwarded, not parsed and serialized again
+  // membership's page as it sent it (it keeps pages serialized): forwarded, not parsed and serialized again, and
+  // kept here until an event may have changed it (people-pages.ts)
   @Header('Content-Type', JSON_CONTENT_TYPE)
-  people(@Param('org', PathId) org: string, @Query() query: ListPeopleQuery, @Req() req: GatewayRequest): Promise<Buffer> {
-    return this.services.callJson(
-      MembershipSubjects.listPeople(),
-      { organizationId: org, ...query, roleId: optionalRoleIdOf(org, query.roleId, 'organization') },
-      req,
-    );
+  async people(@Param('org', PathId) org: string, @Query() query: ListPeopleQuery, @Req() req: GatewayRequest): Promise<Buffer> {
+    const body = { organizationId: org, ...query, roleId: optionalRoleIdOf(org, query.roleId, 'organization') };
+    const key = JSON.stringify(body);
+    // a caller with writes of its own (consistency tokens) asks membership, which waits for them
+    const kept = this.services.afterOf(req) ? undefined : this.verified.people.get(key);
+    if (kept) return kept;
+    const page = await this.services.callJson(MembershipSubjects.listPeople(), body, req);
+    if (req.ctx.readIndex !== undefined) this.verified.people.put(key, org, page, req.ctx.readIndex);
+    return page;
   }
 
   @ApiOperation({ operationId: 'addPeople', summary: 'Add existing users by username or email' })

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { builtInRoleId, type CatalogueEvent } from '@app/contracts';
+import { builtInRoleId, EVENT_CATALOGUE, peoplePagesChangedBy, type CatalogueEvent } from '@app/contracts';
 import { getGroup, listPeople, listPeopleJson, myOrganizations } from './people.queries';
 import { applyPeopleEvent, emptyModel, modelFromSnapshot, snapshotOf, type PeopleModel } from './people.view';
 
@@ -385,5 +385,40 @@ describe('myOrganizations: pages by name', () => {
 
   it('a cursor this query did not make is VALIDATION_FAILED', () => {
     expect(() => myOrganizations(m, user, { limit: 2, cursor: 'bm90LWFuLW9yZw' })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+  });
+});
+
+describe('peoplePagesChangedBy (what the gateway drops its kept people pages on)', () => {
+  /** the least value of a JSON schema: every property, each of its first type or option, empty lists */
+  const least = (schema: Record<string, unknown>): unknown => {
+    if ('const' in schema) return schema.const;
+    if (Array.isArray(schema.enum)) return schema.enum[0];
+    const options = (schema.anyOf ?? schema.oneOf) as Array<Record<string, unknown>> | undefined;
+    if (options) return least(options[0]);
+    const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+    if (type === 'object')
+      return Object.fromEntries(Object.entries((schema.properties ?? {}) as Record<string, Record<string, unknown>>).map(([k, v]) => [k, least(v)]));
+    return { string: 'x', array: [], number: 0, integer: 0, boolean: false, null: null }[type as string];
+  };
+  // one event of every type of the catalogue, its data made from its own schema
+  const everyType = EVENT_CATALOGUE.map(
+    (d) => ({ ...(peopleEvent(d.type, least(d.data) as Record<string, unknown>) as object), service: d.service, version: d.version }) as CatalogueEvent,
+  );
+
+  it('names some page for every event the people view folds', () => {
+    const folded = everyType.filter((event) => {
+      const model = emptyModel();
+      applyPeopleEvent(model, event, 1);
+      return model.changes > 0;
+    });
+    expect(folded.length).toBeGreaterThan(20);
+    expect(folded.filter((event) => peoplePagesChangedBy(event) === undefined).map((e) => `${e.service}/${e.type}`)).toEqual([]);
+  });
+
+  it('names the organization of an organization-scoped event, every organization for a profile, none for a token', () => {
+    const org = randomUUID();
+    expect(peoplePagesChangedBy({ ...peopleEvent('organization.member-added', { userId: 'u' }, org), service: 'membership' } as CatalogueEvent)).toBe(org);
+    expect(peoplePagesChangedBy({ ...peopleEvent('user.email-changed', { userId: 'u', email: 'a@b.c' }), service: 'identity' } as CatalogueEvent)).toBe('all');
+    expect(peoplePagesChangedBy({ ...peopleEvent('user.api-token-reset', { userId: 'u' }), service: 'identity' } as CatalogueEvent)).toBeUndefined();
   });
 });
