@@ -13,7 +13,7 @@
  *
  *   npm run bench:gateway -- [seconds=10] [concurrency=32]
  *
- * BENCH_PROFILE=<text>: the rows whose name contains it are CPU-profiled in every service (V8's profiler, started
+ * BENCH_PROFILE=<text>[|<text>…]: the rows whose name contains one of them are CPU-profiled in every service (V8's profiler, started
  * and stopped by SIGWINCH through bench/lib/cpu-profile-hook.js); the profiles go to a directory it prints, and
  * `bench/lib/cpuprofile-top.ts <file>` lists where the time went. A profiled row's figures are not comparable.
  *
@@ -93,7 +93,7 @@ async function main() {
   }
   /** starts or stops the services' profilers (cpu-profile-hook.js) around a row that matches BENCH_PROFILE */
   const toggleProfiles = (row: string) => {
-    if (profiled && row.includes(profiled)) for (const pid of servicePids()) process.kill(pid, 'SIGWINCH');
+    if (profiled && profiled.split('|').some((p) => row.includes(p))) for (const pid of servicePids()) process.kill(pid, 'SIGWINCH');
   };
   const mongo = await MongoClient.connect(mongoUrl);
   const nc = await connect({ servers: natsUrl });

@@ -1,6 +1,6 @@
 // Preloaded into the stack's processes by a benchmark that profiles (BENCH_PROFILE, bench/gateway): the first
 // SIGWINCH (not SIGUSR2: Nest's shutdown hooks stop the app on it) starts V8's CPU profiler, the next writes the
-// profile to BENCH_PROFILE_DIR/<service>-<pid>.cpuprofile (read it with bench/lib/cpuprofile-top.ts or Chrome's
+// profile to BENCH_PROFILE_DIR/<service>-<pid>[-<n>].cpuprofile, n counting the profiles after the first (read it with bench/lib/cpuprofile-top.ts or Chrome's
 // DevTools). Plain JS: it is loaded by NODE_OPTIONS, before any TypeScript tooling.
 const { Session } = require('node:inspector');
 const { writeFileSync } = require('node:fs');
@@ -11,6 +11,7 @@ if (dir) {
   const session = new Session();
   session.connect();
   let running = false;
+  let written = 0;
   const name = `${basename(dirname(dirname(process.argv[1] ?? 'node')))}-${process.pid}`;
   process.on('SIGWINCH', () => {
     if (!running) {
@@ -20,7 +21,7 @@ if (dir) {
     }
     running = false;
     session.post('Profiler.stop', (err, result) => {
-      if (!err) writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(result.profile));
+      if (!err) writeFileSync(join(dir, `${name}${written++ ? `-${written}` : ''}.cpuprofile`), JSON.stringify(result.profile));
     });
   });
 }
