@@ -34,6 +34,13 @@ describe('PeoplePages (people pages kept at the gateway)', () => {
     }
   });
 
+  it('drops every page, and does not throw, on an event it cannot read', () => {
+    const pages = new PeoplePages();
+    pages.put('k', 'a', page('p1'), 10);
+    expect(() => pages.ingest({ service: 'membership', type: 'organization.member-added', data: null } as unknown as CatalogueEvent, 11)).not.toThrow();
+    expect(pages.get('k')).toBeUndefined();
+  });
+
   it('does not answer a page whose request read the stream before a change the consumer applied meanwhile', () => {
     const pages = new PeoplePages();
     pages.ingest(memberAdded('a'), 12); // applied while membership answered a request of read index 10

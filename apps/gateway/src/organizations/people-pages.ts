@@ -27,7 +27,12 @@ export class PeoplePages {
 
   /** Every event the gateway's consumer applies, in stream order (`undefined`: not read, changes no page). */
   ingest(event: CatalogueEvent | undefined, sequence: number): void {
-    const changed = event && peoplePagesChangedBy(event);
+    let changed: string | undefined;
+    try {
+      changed = event && peoplePagesChangedBy(event);
+    } catch {
+      changed = 'all'; // never in the way of the token cache, which the same consumer feeds
+    }
     if (changed === 'all') this.allChangedAt = sequence;
     else if (changed !== undefined) this.changedAt.set(changed, sequence);
   }
