@@ -5,3 +5,4 @@ export * from './meta.guard';
 export * from './rpc-client';
 export * from './message-contract.guard';
 export * from './json-reply';
+export * from './large-replies';

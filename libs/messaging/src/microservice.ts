@@ -4,6 +4,7 @@ import { ErrorCode, type Naming, type ServiceName } from '@app/contracts';
 // not exported by the package's index (Nest 11); the class its NATS server uses by default
 import { NatsRecordSerializer } from '@nestjs/microservices/serializers/nats-record.serializer';
 import { JsonText, jsonReplyPrefix } from './json-reply';
+import { largeReplies, storeLargeReply } from './large-replies';
 
 /**
  * Nest's NATS server in one installation's namespace: each pattern registered by a `@MessagePattern` (a subject
@@ -15,6 +16,8 @@ export class PrefixedServerNats extends ServerNats {
   constructor(
     options: ConstructorParameters<typeof ServerNats>[0],
     private readonly naming: Naming,
+    /** of the large-replies store, as of the installation's streams (NATS_STREAM_REPLICAS) */
+    private readonly replicas = 1,
   ) {
     super(options);
   }
@@ -30,8 +33,9 @@ export class PrefixedServerNats extends ServerNats {
   }
 
   /**
-   * Nest's reply, but one larger than the server takes in a message (max_payload) is answered as an error at once
-   * (INTERNAL, logged) instead of failing inside Nest and leaving the caller to time out.
+   * Nest's reply, but one larger than the server takes in a message (max_payload) goes into the large-replies
+   * object store and the caller gets a message naming it (large-replies.ts); if that fails too, an `INTERNAL`
+   * error reply at once (logged) instead of leaving the caller to time out.
    */
   override getPublisher(natsMsg: Msg, id: string, ctx: NatsContext): (response: unknown) => unknown {
     const publish = super.getPublisher(natsMsg, id, ctx);
@@ -40,10 +44,20 @@ export class PrefixedServerNats extends ServerNats {
         return publish(response);
       } catch (err) {
         if ((err as NatsError).code !== NatsErrorCode.MaxPayloadExceeded) throw err;
-        this.logger.error(`the answer to ${natsMsg.subject} is larger than the server takes in one message (max_payload)`);
-        return publish({ err: { code: ErrorCode.INTERNAL, message: 'the answer is larger than one message can carry' }, isDisposed: true });
+        void this.publishLarge(natsMsg, response as { id: string }).catch((failed: Error) => {
+          this.logger.error(`the answer to ${natsMsg.subject} is larger than one message and could not be stored: ${failed.message}`);
+          publish({ err: { code: ErrorCode.INTERNAL, message: 'the answer is larger than one message can carry' }, isDisposed: true });
+        });
       }
     };
+  }
+
+  private async publishLarge(natsMsg: Msg, packet: { id: string }): Promise<void> {
+    // Nest's publisher has set the packet's id before it failed
+    const { data } = this.serializer.serialize(packet) as { data: Uint8Array };
+    const store = await largeReplies(this.unwrap<NatsConnection>(), this.naming, this.replicas);
+    const marker = await storeLargeReply(store, packet.id, data);
+    natsMsg.respond(marker.data, { headers: marker.headers });
   }
 }
 
@@ -63,7 +77,7 @@ export class JsonReplySerializer extends NatsRecordSerializer {
  * namespace (`naming`, from its configuration), in a queue group named after the service (also namespaced), so
  * replicas share the load. Replies are Nest's, but a `JsonText` one is written as it is (json-reply.ts).
  */
-export function natsMicroserviceOptions(service: ServiceName, natsUrl: string, naming: Naming): CustomStrategy {
+export function natsMicroserviceOptions(service: ServiceName, natsUrl: string, naming: Naming, replicas = 1): CustomStrategy {
   return {
     strategy: new PrefixedServerNats(
       {
@@ -75,6 +89,7 @@ export function natsMicroserviceOptions(service: ServiceName, natsUrl: string, n
         serializer: new JsonReplySerializer(),
       },
       naming,
+      replicas,
     ),
   };
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode as NatsErrorCode, Events, JSONCodec, type NatsConnection, type NatsError } from 'nats';
 import { DomainError, ErrorCode, isErrorReply, type CommandMeta, type Message, type Naming } from '@app/contracts';
 import { jsonResponseOf } from './json-reply';
+import { replyBytes } from './large-replies';
 
 /**
  * The request itself failed (not a service's error reply): `SERVICE_UNAVAILABLE` when nothing was done — not
@@ -122,7 +123,8 @@ function createRpcClient(nc: NatsConnection): RpcClient {
     const id = randomUUID();
     try {
       const wire = namings.get(nc)?.subject(subject) ?? subject;
-      return [(await nc.request(wire, codec.encode({ pattern: wire, id, data: message }), { timeout: timeoutMs })).data, id];
+      const reply = await nc.request(wire, codec.encode({ pattern: wire, id, data: message }), { timeout: timeoutMs });
+      return [await replyBytes(nc, namings.get(nc), reply), id];
     } catch (err) {
       throw failure(subject, err as NatsError);
     }

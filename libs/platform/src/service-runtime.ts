@@ -80,7 +80,7 @@ export async function startService(
     class ServiceRootModule {}
 
     app = await NestFactory.createMicroservice(ServiceRootModule, {
-      ...natsMicroserviceOptions(config.service, config.NATS_URL, connected.naming),
+      ...natsMicroserviceOptions(config.service, config.NATS_URL, connected.naming, config.NATS_STREAM_REPLICAS),
       logger: new PinoNestLogger(logger),
       abortOnError: false,
     });
