@@ -68,6 +68,9 @@ describe('JsonText replies over NATS (real broker, the services’ NATS server s
     const left = async () => (await store.list()).filter((o) => !o.deleted).length;
     for (let i = 0; i < 50 && (await left()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(await left()).toBe(0);
+    // the store's stream lost (a memory stream after a server restart): the next large reply opens it again
+    await (await jetStreamManager(nc)).streams.delete(`OBJ_${kvBucketName(testNaming(), 'LARGE_REPLIES')}`);
+    expect(await rpcClient(nc).request(huge, message(), 10_000)).toEqual({ text: 'x'.repeat(2 * 1024 * 1024) });
     // a caller that does not read the header gets an error reply, never the marker as a response
     const raw = await nc.request(testNaming().subject(huge), JSONCodec().encode({ pattern: testNaming().subject(huge), id: 'raw', data: message() }), {
       timeout: 10_000,

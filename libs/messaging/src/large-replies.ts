@@ -27,10 +27,24 @@ export function largeReplies(nc: NatsConnection, naming: Naming, replicas = 1): 
 
 const encoder = new TextEncoder();
 
-/** Stores `data` (a serialized reply) and returns the small message that stands for it: its bytes and headers. */
-export async function storeLargeReply(store: ObjectStore, id: string, data: Uint8Array): Promise<{ data: Uint8Array; headers: MsgHdrs }> {
+/**
+ * Stores `data` (a serialized reply) and returns the small message that stands for it: its bytes and headers.
+ * A store that fails (its stream lost, e.g. a memory stream after the server restarted) is opened again, once.
+ */
+export async function storeLargeReply(
+  nc: NatsConnection,
+  naming: Naming,
+  replicas: number,
+  id: string,
+  data: Uint8Array,
+): Promise<{ data: Uint8Array; headers: MsgHdrs }> {
   const name = randomUUID();
-  await store.putBlob({ name }, data);
+  try {
+    await (await largeReplies(nc, naming, replicas)).putBlob({ name }, data);
+  } catch {
+    stores.delete(nc);
+    await (await largeReplies(nc, naming, replicas)).putBlob({ name }, data);
+  }
   const h = headers();
   h.set(LARGE_REPLY_HEADER, name);
   const marker = { id, isDisposed: true, err: { code: ErrorCode.INTERNAL, message: `the answer is the object ${name} of the large-replies store` } };

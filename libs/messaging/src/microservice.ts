@@ -4,7 +4,7 @@ import { ErrorCode, type Naming, type ServiceName } from '@app/contracts';
 // not exported by the package's index (Nest 11); the class its NATS server uses by default
 import { NatsRecordSerializer } from '@nestjs/microservices/serializers/nats-record.serializer';
 import { JsonText, jsonReplyPrefix } from './json-reply';
-import { largeReplies, storeLargeReply } from './large-replies';
+import { storeLargeReply } from './large-replies';
 
 /**
  * Nest's NATS server in one installation's namespace: each pattern registered by a `@MessagePattern` (a subject
@@ -55,8 +55,7 @@ export class PrefixedServerNats extends ServerNats {
   private async publishLarge(natsMsg: Msg, packet: { id: string }): Promise<void> {
     // Nest's publisher has set the packet's id before it failed
     const { data } = this.serializer.serialize(packet) as { data: Uint8Array };
-    const store = await largeReplies(this.unwrap<NatsConnection>(), this.naming, this.replicas);
-    const marker = await storeLargeReply(store, packet.id, data);
+    const marker = await storeLargeReply(this.unwrap<NatsConnection>(), this.naming, this.replicas, packet.id, data);
     natsMsg.respond(marker.data, { headers: marker.headers });
   }
 }
