@@ -22,3 +22,16 @@ export function duplicateKeyIndexes(err: unknown): number[] | undefined {
   if (!list.length || list.some((e) => e.code !== 11000 || typeof e.index !== 'number')) return undefined;
   return list.map((e) => e.index as number);
 }
+
+/**
+ * An upsert that races another one inserting the same new _id fails with a duplicate key on FerretDB
+ * (MongoDB retries it itself); done again, it updates the document the other one inserted.
+ */
+export async function upsertAgainIfRaced(upsert: () => Promise<unknown>): Promise<void> {
+  try {
+    await upsert();
+  } catch (err) {
+    if (!isDuplicateKey(err) && !duplicateKeyIndexes(err)) throw err;
+    await upsert();
+  }
+}

@@ -3,7 +3,7 @@ import { JSONCodec, headers, type JetStreamClient, type NatsConnection, type Pub
 import { evtSubject, type DomainEvent, type Naming, type ServiceName } from '@app/contracts';
 import { maxPayload } from '@app/messaging';
 import { OUTBOX_POSITIONS, OUTBOX_SWEEP, type CommitDocument, type OutboxPosition, type OutboxSweepCheckpoint } from './commit';
-import { duplicateKeyIndexes, isDuplicateKey } from './errors';
+import { upsertAgainIfRaced } from './errors';
 
 export interface RelayLogger {
   warn(obj: object, msg: string): void;
@@ -58,19 +58,6 @@ function lastVersions(commits: Array<Pick<CommitDocument, 'streamId' | 'toVersio
   const last = new Map<string, number>();
   for (const c of commits) last.set(c.streamId, Math.max(last.get(c.streamId) ?? 0, c.toVersion));
   return last;
-}
-
-/**
- * An upsert that races another one inserting the same new _id fails with a duplicate key on FerretDB
- * (MongoDB retries it itself); done again, it updates the document the other one inserted.
- */
-async function upsertAgainIfRaced(upsert: () => Promise<unknown>): Promise<void> {
-  try {
-    await upsert();
-  } catch (err) {
-    if (!isDuplicateKey(err) && !duplicateKeyIndexes(err)) throw err;
-    await upsert();
-  }
 }
 
 /** Stores the streams' positions in one write, an upsert by _id each; a stored position never goes back. */

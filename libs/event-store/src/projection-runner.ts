@@ -2,6 +2,7 @@ import type { Db } from 'mongodb';
 import { JSONCodec, type JetStreamClient, type JetStreamManager } from 'nats';
 import { catalogueEvent, deadLetterStreamName, deadLetterSubject, type CatalogueEvent, type DomainEvent, type Naming } from '@app/contracts';
 import { CHECKPOINTS } from './commit';
+import { upsertAgainIfRaced } from './errors';
 import { consumeEvents, deadLetterLogFields, type Checkpoint, type ConsumerLogger, type ConsumerMetrics, type EventConsumer } from './consumer';
 import { noUpcasters, type UpcasterRegistry } from './upcasters';
 
@@ -54,11 +55,12 @@ export function mongoCheckpoint(db: Db, name: string): Checkpoint & { reset(sequ
   const checkpoints = db.collection<CheckpointDocument>(CHECKPOINTS);
   return {
     read: async () => (await checkpoints.findOne({ _id: name }))?.sequence ?? 0,
+    // replicas of a durable projection may write its first checkpoint at once (upsertAgainIfRaced)
     async write(sequence) {
-      await checkpoints.updateOne({ _id: name }, { $max: { sequence }, $set: { updatedAt: new Date() } }, { upsert: true });
+      await upsertAgainIfRaced(() => checkpoints.updateOne({ _id: name }, { $max: { sequence }, $set: { updatedAt: new Date() } }, { upsert: true }));
     },
     async reset(sequence) {
-      await checkpoints.updateOne({ _id: name }, { $set: { sequence, updatedAt: new Date() } }, { upsert: true });
+      await upsertAgainIfRaced(() => checkpoints.updateOne({ _id: name }, { $set: { sequence, updatedAt: new Date() } }, { upsert: true }));
     },
   };
 }

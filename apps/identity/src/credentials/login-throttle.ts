@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
 import { DomainError, ErrorCode } from '@app/contracts';
+import { upsertAgainIfRaced } from '@app/event-store';
 
 /**
  * Brute-force protection that cannot be used to lock someone out. Failed password checks are counted per
@@ -68,7 +69,8 @@ export async function recordFailure(db: Db, login: string, ip: string | undefine
       { returnDocument: 'after' },
     );
     const count = live?.count ?? 1;
-    if (!live) await failures(db).updateOne({ _id }, { $set: { count, expiresAt, blockedUntil: now } }, { upsert: true });
+    // parallel first failures of one key race to insert it (a duplicate key on FerretDB): done again, it updates
+    if (!live) await upsertAgainIfRaced(() => failures(db).updateOne({ _id }, { $set: { count, expiresAt, blockedUntil: now } }, { upsert: true }));
     const blocked = blockFor(count, free);
     if (blocked > 0) await failures(db).updateOne({ _id }, { $max: { blockedUntil: new Date(at + blocked) } });
   }

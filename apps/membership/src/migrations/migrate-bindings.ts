@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb';
 import { JSONCodec, type JetStreamClient, type JetStreamManager } from 'nats';
 import { catalogueEvent, eventsStreamName, systemMeta, type DomainEvent, type Naming } from '@app/contracts';
-import { ConcurrencyError, type EventStore, type OutboxRelay } from '@app/event-store';
+import { ConcurrencyError, upsertAgainIfRaced, type EventStore, type OutboxRelay } from '@app/event-store';
 import { organizationStreamId } from '../organization/organization.state';
 import { importPlans, LegacyHistoryFold } from './bindings-import';
 
@@ -95,10 +95,13 @@ export async function migrateBindingsOnce(
   const markers = deps.db.collection<{ _id: string; at: Date; lastSequence: number; imported: string[] }>(MIGRATIONS);
   if (await markers.findOne({ _id: BINDINGS_IMPORT })) return undefined;
   const report = await migrateBindings(deps);
-  await markers.updateOne(
-    { _id: BINDINGS_IMPORT },
-    { $setOnInsert: { at: new Date(), lastSequence: report.lastSequence, imported: report.imported } },
-    { upsert: true },
+  // replicas starting together both get here: the second upsert may race the first one's insert
+  await upsertAgainIfRaced(() =>
+    markers.updateOne(
+      { _id: BINDINGS_IMPORT },
+      { $setOnInsert: { at: new Date(), lastSequence: report.lastSequence, imported: report.imported } },
+      { upsert: true },
+    ),
   );
   log(report);
   return report;
