@@ -206,7 +206,15 @@ describe('scale-out: a NATS cluster of three and two replicas of every service',
         body: { roleId: builtInRoleId(org, 'project-reader'), subjectType: 'user' },
       }),
     );
-    await expectStatus(200, call('GET', `/organizations/${org}/projects/${project}/members`, { token: user.token }));
+    // the admin's grant is another caller's write, and adds a permission (a first project role): membership
+    // answers it once appended, and it reaches the user's requests once published, within milliseconds
+    // (docs/architecture.md "Writes that do not wait on the broker"); the admin itself reads it at once
+    await expectStatus(200, call('GET', `/organizations/${org}/projects/${project}/members`, admin));
+    await eventually(
+      async () => (await call('GET', `/organizations/${org}/projects/${project}/members`, { token: user.token })).status === 200,
+      3000,
+      "the admin's project role grant in the user's requests",
+    );
   });
 
   it('revocation takes effect on the next request through either gateway', async () => {
