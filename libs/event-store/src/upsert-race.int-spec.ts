@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db, MongoClient } from 'mongodb';
 import { testDatabaseName, testMongo } from '@app/testing';
+import { CHECKPOINTS } from './commit';
 import { upsertAgainIfRaced } from './errors';
 import { mongoCheckpoint } from './projection-runner';
 
@@ -38,10 +39,13 @@ describe('concurrent first upserts (FerretDB)', () => {
 
   it("a projection's checkpoint set by several replicas at once (a rebuild's reset): none fails", async () => {
     for (let round = 0; round < 20; round++) {
-      const checkpoint = mongoCheckpoint(db, `projection-${randomUUID()}`);
-      const outcomes = await Promise.allSettled(Array.from({ length: 12 }, (_, n) => checkpoint.reset(n)));
+      const name = `projection-${randomUUID()}`;
+      const checkpoint = mongoCheckpoint(db, name);
+      const outcomes = await Promise.allSettled(Array.from({ length: 12 }, (_, n) => checkpoint.reset(n + 1)));
       expect(rejected(outcomes)).toEqual([]);
-      expect(await checkpoint.read()).toBeGreaterThanOrEqual(0);
+      // one checkpoint, holding one of the sequences written
+      expect(await db.collection(CHECKPOINTS).countDocuments({ _id: name as never })).toBe(1);
+      expect(await checkpoint.read()).toBeGreaterThan(0);
     }
   });
 });
