@@ -11,7 +11,7 @@ import {
   expectEachOnceInStreamOrder,
   findBinary,
   freePort,
-  observedJetStream,
+  observedPublish,
   readEventsStream,
   renamed,
   testDatabaseName,
@@ -78,7 +78,7 @@ describe('outbox relay when nats-server is killed (-9) and restarted while appen
     let armed: { at: number } | undefined;
     let inTurn = 0;
     let killed: Promise<void> | undefined;
-    const observed = observedJetStream(nc.jetstream(), () => {
+    const observed = observedPublish(nc, () => {
       if (inTurn++ === 0) setImmediate(() => (inTurn = 0));
       if (armed && inTurn === armed.at) {
         armed = undefined;
@@ -88,7 +88,15 @@ describe('outbox relay when nats-server is killed (-9) and restarted while appen
     const db = mongo.db(testDatabaseName('relay_kill'));
     const store = createEventStore(db, { service: 'identity', onAppended: (c) => relay?.onAppended(c) });
     await store.ensureIndexes();
-    relay = createOutboxRelay({ commits: store.commits, js: observed.js, naming: testNaming(), service: 'identity', sweepIntervalMs: 300, sweepGraceMs: 200 });
+    relay = createOutboxRelay({
+      commits: store.commits,
+      js: nc.jetstream(),
+      publish: observed.publish,
+      naming: testNaming(),
+      service: 'identity',
+      sweepIntervalMs: 300,
+      sweepGraceMs: 200,
+    });
     relay.start();
 
     // three writers, each appending commits of 10 events to its own stream for the whole test

@@ -11,7 +11,7 @@ import {
   expectEachOnceInStreamOrder,
   findBinary,
   freePort,
-  observedJetStream,
+  observedPublish,
   readEventsStream,
   renamed,
   requireInfraEnv,
@@ -163,8 +163,15 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
       await store.ensureIndexes();
       // 130 commits of 2 events in one stream, none published yet (a crash, or NATS was down)
       const appended = await appendStream(store, 130, 2);
-      const observed = observedJetStream(nc.jetstream());
-      const relay = createOutboxRelay({ commits: store.commits, js: observed.js, naming: testNaming(), service: 'identity', sweepGraceMs: 0 });
+      const observed = observedPublish(nc);
+      const relay = createOutboxRelay({
+        commits: store.commits,
+        js: nc.jetstream(),
+        publish: observed.publish,
+        naming: testNaming(),
+        service: 'identity',
+        sweepGraceMs: 0,
+      });
 
       expect(await relay.sweep()).toBe(1);
 
@@ -374,10 +381,17 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
 
         // the server is stopped while the relay sends its batches: in the middle of the second one it starts
         let stopped: Promise<void> | undefined;
-        const observed = observedJetStream(conn.jetstream(), (call) => {
+        const observed = observedPublish(conn, (call) => {
           if (call === RELAY_BATCH_EVENTS + 50) stopped = server!.stop();
         });
-        const relay = createOutboxRelay({ commits: store.commits, js: observed.js, naming: testNaming(), service: 'identity', sweepGraceMs: 0 });
+        const relay = createOutboxRelay({
+          commits: store.commits,
+          js: conn.jetstream(),
+          publish: observed.publish,
+          naming: testNaming(),
+          service: 'identity',
+          sweepGraceMs: 0,
+        });
         const firstSweep = relay.sweep().then(
           () => 'published everything',
           (err: Error) => err.message,

@@ -1,7 +1,7 @@
 import type { Collection } from 'mongodb';
 import { JSONCodec, headers, type JetStreamClient, type NatsConnection, type PubAck } from 'nats';
 import { evtSubject, type DomainEvent, type Naming, type ServiceName } from '@app/contracts';
-import { maxPayload } from '@app/messaging';
+import { jetStreamPublisher, maxPayload, type JetStreamPublish } from '@app/messaging';
 import { OUTBOX_POSITIONS, OUTBOX_SWEEP, type CommitDocument, type OutboxPosition, type OutboxSweepCheckpoint } from './commit';
 import { upsertAgainIfRaced } from './errors';
 
@@ -13,6 +13,8 @@ export interface OutboxRelayOptions {
   /** the store's commits; the relay keeps its positions and the sweep's checkpoint in the same database */
   commits: Collection<CommitDocument>;
   js: JetStreamClient;
+  /** how events are published (default: a `jetStreamPublisher` on `js`'s connection, closed by `stop()`) */
+  publish?: JetStreamPublish;
   /** the namespace events are published in (the service's configuration) */
   naming: Naming;
   service: ServiceName;
@@ -101,6 +103,10 @@ export async function unpublishedCommits(commits: Collection<CommitDocument>): P
  */
 export function createOutboxRelay(options: OutboxRelayOptions) {
   const { commits, js, naming, service, logger } = options;
+  // nats.js keeps its connection on the JetStream client
+  const nc = (js as JetStreamClient & { nc: NatsConnection }).nc;
+  const own = options.publish ? undefined : jetStreamPublisher(nc);
+  const send = options.publish ?? own!.publish;
   const positions = positionsOf(commits);
   const checkpoints = commits.db.collection<OutboxSweepCheckpoint>(OUTBOX_SWEEP);
   /** per stream, its latest round (running or waiting); rounds of one stream run one after another */
@@ -195,7 +201,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   function publish({ event, data }: Message): Promise<PubAck> {
     const h = headers();
     h.set('Correlation-Id', event.metadata.correlationId);
-    return js.publish(naming.subject(evtSubject(service, event.type, event.version)), data, { msgID: event.id, headers: h });
+    return send(naming.subject(evtSubject(service, event.type, event.version)), data, { msgID: event.id, headers: h });
   }
 
   /** The stored position of a stream (a lookup by _id: no scan on FerretDB either), or what this process knows if further. */
@@ -244,8 +250,8 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
       const events = pending.flatMap((c) => c.events.map(message));
       // An event NATS would refuse before sending is never put in a batch: the events after it would go out
       // and reach JetStream before it. The stream stops there.
-      // the server's, as the client knows it (nats.js keeps its connection on the JetStream client)
-      const limit = maxPayload((js as JetStreamClient & { nc?: NatsConnection }).nc);
+      // the server's, as the client knows it
+      const limit = maxPayload(nc);
       const tooBig = events.findIndex((m) => m.bytes > limit);
       const sendable = tooBig < 0 ? events.length : tooBig;
       let acked = 0;
@@ -410,6 +416,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     if (timer) clearInterval(timer);
     await sweeping;
     await flush();
+    own?.close();
     stopped = true; // positions that could not be stored now cost at most a second publish (dropped by JetStream)
   }
 

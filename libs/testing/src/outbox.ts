@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { JSONCodec, type JetStreamClient, type NatsConnection } from 'nats';
+import { JSONCodec, type NatsConnection } from 'nats';
+import { jetStreamPublisher, type JetStreamPublish } from '@app/messaging';
 import { eventsStreamName, systemMeta, type DomainEvent } from '@app/contracts';
 import { testNaming } from './per-file';
 import type { EventStore } from '@app/event-store';
@@ -59,18 +60,21 @@ export function expectEachOnceInStreamOrder(published: Published[], appended: Do
   }
 }
 
-/** The client's JetStream with `publish` observed: how many publishes there were, how many awaited their ack at most, and a hook per call. */
-export function observedJetStream(js: JetStreamClient, onPublish: (call: number) => void = () => undefined) {
+/**
+ * The relay's publishes (a `jetStreamPublisher` on `nc`, as the relay makes by default) observed: how many there
+ * were, how many awaited their ack at most, and a hook per call. Pass `publish` to the relay.
+ */
+export function observedPublish(nc: NatsConnection, onPublish: (call: number) => void = () => undefined) {
+  const publisher = jetStreamPublisher(nc);
   let calls = 0;
   let inFlight = 0;
   let maxInFlight = 0;
-  const observed: JetStreamClient = Object.create(js);
-  observed.publish = (...args: Parameters<JetStreamClient['publish']>) => {
+  const publish: JetStreamPublish = (...args) => {
     onPublish(++calls);
     maxInFlight = Math.max(maxInFlight, ++inFlight);
-    return js.publish(...args).finally(() => inFlight--);
+    return publisher.publish(...args).finally(() => inFlight--);
   };
-  return { js: observed, maxInFlight: () => maxInFlight, calls: () => calls };
+  return { publish, maxInFlight: () => maxInFlight, calls: () => calls, close: publisher.close };
 }
 
 export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
