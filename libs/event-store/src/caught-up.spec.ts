@@ -1,6 +1,4 @@
-import type { JetStreamManager } from 'nats';
-import { Position, readSequence, sharedLookUp, sharedProgress, streamLastSequence, waitUntilApplied, type Progress } from './caught-up';
-import { UNPREFIXED } from '@app/contracts';
+import { Position, sharedLookUp, sharedProgress, waitUntilApplied, type Progress } from './caught-up';
 
 const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 
@@ -60,43 +58,5 @@ describe('the caught-up wait', () => {
     expect(sent).toHaveLength(2); // one more look-up, shared by the second and third callers
     sent[1](2);
     expect(await Promise.all([second, third])).toEqual([2, 2]);
-  });
-
-  it("the stream's last sequence: one look-up per connection at a time", async () => {
-    let calls = 0;
-    const jsm = { streams: { info: async () => (calls++, await tick(5), { state: { last_seq: 42 } }) } } as unknown as JetStreamManager;
-    expect(await Promise.all([streamLastSequence(jsm, UNPREFIXED), streamLastSequence(jsm, UNPREFIXED), streamLastSequence(jsm, UNPREFIXED)])).toEqual([
-      42, 42, 42,
-    ]);
-    expect(calls).toBe(2);
-  });
-});
-
-describe('readSequence: what a read of a request waits for', () => {
-  // a JetStream manager whose stream info says 99, counting the look-ups
-  let lookUps = 0;
-  const jsm = {
-    streams: {
-      info: async () => {
-        lookUps++;
-        return { state: { last_seq: 99 } };
-      },
-    },
-  } as unknown as JetStreamManager;
-  const naming = UNPREFIXED;
-
-  it("the gateway's read index, or this process's own acked publishes when further: no look-up", async () => {
-    lookUps = 0;
-    expect(await readSequence(jsm, naming, { readIndex: 40 })).toBe(40);
-    expect(await readSequence(jsm, naming, { readIndex: 40 }, 52)).toBe(52);
-    expect(await readSequence(jsm, naming, { readIndex: 40, after: [] }, 12)).toBe(40);
-    expect(lookUps).toBe(0);
-  });
-
-  it("the stream's end now without a read index, or when the caller names writes of its own", async () => {
-    lookUps = 0;
-    expect(await readSequence(jsm, naming, undefined)).toBe(99);
-    expect(await readSequence(jsm, naming, { readIndex: 40, after: ['organization-x@3'] }, 52)).toBe(99);
-    expect(lookUps).toBe(2);
   });
 });

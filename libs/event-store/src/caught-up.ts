@@ -1,5 +1,6 @@
 import type { JetStreamManager } from 'nats';
 import { eventsStreamName, type CommandMeta, type Naming } from '@app/contracts';
+import { lastSequenceOf } from '@app/messaging';
 
 /**
  * How far a read model has applied the events stream: the one thing every read-your-writes wait looks at.
@@ -94,7 +95,7 @@ export function streamLastSequence(jsm: JetStreamManager, naming: Naming): Promi
   let byStream = lookUps.get(jsm);
   if (!byStream) lookUps.set(jsm, (byStream = new Map()));
   let lookUp = byStream.get(stream);
-  if (!lookUp) byStream.set(stream, (lookUp = sharedLookUp(async () => (await jsm.streams.info(stream)).state.last_seq)));
+  if (!lookUp) byStream.set(stream, (lookUp = sharedLookUp(() => lastSequenceOf(jsm, stream))));
   return lookUp();
 }
 

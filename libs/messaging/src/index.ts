@@ -6,4 +6,4 @@ export * from './rpc-client';
 export * from './message-contract.guard';
 export * from './json-reply';
 export * from './large-replies';
-export * from './jetstream-publisher';
+export * from './inbox-requests';

@@ -3,6 +3,7 @@ import { ErrorCode as NatsErrorCode, Events, JSONCodec, type NatsConnection, typ
 import { DomainError, ErrorCode, isErrorReply, type CommandMeta, type Message, type Naming } from '@app/contracts';
 import { jsonResponseOf } from './json-reply';
 import { replyBytes } from './large-replies';
+import { requesterOf } from './inbox-requests';
 
 /**
  * The request itself failed (not a service's error reply): `SERVICE_UNAVAILABLE` when nothing was done — not
@@ -123,7 +124,7 @@ function createRpcClient(nc: NatsConnection): RpcClient {
     const id = randomUUID();
     try {
       const wire = namings.get(nc)?.subject(subject) ?? subject;
-      const reply = await nc.request(wire, codec.encode({ pattern: wire, id, data: message }), { timeout: timeoutMs });
+      const reply = await requesterOf(nc).request(wire, codec.encode({ pattern: wire, id, data: message }), { timeoutMs });
       return [await replyBytes(nc, namings.get(nc), reply), id];
     } catch (err) {
       throw failure(subject, err as NatsError);

@@ -2,16 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { headers, StorageType, type NatsConnection } from 'nats';
 import { requireInfraEnv } from '@app/testing';
 import { connectNats, jetStreamManager } from './jetstream';
-import { jetStreamPublisher } from './jetstream-publisher';
+import { inboxRequester, jetStreamPublisher, lastSequenceOf } from './inbox-requests';
+import { isTransientFailure } from './rpc';
 
-/** The outbox relay's publisher against a real nats-server: acks, JetStream's refusals, no stream, no ack. */
-describe('jetStreamPublisher (real NATS)', () => {
+/** Requests answered on one inbox subscription, against a real nats-server: the relay's publishes (acks, JetStream's refusals, no stream, no ack) and the read index. */
+describe("inbox requests: the relay's publisher and the read index (real NATS)", () => {
   let nc: NatsConnection;
   const prefix = `pub${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const stream = `PUB_${prefix}`;
 
   beforeAll(async () => {
-    nc = await connectNats(requireInfraEnv().natsUrl, 'jetstream-publisher-test');
+    nc = await connectNats(requireInfraEnv().natsUrl, 'inbox-requests-test');
     const jsm = await jetStreamManager(nc);
     await jsm.streams.add({ name: stream, subjects: [`${prefix}.>`], storage: StorageType.Memory, max_msg_size: 1024, duplicate_window: 60e9 });
   });
@@ -55,8 +56,10 @@ describe('jetStreamPublisher (real NATS)', () => {
   it('rejects at once when no stream takes the subject (no responders)', async () => {
     const publisher = jetStreamPublisher(nc);
     const began = Date.now();
-    await expect(publisher.publish(`nostream${prefix}.x`, new Uint8Array(1), { msgID: randomUUID(), headers: withHeader() })).rejects.toThrow(/503/);
+    const err = await publisher.publish(`nostream${prefix}.x`, new Uint8Array(1), { msgID: randomUUID(), headers: withHeader() }).catch((e: Error) => e);
     expect(Date.now() - began).toBeLessThan(1000);
+    expect((err as Error).message).toMatch(/503 no responders: nostream/);
+    expect(isTransientFailure(err)).toBe(true); // as nc.request's: a service answers 503, not 500
     publisher.close();
   });
 
@@ -65,7 +68,7 @@ describe('jetStreamPublisher (real NATS)', () => {
     const silent = nc.subscribe(`silent${prefix}.x`);
     const publisher = jetStreamPublisher(nc, 200);
     await expect(publisher.publish(`silent${prefix}.x`, new Uint8Array(1), { msgID: randomUUID(), headers: withHeader() })).rejects.toThrow(
-      /no ack within 200 ms/,
+      /no reply within 200 ms/,
     );
 
     const slow = jetStreamPublisher(nc, 60_000);
@@ -75,5 +78,24 @@ describe('jetStreamPublisher (real NATS)', () => {
     await expect(waiting).rejects.toThrow(/closed/);
     silent.unsubscribe();
     publisher.close();
+  });
+
+  it("reads a stream's last sequence as jsm.streams.info does, and fails on a stream that does not exist", async () => {
+    const jsm = await jetStreamManager(nc);
+    expect(await lastSequenceOf(jsm, stream)).toBe((await jsm.streams.info(stream)).state.last_seq);
+    await jetStreamPublisher(nc).publish(`${prefix}.b`, new Uint8Array(1), { msgID: randomUUID(), headers: withHeader() });
+    expect(await lastSequenceOf(jsm, stream)).toBe((await jsm.streams.info(stream)).state.last_seq);
+    await expect(lastSequenceOf(jsm, `NOPE_${prefix}`)).rejects.toThrow(/stream not found/);
+  });
+
+  it('answers each request with its own reply when replies come back out of order', async () => {
+    const echo = nc.subscribe(`echo${prefix}`, {
+      callback: (_e, m) => setTimeout(() => m.respond(m.data), m.data[0]), // the first asked is answered last
+    });
+    const requester = inboxRequester(nc);
+    const replies = await Promise.all([30, 20, 10, 0].map((delay) => requester.request(`echo${prefix}`, new Uint8Array([delay]))));
+    expect(replies.map((r) => r.data[0])).toEqual([30, 20, 10, 0]);
+    requester.close();
+    echo.unsubscribe();
   });
 });
