@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { JSONCodec, type NatsConnection } from 'nats';
-import { builtInRoleId, catalogueEvent, eventMetadata, evtSubject, systemMeta, type DomainEvent } from '@app/contracts';
+import { AuthorizationSubjects, builtInRoleId, catalogueEvent, eventMetadata, evtSubject, systemMeta, type DomainEvent } from '@app/contracts';
 import { testNats, testNaming } from '@app/testing';
 import { BOOTSTRAP_TOKEN, startSystem, type RunningSystem } from './support/system';
 
@@ -81,5 +81,47 @@ describe('a large organization (its access state is larger than a NATS message)'
       .set(admin)
       .send({ permissions: ['organization.people.manage'] });
     expect({ status: own.status, body: own.body }).toEqual({ status: 200, body: { allowed: { 'organization.people.manage': true } } });
+  }, 60_000);
+
+  it("authorization's answer is used again until an event of the organization: a member removed is a stranger on the very next check", async () => {
+    const http = request(system.baseUrl);
+    let asked = 0;
+    const counter = nc.subscribe(testNaming().subject(AuthorizationSubjects.check()), { callback: () => void asked++ });
+    await nc.flush();
+    const userId = userIdOf(42);
+    const check = () =>
+      http
+        .post(`/api/v1/organizations/${org}/permissions/check`)
+        .set(admin)
+        .send({ userId, permissions: ['organization.view'] });
+    expect((await check()).body).toEqual({ allowed: { 'organization.view': true } });
+    await nc.flush();
+    const first = asked; // the member's question, and the caller's own membership unless an earlier test asked it
+    expect(first).toBeGreaterThanOrEqual(1);
+    for (let i = 0; i < 4; i++) expect((await check()).body).toEqual({ allowed: { 'organization.view': true } });
+    await nc.flush();
+    expect(asked).toBe(first); // the same questions again: no hop
+
+    // membership removes the member (published as membership publishes: JetStream has it before the next request)
+    const removed: DomainEvent = {
+      id: randomUUID(),
+      type: 'organization.member-removed',
+      version: 1,
+      streamId: `organization-${org}`,
+      streamVersion: 1000 + MEMBERS,
+      service: 'membership',
+      occurredAt: new Date().toISOString(),
+      organizationId: org,
+      data: { organizationId: org, userId, username: 'large.member.42', groupIds: [] },
+      metadata: eventMetadata(systemMeta(randomUUID())),
+    };
+    await nc.jetstream().publish(testNaming().subject(evtSubject('membership', removed.type, removed.version)), JSONCodec().encode(catalogueEvent(removed)), {
+      msgID: removed.id,
+    });
+    const after = await check();
+    expect({ status: after.status, code: after.body.code }).toEqual({ status: 404, code: 'NOT_FOUND' });
+    await nc.flush();
+    expect(asked).toBe(first + 2); // both questions asked again: the event voided every answer about the organization
+    counter.unsubscribe();
   }, 60_000);
 });

@@ -12,6 +12,8 @@ export interface LoadResult {
   p99: number;
   /** response body bytes, on average */
   bodyBytes: number;
+  /** the body's chunks ('data' events) per response, on average: how many pieces this client read it in */
+  chunks: number;
 }
 
 export const percentile = (sorted: number[], p: number): number =>
@@ -38,6 +40,7 @@ export async function load(
   const latencies: number[] = [];
   let errors = 0;
   let bytes = 0;
+  let chunks = 0;
   const deadline = Date.now() + seconds * 1000;
   const statuses: Record<string, number> = {};
   const once = (worker: number, n: number) =>
@@ -48,7 +51,7 @@ export async function load(
         options.url?.(worker) ?? url,
         { agent, method: options.method ?? 'GET', headers: body ? { ...headers, 'Content-Type': 'application/json' } : headers },
         (res) => {
-          res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+          res.on('data', (chunk: Buffer) => ((bytes += chunk.length), chunks++));
           res.on('end', () => {
             latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
             if (res.statusCode !== 200) errors++;
@@ -79,14 +82,15 @@ export async function load(
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     bodyBytes: latencies.length ? bytes / latencies.length : 0,
+    chunks: latencies.length ? chunks / latencies.length : 0,
   };
 }
 
 export function printTable(rows: LoadResult[]): void {
   const fmt = (n: number, d = 1) => n.toFixed(d).padStart(9);
   process.stdout.write(
-    `${'scenario'.padEnd(34)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(9)}${'body B'.padStart(9)}\n`,
+    `${'scenario'.padEnd(34)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(9)}${'body B'.padStart(9)}${'chunks'.padStart(9)}\n`,
   );
   for (const r of rows)
-    process.stdout.write(`${r.name.padEnd(34)}${fmt(r.rps, 0)}${fmt(r.p50, 2)}${fmt(r.p99, 2)}${String(r.errors).padStart(9)}${fmt(r.bodyBytes, 0)}\n`);
+    process.stdout.write(`${r.name.padEnd(34)}${fmt(r.rps, 0)}${fmt(r.p50, 2)}${fmt(r.p99, 2)}${String(r.errors).padStart(9)}${fmt(r.bodyBytes, 0)}${fmt(r.chunks, 2)}\n`);
 }

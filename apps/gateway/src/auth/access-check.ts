@@ -13,7 +13,8 @@ const TOKEN_WAIT_MS = 3000;
  * Whether `userId` is a member of the organization (and `projectId` in it) and holds each permission, decided by
  * the gateway's access index (access-index.ts) as authorization's check decides it, on the state as of the
  * request's read index and the caller's writes. Not a member, or ids that are not UUIDs: `member: false`. An
- * organization too large for the index (`AccessIndex.isRemote`) is checked by authorization (one hop).
+ * organization too large for the index (`AccessIndex.isRemote`) is checked by authorization (one hop), whose
+ * answer is used again until an event of the organization (`AccessIndex.remoteAnswer`).
  */
 export async function checkAccess(
   verified: VerifiedTokens,
@@ -26,9 +27,18 @@ export async function checkAccess(
   const load = (atLeast: number) =>
     services.call<OrgAccessReply<OrgAccessSnapshot>>(AuthorizationSubjects.orgAccess(), { organizationId: q.organizationId, atLeast }, req);
   await verified.access.load(q.organizationId, load, req.ctx.readIndex);
-  // too large to keep here: authorization decides, as of the read index and the caller's writes (named in the meta)
-  if (verified.access.isRemote(q.organizationId))
-    return services.call<CheckPermissionsReply>(AuthorizationSubjects.check(), { ...q, atLeast: req.ctx.readIndex }, req);
+  // too large to keep here: authorization decides, as of the read index and the caller's writes (named in the meta);
+  // its answer is used again while no event of the organization came after the read index it was asked at, except
+  // for a caller with writes of its own (authorization waits for them)
+  if (verified.access.isRemote(q.organizationId)) {
+    const asked = services.afterOf(req)?.length ? undefined : req.ctx.readIndex;
+    const question = JSON.stringify([q.userId, q.projectId, q.permissions]);
+    const kept = asked === undefined ? undefined : verified.access.remoteAnswer(q.organizationId, question);
+    if (kept) return kept;
+    const reply = await services.call<CheckPermissionsReply>(AuthorizationSubjects.check(), { ...q, atLeast: req.ctx.readIndex }, req);
+    if (asked !== undefined) verified.access.keepRemoteAnswer(q.organizationId, question, reply, asked);
+    return reply;
+  }
   const positions = (services.afterOf(req) ?? []).flatMap((t) => parseConsistencyToken(t) ?? []);
   if (positions.length && !(await verified.access.reflects(q.organizationId, positions, TOKEN_WAIT_MS)))
     throw new ServiceError({ code: ErrorCode.SERVICE_UNAVAILABLE, message: 'the access index did not catch up in time' });

@@ -73,6 +73,55 @@ describe('AccessIndex (the gateway decides checks from it)', () => {
     expect(loads).toBe(2);
   });
 
+  it("a remote organization's answers are used again until an event of it: one that came while an answer was asked voids it too", async () => {
+    const h = orgHistory().created(owner).memberAdded(ann, 'member');
+    const org = h.organizationId;
+    const other = orgHistory().created(owner);
+    const index = new AccessIndex(() => undefined);
+    for (let seq = 1; seq <= 2; seq++) index.ingest(h.events[seq - 1], seq);
+    const member = { member: true, allowed: { [VIEW]: false } };
+    // the consumer hands over event 3 (of this organization) while the load is in flight: held, then dropped
+    h.assigned('user', ann, h.role('admin'));
+    const reply = deferred<OrgAccessReply<OrgAccessSnapshot>>();
+    const loading = index.load(org, () => reply.promise);
+    index.ingest(h.events[2], 3);
+    reply.resolve({ sequence: 2, snapshot: null, tooLarge: true });
+    await loading;
+    // an answer asked at read index 2 may predate event 3: not used; one asked at 3 is
+    index.keepRemoteAnswer(org, 'q', member, 2);
+    expect(index.remoteAnswer(org, 'q')).toBeUndefined();
+    index.keepRemoteAnswer(org, 'q', member, 3);
+    expect(index.remoteAnswer(org, 'q')).toBe(member);
+    expect(index.remoteAnswer(org, 'another question')).toBeUndefined();
+    // events of another organization, or of no organization, change nothing here
+    index.ingest(other.events[0], 4);
+    index.ingest(undefined, 5);
+    expect(index.remoteAnswer(org, 'q')).toBe(member);
+    // an event of the organization voids every answer asked before it
+    h.assigned('user', ann, h.role('member'));
+    index.ingest(h.events[3], 6);
+    expect(index.remoteAnswer(org, 'q')).toBeUndefined();
+    // an answer asked before it and arriving after it (a check in flight) is not used either
+    index.keepRemoteAnswer(org, 'q', member, 5);
+    expect(index.remoteAnswer(org, 'q')).toBeUndefined();
+    index.keepRemoteAnswer(org, 'q', member, 6);
+    expect(index.remoteAnswer(org, 'q')).toBe(member);
+  });
+
+  it('answers are kept for remote organizations only, at most 10,000 each, the oldest dropped first', async () => {
+    const index = new AccessIndex(() => undefined);
+    const local = orgHistory().created(owner).organizationId;
+    await index.load(local, async () => ({ sequence: 1, snapshot: null }));
+    index.keepRemoteAnswer(local, 'q', { member: true, allowed: {} }, 1);
+    expect(index.remoteAnswer(local, 'q')).toBeUndefined();
+    const remote = orgHistory().created(owner).organizationId;
+    await index.load(remote, async () => ({ sequence: 1, snapshot: null, tooLarge: true }));
+    for (let i = 0; i <= 10_000; i++) index.keepRemoteAnswer(remote, `q${i}`, { member: true, allowed: {} }, 1);
+    expect(index.remoteAnswer(remote, 'q0')).toBeUndefined();
+    expect(index.remoteAnswer(remote, 'q1')).toBeDefined();
+    expect(index.remoteAnswer(remote, 'q10000')).toBeDefined();
+  });
+
   it('a failed load is forgotten (the next request loads again); an organization without events is nobody’s', async () => {
     const h = orgHistory().created(owner);
     const index = new AccessIndex(() => undefined);

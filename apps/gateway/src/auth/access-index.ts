@@ -1,5 +1,5 @@
 import { appliedVersion, OrgAccess, organizationOfStream, type OrgAccessSnapshot } from '@app/access-model';
-import { organizationIdOf, type CatalogueEvent, type OrgAccessReply, type StreamPosition } from '@app/contracts';
+import { organizationIdOf, type CatalogueEvent, type CheckPermissionsReply, type OrgAccessReply, type StreamPosition } from '@app/contracts';
 import { waitUntil, type Progress } from '@app/event-store';
 
 /** Services whose events change who may do what in an organization (authorization's view folds the same). */
@@ -14,7 +14,14 @@ interface Entry {
   loading?: Promise<OrgAccess | undefined>;
   /** too large to load (authorization's `tooLarge`): its checks are asked of authorization (`isRemote`) */
   remote?: boolean;
+  /** remote: the sequence of the organization's last event the consumer handed over (or of any event, when it became remote) */
+  changedAt?: number;
+  /** remote: authorization's answers by question, each with the read index it was asked at (`remoteAnswer`) */
+  answers?: Map<string, { reply: CheckPermissionsReply; readIndex: number }>;
 }
+
+/** Authorization's answers kept per remote organization, the oldest dropped first. */
+const MAX_REMOTE_ANSWERS = 10_000;
 
 /**
  * The gateway's own access index (docs/architecture.md "Checks at the gateway"): the organizations this gateway
@@ -44,7 +51,8 @@ export class AccessIndex {
     const entry = id === undefined ? undefined : this.orgs.get(id);
     if (!entry) return;
     if (entry.held) entry.held.push({ event, sequence });
-    else if (!entry.remote && sequence > entry.from)
+    else if (entry.remote) entry.changedAt = sequence;
+    else if (sequence > entry.from)
       try {
         entry.org!.apply(event);
       } catch {
@@ -69,7 +77,8 @@ export class AccessIndex {
     created.loading = load(Math.max(this.seen, readIndex))
       .then((reply) => {
         if (reply.tooLarge) {
-          Object.assign(created, { remote: true, held: undefined, loading: undefined });
+          // its events held meanwhile are not kept: answers asked before any of them are not used (`remoteAnswer`)
+          Object.assign(created, { remote: true, held: undefined, loading: undefined, changedAt: this.seen, answers: new Map() });
           return undefined;
         }
         const org = reply.snapshot ? OrgAccess.fromSnapshot(reply.snapshot) : new OrgAccess(organizationId);
@@ -93,6 +102,27 @@ export class AccessIndex {
    */
   isRemote(organizationId: string): boolean {
     return this.orgs.get(organizationId)?.remote === true;
+  }
+
+  /**
+   * A remote organization's answer to `question` that authorization gave at a read index at or after the
+   * organization's last event that this index has seen: what authorization would answer now, once the consumer
+   * applied the request's read index (the guards wait for it). The organization's state is the fold of its own
+   * events (those naming it, as `ingest` routes them), so no other event can change the answer.
+   */
+  remoteAnswer(organizationId: string, question: string): CheckPermissionsReply | undefined {
+    const entry = this.orgs.get(organizationId);
+    const kept = entry?.answers?.get(question);
+    return kept && kept.readIndex >= entry!.changedAt! ? kept.reply : undefined;
+  }
+
+  /** Keeps authorization's answer to `question` about a remote organization, asked at `readIndex`. */
+  keepRemoteAnswer(organizationId: string, question: string, reply: CheckPermissionsReply, readIndex: number): void {
+    const answers = this.orgs.get(organizationId)?.answers;
+    if (!answers) return;
+    answers.delete(question);
+    answers.set(question, { reply, readIndex });
+    if (answers.size > MAX_REMOTE_ANSWERS) answers.delete(answers.keys().next().value!);
   }
 
   /** The organization's state if it is loaded and has seen an event. */
