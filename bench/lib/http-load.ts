@@ -92,5 +92,7 @@ export function printTable(rows: LoadResult[]): void {
     `${'scenario'.padEnd(34)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(9)}${'body B'.padStart(9)}${'chunks'.padStart(9)}\n`,
   );
   for (const r of rows)
-    process.stdout.write(`${r.name.padEnd(34)}${fmt(r.rps, 0)}${fmt(r.p50, 2)}${fmt(r.p99, 2)}${String(r.errors).padStart(9)}${fmt(r.bodyBytes, 0)}${fmt(r.chunks, 2)}\n`);
+    process.stdout.write(
+      `${r.name.padEnd(34)}${fmt(r.rps, 0)}${fmt(r.p50, 2)}${fmt(r.p99, 2)}${String(r.errors).padStart(9)}${fmt(r.bodyBytes, 0)}${fmt(r.chunks, 2)}\n`,
+    );
 }
