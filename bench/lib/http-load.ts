@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { PerformanceObserver } from 'node:perf_hooks';
 
 export interface LoadResult {
   name: string;
@@ -14,6 +15,10 @@ export interface LoadResult {
   bodyBytes: number;
   /** the body's chunks ('data' events) per response, on average: how many pieces this client read it in */
   chunks: number;
+  /** milliseconds this process spent in garbage collection per second of the run (the load generator's own cost) */
+  gcMsPerSecond: number;
+  /** this process's V8 heap in use at the end of the run, MB */
+  heapMb: number;
 }
 
 export const percentile = (sorted: number[], p: number): number =>
@@ -63,6 +68,11 @@ export async function load(
       req.on('error', () => (errors++, resolve()));
       req.end(body);
     });
+  let gcMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMs += e.duration;
+  });
+  gc.observe({ entryTypes: ['gc'] });
   const began = Date.now();
   await Promise.all(
     Array.from({ length: concurrency }, async (_, worker) => {
@@ -70,6 +80,7 @@ export async function load(
     }),
   );
   const elapsed = (Date.now() - began) / 1000;
+  gc.disconnect();
   agent.destroy();
   latencies.sort((a, b) => a - b);
   return {
@@ -83,16 +94,18 @@ export async function load(
     p99: percentile(latencies, 99),
     bodyBytes: latencies.length ? bytes / latencies.length : 0,
     chunks: latencies.length ? chunks / latencies.length : 0,
+    gcMsPerSecond: gcMs / elapsed,
+    heapMb: process.memoryUsage().heapUsed / 2 ** 20,
   };
 }
 
 export function printTable(rows: LoadResult[]): void {
   const fmt = (n: number, d = 1) => n.toFixed(d).padStart(9);
   process.stdout.write(
-    `${'scenario'.padEnd(34)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(9)}${'body B'.padStart(9)}${'chunks'.padStart(9)}\n`,
+    `${'scenario'.padEnd(34)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(9)}${'body B'.padStart(9)}${'chunks'.padStart(9)}${'gc ms/s'.padStart(9)}${'heap MB'.padStart(9)}\n`,
   );
   for (const r of rows)
     process.stdout.write(
-      `${r.name.padEnd(34)}${fmt(r.rps, 0)}${fmt(r.p50, 2)}${fmt(r.p99, 2)}${String(r.errors).padStart(9)}${fmt(r.bodyBytes, 0)}${fmt(r.chunks, 2)}\n`,
+      `${r.name.padEnd(34)}${fmt(r.rps, 0)}${fmt(r.p50, 2)}${fmt(r.p99, 2)}${String(r.errors).padStart(9)}${fmt(r.bodyBytes, 0)}${fmt(r.chunks, 2)}${fmt(r.gcMsPerSecond, 0)}${fmt(r.heapMb, 0)}\n`,
     );
 }
