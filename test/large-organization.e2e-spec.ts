@@ -19,6 +19,24 @@ describe('a large organization (its access state is larger than a NATS message)'
   const admin = { Authorization: `Bearer ${BOOTSTRAP_TOKEN}` };
   let org = '';
   const userIdOf = (i: number) => `${org.slice(0, 24)}${String(i).padStart(12, '0')}`;
+  const meta = eventMetadata(systemMeta(randomUUID()));
+  /** An event of the organization's stream, published as membership publishes it (JetStream has it once this resolves). */
+  const publishMembership = (type: string, streamVersion: number, data: Record<string, unknown>) => {
+    const event = {
+      id: randomUUID(),
+      type,
+      version: 1,
+      streamId: `organization-${org}`,
+      streamVersion,
+      service: 'membership',
+      occurredAt: new Date().toISOString(),
+      organizationId: org,
+      data,
+      metadata: meta,
+    } as DomainEvent;
+    const subject = testNaming().subject(evtSubject('membership', event.type, event.version));
+    return nc.jetstream().publish(subject, JSONCodec().encode(catalogueEvent(event)), { msgID: event.id });
+  };
 
   beforeAll(async () => {
     system = await startSystem();
@@ -29,31 +47,20 @@ describe('a large organization (its access state is larger than a NATS message)'
     await system.stopService('audit-log');
     // members joined as membership publishes them (not through the API: 8,000 commands would take minutes here);
     // no guarded request before, so the gateway first loads the organization at its full size
-    const js = nc.jetstream();
-    const codec = JSONCodec();
-    const meta = eventMetadata(systemMeta(randomUUID()));
     const member = builtInRoleId(org, 'member');
-    for (let from = 0; from < MEMBERS; from += 500) {
+    for (let from = 0; from < MEMBERS; from += 500)
       await Promise.all(
         Array.from({ length: 500 }, (_, k) => {
           const i = from + k;
-          const event: DomainEvent = {
-            id: randomUUID(),
-            type: 'organization.member-added',
-            version: 1,
-            streamId: `organization-${org}`,
-            streamVersion: 1000 + i,
-            service: 'membership',
-            occurredAt: new Date().toISOString(),
+          return publishMembership('organization.member-added', 1000 + i, {
             organizationId: org,
-            data: { organizationId: org, userId: userIdOf(i), username: `large.member.${i}`, roleId: member, via: 'account' },
-            metadata: meta,
-          };
-          const subject = testNaming().subject(evtSubject('membership', event.type, event.version));
-          return js.publish(subject, codec.encode(catalogueEvent(event)), { msgID: event.id });
+            userId: userIdOf(i),
+            username: `large.member.${i}`,
+            roleId: member,
+            via: 'account',
+          });
         }),
       );
-    }
   }, 120_000);
   afterAll(async () => {
     await nc?.close();
@@ -103,21 +110,7 @@ describe('a large organization (its access state is larger than a NATS message)'
     expect(asked).toBe(first); // the same questions again: no hop
 
     // membership removes the member (published as membership publishes: JetStream has it before the next request)
-    const removed: DomainEvent = {
-      id: randomUUID(),
-      type: 'organization.member-removed',
-      version: 1,
-      streamId: `organization-${org}`,
-      streamVersion: 1000 + MEMBERS,
-      service: 'membership',
-      occurredAt: new Date().toISOString(),
-      organizationId: org,
-      data: { organizationId: org, userId, username: 'large.member.42', groupIds: [] },
-      metadata: eventMetadata(systemMeta(randomUUID())),
-    };
-    await nc.jetstream().publish(testNaming().subject(evtSubject('membership', removed.type, removed.version)), JSONCodec().encode(catalogueEvent(removed)), {
-      msgID: removed.id,
-    });
+    await publishMembership('organization.member-removed', 1000 + MEMBERS, { organizationId: org, userId, username: 'large.member.42', groupIds: [] });
     const after = await check();
     expect({ status: after.status, code: after.body.code }).toEqual({ status: 404, code: 'NOT_FOUND' });
     await nc.flush();

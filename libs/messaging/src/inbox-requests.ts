@@ -59,25 +59,22 @@ export function inboxRequester(nc: NatsConnection, defaultTimeoutMs = INBOX_REQU
   };
   return {
     request(subject, data, { headers, timeoutMs = defaultTimeoutMs } = {}) {
+      const reply = `${inbox}.${next++}`;
+      const answered = new Promise<Msg>((resolve, reject) => {
+        const timer = setTimeout(
+          () => settle(reply)?.reject(new NatsError(`timeout: ${subject}: no reply within ${timeoutMs} ms`, ErrorCode.Timeout)),
+          timeoutMs,
+        );
+        waiting.set(reply, { subject, resolve, reject, timer });
+      });
       try {
         sub ??= subscribe();
-        const reply = `${inbox}.${next++}`;
-        const answered = new Promise<Msg>((resolve, reject) => {
-          const timer = setTimeout(
-            () => settle(reply)?.reject(new NatsError(`timeout: ${subject}: no reply within ${timeoutMs} ms`, ErrorCode.Timeout)),
-            timeoutMs,
-          );
-          waiting.set(reply, { subject, resolve, reject, timer });
-        });
-        try {
-          nc.publish(subject, data, { reply, headers });
-        } catch (err) {
-          settle(reply)?.reject(err as Error);
-        }
-        return answered;
+        nc.publish(subject, data, { reply, headers });
       } catch (err) {
-        return Promise.reject(err as Error);
+        // a closed connection, a message larger than max_payload: nothing was sent
+        settle(reply)?.reject(err as Error);
       }
+      return answered;
     },
     close() {
       sub?.unsubscribe();

@@ -31,7 +31,7 @@ export async function checkAccess(
   // its answer is used again while no event of the organization came after the read index it was asked at, except
   // for a caller with writes of its own (authorization waits for them)
   if (verified.access.isRemote(q.organizationId)) {
-    const asked = services.afterOf(req)?.length ? undefined : req.ctx.readIndex;
+    const asked = services.afterOf(req) ? undefined : req.ctx.readIndex;
     const question = JSON.stringify([q.userId, q.projectId, q.permissions]);
     const kept = asked === undefined ? undefined : verified.access.remoteAnswer(q.organizationId, question);
     if (kept) return kept;
