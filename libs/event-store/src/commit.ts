@@ -42,8 +42,20 @@ export interface OutboxSweepCheckpoint {
   since: Date;
 }
 
+/**
+ * A process whose relay publishes what it appends (`_id` = an id of the relay, new at every start): it says it
+ * is alive every few seconds (`aliveAt`), and `gone` when it stops. A writer that stopped saying so, or is
+ * gone, may have left commits unpublished: that is when another relay sweeps (outbox-relay.ts `start`).
+ */
+export interface OutboxWriter {
+  _id: string;
+  aliveAt: Date;
+  gone?: boolean;
+}
+
 export const COMMITS = 'event_commits';
 export const OUTBOX_POSITIONS = 'outbox_positions';
 export const OUTBOX_SWEEP = 'outbox_sweep';
+export const OUTBOX_WRITERS = 'outbox_writers';
 export const RESERVATIONS = 'reservations';
 export const CHECKPOINTS = 'projection_checkpoints';

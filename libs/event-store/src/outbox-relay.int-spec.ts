@@ -23,7 +23,7 @@ import {
   type Published,
   testNaming,
 } from '@app/testing';
-import { COMMITS, OUTBOX_POSITIONS, OUTBOX_SWEEP } from './commit';
+import { COMMITS, OUTBOX_POSITIONS, OUTBOX_SWEEP, OUTBOX_WRITERS, type OutboxWriter } from './commit';
 import { createEventStore, type EventStore } from './event-store';
 import { createOutboxRelay, RELAY_BATCH_EVENTS, unpublishedCommits, type OutboxRelay } from './outbox-relay';
 
@@ -103,39 +103,73 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
     expectEachOnceInStreamOrder(second, appended);
   });
 
-  it('sweeps that find nothing back off (on FerretDB each reads every commit); a commit another process left unpublished is still published', async () => {
+  it('no sweep reads the commits while every writer is alive; the commits of a writer that died or stopped are swept once it has settled', async () => {
     const monitored = await new MongoClient(requireInfraEnv().mongoUrl, { monitorCommands: true }).connect();
-    let relay: OutboxRelay | undefined;
+    const relays: OutboxRelay[] = [];
     try {
-      const db = monitored.db(testDatabaseName('relay_backoff'));
+      const db = monitored.db(testDatabaseName('relay_writers'));
       const store = createEventStore(db, { service: 'identity' });
       await store.ensureIndexes();
       const sweeps: number[] = [];
       monitored.on('commandStarted', (e) => e.commandName === 'find' && e.command.find === COMMITS && sweeps.push(Date.now()));
-      relay = createOutboxRelay({
-        commits: store.commits,
-        js: nc.jetstream(),
-        naming: testNaming(),
-        service: 'identity',
-        sweepIntervalMs: 100,
-        sweepMaxIntervalMs: 800,
-        sweepGraceMs: 0,
-      });
+      // heartbeats every 100 ms: a writer silent for 600 ms is dead, and its commits are swept 200 ms after it last spoke
+      const relay = () =>
+        createOutboxRelay({
+          commits: store.commits,
+          js: nc.jetstream(),
+          naming: testNaming(),
+          service: 'identity',
+          sweepIntervalMs: 50,
+          heartbeatMs: 100,
+          sweepGraceMs: 0,
+        });
+      const [a, b] = [relay(), relay()];
+      relays.push(a, b);
       sweeps.length = 0; // (what ensureIndexes read)
-      relay.start();
-      await new Promise((r) => setTimeout(r, 3000));
-      // every 100 ms that would be about 30 sweeps; backing off 100, 200, 400, 800, 800… it is about 6
-      expect(sweeps.length).toBeGreaterThanOrEqual(3);
-      expect(sweeps.length).toBeLessThanOrEqual(10);
-      // appended by "another replica" that died before publishing (this relay never saw the append)
+      await Promise.all([a.start(), b.start()]);
+      const writers = db.collection<OutboxWriter>(OUTBOX_WRITERS);
+      expect(await writers.countDocuments({ gone: { $exists: false } })).toBe(2);
+      await until('the sweep after start', async () => sweeps.length === 2, 2000); // one by each
+      await new Promise((r) => setTimeout(r, 1500));
+      // 30 ticks each, 7 heartbeats each, and no sweep
+      expect(sweeps).toHaveLength(2);
+
+      // "another replica" appended, then died before publishing (no relay saw the append) and without saying so
+      await writers.insertOne({ _id: 'dead', aliveAt: new Date() });
       const appended = await appendStream(store, 2, 1);
-      await until('the backed-off sweep publishes it', async () => (await unpublishedCommits(store.commits)) === 0, 5000);
+      await until('a sweep publishes what the dead writer left', async () => (await unpublishedCommits(store.commits)) === 0, 5000);
       expectEachOnceInStreamOrder(
         (await readEventsStream(nc)).filter((p) => appended.some((e) => e.id === p.event.id)),
         appended,
       );
+      await until('and forgets the writer', async () => (await writers.countDocuments({ _id: 'dead' })) === 0, 2000);
+      // each relay swept (the window, then the stream's commits for its round, then once more: it had found work)
+      const afterDeath = sweeps.length;
+      expect(afterDeath).toBeGreaterThanOrEqual(4);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(sweeps).toHaveLength(afterDeath);
+
+      // a relay that stops says it is gone: the other one sweeps what was appended "during the shutdown"
+      await b.stop();
+      expect(await writers.countDocuments({ gone: true })).toBe(1);
+      const late = await appendStream(store, 1, 1);
+      await until('the other relay publishes what the stopped one left', async () => (await unpublishedCommits(store.commits)) === 0, 5000);
+      expect((await readEventsStream(nc)).filter((p) => late.some((e) => e.id === p.event.id))).toHaveLength(1);
+      await until('and forgets it', async () => (await writers.countDocuments({})) === 1, 2000);
+      const settled = sweeps.length;
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(sweeps).toHaveLength(settled);
+
+      // a restart: the new relay's first sweep waits until the stopped one has settled, and covers it (one sweep)
+      await a.stop();
+      const c = relay();
+      relays.push(c);
+      await c.start();
+      await until('the restarted relay forgets the stopped one', async () => (await writers.countDocuments({ gone: true })) === 0, 3000);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(sweeps).toHaveLength(settled + 1);
     } finally {
-      await relay?.stop();
+      for (const r of relays) await r.stop();
       await monitored.close();
     }
   });

@@ -1,8 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import type { Collection } from 'mongodb';
 import { JSONCodec, headers, type JetStreamClient, type NatsConnection, type PubAck } from 'nats';
 import { evtSubject, type DomainEvent, type Naming, type ServiceName } from '@app/contracts';
 import { jetStreamPublisher, maxPayload, type JetStreamPublish } from '@app/messaging';
-import { OUTBOX_POSITIONS, OUTBOX_SWEEP, type CommitDocument, type OutboxPosition, type OutboxSweepCheckpoint } from './commit';
+import {
+  OUTBOX_POSITIONS,
+  OUTBOX_SWEEP,
+  OUTBOX_WRITERS,
+  type CommitDocument,
+  type OutboxPosition,
+  type OutboxSweepCheckpoint,
+  type OutboxWriter,
+} from './commit';
 import { upsertAgainIfRaced } from './errors';
 
 export interface RelayLogger {
@@ -19,10 +28,13 @@ export interface OutboxRelayOptions {
   naming: Naming;
   service: ServiceName;
   logger?: RelayLogger;
-  /** how often the sweep runs while it finds work (default 2 s) */
+  /** how often the relay looks whether a sweep is due, and sweeps again while sweeps find work (default 2 s; see `start`) */
   sweepIntervalMs?: number;
-  /** the longest pause between sweeps that find nothing (default 30 s; see `start`) */
-  sweepMaxIntervalMs?: number;
+  /**
+   * how often a started relay says it is alive (default 5 s); a writer silent for 6 times this is taken for
+   * dead, and its commits are swept 2 times this after it last said it was alive
+   */
+  heartbeatMs?: number;
   /** only sweep commits older than this, so the sweep does not race the publish that follows each append */
   sweepGraceMs?: number;
   /** how far before its checkpoint a sweep looks again, for inserts that became visible late (default 60 s) */
@@ -109,6 +121,16 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   const send = options.publish ?? own!.publish;
   const positions = positionsOf(commits);
   const checkpoints = commits.db.collection<OutboxSweepCheckpoint>(OUTBOX_SWEEP);
+  const writers = commits.db.collection<OutboxWriter>(OUTBOX_WRITERS);
+  const writerId = randomUUID();
+  const heartbeatMs = options.heartbeatMs ?? 5000;
+  /** a writer silent this long is taken for dead */
+  const writerTtlMs = 6 * heartbeatMs;
+  /**
+   * a writer's document is removed by a sweep whose window ends this long after the writer last said it was
+   * alive: an insert it sent before it died or stopped is visible by then, so that sweep saw it
+   */
+  const writerSettleMs = 2 * heartbeatMs;
   /** per stream, its latest round (running or waiting); rounds of one stream run one after another */
   const latest = new Map<string, Promise<void>>();
   /** per stream, a round that has not started yet: later requests join it */
@@ -135,6 +157,8 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   let timer: NodeJS.Timeout | undefined;
   let sweeping: Promise<void> | undefined;
   let stopped = false;
+  /** start() stored this relay's writer document */
+  let registered = false;
   /** stop() was called: no new rounds; what is unpublished is left to a sweep (of another replica, or the next start) */
   let stopping = false;
 
@@ -342,7 +366,8 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
    * if any failed.
    */
   async function sweep(): Promise<number> {
-    const until = new Date(Date.now() - (options.sweepGraceMs ?? 1000));
+    const until = sweepUntil();
+    const settledWriters = await writersToForget(until);
     const lookback = options.sweepLookbackMs ?? DEFAULT_SWEEP_LOOKBACK_MS;
     const since = (await checkpoints.findOne({ _id: SWEEP_ID }))?.since;
     const committedAt = since ? { $gte: new Date(since.getTime() - lookback), $lte: until } : { $lte: until };
@@ -367,32 +392,74 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
         await upsertAgainIfRaced(() => checkpoints.updateOne({ _id: SWEEP_ID }, { $set: { since: checkpoint } }, { upsert: true }));
     }
     if (failures.length) throw new Error(`${failures.length} of ${streams.length} streams not published: ${failures[0].streamId}: ${failures[0].message}`);
+    // what those writers appended is in this window and published now (unless the sweep stopped half-way)
+    if (!stopping) for (const w of settledWriters) await writers.deleteOne({ _id: w._id, aliveAt: w.aliveAt });
     return streams.length;
   }
 
+  const sweepUntil = () => new Date(Date.now() - (options.sweepGraceMs ?? 1000));
+
   /**
-   * Sweeps every `sweepIntervalMs` (2 s) while there is something to do — a round failed here, or the last sweep
-   * found or failed to publish a stream — and backs off, doubling up to `sweepMaxIntervalMs` (30 s), while sweeps
-   * find nothing: on a database without indexes (FerretDB) each sweep reads every commit, and in a steady state
-   * every commit is published right after its append, so the sweep only waits for another replica's crash.
+   * The other writers that stopped (`gone`) or have been silent for longer than their time to live, and that
+   * said they were alive at least writerSettleMs before `until`: a sweep up to `until` covers what they appended.
    */
-  function start(): void {
+  async function writersToForget(until: Date): Promise<OutboxWriter[]> {
+    const silentSince = Date.now() - writerTtlMs;
+    const all = await writers.find({}).toArray();
+    return all.filter((w) => w._id !== writerId && (w.gone || w.aliveAt.getTime() < silentSince) && w.aliveAt.getTime() + writerSettleMs <= until.getTime());
+  }
+
+  /** Says this relay is alive (an upsert by `_id`), or that it is gone. */
+  async function sayAlive(gone = false): Promise<void> {
+    const $set: Partial<OutboxWriter> = gone ? { aliveAt: new Date(), gone } : { aliveAt: new Date() };
+    await upsertAgainIfRaced(() => writers.updateOne({ _id: writerId }, { $set }, { upsert: true }));
+  }
+
+  /**
+   * Registers this relay as a writer (resolves once its document is stored, so a crash after any append here
+   * leaves one) and checks every `sweepIntervalMs` (2 s) whether a sweep is due. One is due:
+   * - once after start (legacy commits, a writer that died before it registered), when the writers that were
+   *   gone at start have settled, so that one sweep covers them too;
+   * - while a round failed here, or the last sweep found a stream behind or failed (again every 2 s);
+   * - when another writer is gone or silent (checked every 2 heartbeats; docs/architecture.md "Outbox").
+   * Otherwise no sweep runs: every commit is published by the relay of the process that appended it, and on a
+   * database without indexes (FerretDB) a sweep reads every commit.
+   * Meanwhile the relay says it is alive every `heartbeatMs` (5 s).
+   */
+  async function start(): Promise<void> {
     const base = options.sweepIntervalMs ?? 2000;
-    const max = Math.max(base, options.sweepMaxIntervalMs ?? 30_000);
-    let idleSweeps = 0;
-    let nextAt = 0;
+    // the first sweep: not before the writers gone at start have settled (at most writerSettleMs + grace away)
+    const goneAtStart = (await writers.find({}).toArray()).filter((w) => w.gone).map((w) => w.aliveAt.getTime());
+    let sweepAt = Math.max(Date.now() + base, ...goneAtStart.map((at) => at + writerSettleMs + (options.sweepGraceMs ?? 1000)));
+    let nextHeartbeat = Date.now() + heartbeatMs;
+    let nextWritersCheck = Date.now() + 2 * heartbeatMs;
+    await sayAlive();
+    const tick = async () => {
+      const now = Date.now();
+      if (now >= nextHeartbeat) {
+        nextHeartbeat = now + heartbeatMs;
+        await sayAlive().catch((err: Error) => logger?.warn({ err: err.message }, 'outbox writer heartbeat failed'));
+      }
+      let due = now >= sweepAt || failedSince.size > 0;
+      if (!due && now >= nextWritersCheck) {
+        nextWritersCheck = now + 2 * heartbeatMs;
+        due = (await writersToForget(sweepUntil())).length > 0;
+      }
+      if (!due) return;
+      // again at the next tick while there is work; else when a writer goes
+      sweepAt = (await sweep()) > 0 ? 0 : Infinity;
+    };
     timer = setInterval(() => {
-      if (sweeping || (failedSince.size === 0 && Date.now() < nextAt)) return;
-      sweeping = sweep()
-        .then((streams) => void (idleSweeps = streams > 0 ? 0 : idleSweeps + 1))
+      if (sweeping || stopping) return;
+      sweeping = tick()
         .catch((err: Error) => {
-          idleSweeps = 0;
+          sweepAt = 0;
           logger?.warn({ err: err.message }, 'outbox sweep failed');
         })
-        // the tick itself adds one base interval
-        .finally(() => ((nextAt = Date.now() + Math.min(max, base * 2 ** idleSweeps) - base), (sweeping = undefined)));
+        .finally(() => (sweeping = undefined));
     }, base);
     timer.unref();
+    registered = true;
   }
 
   /** Waits for every round in flight, then stores the pending positions. */
@@ -416,6 +483,8 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     if (timer) clearInterval(timer);
     await sweeping;
     await flush();
+    // a sweep elsewhere (or at the next start) publishes what it left, after writerSettleMs
+    if (registered) await sayAlive(true).catch((err: Error) => logger?.warn({ err: err.message }, 'could not record the outbox writer as gone'));
     own?.close();
     stopped = true; // positions that could not be stored now cost at most a second publish (dropped by JetStream)
   }

@@ -80,7 +80,7 @@ export async function connectInfrastructure(
   });
   await store.ensureIndexes();
   relay = createOutboxRelay({ commits: store.commits, js, naming, service, logger });
-  relay.start();
+  await relay.start();
   outboxGauges(metrics.registry, relay.backlog);
 
   const infra: Infrastructure = {
