@@ -112,7 +112,7 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
       await store.ensureIndexes();
       const sweeps: number[] = [];
       monitored.on('commandStarted', (e) => e.commandName === 'find' && e.command.find === COMMITS && sweeps.push(Date.now()));
-      // heartbeats every 100 ms: a writer silent for 600 ms is dead, and its commits are swept 200 ms after it last spoke
+      // heartbeats every 200 ms: a writer silent for 1.2 s is dead, and its commits are swept 400 ms after it last spoke
       const relay = () =>
         createOutboxRelay({
           commits: store.commits,
@@ -120,7 +120,7 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
           naming: testNaming(),
           service: 'identity',
           sweepIntervalMs: 50,
-          heartbeatMs: 100,
+          heartbeatMs: 200,
           sweepGraceMs: 0,
         });
       const [a, b] = [relay(), relay()];
@@ -131,7 +131,7 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
       expect(await writers.countDocuments({ gone: { $exists: false } })).toBe(2);
       await until('the sweep after start', async () => sweeps.length === 2, 2000); // one by each
       await new Promise((r) => setTimeout(r, 1500));
-      // 30 ticks each, 7 heartbeats each, and no sweep
+      // 30 ticks and 7 heartbeats each, and no sweep
       expect(sweeps).toHaveLength(2);
 
       // "another replica" appended, then died before publishing (no relay saw the append) and without saying so
@@ -143,7 +143,8 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
         appended,
       );
       await until('and forgets the writer', async () => (await writers.countDocuments({ _id: 'dead' })) === 0, 2000);
-      // each relay swept (the window, then the stream's commits for its round, then once more: it had found work)
+      // each relay swept (the window, then the stream's commits for its round, then once more: it had found work), then no more
+      await new Promise((r) => setTimeout(r, 500));
       const afterDeath = sweeps.length;
       expect(afterDeath).toBeGreaterThanOrEqual(4);
       await new Promise((r) => setTimeout(r, 1000));
@@ -156,6 +157,7 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
       await until('the other relay publishes what the stopped one left', async () => (await unpublishedCommits(store.commits)) === 0, 5000);
       expect((await readEventsStream(nc)).filter((p) => late.some((e) => e.id === p.event.id))).toHaveLength(1);
       await until('and forgets it', async () => (await writers.countDocuments({})) === 1, 2000);
+      await new Promise((r) => setTimeout(r, 500));
       const settled = sweeps.length;
       await new Promise((r) => setTimeout(r, 1000));
       expect(sweeps).toHaveLength(settled);
