@@ -9,7 +9,9 @@
  * - MongoDB: FerretDB's own counter of the commands it served (`ferretdb_client_requests_total`), or
  *   `serverStatus.opcounters` on a real MongoDB (MONGO_URL).
  * It also times the stack's start-up with data present (a second start), and prints the CPU per request of each
- * kind of process, this one (the load generator) included.
+ * kind of process, this one (the load generator) included, and the machine's stolen time (`steal`: a row that
+ * had much of it ran slower). `/health` is measured again after the read rows: the ratio of the second to the
+ * first shows how much the machine itself moved during the run.
  *
  *   npm run bench:gateway -- [seconds=10] [concurrency=32]
  *
@@ -117,8 +119,13 @@ async function main() {
 
     const auth = { Authorization: `Bearer ${TOKEN}` };
     const org = `${base}/api/v1/organizations/${seed.org}`;
-    await load('warm-up', `${base}/api/v1/me`, auth, 4, 2);
-    await load('warm-up', `${org}/people`, auth, 4, 2);
+    // every read row once, as it will run: each row's first seconds would otherwise include the JIT compiling its
+    // path, in the gateway and in this client (the first row, /health, ran 1.5 times slower than the same row later)
+    const checkBody = { method: 'POST', body: () => ({ permissions: ['organization.people.view'] }) };
+    await load('warm-up', `${base}/health`, {}, concurrency, 2);
+    await load('warm-up', `${base}/api/v1/me`, auth, concurrency, 2);
+    await load('warm-up', `${org}/permissions/check`, auth, concurrency, 2, checkBody);
+    await load('warm-up', `${org}/people`, auth, concurrency, 2);
     const rows: Array<{ result: LoadResult; per: Counters; mongoBy: string; cpu: Record<string, number> }> = [];
     const measure = async (name: string, url: string, c: number, options: LoadOptions = {}, headers: Record<string, string> = auth) => {
       const before = await snapshot();
@@ -164,11 +171,10 @@ async function main() {
     const health = await measure('GET /health', `${base}/health`, concurrency, {}, {});
     await measure('GET /api/v1/me (API token)', `${base}/api/v1/me`, concurrency);
     await measure('GET /api/v1/me (session)', `${base}/api/v1/me`, concurrency, {}, { Authorization: `Bearer ${session}` });
-    await measure('POST …/permissions/check', `${org}/permissions/check`, concurrency, {
-      method: 'POST',
-      body: () => ({ permissions: ['organization.people.view'] }),
-    });
+    await measure('POST …/permissions/check', `${org}/permissions/check`, concurrency, checkBody);
     await measure('GET …/people (first page)', `${org}/people`, concurrency);
+    // the baseline again: its ratio to the first shows how much the machine moved during the rows
+    await measure('GET /health (again)', `${base}/health`, concurrency, {}, {});
     const roles = [seed.memberRole, seed.customRole];
     // warm-up: the first role change after the restart loads the organization (snapshot and newer commits) and
     // membership's view of the custom roles; measured here is the steady state, not that first load
@@ -201,7 +207,8 @@ async function main() {
     process.stdout.write(`\nMongoDB commands per request, by command (counted over the row: background work included)\n`);
     process.stdout.write(`${'idle, commands per second'.padEnd(34)}${idleMongo || '-'}\n`);
     for (const { result, mongoBy } of rows) process.stdout.write(`${result.name.padEnd(34)}${mongoBy || '-'}\n`);
-    const kinds = ['gateway', 'identity', 'membership', 'authorization', 'audit-log', 'nats-server', 'ferretdb', 'load generator'];
+    // steal: the machine's CPU time the hypervisor gave to others during the row (a row with much of it ran slower)
+    const kinds = ['gateway', 'identity', 'membership', 'authorization', 'audit-log', 'nats-server', 'ferretdb', 'load generator', 'steal'];
     const width = (k: string) => Math.max(14, k.length + 2);
     process.stdout.write(
       `\nCPU ms per request, by process (/proc, every process of the kind on the machine)\n${'request'.padEnd(34)}${kinds.map((k) => k.padStart(width(k))).join('')}\n`,

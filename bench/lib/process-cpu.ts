@@ -31,7 +31,7 @@ export const servicePids = (): number[] =>
 
 /**
  * CPU seconds (user + system, from /proc) of processes summed by kind: those under `root` (its descendants), or,
- * without `root`, every service, nats-server and ferretdb process of the machine.
+ * without `root`, every service, nats-server and ferretdb process of the machine, and the machine's stolen time (`steal`).
  */
 export function cpuByKind(root?: number): Record<string, number> {
   const procs = processes();
@@ -51,7 +51,15 @@ export function cpuByKind(root?: number): Record<string, number> {
     if (root === undefined && kind === 'other') continue;
     kinds[kind] = (kinds[kind] ?? 0) + p.cpu;
   }
+  // the machine's: CPU time the hypervisor gave to others while this machine wanted it (a row with much of it ran slower)
+  if (root === undefined) kinds.steal = stolenSeconds();
   return kinds;
+}
+
+/** `steal` of /proc/stat's first line, in seconds. */
+function stolenSeconds(): number {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/);
+  return Number(cpu[8] ?? 0) / TICKS;
 }
 
 /** CPU seconds by kind used between two `cpuByKind` readings. */
