@@ -419,7 +419,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
    * Registers this relay as a writer (resolves once its document is stored, so a crash after any append here
    * leaves one) and checks every `sweepIntervalMs` (2 s) whether a sweep is due. One is due:
    * - once after start (legacy commits, a writer that died before it registered), when the writers that were
-   *   gone at start have settled, so that one sweep covers them too;
+   *   gone at the first tick have settled, so that one sweep covers them too;
    * - while a round failed here, or the last sweep found a stream behind or failed (again every 2 s);
    * - when another writer is gone or silent (checked every 2 heartbeats; docs/architecture.md "Outbox").
    * Otherwise no sweep runs: every commit is published by the relay of the process that appended it, and on a
@@ -428,14 +428,17 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
    */
   async function start(): Promise<void> {
     const base = options.sweepIntervalMs ?? 2000;
-    // the first sweep: not before the writers gone at start have settled (at most writerSettleMs + grace away)
-    const goneAtStart = (await writers.find({}).toArray()).filter((w) => w.gone).map((w) => w.aliveAt.getTime());
-    let sweepAt = Math.max(Date.now() + base, ...goneAtStart.map((at) => at + writerSettleMs + (options.sweepGraceMs ?? 1000)));
+    /** when the next sweep is due; the first one: not before the writers gone by then have settled (read at the first tick) */
+    let sweepAt: number | undefined;
     let nextHeartbeat = Date.now() + heartbeatMs;
     let nextWritersCheck = Date.now() + 2 * heartbeatMs;
     await sayAlive();
     const tick = async () => {
       const now = Date.now();
+      if (sweepAt === undefined) {
+        const gone = (await writers.find({}).toArray()).filter((w) => w.gone).map((w) => w.aliveAt.getTime());
+        sweepAt = Math.max(now, ...gone.map((at) => at + writerSettleMs + (options.sweepGraceMs ?? 1000)));
+      }
       if (now >= nextHeartbeat) {
         nextHeartbeat = now + heartbeatMs;
         await sayAlive().catch((err: Error) => logger?.warn({ err: err.message }, 'outbox writer heartbeat failed'));
@@ -462,7 +465,6 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     registered = true;
   }
 
-  /** Waits for every round in flight, then stores the pending positions. */
   /** Until the rounds in flight in this process have ended: whatever was appended here before the call is published (or its round failed). */
   async function settled(): Promise<void> {
     await Promise.allSettled([...latest.values()]);
