@@ -150,6 +150,16 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
       await new Promise((r) => setTimeout(r, 1000));
       expect(sweeps).toHaveLength(afterDeath);
 
+      // a writer that dies after a sweep already covered its last words (a crashed replica whose restart swept
+      // before it was taken for dead) is forgotten without another sweep
+      await writers.insertOne({ _id: 'covered', aliveAt: new Date() });
+      await new Promise((r) => setTimeout(r, 450)); // settled: 2 heartbeats
+      expect(await a.sweep()).toBe(0); // the checkpoint moves past them
+      const covered = sweeps.length;
+      await until('the covered writer is forgotten once silent', async () => (await writers.countDocuments({ _id: 'covered' })) === 0, 3000);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(sweeps).toHaveLength(covered);
+
       // a relay that stops says it is gone: the other one sweeps what was appended "during the shutdown"
       await b.stop();
       expect(await writers.countDocuments({ gone: true })).toBe(1);

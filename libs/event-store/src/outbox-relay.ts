@@ -409,6 +409,20 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     return all.filter((w) => w._id !== writerId && (w.gone || w.aliveAt.getTime() < silentSince) && w.aliveAt.getTime() + writerSettleMs <= until.getTime());
   }
 
+  /**
+   * Of `settled` writers, those a sweep must still cover; the others are forgotten here. A sweep that moved the
+   * checkpoint to `since` had seen every commit committed before it, so a writer that spoke last at least
+   * writerSettleMs before `since` left nothing that sweep did not publish (e.g. a crashed replica whose restart
+   * swept before the replica was taken for dead: no second sweep).
+   */
+  async function writersNotCovered(settled: OutboxWriter[]): Promise<OutboxWriter[]> {
+    if (settled.length === 0) return settled;
+    const since = (await checkpoints.findOne({ _id: SWEEP_ID }))?.since?.getTime() ?? -Infinity;
+    const covered = settled.filter((w) => w.aliveAt.getTime() + writerSettleMs <= since);
+    for (const w of covered) await writers.deleteOne({ _id: w._id, aliveAt: w.aliveAt });
+    return settled.filter((w) => !covered.includes(w));
+  }
+
   /** Says this relay is alive (an upsert by `_id`), or that it is gone. */
   async function sayAlive(gone = false): Promise<void> {
     const $set: Partial<OutboxWriter> = gone ? { aliveAt: new Date(), gone } : { aliveAt: new Date() };
@@ -446,7 +460,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
       let due = now >= sweepAt || failedSince.size > 0;
       if (!due && now >= nextWritersCheck) {
         nextWritersCheck = now + 2 * heartbeatMs;
-        due = (await writersToForget(sweepUntil())).length > 0;
+        due = (await writersNotCovered(await writersToForget(sweepUntil()))).length > 0;
       }
       if (!due) return;
       // again at the next tick while there is work; else when a writer goes
