@@ -435,7 +435,8 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
    * - once after start (legacy commits, a writer that died before it registered), when the writers that were
    *   gone at the first tick have settled, so that one sweep covers them too;
    * - while a round failed here, or the last sweep found a stream behind or failed (again every 2 s);
-   * - when another writer is gone or silent (checked every 2 heartbeats; docs/architecture.md "Outbox").
+   * - when another writer is gone or silent, and no sweep has covered it since (checked every 2 heartbeats;
+   *   docs/architecture.md "Outbox", *Writers*).
    * Otherwise no sweep runs: every commit is published by the relay of the process that appended it, and on a
    * database without indexes (FerretDB) a sweep reads every commit.
    * Meanwhile the relay says it is alive every `heartbeatMs` (5 s).
