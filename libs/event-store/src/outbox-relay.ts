@@ -131,6 +131,9 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
    * alive: an insert it sent before it died or stopped is visible by then, so that sweep saw it
    */
   const writerSettleMs = 2 * heartbeatMs;
+  const sweepGraceMs = options.sweepGraceMs ?? 1000;
+  /** the end of a sweep's window now */
+  const sweepUntil = () => new Date(Date.now() - sweepGraceMs);
   /** per stream, its latest round (running or waiting); rounds of one stream run one after another */
   const latest = new Map<string, Promise<void>>();
   /** per stream, a round that has not started yet: later requests join it */
@@ -157,8 +160,6 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
   let timer: NodeJS.Timeout | undefined;
   let sweeping: Promise<void> | undefined;
   let stopped = false;
-  /** start() stored this relay's writer document */
-  let registered = false;
   /** stop() was called: no new rounds; what is unpublished is left to a sweep (of another replica, or the next start) */
   let stopping = false;
 
@@ -393,11 +394,14 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     }
     if (failures.length) throw new Error(`${failures.length} of ${streams.length} streams not published: ${failures[0].streamId}: ${failures[0].message}`);
     // what those writers appended is in this window and published now (unless the sweep stopped half-way)
-    if (!stopping) for (const w of settledWriters) await writers.deleteOne({ _id: w._id, aliveAt: w.aliveAt });
+    if (!stopping) await forget(settledWriters);
     return streams.length;
   }
 
-  const sweepUntil = () => new Date(Date.now() - (options.sweepGraceMs ?? 1000));
+  /** Removes the writers' documents, each unless it spoke again meanwhile (matched by `_id` and `aliveAt`). */
+  async function forget(gone: OutboxWriter[]): Promise<void> {
+    for (const w of gone) await writers.deleteOne({ _id: w._id, aliveAt: w.aliveAt });
+  }
 
   /**
    * The other writers that stopped (`gone`) or have been silent for longer than their time to live, and that
@@ -419,7 +423,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     if (settled.length === 0) return settled;
     const since = (await checkpoints.findOne({ _id: SWEEP_ID }))?.since?.getTime() ?? -Infinity;
     const covered = settled.filter((w) => w.aliveAt.getTime() + writerSettleMs <= since);
-    for (const w of covered) await writers.deleteOne({ _id: w._id, aliveAt: w.aliveAt });
+    await forget(covered);
     return settled.filter((w) => !covered.includes(w));
   }
 
@@ -452,7 +456,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
       const now = Date.now();
       if (sweepAt === undefined) {
         const gone = (await writers.find({}).toArray()).filter((w) => w.gone).map((w) => w.aliveAt.getTime());
-        sweepAt = Math.max(now, ...gone.map((at) => at + writerSettleMs + (options.sweepGraceMs ?? 1000)));
+        sweepAt = Math.max(now, ...gone.map((at) => at + writerSettleMs + sweepGraceMs));
       }
       if (now >= nextHeartbeat) {
         nextHeartbeat = now + heartbeatMs;
@@ -477,7 +481,6 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
         .finally(() => (sweeping = undefined));
     }, base);
     timer.unref();
-    registered = true;
   }
 
   /** Until the rounds in flight in this process have ended: whatever was appended here before the call is published (or its round failed). */
@@ -501,7 +504,7 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     await sweeping;
     await flush();
     // a sweep elsewhere (or at the next start) publishes what it left, after writerSettleMs
-    if (registered) await sayAlive(true).catch((err: Error) => logger?.warn({ err: err.message }, 'could not record the outbox writer as gone'));
+    if (timer) await sayAlive(true).catch((err: Error) => logger?.warn({ err: err.message }, 'could not record the outbox writer as gone'));
     own?.close();
     stopped = true; // positions that could not be stored now cost at most a second publish (dropped by JetStream)
   }
