@@ -3,20 +3,24 @@
  * (scripts/start.js: each service its own process), seeds an organization of 1,000 people, 50 groups, 20
  * custom roles and 100 projects, then runs closed-loop load for each kind of request and prints req/s, p50,
  * p99, errors and the ratio to `GET /health` on the same gateway, with the NATS requests and the MongoDB
- * commands per request, counted (not estimated):
+ * commands per request, counted (not estimated). Each read row runs in turns with `/health` (four slices of
+ * each, `/health` first in every other pair) and its ratio is the median of the slices' ratios: this machine's
+ * speed moves by up to 2× from one five-second window to the next, with nothing but a trivial HTTP server
+ * running, so a ratio of two rows measured a minute apart says more about the machine than about the request.
+ * The counters:
  * - NATS: subscriptions of this process to the request subjects count every service request (`cmd.` / `qry.` subjects)
  *   and every JetStream API request (`$JS.API.`, e.g. stream info; consumer fetches and acks excluded);
  * - MongoDB: FerretDB's own counter of the commands it served (`ferretdb_client_requests_total`), or
  *   `serverStatus.opcounters` on a real MongoDB (MONGO_URL).
  * It also times the stack's start-up with data present (a second start), and prints the CPU per request of each
  * kind of process, this one (the load generator) included, and the machine's stolen time (`steal`: a row that
- * had much of it ran slower). `/health` is measured again after the read rows: the ratio of the second to the
- * first shows how much the machine itself moved during the run.
+ * had much of it ran slower). `/health` is also measured on its own, before and after the read rows: the
+ * ratio of the second to the first (`to row 1`) shows how much the machine itself moved during the run.
  *
  *   npm run bench:gateway -- [seconds=10] [concurrency=32]
  *
  * BENCH_PROFILE=<text>[|<text>…]: the rows whose name contains one of them are CPU-profiled in every service (V8's profiler, started
- * and stopped by SIGWINCH through bench/lib/cpu-profile-hook.js); the profiles go to a directory it prints, and
+ * and stopped by SIGWINCH through bench/lib/cpu-profile-hook.js); the profiles go to a directory it prints (one per slice of a read row), and
  * `bench/lib/cpuprofile-top.ts <file>` lists where the time went. A profiled row's figures are not comparable.
  *
  * Uses MONGO_URL / NATS_URL when set (a NATS of its own is better: the counters see every message on it),
@@ -31,7 +35,7 @@ import { MongoClient } from 'mongodb';
 import { connect, type NatsConnection } from 'nats';
 import { findBinary, freePort, startFerretDb, startNatsServer, type LocalServer } from '../../libs/testing/src/local-servers';
 import { cpuByKind, cpuSpent, servicePids } from '../lib/process-cpu';
-import { load, printTable, type LoadOptions, type LoadResult } from '../lib/http-load';
+import { load, mergeResults, printTable, type LoadOptions, type LoadResult } from '../lib/http-load';
 import { startStack, stopStack } from '../startup/stack';
 
 const TOKEN = 'ppt_bench-gateway-token-0123456789abcdef';
@@ -39,6 +43,8 @@ const PEOPLE = 1000;
 const GROUPS = 50;
 const ROLES = 20;
 const PROJECTS = 100;
+/** slices of a read row, each in turn with as long a slice of `/health` (`paired`) */
+const SLICES = 4;
 /** how long the people list may take to catch up with the seeding (BENCH_PEOPLE_WAIT_S) */
 const PEOPLE_WAIT_MS = Number(process.env.BENCH_PEOPLE_WAIT_S ?? 1800) * 1000;
 
@@ -126,33 +132,65 @@ async function main() {
     await load('warm-up', `${base}/api/v1/me`, auth, concurrency, 2);
     await load('warm-up', `${org}/permissions/check`, auth, concurrency, 2, checkBody);
     await load('warm-up', `${org}/people`, auth, concurrency, 2);
-    const rows: Array<{ result: LoadResult; per: Counters; mongoBy: string; cpu: Record<string, number> }> = [];
-    const measure = async (name: string, url: string, c: number, options: LoadOptions = {}, headers: Record<string, string> = auth) => {
+    const rows: Array<{ result: LoadResult; ratios?: number[]; per: Counters; mongoBy: string; cpu: Record<string, number> }> = [];
+    /** One load of a row, `secs` long, with what the stack spent on it: counters and CPU by kind of process. */
+    const sample = async (name: string, url: string, c: number, options: LoadOptions, headers: Record<string, string>, secs: number) => {
       const before = await snapshot();
       const cpuBefore = cpuByKind();
       const selfBefore = process.cpuUsage();
       toggleProfiles(name);
-      const result = await load(name, url, headers, c, seconds, options);
+      const result = await load(name, url, headers, c, secs, options);
       toggleProfiles(name);
       const self = process.cpuUsage(selfBefore);
       // the load generator itself (this process): what bounds a row whose server side costs little, e.g. /health
-      const cpu = { ...cpuSpent(cpuBefore, cpuByKind()), 'load generator': (self.user + self.system) / 1e6 };
+      const cpu: Record<string, number> = { ...cpuSpent(cpuBefore, cpuByKind()), 'load generator': (self.user + self.system) / 1e6 };
       const after = await snapshot();
+      const mongoBy = new Map([...after.mongoBy].map(([command, count]) => [command, count - (before.mongoBy.get(command) ?? 0)]));
+      return { result, nats: after.nats - before.nats, jsApi: after.jsApi - before.jsApi, mongoBy, cpu };
+    };
+    /** A row from its samples: per request, the counters and CPU summed over them. */
+    const record = (name: string, samples: Array<Awaited<ReturnType<typeof sample>>>, ratios?: number[]) => {
+      const result = mergeResults(
+        name,
+        samples.map((s) => s.result),
+      );
       const n = Math.max(1, result.requests);
-      const per = (k: 'nats' | 'jsApi') => (after[k] - before[k]) / n;
-      const mongoBy = [...after.mongoBy]
-        .map(([command, count]) => [command, (count - (before.mongoBy.get(command) ?? 0)) / n] as const)
+      const total = (f: (s: (typeof samples)[number]) => number) => samples.reduce((sum, s) => sum + f(s), 0);
+      const commands = new Set(samples.flatMap((s) => [...s.mongoBy.keys()]));
+      const mongoBy = [...commands]
+        .map((command) => [command, total((s) => s.mongoBy.get(command) ?? 0) / n] as const)
         .filter(([, p]) => p > 0)
         .sort((a, b) => b[1] - a[1]);
-      const mongo = mongoBy.reduce((sum, [, p]) => sum + p, 0);
-      const cpuPer = Object.fromEntries(Object.entries(cpu).map(([kind, s]) => [kind, (s * 1000) / n]));
+      const kinds = new Set(samples.flatMap((s) => Object.keys(s.cpu)));
       rows.push({
         result,
-        per: { nats: per('nats'), jsApi: per('jsApi'), mongo },
+        ratios,
+        per: { nats: total((s) => s.nats) / n, jsApi: total((s) => s.jsApi) / n, mongo: mongoBy.reduce((sum, [, p]) => sum + p, 0) },
         mongoBy: mongoBy.map(([command, p]) => `${command} ${p.toFixed(3)}`).join(', '),
-        cpu: cpuPer,
+        cpu: Object.fromEntries([...kinds].map((kind) => [kind, (total((s) => s.cpu[kind] ?? 0) * 1000) / n])),
       });
       return result;
+    };
+    const measure = async (name: string, url: string, c: number, options: LoadOptions = {}, headers: Record<string, string> = auth) =>
+      record(name, [await sample(name, url, c, options, headers, seconds)]);
+    /**
+     * A read row in turns with `/health`: SLICES slices of each, `/health` first in every other pair, so that the
+     * machine's drift during the row (2× within seconds on a shared machine) falls on both alike. Its ratio is
+     * the median of the slices' ratios; its other figures are its own slices'.
+     */
+    const paired = async (name: string, url: string, options: LoadOptions = {}, headers: Record<string, string> = auth) => {
+      const slice = seconds / SLICES;
+      const samples: Array<Awaited<ReturnType<typeof sample>>> = [];
+      const ratios: number[] = [];
+      for (let i = 0; i < SLICES; i++) {
+        const baseline = () => load('GET /health', `${base}/health`, {}, concurrency, slice);
+        const healthFirst = i % 2 === 0 ? await baseline() : undefined;
+        const own = await sample(name, url, concurrency, options, headers, slice);
+        const health = healthFirst ?? (await baseline());
+        samples.push(own);
+        ratios.push(own.result.rps / health.rps);
+      }
+      return record(name, samples, ratios);
     };
     // the seeding's events still being applied after the restart (identity's users catch-up takes one event at a
     // time) are not the rows' cost: wait for every projection to have caught up
@@ -169,10 +207,10 @@ async function main() {
       .map(([command, perSecond]) => `${command} ${perSecond.toFixed(1)}`)
       .join(', ');
     const health = await measure('GET /health', `${base}/health`, concurrency, {}, {});
-    await measure('GET /api/v1/me (API token)', `${base}/api/v1/me`, concurrency);
-    await measure('GET /api/v1/me (session)', `${base}/api/v1/me`, concurrency, {}, { Authorization: `Bearer ${session}` });
-    await measure('POST …/permissions/check', `${org}/permissions/check`, concurrency, checkBody);
-    await measure('GET …/people (first page)', `${org}/people`, concurrency);
+    await paired('GET /api/v1/me (API token)', `${base}/api/v1/me`);
+    await paired('GET /api/v1/me (session)', `${base}/api/v1/me`, {}, { Authorization: `Bearer ${session}` });
+    await paired('POST …/permissions/check', `${org}/permissions/check`, checkBody);
+    await paired('GET …/people (first page)', `${org}/people`);
     // the baseline again: its ratio to the first shows how much the machine moved during the rows
     await measure('GET /health (again)', `${base}/health`, concurrency, {}, {});
     const roles = [seed.memberRole, seed.customRole];
@@ -197,13 +235,22 @@ async function main() {
       `bench/gateway: ${seconds}s per row, closed loop, ${concurrency} connections (8 for the role change); ${metricsUrl ? 'FerretDB' : 'MongoDB'}\n\n`,
     );
     printTable(rows.map((r) => r.result));
+    // ratio: a paired row's median slice ratio (its /health slices measured in turns with it), else to the first /health
+    const median = (xs: number[]) => {
+      const sorted = [...xs].sort((a, b) => a - b);
+      return (sorted[(sorted.length - 1) >> 1] + sorted[sorted.length >> 1]) / 2;
+    };
     process.stdout.write(
-      `\n${'request'.padEnd(34)}${'ratio'.padStart(9)}${'NATS/req'.padStart(10)}${'JS API/req'.padStart(12)}${'Mongo/req'.padStart(11)}  statuses\n`,
+      `\n${'request'.padEnd(34)}${'ratio'.padStart(9)}${'slices'.padStart(12)}${'to row 1'.padStart(10)}${'NATS/req'.padStart(10)}${'JS API/req'.padStart(12)}${'Mongo/req'.padStart(11)}  statuses\n`,
     );
-    for (const { result, per } of rows)
+    for (const { result, ratios, per } of rows) {
+      const ratio = ratios ? median(ratios) : result.rps / health.rps;
+      const range = ratios ? `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}` : '';
       process.stdout.write(
-        `${result.name.padEnd(34)}${(result.rps / health.rps).toFixed(2).padStart(9)}${per.nats.toFixed(2).padStart(10)}${per.jsApi.toFixed(2).padStart(12)}${per.mongo.toFixed(2).padStart(11)}  ${JSON.stringify(result.statuses)}\n`,
+        `${result.name.padEnd(34)}${ratio.toFixed(2).padStart(9)}${range.padStart(12)}${(result.rps / health.rps).toFixed(2).padStart(10)}` +
+          `${per.nats.toFixed(2).padStart(10)}${per.jsApi.toFixed(2).padStart(12)}${per.mongo.toFixed(2).padStart(11)}  ${JSON.stringify(result.statuses)}\n`,
       );
+    }
     process.stdout.write(`\nMongoDB commands per request, by command (counted over the row: background work included)\n`);
     process.stdout.write(`${'idle, commands per second'.padEnd(34)}${idleMongo || '-'}\n`);
     for (const { result, mongoBy } of rows) process.stdout.write(`${result.name.padEnd(34)}${mongoBy || '-'}\n`);

@@ -19,6 +19,8 @@ export interface LoadResult {
   gcMsPerSecond: number;
   /** this process's V8 heap in use at the end of the run, MB */
   heapMb: number;
+  /** every request's latency, ms, sorted */
+  latencies: number[];
 }
 
 export const percentile = (sorted: number[], p: number): number =>
@@ -96,6 +98,32 @@ export async function load(
     chunks: latencies.length ? chunks / latencies.length : 0,
     gcMsPerSecond: gcMs / elapsed,
     heapMb: process.memoryUsage().heapUsed / 2 ** 20,
+    latencies,
+  };
+}
+
+/** Runs of the same request (e.g. slices of a row measured in turns with another) as one result. */
+export function mergeResults(name: string, parts: LoadResult[]): LoadResult {
+  const sum = (f: (r: LoadResult) => number) => parts.reduce((s, r) => s + f(r), 0);
+  const latencies = parts.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const seconds = sum((r) => r.seconds);
+  const statuses: Record<string, number> = {};
+  for (const r of parts) for (const [status, n] of Object.entries(r.statuses ?? {})) statuses[status] = (statuses[status] ?? 0) + n;
+  const requests = latencies.length;
+  return {
+    name,
+    requests,
+    errors: sum((r) => r.errors),
+    statuses,
+    seconds,
+    rps: requests / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    bodyBytes: requests ? sum((r) => r.bodyBytes * r.requests) / requests : 0,
+    chunks: requests ? sum((r) => r.chunks * r.requests) / requests : 0,
+    gcMsPerSecond: sum((r) => r.gcMsPerSecond * r.seconds) / seconds,
+    heapMb: parts[parts.length - 1].heapMb,
+    latencies,
   };
 }
 
