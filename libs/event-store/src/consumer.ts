@@ -1,4 +1,16 @@
-import { AckPolicy, DeliverPolicy, JSONCodec, headers, nanos, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
+import {
+  AckPolicy,
+  ConsumerDebugEvents,
+  ConsumerEvents,
+  DeliverPolicy,
+  JSONCodec,
+  headers,
+  nanos,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from 'nats';
 import { retryTransient } from '@app/messaging';
 import { allEventsSubject, catalogueEvent, deadLetterSubject, eventsStreamName, type CatalogueEvent, type DomainEvent, type Naming } from '@app/contracts';
 import { Position, type Progress } from './caught-up';
@@ -134,6 +146,47 @@ interface Decoded {
 }
 
 /**
+ * Watches a consumer: on missed heartbeats (PULL_EXPIRES_MS), or when neither a message nor any word from the
+ * server (an expired pull's 408) came for SILENT_MS, it stops the consumer, so that the loop reading it ends and
+ * `missed` says why. nats.js would itself look the consumer up and pull again, but an ordered consumer's server
+ * side lives on one node: with that node dead, the look-up times out again and again for as long as the node is
+ * down; after a reconnection to another node it does the same with its heartbeat watch off. A new consumer, on a
+ * node that is up, is what works. `delivered`: when this process last took a message of it.
+ */
+function stallOf(messages: ConsumerMessages, delivered: () => number): { missed: boolean } {
+  const stall = { missed: false };
+  let heard = Date.now();
+  const give = () => {
+    stall.missed = true;
+    clearInterval(watch);
+    messages.stop();
+  };
+  const watch = setInterval(() => Date.now() - Math.max(heard, delivered()) > SILENT_MS && give(), PULL_EXPIRES_MS);
+  watch.unref();
+  void (async () => {
+    for await (const s of await messages.status()) {
+      if (s.type === ConsumerEvents.HeartbeatsMissed) return give();
+      if (s.type !== ConsumerDebugEvents.Next) heard = Date.now();
+    }
+  })()
+    .catch(() => undefined)
+    .finally(() => clearInterval(watch));
+  return stall;
+}
+
+/**
+ * How long each pull request of a consumer lasts (nats.js: 30 s). The server sends a heartbeat every half of it
+ * while it has nothing to deliver, and two missed heartbeats make the client look the consumer up and pull again
+ * (here: make it again, `stallOf`). That is how a consumer whose server side died with a NATS node goes on after
+ * seconds, not after 30 s or never, while every read waiting for its view answers 503 (docs/scaling.md "A NATS
+ * node dies", test/consumer-failover.e2e-spec.ts). Costs a pull request every 5 s and a heartbeat every 2.5 s per
+ * idle consumer.
+ */
+const PULL_EXPIRES_MS = 5000;
+/** how long a consumer may go without a message or a word from the server before it is made again (`stallOf`) */
+const SILENT_MS = 3 * PULL_EXPIRES_MS;
+
+/**
  * The one event consumer every projection and view runs on: it reads the events stream in order from where
  * the consumer left off, hands `apply` batches of events, dead-letters what cannot be applied, checkpoints,
  * and reports the sequence it has applied (a `Progress`, for `waitUntilApplied`).
@@ -150,15 +203,20 @@ export async function consumeEvents(options: ConsumeOptions): Promise<EventConsu
   const progress = options.progress ?? new Position();
   progress.advance(options.start ?? (await options.checkpoint?.read()) ?? 0);
 
-  const messages = durable
-    ? await durableMessages(jsm, js, stream, name, subjects, ackWaitMs)
-    : await (
-        await retryTransient(() =>
-          js.consumers.get(stream, { filterSubjects: subjects.length === 1 ? subjects[0] : subjects, opt_start_seq: progress.position() + 1 }),
-        )
-      ).consume({
-        max_messages: Math.max(maxBatch, 200),
-      });
+  /** the highest stream sequence delivered to this process (applied or queued) */
+  let received = 0;
+  const open = async (): Promise<ConsumerMessages> =>
+    durable
+      ? durableMessages(jsm, js, stream, name, subjects, ackWaitMs)
+      : (
+          await retryTransient(() =>
+            js.consumers.get(stream, {
+              filterSubjects: subjects.length === 1 ? subjects[0] : subjects,
+              opt_start_seq: Math.max(progress.position(), received) + 1,
+            }),
+          )
+        ).consume({ max_messages: Math.max(maxBatch, 200), expires: PULL_EXPIRES_MS });
+  let messages = await open();
 
   let stopping = false;
   let wake: (() => void) | undefined;
@@ -286,14 +344,33 @@ export async function consumeEvents(options: ConsumeOptions): Promise<EventConsu
 
   const reader = (async () => {
     try {
-      for await (const m of messages) {
-        if (stopping) break;
-        queue.push(m);
-        streamPending = m.info.pending;
-        lastDeliveryAt = Date.now();
-        deliveredBy = m.info.consumer;
-        wake?.();
-        if (queue.length >= maxBatch * 4) await new Promise<void>((r) => (resumeReader = r));
+      while (!stopping) {
+        const current = messages;
+        const stalled = stallOf(current, () => lastDeliveryAt);
+        for await (const m of current) {
+          if (stopping) break;
+          queue.push(m);
+          received = Math.max(received, m.seq);
+          streamPending = m.info.pending;
+          lastDeliveryAt = Date.now();
+          deliveredBy = m.info.consumer;
+          wake?.();
+          if (queue.length >= maxBatch * 4) await new Promise<void>((r) => (resumeReader = r));
+        }
+        if (stopping || !stalled.missed) break;
+        // the server side stopped answering (its NATS node died?): consume again, from after what was received
+        options.logger?.warn({ projection: name, after: Math.max(progress.position(), received) }, 'consumer missed its heartbeats; consuming again');
+        for (;;) {
+          try {
+            messages = await open();
+            break;
+          } catch (err) {
+            if (stopping) return;
+            options.logger?.warn({ projection: name, err: (err as Error).message }, 'consuming again failed; retrying');
+            await pause(1000);
+          }
+        }
+        if (stopping) await messages.close().catch(() => undefined);
       }
     } finally {
       ended = true;
@@ -396,7 +473,7 @@ async function durableMessages(
     else if (existing.config.max_ack_pending !== config.max_ack_pending || existing.config.ack_wait !== config.ack_wait)
       await jsm.consumers.update(stream, name, { max_ack_pending: config.max_ack_pending, ack_wait: config.ack_wait });
   });
-  return (await retryTransient(() => js.consumers.get(stream, name))).consume({ max_messages: 200 });
+  return (await retryTransient(() => js.consumers.get(stream, name))).consume({ max_messages: 200, expires: PULL_EXPIRES_MS });
 }
 
 /**
