@@ -148,14 +148,15 @@ async function main() {
       const mongoBy = new Map([...after.mongoBy].map(([command, count]) => [command, count - (before.mongoBy.get(command) ?? 0)]));
       return { result, nats: after.nats - before.nats, jsApi: after.jsApi - before.jsApi, mongoBy, cpu };
     };
+    type Sample = Awaited<ReturnType<typeof sample>>;
     /** A row from its samples: per request, the counters and CPU summed over them. */
-    const record = (name: string, samples: Array<Awaited<ReturnType<typeof sample>>>, ratios?: number[]) => {
+    const record = (name: string, samples: Sample[], ratios?: number[]) => {
       const result = mergeResults(
         name,
         samples.map((s) => s.result),
       );
       const n = Math.max(1, result.requests);
-      const total = (f: (s: (typeof samples)[number]) => number) => samples.reduce((sum, s) => sum + f(s), 0);
+      const total = (f: (s: Sample) => number) => samples.reduce((sum, s) => sum + f(s), 0);
       const commands = new Set(samples.flatMap((s) => [...s.mongoBy.keys()]));
       const mongoBy = [...commands]
         .map((command) => [command, total((s) => s.mongoBy.get(command) ?? 0) / n] as const)
@@ -180,10 +181,10 @@ async function main() {
      */
     const paired = async (name: string, url: string, options: LoadOptions = {}, headers: Record<string, string> = auth) => {
       const slice = seconds / SLICES;
-      const samples: Array<Awaited<ReturnType<typeof sample>>> = [];
+      const baseline = () => load('GET /health', `${base}/health`, {}, concurrency, slice);
+      const samples: Sample[] = [];
       const ratios: number[] = [];
       for (let i = 0; i < SLICES; i++) {
-        const baseline = () => load('GET /health', `${base}/health`, {}, concurrency, slice);
         const healthFirst = i % 2 === 0 ? await baseline() : undefined;
         const own = await sample(name, url, concurrency, options, headers, slice);
         const health = healthFirst ?? (await baseline());

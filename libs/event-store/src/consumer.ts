@@ -205,6 +205,8 @@ export async function consumeEvents(options: ConsumeOptions): Promise<EventConsu
 
   /** the highest stream sequence delivered to this process (applied or queued) */
   let received = 0;
+  /** where an ordered consumer made again starts: after what this process has */
+  const resumeAfter = () => Math.max(progress.position(), received);
   const open = async (): Promise<ConsumerMessages> =>
     durable
       ? durableMessages(jsm, js, stream, name, subjects, ackWaitMs)
@@ -212,7 +214,7 @@ export async function consumeEvents(options: ConsumeOptions): Promise<EventConsu
           await retryTransient(() =>
             js.consumers.get(stream, {
               filterSubjects: subjects.length === 1 ? subjects[0] : subjects,
-              opt_start_seq: Math.max(progress.position(), received) + 1,
+              opt_start_seq: resumeAfter() + 1,
             }),
           )
         ).consume({ max_messages: Math.max(maxBatch, 200), expires: PULL_EXPIRES_MS });
@@ -359,7 +361,7 @@ export async function consumeEvents(options: ConsumeOptions): Promise<EventConsu
         }
         if (stopping || !stalled.missed) break;
         // the server side stopped answering (its NATS node died?): consume again, from after what was received
-        options.logger?.warn({ projection: name, after: Math.max(progress.position(), received) }, 'consumer missed its heartbeats; consuming again');
+        options.logger?.warn({ projection: name, after: resumeAfter() }, 'consumer missed its heartbeats; consuming again');
         for (;;) {
           try {
             messages = await open();
