@@ -1,4 +1,4 @@
-import { BadRequestException, Inject, Module, ValidationPipe, type DynamicModule, type OnApplicationShutdown, type ValidationError } from '@nestjs/common';
+import { BadRequestException, Inject, Module, type DynamicModule, type OnApplicationShutdown, type ValidationError } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import type { Logger } from 'pino';
 import type { NatsConnection } from 'nats';
@@ -23,6 +23,7 @@ import { PermissionGuard } from './auth/permission.guard';
 import { AUTHORIZATION_CONTROLLERS } from './access/authorization.controllers';
 import { AuditLogsController } from './audit-logs/audit-logs.controller';
 import { keepValidationMetadata } from './common/validation-metadata';
+import { PlainlyValidPipe } from './common/plainly-valid';
 
 /**
  * The `errors` of a refused body or query: one `{ field, message }` per broken rule. A required field that is
@@ -41,7 +42,7 @@ export function flatten(errors: ValidationError[], parent = ''): Array<{ field: 
 keepValidationMetadata();
 
 /** Strict bodies: unknown fields, wrong types and oversized strings are 400 VALIDATION_FAILED. */
-export const strictValidationPipe = new ValidationPipe({
+export const strictValidationPipe = new PlainlyValidPipe({
   whitelist: true,
   forbidNonWhitelisted: true,
   transform: true,

@@ -18,6 +18,7 @@ import {
 import { Email, EMAIL_MAX, EntityName, NAME_MAX, PersonName, Username, USERNAME_PATTERN } from '@app/contracts';
 import { IsTextField } from '../common/text-fields.dto';
 import { IsRoleRef, ROLE_REF_DESCRIPTION } from '../common/role-ref';
+import { onlyFields, PlainlyValid } from '../common/plainly-valid';
 
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$/;
 
@@ -51,6 +52,7 @@ export class OrganizationPage {
   @ApiProperty({ type: String, nullable: true }) nextCursor: string | null;
 }
 
+@PlainlyValid((q) => onlyFields(q, []))
 export class ListPeopleQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'prefix of a username, name, word of a name or email (case-insensitive)', maxLength: 200 })
   @IsOptional()

@@ -1,8 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsUUID } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsUUID, isUUID } from 'class-validator';
 import { PERMISSIONS } from '@app/contracts';
+import { onlyFields, PlainlyValid } from '../common/plainly-valid';
 
 const NAMES = PERMISSIONS.map((p) => p.name);
+const NAME_SET = new Set<unknown>(NAMES);
 
 export class PermissionResponse {
   @ApiProperty() name: string;
@@ -22,6 +24,16 @@ export class CatalogueQuery {
   scope?: 'organization' | 'project';
 }
 
+@PlainlyValid(
+  (b) =>
+    onlyFields(b, ['userId', 'projectId', 'permissions']) &&
+    (b.userId === undefined || isUUID(b.userId)) &&
+    (b.projectId === undefined || isUUID(b.projectId)) &&
+    Array.isArray(b.permissions) &&
+    b.permissions.length >= 1 &&
+    b.permissions.length <= 100 &&
+    b.permissions.every((p) => NAME_SET.has(p)),
+)
 export class CheckPermissionsDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'another user (needs organization.people.view); default: the caller' })
   @IsOptional()
