@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Collection } from 'mongodb';
 import { JSONCodec, headers, type JetStreamClient, type NatsConnection, type PubAck } from 'nats';
 import { evtSubject, type DomainEvent, type Naming, type ServiceName } from '@app/contracts';
-import { jetStreamPublisher, maxPayload, type JetStreamPublish } from '@app/messaging';
+import { fenceReaders, jetStreamPublisher, maxPayload, type JetStreamPublish } from '@app/messaging';
 import {
   OUTBOX_POSITIONS,
   OUTBOX_SWEEP,
@@ -511,10 +511,13 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
 
   /**
    * Waits until this process has nothing in flight for the stream: JetStream has acked its events
-   * (read-your-writes for its callers); the stored position follows within POSITIONS_DELAY_MS.
+   * (read-your-writes for its callers), and every reader holding a read lease (the gateways) knows it must
+   * have applied them before its next answer (`fenceReaders`); the stored position follows within
+   * POSITIONS_DELAY_MS. What a command that must be seen everywhere at once awaits before it answers.
    */
   async function flushStream(streamId: string): Promise<void> {
     await latest.get(streamId);
+    await fenceReaders(nc, naming, ackedSequence);
   }
 
   /**

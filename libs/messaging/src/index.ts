@@ -7,3 +7,4 @@ export * from './message-contract.guard';
 export * from './json-reply';
 export * from './large-replies';
 export * from './inbox-requests';
+export * from './read-leases';

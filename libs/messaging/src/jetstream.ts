@@ -1,4 +1,5 @@
 import { connect, DiscardPolicy, nanos, RetentionPolicy, StorageType, type NatsConnection, type JetStreamManager, type StreamConfig } from 'nats';
+import { readLeasesStreamConfig } from './read-leases';
 import { allDeadLettersSubject, allEventsSubject, deadLetterStreamName, eventsStreamName, type Naming } from '@app/contracts';
 
 /** Duplicate window of the events stream: a re-published event id inside it is dropped by JetStream. */
@@ -114,4 +115,5 @@ export async function ensureStreams(nc: NatsConnection, naming: Naming, opts: St
     max_age: 0,
     num_replicas,
   });
+  await upsertStream(jsm, readLeasesStreamConfig(naming, num_replicas));
 }

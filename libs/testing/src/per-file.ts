@@ -12,6 +12,7 @@ import {
   type ServiceName,
 } from '@app/contracts';
 import { loadConfig, type ServiceConfig } from '@app/platform';
+import { readLeasesStreamName } from '@app/messaging';
 
 /**
  * Helpers for one test file. Every file runs in its own NATS subject namespace (a subject prefix drawn by
@@ -113,7 +114,8 @@ export async function checkContractAndCleanUp(): Promise<void> {
     const events = await publishedEvents(nc);
     problems = events.flatMap((e) => validateEvent(e).map((p) => `${e.type}.v${e.version} (${e.id}): ${p}`));
     const jsm = await nc.jetstreamManager();
-    for (const name of [eventsStreamName(testNaming()), deadLetterStreamName(testNaming())]) await jsm.streams.delete(name).catch(() => false);
+    for (const name of [eventsStreamName(testNaming()), deadLetterStreamName(testNaming()), readLeasesStreamName(testNaming())])
+      await jsm.streams.delete(name).catch(() => false);
     // KV buckets of this namespace (idempotency records, counters) are streams named KV_<prefix><bucket>
     for (const info of await jsm.streams.list().next())
       if (info.config.name.startsWith(`KV_${kvBucketName(testNaming(), '')}`)) await jsm.streams.delete(info.config.name).catch(() => false);

@@ -1,7 +1,7 @@
 import type { OrgAccessSnapshot } from '@app/access-model';
 import { AuthorizationSubjects, ErrorCode, parseConsistencyToken, type CheckPermissionsReply, type OrgAccessReply } from '@app/contracts';
 import { UUID_PATTERN } from '../common/path-id.pipe';
-import { ServiceError } from '../common/service-error';
+import { ServiceError, serviceUnavailable } from '../common/service-error';
 import type { ServicesClient } from '../common/services.client';
 import type { GatewayRequest } from '../common/request-context';
 import type { VerifiedTokens } from './verified-tokens';
@@ -16,12 +16,22 @@ const TOKEN_WAIT_MS = 3000;
  * organization too large for the index (`AccessIndex.isRemote`) is checked by authorization (one hop), whose
  * answer is used again until an event of the organization (`AccessIndex.remoteAnswer`).
  */
-export async function checkAccess(
-  verified: VerifiedTokens,
-  services: ServicesClient,
-  req: GatewayRequest,
-  q: { organizationId: string; userId: string; projectId: string | null; permissions: string[] },
-): Promise<CheckPermissionsReply> {
+export async function checkAccess(verified: VerifiedTokens, services: ServicesClient, req: GatewayRequest, q: AccessQuestion): Promise<CheckPermissionsReply> {
+  const reply = await decide(verified, services, req, q);
+  if (!req.ctx.leased || (reply.member && q.permissions.every((p) => reply.allowed[p]))) return reply;
+  // a refusal under the read lease is not final: the lease's floor holds every write that takes access away, not
+  // every grant answered before this request; so it is decided again as of the stream's end, looked up
+  const index = await verified.readIndex().catch(() => {
+    throw serviceUnavailable();
+  });
+  req.ctx.readIndex = index.sequence;
+  req.ctx.leased = false;
+  return decide(verified, services, req, q);
+}
+
+type AccessQuestion = { organizationId: string; userId: string; projectId: string | null; permissions: string[] };
+
+async function decide(verified: VerifiedTokens, services: ServicesClient, req: GatewayRequest, q: AccessQuestion): Promise<CheckPermissionsReply> {
   const nobody = () => ({ member: false, allowed: Object.fromEntries(q.permissions.map((p) => [p, false])) });
   if (!UUID_PATTERN.test(q.organizationId)) return nobody();
   const load = (atLeast: number) =>

@@ -4,7 +4,7 @@ import { ErrorCode, IdentitySubjects, type AuthenticatedUser } from '@app/contra
 import { ServiceError, serviceUnavailable } from '../common/service-error';
 import { ServicesClient } from '../common/services.client';
 import type { GatewayRequest } from '../common/request-context';
-import { IS_PUBLIC } from './public.decorator';
+import { ANSWERED_HERE, IS_PUBLIC } from './public.decorator';
 import { VERIFIED_TOKENS, VerifiedTokens } from './verified-tokens';
 
 const BEARER = /^Bearer +(\S+) *$/i;
@@ -34,13 +34,16 @@ export class BearerAuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
     const req = context.switchToHttp().getRequest<GatewayRequest>();
     const token = bearerToken(req.headers.authorization);
     if (!token) throw unauthenticated();
-    const seq = (req.ctx.readIndex = await this.verified.readIndex().catch(() => {
+    const index = await this.verified.readIndex(this.reflector.getAllAndOverride<boolean>(ANSWERED_HERE, targets)).catch(() => {
       throw serviceUnavailable();
-    }));
+    });
+    const seq = (req.ctx.readIndex = index.sequence);
+    req.ctx.leased = index.leased;
     req.user = this.verified.lookup(token);
     if (req.user) return true;
     try {

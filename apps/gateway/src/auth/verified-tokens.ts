@@ -1,7 +1,7 @@
 import type { JetStreamManager, NatsConnection } from 'nats';
 import { parseEventSubject, type AuthenticatedUser, type Naming, type UserProfile } from '@app/contracts';
 import { consumeEvents, streamLastSequence, waitUntilApplied, type ConsumerLogger, type EventConsumer } from '@app/event-store';
-import { jetStreamManager, retryTransient } from '@app/messaging';
+import { holdReadLease, jetStreamManager, retryTransient, type ReadLease } from '@app/messaging';
 import { invalidationOf, TokenCache, tokenKey } from './token-cache';
 import { AccessIndex } from './access-index';
 import { PeoplePages } from '../organizations/people-pages';
@@ -26,6 +26,7 @@ export class VerifiedTokens {
   readonly people = new PeoplePages();
   private consumer?: EventConsumer;
   private jsm?: JetStreamManager;
+  private lease?: ReadLease;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -61,17 +62,25 @@ export class VerifiedTokens {
       },
       logger: this.logger,
     });
+    this.lease = await holdReadLease(this.nc, this.naming, () => streamLastSequence(this.jsm!, this.naming));
   }
 
   async stop(): Promise<void> {
+    await this.lease?.stop();
     await this.consumer?.stop();
   }
 
-  /** The read index of a request that arrives now: resolves once this process applied the stream up to it. */
-  async readIndex(): Promise<number> {
-    const seq = await streamLastSequence(this.jsm!, this.naming);
-    if (!(await waitUntilApplied(this.consumer!, seq, this.timeoutMs))) throw new Error('the token cache did not catch up in time');
-    return seq;
+  /**
+   * The read index of a request that arrives now: resolves once this process applied the stream up to it. The
+   * stream's end, looked up; or, for a request answered from this process's memory (`leased`) while the read
+   * lease holds, the lease's floor: every write that had to be seen at once (a revocation) was fenced into it
+   * before it answered (read-leases.ts), so no look-up is needed. `leased` in the result says which it was.
+   */
+  async readIndex(leased = false): Promise<{ sequence: number; leased: boolean }> {
+    const floor = leased ? this.lease?.floor() : undefined;
+    const sequence = floor ?? (await streamLastSequence(this.jsm!, this.naming));
+    if (!(await waitUntilApplied(this.consumer!, sequence, this.timeoutMs))) throw new Error('the token cache did not catch up in time');
+    return { sequence, leased: floor !== undefined };
   }
 
   lookup(token: string): AuthenticatedUser | undefined {

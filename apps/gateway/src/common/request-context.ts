@@ -17,6 +17,8 @@ export interface RequestContext {
   commandSent?: boolean;
   /** the events stream's sequence this request reflects at least (set by the bearer guard, auth/verified-tokens.ts) */
   readIndex?: number;
+  /** the read index is the read lease's floor, not the stream's end looked up (a route `@AnsweredHere`) */
+  leased?: boolean;
   /** the tokens of the request's `Consistency-Token` header (checked at the edge, common/consistency.ts) */
   after?: string[];
   /** the consistency tokens of the writes this request made (answered in the `Consistency-Token` header) */

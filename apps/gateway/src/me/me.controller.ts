@@ -4,6 +4,7 @@ import { IdentitySubjects, type ResetApiTokenReply, type TokenMetadata, type Use
 import { ServicesClient } from '../common/services.client';
 import { AnyUser } from '../auth/permission.decorator';
 import { bearerToken } from '../auth/auth.guard';
+import { AnsweredHere } from '../auth/public.decorator';
 import { VERIFIED_TOKENS, VerifiedTokens } from '../auth/verified-tokens';
 import type { GatewayRequest } from '../common/request-context';
 import { ChangeEmailDto, ProfileResponse, TokenMetadataResponse, TokenResponse, UpdateProfileDto } from './me.dto';
@@ -29,6 +30,7 @@ export class MeController {
   @ApiOperation({ operationId: 'getMe', summary: 'Get your profile' })
   @Get()
   @AnyUser({ serviceAccounts: true })
+  @AnsweredHere()
   @ApiOkResponse({ type: ProfileResponse, description: "with a service account's token: `{ id, type: 'service_account', name, organizationId }`" })
   async me(@Req() req: GatewayRequest): Promise<UserProfile | ServiceAccountPrincipal> {
     const user = req.user!;

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse
 import { AccessSubjects, ErrorCode, PERMISSIONS, type EffectivePermissionsReply } from '@app/contracts';
 import { AnyUser, OrganizationMember } from '../auth/permission.decorator';
 import { checkAccess } from '../auth/access-check';
+import { AnsweredHere } from '../auth/public.decorator';
 import { VERIFIED_TOKENS, type VerifiedTokens } from '../auth/verified-tokens';
 import { forbidden, notFound } from '../auth/permission.guard';
 import { ServicesClient } from '../common/services.client';
@@ -58,6 +59,7 @@ export class PermissionsController {
   @NotAWrite()
   // one hop: the caller's membership is the route's own check (of the caller, or mayLookAt's for another user)
   @OrganizationMember({ checkedByRoute: true })
+  @AnsweredHere()
   @ApiOkResponse({ type: CheckPermissionsResponse })
   @ApiForbiddenResponse({ description: 'FORBIDDEN: checking another user needs organization.people.view' })
   @ApiNotFoundResponse({ description: 'the user is not a member, or the project is not in the organization' })
