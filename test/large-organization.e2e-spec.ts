@@ -3,6 +3,7 @@ import request from 'supertest';
 import { JSONCodec, type NatsConnection } from 'nats';
 import { AuthorizationSubjects, builtInRoleId, catalogueEvent, eventMetadata, evtSubject, systemMeta, type DomainEvent } from '@app/contracts';
 import { testNats, testNaming } from '@app/testing';
+import { fenceReaders } from '@app/messaging';
 import { BOOTSTRAP_TOKEN, startSystem, type RunningSystem } from './support/system';
 
 /** More members than one NATS message (1 MiB by default) can carry the access state of (about 6,000). */
@@ -109,8 +110,10 @@ describe('a large organization (its access state is larger than a NATS message)'
     await nc.flush();
     expect(asked).toBe(first); // the same questions again: no hop
 
-    // membership removes the member (published as membership publishes: JetStream has it before the next request)
-    await publishMembership('organization.member-removed', 1000 + MEMBERS, { organizationId: org, userId, username: 'large.member.42', groupIds: [] });
+    // membership removes the member (published as membership publishes a revoking commit: JetStream has it, and
+    // the gateways' read leases are fenced, before the next request)
+    const removed = await publishMembership('organization.member-removed', 1000 + MEMBERS, { organizationId: org, userId, username: 'large.member.42', groupIds: [] });
+    await fenceReaders(nc, testNaming(), removed.seq);
     const after = await check();
     expect({ status: after.status, code: after.body.code }).toEqual({ status: 404, code: 'NOT_FOUND' });
     await nc.flush();

@@ -74,13 +74,15 @@ export class VerifiedTokens {
    * The read index of a request that arrives now: resolves once this process applied the stream up to it. The
    * stream's end, looked up; or, for a request answered from this process's memory (`leased`) while the read
    * lease holds, the lease's floor: every write that had to be seen at once (a revocation) was fenced into it
-   * before it answered (read-leases.ts), so no look-up is needed. `leased` in the result says which it was.
+   * before it answered (read-leases.ts), so no look-up is needed; the index is then what this process applied.
+   * `leased` in the result says which it was.
    */
   async readIndex(leased = false): Promise<{ sequence: number; leased: boolean }> {
     const floor = leased ? this.lease?.floor() : undefined;
     const sequence = floor ?? (await streamLastSequence(this.jsm!, this.naming));
     if (!(await waitUntilApplied(this.consumer!, sequence, this.timeoutMs))) throw new Error('the token cache did not catch up in time');
-    return { sequence, leased: floor !== undefined };
+    // under the lease, what this process applied (at least the floor): what its memory answers reflect
+    return floor === undefined ? { sequence, leased: false } : { sequence: this.consumer!.position(), leased: true };
   }
 
   lookup(token: string): AuthenticatedUser | undefined {
