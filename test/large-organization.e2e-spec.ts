@@ -112,7 +112,12 @@ describe('a large organization (its access state is larger than a NATS message)'
 
     // membership removes the member (published as membership publishes a revoking commit: JetStream has it, and
     // the gateways' read leases are fenced, before the next request)
-    const removed = await publishMembership('organization.member-removed', 1000 + MEMBERS, { organizationId: org, userId, username: 'large.member.42', groupIds: [] });
+    const removed = await publishMembership('organization.member-removed', 1000 + MEMBERS, {
+      organizationId: org,
+      userId,
+      username: 'large.member.42',
+      groupIds: [],
+    });
     await fenceReaders(nc, testNaming(), removed.seq);
     const after = await check();
     expect({ status: after.status, code: after.body.code }).toEqual({ status: 404, code: 'NOT_FOUND' });
