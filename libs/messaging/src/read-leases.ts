@@ -134,9 +134,15 @@ export async function holdReadLease(nc: NatsConnection, naming: Naming, lookUp: 
       stopped = true;
       until = 0;
       clearInterval(timer);
-      fences.unsubscribe();
-      const jsm = await nc.jetstreamManager({ checkAPI: false });
-      await jsm.streams.purge(readLeasesStreamName(naming), { filter: recordSubject(naming, reader) }).catch(() => undefined);
+      // the record first: a writer that listed this reader before gets its fence answered (no wait for it)
+      try {
+        const jsm = await nc.jetstreamManager({ checkAPI: false });
+        await jsm.streams.purge(readLeasesStreamName(naming), { filter: recordSubject(naming, reader) });
+      } catch {
+        // no connection: the record expires (RECORD_TTL_MS), writers wait this reader out until then
+      } finally {
+        if (!nc.isClosed()) fences.unsubscribe();
+      }
     },
   };
 }
