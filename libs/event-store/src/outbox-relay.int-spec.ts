@@ -235,6 +235,40 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
     }
   });
 
+  it('a round after an append holds a moment, so that the commits appended meanwhile go with it; flushStream does not wait for the hold', async () => {
+    let relay: OutboxRelay | undefined;
+    const { store } = await storeWith('relay_hold', () => (relay ? [relay] : []));
+    const sent: number[] = [];
+    const observed = observedPublish(nc, () => sent.push(performance.now()));
+    relay = createOutboxRelay({
+      commits: store.commits,
+      js: nc.jetstream(),
+      publish: observed.publish,
+      naming: testNaming(),
+      service: 'identity',
+      holdMs: 1000,
+    });
+    try {
+      // three commits of one stream appended one after another, well within the hold: one round publishes them
+      const started = performance.now();
+      const held = await appendStream(store, 3, 1);
+      await until('the held round published', async () => observed.calls() >= 3, 10_000);
+      expect(sent[0] - started).toBeGreaterThanOrEqual(900);
+      expect(sent[2] - sent[0]).toBeLessThan(50); // sent together (the next round would start after these acks)
+      // a command that waits for its events (flushStream) right after its append does not wait for the hold
+      const before = observed.calls();
+      const waited = performance.now();
+      const [next] = await appendStream(store, 1, 1);
+      await relay.flushStream(next.streamId);
+      expect(performance.now() - waited).toBeLessThan(500);
+      expect(observed.calls()).toBe(before + 1);
+      await relay.flush();
+      expectEachOnceInStreamOrder(await readEventsStream(nc), [...held, next]);
+    } finally {
+      observed.close();
+    }
+  });
+
   it('an event NATS refuses stops its stream there: nothing after it is published before it', async () => {
     const { store } = await storeWith('relay_too_big', () => []);
     const before = await appendStream(store, 2, 3);

@@ -39,6 +39,11 @@ export interface OutboxRelayOptions {
   sweepGraceMs?: number;
   /** how far before its checkpoint a sweep looks again, for inserts that became visible late (default 60 s) */
   sweepLookbackMs?: number;
+  /**
+   * how long a round after an append waits before it publishes (default HOLD_MS), so that the commits appended
+   * meanwhile go out with it; `flushStream` cuts the wait short
+   */
+  holdMs?: number;
 }
 
 export type OutboxRelay = ReturnType<typeof createOutboxRelay>;
@@ -47,6 +52,13 @@ const codec = JSONCodec();
 const SWEEP_CONCURRENCY = 8;
 /** Events of one stream sent before their acks are awaited (together). */
 export const RELAY_BATCH_EVENTS = 256;
+/**
+ * A round after an append starts this much later: one writer appending one commit after another then sends
+ * about two commits per socket write, and JetStream and the relay are woken half as often (bench:append, relay
+ * on vs the store alone: 0.72–0.76 without, 0.80–0.84 with; bench/README.md). A command that waits for its
+ * events to be in JetStream (`flushStream`) does not wait for it.
+ */
+const HOLD_MS = 1;
 /** Positions acked here are stored together, at most this long after their acks (well below the sweep's grace). */
 const POSITIONS_DELAY_MS = 200;
 const DEFAULT_SWEEP_LOOKBACK_MS = 60_000;
@@ -132,12 +144,17 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
    */
   const writerSettleMs = 2 * heartbeatMs;
   const sweepGraceMs = options.sweepGraceMs ?? 1000;
+  const holdMs = options.holdMs ?? HOLD_MS;
   /** the end of a sweep's window now */
   const sweepUntil = () => new Date(Date.now() - sweepGraceMs);
   /** per stream, its latest round (running or waiting); rounds of one stream run one after another */
   const latest = new Map<string, Promise<void>>();
   /** per stream, a round that has not started yet: later requests join it */
   const waiting = new Map<string, Promise<void>>();
+  /** per stream, how to end the hold of its waiting round at once */
+  const holds = new Map<string, () => void>();
+  /** streams whose waiting round must not hold (a `flushStream` waits for it) */
+  const hurried = new Set<string>();
   /** per stream, commits appended by this process that no round has taken yet */
   const appendedHere = new Map<string, CommitDocument[]>();
   /** streams whose next round must look for unpublished commits in the database (the sweep asked) */
@@ -328,10 +345,13 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     const queued = waiting.get(streamId);
     if (queued) return queued;
     const previous = latest.get(streamId)?.catch(() => undefined) ?? Promise.resolve();
-    const round = previous.then(() => {
-      waiting.delete(streamId);
-      return publishRound(streamId, scanRequested.delete(streamId));
-    });
+    const round = previous
+      .then(() => (appended ? hold(streamId) : undefined))
+      .then(() => {
+        waiting.delete(streamId);
+        hurried.delete(streamId);
+        return publishRound(streamId, scanRequested.delete(streamId));
+      });
     waiting.set(streamId, round);
     latest.set(streamId, round);
     const forget = () => {
@@ -339,6 +359,20 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
     };
     round.then(forget, forget);
     return round;
+  }
+
+  /** The hold of a round after an append (HOLD_MS): none when a `flushStream` waits for the round. */
+  function hold(streamId: string): Promise<void> | undefined {
+    if (holdMs <= 0 || hurried.has(streamId)) return undefined;
+    return new Promise<void>((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        holds.delete(streamId);
+        resolve();
+      };
+      const timer = setTimeout(end, holdMs);
+      holds.set(streamId, end);
+    });
   }
 
   /** Publish right after an append; a failure is left to the sweep. */
@@ -516,6 +550,10 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
    * POSITIONS_DELAY_MS. What a command that must be seen everywhere at once awaits before it answers.
    */
   async function flushStream(streamId: string): Promise<void> {
+    if (waiting.has(streamId)) {
+      hurried.add(streamId);
+      holds.get(streamId)?.();
+    }
     await latest.get(streamId);
     await fenceReaders(nc, naming, ackedSequence);
   }
