@@ -98,6 +98,10 @@ describe('metrics (METRICS_PORT, per-route HTTP, NATS requests, outbox, projecti
     expect(samples.some((s) => Object.values(s.labels).some((v) => v.includes(orgId)))).toBe(false);
   });
 
+  it("says whether the gateway holds its read lease (GET /me and the check without a look-up of the stream's end)", async () => {
+    expect(total(await gatewayMetrics(), 'gateway_read_lease_held', { service: 'gateway' })).toBe(1);
+  });
+
   it('times NATS requests per subject, without the namespace prefix or ids', async () => {
     const samples = await gatewayMetrics();
     expect(total(samples, 'nats_request_duration_seconds_count', { subject: 'qry.authorization.org-access', outcome: 'ok' })).toBeGreaterThanOrEqual(1);

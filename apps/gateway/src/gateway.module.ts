@@ -2,6 +2,7 @@ import { BadRequestException, Inject, Module, type DynamicModule, type OnApplica
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import type { Logger } from 'pino';
 import type { NatsConnection } from 'nats';
+import { Gauge } from 'prom-client';
 import { ErrorCode, kvBucketName, subjectNaming } from '@app/contracts';
 import { connectNats, ensureStreams, retryTransient, rpcClient } from '@app/messaging';
 import { createProcessMetrics, type ProcessMetrics, type ServiceConfig } from '@app/platform';
@@ -107,6 +108,14 @@ export class GatewayModule implements OnApplicationShutdown {
             await ensureStreams(nc, naming, { replicas: config.NATS_STREAM_REPLICAS });
             const verified = new VerifiedTokens(nc, naming, config.SERVICE_REQUEST_TIMEOUT_MS, undefined, logger);
             await verified.start();
+            new Gauge({
+              name: 'gateway_read_lease_held',
+              help: "1 while the gateway holds its read lease (GET /me and the permission check skip the look-up of the events stream's end), else 0",
+              registers: [metrics.registry],
+              collect() {
+                this.set(verified.leaseHeld() ? 1 : 0);
+              },
+            });
             return verified;
           },
         },

@@ -85,6 +85,11 @@ export class VerifiedTokens {
     return floor === undefined ? { sequence, leased: false } : { sequence: this.consumer!.position(), leased: true };
   }
 
+  /** Whether `GET /me` and the check skip the look-up now (the read lease holds): the gauge `gateway_read_lease_held`. */
+  leaseHeld(): boolean {
+    return this.lease?.floor() !== undefined;
+  }
+
   lookup(token: string): AuthenticatedUser | undefined {
     return this.cache.get(tokenKey(token), Date.now());
   }
