@@ -100,7 +100,13 @@ describe('read leases: readers that skip the look-up, writers that fence them (r
     const nc = await connection();
     /** while set, each look-up waits here until the test answers it */
     let held: Array<(end: number) => void> | undefined;
-    const lease = await holdReadLease(nc, naming, async () => (held ? new Promise<number>((answer) => held!.push(answer)) : streamEnd(nc)));
+    const told: Array<[boolean, string | undefined]> = [];
+    const lease = await holdReadLease(
+      nc,
+      naming,
+      async () => (held ? new Promise<number>((answer) => held!.push(answer)) : streamEnd(nc)),
+      (isHeld, reason) => told.push([isHeld, reason]),
+    );
     leases.push(lease);
     expect(lease.floor()).toBeDefined();
     held = [];
@@ -126,5 +132,10 @@ describe('read leases: readers that skip the look-up, writers that fence them (r
     for (const answer of after) answer(end);
     await until(() => lease.floor() !== undefined);
     expect(lease.floor()).toBeGreaterThanOrEqual(end);
+    // what the gateway logs: lost once (the first lease at start is not news), then held again
+    expect(told).toEqual([
+      [false, expect.stringContaining('connection dropped')],
+      [true, undefined],
+    ]);
   });
 });

@@ -89,13 +89,25 @@ export interface ReadLease {
 
 /**
  * Holds a read lease for this process (see above). `lookUp` reads the events stream's end (linearizable: its
- * leader answers). The first renewal is awaited; without it the lease is simply not held yet.
+ * leader answers). The first renewal is awaited; without it the lease is simply not held yet. `onChange` hears
+ * when the lease is lost (the connection dropped, or renewals failed until it ran out) and when it is held again.
  */
-export async function holdReadLease(nc: NatsConnection, naming: Naming, lookUp: () => Promise<number>): Promise<ReadLease> {
+export async function holdReadLease(
+  nc: NatsConnection,
+  naming: Naming,
+  lookUp: () => Promise<number>,
+  onChange: (held: boolean, reason?: string) => void = () => undefined,
+): Promise<ReadLease> {
   const reader = randomUUID();
   const js = nc.jetstream();
   let floor = 0;
   let until = 0;
+  /** what `onChange` was last told (nothing before the first lease) */
+  let told: boolean | undefined;
+  const tell = (held: boolean, reason?: string) => {
+    if (told !== undefined && told !== held) onChange(held, reason);
+    if (held || told !== undefined) told = held;
+  };
   /** bumped by every disconnection: a renewal begun before it does not make a lease */
   let epoch = 0;
   let stopped = false;
@@ -111,6 +123,7 @@ export async function holdReadLease(nc: NatsConnection, naming: Naming, lookUp: 
       if (s.type === 'disconnect' || s.type === 'reconnect') {
         epoch++;
         until = 0;
+        if (!stopped) tell(false, `the NATS connection dropped (${s.type})`);
       }
   })().catch(() => undefined);
   // the fence subscription is known to the server before the record says where to fence
@@ -124,9 +137,14 @@ export async function holdReadLease(nc: NatsConnection, naming: Naming, lookUp: 
     if (at !== epoch || stopped) return;
     floor = Math.max(floor, end);
     until = began + LEASE_MS * (1 - DRIFT);
+    tell(true);
   }
-  const timer = setInterval(() => void renew().catch(() => undefined), RENEW_MS);
-  await renew().catch(() => undefined);
+  const renewOrTell = () =>
+    renew().catch((err: Error) => {
+      if (!stopped && performance.now() >= until) tell(false, `renewals fail: ${err.message}`);
+    });
+  const timer = setInterval(() => void renewOrTell(), RENEW_MS);
+  await renewOrTell();
 
   return {
     floor: () => (performance.now() < until ? floor : undefined),

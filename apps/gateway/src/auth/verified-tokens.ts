@@ -62,7 +62,15 @@ export class VerifiedTokens {
       },
       logger: this.logger,
     });
-    this.lease = await holdReadLease(this.nc, this.naming, () => streamLastSequence(this.jsm!, this.naming));
+    this.lease = await holdReadLease(
+      this.nc,
+      this.naming,
+      () => streamLastSequence(this.jsm!, this.naming),
+      (held, reason) =>
+        held
+          ? this.logger?.warn({}, 'read lease held again: GET /me and the permission check answer without a look-up')
+          : this.logger?.warn({ reason }, "read lease lost: GET /me and the permission check look up the events stream's end until it is renewed"),
+    );
   }
 
   async stop(): Promise<void> {
