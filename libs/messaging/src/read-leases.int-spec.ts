@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { JSONCodec, type NatsConnection } from 'nats';
 import { eventMetadata, eventsStreamName, evtSubject, systemMeta } from '@app/contracts';
-import { renamed, requireInfraEnv, testNaming } from '@app/testing';
+import { renamed, requireInfraEnv, testNaming, until } from '@app/testing';
 import { connectNats, ensureStreams, jetStreamManager } from './jetstream';
 import { lastSequenceOf } from './inbox-requests';
-import { fenceReaders, holdReadLease, LEASE_MS, type ReadLease } from './read-leases';
+import { fenceReaders, holdReadLease, LEASE_MS, readLeasesStreamName, type ReadLease } from './read-leases';
 
 /** Read leases against a real nats-server: readers on connections of their own, a writer fencing them. */
 describe('read leases: readers that skip the look-up, writers that fence them (real NATS)', () => {
@@ -86,7 +86,7 @@ describe('read leases: readers that skip the look-up, writers that fence them (r
   it('a reader that stopped is forgotten at once: no longer listed, so no fence waits for it', async () => {
     const listed = async () =>
       Object.keys(
-        (await (await jetStreamManager(writer)).streams.info(naming.stream('READ_LEASES'), { subjects_filter: naming.subject('read-leases.*') })).state
+        (await (await jetStreamManager(writer)).streams.info(readLeasesStreamName(naming), { subjects_filter: naming.subject('read-leases.*') })).state
           .subjects ?? {},
       ).length;
     const stopped = await reader();
@@ -110,17 +110,12 @@ describe('read leases: readers that skip the look-up, writers that fence them (r
     leases.push(lease);
     expect(lease.floor()).toBeDefined();
     held = [];
-    const until = async (what: () => boolean, ms = 3 * LEASE_MS) => {
-      const deadline = Date.now() + ms;
-      while (!what() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      expect(what()).toBe(true);
-    };
-    await until(() => held!.length > 0); // a renewal began, and waits for its look-up
+    await until('a renewal began, and waits for its look-up', async () => held!.length > 0, 3 * LEASE_MS);
     const [begunBefore] = held;
     await nc.reconnect();
     // at once, not when the lease would have run out (a renewal succeeded less than a second before the look-up
     // began, so the lease had about two seconds left): a fence may have been lost meanwhile
-    await until(() => lease.floor() === undefined, LEASE_MS / 4);
+    await until('the lease ended', async () => lease.floor() === undefined, LEASE_MS / 4);
     // the renewal begun before the drop completes: it makes no lease
     begunBefore(await streamEnd(writer));
     await new Promise((r) => setTimeout(r, 50));
@@ -130,7 +125,7 @@ describe('read leases: readers that skip the look-up, writers that fence them (r
     const after = held.slice(1);
     held = undefined;
     for (const answer of after) answer(end);
-    await until(() => lease.floor() !== undefined);
+    await until('a lease is held again', async () => lease.floor() !== undefined, 3 * LEASE_MS);
     expect(lease.floor()).toBeGreaterThanOrEqual(end);
     // what the gateway logs: lost once (the first lease at start is not news), then held again
     expect(told).toEqual([
