@@ -1,7 +1,7 @@
 import type { Db, MongoClient } from 'mongodb';
 import { testDatabaseName, testMongo } from '@app/testing';
 import { directoryCollection } from './audit.projection';
-import { writeDirectory } from './rebuild';
+import { dropCollection, writeDirectory } from './rebuild';
 
 /**
  * A rebuild writes its directory after dropping it; the live projection's last batch may still write records
@@ -29,5 +29,27 @@ describe('audit rebuild: writing the directory (FerretDB)', () => {
       { _id: 'u1', kind: 'user', name: 'ann', orgs: ['o1'] },
       { _id: 'u2', kind: 'user', name: 'bob', orgs: ['o1'] },
     ]);
+  });
+
+  it('dropping a collection that does not exist is not an error; an existing one is gone', async () => {
+    const missing = db.collection(`missing_${Date.now()}`);
+    await expect(dropCollection(missing)).resolves.toBeUndefined();
+    const present = db.collection(`present_${Date.now()}`);
+    await present.insertOne({ _id: 1 } as never);
+    await dropCollection(present);
+    expect(await db.listCollections({ name: present.collectionName }).toArray()).toEqual([]);
+  });
+
+  it('a drop that fails is tried again, and its error is thrown once the tries are spent', async () => {
+    const failing = (failures: number) => {
+      let calls = 0;
+      return { calls: () => calls, drop: async () => (++calls <= failures ? Promise.reject(Object.assign(new Error('table busy'), { code: 1 })) : true) };
+    };
+    const once = failing(1);
+    await dropCollection(once);
+    expect(once.calls()).toBe(2);
+    const always = failing(Infinity);
+    await expect(dropCollection(always)).rejects.toThrow('table busy');
+    expect(always.calls()).toBe(3);
   });
 });

@@ -1,4 +1,5 @@
-import type { Db } from 'mongodb';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Collection, Db } from 'mongodb';
 import { DeliverPolicy, JSONCodec, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
 import { allEventsSubject, catalogueEvent, eventsStreamName, type DomainEvent, type Naming, type RebuildReply } from '@app/contracts';
 import { publishDeadLetter } from '@app/event-store';
@@ -38,12 +39,8 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
   const stream = eventsStreamName(naming);
 
   await auditCheckpoint(db).reset(0);
-  await entriesCollection(db)
-    .drop()
-    .catch(() => false);
-  await directoryCollection(db)
-    .drop()
-    .catch(() => false);
+  await dropCollection(entriesCollection(db));
+  await dropCollection(directoryCollection(db));
 
   const lastSequence = (await jsm.streams.info(stream)).state.last_seq;
   const directory = new Map<string, DirectoryRecord>();
@@ -124,6 +121,26 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
   };
   options.logger?.info(reply, 'audit log rebuilt');
   return reply;
+}
+
+/** MongoDB before 7 and FerretDB answer a drop of a missing collection with this code */
+const NAMESPACE_NOT_FOUND = 26;
+
+/**
+ * Drops a collection; a missing one is already dropped. A drop that fails is tried again (three tries in all), then
+ * its error is thrown: going on would rebuild over the old collection.
+ */
+export async function dropCollection(collection: Pick<Collection, 'drop'>, tries = 3): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await collection.drop();
+      return;
+    } catch (err) {
+      if ((err as { code?: number }).code === NAMESPACE_NOT_FOUND) return;
+      if (attempt >= tries) throw err;
+      await delay(100 * attempt);
+    }
+  }
 }
 
 /**
