@@ -555,7 +555,13 @@ export function createOutboxRelay(options: OutboxRelayOptions) {
       holds.get(streamId)?.();
     }
     await latest.get(streamId);
-    await fenceReaders(nc, naming, ackedSequence);
+    const began = performance.now();
+    const fence = await fenceReaders(nc, naming, ackedSequence);
+    if (fence.waitedOut)
+      logger?.warn(
+        { streamId, readers: fence.readers, waitedOut: fence.waitedOut, ms: Math.round(performance.now() - began) },
+        'a write waited out read leases: a gateway did not answer its fence (stopped without removing its record, or unreachable)',
+      );
   }
 
   /**

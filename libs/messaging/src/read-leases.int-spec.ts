@@ -4,7 +4,7 @@ import { eventMetadata, eventsStreamName, evtSubject, systemMeta } from '@app/co
 import { renamed, requireInfraEnv, testNaming, until } from '@app/testing';
 import { connectNats, ensureStreams, jetStreamManager } from './jetstream';
 import { lastSequenceOf } from './inbox-requests';
-import { fenceReaders, holdReadLease, LEASE_MS, readLeasesStreamName, type ReadLease } from './read-leases';
+import { fenceReaders, holdReadLease, LEASE_MS, readLeasesStreamName, type Fence, type ReadLease } from './read-leases';
 
 /** Read leases against a real nats-server: readers on connections of their own, a writer fencing them. */
 describe('read leases: readers that skip the look-up, writers that fence them (real NATS)', () => {
@@ -69,7 +69,10 @@ describe('read leases: readers that skip the look-up, writers that fence them (r
     // a renewal (every second) would raise the floors too: the fence must do it at once
     expect(a.lease.floor()).toBeLessThan(sequence);
     expect(b.lease.floor()).toBeLessThan(sequence);
-    const took = await timed(() => fenceReaders(writer, naming, sequence));
+    let fence: Fence | undefined;
+    const took = await timed(async () => (fence = await fenceReaders(writer, naming, sequence)));
+    expect(fence).toEqual({ readers: expect.any(Number), waitedOut: 0 });
+    expect(fence!.readers).toBeGreaterThanOrEqual(2);
     expect(a.lease.floor()).toBe(sequence);
     expect(b.lease.floor()).toBe(sequence);
     expect(took).toBeLessThan(LEASE_MS / 2);
@@ -78,7 +81,9 @@ describe('read leases: readers that skip the look-up, writers that fence them (r
   it('a reader that died without a word is waited out: the fence resolves once its lease must have ended', async () => {
     const gone = await reader();
     await gone.nc.close(); // its record stays until it expires
-    const took = await timed(async () => fenceReaders(writer, naming, await publish()));
+    let fence: Fence | undefined;
+    const took = await timed(async () => (fence = await fenceReaders(writer, naming, await publish())));
+    expect(fence!.waitedOut).toBe(1); // what the writer logs
     expect(took).toBeGreaterThanOrEqual(LEASE_MS * 0.9);
     expect(took).toBeLessThan(LEASE_MS * 2);
   });

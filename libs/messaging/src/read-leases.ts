@@ -47,12 +47,18 @@ export const readLeasesStreamConfig = (naming: Naming, num_replicas: number): Pa
   num_replicas,
 });
 
+/** What a fence did: how many readers it found, and how many it had to wait out (`unknown`: the listing failed). */
+export interface Fence {
+  readers: number;
+  waitedOut: number | 'unknown';
+}
+
 /**
  * Tells every reader holding a lease that the events stream holds `sequence` (a writer's acked events), before
  * the writer answers: resolves once each has raised its floor, or once every lease that could have missed it has
  * ended (at most LEASE_MS). A namespace where no reader ever ran (no leases stream) costs one look-up.
  */
-export async function fenceReaders(nc: NatsConnection, naming: Naming, sequence: number): Promise<void> {
+export async function fenceReaders(nc: NatsConnection, naming: Naming, sequence: number): Promise<Fence> {
   const listed = performance.now();
   const prefix = naming.subject('read-leases.');
   let readers: string[];
@@ -62,7 +68,9 @@ export async function fenceReaders(nc: NatsConnection, naming: Naming, sequence:
     readers = Object.keys(info.state.subjects ?? {}).map((s) => s.slice(prefix.length));
   } catch (err) {
     // no leases stream: no reader ever ran here; else the readers are unknown, and every lease is waited out
-    return /not found/i.test((err as Error).message) ? undefined : waitOut();
+    if (/not found/i.test((err as Error).message)) return { readers: 0, waitedOut: 0 };
+    await waitOut();
+    return { readers: 0, waitedOut: 'unknown' };
   }
   const answered = await Promise.all(
     readers.map((reader) =>
@@ -72,7 +80,9 @@ export async function fenceReaders(nc: NatsConnection, naming: Naming, sequence:
       ),
     ),
   );
-  if (answered.some((ok) => !ok)) await waitOut();
+  const waitedOut = answered.filter((ok) => !ok).length;
+  if (waitedOut) await waitOut();
+  return { readers: readers.length, waitedOut };
 
   async function waitOut() {
     const left = LEASE_MS - (performance.now() - listed);
