@@ -4,7 +4,7 @@ import { eventMetadata, eventsStreamName, evtSubject, systemMeta } from '@app/co
 import { renamed, requireInfraEnv, testNaming, until } from '@app/testing';
 import { connectNats, ensureStreams, jetStreamManager } from './jetstream';
 import { lastSequenceOf } from './inbox-requests';
-import { fenceReaders, holdReadLease, LEASE_MS, readLeasesStreamName, type Fence, type ReadLease } from './read-leases';
+import { fenceReaders, holdReadLease, LEASE_MS, readLeasesStreamName, RECORD_TTL_MS, type Fence, type ReadLease } from './read-leases';
 
 /** Read leases against a real nats-server: readers on connections of their own, a writer fencing them. */
 describe('read leases: readers that skip the look-up, writers that fence them (real NATS)', () => {
@@ -87,6 +87,17 @@ describe('read leases: readers that skip the look-up, writers that fence them (r
     expect(took).toBeGreaterThanOrEqual(LEASE_MS * 0.9);
     expect(took).toBeLessThan(LEASE_MS * 2);
   });
+
+  it('a reader that died is forgotten once its record expires, after its lease must have ended: fences stop waiting for it', async () => {
+    expect(RECORD_TTL_MS).toBeGreaterThan(LEASE_MS * 1.5);
+    const gone = await reader();
+    await gone.nc.close();
+    const died = performance.now();
+    await until('its record expired', async () => (await fenceReaders(writer, naming, await publish())).waitedOut === 0, RECORD_TTL_MS + 3000);
+    // fences waited for it (LEASE_MS each) until then: forgotten no earlier than its lease could last
+    expect(performance.now() - died).toBeGreaterThanOrEqual(LEASE_MS);
+    expect(performance.now() - died).toBeLessThan(RECORD_TTL_MS + 3000);
+  }, 20_000);
 
   it('a reader that stopped is forgotten at once: no longer listed, so no fence waits for it', async () => {
     const listed = async () =>

@@ -24,8 +24,12 @@ import type { Naming } from '@app/contracts';
 export const LEASE_MS = 3000;
 /** A reader renews its lease this often. */
 const RENEW_MS = LEASE_MS / 3;
-/** A reader's record outlives its last renewal this long (a reader that died is forgotten then; one that stops removes its record). */
-const RECORD_TTL_MS = 10_000;
+/**
+ * A reader's record outlives its last renewal this long: a reader that died is forgotten then (one that stops
+ * removes its record), and until then every fenced write waits LEASE_MS for it. It must outlive every lease the
+ * record was renewed for (LEASE_MS from before the renewal): what is not listed is not fenced.
+ */
+export const RECORD_TTL_MS = 5_000;
 /** Clocks of two processes may run at slightly different rates: a lease counts as this much shorter. */
 const DRIFT = 0.05;
 
