@@ -4,7 +4,7 @@ import { ErrorCode, IdentitySubjects, type AuthenticatedUser } from '@app/contra
 import { ServiceError, serviceUnavailable } from '../common/service-error';
 import { ServicesClient } from '../common/services.client';
 import type { GatewayRequest } from '../common/request-context';
-import { ANSWERED_HERE, IS_PUBLIC } from './public.decorator';
+import { routeRules } from './route-rules';
 import { VERIFIED_TOKENS, VerifiedTokens } from './verified-tokens';
 
 const BEARER = /^Bearer +(\S+) *$/i;
@@ -34,12 +34,12 @@ export class BearerAuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const rules = routeRules(this.reflector, context);
+    if (rules.isPublic) return true;
     const req = context.switchToHttp().getRequest<GatewayRequest>();
     const token = bearerToken(req.headers.authorization);
     if (!token) throw unauthenticated();
-    const index = await this.verified.readIndex(this.reflector.getAllAndOverride<boolean>(ANSWERED_HERE, targets)).catch(() => {
+    const index = await this.verified.readIndex(rules.answeredHere).catch(() => {
       throw serviceUnavailable();
     });
     const seq = (req.ctx.readIndex = index.sequence);

@@ -6,10 +6,9 @@ import { ServiceError } from '../common/service-error';
 import { ServicesClient } from '../common/services.client';
 import type { GatewayRequest } from '../common/request-context';
 import { resolveOrganization, SlugCache } from './organization-slugs';
-import { IS_PUBLIC } from './public.decorator';
+import { routeRules } from './route-rules';
 import { checkAccess } from './access-check';
 import { VERIFIED_TOKENS, type VerifiedTokens } from './verified-tokens';
-import { REQUIRED_PERMISSION, type PermissionRequirement } from './permission.decorator';
 
 export const notFound = () => new ServiceError({ code: ErrorCode.NOT_FOUND, message: 'not found' });
 export const forbidden = (permission: string) =>
@@ -34,9 +33,8 @@ export class PermissionGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
-    const requirement = this.reflector.getAllAndOverride<PermissionRequirement>(REQUIRED_PERMISSION, targets);
+    const { isPublic, requirement } = routeRules(this.reflector, context);
+    if (isPublic) return true;
     if (!requirement) throw new ServiceError({ code: ErrorCode.FORBIDDEN, message: 'this route declares no permission' });
     const req = context.switchToHttp().getRequest<GatewayRequest>();
     if (requirement.kind === 'any-user') {
