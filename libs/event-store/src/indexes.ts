@@ -8,7 +8,7 @@ import type { Collection, Document, IndexDescription } from 'mongodb';
  */
 const INDEX_LEFT_BEHIND = /SQL logic error: index \S+ already exists/;
 
-export const indexLeftBehind = (err: unknown): boolean => INDEX_LEFT_BEHIND.test((err as Error | undefined)?.message ?? '');
+const indexLeftBehind = (err: unknown): boolean => INDEX_LEFT_BEHIND.test((err as Error | undefined)?.message ?? '');
 
 /**
  * Creates indexes one `createIndexes` command at a time: FerretDB v1.24 closes the connection when one
