@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { catalogueEvent, eventMetadata, systemMeta, type AuthenticatedUser, type CatalogueEvent } from '@app/contracts';
 import { invalidationOf, REVERIFY_AFTER_MS, TokenCache, tokenKey, usable } from './token-cache';
 
@@ -150,5 +151,8 @@ describe('verified-token cache: invalidation rules', () => {
   it('keys are a hash of the token, never the token', () => {
     expect(tokenKey('ppt_secret')).not.toContain('secret');
     expect(tokenKey('ppt_secret')).toBe(tokenKey('ppt_secret'));
+    // SHA-256 of the token's UTF-8, in base64
+    expect(tokenKey('ppt_secret')).toBe('ehjGwOWnZ5/0LZ8xWXq4axLJ2Zol9bDxqUeb8ZT9LXg=');
+    expect(tokenKey('pp€')).toBe(createHash('sha256').update(Buffer.from('pp€', 'utf8')).digest('base64'));
   });
 });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   isEvent,
   ServiceAccountDeactivated,
@@ -38,8 +38,8 @@ const profileChange =
   (change: Partial<UserProfile>) =>
   ({ user, profile }: Principal): Principal => ({ user, profile: profile && { ...profile, ...change } });
 
-/** The cache key: SHA-256 of the presented token (the token itself is never kept). */
-export const tokenKey = (token: string): string => createHash('sha256').update(token, 'utf8').digest('base64');
+/** The cache key: SHA-256 of the presented token (the token itself is never kept); one-shot, a third of `createHash`'s cost. */
+export const tokenKey = (token: string): string => hash('sha256', token, 'base64');
 
 /** Pure: the invalidation an identity event (checked against the catalogue by the consumer) means for cached principals, or none. */
 export function invalidationOf(event: CatalogueEvent): Invalidation | undefined {
