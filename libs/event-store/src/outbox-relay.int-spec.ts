@@ -204,7 +204,8 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
     const monitored = await new MongoClient(requireInfraEnv().mongoUrl, { monitorCommands: true }).connect();
     try {
       const updates: CommandStartedEvent[] = [];
-      monitored.on('commandStarted', (e) => e.commandName === 'update' && updates.push(e));
+      const inserts: CommandStartedEvent[] = [];
+      monitored.on('commandStarted', (e) => (e.commandName === 'update' ? updates : e.commandName === 'insert' ? inserts : []).push(e));
       const store = createEventStore(monitored.db(testDatabaseName('relay_batch')), { service: 'identity' });
       await store.ensureIndexes();
       // 130 commits of 2 events in one stream, none published yet (a crash, or NATS was down)
@@ -222,12 +223,16 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
       expect(await relay.sweep()).toBe(1);
 
       expect(observed.maxInFlight()).toBe(RELAY_BATCH_EVENTS);
-      // no commit is updated; the stream's position is stored in one write of one document (at most one per batch)
+      // no commit is updated; the stream's position is stored in one write of one document (at most one per
+      // batch): its first, which holds the stream's version 1, is an insert, a second an update
       expect(updates.filter((u) => u.command.update === COMMITS)).toEqual([]);
-      const positionWrites = updates.filter((u) => u.command.update === OUTBOX_POSITIONS);
-      expect(positionWrites.length).toBeGreaterThanOrEqual(1);
-      expect(positionWrites.length).toBeLessThanOrEqual(2);
-      for (const u of positionWrites) expect(u.command.updates).toHaveLength(1);
+      const positionInserts = inserts.filter((u) => u.command.insert === OUTBOX_POSITIONS);
+      const positionUpdates = updates.filter((u) => u.command.update === OUTBOX_POSITIONS);
+      expect(positionInserts).toHaveLength(1);
+      expect(positionInserts[0].command.documents).toHaveLength(1);
+      expect(positionUpdates.length).toBeLessThanOrEqual(1);
+      for (const u of positionUpdates) expect(u.command.updates).toHaveLength(1);
+      expect(await store.commits.db.collection(OUTBOX_POSITIONS).find().toArray()).toEqual([{ _id: appended[0].streamId, version: 260 }]);
       expect(await unpublishedCommits(store.commits)).toBe(0);
       expectEachOnceInStreamOrder(await readEventsStream(nc), appended);
     } finally {
@@ -368,6 +373,51 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
     });
     await expect(second.sweep()).rejects.toThrow(/1 of 2 streams not published: user-0-/);
     expectEachOnceInStreamOrder(await readEventsStream(nc), appended);
+  });
+
+  it("a new stream's first position is inserted, not upserted (no scan on FerretDB); one another replica stored meanwhile is not moved back", async () => {
+    const monitored = await new MongoClient(requireInfraEnv().mongoUrl, { monitorCommands: true }).connect();
+    try {
+      const db = monitored.db(testDatabaseName('relay_first_position'));
+      let relay: OutboxRelay | undefined;
+      const store = createEventStore(db, { service: 'identity', onAppended: (c) => relay?.onAppended(c) });
+      await store.ensureIndexes();
+      relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), naming: testNaming(), service: 'identity' });
+      const writes: CommandStartedEvent[] = [];
+      monitored.on('commandStarted', (e) => ['insert', 'update'].includes(e.commandName) && e.command[e.commandName] === OUTBOX_POSITIONS && writes.push(e));
+
+      // three new streams, then their positions stored together
+      const fresh = await Promise.all([appendStream(store, 2, 1), appendStream(store, 1, 3), appendStream(store, 1, 1)]);
+      await relay.flush();
+      expect(writes.map((e) => e.commandName)).toEqual(['insert']);
+      expect(writes[0].command.documents).toHaveLength(3);
+
+      // another replica (its sweep) stored positions of two new streams before this relay: one ahead of what this
+      // relay acked, one behind it; the inserts fail on their keys, and the $max upserts keep the further one
+      const [ahead, behind] = [randomUUID(), randomUUID()];
+      await db.collection<{ _id: string; version: number }>(OUTBOX_POSITIONS).insertMany([
+        { _id: `user-${ahead}`, version: 7 },
+        { _id: `user-${behind}`, version: 0 },
+      ]);
+      writes.length = 0;
+      const meta = () => ({ commandId: randomUUID(), meta: systemMeta(randomUUID()) });
+      const raced = [
+        ...(await store.append(`user-${ahead}`, 0, [renamed(ahead, 1), renamed(ahead, 2)], meta())).commit.events,
+        ...(await store.append(`user-${behind}`, 0, [renamed(behind, 1), renamed(behind, 2)], meta())).commit.events,
+      ];
+      await relay.flush();
+      expect(writes.map((e) => e.commandName)).toEqual(['insert', 'update']);
+      const stored = await db
+        .collection<{ _id: string; version: number }>(OUTBOX_POSITIONS)
+        .find({ _id: { $in: [`user-${ahead}`, `user-${behind}`] } })
+        .sort({ _id: 1 })
+        .toArray();
+      expect(Object.fromEntries(stored.map((p) => [p._id, p.version]))).toEqual({ [`user-${ahead}`]: 7, [`user-${behind}`]: 2 });
+      expect(await unpublishedCommits(store.commits)).toBe(0);
+      expectEachOnceInStreamOrder(await readEventsStream(nc), [...fresh.flat(), ...raced]);
+    } finally {
+      await monitored.close();
+    }
   });
 
   it("a relay that did not publish a stream's earlier commits reads its stored position, not the commits", async () => {
