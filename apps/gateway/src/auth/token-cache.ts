@@ -40,6 +40,8 @@ const profileChange =
 
 /** The cache key: SHA-256 of the presented token (the token itself is never kept); one-shot, a third of `createHash`'s cost. */
 export const tokenKey = (token: string): string => hash('sha256', token, 'base64');
+// crypto.hash came with Node 20.12 (package.json `engines`): an older Node stops the gateway here, at start, not at the first request
+if (typeof hash !== 'function') throw new Error(`the gateway needs Node.js 20.12 or newer (found ${process.version})`);
 
 /** Pure: the invalidation an identity event (checked against the catalogue by the consumer) means for cached principals, or none. */
 export function invalidationOf(event: CatalogueEvent): Invalidation | undefined {
