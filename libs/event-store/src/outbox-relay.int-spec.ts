@@ -44,9 +44,10 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
   /**
    * A store in its own database whose appends are published by `relays` right away. It stores what it is
    * given (`validate: false`): some tests need an event bigger than NATS accepts, which the catalogue refuses.
+   * `client`: one that monitors commands, for tests that count the relay's reads and writes.
    */
-  async function storeWith(dbName: string, relays: () => OutboxRelay[]): Promise<{ db: Db; store: EventStore }> {
-    const db = mongo.db(testDatabaseName(dbName));
+  async function storeWith(dbName: string, relays: () => OutboxRelay[], client: MongoClient = mongo): Promise<{ db: Db; store: EventStore }> {
+    const db = client.db(testDatabaseName(dbName));
     const store = createEventStore(db, { service: 'identity', validate: false, onAppended: (c) => relays().forEach((r) => r.onAppended(c)) });
     await store.ensureIndexes();
     return { db, store };
@@ -378,10 +379,8 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
   it("a new stream's first position is inserted, not upserted (no scan on FerretDB); one another replica stored meanwhile is not moved back", async () => {
     const monitored = await new MongoClient(requireInfraEnv().mongoUrl, { monitorCommands: true }).connect();
     try {
-      const db = monitored.db(testDatabaseName('relay_first_position'));
       let relay: OutboxRelay | undefined;
-      const store = createEventStore(db, { service: 'identity', onAppended: (c) => relay?.onAppended(c) });
-      await store.ensureIndexes();
+      const { db, store } = await storeWith('relay_first_position', () => (relay ? [relay] : []), monitored);
       relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), naming: testNaming(), service: 'identity' });
       const writes: CommandStartedEvent[] = [];
       monitored.on('commandStarted', (e) => ['insert', 'update'].includes(e.commandName) && e.command[e.commandName] === OUTBOX_POSITIONS && writes.push(e));
@@ -423,10 +422,8 @@ describe('outbox relay on FerretDB and NATS JetStream', () => {
   it("a relay that did not publish a stream's earlier commits reads its stored position, not the commits", async () => {
     const monitored = await new MongoClient(requireInfraEnv().mongoUrl, { monitorCommands: true }).connect();
     try {
-      const db = monitored.db(testDatabaseName('relay_position'));
       let relay: OutboxRelay | undefined;
-      const store = createEventStore(db, { service: 'identity', onAppended: (c) => relay?.onAppended(c) });
-      await store.ensureIndexes();
+      const { store } = await storeWith('relay_position', () => (relay ? [relay] : []), monitored);
       relay = createOutboxRelay({ commits: store.commits, js: nc.jetstream(), naming: testNaming(), service: 'identity' });
       const before = await appendStream(store, 3, 1);
       await relay.flush();
